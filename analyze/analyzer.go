@@ -1,0 +1,95 @@
+// Package analyze is coroner's analyzer framework: declared analyzers with
+// dependencies, a pass that is their only way to the archive's artifacts,
+// and a runner that orders them, runs independent ones in parallel and turns
+// failures into findings about the analysis itself.
+package analyze
+
+import (
+	"context"
+	"io"
+
+	"github.com/coroner/coroner/bundle"
+)
+
+// Analyzer is one self-describing unit of analysis.
+type Analyzer struct {
+	// Name is unique, snake_case, and stable: it appears in finding IDs,
+	// --only/--skip flags and JSON results.
+	Name string
+	// Doc is the one-paragraph description shown by --help and reports.
+	Doc string
+	// Version changes whenever the analyzer's rules change, so a re-analysis
+	// can tell which results a newer analyzer may judge differently.
+	Version string
+	// Requires lists analyzers whose results Run reads via Pass.ResultOf.
+	Requires []*Analyzer
+	// Run analyzes and returns a result for dependents (may be nil).
+	Run func(*Pass) (any, error)
+}
+
+// Source is an opened incident archive as analyzers see it.
+type Source interface {
+	// Manifest returns the archive's manifest.
+	Manifest() *bundle.Manifest
+	// Open streams one artifact's bytes.
+	Open(a bundle.Artifact) (io.ReadCloser, error)
+	// Path returns a seekable file holding the artifact, extracting it to a
+	// cache directory when needed.
+	Path(a bundle.Artifact) (string, error)
+}
+
+// Pass is what an analyzer's Run receives: the archive, its prerequisites'
+// results, and a way to report findings.
+type Pass struct {
+	Analyzer *Analyzer
+	Source   Source
+	// Context carries the analyzer's time budget.
+	Context context.Context
+
+	results map[*Analyzer]any
+	report  func(Finding)
+	used    func(path string)
+	warn    func(msg string)
+}
+
+// NewPass builds a pass; the runner uses it, and tests use it to drive one
+// analyzer directly.
+func NewPass(ctx context.Context, a *Analyzer, src Source, results map[*Analyzer]any,
+	report func(Finding), used func(string), warn func(string)) *Pass {
+	return &Pass{Analyzer: a, Source: src, Context: ctx, results: results, report: report, used: used, warn: warn}
+}
+
+// Artifacts lists the archive's artifacts of kind k.
+func (p *Pass) Artifacts(k bundle.Kind) []bundle.Artifact {
+	return p.Source.Manifest().ArtifactsOf(k)
+}
+
+// Artifact returns the first artifact of kind k.
+func (p *Pass) Artifact(k bundle.Kind) (bundle.Artifact, bool) {
+	as := p.Artifacts(k)
+	if len(as) == 0 {
+		return bundle.Artifact{}, false
+	}
+	return as[0], true
+}
+
+// ResultOf returns the result of a required analyzer (nil if it failed).
+func (p *Pass) ResultOf(a *Analyzer) any { return p.results[a] }
+
+// Report records a finding; the runner fills in analyzer name and version.
+func (p *Pass) Report(f Finding) { p.report(f) }
+
+// Used records that the analyzer drew signal from the artifact at path.
+func (p *Pass) Used(path string) {
+	if p.used != nil {
+		p.used(path)
+	}
+}
+
+// Warn records a non-fatal problem met while analyzing (e.g. a damaged
+// artifact that was skipped).
+func (p *Pass) Warn(msg string) {
+	if p.warn != nil {
+		p.warn(msg)
+	}
+}

@@ -1,0 +1,27 @@
+// Package bundle owns coroner's incident archive: ingesting inputs, sniffing
+// what each file is by its bytes, writing the deterministic zstd-compressed tar
+// with its manifest and checksum trailer, and reading, verifying and extracting it.
+package bundle
+
+// Kind names what an artifact is, as learned from its bytes.
+type Kind string
+
+// The artifact kinds coroner recognizes. The string values appear in
+// manifests and JSON results and must never change.
+const (
+	KindGoBinary      Kind = "go-binary"      // ELF executable built by the Go toolchain
+	KindELF           Kind = "elf"            // other ELF executable or shared object
+	KindCore          Kind = "core"           // ELF core dump
+	KindPerfData      Kind = "perf-data"      // perf.data from perf record (file or pipe mode)
+	KindPprof         Kind = "pprof"          // pprof protobuf profile (any sample type)
+	KindTrace         Kind = "trace"          // Go runtime execution trace
+	KindGCTrace       Kind = "gctrace"        // GODEBUG=gctrace=1 log lines
+	KindGoroutineDump Kind = "goroutine-dump" // goroutine dump text (SIGQUIT, crash, debug=1/2)
+	KindKallsyms      Kind = "kallsyms"       // /proc/kallsyms
+	KindProcStatus    Kind = "proc-status"    // /proc/PID/status
+	KindProcMaps      Kind = "proc-maps"      // /proc/PID/maps
+	KindProcLimits    Kind = "proc-limits"    // /proc/PID/limits
+	KindEnviron       Kind = "environ"        // process environment (only when asked for)
+	KindCaptureLog    Kind = "capture-log"    // coroner collect's own step log
+	KindOther         Kind = "other"          // kept, but not understood
+)

@@ -1,0 +1,6 @@
+package main
+
+import "os"
+
+// exit is os.Exit, a variable so tests can intercept it.
+var exit = os.Exit

@@ -1,0 +1,105 @@
+// Command coroner is an offline forensic toolkit for Go production incidents:
+// it ingests what was captured (binary, core, perf.data, pprof profiles,
+// execution trace, gctrace and goroutine dumps) into one checksummed archive,
+// analyzes it, and reports the root cause.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/internal/version"
+)
+
+// Exit codes, documented in the README. Bots depend on them.
+const (
+	exitOK       = 0 // success; no finding at or above --fail-on
+	exitFindings = 1 // analysis finished and found something at or above --fail-on
+	exitUsage    = 2 // bad flags or arguments
+	exitInput    = 3 // an input is unreadable, malformed or fails verification
+	exitInternal = 4 // coroner itself failed (I/O on the destination, bug)
+	exitTimeout  = 5 // --timeout expired; partial results were written
+)
+
+// exitError carries an exit code through urfave/cli.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode tags err with an exit code.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+var commands []*cli.Command
+
+// register adds a subcommand; each command lives in its own file and
+// registers itself from init.
+func register(c *cli.Command) { commands = append(commands, c) }
+
+func newApp() *cli.App {
+	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	return &cli.App{
+		Name:                 "coroner",
+		Usage:                "offline forensic toolkit for Go production incidents",
+		Version:              version.Version,
+		Commands:             commands,
+		EnableBashCompletion: true,
+		HideVersion:          false,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return withCode(exitUsage, err)
+		},
+	}
+}
+
+func main() {
+	if runWorker(os.Args) {
+		return
+	}
+	err := newApp().Run(os.Args)
+	os.Exit(reportError(err))
+}
+
+// reportError prints err to stderr and returns the process exit code.
+func reportError(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitInternal
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	var ce cli.ExitCoder
+	if !errors.As(err, &ee) && errors.As(err, &ce) {
+		code = ce.ExitCode()
+	}
+	if code != exitFindings {
+		logError(err, code)
+	}
+	return code
+}
+
+// logError writes "coroner: …" to stderr, as JSON under --log-format json.
+func logError(err error, code int) {
+	if logFormat == "json" {
+		fmt.Fprintf(os.Stderr, "{\"level\":\"error\",\"exit_code\":%d,\"error\":%q}\n", code, err.Error())
+		return
+	}
+	fmt.Fprintf(os.Stderr, "coroner: %v\n", err)
+}
+
+// logFormat is "text" or "json"; set by commands that take --log-format.
+var logFormat = "text"

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/coroner/coroner/internal/version"
+	"github.com/coroner/coroner/internal/worker"
 )
 
 // Exit codes, documented in the README. Bots depend on them.
@@ -65,9 +66,7 @@ func newApp() *cli.App {
 }
 
 func main() {
-	if runWorker(os.Args) {
-		return
-	}
+	worker.Main()
 	err := newApp().Run(os.Args)
 	os.Exit(reportError(err))
 }

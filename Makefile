@@ -1,0 +1,47 @@
+# coroner — see README.md. Every target installs what it needs.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/coroner
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/coroner/coroner/internal/version.Version=$(VERSION)
+# Go's test timeout for the whole suite; CI machines have 2 cores.
+TEST_TIMEOUT ?= 20m
+
+.PHONY: all build deps demo test corpus eval bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/coroner
+
+deps:
+	@.ci/install-deps
+	$(GO) mod download
+
+demo: deps build
+	@corpus/scripts/demo.sh
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+corpus: deps build
+	@corpus/scripts/capture-all.sh
+
+eval: deps build
+	$(GO) run ./corpus/eval
+
+bench: deps build
+	@corpus/bench/run.sh
+
+# Runs every Fuzz target for FUZZTIME each.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin corpus/out

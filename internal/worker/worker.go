@@ -1,0 +1,113 @@
+// Package worker runs parsers that can die in ways recover cannot catch
+// (delve's core reader, debug/elf and debug/dwarf on hostile input: fatal
+// out-of-memory, runaway loops) in a child process: coroner re-executes
+// itself as "EXE __worker NAME ARGS..." under a memory limit and a time
+// budget, and the parent reads the child's JSON answer from its stdout.
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Func is a worker's entry point: it writes its answer to stdout and returns
+// the process exit code.
+type Func func(args []string) int
+
+var workers = map[string]Func{}
+
+// Register makes fn runnable as worker name. Call it from init.
+func Register(name string, fn Func) { workers[name] = fn }
+
+// Main runs the worker named by os.Args when the process was started as one,
+// and exits; otherwise it returns. Call it first in main and in TestMain.
+func Main() {
+	if len(os.Args) < 3 || os.Args[1] != "__worker" {
+		return
+	}
+	fn, ok := workers[os.Args[2]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "coroner: unknown worker %q\n", os.Args[2])
+		os.Exit(2)
+	}
+	applyRlimit()
+	if lim := os.Getenv("CORONER_WORKER_MEMLIMIT"); lim != "" {
+		var n int64
+		if _, err := fmt.Sscan(lim, &n); err == nil && n > 0 {
+			debug.SetMemoryLimit(n)
+		}
+	}
+	os.Exit(fn(os.Args[3:]))
+}
+
+// Limits bound a worker process.
+type Limits struct {
+	// Memory is the soft limit handed to the child's Go runtime, and (as an
+	// address-space rlimit of 4× that, Go reserves generously) a hard cap.
+	Memory int64
+	// Timeout kills the child when it expires.
+	Timeout time.Duration
+}
+
+// ErrKilled reports that a worker died from a signal or its budget.
+var ErrKilled = errors.New("worker killed")
+
+// Run starts worker name with args and returns its stdout. A crash, a
+// non-zero exit, or an expired budget is an error carrying the child's last
+// stderr lines.
+func Run(ctx context.Context, name string, args []string, lim Limits) ([]byte, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("worker %s: locating own executable: %w", name, err)
+	}
+	if lim.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, lim.Timeout)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, exe, append([]string{"__worker", name}, args...)...)
+	cmd.Env = os.Environ()
+	if lim.Memory > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("CORONER_WORKER_MEMLIMIT=%d", lim.Memory))
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &limitedBuffer{max: 64 << 10, buf: &stderr}
+	setRlimit(cmd, lim.Memory)
+	err = cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		return stdout.Bytes(), fmt.Errorf("worker %s: time budget of %s exceeded: %w", name, lim.Timeout, ErrKilled)
+	}
+	if err != nil {
+		tail := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(tail[:max(0, len(tail)-1)], '\n'); len(tail) > 2000 && i >= 0 {
+			tail = "…" + tail[len(tail)-2000:]
+		}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ProcessState != nil && !ee.Exited() {
+			return stdout.Bytes(), fmt.Errorf("worker %s died (%s): %s: %w", name, ee.ProcessState, tail, ErrKilled)
+		}
+		return stdout.Bytes(), fmt.Errorf("worker %s failed: %v: %s", name, err, tail)
+	}
+	return stdout.Bytes(), nil
+}
+
+// limitedBuffer keeps the last max bytes written.
+type limitedBuffer struct {
+	max int
+	buf *bytes.Buffer
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	l.buf.Write(p)
+	if over := l.buf.Len() - l.max; over > 0 {
+		l.buf.Next(over)
+	}
+	return len(p), nil
+}

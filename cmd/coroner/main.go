@@ -59,6 +59,18 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		HideVersion:          false,
 		ExitErrHandler:       func(*cli.Context, error) {},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "stderr log and error format: text or json (for bots)", EnvVars: []string{"CORONER_LOG_FORMAT"}},
+		},
+		Before: func(c *cli.Context) error {
+			switch f := c.String("log-format"); f {
+			case "text", "json":
+				logFormat = f
+				return nil
+			default:
+				return withCode(exitUsage, fmt.Errorf("--log-format %q: want text or json", f))
+			}
+		},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return withCode(exitUsage, err)
 		},

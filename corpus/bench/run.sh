@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every side-by-side benchmark: coroner against the tool a user would
+# otherwise run, in the same run, printing wall time, peak RSS and ratios.
+# Each script generates the large inputs it needs under BENCH_DIR (default:
+# corpus/out/bench, ignored by git) and reuses them on later runs.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export BENCH_DIR="${BENCH_DIR:-$PWD/corpus/out/bench}"
+mkdir -p "$BENCH_DIR"
+status=0
+for b in archive perf core analyze batch; do
+  script="corpus/bench/$b.sh"
+  [ -x "$script" ] || { echo "== $b: no benchmark script" >&2; continue; }
+  echo "== $b"
+  "$script" || { echo "== $b: FAILED (exit $?)" >&2; status=1; }
+  echo
+done
+echo "== Go benchmarks"
+go test -run '^$' -bench . -benchtime 3x ./bundle/... ./reports/... || status=1
+exit $status

@@ -23,6 +23,10 @@ type Analyzer struct {
 	Version string
 	// Requires lists analyzers whose results Run reads via Pass.ResultOf.
 	Requires []*Analyzer
+	// After lists analyzers that must finish first although Run does not
+	// need their results: their failure does not skip this analyzer. The
+	// verdict uses it to see every other analyzer's findings.
+	After []*Analyzer
 	// Run analyzes and returns a result for dependents (may be nil).
 	Run func(*Pass) (any, error)
 }
@@ -45,6 +49,11 @@ type Pass struct {
 	Source   Source
 	// Context carries the analyzer's time budget.
 	Context context.Context
+	// Force is Options.Force: go on where the analyzer would otherwise
+	// refuse (e.g. mismatched build IDs).
+	Force bool
+
+	findings func() []Finding
 
 	results map[*Analyzer]any
 	report  func(Finding)
@@ -75,6 +84,16 @@ func (p *Pass) Artifact(k bundle.Kind) (bundle.Artifact, bool) {
 
 // ResultOf returns the result of a required analyzer (nil if it failed).
 func (p *Pass) ResultOf(a *Analyzer) any { return p.results[a] }
+
+// Findings returns the findings reported so far by the analyzers this one
+// requires or runs after (all of them, for an analyzer ordered after the
+// whole set), already stamped and sorted.
+func (p *Pass) Findings() []Finding {
+	if p.findings == nil {
+		return nil
+	}
+	return p.findings()
+}
 
 // Report records a finding; the runner fills in analyzer name and version.
 func (p *Pass) Report(f Finding) { p.report(f) }

@@ -1,0 +1,120 @@
+// Package analyzetest helps test analyzers on real artifacts: a Source over
+// files on disk with declared kinds, and a driver that runs one analyzer (and
+// its requirements) the way the runner does.
+package analyzetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/bundle"
+)
+
+// File is one artifact of a DirSource: a file on disk and its kind.
+type File struct {
+	Disk  string
+	Kind  bundle.Kind
+	Attrs map[string]string
+}
+
+// DirSource is an analyze.Source over files on disk; the manifest is built
+// from the files' real sizes and hashes.
+type DirSource struct {
+	m     *bundle.Manifest
+	paths map[string]string // archive path → disk path
+}
+
+// NewDirSource builds a source whose artifacts are the given files, stored
+// as "artifacts/<kind>/<base name>".
+func NewDirSource(id string, files []File) (*DirSource, error) {
+	s := &DirSource{m: &bundle.Manifest{FormatVersion: bundle.FormatVersion, ID: id, Tool: "test"}, paths: map[string]string{}}
+	for _, f := range files {
+		h := sha256.New()
+		fd, err := os.Open(f.Disk)
+		if err != nil {
+			return nil, err
+		}
+		n, err := io.Copy(h, fd)
+		fd.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Disk, err)
+		}
+		p := path.Join("artifacts", string(f.Kind), filepath.Base(f.Disk))
+		s.paths[p] = f.Disk
+		s.m.Artifacts = append(s.m.Artifacts, bundle.Artifact{Path: p, Kind: f.Kind, Size: n,
+			SHA256: hex.EncodeToString(h.Sum(nil)), Original: filepath.Base(f.Disk), Attrs: f.Attrs})
+	}
+	sort.Slice(s.m.Artifacts, func(i, j int) bool { return s.m.Artifacts[i].Path < s.m.Artifacts[j].Path })
+	return s, nil
+}
+
+// Manifest implements analyze.Source.
+func (s *DirSource) Manifest() *bundle.Manifest { return s.m }
+
+// Open implements analyze.Source.
+func (s *DirSource) Open(a bundle.Artifact) (io.ReadCloser, error) {
+	p, err := s.Path(a)
+	if err != nil {
+		return nil, err
+	}
+	return os.Open(p)
+}
+
+// Path implements analyze.Source.
+func (s *DirSource) Path(a bundle.Artifact) (string, error) {
+	p, ok := s.paths[a.Path]
+	if !ok {
+		return "", fmt.Errorf("%s: no such artifact", a.Path)
+	}
+	return p, nil
+}
+
+// Run executes set over src with default options and fails the test on a
+// framework error.
+func Run(t testing.TB, src analyze.Source, set ...*analyze.Analyzer) *analyze.Result {
+	t.Helper()
+	r, err := analyze.Execute(context.Background(), src, set, analyze.Options{})
+	if err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+	for _, run := range r.Analyzers {
+		if run.Status != analyze.StatusOK {
+			t.Logf("analyzer %s: %s %s", run.Name, run.Status, run.Error)
+		}
+	}
+	return r
+}
+
+// FindingsOf returns the findings of the named analyzer.
+func FindingsOf(r *analyze.Result, name string) []analyze.Finding {
+	var out []analyze.Finding
+	for _, f := range r.Findings {
+		if f.Analyzer == name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Worst returns the highest severity among the named analyzer's findings
+// and whether it had any.
+func Worst(r *analyze.Result, name string) (analyze.Severity, bool) {
+	fs := FindingsOf(r, name)
+	if len(fs) == 0 {
+		return analyze.Info, false
+	}
+	w := fs[0].Severity
+	for _, f := range fs {
+		w = max(w, f.Severity)
+	}
+	return w, true
+}

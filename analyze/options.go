@@ -1,0 +1,23 @@
+package analyze
+
+import "time"
+
+// DefaultBudget is the per-analyzer time budget when Options.Budget is
+// zero. The slowest analyzer on the benchmark incident (a census of 100k
+// goroutines from a multi-GiB core) finishes well inside it; an analyzer still
+// running after it is reported as timed out instead of stalling the report.
+const DefaultBudget = 5 * time.Minute
+
+// Options select and bound the analyzers a Run executes.
+type Options struct {
+	// Only runs just these analyzers (and what they require).
+	Only []string
+	// Skip leaves these analyzers out; analyzers requiring them are skipped
+	// too.
+	Skip []string
+	// Budget is each analyzer's time budget; zero means DefaultBudget.
+	Budget time.Duration
+	// Force asks analyzers to go on where they would otherwise refuse, e.g. a
+	// core whose executable's build ID does not match the binary.
+	Force bool
+}

@@ -1,0 +1,146 @@
+package corefile
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// Thread is one NT_PRSTATUS note: a thread of the dumped process.
+type Thread struct {
+	TID    int    `json:"tid"`
+	Signal int    `json:"signal,omitempty"` // pr_cursig: the signal being delivered
+	PC     uint64 `json:"pc,omitempty"`
+	SP     uint64 `json:"sp,omitempty"`
+}
+
+// Mapping is one NT_FILE entry: a file mapped into the process.
+type Mapping struct {
+	Start  uint64 `json:"start"`
+	End    uint64 `json:"end"`
+	Offset uint64 `json:"offset"` // file offset in bytes
+	Path   string `json:"path"`
+	// BuildID is the GNU build ID found in the dumped first page, if any.
+	BuildID string `json:"build_id,omitempty"`
+	// GoBuildID is the Go toolchain's build ID from the same page, if any.
+	GoBuildID string `json:"go_build_id,omitempty"`
+}
+
+// Siginfo is the NT_SIGINFO note: the signal that killed the process.
+type Siginfo struct {
+	Signo int    `json:"signo"`
+	Code  int    `json:"code"`
+	Addr  uint64 `json:"addr,omitempty"` // fault address for SIGSEGV/SIGBUS/SIGILL/SIGFPE
+}
+
+// elf_prstatus layout, common to amd64 and arm64 (see
+// include/uapi/linux/elfcore.h): siginfo (12) + cursig (2) + pad (2) +
+// sigpend (8) + sighold (8) + pid/ppid/pgrp/sid (16) + 4 timevals (64).
+const (
+	prstatusCursig = 12
+	prstatusPid    = 32
+	prstatusRegs   = 112
+)
+
+// Register indexes of the PC and SP in pr_reg.
+var regIndex = map[uint16]struct{ pc, sp int }{
+	emX86_64:  {pc: 16, sp: 19}, // user_regs_struct: rip, rsp
+	emAARCH64: {pc: 32, sp: 31}, // user_pt_regs: pc, sp
+}
+
+func decodePrstatus(b []byte, h *header) (Thread, error) {
+	if len(b) < prstatusRegs {
+		return Thread{}, fmt.Errorf("NT_PRSTATUS of %d bytes is shorter than %d", len(b), prstatusRegs)
+	}
+	t := Thread{
+		Signal: int(h.order.Uint16(b[prstatusCursig:])),
+		TID:    int(int32(h.order.Uint32(b[prstatusPid:]))),
+	}
+	if ri, ok := regIndex[h.machine]; ok {
+		pcOff, spOff := prstatusRegs+8*ri.pc, prstatusRegs+8*ri.sp
+		if len(b) >= pcOff+8 && len(b) >= spOff+8 {
+			t.PC = h.order.Uint64(b[pcOff:])
+			t.SP = h.order.Uint64(b[spOff:])
+		}
+	}
+	return t, nil
+}
+
+// elf_prpsinfo (64-bit): pr_fname[16] at 40, pr_psargs[80] at 56; pid at 24.
+const (
+	prpsinfoPid    = 24
+	prpsinfoFname  = 40
+	prpsinfoPsargs = 56
+	prpsinfoSize   = 136
+)
+
+func decodePrpsinfo(b []byte, o binary.ByteOrder) (fname, args string, pid int, err error) {
+	if len(b) < prpsinfoSize {
+		return "", "", 0, fmt.Errorf("NT_PRPSINFO of %d bytes is shorter than %d", len(b), prpsinfoSize)
+	}
+	fname = cstring(b[prpsinfoFname : prpsinfoFname+16])
+	args = strings.TrimSpace(cstring(b[prpsinfoPsargs : prpsinfoPsargs+80]))
+	return fname, args, int(int32(o.Uint32(b[prpsinfoPid:]))), nil
+}
+
+// siginfo_t: si_signo, si_errno, si_code (int32 each), pad, then the union
+// whose first field for fault signals is si_addr.
+func decodeSiginfo(b []byte, o binary.ByteOrder) (Siginfo, error) {
+	if len(b) < 24 {
+		return Siginfo{}, fmt.Errorf("NT_SIGINFO of %d bytes is shorter than 24", len(b))
+	}
+	s := Siginfo{Signo: int(int32(o.Uint32(b[0:]))), Code: int(int32(o.Uint32(b[8:])))}
+	switch s.Signo {
+	case 4, 7, 8, 11: // SIGILL, SIGBUS, SIGFPE, SIGSEGV carry a fault address
+		s.Addr = o.Uint64(b[16:])
+	}
+	return s, nil
+}
+
+// decodeFile parses NT_FILE: count, page size, count×(start,end,pgoff),
+// then count NUL-terminated paths.
+func decodeFile(b []byte, o binary.ByteOrder) ([]Mapping, error) {
+	if len(b) < 16 {
+		return nil, fmt.Errorf("NT_FILE of %d bytes is shorter than its 16-byte header", len(b))
+	}
+	count, page := o.Uint64(b[0:]), o.Uint64(b[8:])
+	if count > uint64(len(b)-16)/24 {
+		return nil, fmt.Errorf("NT_FILE: %d entries do not fit in %d bytes", count, len(b))
+	}
+	if page == 0 || page&(page-1) != 0 || page > 1<<30 {
+		return nil, fmt.Errorf("NT_FILE: page size %d is not a power of two", page)
+	}
+	maps := make([]Mapping, count)
+	for i := range maps {
+		e := b[16+24*i:]
+		maps[i] = Mapping{Start: o.Uint64(e[0:]), End: o.Uint64(e[8:]), Offset: o.Uint64(e[16:]) * page}
+	}
+	names := b[16+24*count:]
+	for i := range maps {
+		j := strings.IndexByte(string(names), 0)
+		if j < 0 {
+			return maps[:i], fmt.Errorf("NT_FILE: path %d of %d is not NUL-terminated", i, count)
+		}
+		maps[i].Path = string(names[:j])
+		names = names[j+1:]
+	}
+	return maps, nil
+}
+
+// signalNames maps Linux signal numbers to names (asm-generic/signal.h;
+// identical on amd64 and arm64).
+var signalNames = map[int]string{
+	1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
+	7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2",
+	13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT",
+	19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG", 24: "SIGXCPU",
+	25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
+}
+
+// SignalName returns "SIGSEGV" for 11, or "signal N" for unknown numbers.
+func SignalName(n int) string {
+	if s, ok := signalNames[n]; ok {
+		return s
+	}
+	return fmt.Sprintf("signal %d", n)
+}

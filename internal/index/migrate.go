@@ -1,0 +1,95 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// migrations are applied in order, each once, each in its own transaction,
+// and recorded in schema_migrations. Append new ones; never edit old ones.
+var migrations = []string{
+	// 1: one row per archive × analyzer-set run.
+	`CREATE TABLE runs (
+		archive_digest TEXT NOT NULL,
+		analyzer_set   TEXT NOT NULL,
+		incident_id    TEXT NOT NULL DEFAULT '',
+		title          TEXT NOT NULL DEFAULT '',
+		cause          TEXT NOT NULL DEFAULT '',
+		severity       TEXT NOT NULL DEFAULT '',
+		confidence     REAL NOT NULL DEFAULT 0,
+		headline       TEXT NOT NULL DEFAULT '',
+		signature      TEXT NOT NULL DEFAULT '',
+		culprit        TEXT NOT NULL DEFAULT '',
+		culprit_site   TEXT NOT NULL DEFAULT '',
+		go_version     TEXT NOT NULL DEFAULT '',
+		module         TEXT NOT NULL DEFAULT '',
+		vcs_revision   TEXT NOT NULL DEFAULT '',
+		host           TEXT NOT NULL DEFAULT '',
+		incident_time  INTEGER,
+		tool           TEXT NOT NULL DEFAULT '',
+		source         TEXT NOT NULL DEFAULT '',
+		indexed_at     INTEGER NOT NULL,
+		PRIMARY KEY (archive_digest, analyzer_set)
+	);
+	CREATE INDEX runs_signature ON runs(signature);
+	CREATE INDEX runs_cause ON runs(cause);
+	CREATE INDEX runs_module ON runs(module);
+	CREATE INDEX runs_time ON runs(coalesce(incident_time, indexed_at));`,
+}
+
+// SchemaVersion is the schema version this build writes (the number of
+// migrations).
+func SchemaVersion() int { return len(migrations) }
+
+// migrate brings the database up to SchemaVersion. A database from a newer
+// coroner (more migrations than this build knows) is refused rather than
+// written with an older idea of the schema.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	var have int
+	if err := db.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this coroner knows (%d); upgrade coroner", have, len(migrations))
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		if err := apply(ctx, db, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply runs migration v and records it in the same transaction, so a kill
+// midway leaves the schema at v-1.
+func apply(ctx context.Context, db *sql.DB, v int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %d: %w", v, err)
+	}
+	defer tx.Rollback()
+	var done int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", v).Scan(&done); err != nil {
+		return fmt.Errorf("migration %d: %w", v, err)
+	}
+	if done > 0 { // another process applied it while we waited for the lock
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+		return fmt.Errorf("migration %d: %w", v, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)", v, time.Now().UnixNano()); err != nil {
+		return fmt.Errorf("migration %d: recording: %w", v, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migration %d: commit: %w", v, err)
+	}
+	return nil
+}

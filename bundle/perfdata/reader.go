@@ -1,0 +1,507 @@
+package perfdata
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// readBufSize is the reader's buffer: large enough for any record (sizes
+// are u16, so ≤ 64 KiB) and for few, large reads.
+const readBufSize = 1 << 20
+
+// maxWarnings bounds the distinct warnings kept; further ones are counted.
+const maxWarnings = 32
+
+// Reader streams the records of one perf.data file.
+type Reader struct {
+	// Attrs are the event attributes, in file order. In pipe mode they
+	// grow as HEADER_ATTR records arrive.
+	Attrs []*EventAttr
+	// Features holds the header feature sections (file mode: read when
+	// the reader is created; pipe mode: filled as feature records arrive).
+	Features Features
+	// Pipe reports a pipe-mode file (perf record -o -).
+	Pipe bool
+
+	br       *bufio.Reader
+	closer   io.Closer
+	off, end int64 // offset of the next record; end of data (-1: unknown)
+	byID     map[uint64]*EventAttr
+	sample   Sample
+	mmap     Mmap
+	comm     Comm
+	task     Task
+	lost     Lost
+	throttle Throttle
+	other    Other
+	scratch  []byte
+	warns    []string
+	dropped  int
+	unknown  map[uint32]bool
+	done     bool
+	samples  int64
+}
+
+// Open opens a perf.data file for streaming; Close releases it.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := NewReader(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.closer = f
+	return r, nil
+}
+
+// Close closes the file opened by Open.
+func (r *Reader) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+// NewReader reads the header, attributes and feature sections of the
+// perf.data held in ra (size bytes) and positions the reader at the first
+// record. Pipe-mode files are accepted as well.
+func NewReader(ra io.ReaderAt, size int64) (*Reader, error) {
+	h, err := readHeader(io.NewSectionReader(ra, 0, size), size)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{Pipe: h.Pipe, byID: map[uint64]*EventAttr{}, unknown: map[uint32]bool{}}
+	if h.Pipe {
+		r.off, r.end = pipeHeaderSize, size
+		r.br = bufio.NewReaderSize(io.NewSectionReader(ra, pipeHeaderSize, size-pipeHeaderSize), readBufSize)
+		return r, nil
+	}
+	if err := r.readAttrs(ra, h); err != nil {
+		return nil, err
+	}
+	r.readFeatures(ra, h, size)
+	r.off, r.end = int64(h.Data.Offset), int64(h.Data.Offset+h.Data.Size)
+	if h.Data.Size == 0 {
+		r.warnf("data section is empty (perf record did not finish writing the file?)")
+	}
+	r.br = bufio.NewReaderSize(io.NewSectionReader(ra, r.off, r.end-r.off), readBufSize)
+	return r, nil
+}
+
+// readAttrs reads the attribute section and each attribute's sample IDs.
+func (r *Reader) readAttrs(ra io.ReaderAt, h *fileHeader) error {
+	if h.AttrSize < attrSizeVer0+16 || h.AttrSize > maxAttrSize {
+		return fmt.Errorf("attribute size %d at offset 0x10 is out of range (%d..%d)", h.AttrSize, attrSizeVer0+16, maxAttrSize)
+	}
+	n := h.Attrs.Size / h.AttrSize
+	if n == 0 || n > maxAttrs {
+		return fmt.Errorf("attribute section at offset 0x%x holds %d attributes (want 1..%d)", h.Attrs.Offset, n, maxAttrs)
+	}
+	buf := make([]byte, h.AttrSize)
+	for i := uint64(0); i < n; i++ {
+		at := int64(h.Attrs.Offset + i*h.AttrSize)
+		if _, err := ra.ReadAt(buf, at); err != nil {
+			return fmt.Errorf("reading attribute %d at offset 0x%x: %w", i, at, noEOF(err))
+		}
+		asz := uint64(h.AttrSize - 16) // perf_file_attr = attr + ids section
+		a, err := parseAttr(buf[:asz])
+		if err != nil {
+			return fmt.Errorf("attribute %d at offset 0x%x: %w", i, at, err)
+		}
+		ids := section{le.Uint64(buf[asz:]), le.Uint64(buf[asz+8:])}
+		if ids.Size%8 != 0 || ids.Size/8 > maxIDsPerAttr {
+			return fmt.Errorf("attribute %d at offset 0x%x: ID section size %d is invalid", i, at, ids.Size)
+		}
+		if ids.Size > 0 {
+			raw := make([]byte, ids.Size)
+			if _, err := ra.ReadAt(raw, int64(ids.Offset)); err != nil {
+				return fmt.Errorf("attribute %d: reading IDs at offset 0x%x: %w", i, ids.Offset, noEOF(err))
+			}
+			for j := 0; j < len(raw); j += 8 {
+				a.IDs = append(a.IDs, le.Uint64(raw[j:]))
+			}
+		}
+		r.addAttr(a)
+	}
+	return nil
+}
+
+// addAttr registers an attribute and its IDs.
+func (r *Reader) addAttr(a *EventAttr) {
+	r.Attrs = append(r.Attrs, a)
+	for _, id := range a.IDs {
+		r.byID[id] = a
+	}
+}
+
+// readFeatures reads the feature sections that follow the data section.
+// Damaged features become warnings: they describe, they do not decode.
+func (r *Reader) readFeatures(ra io.ReaderAt, h *fileHeader, size int64) {
+	at := int64(h.Data.Offset + h.Data.Size)
+	var sec [16]byte
+	for f := 0; f < featBits; f++ {
+		if !h.hasFeature(f) {
+			continue
+		}
+		if _, err := ra.ReadAt(sec[:], at); err != nil {
+			r.warnf("feature table at offset 0x%x: %v", at, noEOF(err))
+			return
+		}
+		at += 16
+		s := section{le.Uint64(sec[:]), le.Uint64(sec[8:])}
+		if f == featTracingData || !decodedFeature(f) {
+			continue
+		}
+		if s.Offset > uint64(size) || s.Size > uint64(size)-s.Offset || s.Size > maxFeatureSize {
+			r.warnf("feature %d section 0x%x+0x%x points past the end of the file", f, s.Offset, s.Size)
+			continue
+		}
+		b := make([]byte, s.Size)
+		if _, err := ra.ReadAt(b, int64(s.Offset)); err != nil {
+			r.warnf("feature %d at offset 0x%x: %v", f, s.Offset, noEOF(err))
+			continue
+		}
+		if err := parseFeature(f, b, &r.Features); err != nil {
+			r.warnf("feature %d at offset 0x%x: %v", f, s.Offset, err)
+		}
+	}
+	r.nameAttrs()
+}
+
+// decodedFeature reports whether parseFeature understands feature f.
+func decodedFeature(f int) bool {
+	switch f {
+	case featBuildID, featHostname, featOSRelease, featVersion, featArch, featNrCPUs,
+		featCPUDesc, featCPUID, featTotalMem, featCmdline, featEventDesc, featSampleTime:
+		return true
+	}
+	return false
+}
+
+// nameAttrs gives attributes the names from the event-description feature.
+func (r *Reader) nameAttrs() {
+	for _, e := range r.Features.Events {
+		for _, id := range e.IDs {
+			if a := r.byID[id]; a != nil && e.Name != "" {
+				a.Name = e.Name
+			}
+		}
+	}
+	if len(r.Attrs) == 1 && len(r.Features.Events) == 1 && r.Features.Events[0].Name != "" {
+		r.Attrs[0].Name = r.Features.Events[0].Name
+	}
+}
+
+// Warnings returns the non-fatal problems met so far: damaged features,
+// malformed records skipped, unknown record types, truncation.
+func (r *Reader) Warnings() []string {
+	w := append([]string(nil), r.warns...)
+	if r.dropped > 0 {
+		w = append(w, fmt.Sprintf("%d further warnings not shown", r.dropped))
+	}
+	return w
+}
+
+func (r *Reader) warnf(format string, args ...any) {
+	if len(r.warns) >= maxWarnings {
+		r.dropped++
+		return
+	}
+	r.warns = append(r.warns, fmt.Sprintf(format, args...))
+}
+
+// Samples returns the number of SAMPLE records returned so far.
+func (r *Reader) Samples() int64 { return r.samples }
+
+// Next returns the next record, or io.EOF after the last. A file cut short
+// ends with io.EOF and a warning naming the offset. The returned record and
+// its slices are reused by the following call.
+func (r *Reader) Next() (Record, error) {
+	for !r.done {
+		rec, err := r.next()
+		if err != nil || rec != nil {
+			return rec, err
+		}
+	}
+	return nil, io.EOF
+}
+
+// next reads one record; it returns (nil, nil) for records consumed
+// internally (attributes, features in pipe mode) or skipped as malformed.
+func (r *Reader) next() (Record, error) {
+	if r.end >= 0 && r.off >= r.end {
+		r.done = true
+		return nil, nil
+	}
+	hb, err := r.br.Peek(recHeaderSize)
+	if err != nil {
+		r.done = true
+		if len(hb) == 0 && errors.Is(err, io.EOF) && (r.Pipe || r.end < 0) {
+			return nil, nil
+		}
+		r.warnf("file truncated: record header at offset 0x%x is cut short after %d samples", r.off, r.samples)
+		return nil, nil
+	}
+	h := Header{Type: le.Uint32(hb), Misc: le.Uint16(hb[4:]), Size: le.Uint16(hb[6:]), Offset: r.off}
+	if h.Size < recHeaderSize {
+		r.done = true
+		return nil, fmt.Errorf("record at offset 0x%x has size %d, smaller than its header", r.off, h.Size)
+	}
+	rec, err := r.br.Peek(int(h.Size))
+	if err != nil {
+		r.done = true
+		r.warnf("file truncated: record of %d bytes at offset 0x%x is cut short after %d samples", h.Size, r.off, r.samples)
+		return nil, nil
+	}
+	body := rec[recHeaderSize:]
+	out, skip, err := r.decode(h, body)
+	r.br.Discard(int(h.Size))
+	r.off += int64(h.Size)
+	if err != nil {
+		return nil, err
+	}
+	if skip > 0 {
+		if _, err := r.br.Discard(int(skip)); err != nil {
+			r.done = true
+			r.warnf("file truncated: payload of record at offset 0x%x is cut short", h.Offset)
+			return nil, nil
+		}
+		r.off += skip
+	}
+	return out, nil
+}
+
+// decode turns a record body into a Record. skip is payload that follows
+// the record outside its size (AUXTRACE data).
+func (r *Reader) decode(h Header, body []byte) (rec Record, skip int64, err error) {
+	switch h.Type {
+	case RecordSample:
+		a := r.sampleAttr(body)
+		if a == nil {
+			r.warnf("sample at offset 0x%x comes before any event attribute; skipped", h.Offset)
+			return nil, 0, nil
+		}
+		r.sample.Header = h
+		if err := decodeSample(&r.sample, a, body, h.Offset); err != nil {
+			r.warnf("%v; skipped", err)
+			return nil, 0, nil
+		}
+		r.samples++
+		return &r.sample, 0, nil
+	case RecordMmap, RecordMmap2:
+		if !r.decodeMmap(h, body) {
+			r.warnf("mmap record at offset 0x%x is %d bytes, too short; skipped", h.Offset, h.Size)
+			return nil, 0, nil
+		}
+		return &r.mmap, 0, nil
+	case RecordComm:
+		if len(body) < 8 {
+			return r.short(h)
+		}
+		r.comm = Comm{Header: h, PID: le.Uint32(body), TID: le.Uint32(body[4:]), Comm: cstring(r.trimID(body)[8:])}
+		r.comm.IDTrailer = r.sampleID(body)
+		return &r.comm, 0, nil
+	case RecordFork, RecordExit:
+		if len(body) < 24 {
+			return r.short(h)
+		}
+		r.task = Task{Header: h, PID: le.Uint32(body), PPID: le.Uint32(body[4:]), TID: le.Uint32(body[8:]),
+			PTID: le.Uint32(body[12:]), Time: le.Uint64(body[16:]), IDTrailer: r.sampleID(body)}
+		return &r.task, 0, nil
+	case RecordLost:
+		if len(body) < 16 {
+			return r.short(h)
+		}
+		r.lost = Lost{Header: h, ID: le.Uint64(body), Lost: le.Uint64(body[8:]), IDTrailer: r.sampleID(body)}
+		return &r.lost, 0, nil
+	case RecordThrottle, RecordUnthrottle:
+		if len(body) < 24 {
+			return r.short(h)
+		}
+		r.throttle = Throttle{Header: h, Time: le.Uint64(body), ID: le.Uint64(body[8:]), StreamID: le.Uint64(body[16:]), IDTrailer: r.sampleID(body)}
+		return &r.throttle, 0, nil
+	case RecordHeaderAttr:
+		return nil, 0, r.decodeHeaderAttr(h, body)
+	case RecordHeaderFeature:
+		if len(body) >= 8 {
+			if err := parseFeature(int(le.Uint64(body)), body[8:], &r.Features); err != nil {
+				r.warnf("feature record at offset 0x%x: %v", h.Offset, err)
+			}
+			r.nameAttrs()
+		}
+		return nil, 0, nil
+	case RecordHeaderBuildID:
+		ids, err := parseBuildIDs(append(r.scratch[:0], append(hbytes(h), body...)...))
+		if err != nil {
+			r.warnf("build-ID record at offset 0x%x: %v", h.Offset, err)
+		}
+		r.Features.BuildIDs = append(r.Features.BuildIDs, ids...)
+		return nil, 0, nil
+	case RecordAuxtrace:
+		if len(body) < 8 {
+			return r.short(h)
+		}
+		skip := le.Uint64(body)
+		if r.end >= 0 && skip > uint64(r.end-r.off-int64(h.Size)) {
+			r.done = true
+			r.warnf("file truncated: AUXTRACE payload of %d bytes at offset 0x%x runs past the end", skip, h.Offset)
+			return nil, 0, nil
+		}
+		r.other = Other{Header: h, Body: body}
+		return &r.other, int64(skip), nil
+	case RecordCompressed, RecordCompressed2:
+		return nil, 0, fmt.Errorf("record at offset 0x%x is zstd-compressed (perf record -z); re-record without -z or run perf inject to decompress", h.Offset)
+	}
+	if (h.Type > recordKnownKernelMax && h.Type < RecordHeaderAttr) || h.Type > recordKnownUserMax || h.Type == 0 {
+		if !r.unknown[h.Type] {
+			r.unknown[h.Type] = true
+			r.warnf("unknown record type %d at offset 0x%x; skipped by size", h.Type, h.Offset)
+		}
+	}
+	r.other = Other{Header: h, Body: body}
+	return &r.other, 0, nil
+}
+
+func (r *Reader) short(h Header) (Record, int64, error) {
+	r.warnf("record type %d at offset 0x%x is %d bytes, too short; skipped", h.Type, h.Offset, h.Size)
+	return nil, 0, nil
+}
+
+// hbytes re-encodes a record header (build-ID records are parsed whole).
+func hbytes(h Header) []byte {
+	var b [recHeaderSize]byte
+	le.PutUint32(b[:], h.Type)
+	le.PutUint16(b[4:], h.Misc)
+	le.PutUint16(b[6:], h.Size)
+	return b[:]
+}
+
+// decodeHeaderAttr reads a pipe-mode HEADER_ATTR: an attribute followed by
+// its sample IDs.
+func (r *Reader) decodeHeaderAttr(h Header, body []byte) error {
+	asz := attrDeclaredSize(body)
+	if asz < attrSizeVer0 || int(asz) > len(body) {
+		return fmt.Errorf("attribute record at offset 0x%x declares size %d in a %d-byte record", h.Offset, asz, h.Size)
+	}
+	if len(r.Attrs) >= maxAttrs {
+		return fmt.Errorf("attribute record at offset 0x%x: more than %d attributes", h.Offset, maxAttrs)
+	}
+	a, err := parseAttr(body[:asz])
+	if err != nil {
+		return fmt.Errorf("attribute record at offset 0x%x: %w", h.Offset, err)
+	}
+	for ids := body[asz:]; len(ids) >= 8; ids = ids[8:] {
+		a.IDs = append(a.IDs, le.Uint64(ids))
+	}
+	r.addAttr(a)
+	r.nameAttrs()
+	return nil
+}
+
+// sampleAttr finds the attribute a SAMPLE body belongs to.
+func (r *Reader) sampleAttr(body []byte) *EventAttr {
+	if len(r.Attrs) <= 1 {
+		if len(r.Attrs) == 0 {
+			return nil
+		}
+		return r.Attrs[0]
+	}
+	if p := idPos(r.Attrs[0].SampleType); p >= 0 && len(body) >= 8*(p+1) {
+		if a := r.byID[le.Uint64(body[8*p:])]; a != nil {
+			return a
+		}
+	}
+	return r.Attrs[0]
+}
+
+// recordAttr finds the attribute of a non-sample record via its trailer.
+func (r *Reader) recordAttr(body []byte) *EventAttr {
+	if len(r.Attrs) == 0 {
+		return nil
+	}
+	a0 := r.Attrs[0]
+	if !a0.SampleIDAll() {
+		return nil
+	}
+	if len(r.Attrs) > 1 {
+		if p := idPosFromEnd(a0.SampleType); p > 0 && len(body) >= 8*p {
+			if a := r.byID[le.Uint64(body[len(body)-8*p:])]; a != nil {
+				return a
+			}
+		}
+	}
+	return a0
+}
+
+// sampleID decodes a non-sample record's sample_id trailer, if any.
+func (r *Reader) sampleID(body []byte) IDTrailer {
+	if a := r.recordAttr(body); a != nil {
+		id, _ := decodeSampleID(a.SampleType, body)
+		return id
+	}
+	return IDTrailer{}
+}
+
+// trimID returns body without its sample_id trailer.
+func (r *Reader) trimID(body []byte) []byte {
+	if a := r.recordAttr(body); a != nil {
+		if n := sampleIDSize(a.SampleType); n <= len(body) {
+			return body[:len(body)-n]
+		}
+	}
+	return body
+}
+
+// decodeMmap fills r.mmap from an MMAP or MMAP2 body.
+func (r *Reader) decodeMmap(h Header, body []byte) bool {
+	m := Mmap{Header: h, IDTrailer: r.sampleID(body)}
+	b := r.trimID(body)
+	if len(b) < 32 {
+		return false
+	}
+	m.PID, m.TID = le.Uint32(b), le.Uint32(b[4:])
+	m.Addr, m.Len, m.Pgoff = le.Uint64(b[8:]), le.Uint64(b[16:]), le.Uint64(b[24:])
+	b = b[32:]
+	if h.Type == RecordMmap2 {
+		if len(b) < 32 {
+			return false
+		}
+		if h.Misc&miscMmapBuildID != 0 {
+			n := int(b[0])
+			if n > 20 {
+				n = 20
+			}
+			m.BuildID = hex.EncodeToString(b[4 : 4+n])
+		} else {
+			m.Maj, m.Min = le.Uint32(b), le.Uint32(b[4:])
+			m.Ino, m.InoGeneration = le.Uint64(b[8:]), le.Uint64(b[16:])
+		}
+		m.Prot, m.Flags = le.Uint32(b[24:]), le.Uint32(b[28:])
+		b = b[32:]
+	}
+	m.Filename = cstring(b)
+	r.mmap = m
+	return true
+}
+
+// cstring returns b up to its first NUL.
+func cstring(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Regenerates the small real perf.data fixtures in this directory: the
+# busy program recorded by perf in file and pipe mode, with frame-pointer
+# and DWARF call graphs. Run from anywhere as root (or with
+# perf_event_paranoid <= 1); needs go and perf.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$here/busy" && go build -o "$work/busy" .)
+cd "$work"
+perf record -q -g -F 99 -o fp.data ./busy 0.2s
+perf record -q -o - -F 99 -g ./busy 0.1s >pipe-fp.data
+perf record -q -F 49 --call-graph dwarf,512 -o dwarf.data ./busy 0.1s
+perf record -q -F 99 -e cpu-clock,task-clock -o two-events.data ./busy 0.1s
+for f in fp.data pipe-fp.data dwarf.data two-events.data; do
+	cp "$f" "$here/$f"
+	chmod 644 "$here/$f"
+done
+ls -l "$here"/*.data

@@ -1,0 +1,142 @@
+package analyzetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// A workload starts goroutines that run until ctx ends and returns a
+// function that waits for them. Each one exhibits one pathology of a Go
+// service the way production code produces it; none is named after what
+// the analyzers look for, so a test that passes shows the rules recognize
+// the runtime's behavior, not these functions.
+type workload func(ctx context.Context) (wait func())
+
+var workloads = map[string]workload{
+	"healthy":  hashRequests,
+	"gc":       buildGarbage,
+	"netpoll":  pollTinyTimers,
+	"syncpool": shareBuffers,
+	"lock":     updateSharedMap,
+}
+
+// spawn runs n copies of body until ctx ends.
+func spawn(ctx context.Context, n int, body func(ctx context.Context, i int)) func() {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				body(ctx, i)
+			}
+		}()
+	}
+	return wg.Wait
+}
+
+// hashRequests is a healthy CPU-bound service: user code does the work,
+// allocation is modest, nothing waits long.
+func hashRequests(ctx context.Context) func() {
+	return spawn(ctx, 2, func(ctx context.Context, i int) {
+		buf := make([]byte, 64<<10)
+		for j := range buf {
+			buf[j] = byte(i + j)
+		}
+		for range 20 {
+			sum := sha256.Sum256(buf)
+			buf[0] = sum[0]
+		}
+		time.Sleep(time.Millisecond)
+	})
+}
+
+// sink keeps allocations reachable long enough to be real garbage.
+var sink [64][]byte
+
+// buildGarbage allocates short-lived objects at a high rate under a small
+// GOGC, so the collector runs back to back.
+func buildGarbage(ctx context.Context) func() {
+	debug.SetGCPercent(10)
+	return spawn(ctx, 4, func(ctx context.Context, i int) {
+		for j := range 1000 {
+			b := make([]byte, 512+j%4096)
+			b[0] = byte(j)
+			sink[(i*1000+j)%len(sink)] = b
+		}
+	})
+}
+
+// pollTinyTimers has many goroutines sleeping for microseconds: every
+// sleep arms a timer, parks the goroutine, and sends the scheduler through
+// its idle path to find the next runnable goroutine.
+func pollTinyTimers(ctx context.Context) func() {
+	return spawn(ctx, 64, func(ctx context.Context, i int) {
+		t := time.NewTimer(time.Microsecond)
+		<-t.C
+	})
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// shareBuffers takes buffers from a sync.Pool on one goroutine and returns
+// them from another, so Gets miss the local per-P cache and steal from
+// other Ps, while frequent collections empty the pool into its victim cache
+// and force New.
+func shareBuffers(ctx context.Context) func() {
+	ch := make(chan *[]byte, 1024)
+	w1 := spawn(ctx, 4, func(ctx context.Context, i int) {
+		for range 64 {
+			b := bufPool.Get().(*[]byte)
+			(*b)[0] = byte(i)
+			select {
+			case ch <- b:
+			default:
+				bufPool.Put(b)
+			}
+		}
+	})
+	w2 := spawn(ctx, 4, func(ctx context.Context, i int) {
+		for range 64 {
+			select {
+			case b := <-ch:
+				bufPool.Put(b)
+			default:
+				runtime.Gosched()
+			}
+		}
+	})
+	w3 := spawn(ctx, 1, func(ctx context.Context, i int) {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	})
+	return func() { w1(); w2(); w3() }
+}
+
+var (
+	tableMu sync.Mutex
+	table   = map[int]int{}
+)
+
+// updateSharedMap has every goroutine update one map under one mutex, and
+// does slow work while holding it.
+func updateSharedMap(ctx context.Context) func() {
+	return spawn(ctx, 16, func(ctx context.Context, i int) {
+		tableMu.Lock()
+		recomputeTable(i)
+		tableMu.Unlock()
+	})
+}
+
+// recomputeTable is the critical section: CPU work under the lock.
+func recomputeTable(i int) {
+	var h [32]byte
+	for j := range 200 {
+		h = sha256.Sum256(h[:])
+		table[(i+j)%128] += int(h[0])
+	}
+}

@@ -1,0 +1,51 @@
+package cpu_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/stacks"
+	"github.com/coroner/coroner/bundle"
+)
+
+func TestMain(m *testing.M) {
+	analyzetest.Main()
+	os.Exit(m.Run())
+}
+
+func TestBreakdownOnRealProfiles(t *testing.T) {
+	for _, w := range []struct {
+		name string
+		want stacks.Category
+	}{{"healthy", stacks.CatUser}, {"gc", stacks.CatGC}, {"netpoll", stacks.CatScheduler}} {
+		t.Run(w.name, func(t *testing.T) {
+			files := analyzetest.Capture(t, w.name, time.Second)
+			src := analyzetest.Source(t, analyzetest.Only(files, bundle.KindPprof, "cpu"))
+			r := analyzetest.Run(t, src, cpu.Analyzer)
+			if r.Flame == nil || r.Flame.Value == 0 {
+				t.Fatal("no flame graph")
+			}
+			if got := r.Analyzers[0].Used; len(got) != 1 {
+				t.Errorf("used = %v", got)
+			}
+			fs := analyzetest.FindingsOf(r, "cpu")
+			if len(fs) != 1 {
+				t.Fatalf("findings: %+v", fs)
+			}
+			t.Logf("%s", fs[0].Title)
+			best, bestV := "", -1.0
+			for _, e := range fs[0].Evidence {
+				t.Logf("  %s = %v", e.Metric, e.Value)
+				if len(e.Metric) > 10 && e.Metric[:10] == "cpu_share_" && e.Value > bestV {
+					best, bestV = e.Metric[10:], e.Value
+				}
+			}
+			if best != string(w.want) {
+				t.Errorf("largest category %s, want %s", best, w.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,174 @@
+// Package pprofs loads the pprof profiles of an archive through an
+// analyzer's pass, tells what each one measures (CPU, allocations, mutex or
+// block contention, goroutines), and turns samples into classified stacks.
+package pprofs
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/internal/stacks"
+	"github.com/coroner/coroner/bundle"
+)
+
+// MaxProfileBytes bounds a pprof profile coroner decodes: the pprof
+// decoder holds the whole profile in memory, and the runtime's own
+// profiles stay far below this (a CPU profile of a busy service over 30 s is
+// a few MiB; a heap profile with 100k distinct stacks around 50 MiB).
+const MaxProfileBytes = 256 << 20
+
+// Type is what a profile measures.
+type Type string
+
+// Profile types.
+const (
+	CPU       Type = "cpu"
+	Allocs    Type = "allocs" // allocs or heap: both carry alloc_space since start
+	Mutex     Type = "mutex"
+	Block     Type = "block"
+	Goroutine Type = "goroutine"
+	Other     Type = "other"
+)
+
+// Loaded is one decoded profile and where it came from.
+type Loaded struct {
+	Artifact bundle.Artifact
+	Type     Type
+	Profile  *profile.Profile
+}
+
+// LoadAll decodes every pprof artifact of the pass. Damaged profiles are
+// reported with Pass.Warn and skipped.
+func LoadAll(p *analyze.Pass) []Loaded {
+	var out []Loaded
+	for _, a := range p.Artifacts(bundle.KindPprof) {
+		pr, err := Load(p.Source, a)
+		if err != nil {
+			p.Warn(err.Error())
+			continue
+		}
+		out = append(out, Loaded{Artifact: a, Type: TypeOf(pr, a), Profile: pr})
+	}
+	return out
+}
+
+// Of returns the loaded profiles of type t.
+func Of(ls []Loaded, t Type) []Loaded {
+	var out []Loaded
+	for _, l := range ls {
+		if l.Type == t {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Load decodes one pprof artifact.
+func Load(src analyze.Source, a bundle.Artifact) (*profile.Profile, error) {
+	if a.Size > MaxProfileBytes {
+		return nil, fmt.Errorf("%s: profile of %d bytes exceeds the %d-byte limit", a.Path, a.Size, MaxProfileBytes)
+	}
+	rc, err := src.Open(a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Path, err)
+	}
+	defer rc.Close()
+	pr, err := profile.Parse(io.LimitReader(rc, MaxProfileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable pprof profile: %w", a.Path, err)
+	}
+	return pr, nil
+}
+
+// TypeOf tells what a profile measures from its sample types; mutex and
+// block profiles share theirs (contentions/count, delay/nanoseconds) and
+// are told apart by where their stacks start: the runtime records mutex
+// contention at Unlock (the delay is charged to the unlocker), blocking at
+// the blocking call (Lock, channel operations, select, Wait).
+func TypeOf(p *profile.Profile, a bundle.Artifact) Type {
+	if t := a.Attrs["profile_type"]; t != "" {
+		switch Type(t) {
+		case CPU, Mutex, Block, Goroutine:
+			return Type(t)
+		case "heap", Allocs:
+			return Allocs
+		}
+	}
+	has := func(typ string) bool { return SampleIndex(p, typ) >= 0 }
+	switch {
+	case has("cpu") || (p.PeriodType != nil && p.PeriodType.Type == "cpu"):
+		return CPU
+	case has("alloc_space") || has("inuse_space"):
+		return Allocs
+	case has("goroutine"):
+		return Goroutine
+	case has("delay") || has("contentions"):
+		return mutexOrBlock(p, a)
+	}
+	return Other
+}
+
+func mutexOrBlock(p *profile.Profile, a bundle.Artifact) Type {
+	var unlock, block int
+	for _, s := range p.Sample {
+		st := Stack(s)
+		for i := 0; i < len(st) && i < 3; i++ {
+			fn := st[i].Func
+			if strings.Contains(fn, "Unlock") || strings.Contains(fn, "unlock") || strings.Contains(fn, "_LostContended") {
+				unlock++
+				break
+			}
+			if strings.Contains(fn, "Lock") || strings.Contains(fn, "chan") || strings.Contains(fn, "select") ||
+				strings.Contains(fn, "Wait") || strings.Contains(fn, "semacquire") {
+				block++
+				break
+			}
+		}
+	}
+	switch {
+	case unlock > block:
+		return Mutex
+	case block > unlock:
+		return Block
+	}
+	name := strings.ToLower(a.Original + " " + a.Path)
+	if strings.Contains(name, "mutex") {
+		return Mutex
+	}
+	return Block
+}
+
+// SampleIndex returns the index of the sample type named typ, or -1.
+func SampleIndex(p *profile.Profile, typ string) int {
+	for i, st := range p.SampleType {
+		if st.Type == typ {
+			return i
+		}
+	}
+	return -1
+}
+
+// Stack expands a sample's locations into frames, innermost first,
+// inlined frames included.
+func Stack(s *profile.Sample) []stacks.Frame {
+	out := make([]stacks.Frame, 0, len(s.Location))
+	for _, loc := range s.Location {
+		kernel := loc.Mapping != nil && strings.HasPrefix(loc.Mapping.File, "[kernel")
+		if len(loc.Line) == 0 {
+			out = append(out, stacks.Frame{Func: fmt.Sprintf("0x%x", loc.Address), Kernel: kernel})
+			continue
+		}
+		for _, l := range loc.Line {
+			f := stacks.Frame{Line: int(l.Line), Kernel: kernel}
+			if l.Function != nil {
+				f.Func, f.File = l.Function.Name, l.Function.Filename
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+// Package stacks classifies the frames of Go call stacks by how the Go
+// runtime and the kernel work: user code versus the standard library, and
+// the runtime's function families (GC, scheduler and netpoll, timers,
+// runtime locks, sync.Pool internals, system calls). Every rule keys on
+// runtime and standard-library function names, never on application code.
+package stacks
+
+import "strings"
+
+// Frame is one function activation, innermost first in a stack.
+type Frame struct {
+	Func string
+	File string
+	Line int
+	// Kernel marks frames that ran in the kernel (from perf samples).
+	Kernel bool
+}
+
+// Package returns the import path of a Go function name:
+// "net/http.(*conn).serve" → "net/http", "main.main.func1" → "main".
+func Package(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	dot := strings.IndexByte(fn[slash+1:], '.')
+	if dot < 0 {
+		return ""
+	}
+	return fn[:slash+1+dot]
+}
+
+// IsUser reports whether fn is application code: a Go function whose
+// package is main or lives outside the standard library (its first path
+// element has a dot, as every module path outside the standard library
+// must). Kernel frames, C symbols and the runtime are not user code.
+func IsUser(f Frame) bool {
+	if f.Kernel {
+		return false
+	}
+	pkg := Package(f.Func)
+	if pkg == "" {
+		return false
+	}
+	if pkg == "main" {
+		return true
+	}
+	first, _, _ := strings.Cut(pkg, "/")
+	if !strings.Contains(first, ".") {
+		return false
+	}
+	// The standard library's vendored copies look like module paths.
+	return !strings.HasPrefix(pkg, "vendor/") && !strings.HasPrefix(f.Func, "type:")
+}
+
+// FirstUser returns the index of the innermost user frame at or after
+// index from, or -1.
+func FirstUser(stack []Frame, from int) int {
+	for i := max(0, from); i < len(stack); i++ {
+		if IsUser(stack[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasPrefixAny reports whether s starts with one of ps.
+func hasPrefixAny(s string, ps ...string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Any reports whether some frame of stack satisfies pred, and the first
+// such index.
+func Any(stack []Frame, pred func(Frame) bool) (int, bool) {
+	for i, f := range stack {
+		if pred(f) {
+			return i, true
+		}
+	}
+	return -1, false
+}

@@ -1,0 +1,178 @@
+// Package gctrace parses the lines the Go runtime prints to stderr under
+// GODEBUG=gctrace=1, one per garbage-collection cycle:
+//
+//	gc 7 @0.811s 4%: 0.030+1.2+0.015 ms clock, 0.12+0.40/1.1/2.3+0.061 ms cpu, 4->4->2 MB, 5 MB goal, 0 MB stacks, 0 MB globals, 4 P
+//
+// The fields are the cycle number, the time since program start, the share
+// of CPU spent in GC since start, the wall-clock durations of sweep
+// termination (stop-the-world), concurrent mark, and mark termination
+// (stop-the-world), the CPU times of sweep termination, mark assists,
+// background and idle marking, and mark termination, the heap size at start,
+// end and live after marking, the heap goal, stack and global scan sizes, and
+// the number of Ps. "(forced)" marks a cycle started by runtime.GC or the
+// periodic forced collection. Lines may carry a prefix (a logger's
+// timestamp); other lines are skipped.
+package gctrace
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Cycle is one parsed gctrace line.
+type Cycle struct {
+	N int
+	// At is the time since program start.
+	At time.Duration
+	// CPUPercent is the GC's share of available CPU since program start.
+	CPUPercent float64
+	// Wall-clock phase durations; SweepTerm and MarkTerm stop the world.
+	SweepTerm, Mark, MarkTerm time.Duration
+	// CPU time per phase, summed over all Ps.
+	CPUSweepTerm, CPUAssist, CPUBackground, CPUIdle, CPUMarkTerm time.Duration
+	// Heap sizes in MB: at GC start, at GC end, live after marking; goal.
+	HeapStart, HeapEnd, HeapLive, HeapGoal float64
+	// Stacks and Globals are the scannable stack and global sizes in MB (Go
+	// 1.18+; zero before).
+	Stacks, Globals float64
+	Procs           int
+	Forced          bool
+	// Line is the 1-based line number in the input.
+	Line int
+}
+
+// Pause is the cycle's stop-the-world time: sweep termination plus mark
+// termination.
+func (c Cycle) Pause() time.Duration { return c.SweepTerm + c.MarkTerm }
+
+// CPU is the cycle's total GC CPU time.
+func (c Cycle) CPU() time.Duration {
+	return c.CPUSweepTerm + c.CPUAssist + c.CPUBackground + c.CPUIdle + c.CPUMarkTerm
+}
+
+// maxLine bounds one line: a gctrace line is about 150 bytes; longer lines
+// are something else and skipped.
+const maxLine = 64 << 10
+
+var lineRE = regexp.MustCompile(`gc (\d+) @([0-9.]+)s (\d+)%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock, ` +
+	`([0-9.]+)\+([0-9.]+)/([0-9.]+)/([0-9.]+)\+([0-9.]+) ms cpu, ([0-9.]+)->([0-9.]+)->([0-9.]+) MB, ([0-9.]+) MB goal,` +
+	`(?: ([0-9.]+) MB stacks, ([0-9.]+) MB globals,)? (\d+) P( \(forced\))?`)
+
+// Reader reads cycles from gctrace output one at a time.
+type Reader struct {
+	name    string
+	sc      *bufio.Scanner
+	line    int
+	skipped int
+	long    int
+}
+
+// NewReader reads the log in r; name labels errors.
+func NewReader(r io.Reader, name string) *Reader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	return &Reader{name: name, sc: sc}
+}
+
+// Next returns the next cycle, or io.EOF after the last one.
+func (r *Reader) Next() (Cycle, error) {
+	for {
+		if !r.sc.Scan() {
+			err := r.sc.Err()
+			if errors.Is(err, bufio.ErrTooLong) {
+				// Skip the rest of an overlong line and go on.
+				r.long++
+				r.sc = resume(r.sc)
+				continue
+			}
+			if err != nil {
+				return Cycle{}, fmt.Errorf("%s: line %d: %w", r.name, r.line+1, err)
+			}
+			return Cycle{}, io.EOF
+		}
+		r.line++
+		text := r.sc.Text()
+		if !strings.Contains(text, "gc ") {
+			r.skipped++
+			continue
+		}
+		c, ok := parse(text)
+		if !ok {
+			r.skipped++
+			continue
+		}
+		c.Line = r.line
+		return c, nil
+	}
+}
+
+// resume is called after bufio.ErrTooLong: the scanner cannot continue, so
+// the reader gives up on the rest of the input rather than misparse it.
+func resume(*bufio.Scanner) *bufio.Scanner {
+	return bufio.NewScanner(strings.NewReader(""))
+}
+
+// Skipped is the number of lines that were not gctrace lines.
+func (r *Reader) Skipped() int { return r.skipped }
+
+// Truncated reports whether reading stopped at an overlong line.
+func (r *Reader) Truncated() bool { return r.long > 0 }
+
+// Parse parses one gctrace line.
+func Parse(line string) (Cycle, error) {
+	c, ok := parse(line)
+	if !ok {
+		return Cycle{}, fmt.Errorf("not a gctrace line: %q", clip(line))
+	}
+	return c, nil
+}
+
+func clip(s string) string {
+	if len(s) > 120 {
+		return s[:120] + "…"
+	}
+	return s
+}
+
+func parse(line string) (Cycle, bool) {
+	m := lineRE.FindStringSubmatch(line)
+	if m == nil {
+		return Cycle{}, false
+	}
+	var c Cycle
+	var err error
+	num := func(s string) float64 {
+		if s == "" || err != nil {
+			return 0
+		}
+		v, e := strconv.ParseFloat(s, 64)
+		if e != nil {
+			err = e
+		}
+		return v
+	}
+	ms := func(s string) time.Duration { return time.Duration(num(s) * float64(time.Millisecond)) }
+	n, e1 := strconv.Atoi(m[1])
+	p, e2 := strconv.Atoi(m[18])
+	if e1 != nil || e2 != nil {
+		return Cycle{}, false
+	}
+	c.N, c.Procs = n, p
+	c.At = time.Duration(num(m[2]) * float64(time.Second))
+	c.CPUPercent = num(m[3])
+	c.SweepTerm, c.Mark, c.MarkTerm = ms(m[4]), ms(m[5]), ms(m[6])
+	c.CPUSweepTerm, c.CPUAssist, c.CPUBackground, c.CPUIdle, c.CPUMarkTerm = ms(m[7]), ms(m[8]), ms(m[9]), ms(m[10]), ms(m[11])
+	c.HeapStart, c.HeapEnd, c.HeapLive, c.HeapGoal = num(m[12]), num(m[13]), num(m[14]), num(m[15])
+	c.Stacks, c.Globals = num(m[16]), num(m[17])
+	c.Forced = m[19] != ""
+	if err != nil {
+		return Cycle{}, false
+	}
+	return c, true
+}

@@ -1,0 +1,246 @@
+package goroutines
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coroner/coroner/internal/testcore"
+)
+
+// statesSrc parks goroutines in several states, writes its own goroutine
+// profiles (binary, debug=1, debug=2) into the working directory, and
+// then waits for SIGQUIT.
+const statesSrc = `package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"sync"
+	"time"
+)
+
+func main() {
+	var mu sync.Mutex
+	mu.Lock()
+	ch := make(chan int)
+	for i := 0; i < 30; i++ {
+		go func() { mu.Lock() }()
+	}
+	for i := 0; i < 20; i++ {
+		go pprof.Do(context.Background(), pprof.Labels("worker", "rx"), func(context.Context) { <-ch })
+	}
+	for i := 0; i < 10; i++ {
+		go func() { select {} }()
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, d := range []int{0, 1, 2} {
+		f, _ := os.Create(fmt.Sprintf("goroutine.debug%d", d))
+		pprof.Lookup("goroutine").WriteTo(f, d)
+		f.Close()
+	}
+	fmt.Println("ready")
+	time.Sleep(time.Hour)
+}
+`
+
+type dumps struct {
+	files map[string][]byte // debug0, debug1, debug2, sigquit
+}
+
+var (
+	dumpsOnce sync.Once
+	dumpsVal  *dumps
+)
+
+// realDumps runs statesSrc and collects its four dumps.
+func realDumps(t *testing.T) *dumps {
+	t.Helper()
+	dumpsOnce.Do(func() {
+		exe := testcore.BuildIn(t, tmpDir, statesSrc)
+		p := testcore.Start(t, exe, "ready")
+		d := &dumps{files: map[string][]byte{}}
+		for i := 0; i < 3; i++ {
+			b, err := os.ReadFile(filepath.Join(p.Cmd.Dir, fmt.Sprintf("goroutine.debug%d", i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.files[fmt.Sprintf("debug%d", i)] = b
+		}
+		d.files["sigquit"] = p.Quit(t)
+		dumpsVal = d
+	})
+	if dumpsVal == nil {
+		t.Fatal("dumps unavailable")
+	}
+	return dumpsVal
+}
+
+var tmpDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "goroutines-test")
+	if err != nil {
+		panic(err)
+	}
+	tmpDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// TestAllFormatsAgree parses the four dumps of one process and checks that
+// they count the same user goroutines, and the same states where they
+// carry states.
+func TestAllFormatsAgree(t *testing.T) {
+	d := realDumps(t)
+	want := map[string]string{"debug0": "pprof", "debug1": "debug1", "debug2": "debug2", "sigquit": "sigquit"}
+	users := map[string]int{}
+	for name, format := range want {
+		c, err := ParseDump(bytes.NewReader(d.files[name]), name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Format != format {
+			t.Errorf("%s: format %q, want %q", name, c.Format, format)
+		}
+		if !c.Complete {
+			t.Errorf("%s: incomplete: %v", name, c.Warnings)
+		}
+		s := Summarize(c)
+		users[name] = s.User
+		if format == "debug2" || format == "sigquit" {
+			if s.Wait["sync.Mutex.Lock"] != 30 || s.Wait["chan receive"] != 20 || s.Wait["select (no cases)"] != 10 {
+				t.Errorf("%s: wait reasons %v", name, s.Wait)
+			}
+		}
+		if format == "sigquit" && s.System == 0 {
+			t.Errorf("sigquit: no system goroutines recognized")
+		}
+		if format == "debug1" || format == "pprof" {
+			labeled := 0
+			for _, g := range c.Goroutines {
+				if g.Labels["worker"] == "rx" {
+					labeled += g.Count
+				}
+			}
+			if labeled != 20 {
+				t.Errorf("%s: %d goroutines labeled worker=rx, want 20", name, labeled)
+			}
+		}
+	}
+	// 30 + 20 + 10 parked, plus main.
+	for name, n := range users {
+		if n != 61 {
+			t.Errorf("%s: %d user goroutines, want 61 (all formats: %v)", name, n, users)
+		}
+	}
+}
+
+func TestGroup(t *testing.T) {
+	d := realDumps(t)
+	c, err := ParseDump(bytes.NewReader(d.files["sigquit"]), "sigquit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := Group(c)
+	if len(gs) < 4 || gs[0].Count != 30 || gs[0].WaitReason != "sync.Mutex.Lock" {
+		t.Fatalf("largest group %+v", gs[0])
+	}
+	if gs[1].Count != 20 || gs[2].Count != 10 {
+		t.Errorf("groups %d, %d; want 20, 10", gs[1].Count, gs[2].Count)
+	}
+	if len(gs[0].IDs) != maxGroupIDs {
+		t.Errorf("group keeps %d IDs, want %d", len(gs[0].IDs), maxGroupIDs)
+	}
+	// Deterministic: the same input gives the same groups.
+	again := Group(c)
+	for i := range gs {
+		if gs[i].Key != again[i].Key {
+			t.Fatal("grouping is not deterministic")
+		}
+	}
+}
+
+// TestCutDebug2 cuts a real debug=2 dump in the middle of a frame, as
+// runtime/pprof does at 64 MiB.
+func TestCutDebug2(t *testing.T) {
+	d := realDumps(t)
+	full := d.files["debug2"]
+	cut := full[:len(full)*2/3]
+	if cut[len(cut)-1] == '\n' {
+		cut = cut[:len(cut)-1]
+	}
+	c, err := ParseDump(bytes.NewReader(cut), "goroutine.debug2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Complete {
+		t.Fatal("cut dump reported complete")
+	}
+	if len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "cut short") {
+		t.Errorf("warnings %v", c.Warnings)
+	}
+	whole, _ := ParseDump(bytes.NewReader(full), "goroutine.debug2")
+	if c.Total() >= whole.Total() {
+		t.Errorf("cut dump has %d goroutines, whole %d", c.Total(), whole.Total())
+	}
+	for _, g := range c.Goroutines {
+		if len(g.Frames) == 0 {
+			t.Errorf("goroutine %d kept without frames", g.ID)
+		}
+	}
+	// debug=1 cut short is detected by its total.
+	d1 := d.files["debug1"]
+	c1, err := ParseDump(bytes.NewReader(d1[:len(d1)/2]), "goroutine.debug1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Complete {
+		t.Error("cut debug=1 reported complete")
+	}
+}
+
+func TestNotADump(t *testing.T) {
+	for name, in := range map[string]string{
+		"empty":   "",
+		"text":    "hello world\n",
+		"bad pb":  "\x08\x96\x01\x00\x00",
+		"debug1":  "goroutine profile: total x\n",
+		"longish": strings.Repeat("a", 5000),
+	} {
+		if _, err := ParseDump(strings.NewReader(in), name); err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: error %q does not name the file", name, err)
+		}
+	}
+}
+
+func FuzzParseDump(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*.txt"))
+	for _, s := range seeds {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("goroutine 1 [running]:\nmain.main()\n\t/x.go:1 +0x1\n"))
+	f.Add([]byte("goroutine profile: total 1\n1 @ 0x1\n#\t0x1\tmain.main+0x1\t/x.go:1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseDump(bytes.NewReader(b), "fuzz")
+		if err != nil {
+			return
+		}
+		Group(c)
+		Summarize(c)
+		for _, g := range c.Goroutines {
+			Signature(c.Crash, g.Frames)
+		}
+	})
+}

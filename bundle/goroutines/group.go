@@ -1,0 +1,185 @@
+package goroutines
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxGroupIDs bounds how many goroutine IDs a group keeps as examples.
+const maxGroupIDs = 16
+
+// Bucket is a group of goroutines with the same state and the same
+// normalized stack (functions, files and lines; no addresses, arguments or
+// goroutine IDs).
+type Bucket struct {
+	// Key identifies the bucket; stable across runs on the same input.
+	Key        string `json:"key"`
+	Count      int    `json:"count"`
+	Status     string `json:"status"`
+	WaitReason string `json:"wait_reason,omitempty"`
+	// MinWait and MaxWait are the shortest and longest recorded waits in
+	// minutes (-1 when unknown).
+	MinWait int     `json:"min_wait_minutes"`
+	MaxWait int     `json:"max_wait_minutes"`
+	Frames  []Frame `json:"frames"`
+	// CreatedBy is the go statement of the first member.
+	CreatedBy *Frame `json:"created_by,omitempty"`
+	System    bool   `json:"system,omitempty"`
+	// IDs lists up to 16 member goroutine IDs, ascending.
+	IDs []int64 `json:"ids,omitempty"`
+	// LockAddrs lists the distinct lock or channel addresses members wait on.
+	LockAddrs []uint64 `json:"lock_addrs,omitempty"`
+	// Labels are the pprof labels every member shares.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Crashed is set when the crashing goroutine is a member.
+	Crashed bool `json:"crashed,omitempty"`
+}
+
+// Group buckets the census's goroutines by state and normalized stack and
+// returns the buckets largest first (ties by key), so the output is
+// deterministic.
+func Group(c *Census) []Bucket {
+	idx := map[string]int{}
+	var out []Bucket
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
+		k := groupKey(g)
+		j, ok := idx[k]
+		if !ok {
+			j = len(out)
+			idx[k] = j
+			out = append(out, Bucket{Key: k, Status: g.Status, WaitReason: g.WaitReason,
+				MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes, Frames: g.Frames,
+				CreatedBy: g.CreatedBy, System: g.System, Labels: copyLabels(g.Labels)})
+		}
+		gr := &out[j]
+		n := g.Count
+		if n <= 0 {
+			n = 1
+		}
+		gr.Count += n
+		gr.MinWait = min(gr.MinWait, g.WaitMinutes)
+		gr.MaxWait = max(gr.MaxWait, g.WaitMinutes)
+		if g.ID >= 0 {
+			gr.IDs = appendID(gr.IDs, g.ID)
+		}
+		if g.LockAddr != 0 && !containsAddr(gr.LockAddrs, g.LockAddr) {
+			gr.LockAddrs = append(gr.LockAddrs, g.LockAddr)
+		}
+		if ok {
+			intersectLabels(gr.Labels, g.Labels)
+		}
+		gr.Crashed = gr.Crashed || g.Crashed
+	}
+	for i := range out {
+		sort.Slice(out[i].LockAddrs, func(a, b int) bool { return out[i].LockAddrs[a] < out[i].LockAddrs[b] })
+		out[i].Key = shortKey(out[i].Key)
+		if len(out[i].Labels) == 0 {
+			out[i].Labels = nil
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// groupKey renders state and normalized stack.
+func groupKey(g *Goroutine) string {
+	var b strings.Builder
+	b.WriteString(g.Status)
+	b.WriteByte('|')
+	b.WriteString(g.WaitReason)
+	for _, f := range g.Frames {
+		b.WriteByte('|')
+		b.WriteString(f.Func)
+		b.WriteByte(' ')
+		b.WriteString(f.File)
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(f.Line))
+	}
+	return b.String()
+}
+
+func shortKey(k string) string {
+	h := sha256.Sum256([]byte(k))
+	return hex.EncodeToString(h[:8])
+}
+
+// appendID keeps the smallest maxGroupIDs IDs, ascending.
+func appendID(ids []int64, id int64) []int64 {
+	i := sort.Search(len(ids), func(i int) bool { return ids[i] >= id })
+	if i == maxGroupIDs {
+		return ids
+	}
+	ids = append(ids, 0)
+	copy(ids[i+1:], ids[i:])
+	ids[i] = id
+	if len(ids) > maxGroupIDs {
+		ids = ids[:maxGroupIDs]
+	}
+	return ids
+}
+
+func containsAddr(a []uint64, v uint64) bool {
+	for _, x := range a {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func copyLabels(l map[string]string) map[string]string {
+	if len(l) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(l))
+	for k, v := range l {
+		m[k] = v
+	}
+	return m
+}
+
+func intersectLabels(dst, src map[string]string) {
+	for k, v := range dst {
+		if src[k] != v {
+			delete(dst, k)
+		}
+	}
+}
+
+// Summary counts a census by status, wait reason and system/user.
+type Summary struct {
+	Total  int            `json:"total"`
+	User   int            `json:"user"`
+	System int            `json:"system"`
+	Status map[string]int `json:"status"`
+	// Wait counts waiting goroutines by wait reason.
+	Wait map[string]int `json:"wait,omitempty"`
+}
+
+// Summarize counts the census.
+func Summarize(c *Census) Summary {
+	s := Summary{Status: map[string]int{}, Wait: map[string]int{}}
+	for _, g := range c.Goroutines {
+		n := max(g.Count, 1)
+		s.Total += n
+		if g.System {
+			s.System += n
+		} else {
+			s.User += n
+		}
+		s.Status[g.Status] += n
+		if g.WaitReason != "" {
+			s.Wait[g.WaitReason] += n
+		}
+	}
+	return s
+}

@@ -1,0 +1,74 @@
+package goroutines
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/google/pprof/profile"
+)
+
+// maxProfileBytes bounds a binary goroutine profile read into memory: the
+// pprof decoder needs the whole message. A 100k-goroutine process with
+// distinct stacks gives a few MiB; 256 MiB leaves ample room.
+const maxProfileBytes = 256 << 20
+
+// ParseProfile reads a binary (protobuf, possibly gzipped) goroutine
+// profile. Like debug=1 it groups goroutines by stack and carries labels
+// but no states.
+func ParseProfile(r io.Reader, name string) (*Census, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxProfileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(b) > maxProfileBytes {
+		return nil, fmt.Errorf("%s: profile larger than %d bytes", name, maxProfileBytes)
+	}
+	p, err := profile.ParseData(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(p.SampleType) == 0 || p.SampleType[0].Type != "goroutine" {
+		return nil, fmt.Errorf("%s: not a goroutine profile (sample types %v)", name, sampleTypes(p))
+	}
+	c := &Census{Source: name, Format: "pprof", Complete: true}
+	in := newInterner()
+	for _, s := range p.Sample {
+		if len(s.Value) == 0 || s.Value[0] <= 0 {
+			continue
+		}
+		g := Goroutine{ID: -1, Status: "unknown", WaitMinutes: -1, Count: int(s.Value[0])}
+		for _, loc := range s.Location {
+			// Lines are innermost first; all but the last are inlined.
+			for i, ln := range loc.Line {
+				if ln.Function == nil {
+					continue
+				}
+				g.Frames = append(g.Frames, Frame{
+					Func: in.s(ln.Function.Name), File: in.s(ln.Function.Filename),
+					Line: int(ln.Line), Inlined: i < len(loc.Line)-1,
+				})
+			}
+		}
+		if len(s.Label) > 0 {
+			g.Labels = map[string]string{}
+			for k, vs := range s.Label {
+				if len(vs) > 0 {
+					g.Labels[k] = vs[0]
+				}
+			}
+		}
+		g.System = IsSystem(&g)
+		c.Goroutines = append(c.Goroutines, g)
+	}
+	return c, nil
+}
+
+func sampleTypes(p *profile.Profile) []string {
+	var out []string
+	for _, st := range p.SampleType {
+		out = append(out, st.Type)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,399 @@
+package goroutines
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// maxLine bounds one line of a text dump. Function names with long generic
+// instantiations and argument lists stay far below it; a longer line is not
+// a goroutine dump.
+const maxLine = 1 << 20
+
+// pprofDebug2Cap is the size at which runtime/pprof stops growing its
+// buffer for goroutine?debug=2 (writeGoroutineStacks: "Filled 64 MB - stop
+// there"); output of exactly this size was cut.
+const pprofDebug2Cap = 64 << 20
+
+// gStatuses are the goroutine states the runtime prints verbatim
+// (runtime.gStatusStrings); any other bracketed word is a wait reason of a
+// waiting goroutine.
+var gStatuses = map[string]bool{
+	"idle": true, "runnable": true, "running": true, "syscall": true, "waiting": true,
+	"dead": true, "copystack": true, "preempted": true, "leaked": true, "???": true,
+}
+
+// tracebackParser reads the runtime's traceback format: SIGQUIT output,
+// crash output under any GOTRACEBACK level, and pprof goroutine?debug=2.
+type tracebackParser struct {
+	c       *Census
+	in      *interner
+	cur     *Goroutine
+	pending string // function line awaiting its file line
+	created bool   // pending is a "created by" line
+	lineNo  int
+	crashed bool // a panic/fatal error header was seen; next goroutine crashed
+	stack   bool // inside a "runtime stack:" block not owned by a goroutine
+	size    int64
+	lastNL  bool
+}
+
+func parseTraceback(r io.Reader, name string) (*Census, error) {
+	p := &tracebackParser{c: &Census{Source: name, Format: "debug2", Complete: true}, in: newInterner()}
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := readLine(br, &p.size, &p.lastNL)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", name, p.lineNo+1, err)
+		}
+		p.lineNo++
+		p.line(line)
+	}
+	p.flush()
+	p.finish()
+	return p.c, nil
+}
+
+// readLine returns the next line without its newline, tracking size and
+// whether the input ended with a newline.
+func readLine(br *bufio.Reader, size *int64, lastNL *bool) (string, error) {
+	var sb []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		*size += int64(len(frag))
+		if len(sb)+len(frag) > maxLine {
+			return "", fmt.Errorf("line longer than %d bytes: not a goroutine dump", maxLine)
+		}
+		sb = append(sb, frag...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			if len(sb) == 0 {
+				return "", io.EOF
+			}
+			*lastNL = false
+			return strings.TrimRight(string(sb), "\r"), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		*lastNL = true
+		return strings.TrimRight(string(sb[:len(sb)-1]), "\r"), nil
+	}
+}
+
+func (p *tracebackParser) line(line string) {
+	switch {
+	case strings.HasPrefix(line, "goroutine ") && strings.HasSuffix(line, "]:"):
+		p.flush()
+		p.stack = false
+		if g, ok := parseHeader(line); ok {
+			if p.crashed {
+				g.Crashed = true
+				p.crashed = false
+				if p.c.Crash != nil {
+					p.c.Crash.GoroutineID = g.ID
+				}
+			}
+			p.cur = &g
+			if strings.Contains(line, " gp=") && p.c.Format == "debug2" {
+				p.c.Format = "crash"
+			}
+		}
+	case line == "runtime stack:":
+		p.flush()
+		p.stack = true
+	case strings.HasPrefix(line, "\t"):
+		p.fileLine(line[1:])
+	case line == "":
+		p.flush()
+	case p.cur != nil && !p.stack:
+		p.funcLine(line)
+	default:
+		p.preamble(line)
+	}
+}
+
+// preamble reads lines before and between goroutines: the panic or fatal
+// error message and the signal description.
+func (p *tracebackParser) preamble(line string) {
+	crash := func() *Crash {
+		if p.c.Crash == nil {
+			p.c.Crash = &Crash{}
+		}
+		return p.c.Crash
+	}
+	switch {
+	case strings.HasPrefix(line, "panic: "):
+		c := crash()
+		if c.Kind == "" {
+			c.Kind, c.Message = "panic", cleanPanic(strings.TrimPrefix(line, "panic: "))
+		}
+		p.crashed = true
+	case strings.HasPrefix(line, "fatal error: "):
+		c := crash()
+		c.Kind, c.Message = "fatal error", strings.TrimPrefix(line, "fatal error: ")
+		p.crashed = true
+	case strings.HasPrefix(line, "[signal "):
+		c := crash()
+		parseSignalLine(c, line)
+	case strings.HasPrefix(line, "PC=") && p.c.Crash != nil:
+		parsePCLine(p.c.Crash, line)
+	case isSignalBanner(line):
+		c := crash()
+		if c.Kind == "" {
+			c.Kind = "signal"
+		}
+		if c.Signal == "" {
+			c.Signal = line[:strings.IndexByte(line, ':')]
+		}
+		if p.c.Format == "debug2" {
+			p.c.Format = "sigquit"
+		}
+	}
+}
+
+// isSignalBanner matches "SIGQUIT: quit", "SIGSEGV: segmentation violation".
+func isSignalBanner(line string) bool {
+	i := strings.IndexByte(line, ':')
+	if i < 4 || !strings.HasPrefix(line, "SIG") {
+		return false
+	}
+	for _, r := range line[3:i] {
+		if r < 'A' || r > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanPanic drops the " [recovered]" and goexit decorations.
+func cleanPanic(s string) string {
+	for _, suf := range []string{" [recovered, repanicked]", " [recovered]"} {
+		s = strings.TrimSuffix(s, suf)
+	}
+	return s
+}
+
+// parseSignalLine reads "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x49e52a]".
+func parseSignalLine(c *Crash, line string) {
+	body := strings.TrimSuffix(strings.TrimPrefix(line, "[signal "), "]")
+	if i := strings.IndexByte(body, ':'); i > 0 {
+		c.Signal = body[:i]
+	}
+	for _, f := range strings.Fields(body) {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			c.Code = v
+		case "addr":
+			c.FaultAddr, _ = strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 64)
+		case "pc":
+			c.PC, _ = strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 64)
+		}
+	}
+}
+
+// parsePCLine reads "PC=0x47f4e1 m=0 sigcode=0 addr=0x0".
+func parsePCLine(c *Crash, line string) {
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "PC":
+			if c.PC == 0 {
+				c.PC, _ = strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 64)
+			}
+		case "sigcode":
+			if c.Code == "" {
+				c.Code = v
+			}
+		case "addr":
+			if c.FaultAddr == 0 {
+				c.FaultAddr, _ = strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 64)
+			}
+		}
+	}
+}
+
+// parseHeader reads "goroutine 7 gp=0x… m=nil [chan receive, 5 minutes, locked to thread]:".
+func parseHeader(line string) (Goroutine, bool) {
+	open := strings.IndexByte(line, '[')
+	if open < 0 {
+		return Goroutine{}, false
+	}
+	head := strings.Fields(line[len("goroutine "):open])
+	if len(head) == 0 {
+		return Goroutine{}, false
+	}
+	id, err := strconv.ParseInt(head[0], 10, 64)
+	if err != nil || id < 0 {
+		return Goroutine{}, false
+	}
+	g := Goroutine{ID: id, WaitMinutes: -1, Count: 1}
+	parseState(&g, line[open+1:len(line)-2])
+	return g, true
+}
+
+// parseState splits the bracketed state into status, wait reason and minutes.
+func parseState(g *Goroutine, s string) {
+	parts := strings.Split(s, ", ")
+	st := strings.TrimSuffix(parts[0], " (scan)")
+	st = strings.TrimSuffix(st, " (durable)")
+	if gStatuses[st] {
+		g.Status = st
+	} else {
+		g.Status, g.WaitReason = "waiting", st
+		g.WaitMinutes = 0
+	}
+	for _, p := range parts[1:] {
+		if n, ok := strings.CutSuffix(p, " minutes"); ok {
+			if m, err := strconv.Atoi(n); err == nil && m >= 0 {
+				g.WaitMinutes = m
+			}
+		}
+	}
+}
+
+// funcLine records a frame's function line, or a "created by" line.
+func (p *tracebackParser) funcLine(line string) {
+	p.flushFrame()
+	if rest, ok := strings.CutPrefix(line, "created by "); ok {
+		fn, gid, _ := strings.Cut(rest, " in goroutine ")
+		if id, err := strconv.ParseInt(gid, 10, 64); err == nil {
+			p.cur.CreatorID = id
+		}
+		p.pending, p.created = fn, true
+		return
+	}
+	if strings.HasPrefix(line, "...") || strings.HasPrefix(line, "goroutine running on other thread") {
+		return
+	}
+	p.pending, p.created = funcName(line), false
+}
+
+// fileLine completes the pending frame with "file.go:12 +0x2a fp=… sp=… pc=…".
+func (p *tracebackParser) fileLine(s string) {
+	if p.cur == nil || p.pending == "" {
+		return
+	}
+	file, line := splitFileLine(s)
+	f := Frame{Func: p.in.s(p.pending), File: p.in.s(file), Line: line}
+	if p.created {
+		p.cur.CreatedBy = &f
+	} else {
+		f.Inlined = !strings.Contains(s, " +0x") && !strings.HasSuffix(p.pending, ".goexit")
+		p.cur.Frames = append(p.cur.Frames, f)
+	}
+	p.pending = ""
+}
+
+// flushFrame keeps a function line that had no file line.
+func (p *tracebackParser) flushFrame() {
+	if p.cur != nil && p.pending != "" && !p.created {
+		p.cur.Frames = append(p.cur.Frames, Frame{Func: p.in.s(p.pending)})
+	}
+	p.pending = ""
+}
+
+func (p *tracebackParser) flush() {
+	p.flushFrame()
+	if p.cur != nil {
+		p.cur.System = IsSystem(p.cur)
+		p.c.Goroutines = append(p.c.Goroutines, *p.cur)
+		p.cur = nil
+	}
+}
+
+// finish decides whether the dump was cut: a debug=2 dump of exactly
+// 64 MiB, or one that ends without a newline in the middle of a frame.
+func (p *tracebackParser) finish() {
+	if p.size == pprofDebug2Cap || (p.size > 0 && !p.lastNL) {
+		p.c.Complete = false
+		p.c.Warnings = append(p.c.Warnings, fmt.Sprintf(
+			"dump ends mid-frame after %d bytes and %d goroutines: cut short (runtime/pprof stops goroutine?debug=2 at 64 MiB); prefer debug=1, the binary goroutine profile, a crash log or the core",
+			p.size, len(p.c.Goroutines)))
+		if p.size == pprofDebug2Cap && len(p.c.Goroutines) > 0 && p.lastNL {
+			// The last goroutine may be missing frames: drop it.
+			p.c.Goroutines = p.c.Goroutines[:len(p.c.Goroutines)-1]
+		} else if !p.lastNL && len(p.c.Goroutines) > 0 {
+			p.c.Goroutines = p.c.Goroutines[:len(p.c.Goroutines)-1]
+		}
+	}
+	if p.c.Crash != nil && p.c.Crash.Kind == "" {
+		p.c.Crash.Kind = "signal"
+	}
+	if p.c.Crash != nil && p.c.Crash.Signal == "SIGQUIT" && p.c.Crash.Kind == "signal" {
+		// A SIGQUIT dump is a snapshot someone asked for, not a crash.
+		p.c.Format, p.c.Crash = "sigquit", nil
+	}
+	for i := range p.c.Goroutines {
+		if p.c.Goroutines[i].Crashed && p.c.Crash != nil && p.c.Crash.Site == nil {
+			p.c.Crash.Site = CrashSite(p.c.Goroutines[i].Frames)
+		}
+	}
+}
+
+// funcName strips the argument list from "pkg.(*T).M[...](0x1, {…})".
+func funcName(line string) string {
+	if !strings.HasSuffix(line, ")") {
+		return line
+	}
+	depth := 0
+	for i := len(line) - 1; i >= 0; i-- {
+		switch line[i] {
+		case ')':
+			depth++
+		case '(':
+			depth--
+			if depth == 0 {
+				if i == 0 {
+					return line
+				}
+				return line[:i]
+			}
+		}
+	}
+	return line
+}
+
+// splitFileLine reads "/src/x.go:12 +0x2a fp=…" into file and line.
+func splitFileLine(s string) (string, int) {
+	if i := strings.Index(s, " +0x"); i >= 0 {
+		s = s[:i]
+	} else if i := strings.Index(s, " fp="); i >= 0 {
+		s = s[:i]
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, 0
+	}
+	n, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		return s, 0
+	}
+	return s[:i], n
+}
+
+// interner shares identical strings between goroutines, so memory grows
+// with the number of distinct frames, not goroutines.
+type interner struct{ m map[string]string }
+
+func newInterner() *interner { return &interner{m: map[string]string{}} }
+
+func (in *interner) s(v string) string {
+	if x, ok := in.m[v]; ok {
+		return x
+	}
+	in.m[v] = v
+	return v
+}

@@ -1,0 +1,291 @@
+// Package symbolize names the addresses found in profiles: Go binaries by
+// their pclntab (which survives -ldflags=-s -w), with inlined calls
+// expanded from the funcdata inline tree; other ELF code by its symbol
+// table; kernel addresses by a kallsyms artifact.
+package symbolize
+
+import (
+	"debug/buildinfo"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Frame is one source-level frame of a symbolized address.
+type Frame struct {
+	Func string
+	File string
+	Line int
+	// Inlined is set for frames the compiler inlined into their caller.
+	Inlined bool
+}
+
+// maxPclntabSize bounds the .gopclntab section read into memory; the
+// largest Go binaries in the wild carry tables of a few hundred MiB.
+const maxPclntabSize = 1 << 30
+
+// maxSymbols bounds the ELF symbols kept.
+const maxSymbols = 1 << 24
+
+// Binary is an opened ELF executable ready to symbolize addresses.
+type Binary struct {
+	Path string
+	// BuildID is the GNU build ID (hex), "" when the binary has none.
+	BuildID string
+	// GoVersion is the toolchain that built it, "" for non-Go binaries.
+	GoVersion string
+	// Warnings lists what could not be used (e.g. no inline tree).
+	Warnings []string
+
+	f      *os.File
+	ef     *elf.File
+	loads  []elf.ProgHeader
+	syms   []symbol
+	tab    *pclntab
+	gofunc uint64 // address of go:func.*, base of funcdata offsets
+}
+
+type symbol struct {
+	start, end uint64
+	name       string
+}
+
+// Open reads path's program headers, build ID, symbol table and pclntab.
+func Open(path string) (*Binary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := newBinary(f, path)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+func newBinary(f *os.File, path string) (b *Binary, err error) {
+	defer func() {
+		// debug/elf can panic on hostile section tables in older Go
+		// releases; keep that an error.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed ELF: %v", r)
+		}
+	}()
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		return nil, err
+	}
+	b = &Binary{Path: path, f: f, ef: ef}
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_LOAD {
+			b.loads = append(b.loads, p.ProgHeader)
+		}
+	}
+	b.BuildID = gnuBuildID(ef)
+	if bi, err := buildinfo.Read(f); err == nil {
+		b.GoVersion = bi.GoVersion
+	}
+	b.readSymtab()
+	if err := b.readPclntab(); err != nil && b.GoVersion != "" {
+		b.Warnings = append(b.Warnings, fmt.Sprintf("Go pclntab unusable: %v", err))
+	}
+	if len(b.syms) == 0 && b.tab == nil {
+		return nil, errors.New("no symbol table and no Go pclntab: nothing to symbolize with")
+	}
+	return b, nil
+}
+
+// Close releases the file.
+func (b *Binary) Close() error { return b.f.Close() }
+
+// gnuBuildID returns the hex GNU build ID from the .note.gnu.build-id note.
+func gnuBuildID(ef *elf.File) string {
+	s := ef.Section(".note.gnu.build-id")
+	if s == nil || s.Size > 1024 {
+		return ""
+	}
+	d, err := s.Data()
+	if err != nil || len(d) < 16 {
+		return ""
+	}
+	nameSz, descSz := binary.LittleEndian.Uint32(d), binary.LittleEndian.Uint32(d[4:])
+	off := 12 + (uint64(nameSz)+3)&^3
+	if off+uint64(descSz) > uint64(len(d)) {
+		return ""
+	}
+	return hex.EncodeToString(d[off : off+uint64(descSz)])
+}
+
+// readSymtab keeps the function symbols of .symtab (or .dynsym), sorted.
+func (b *Binary) readSymtab() {
+	syms, err := b.ef.Symbols()
+	if err != nil || len(syms) == 0 {
+		syms, _ = b.ef.DynamicSymbols()
+	}
+	for _, s := range syms {
+		if elf.ST_TYPE(s.Info) != elf.STT_FUNC || s.Value == 0 || len(b.syms) >= maxSymbols {
+			continue
+		}
+		b.syms = append(b.syms, symbol{s.Value, s.Value + s.Size, s.Name})
+	}
+	sort.SliceStable(b.syms, func(i, j int) bool { return b.syms[i].start < b.syms[j].start })
+}
+
+// readPclntab loads .gopclntab and locates go:func.* for inline trees.
+func (b *Binary) readPclntab() error {
+	s := b.ef.Section(".gopclntab")
+	text := b.ef.Section(".text")
+	if s == nil || text == nil {
+		return errors.New("no .gopclntab or .text section")
+	}
+	if s.Size > maxPclntabSize {
+		return fmt.Errorf(".gopclntab of %d bytes exceeds %d", s.Size, maxPclntabSize)
+	}
+	d, err := s.Data()
+	if err != nil {
+		return err
+	}
+	t, err := parsePclntab(d, text.Addr)
+	if err != nil {
+		return err
+	}
+	b.tab = t
+	if !goAtLeast(b.GoVersion, 21) {
+		b.Warnings = append(b.Warnings, fmt.Sprintf("inline tree layout of %s not supported; inlined frames not expanded", b.GoVersion))
+		return nil
+	}
+	if b.gofunc = b.findGofunc(s.Addr); b.gofunc == 0 {
+		b.Warnings = append(b.Warnings, "runtime module data not found; inlined frames not expanded")
+	}
+	return nil
+}
+
+// goAtLeast reports whether version "go1.N[.x]" is at least go1.minor.
+func goAtLeast(v string, minor int) bool {
+	var n int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(v, "go1."), "%d", &n); err != nil {
+		return false
+	}
+	return n >= minor
+}
+
+// Word indexes into runtime.moduledata (Go 1.21–1.26 layout): the
+// pcHeader pointer, six slices, findfunctab, minpc, maxpc, then section
+// bounds; checked against the ELF sections before gofunc is trusted.
+const (
+	mdText      = 22
+	mdNoptrdata = 24
+	mdData      = 26
+	mdGofunc    = 40
+	mdWords     = 41
+)
+
+// findGofunc finds runtime.firstmoduledata — in its own .go.module section
+// since Go 1.26, in .noptrdata before — as the word that points at the
+// pclntab followed by section bounds that match the ELF's, and returns its
+// gofunc field.
+func (b *Binary) findGofunc(pclntabAddr uint64) uint64 {
+	for _, name := range []string{".go.module", ".noptrdata"} {
+		if s := b.ef.Section(name); s != nil && s.Size <= maxPclntabSize {
+			if d, err := s.Data(); err == nil {
+				if g := b.scanModuledata(d, pclntabAddr); g != 0 {
+					return g
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// scanModuledata looks for a moduledata in d.
+func (b *Binary) scanModuledata(d []byte, pclntabAddr uint64) uint64 {
+	nd, text, data := b.ef.Section(".noptrdata"), b.ef.Section(".text"), b.ef.Section(".data")
+	if nd == nil || data == nil || text == nil {
+		return 0
+	}
+	le := binary.LittleEndian
+	for off := 0; off+8*mdWords <= len(d); off += 8 {
+		if le.Uint64(d[off:]) != pclntabAddr {
+			continue
+		}
+		w := func(i int) uint64 { return le.Uint64(d[off+8*i:]) }
+		if w(mdText) == text.Addr && w(mdNoptrdata) == nd.Addr && w(mdData) == data.Addr {
+			return w(mdGofunc)
+		}
+	}
+	return 0
+}
+
+// readMem reads n bytes at virtual address addr from the file image.
+func (b *Binary) readMem(addr uint64, n int) []byte {
+	for _, p := range b.loads {
+		if addr >= p.Vaddr && addr+uint64(n) <= p.Vaddr+p.Filesz {
+			buf := make([]byte, n)
+			if _, err := b.f.ReadAt(buf, int64(p.Off+addr-p.Vaddr)); err != nil && err != io.EOF {
+				return nil
+			}
+			return buf
+		}
+	}
+	return nil
+}
+
+// AddrForOffset maps a file offset (a sample's address minus its mapping's
+// start plus the mapping's page offset) to the virtual address it is loaded
+// at, via the PT_LOAD program headers.
+func (b *Binary) AddrForOffset(off uint64) (uint64, bool) {
+	for _, p := range b.loads {
+		if off >= p.Off && off < p.Off+p.Filesz {
+			return p.Vaddr + off - p.Off, true
+		}
+	}
+	return 0, false
+}
+
+// Func returns the name of the function containing addr: the Go
+// runtime's name from the pclntab (as runtime.FuncForPC and pprof report
+// it, so identical stripped or not), else the ELF symbol.
+func (b *Binary) Func(addr uint64) (string, bool) {
+	if b.tab != nil {
+		if f, ok := b.tab.lookup(addr); ok {
+			if n := b.tab.funcName(f.nameOff); n != "" {
+				return n, true
+			}
+		}
+	}
+	return b.symbolAt(addr)
+}
+
+// symbolAt looks addr up in the ELF symbol table.
+func (b *Binary) symbolAt(addr uint64) (string, bool) {
+	i := sort.Search(len(b.syms), func(i int) bool { return b.syms[i].start > addr }) - 1
+	if i < 0 || (addr >= b.syms[i].end && b.syms[i].end > b.syms[i].start) {
+		return "", false
+	}
+	return b.syms[i].name, true
+}
+
+// Frames returns the source frames at addr, innermost first: inlined calls
+// expanded from the pclntab's inline tree, then the enclosing function.
+func (b *Binary) Frames(addr uint64) []Frame {
+	if b.tab != nil {
+		if f, ok := b.tab.lookup(addr); ok {
+			var inl func(uint64, int) []byte
+			if b.gofunc != 0 {
+				inl = func(off uint64, n int) []byte { return b.readMem(b.gofunc+off, n) }
+			}
+			return b.tab.frames(f, addr, inl)
+		}
+	}
+	if name, ok := b.symbolAt(addr); ok {
+		return []Frame{{Func: name}}
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package bundle
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/pierrec/lz4/v4"
+	"github.com/ulikunitz/xz"
+)
+
+// Compression wrapper names, as recorded in Artifact.Compression.
+const (
+	compZstd = "zstd"
+	compGzip = "gzip"
+	compXz   = "xz"
+	compLz4  = "lz4"
+)
+
+// Magic numbers of the compression formats, from their specifications:
+// zstd RFC 8878 §3.1.1, gzip RFC 1952 §2.3.1, xz file format §2.1.1.1, and
+// the LZ4 frame format §"General Structure".
+var (
+	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	magicGzip = []byte{0x1f, 0x8b}
+	magicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+	magicLz4  = []byte{0x04, 0x22, 0x4d, 0x18}
+)
+
+// compressionOf names the wrapper whose magic starts head, or "".
+func compressionOf(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, magicZstd):
+		return compZstd
+	case bytes.HasPrefix(head, magicGzip):
+		return compGzip
+	case bytes.HasPrefix(head, magicXz):
+		return compXz
+	case bytes.HasPrefix(head, magicLz4):
+		return compLz4
+	}
+	return ""
+}
+
+// maxZstdWindow bounds the window a zstd frame may ask the decoder for. The
+// zstd CLI's default ceiling for decompression is 128 MiB (windowLog 27,
+// zstd(1) --memory); systemd-coredump compresses with default levels whose
+// windows are at most 8 MiB. A frame declaring more is refused rather than
+// allowed to make the decoder allocate gigabytes.
+const maxZstdWindow = 128 << 20
+
+// decompressor returns a reader of r's decompressed bytes, capped at max,
+// and a function that releases the decoder.
+func decompressor(r io.Reader, comp string, max int64) (io.Reader, func(), error) {
+	var dr io.Reader
+	done := func() {}
+	switch comp {
+	case compZstd:
+		d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxZstdWindow),
+			zstd.WithDecoderMaxMemory(maxZstdWindow), zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("zstd: %w", err)
+		}
+		dr, done = d, d.Close
+	case compGzip:
+		g, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		dr, done = g, func() { g.Close() }
+	case compXz:
+		// The xz reader allocates the dictionary its block header declares
+		// (up to 4 GiB), so check the first block's LZMA2 dictionary first.
+		br := bufio.NewReaderSize(r, 4096)
+		head, _ := br.Peek(12 + 1024)
+		if err := checkXzDict(head); err != nil {
+			return nil, nil, err
+		}
+		x, err := xz.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("xz: %w", err)
+		}
+		dr = x
+	case compLz4:
+		dr = lz4.NewReader(r)
+	default:
+		return nil, nil, fmt.Errorf("unknown compression %q", comp)
+	}
+	return newCappedReader(dr, max, "the per-member limit"), done, nil
+}
+
+// maxXzDict is the largest LZMA2 dictionary accepted: xz -9 and -9e use
+// 64 MiB (xz(1), "Memory usage" table), so no stock preset needs more.
+const maxXzDict = 64 << 20
+
+// checkXzDict reads the first block header of an xz stream (xz file format
+// §3.1) and refuses an LZMA2 dictionary larger than maxXzDict.
+func checkXzDict(head []byte) error {
+	const streamHeader = 12
+	if len(head) < streamHeader+2 || head[streamHeader] == 0 {
+		return nil // empty stream or too short: let the decoder report it
+	}
+	hsize := (int(head[streamHeader]) + 1) * 4
+	if len(head) < streamHeader+hsize {
+		return nil
+	}
+	bh := head[streamHeader+1 : streamHeader+hsize]
+	flags := bh[0]
+	i := 1
+	varint := func() (uint64, bool) {
+		var v uint64
+		for s := 0; i < len(bh) && s < 63; s += 7 {
+			b := bh[i]
+			i++
+			v |= uint64(b&0x7f) << s
+			if b < 0x80 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	if flags&0x40 != 0 {
+		if _, ok := varint(); !ok {
+			return fmt.Errorf("xz: bad block header")
+		}
+	}
+	if flags&0x80 != 0 {
+		if _, ok := varint(); !ok {
+			return fmt.Errorf("xz: bad block header")
+		}
+	}
+	for f := 0; f <= int(flags&3); f++ {
+		id, ok1 := varint()
+		n, ok2 := varint()
+		if !ok1 || !ok2 || uint64(len(bh)-i) < n {
+			return fmt.Errorf("xz: bad filter flags in block header")
+		}
+		if id == 0x21 && n == 1 { // LZMA2: one byte of dictionary size
+			d := bh[i]
+			if d > 40 {
+				return fmt.Errorf("xz: bad LZMA2 dictionary size byte %#x", d)
+			}
+			var size uint64 = 0xffffffff
+			if d < 40 {
+				size = uint64(2|d&1) << (d/2 + 11)
+			}
+			if size > maxXzDict {
+				return fmt.Errorf("xz: LZMA2 dictionary of %d bytes exceeds %d: %w", size, maxXzDict, ErrTooLarge)
+			}
+		}
+		i += int(n)
+	}
+	return nil
+}

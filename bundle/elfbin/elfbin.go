@@ -1,0 +1,176 @@
+// Package elfbin describes ELF executables and shared objects: for Go
+// executables the toolchain's build information (Go version, main module,
+// VCS revision, GOOS/GOARCH), and for every ELF file its build IDs and
+// whether symbols and DWARF are present or split off via .gnu_debuglink.
+package elfbin
+
+import (
+	"bytes"
+	"debug/buildinfo"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// ErrNotELF reports bytes that are not an ELF file.
+var ErrNotELF = errors.New("not an ELF file")
+
+// maxNoteBytes bounds how much of a note section is read when looking for
+// build IDs. GNU build ID notes are 36 bytes; Go's build ID note is under
+// 100. A note section is a handful of such notes.
+const maxNoteBytes = 64 << 10
+
+// maxDebuglinkBytes bounds .gnu_debuglink: a file name and a CRC; file
+// names are at most PATH_MAX (4096) bytes on Linux.
+const maxDebuglinkBytes = 4096 + 8
+
+// IsGo reports whether attrs (from Describe) describe a Go executable.
+func IsGo(attrs map[string]string) bool { return attrs["go_version"] != "" }
+
+// Describe returns manifest attributes for the ELF file in r: elf_type,
+// machine, build_id (GNU), go_build_id, symtab, dwarf, debuglink, and for
+// Go executables go_version, main_path, main_version, vcs, vcs_revision,
+// vcs_time, vcs_modified, goos, goarch. Cores (ET_CORE) are described by
+// the corefile package; here they only get elf_type.
+func Describe(r io.ReaderAt, size int64) (attrs map[string]string, err error) {
+	defer func() {
+		// debug/elf has had panics on hostile section tables; turn any
+		// into an error naming what failed rather than losing the ingest.
+		if p := recover(); p != nil {
+			attrs, err = nil, fmt.Errorf("parsing ELF headers: %v", p)
+		}
+	}()
+	f, err := elf.NewFile(io.NewSectionReader(r, 0, size))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotELF, err)
+	}
+	defer f.Close()
+	a := map[string]string{
+		"elf_type": typeName(f.Type),
+		"machine":  machineName(f.Machine),
+	}
+	if f.Type == elf.ET_CORE {
+		return a, nil
+	}
+	a["symtab"] = strconv.FormatBool(f.Section(".symtab") != nil)
+	a["dwarf"] = strconv.FormatBool(f.Section(".debug_info") != nil || f.Section(".zdebug_info") != nil)
+	if s := f.Section(".gnu_debuglink"); s != nil && s.Type != elf.SHT_NOBITS && s.Size <= maxDebuglinkBytes {
+		if b, err := s.Data(); err == nil {
+			if i := bytes.IndexByte(b, 0); i > 0 {
+				a["debuglink"] = string(b[:i])
+			}
+		}
+	}
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_NOTE || s.Size > maxNoteBytes {
+			continue
+		}
+		b, err := s.Data()
+		if err != nil {
+			continue
+		}
+		readNotes(b, f.ByteOrder, a)
+	}
+	if bi, err := buildinfo.Read(r); err == nil {
+		a["go_version"] = bi.GoVersion
+		a["main_path"] = bi.Main.Path
+		if bi.Main.Version != "" {
+			a["main_version"] = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "GOOS", "GOARCH", "vcs", "vcs.revision", "vcs.time", "vcs.modified", "CGO_ENABLED", "-buildmode":
+				a[settingKey(s.Key)] = s.Value
+			}
+		}
+	}
+	return a, nil
+}
+
+// settingKey turns a build setting key into a snake_case attribute key.
+func settingKey(k string) string {
+	switch k {
+	case "-buildmode":
+		return "buildmode"
+	case "CGO_ENABLED":
+		return "cgo_enabled"
+	}
+	b := []byte(k)
+	for i, c := range b {
+		if c == '.' {
+			b[i] = '_'
+		} else if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// Note types (elf(5), and Go's cmd/link): NT_GNU_BUILD_ID = 3 with owner
+// "GNU"; Go's build ID note is type 4 with owner "Go".
+const (
+	ntGNUBuildID = 3
+	ntGoBuildID  = 4
+)
+
+// readNotes walks an ELF note section (elf(5) "Notes") and records the GNU
+// and Go build IDs.
+func readNotes(b []byte, bo binary.ByteOrder, a map[string]string) {
+	for len(b) >= 12 {
+		namesz, descsz, typ := bo.Uint32(b), bo.Uint32(b[4:]), bo.Uint32(b[8:])
+		b = b[12:]
+		nlen, dlen := align4(uint64(namesz)), align4(uint64(descsz))
+		if nlen > uint64(len(b)) || dlen > uint64(len(b))-nlen {
+			return
+		}
+		name := string(bytes.TrimRight(b[:namesz], "\x00"))
+		desc := b[nlen : nlen+uint64(descsz)]
+		switch {
+		case name == "GNU" && typ == ntGNUBuildID:
+			a["build_id"] = hex.EncodeToString(desc)
+		case name == "Go" && typ == ntGoBuildID:
+			a["go_build_id"] = string(desc)
+		}
+		b = b[nlen+dlen:]
+	}
+}
+
+func align4(n uint64) uint64 { return (n + 3) &^ 3 }
+
+func typeName(t elf.Type) string {
+	switch t {
+	case elf.ET_EXEC:
+		return "exec"
+	case elf.ET_DYN:
+		return "dyn"
+	case elf.ET_CORE:
+		return "core"
+	case elf.ET_REL:
+		return "rel"
+	}
+	return fmt.Sprintf("%#x", uint16(t))
+}
+
+func machineName(m elf.Machine) string {
+	switch m {
+	case elf.EM_X86_64:
+		return "amd64"
+	case elf.EM_AARCH64:
+		return "arm64"
+	case elf.EM_386:
+		return "386"
+	case elf.EM_ARM:
+		return "arm"
+	case elf.EM_PPC64:
+		return "ppc64"
+	case elf.EM_S390:
+		return "s390x"
+	case elf.EM_RISCV:
+		return "riscv64"
+	}
+	return fmt.Sprintf("%#x", uint16(m))
+}

@@ -1,0 +1,147 @@
+package bundle
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+)
+
+// Extract writes the archive's members into dir: every member when names
+// is empty, otherwise those named (by member path, by the path without
+// "artifacts/", by base name, or by original name). Every artifact is
+// checked against the manifest's SHA-256; a mismatching file is removed.
+// Existing files are never overwritten, and nothing is written outside dir,
+// even through symlinks already in it: writes go through an os.Root.
+func Extract(archivePath, dir string, names []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", dir, err)
+	}
+	defer root.Close()
+	s, err := openStream(archivePath, 2)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m, _, mb, err := s.readManifest(archivePath)
+	if err != nil {
+		return err
+	}
+	want, byPath := selectMembers(m, names)
+	if len(names) > 0 {
+		var missing []string
+		for _, n := range names {
+			if !want[n] {
+				missing = append(missing, quoteName(n))
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%s: not in the archive: %s", archivePath, strings.Join(missing, ", "))
+		}
+	}
+	if len(names) == 0 {
+		if err := writeNew(root, ManifestName, strings.NewReader(string(mb)), "", archivePath); err != nil {
+			return err
+		}
+	}
+	left := len(byPath)
+	for left > 0 || len(names) == 0 {
+		h, err := s.tr.Next()
+		if errors.Is(err, io.EOF) {
+			if left > 0 && len(names) > 0 {
+				return fmt.Errorf("%s: archive ends before all requested members: %w", archivePath, ErrCorrupt)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w: %v", archivePath, ErrCorrupt, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			return fmt.Errorf("%s: member %s is not a regular file: %w", archivePath, quoteName(h.Name), ErrCorrupt)
+		}
+		art, isArt := byPath[h.Name]
+		switch {
+		case h.Name == TrailerName && len(names) == 0:
+			if err := writeNew(root, TrailerName, s.tr, "", archivePath); err != nil {
+				return err
+			}
+		case isArt:
+			if err := writeNew(root, h.Name, s.tr, art.SHA256, archivePath); err != nil {
+				return err
+			}
+			delete(byPath, h.Name)
+			left--
+		case len(names) == 0:
+			return fmt.Errorf("%s: member %s is not in the manifest: %w", archivePath, quoteName(h.Name), ErrCorrupt)
+		}
+	}
+	return nil
+}
+
+// selectMembers maps each requested name to the artifacts it selects.
+func selectMembers(m *Manifest, names []string) (matched map[string]bool, byPath map[string]Artifact) {
+	matched, byPath = map[string]bool{}, map[string]Artifact{}
+	for _, a := range m.Artifacts {
+		if len(names) == 0 {
+			byPath[a.Path] = a
+			continue
+		}
+		keys := []string{a.Path, strings.TrimPrefix(a.Path, ArtifactDir), path.Base(a.Path), a.Original}
+		keys = append(keys, a.Also...)
+		for _, n := range names {
+			for _, k := range keys {
+				if n == k {
+					byPath[a.Path] = a
+					matched[n] = true
+				}
+			}
+		}
+	}
+	return matched, byPath
+}
+
+// writeNew writes r to name under root, refusing to overwrite, and checks
+// its SHA-256 when sum is given; on any failure the file is removed.
+func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string) error {
+	if err := checkMemberName(name); err != nil {
+		return fmt.Errorf("%s: %w", archivePath, err)
+	}
+	if d := path.Dir(name); d != "." {
+		if err := root.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; not overwriting", name)
+		}
+		return fmt.Errorf("creating %s: %w", name, err)
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(f, h), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && sum != "" {
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			err = fmt.Errorf("SHA-256 %s, manifest says %s: %w", got, sum, ErrCorrupt)
+		}
+	}
+	if err != nil {
+		root.Remove(name)
+		return fmt.Errorf("%s: extracting %s: %w", archivePath, quoteName(name), err)
+	}
+	return nil
+}
+

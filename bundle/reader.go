@@ -1,0 +1,267 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// maxManifestBytes bounds the manifest member. A manifest entry is well
+// under 2 KiB, and archives hold at most DefaultMaxMembers artifacts, so
+// 64 MiB leaves ample room while refusing a manifest sized to exhaust
+// memory.
+const maxManifestBytes = 64 << 20
+
+// maxReadWindow bounds the zstd window when reading an archive. coroner
+// writes frames of at most frameBlock bytes; the bound admits archives
+// recompressed by the zstd CLI at up to level 19 (8 MiB windows) and
+// refuses frames that declare more.
+const maxReadWindow = 64 << 20
+
+// ErrNotArchive reports a file that is not a coroner archive.
+var ErrNotArchive = errors.New("not a coroner archive")
+
+// ErrCorrupt reports an archive that is damaged: truncated, altered, or
+// inconsistent with its trailer.
+var ErrCorrupt = errors.New("archive corrupt")
+
+// Archive is an opened incident archive. It implements analyze.Source.
+type Archive struct {
+	path     string
+	manifest *Manifest
+	digest   string
+}
+
+// stream is a decompressing tar reader over an archive file.
+type stream struct {
+	f   *os.File
+	dec *zstd.Decoder
+	tr  *tar.Reader
+}
+
+func openStream(path string, concurrency int) (*stream, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<20)
+	head, _ := br.Peek(4)
+	if !bytes.Equal(head, magicZstd) {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w: no zstd magic", path, ErrNotArchive)
+	}
+	dec, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxReadWindow),
+		zstd.WithDecoderMaxMemory(maxReadWindow), zstd.WithDecoderConcurrency(concurrency))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: zstd: %w", path, err)
+	}
+	return &stream{f: f, dec: dec, tr: tar.NewReader(dec)}, nil
+}
+
+func (s *stream) Close() error {
+	s.dec.Close()
+	return s.f.Close()
+}
+
+// readManifest reads and hashes the first member, which must be the
+// manifest.
+func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
+	h, err := s.tr.Next()
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s: reading first member: %w: %v", path, ErrNotArchive, err)
+	}
+	if h.Name != ManifestName || h.Typeflag != tar.TypeReg {
+		return nil, "", nil, fmt.Errorf("%s: %w: first member is %s, not %s", path, ErrNotArchive, quoteName(h.Name), ManifestName)
+	}
+	if h.Size > maxManifestBytes {
+		return nil, "", nil, fmt.Errorf("%s: %s is %d bytes, over the %d-byte limit: %w", path, ManifestName, h.Size, maxManifestBytes, ErrCorrupt)
+	}
+	b, err := io.ReadAll(s.tr)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%s: reading %s: %w: %v", path, ManifestName, ErrCorrupt, err)
+	}
+	sum := sha256.Sum256(b)
+	m := new(Manifest)
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, "", nil, fmt.Errorf("%s: decoding %s: %w: %v", path, ManifestName, ErrCorrupt, err)
+	}
+	if m.FormatVersion != FormatVersion {
+		return nil, "", nil, fmt.Errorf("%s: archive format version %d; this coroner reads version %d", path, m.FormatVersion, FormatVersion)
+	}
+	seen := map[string]bool{}
+	for _, a := range m.Artifacts {
+		if err := checkStoredName(a.Path); err != nil {
+			return nil, "", nil, fmt.Errorf("%s: %s: %w: %v", path, ManifestName, ErrCorrupt, err)
+		}
+		if seen[foldKey(a.Path)] {
+			return nil, "", nil, fmt.Errorf("%s: %s lists %s twice: %w", path, ManifestName, quoteName(a.Path), ErrCorrupt)
+		}
+		seen[foldKey(a.Path)] = true
+	}
+	return m, hex.EncodeToString(sum[:]), b, nil
+}
+
+// checkStoredName accepts only the member names coroner writes for
+// artifacts: "artifacts/<kind>/<name>" made of portable characters.
+func checkStoredName(name string) error {
+	if err := checkMemberName(name); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(name, ArtifactDir) || strings.Count(name, "/") != 2 {
+		return fmt.Errorf("member name %s is not of the form %s<kind>/<name>", quoteName(name), ArtifactDir)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/", r)) {
+			return fmt.Errorf("member name %s has a character outside [A-Za-z0-9._-]", quoteName(name))
+		}
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == "" || el == "." {
+			return fmt.Errorf("member name %s has an empty element", quoteName(name))
+		}
+	}
+	return nil
+}
+
+// Open opens an archive, reading only its manifest member.
+func Open(path string) (*Archive, error) {
+	s, err := openStream(path, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	m, digest, _, err := s.readManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Archive{path: path, manifest: m, digest: digest}, nil
+}
+
+// IsArchive reports whether path is a coroner archive: zstd-compressed with
+// manifest.json as its first member. It reads only the first frame.
+func IsArchive(path string) bool {
+	s, err := openStream(path, 1)
+	if err != nil {
+		return false
+	}
+	defer s.Close()
+	h, err := s.tr.Next()
+	return err == nil && h.Name == ManifestName && h.Typeflag == tar.TypeReg
+}
+
+// Manifest returns the archive's manifest.
+func (a *Archive) Manifest() *Manifest { return a.manifest }
+
+// Digest is the archive's content ID: the hex SHA-256 of its manifest
+// member. The manifest holds every artifact's hash, so equal digests mean
+// equal contents.
+func (a *Archive) Digest() string { return a.digest }
+
+// Close releases the archive. Members are opened on demand, so there is
+// nothing to release; Close exists for symmetry and future caching.
+func (a *Archive) Close() error { return nil }
+
+// Open streams one artifact's bytes. The SHA-256 is checked as the reader
+// reaches the end: a mismatch is returned instead of io.EOF.
+func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
+	s, err := openStream(a.path, 1)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		h, err := s.tr.Next()
+		if err != nil {
+			s.Close()
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%s: member %s not found: %w", a.path, quoteName(art.Path), ErrCorrupt)
+			}
+			return nil, fmt.Errorf("%s: looking for %s: %w: %v", a.path, quoteName(art.Path), ErrCorrupt, err)
+		}
+		if h.Name == art.Path {
+			if h.Size != art.Size {
+				s.Close()
+				return nil, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", a.path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
+			}
+			return &memberReader{s: s, r: s.tr, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
+		}
+	}
+}
+
+// memberReader checks a member's hash when it has been read to the end.
+type memberReader struct {
+	s             *stream
+	r             io.Reader
+	h             hash.Hash
+	want          string
+	name, archive string
+}
+
+func (m *memberReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	m.h.Write(p[:n])
+	if errors.Is(err, io.EOF) {
+		if got := hex.EncodeToString(m.h.Sum(nil)); got != m.want {
+			return n, fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", m.archive, quoteName(m.name), got, m.want, ErrCorrupt)
+		}
+	} else if err != nil {
+		err = fmt.Errorf("%s: member %s: %w: %v", m.archive, quoteName(m.name), ErrCorrupt, err)
+	}
+	return n, err
+}
+
+func (m *memberReader) Close() error { return m.s.Close() }
+
+// Path returns a seekable copy of the artifact, extracted once into a cache
+// directory ($CORONER_CACHE_DIR, or the user cache directory's
+// coroner/<digest>) and verified by its SHA-256.
+func (a *Archive) Path(art Artifact) (string, error) {
+	base := os.Getenv("CORONER_CACHE_DIR")
+	if base == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("no cache directory (set CORONER_CACHE_DIR): %w", err)
+		}
+		base = filepath.Join(d, "coroner")
+	}
+	dir := filepath.Join(base, a.digest)
+	if len(art.SHA256) != 64 || strings.Trim(art.SHA256, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("%s: artifact %s has a malformed SHA-256", a.path, quoteName(art.Path))
+	}
+	dest := filepath.Join(dir, art.SHA256+filepath.Ext(art.Path))
+	if st, err := os.Stat(dest); err == nil && st.Mode().IsRegular() && st.Size() == art.Size {
+		return dest, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("cache: %w", err)
+	}
+	r, err := a.Open(art)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	af, err := createAtomic(dest)
+	if err != nil {
+		return "", err
+	}
+	defer af.Abort()
+	if _, err := io.Copy(af, r); err != nil {
+		return "", err
+	}
+	if err := af.Commit(); err != nil {
+		return "", err
+	}
+	return dest, nil
+}

@@ -1,0 +1,114 @@
+package bundle
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+)
+
+// maxTrailerBytes bounds the trailer: one line of about 150 bytes per
+// member, at most DefaultMaxMembers of them.
+const maxTrailerBytes = 16 << 20
+
+// Verify re-reads the whole archive, re-hashing every member, and checks
+// it against its trailer and manifest: a missing, extra, reordered,
+// truncated or altered member is an error naming it, wrapping ErrCorrupt.
+func Verify(path string) error {
+	s, err := openStream(path, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m, digest, _, err := s.readManifest(path)
+	if err != nil {
+		return err
+	}
+	got := []TrailerMember{{Name: ManifestName, SHA256: digest}}
+	var trailer []byte
+	seen := map[string]bool{ManifestName: true}
+	for {
+		h, err := s.tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s: after member %s: %w: %v", path, quoteName(got[len(got)-1].Name), ErrCorrupt, err)
+		}
+		if trailer != nil {
+			return fmt.Errorf("%s: member %s after the trailer: %w", path, quoteName(h.Name), ErrCorrupt)
+		}
+		if h.Typeflag != tar.TypeReg {
+			return fmt.Errorf("%s: member %s is not a regular file (type %q): %w", path, quoteName(h.Name), h.Typeflag, ErrCorrupt)
+		}
+		if seen[foldKey(h.Name)] {
+			return fmt.Errorf("%s: member name %s appears twice: %w", path, quoteName(h.Name), ErrCorrupt)
+		}
+		seen[foldKey(h.Name)] = true
+		if h.Name == TrailerName {
+			if h.Size > maxTrailerBytes {
+				return fmt.Errorf("%s: trailer of %d bytes exceeds %d: %w", path, h.Size, maxTrailerBytes, ErrCorrupt)
+			}
+			if trailer, err = io.ReadAll(s.tr); err != nil {
+				return fmt.Errorf("%s: reading trailer: %w: %v", path, ErrCorrupt, err)
+			}
+			continue
+		}
+		sum := sha256.New()
+		n, err := io.Copy(sum, s.tr)
+		if err != nil {
+			return fmt.Errorf("%s: member %s: %w: %v", path, quoteName(h.Name), ErrCorrupt, err)
+		}
+		got = append(got, TrailerMember{Name: h.Name, Size: n, SHA256: hex.EncodeToString(sum.Sum(nil))})
+	}
+	if trailer == nil {
+		return fmt.Errorf("%s: no trailer after member %s: archive truncated: %w", path, quoteName(got[len(got)-1].Name), ErrCorrupt)
+	}
+	// The tar end marker was read; nothing but the end of the zstd stream
+	// may follow.
+	if n, err := io.Copy(io.Discard, s.dec); err != nil || n > 0 {
+		return fmt.Errorf("%s: %d bytes after the end of the tar stream (%v): %w", path, n, err, ErrCorrupt)
+	}
+	got[0].Size = -1 // the manifest's size is checked by its hash
+	return checkTrailer(path, m, trailer, got)
+}
+
+// checkTrailer compares the members read with the trailer and manifest.
+func checkTrailer(path string, m *Manifest, raw []byte, got []TrailerMember) error {
+	var tr Trailer
+	if err := json.Unmarshal(raw, &tr); err != nil {
+		return fmt.Errorf("%s: decoding trailer: %w: %v", path, ErrCorrupt, err)
+	}
+	if tr.ManifestSHA256 != got[0].SHA256 {
+		return fmt.Errorf("%s: %s has SHA-256 %s, trailer says %s: %w", path, ManifestName, got[0].SHA256, tr.ManifestSHA256, ErrCorrupt)
+	}
+	for i, w := range tr.Members {
+		if i >= len(got) {
+			return fmt.Errorf("%s: member %s listed in the trailer is missing: %w", path, quoteName(w.Name), ErrCorrupt)
+		}
+		g := got[i]
+		if g.Name != w.Name {
+			return fmt.Errorf("%s: member %d is %s, trailer says %s: %w", path, i, quoteName(g.Name), quoteName(w.Name), ErrCorrupt)
+		}
+		if g.SHA256 != w.SHA256 || (g.Size >= 0 && g.Size != w.Size) {
+			return fmt.Errorf("%s: member %s: %d bytes with SHA-256 %s, trailer says %d bytes with %s: %w", path, quoteName(g.Name), g.Size, g.SHA256, w.Size, w.SHA256, ErrCorrupt)
+		}
+	}
+	if len(got) > len(tr.Members) {
+		return fmt.Errorf("%s: member %s is not listed in the trailer: %w", path, quoteName(got[len(tr.Members)].Name), ErrCorrupt)
+	}
+	if len(m.Artifacts) != len(got)-1 {
+		return fmt.Errorf("%s: manifest lists %d artifacts, archive holds %d: %w", path, len(m.Artifacts), len(got)-1, ErrCorrupt)
+	}
+	for i, a := range m.Artifacts {
+		g := got[i+1]
+		if a.Path != g.Name || a.Size != g.Size || a.SHA256 != g.SHA256 {
+			return fmt.Errorf("%s: member %s does not match its manifest entry %s: %w", path, quoteName(g.Name), quoteName(a.Path), ErrCorrupt)
+		}
+	}
+	return nil
+}

@@ -46,7 +46,7 @@ func Extract(archivePath, dir string, names []string) error {
 			}
 		}
 		if len(missing) > 0 {
-			return fmt.Errorf("%s: not in the archive: %s", archivePath, strings.Join(missing, ", "))
+			return fmt.Errorf("%s: %s: %w", archivePath, strings.Join(missing, ", "), ErrNotFound)
 		}
 	}
 	if len(names) == 0 {

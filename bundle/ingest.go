@@ -38,6 +38,13 @@ type IngestOptions struct {
 	Log func(format string, args ...any)
 }
 
+// InputError reports a problem with an input (unreadable, malformed, over
+// a limit) as opposed to a failure writing the archive.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
 // maxWarnings caps the warnings kept in a manifest; a tar with a million
 // skipped symlinks must not make the manifest huge.
 const maxWarnings = 200
@@ -72,11 +79,14 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	}
 	for _, in := range o.Inputs {
 		if err := c.addInput(in); err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+			}
+			return nil, &InputError{Err: err}
 		}
 	}
 	if len(c.files) == 0 {
-		return nil, errors.New("no artifacts found in the inputs")
+		return nil, &InputError{Err: errors.New("no artifacts found in the inputs")}
 	}
 	m, files := c.plan(o)
 	mb, err := json.MarshalIndent(m, "", "  ")
@@ -91,6 +101,10 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	}
 	defer af.Abort()
 	if err := writeArchive(ctx, af, mb, files); err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("writing %s: %w", o.Output, err)
 	}
 	if err := af.Commit(); err != nil {

@@ -37,6 +37,9 @@ var ErrNotArchive = errors.New("not a coroner archive")
 // inconsistent with its trailer.
 var ErrCorrupt = errors.New("archive corrupt")
 
+// ErrNotFound reports a requested member that the archive does not hold.
+var ErrNotFound = errors.New("not in the archive")
+
 // Archive is an opened incident archive. It implements analyze.Source.
 type Archive struct {
 	path     string
@@ -186,7 +189,7 @@ func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
 		if err != nil {
 			s.Close()
 			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: member %s not found: %w", a.path, quoteName(art.Path), ErrCorrupt)
+				return nil, fmt.Errorf("%s: member %s: %w", a.path, quoteName(art.Path), ErrNotFound)
 			}
 			return nil, fmt.Errorf("%s: looking for %s: %w: %v", a.path, quoteName(art.Path), ErrCorrupt, err)
 		}

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"time"
 )
 
@@ -75,17 +74,13 @@ func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []sto
 // writeFile copies one artifact, checking that its source did not change
 // since it was hashed.
 func writeFile(ctx context.Context, tw *tar.Writer, fw *frameWriter, f storedFile) error {
-	src, err := os.Open(f.src)
+	src, st, err := openRegular(f.src)
 	if err != nil {
-		return fmt.Errorf("%s: %w", quoteName(f.art.Original), err)
+		return &InputError{Err: fmt.Errorf("%s: %w", quoteName(f.art.Original), err)}
 	}
 	defer src.Close()
-	st, err := src.Stat()
-	if err != nil {
-		return fmt.Errorf("%s: %w", quoteName(f.art.Original), err)
-	}
 	if st.Size() != f.art.Size || !st.ModTime().Equal(f.mtime) {
-		return fmt.Errorf("%s changed while being ingested (size %d, was %d)", quoteName(f.art.Original), st.Size(), f.art.Size)
+		return &InputError{Err: fmt.Errorf("%s changed while being ingested (size %d, was %d)", quoteName(f.art.Original), st.Size(), f.art.Size)}
 	}
 	if err := writeMember(tw, fw, f.art.Path, f.art.Size, &ctxReader{ctx: ctx, r: src}); err != nil {
 		return fmt.Errorf("%s: %w", quoteName(f.art.Original), err)

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/bundle"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "extract",
+		Usage:     "extract an archive's members into a directory",
+		ArgsUsage: "ARCHIVE [NAME...]",
+		Description: `Without NAMEs, writes manifest.json, every artifact (under artifacts/<kind>/) and
+trailer.json into DIR. A NAME selects artifacts by member path, path without "artifacts/",
+base name, or original name. Each artifact is checked against its SHA-256; existing files
+are never overwritten and nothing is written outside DIR.
+
+Exit codes: 0 extracted; 2 bad usage; 3 the archive is damaged or a NAME is not in it;
+4 DIR could not be written.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "directory", Aliases: []string{"C"}, Value: ".", Usage: "destination `DIR`"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return withCode(exitUsage, errors.New("extract: name an ARCHIVE"))
+			}
+			args := c.Args().Slice()
+			err := bundle.Extract(args[0], c.String("directory"), args[1:])
+			switch {
+			case err == nil:
+				fmt.Fprintf(c.App.Writer, "extracted into %s\n", c.String("directory"))
+				return nil
+			case errors.Is(err, bundle.ErrCorrupt), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+				return withCode(exitInput, err)
+			}
+			return withCode(exitInternal, err)
+		},
+	})
+}

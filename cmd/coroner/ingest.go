@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/dustin/go-humanize"
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/bundle"
+)
+
+func init() {
+	d := bundle.DefaultLimits()
+	register(&cli.Command{
+		Name:      "ingest",
+		Usage:     "pack incident files into one checksummed, deterministic archive",
+		ArgsUsage: "INPUT...",
+		Description: `INPUT is a directory (walked recursively; symlinks, devices and FIFOs are skipped),
+a file, a .tar, .tar.gz/.tgz, .tar.zst or .zip attachment (one level of archives nested
+inside it is expanded too), or - for a tar on standard input. Each file is recognized by its
+content: Go executable, ELF core, perf.data, pprof profile, execution trace, gctrace log,
+goroutine dump, kallsyms, /proc files; compressed files (zstd, gzip, xz, lz4) are unwrapped.
+Identical files are stored once. The same inputs always give a byte-identical archive.
+
+The archive is written under a temporary name and renamed when complete: on any error or
+interrupt nothing is left under the output name.
+
+Exit codes: 0 written; 2 bad usage; 3 an input is unreadable, malformed or over a limit;
+4 the archive could not be written.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "incident.tar.zst", Usage: "archive to write"},
+			&cli.StringFlag{Name: "id", Usage: "incident ID (default: derived from the content)"},
+			&cli.StringFlag{Name: "title", Usage: "incident title"},
+			&cli.StringSliceFlag{Name: "label", Usage: "label `KEY=VALUE` (repeatable)"},
+			&cli.StringFlag{Name: "max-total", Value: humanize.IBytes(uint64(d.MaxTotalBytes)), Usage: "limit on all decompressed bytes"},
+			&cli.StringFlag{Name: "max-member", Value: humanize.IBytes(uint64(d.MaxMemberBytes)), Usage: "limit on one file's decompressed bytes"},
+			&cli.IntFlag{Name: "max-members", Value: d.MaxMembers, Usage: "limit on the number of entries in all inputs"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr"},
+		},
+		Action: runIngest,
+	})
+}
+
+func runIngest(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return withCode(exitUsage, errors.New("ingest: name at least one INPUT"))
+	}
+	lim, err := limitsFlags(c)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	labels := map[string]string{}
+	for _, l := range c.StringSlice("label") {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return withCode(exitUsage, fmt.Errorf("--label %q: want KEY=VALUE", l))
+		}
+		labels[k] = v
+	}
+	if len(labels) == 0 {
+		labels = nil
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o := bundle.IngestOptions{
+		Inputs: c.Args().Slice(), Stdin: os.Stdin, Output: c.String("output"),
+		ID: c.String("id"), Title: c.String("title"), Labels: labels, Limits: lim,
+	}
+	if !c.Bool("quiet") {
+		o.Log = logLine
+	}
+	m, err := bundle.Ingest(ctx, o)
+	if err != nil {
+		return withCode(ingestCode(ctx, err), err)
+	}
+	fmt.Fprintf(c.App.Writer, "%s\t%s\t%d artifacts\n", o.Output, m.ID, len(m.Artifacts))
+	return nil
+}
+
+// ingestCode classifies an ingest error: interrupted, a bad input, or a
+// failure to write the destination.
+func ingestCode(ctx context.Context, err error) int {
+	switch {
+	case ctx.Err() != nil:
+		return exitInternal
+	case errors.Is(err, bundle.ErrTooLarge), errors.Is(err, bundle.ErrCorrupt), isInputError(err):
+		return exitInput
+	}
+	return exitInternal
+}
+
+// isInputError reports errors about reading inputs rather than writing the
+// destination.
+func isInputError(err error) bool {
+	var ie *bundle.InputError
+	return errors.As(err, &ie)
+}
+
+// limitsFlags reads --max-total, --max-member and --max-members.
+func limitsFlags(c *cli.Context) (bundle.Limits, error) {
+	var lim bundle.Limits
+	for _, f := range []struct {
+		name string
+		dst  *int64
+	}{{"max-total", &lim.MaxTotalBytes}, {"max-member", &lim.MaxMemberBytes}} {
+		n, err := humanize.ParseBytes(c.String(f.name))
+		if err != nil || n == 0 || n > 1<<62 {
+			return lim, fmt.Errorf("--%s %q: want a size such as 64GiB", f.name, c.String(f.name))
+		}
+		*f.dst = int64(n)
+	}
+	lim.MaxMembers = c.Int("max-members")
+	if lim.MaxMembers <= 0 {
+		return lim, fmt.Errorf("--max-members must be positive")
+	}
+	return lim, nil
+}
+
+// logLine writes a progress line to stderr, as JSON under --log-format json.
+func logLine(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if logFormat == "json" {
+		fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)
+}

@@ -57,6 +57,21 @@ func (p *Profile) Share(pred func(stacks.Frame) bool) (int64, float64) {
 	return v, float64(v) / float64(p.Total)
 }
 
+// ShareWhere returns the CPU time of samples satisfying pred, and its
+// fraction of the total.
+func (p *Profile) ShareWhere(pred func(Sample) bool) (int64, float64) {
+	if p == nil || p.Total == 0 {
+		return 0, 0
+	}
+	var v int64
+	for _, s := range p.Samples {
+		if pred(s) {
+			v += s.Value
+		}
+	}
+	return v, float64(v) / float64(p.Total)
+}
+
 // CategoryShare returns a category's fraction of the total.
 func (p *Profile) CategoryShare(c stacks.Category) float64 {
 	if p == nil || p.Total == 0 {

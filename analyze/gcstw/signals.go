@@ -1,0 +1,264 @@
+package gcstw
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/stacks"
+	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/gctrace"
+)
+
+// signals accumulates evidence and the severities it crossed.
+type signals struct {
+	ev       []analyze.Evidence
+	crossed  []analyze.Severity
+	headline []string
+	families map[string]bool
+}
+
+func (s *signals) any() bool { return len(s.ev) > 0 }
+
+func (s *signals) family(name string) {
+	if s.families == nil {
+		s.families = map[string]bool{}
+	}
+	s.families[name] = true
+}
+
+func (s *signals) familyList() []string {
+	var out []string
+	for f := range s.families {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// check records a metric and, when it crosses warn (or crit, if > 0),
+// the severity and a headline phrase. It reports whether warn was crossed.
+func (s *signals) check(e analyze.Evidence, warn, crit float64, phrase string) bool {
+	sev := analyze.Info
+	th := warn
+	if crit > 0 && e.Value >= crit {
+		sev, th = analyze.Critical, crit
+	} else if e.Value >= warn {
+		sev = analyze.Warning
+	}
+	e.Threshold = analyze.Threshold(th)
+	s.ev = append(s.ev, e)
+	if sev > analyze.Info {
+		s.crossed = append(s.crossed, sev)
+		if phrase != "" && !contains(s.headline, phrase) {
+			s.headline = append(s.headline, phrase)
+		}
+		return true
+	}
+	return false
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// fromTraces reads stop-the-world ranges and GC phases from traces.
+func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result) {
+	for _, t := range tr.Traces {
+		sum := t.Summary
+		if sum.Duration <= 0 {
+			continue
+		}
+		s.family("execution trace")
+		var ds []time.Duration
+		var maxD time.Duration
+		for _, p := range sum.STW {
+			ds = append(ds, p.Duration)
+			maxD = max(maxD, p.Duration)
+			res.Pauses = append(res.Pauses, analyze.Pause{At: p.At, Duration: p.Duration, Kind: p.Reason, Source: t.Path})
+		}
+		share := float64(sum.STWTotal) / float64(sum.Duration)
+		s.ev = append(s.ev, analyze.Evidence{Metric: "stw_pauses", Value: float64(sum.STWCount), Unit: "count", Artifact: t.Path},
+			analyze.Evidence{Metric: "stw_total", Value: ms(sum.STWTotal), Unit: "ms", Artifact: t.Path},
+			analyze.Evidence{Metric: "stw_p99", Value: ms(p99(ds)), Unit: "ms", Artifact: t.Path})
+		s.check(analyze.Evidence{Metric: "stw_max", Value: ms(maxD), Unit: "ms", Artifact: t.Path}, ms(pauseMaxWarn), 0, "stops the world too long")
+		s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
+			Note: fmt.Sprintf("over %s of trace", sum.Duration.Round(time.Millisecond))}, stwShareWarn, stwShareCritical, "stops the world too often")
+		if sum.GCCycles > 0 {
+			rate := float64(sum.GCCycles) / sum.Duration.Seconds()
+			s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path},
+				cyclesPerSecondWarn, 0, "runs back to back")
+		}
+		if procs := sum.GOMAXPROCS; procs > 0 {
+			assist := float64(sum.AssistTime) / (float64(sum.Duration) * float64(procs))
+			s.check(analyze.Evidence{Metric: "trace_assist_share_of_cpu", Value: round(assist), Unit: "fraction", Artifact: t.Path,
+				Note: fmt.Sprintf("mark assist time over GOMAXPROCS=%d × trace duration", procs)}, assistShareWarn, 0, "drafts allocating goroutines into marking")
+		}
+		pass.Used(t.Path)
+	}
+}
+
+// fromGCTrace reads gctrace logs.
+func (s *signals) fromGCTrace(pass *analyze.Pass, res *Result) error {
+	fromTrace := len(res.Pauses) > 0
+	for _, a := range pass.Artifacts(bundle.KindGCTrace) {
+		rc, err := pass.Source.Open(a)
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		sum, err := gctrace.Summarize(rc, a.Path)
+		rc.Close()
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		if sum.Cycles == 0 {
+			continue
+		}
+		pass.Used(a.Path)
+		s.family("gctrace")
+		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_cycles", Value: float64(sum.Cycles), Unit: "count", Artifact: a.Path},
+			analyze.Evidence{Metric: "gctrace_pause_total", Value: ms(sum.PauseTotal), Unit: "ms", Artifact: a.Path},
+			analyze.Evidence{Metric: "gctrace_pause_p99", Value: ms(sum.P99), Unit: "ms", Artifact: a.Path})
+		s.check(analyze.Evidence{Metric: "gctrace_pause_max", Value: ms(sum.PauseMax), Unit: "ms", Artifact: a.Path}, ms(pauseMaxWarn), 0, "stops the world too long")
+		s.check(analyze.Evidence{Metric: "gctrace_gc_cpu_share", Value: sum.CPUPercent / 100, Unit: "fraction", Artifact: a.Path,
+			Note: "cumulative GC CPU share the runtime printed on the last cycle"}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
+		if span := sum.Span; span > 0 && sum.Cycles > 1 {
+			rate := float64(sum.Cycles-1) / span.Seconds()
+			s.check(analyze.Evidence{Metric: "gctrace_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: a.Path},
+				cyclesPerSecondWarn, 0, "runs back to back")
+			share := float64(sum.PauseTotal) / float64(span)
+			s.check(analyze.Evidence{Metric: "gctrace_stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: a.Path},
+				stwShareWarn, stwShareCritical, "stops the world too often")
+		}
+		if sum.BelowGoal*2 > sum.Cycles {
+			s.ev = append(s.ev, analyze.Evidence{Metric: "cycles_started_below_heap_goal", Value: float64(sum.BelowGoal), Unit: "count",
+				Artifact: a.Path, Note: "most cycles began well below the GOGC heap goal: GOMEMLIMIT (or forced GCs) drive the pace"})
+		}
+		if !fromTrace {
+			for _, c := range sum.CyclesList {
+				res.Pauses = append(res.Pauses,
+					analyze.Pause{At: c.At, Duration: c.SweepTerm, Kind: "sweep termination", Source: a.Path},
+					analyze.Pause{At: c.At + c.SweepTerm + c.Mark, Duration: c.MarkTerm, Kind: "mark termination", Source: a.Path})
+			}
+		}
+	}
+	return nil
+}
+
+// fromCPU reads CPU samples in the collector.
+func (s *signals) fromCPU(p *cpu.Profile) {
+	if p == nil || p.Total == 0 {
+		return
+	}
+	s.family("CPU profile")
+	src := strings.Join(p.Sources, ",")
+	s.check(analyze.Evidence{Metric: "cpu_share_gc", Value: round(p.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
+		Note: "samples in mark workers, assists, sweeping and stop-the-world phases"}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
+	_, assist := p.Share(stacks.IsGCAssist)
+	s.check(analyze.Evidence{Metric: "cpu_share_gc_assist", Value: round(assist), Unit: "fraction", Artifact: src},
+		assistShareWarn, 0, "drafts allocating goroutines into marking")
+	_, bg := p.Share(stacks.IsGCBackground)
+	_, mt := p.Share(stacks.IsMarkTermination)
+	_, alloc := p.Share(stacks.IsMalloc)
+	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_share_gc_background", Value: round(bg), Unit: "fraction", Artifact: src},
+		analyze.Evidence{Metric: "cpu_share_mark_termination", Value: round(mt), Unit: "fraction", Artifact: src},
+		analyze.Evidence{Metric: "cpu_share_mallocgc", Value: round(alloc), Unit: "fraction", Artifact: src})
+}
+
+// maxEnvironBytes bounds how much of an environment dump is read.
+const maxEnvironBytes = 1 << 20
+
+// fromEnviron reports GOGC, GOMEMLIMIT and GODEBUG when the archive holds
+// the process environment.
+func (s *signals) fromEnviron(pass *analyze.Pass) {
+	for _, a := range pass.Artifacts(bundle.KindEnviron) {
+		rc, err := pass.Source.Open(a)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(io.LimitReader(rc, maxEnvironBytes))
+		sc.Buffer(make([]byte, 0, 4096), 64<<10)
+		sc.Split(splitEnv)
+		for sc.Scan() {
+			k, v, ok := strings.Cut(sc.Text(), "=")
+			if !ok || (k != "GOGC" && k != "GOMEMLIMIT") {
+				continue
+			}
+			pass.Used(a.Path)
+			s.ev = append(s.ev, analyze.Evidence{Metric: strings.ToLower(k), Value: envValue(k, v), Artifact: a.Path, Note: k + "=" + clip(v)})
+		}
+		rc.Close()
+	}
+}
+
+// envValue gives GOGC as a percentage and GOMEMLIMIT in MiB where they
+// parse; -1 for "off".
+func envValue(k, v string) float64 {
+	if v == "off" {
+		return -1
+	}
+	var n float64
+	var unit string
+	fmt.Sscanf(v, "%g%s", &n, &unit)
+	if k == "GOMEMLIMIT" {
+		switch unit {
+		case "KiB":
+			n /= 1024
+		case "GiB":
+			n *= 1024
+		case "TiB":
+			n *= 1024 * 1024
+		case "MiB":
+		default:
+			n /= 1 << 20
+		}
+	}
+	return n
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// splitEnv splits on NUL (/proc/PID/environ) or newline.
+func splitEnv(data []byte, atEOF bool) (int, []byte, error) {
+	for i, b := range data {
+		if b == 0 || b == '\n' {
+			return i + 1, data[:i], nil
+		}
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+func p99(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	c := append([]time.Duration(nil), ds...)
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	i := int(0.99*float64(len(c))+0.999999) - 1
+	return c[min(max(i, 0), len(c)-1)]
+}
+
+func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

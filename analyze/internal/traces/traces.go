@@ -1,0 +1,65 @@
+// Package traces summarizes the archive's execution traces once for every
+// analyzer that reads them (gc_stw for stop-the-world ranges, lock_wait for
+// blocking, netpoll_spin for sleeps): its analyzer's result is one
+// tracefile.Summary per trace.
+package traces
+
+import (
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/tracefile"
+)
+
+// Analyzer summarizes execution traces; its result is *Result.
+var Analyzer = &analyze.Analyzer{
+	Name:    "trace",
+	Doc:     "summarize the execution traces (stop-the-world ranges, GC phases and assists, heap metrics, where goroutines blocked) for the analyzers that read them",
+	Version: "1",
+	Run:     run,
+}
+
+// Trace is one summarized trace.
+type Trace struct {
+	Path    string
+	Summary *tracefile.Summary
+}
+
+// Result lists the summaries in manifest order.
+type Result struct {
+	Traces []Trace
+}
+
+func run(pass *analyze.Pass) (any, error) {
+	res := &Result{}
+	for _, a := range pass.Artifacts(bundle.KindTrace) {
+		rc, err := pass.Source.Open(a)
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		s, err := tracefile.Summarize(pass.Context, rc, a.Path)
+		rc.Close()
+		if err != nil {
+			if pass.Context.Err() != nil {
+				return nil, err
+			}
+			pass.Warn(err.Error())
+			continue
+		}
+		if s.Warning != "" {
+			pass.Warn(s.Warning)
+		}
+		pass.Used(a.Path)
+		res.Traces = append(res.Traces, Trace{Path: a.Path, Summary: s})
+	}
+	return res, nil
+}
+
+// Of returns the result from a pass whose analyzer requires Analyzer.
+func Of(pass *analyze.Pass) *Result {
+	r, _ := pass.ResultOf(Analyzer).(*Result)
+	if r == nil {
+		return &Result{}
+	}
+	return r
+}

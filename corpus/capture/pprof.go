@@ -121,14 +121,21 @@ func fetch(ctx context.Context, base, path, dst string, check func(string) error
 	if err != nil {
 		return nil, err
 	}
-	_, err = io.Copy(f, resp.Body)
+	n, err := io.Copy(f, resp.Body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		if n > 0 {
+			// A trace cut short by the target's death is still evidence:
+			// keep what arrived, and say that it is truncated.
+			return []string{baseName(dst)}, fmt.Errorf("GET %s: %w (kept the %d bytes received, truncated)", u, err, n)
+		}
+		os.Remove(dst)
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	if err := check(dst); err != nil {
+		os.Remove(dst)
 		return nil, fmt.Errorf("GET %s: %w", u, err)
 	}
 	return []string{baseName(dst)}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,7 +83,7 @@ func (r *recorder) add(st bundle.CaptureStep) {
 	if r.log != nil {
 		switch st.Status {
 		case StatusOK:
-			r.log("%s: ok (%s) %v", st.Name, st.Duration, st.Files)
+			r.log("%s: ok %s", st.Name, strings.TrimSpace(st.Duration+" "+strings.Join(st.Files, " ")))
 		default:
 			r.log("%s: %s: %s", st.Name, st.Status, st.Reason)
 		}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/coroner/coroner/corpus/capture"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "collect",
+		Usage:     "capture a live Go process (binary, perf, pprof, trace, gctrace, /proc, core) into an archive",
+		ArgsUsage: "[--exec -- CMD ARGS...]",
+		Description: "Captures concurrently for --duration: perf record -g, the CPU profile and an execution trace;\n" +
+			"then heap, allocs, mutex, block and goroutine (debug=2) profiles; then a core (gcore keeps the\n" +
+			"process alive, abort sends SIGABRT to a GOTRACEBACK=crash process). --exec starts the target with\n" +
+			"GODEBUG=gctrace=1, GOTRACEBACK=crash and core dumps enabled, and keeps its stderr. Each step is\n" +
+			"recorded in the manifest; a failed step never stops the others.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "pid", Usage: "capture this running process"},
+			&cli.BoolFlag{Name: "exec", Usage: "start the command after -- and capture it"},
+			&cli.StringFlag{Name: "pprof", Usage: "the target's net/http/pprof base URL, e.g. http://127.0.0.1:6060"},
+			&cli.DurationFlag{Name: "duration", Value: capture.DefaultDuration, Usage: "capture window for perf, CPU profile and trace"},
+			&cli.DurationFlag{Name: "trace-duration", Usage: "shorter execution trace (0: the whole window, negative: none)"},
+			&cli.DurationFlag{Name: "ready-timeout", Value: capture.DefaultReadyTimeout, Usage: "with --exec, how long to wait for the pprof URL to answer"},
+			&cli.StringFlag{Name: "core", Value: capture.CoreGcore, Usage: "gcore, abort or none"},
+			&cli.StringFlag{Name: "perf", Value: capture.PerfAuto, Usage: "auto or off"},
+			&cli.BoolFlag{Name: "with-env", Usage: "also store the process environment (it may hold secrets)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive to write (OUT.tar.zst)", Required: true},
+			&cli.StringFlag{Name: "id", Usage: "incident ID for the manifest"},
+			&cli.StringFlag{Name: "title", Usage: "incident title for the manifest"},
+			&cli.StringSliceFlag{Name: "label", Usage: "KEY=VALUE label for the manifest (repeatable)"},
+			&cli.BoolFlag{Name: "keep-staging", Usage: "keep the staging directory of captured files"},
+		},
+		Action: runCollect,
+	})
+}
+
+func runCollect(c *cli.Context) error {
+	o := capture.Options{
+		PID:           c.Int("pid"),
+		PprofURL:      c.String("pprof"),
+		Duration:      c.Duration("duration"),
+		TraceDuration: c.Duration("trace-duration"),
+		ReadyTimeout:  c.Duration("ready-timeout"),
+		Core:          c.String("core"),
+		Perf:          c.String("perf"),
+		WithEnv:       c.Bool("with-env"),
+		Output:        c.String("output"),
+		KeepStaging:   c.Bool("keep-staging"),
+		ID:            c.String("id"),
+		Title:         c.String("title"),
+		TargetOutput:  os.Stderr,
+	}
+	if c.Bool("exec") {
+		o.Exec = c.Args().Slice()
+		if len(o.Exec) == 0 {
+			return withCode(exitUsage, errors.New("--exec needs the command after --"))
+		}
+	} else if c.Args().Present() {
+		return withCode(exitUsage, fmt.Errorf("unexpected arguments %q (did you mean --exec -- CMD?)", c.Args().Slice()))
+	}
+	for _, kv := range c.StringSlice("label") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return withCode(exitUsage, fmt.Errorf("--label %q: want KEY=VALUE", kv))
+		}
+		if o.Labels == nil {
+			o.Labels = map[string]string{}
+		}
+		o.Labels[k] = v
+	}
+	o.Log, o.Progress = collectDisplay()
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := capture.Collect(ctx, o)
+	switch {
+	case errors.Is(err, capture.ErrUsage):
+		return withCode(exitUsage, err)
+	case errors.Is(err, capture.ErrTarget):
+		return withCode(exitInput, err)
+	case err != nil:
+		return withCode(exitInternal, err)
+	}
+	fmt.Fprintln(c.App.Writer, o.Output)
+	var failed []string
+	for _, s := range res.Capture.Steps {
+		if s.Status == capture.StatusFailed {
+			failed = append(failed, s.Name+": "+s.Reason)
+		}
+	}
+	if res.Capture.Partial {
+		fmt.Fprintln(os.Stderr, "coroner: warning: the target exited during the capture; the archive holds what was captured and is marked partial")
+	}
+	for _, f := range failed {
+		fmt.Fprintln(os.Stderr, "coroner: warning: step failed:", f)
+	}
+	if res.Staging != "" {
+		fmt.Fprintln(os.Stderr, "coroner: captured files kept in", res.Staging)
+	}
+	return nil
+}
+
+// collectDisplay returns a progress bar on a terminal, plain log lines
+// (text or JSON per --log-format) otherwise.
+func collectDisplay() (func(string, ...any), func(capture.Progress)) {
+	if logFormat == "text" && term.IsTerminal(int(os.Stderr.Fd())) {
+		var bar *progressbar.ProgressBar
+		return func(string, ...any) {}, func(p capture.Progress) {
+			if bar == nil {
+				bar = progressbar.NewOptions(p.Total, progressbar.OptionSetWriter(os.Stderr),
+					progressbar.OptionSetDescription("collecting"), progressbar.OptionClearOnFinish())
+			}
+			bar.Describe(fmt.Sprintf("%s: %s", p.Step, p.Status))
+			_ = bar.Set(p.Done)
+		}
+	}
+	return func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if logFormat == "json" {
+			fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)
+	}, nil
+}

@@ -1,0 +1,288 @@
+package perfdata
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/coroner/coroner/bundle/symbolize"
+)
+
+// Options controls Aggregate.
+type Options struct {
+	// Binaries maps a build ID, a mapped path or its base name to a local
+	// ELF file to symbolize that mapping with.
+	Binaries map[string]string
+	// Kallsyms is a /proc/kallsyms snapshot naming kernel frames; "" leaves
+	// them as addresses.
+	Kallsyms string
+	// LeafOnly keeps only each sample's leaf frame: enough for a flat
+	// top-N, and much less work than whole stacks.
+	LeafOnly bool
+}
+
+// Aggregate is the samples of one perf.data, interned by call chain.
+type Aggregate struct {
+	// Samples is the number of SAMPLE records; Period their summed period.
+	Samples int64
+	Period  uint64
+	// Lost counts samples the kernel reported dropped (LOST records).
+	Lost uint64
+	// Events names the event attributes, in file order.
+	Events []string
+	// FreqHz is the sampling frequency of the first event, 0 if it used a
+	// fixed period.
+	FreqHz uint64
+	// FirstTime and LastTime are the perf-clock times of the first and
+	// last sample (ns).
+	FirstTime, LastTime uint64
+	// Warnings lists what could not be read or symbolized.
+	Warnings []string
+	// Features are the header features.
+	Features Features
+
+	stacks []*stack
+	locs   []*loc
+}
+
+// stack is one interned call chain: location indexes, leaf first.
+type stack struct {
+	locs    []int32
+	event   int
+	samples int64
+	period  uint64
+}
+
+// rawStack is a call chain as recorded, kept until the file is read.
+type rawStack struct {
+	pid     uint32
+	event   int
+	chain   []uint64 // with context markers
+	samples int64
+	period  uint64
+}
+
+// maxUniqueStacks bounds the distinct call chains kept; beyond it, new
+// chains are folded into their leaf so memory stays bounded whatever the
+// input. A 20 s capture of a busy server has tens of thousands.
+const maxUniqueStacks = 1 << 20
+
+// AggregateFile reads the perf.data at path and interns its samples.
+func AggregateFile(path string, o Options) (*Aggregate, error) {
+	r, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	a, err := aggregate(r, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, nil
+}
+
+// aggregate streams r's records: mappings feed the address space, samples
+// are interned by raw call chain; symbolization runs once per distinct
+// chain at the end.
+func aggregate(r *Reader, o Options) (*Aggregate, error) {
+	a := &Aggregate{}
+	sp := newSpace()
+	index := map[string]*rawStack{}
+	var order []*rawStack
+	var key []byte
+	var chain []uint64
+	var leafOnly, dwarf int64
+	attrIndex := map[*EventAttr]int{}
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch v := rec.(type) {
+		case *Mmap:
+			sp.mmap(v)
+		case *Task:
+			if v.Type == RecordFork {
+				sp.fork(v)
+			}
+		case *Comm:
+			sp.comm(v)
+		case *Lost:
+			a.Lost += v.Lost
+		case *Sample:
+			ev, ok := attrIndex[v.Attr]
+			if !ok {
+				ev = len(attrIndex)
+				attrIndex[v.Attr] = ev
+			}
+			var unwound, onlyLeaf bool
+			chain, unwound, onlyLeaf = sampleChain(v, r.Features.Arch, o.LeafOnly, chain[:0])
+			if unwound {
+				dwarf++
+				if onlyLeaf {
+					leafOnly++
+				}
+			}
+			key = stackKey(key[:0], v.PID, ev, chain)
+			rs := index[string(key)]
+			if rs == nil {
+				if len(order) >= maxUniqueStacks {
+					chain = leafOf(chain)
+					key = stackKey(key[:0], v.PID, ev, chain)
+					rs = index[string(key)]
+				}
+				if rs == nil {
+					rs = &rawStack{pid: v.PID, event: ev, chain: append([]uint64(nil), chain...)}
+					index[string(key)] = rs
+					order = append(order, rs)
+				}
+			}
+			rs.samples++
+			rs.period += v.Period
+			a.Samples++
+			a.Period += v.Period
+			if a.FirstTime == 0 || v.Time < a.FirstTime {
+				a.FirstTime = v.Time
+			}
+			if v.Time > a.LastTime {
+				a.LastTime = v.Time
+			}
+		}
+	}
+	for _, at := range r.Attrs {
+		a.Events = append(a.Events, at.Name)
+	}
+	if len(r.Attrs) > 0 && r.Attrs[0].Freq() {
+		a.FreqHz = r.Attrs[0].SamplePeriod
+	}
+	a.Features = r.Features
+	a.Warnings = append(a.Warnings, r.Warnings()...)
+	if a.Lost > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("the kernel dropped %d samples (LOST records)", a.Lost))
+	}
+	if leafOnly > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%d of %d --call-graph dwarf samples resolved only to their leaf frame (no frame-pointer chain in the copied user stack)", leafOnly, dwarf))
+	}
+	if err := a.symbolize(sp, order, &r.Features, o); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// sampleChain builds a sample's call chain with context markers. For
+// --call-graph dwarf samples the user part is unwound from the copied
+// stack (unwound=true; leaf=true when nothing beyond the IP was found).
+func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64) (chain []uint64, unwound, leaf bool) {
+	mode := ContextUser
+	if s.CPUMode() == CPUModeKernel {
+		mode = ContextKernel
+	}
+	if leafOnly || len(s.Callchain) == 0 && s.Attr.SampleType&SampleStackUser == 0 {
+		return append(out, mode, s.IP), false, false
+	}
+	hasUser := false
+	for _, c := range s.Callchain {
+		if c == ContextUser {
+			hasUser = true
+		}
+	}
+	out = append(out, s.Callchain...)
+	if !hasUser && s.Attr.SampleType&SampleStackUser != 0 && s.RegsUserABI != 0 {
+		n := len(out)
+		out = append(out, ContextUser)
+		out, ok := unwindFP(s, arch, out)
+		if ok {
+			return out, true, len(out)-n == 2
+		}
+		out = out[:n]
+	}
+	if len(s.Callchain) == 0 {
+		out = append(out, mode, s.IP)
+	}
+	return out, false, false
+}
+
+// leafOf keeps only the marker and address of a chain's leaf.
+func leafOf(chain []uint64) []uint64 {
+	mode := ContextUser
+	for _, c := range chain {
+		if c >= ContextMax {
+			mode = c
+			continue
+		}
+		return []uint64{mode, c}
+	}
+	return chain
+}
+
+// stackKey encodes pid, event and chain as a map key.
+func stackKey(b []byte, pid uint32, ev int, chain []uint64) []byte {
+	b = le.AppendUint32(b, pid)
+	b = le.AppendUint32(b, uint32(ev))
+	for _, c := range chain {
+		b = le.AppendUint64(b, c)
+	}
+	return b
+}
+
+// symbolize resolves every distinct chain into location indexes.
+func (a *Aggregate) symbolize(sp *space, order []*rawStack, feats *Features, o Options) error {
+	var ks *symbolize.Kallsyms
+	if o.Kallsyms != "" {
+		f, err := os.Open(o.Kallsyms)
+		if err != nil {
+			return fmt.Errorf("kallsyms: %w", err)
+		}
+		ks, err = symbolize.ParseKallsyms(f, o.Kallsyms)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	res := newResolver(o.Binaries, ks, feats)
+	defer res.close()
+	ids := map[locKey]int32{}
+	kernelSeen := false
+	for _, rs := range order {
+		st := &stack{event: rs.event, samples: rs.samples, period: rs.period}
+		mode := ContextUser
+		first := true
+		for _, c := range rs.chain {
+			if c >= ContextMax {
+				mode = c
+				continue
+			}
+			var k locKey
+			var l *loc
+			switch mode {
+			case ContextKernel:
+				kernelSeen = true
+				k, l = res.kernelLoc(c, !first)
+			case ContextUser:
+				k, l = res.user(sp, rs.pid, c, !first)
+			default:
+				k, l = locKey{file: "[guest]", addr: c}, &loc{addr: c, dso: "[guest]"}
+			}
+			first = false
+			id, ok := ids[k]
+			if !ok {
+				id = int32(len(a.locs))
+				ids[k] = id
+				a.locs = append(a.locs, l)
+			}
+			st.locs = append(st.locs, id)
+		}
+		if len(st.locs) > 0 {
+			a.stacks = append(a.stacks, st)
+		}
+	}
+	if kernelSeen && ks == nil {
+		res.warnf("kernel frames present but no kallsyms given; they are shown as addresses")
+	}
+	a.Warnings = append(a.Warnings, res.warnings...)
+	return nil
+}

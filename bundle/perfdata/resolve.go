@@ -1,0 +1,232 @@
+package perfdata
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/coroner/coroner/bundle/symbolize"
+)
+
+// loc is one symbolized address: what a pprof Location and a top-N row
+// need.
+type loc struct {
+	addr   uint64 // address in the process (first seen)
+	dso    string // file the address belongs to, "[kernel.kallsyms]" for the kernel
+	kernel bool
+	// sym is the enclosing function (the symbol perf would name), "" when
+	// unresolved.
+	sym    string
+	frames []symbolize.Frame // innermost first; empty when unresolved
+	m      *mapping
+}
+
+// Name renders the location the way perf report's symbol column does:
+// "[k] name" for kernel code, "[.] name" for user code, the address in hex
+// when no symbol covers it.
+func (l *loc) Name() string {
+	p := "[.] "
+	if l.kernel {
+		p = "[k] "
+	}
+	if l.sym == "" {
+		return fmt.Sprintf("%s0x%016x", p, l.addr)
+	}
+	return p + l.sym
+}
+
+// resolver turns addresses into locs, opening binaries on first use.
+type resolver struct {
+	binaries  map[string]string // build ID, path or base name → local ELF
+	ksyms     *symbolize.Kallsyms
+	featIDs   map[string]string // mapped file → build ID from the file's features
+	opened    map[string]*symbolize.Binary
+	failed    map[string]bool
+	perMap    map[*mapping]*symbolize.Binary
+	provided  []*symbolize.Binary
+	warnings  []string
+	warnedMap map[string]bool
+}
+
+func newResolver(binaries map[string]string, ksyms *symbolize.Kallsyms, feats *Features) *resolver {
+	r := &resolver{binaries: binaries, ksyms: ksyms, featIDs: map[string]string{},
+		opened: map[string]*symbolize.Binary{}, failed: map[string]bool{},
+		perMap: map[*mapping]*symbolize.Binary{}, warnedMap: map[string]bool{}}
+	for _, b := range feats.BuildIDs {
+		r.featIDs[b.Path] = b.ID
+	}
+	paths := map[string]bool{}
+	for _, p := range binaries {
+		paths[p] = true
+	}
+	var sorted []string
+	for p := range paths {
+		sorted = append(sorted, p)
+	}
+	sort.Strings(sorted)
+	for _, p := range sorted {
+		if b := r.open(p); b != nil {
+			r.provided = append(r.provided, b)
+		}
+	}
+	return r
+}
+
+func (r *resolver) warnf(format string, args ...any) {
+	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
+}
+
+// open opens a local ELF once.
+func (r *resolver) open(path string) *symbolize.Binary {
+	if b, ok := r.opened[path]; ok {
+		return b
+	}
+	if r.failed[path] {
+		return nil
+	}
+	b, err := symbolize.Open(path)
+	if err != nil {
+		r.failed[path] = true
+		r.warnf("binary %s unusable: %v", path, err)
+		return nil
+	}
+	for _, w := range b.Warnings {
+		r.warnf("binary %s: %s", path, w)
+	}
+	r.opened[path] = b
+	return b
+}
+
+// close releases every opened binary.
+func (r *resolver) close() {
+	for _, b := range r.opened {
+		b.Close()
+	}
+}
+
+// binaryFor finds the binary for a code mapping and checks its build ID.
+func (r *resolver) binaryFor(m *mapping) *symbolize.Binary {
+	if b, ok := r.perMap[m]; ok {
+		return b
+	}
+	b := r.pick(m)
+	r.perMap[m] = b
+	return b
+}
+
+func (r *resolver) pick(m *mapping) *symbolize.Binary {
+	want := m.buildID
+	if want == "" {
+		want = r.featIDs[m.file]
+	}
+	if strings.HasPrefix(m.file, "[") || strings.HasPrefix(m.file, "//anon") {
+		return nil // vdso, vsyscall, JIT: no file to read
+	}
+	var cand *symbolize.Binary
+	if p, ok := r.binaries[want]; ok && want != "" {
+		cand = r.open(p)
+	}
+	if cand == nil {
+		for _, k := range []string{m.file, filepath.Base(m.file)} {
+			if p, ok := r.binaries[k]; ok {
+				cand = r.open(p)
+				break
+			}
+		}
+	}
+	if cand == nil && want != "" {
+		for _, b := range r.provided {
+			if b.BuildID == want {
+				cand = b
+				break
+			}
+		}
+	}
+	if cand == nil {
+		for _, b := range r.provided {
+			if filepath.Base(b.Path) == filepath.Base(m.file) {
+				cand = b
+				break
+			}
+		}
+	}
+	if cand == nil && len(r.binaries) == 0 && filepath.IsAbs(m.file) {
+		if _, err := os.Stat(m.file); err == nil {
+			cand = r.open(m.file)
+		}
+	}
+	if cand == nil {
+		if !r.warnedMap[m.file] {
+			r.warnedMap[m.file] = true
+			r.warnf("no binary for %s (build ID %s); its frames are shown as addresses", m.file, orNone(want))
+		}
+		return nil
+	}
+	if want != "" && cand.BuildID != "" && cand.BuildID != want {
+		if !r.warnedMap[m.file] {
+			r.warnedMap[m.file] = true
+			r.warnf("build ID mismatch: samples in %s were taken with build ID %s but binary %s has %s; its frames are left unsymbolized",
+				m.file, want, cand.Path, cand.BuildID)
+		}
+		return nil
+	}
+	return cand
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// user resolves a user-space address of pid.
+func (r *resolver) user(sp *space, pid uint32, addr uint64, caller bool) (key locKey, l *loc) {
+	m := sp.find(pid, addr)
+	if m == nil {
+		return locKey{pid: pid, addr: addr}, &loc{addr: addr}
+	}
+	b := r.binaryFor(m)
+	if b == nil {
+		return locKey{file: m.file, addr: addr}, &loc{addr: addr, dso: m.file, m: m}
+	}
+	va, ok := b.AddrForOffset(addr - m.start + m.pgoff)
+	if !ok {
+		return locKey{file: m.file, addr: addr}, &loc{addr: addr, dso: m.file, m: m}
+	}
+	look := va
+	if caller && look > 0 {
+		look-- // a return address: name the call instruction
+	}
+	l = &loc{addr: addr, dso: m.file, m: m}
+	l.sym, _ = b.Func(look)
+	l.frames = b.Frames(look)
+	return locKey{file: m.file, addr: va, caller: caller}, l
+}
+
+// kernelLoc resolves a kernel address.
+func (r *resolver) kernelLoc(addr uint64, caller bool) (locKey, *loc) {
+	l := &loc{addr: addr, dso: "[kernel.kallsyms]", kernel: true}
+	if r.ksyms != nil {
+		look := addr
+		if caller {
+			look--
+		}
+		if name, ok := r.ksyms.Lookup(look); ok {
+			l.sym = name
+			l.frames = []symbolize.Frame{{Func: name}}
+		}
+	}
+	return locKey{file: l.dso, addr: addr, caller: caller}, l
+}
+
+// locKey identifies a location across processes: file and address within
+// it, or pid and raw address when unmapped.
+type locKey struct {
+	file   string
+	pid    uint32
+	addr   uint64
+	caller bool
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/perfdata"
+	"github.com/coroner/coroner/bundle/symbolize"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "perf",
+		Usage:     "read a perf.data natively: top functions, pprof export",
+		ArgsUsage: "ARCHIVE|perf.data",
+		Description: `Reads perf.data (file or pipe mode) without perf, symbolizes Go frames from the
+binary's pclntab (stripped binaries included, inlined calls expanded) and kernel
+frames from a kallsyms snapshot, and prints the functions with the most samples,
+as perf report --no-children --sort sym would. From an archive, the binaries and
+kallsyms stored in it are used; a binary whose build ID differs from the one perf
+recorded is reported, not used.
+
+Exit codes: 0 done; 2 bad usage; 3 unreadable or malformed input; 4 writing the
+export failed.`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "top", Value: 20, Usage: "print the `N` functions with the most samples (0: all)"},
+			&cli.StringFlag{Name: "export", Usage: "write the samples as a gzipped pprof profile to `FILE` (opens in go tool pprof)"},
+			&cli.StringSliceFlag{Name: "binary", Usage: "ELF `FILE` to symbolize with (repeatable); matched by build ID or name"},
+			&cli.StringFlag{Name: "kallsyms", Usage: "kallsyms `FILE` naming kernel frames (e.g. a copy of /proc/kallsyms)"},
+		},
+		Action: runPerf,
+	})
+}
+
+func runPerf(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return withCode(exitUsage, errors.New("perf: name one ARCHIVE or perf.data"))
+	}
+	if c.Int("top") < 0 {
+		return withCode(exitUsage, errors.New("perf: --top must be ≥ 0"))
+	}
+	in := c.Args().First()
+	o := perfdata.Options{Binaries: map[string]string{}, Kallsyms: c.String("kallsyms"), LeafOnly: c.String("export") == ""}
+	for _, b := range c.StringSlice("binary") {
+		if err := addBinary(o.Binaries, b, b); err != nil {
+			return withCode(exitInput, err)
+		}
+	}
+	data := in
+	if bundle.IsArchive(in) {
+		var err error
+		if data, err = perfFromArchive(in, &o); err != nil {
+			return withCode(exitInput, err)
+		}
+	}
+	agg, err := perfdata.AggregateFile(data, o)
+	if err != nil {
+		return withCode(exitInput, err)
+	}
+	for _, w := range agg.Warnings {
+		logWarning(in, w)
+	}
+	if err := printTop(c.App.Writer, agg, c.Int("top")); err != nil {
+		return withCode(exitInternal, err)
+	}
+	if out := c.String("export"); out != "" {
+		p, err := agg.Profile()
+		if err != nil {
+			return withCode(exitInput, err)
+		}
+		if err := writeFileAtomic(out, func(w io.Writer) error { return p.Write(w) }); err != nil {
+			return withCode(exitInternal, fmt.Errorf("--export %s: %w", out, err))
+		}
+	}
+	return nil
+}
+
+// addBinary registers an ELF under its path, base name and build ID.
+func addBinary(m map[string]string, path, original string) error {
+	b, err := symbolize.Open(path)
+	if err != nil {
+		return fmt.Errorf("--binary: %w", err)
+	}
+	defer b.Close()
+	if b.BuildID != "" {
+		m[b.BuildID] = path
+	}
+	m[original] = path
+	m[filepath.Base(original)] = path
+	return nil
+}
+
+// perfFromArchive picks the archive's perf.data and registers its binaries
+// and kallsyms; it returns the perf.data's local path.
+func perfFromArchive(path string, o *perfdata.Options) (string, error) {
+	a, err := bundle.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer a.Close()
+	m := a.Manifest()
+	perfs := m.ArtifactsOf(bundle.KindPerfData)
+	if len(perfs) == 0 {
+		return "", fmt.Errorf("%s: the archive holds no perf.data", path)
+	}
+	if len(perfs) > 1 {
+		logWarning(path, fmt.Sprintf("the archive holds %d perf.data files; reading %s", len(perfs), perfs[0].Original))
+	}
+	for _, k := range []bundle.Kind{bundle.KindGoBinary, bundle.KindELF} {
+		for _, art := range m.ArtifactsOf(k) {
+			p, err := a.Path(art)
+			if err != nil {
+				return "", err
+			}
+			if id := art.Attrs["build_id"]; id != "" {
+				o.Binaries[id] = p
+			}
+			o.Binaries[art.Original] = p
+			o.Binaries[filepath.Base(art.Original)] = p
+		}
+	}
+	if ks, ok := firstOf(m, bundle.KindKallsyms); ok && o.Kallsyms == "" {
+		if o.Kallsyms, err = a.Path(ks); err != nil {
+			return "", err
+		}
+	}
+	return a.Path(perfs[0])
+}
+
+func firstOf(m *bundle.Manifest, k bundle.Kind) (bundle.Artifact, bool) {
+	as := m.ArtifactsOf(k)
+	if len(as) == 0 {
+		return bundle.Artifact{}, false
+	}
+	return as[0], true
+}
+
+// printTop writes the flat profile like perf report's stdio table.
+func printTop(w io.Writer, a *perfdata.Aggregate, n int) error {
+	events := strings.Join(a.Events, ",")
+	fmt.Fprintf(w, "# Samples: %d of event '%s'\n", a.Samples, bundle.DisplayName(events))
+	if a.Lost > 0 {
+		fmt.Fprintf(w, "# Lost samples: %d\n", a.Lost)
+	}
+	fmt.Fprintf(w, "# %8s  %10s  %s\n", "Overhead", "Samples", "Symbol")
+	for _, e := range a.Top(n) {
+		pct := 0.0
+		if a.Samples > 0 {
+			pct = 100 * float64(e.Samples) / float64(a.Samples)
+		}
+		fmt.Fprintf(w, "  %7.2f%%  %10d  %s\n", pct, e.Samples, bundle.DisplayName(e.Name))
+	}
+	return nil
+}
+
+// logWarning writes a non-fatal problem to stderr.
+func logWarning(input, msg string) {
+	if logFormat == "json" {
+		fmt.Fprintf(os.Stderr, "{\"level\":\"warning\",\"input\":%q,\"warning\":%q}\n", input, msg)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "coroner: warning: %s: %s\n", input, msg)
+}
+
+// writeFileAtomic writes path via a temporary file in its directory, fsync
+// and rename, so readers never see a partial file.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,150 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/internal/worker"
+)
+
+// WorkerName is the worker that analyzes one archive in a child process.
+const WorkerName = "batch-analyze"
+
+// AnalyzeFunc is the analysis the worker child runs on one input (an
+// archive, or an attachment it ingests first). The coroner command sets it
+// to the full analyzer set's entry point.
+var AnalyzeFunc func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error)
+
+// InputError marks an analysis error caused by the input (unreadable,
+// malformed, failing verification) rather than by coroner; AnalyzeFunc
+// implementations may wrap errors with it. Errors that the bundle package
+// reports are classified the same way by ClassifyError.
+var InputError = errors.New("bad input")
+
+// ClassifyError returns the exit-code class of an analysis error: 3 for a
+// bad input, 5 for an expired budget, 4 otherwise. The command sets it to
+// its own classification.
+var ClassifyError = func(err error) int {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return exitTimeout
+	case errors.Is(err, InputError), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
+		errors.Is(err, bundle.ErrTooLarge):
+		return exitInput
+	}
+	return exitInternal
+}
+
+// Exit-code classes, matching the coroner command's.
+const (
+	exitInput    = 3
+	exitInternal = 4
+	exitTimeout  = 5
+)
+
+// childArgs is what the parent hands the worker.
+type childArgs struct {
+	Input   string          `json:"input"`
+	Options analyze.Options `json:"options"`
+}
+
+// childReply is the worker's whole stdout.
+type childReply struct {
+	Result   *analyze.Result `json:"result,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	ExitCode int             `json:"exit_code,omitempty"`
+}
+
+func init() { worker.Register(WorkerName, childMain) }
+
+// childMain analyzes one input and writes a childReply to stdout.
+func childMain(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "coroner: batch worker: want one JSON argument")
+		return 2
+	}
+	var a childArgs
+	if err := json.Unmarshal([]byte(args[0]), &a); err != nil {
+		fmt.Fprintf(os.Stderr, "coroner: batch worker: %v\n", err)
+		return 2
+	}
+	if AnalyzeFunc == nil {
+		fmt.Fprintln(os.Stderr, "coroner: batch worker: no analysis entry point linked in")
+		return 4
+	}
+	var reply childReply
+	r, err := AnalyzeFunc(context.Background(), a.Input, a.Options)
+	if err != nil {
+		reply.Error = err.Error()
+		reply.ExitCode = ClassifyError(err)
+	} else {
+		reply.Result = r
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(&reply); err != nil {
+		fmt.Fprintf(os.Stderr, "coroner: batch worker: writing reply: %v\n", err)
+		return 4
+	}
+	return 0
+}
+
+// analyzeInChild runs the worker on input and returns its result, or an
+// error and its exit-code class.
+func analyzeInChild(ctx context.Context, input string, o analyze.Options, lim worker.Limits) (*analyze.Result, int, error) {
+	arg, err := json.Marshal(childArgs{Input: input, Options: o})
+	if err != nil {
+		return nil, exitInternal, err
+	}
+	start := time.Now()
+	out, err := worker.Run(ctx, WorkerName, []string{string(arg)}, lim)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, exitInternal, ctx.Err()
+		}
+		code := exitInternal
+		switch {
+		case lim.Timeout > 0 && time.Since(start) >= lim.Timeout:
+			code = exitTimeout
+		case errors.Is(err, worker.ErrKilled):
+			// The child died from a signal: the input drove it past its
+			// memory cap (the kernel or the runtime killed it).
+			code = exitInput
+		}
+		return nil, code, err
+	}
+	if len(out) > maxResultBytes {
+		return nil, exitInternal, fmt.Errorf("worker reply of %d bytes exceeds %d", len(out), maxResultBytes)
+	}
+	var reply childReply
+	if err := json.Unmarshal(out, &reply); err != nil {
+		return nil, exitInternal, fmt.Errorf("worker reply: %w", err)
+	}
+	if reply.Error != "" {
+		code := reply.ExitCode
+		if code == 0 {
+			code = exitInternal
+		}
+		return nil, code, errors.New(reply.Error)
+	}
+	if reply.Result == nil {
+		return nil, exitInternal, errors.New("worker replied with neither a result nor an error")
+	}
+	return reply.Result, 0, nil
+}
+
+// AnalyzeOne analyzes one input in a child process, as a batch does, and
+// returns its result or an error with its exit-code class.
+func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker.Limits) (*analyze.Result, int, error) {
+	if lim.Memory <= 0 {
+		lim.Memory = DefaultMemory
+	}
+	if lim.Timeout <= 0 {
+		lim.Timeout = DefaultTimeout
+	}
+	return analyzeInChild(ctx, input, o, lim)
+}

@@ -1,0 +1,53 @@
+package batch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/coroner/coroner/bundle"
+)
+
+// attachmentPrefix marks keys of inputs that are not coroner archives
+// (attachments ingested on the fly): their key is the file's own SHA-256,
+// since their archive digest is only known after ingest.
+const attachmentPrefix = "file-"
+
+// keyOf returns the identity a result is stored under: the archive digest
+// (hex SHA-256 of its manifest member) for a coroner archive, or
+// "file-<SHA-256 of the bytes>" for anything else. Reading an archive's
+// manifest is bounded by the bundle package's limits; everything past it is
+// left to the worker child.
+func keyOf(path string) (key string, archive bool, err error) {
+	zstd := hasZstdMagic(path)
+	if !zstd && hasArchiveName(path) {
+		return "", true, fmt.Errorf("%s: not a coroner archive: no zstd frame magic (%x) at offset 0x0", path, zstdMagic)
+	}
+	if zstd {
+		a, err := bundle.Open(path)
+		if err != nil {
+			return "", true, fmt.Errorf("opening archive %s: %w", path, err)
+		}
+		defer a.Close()
+		return a.Digest(), true, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", false, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return attachmentPrefix + hex.EncodeToString(h.Sum(nil)), false, nil
+}
+
+// hasArchiveName reports whether the name promises a coroner archive.
+func hasArchiveName(path string) bool {
+	n := strings.ToLower(path)
+	return strings.HasSuffix(n, ".tar.zst") || strings.HasSuffix(n, ".tzst")
+}

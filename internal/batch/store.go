@@ -1,0 +1,133 @@
+package batch
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+)
+
+// Layout of a batch output directory.
+const (
+	resultsDir  = "results"      // <key>@<set>.json: one analyze.Result each
+	inputsDir   = "inputs"       // <path hash>@<set>.json: each input's outcome
+	SummaryFile = "summary.json" // the last run's Summary
+	DiffFile    = "diff.json"    // the --compare-to Diff
+)
+
+// maxResultBytes bounds a result file read back from disk or a worker.
+// Results carry a flame graph and goroutine groups; the largest benchmark
+// incident's result is a few MiB, so 256 MiB only stops runaway files.
+const maxResultBytes = 256 << 20
+
+// name is the file name of a result or input record.
+func name(key, set string) string { return key + "@" + set + ".json" }
+
+// writeAtomic writes data to path via a temporary file in the same
+// directory, fsync, rename and a directory fsync, so a reader (or a re-run
+// after SIGKILL) sees the old file or the whole new one, never a part.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", path, err)
+	}
+	return writeAtomic(path, append(b, '\n'))
+}
+
+// readJSON decodes the JSON file at path into v, refusing files larger
+// than maxResultBytes.
+func readJSON(path string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > maxResultBytes {
+		return fmt.Errorf("%s: %d bytes exceeds the %d-byte limit for a result", path, st.Size(), maxResultBytes)
+	}
+	dec := json.NewDecoder(io.LimitReader(f, maxResultBytes))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadResult reads one analysis result JSON file.
+func ReadResult(path string) (*analyze.Result, error) {
+	var r analyze.Result
+	if err := readJSON(path, &r); err != nil {
+		return nil, err
+	}
+	if r.SchemaVersion == 0 || r.SchemaVersion > analyze.SchemaVersion {
+		return nil, fmt.Errorf("%s: result schema version %d (this coroner reads 1..%d)", path, r.SchemaVersion, analyze.SchemaVersion)
+	}
+	return &r, nil
+}
+
+// staleTemp is how old a temporary file must be before cleanTemps removes
+// it: results are written in well under a second, so an hour-old temporary
+// belongs to a killed run, not to a concurrent one still writing.
+const staleTemp = time.Hour
+
+// cleanTemps removes temporary files a killed run left behind.
+func cleanTemps(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		info, err := e.Info()
+		if err == nil && strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") && time.Since(info.ModTime()) > staleTemp {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// exists reports whether path is a regular file.
+func exists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}

@@ -220,8 +220,8 @@ func htmlFindings(b *strings.Builder, r *analyze.Result) {
 		if f.Culprit != nil {
 			culprit = "<code>" + h(f.Culprit.String()) + "</code>"
 		}
-		fmt.Fprintf(b, "<tr><td class=\"num\"><a href=\"#finding-%d\">%d</a></td><td><span class=\"sev %s\">%s</span></td><td class=\"num\">%s</td><td><code>%s</code></td><td>%s</td><td>%s</td></tr>\n",
-			i+1, i+1, sevClass(f.Severity), h(f.Severity.String()), formatPercent(f.Confidence), h(f.Cause), h(f.Title), culprit)
+		fmt.Fprintf(b, "<tr><td class=\"num\"><a href=\"#finding-%d\">%d</a></td><td><span class=\"sev %s\">%s</span></td><td class=\"num\">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			i+1, i+1, sevClass(f.Severity), h(f.Severity.String()), formatPercent(f.Confidence), codeOrEmpty(f.Cause), h(f.Title), culprit)
 	}
 	b.WriteString("</tbody></table>\n")
 	prim := primaryIndex(r)
@@ -317,13 +317,14 @@ func htmlPauses(b *strings.Builder, ps []analyze.Pause) {
 	}
 	timelineSVG(b, ps)
 	b.WriteString("<table><thead><tr><th>Kind</th><th class=\"num\">Count</th><th class=\"num\">Total</th><th class=\"num\">Max</th><th class=\"num\">p50</th><th class=\"num\">p99</th><th>Sources</th></tr></thead><tbody>\n")
-	for _, s := range pauseStats(ps) {
+	stats := pauseStats(ps)
+	for _, s := range stats {
 		var src []string
 		for _, x := range s.Sources {
 			src = append(src, "<code>"+h(x)+"</code>")
 		}
 		swatch := ""
-		if s.Kind != "all" || len(pauseStats(ps)) == 1 {
+		if s.Kind != "all" || len(stats) == 1 {
 			swatch = fmt.Sprintf(`<svg class="swatch" width="10" height="10" viewBox="0 0 10 10"><rect width="10" height="10" fill="%s"/></svg> `, kindColor(s.Kind))
 		}
 		fmt.Fprintf(b, "<tr><td>%s%s</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>%s</td></tr>\n",
@@ -347,7 +348,7 @@ func htmlGroupsSection(b *strings.Builder, gs []analyze.Group) {
 		fmt.Fprintf(b, " The %d largest groups are shown; the JSON report lists all.", htmlGroups)
 	}
 	b.WriteString("</p>\n")
-	for i, g := range gs[:min(len(gs), htmlGroups)] {
+	for _, g := range gs[:min(len(gs), htmlGroups)] {
 		top := ""
 		if len(g.Frames) > 0 {
 			top = g.Frames[0]
@@ -369,7 +370,6 @@ func htmlGroupsSection(b *strings.Builder, gs []analyze.Group) {
 			frames = append(frames[:len(frames):len(frames)], "created by "+g.CreatedBy)
 		}
 		htmlPre(b, frames)
-		_ = i
 		b.WriteString("</details>\n")
 	}
 	b.WriteString("</section>\n")
@@ -411,4 +411,12 @@ func htmlAnalyzers(b *strings.Builder, runs []analyze.Run, warnings []string) {
 		b.WriteString("</ul>\n")
 	}
 	b.WriteString("</section>\n")
+}
+
+// codeOrEmpty shows s as code, or nothing when s is empty.
+func codeOrEmpty(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "<code>" + h(s) + "</code>"
 }

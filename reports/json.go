@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,14 +14,38 @@ import (
 // characters and U+2028/U+2029 are \u-escaped, which decodes to the same
 // text); lists the schema requires are written as [] rather than null, and
 // schema_version is filled in when the result left it zero.
+//
+// The document is indented for people, except the flame tree, which is
+// written on one line as the last field: indenting a call tree 100 levels
+// deep would multiply its size by ten.
 func RenderJSON(w io.Writer, r *analyze.Result, _ Options) error {
 	n := normalized(r)
-	enc := json.NewEncoder(w)
+	flame := n.Flame
+	n.Flame = nil
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(n); err != nil {
 		return fmt.Errorf("encoding JSON result: %w", err)
 	}
-	return nil
+	out := buf.Bytes()
+	if flame != nil {
+		fj, err := json.Marshal(flame)
+		if err != nil {
+			return fmt.Errorf("encoding JSON flame tree: %w", err)
+		}
+		// out ends with "\n}\n": put the flame field before the brace.
+		body := bytes.TrimSuffix(out, []byte("\n}\n"))
+		var b bytes.Buffer
+		b.Grow(len(out) + len(fj) + 16)
+		b.Write(body)
+		b.WriteString(",\n  \"flame\": ")
+		b.Write(fj)
+		b.WriteString("\n}\n")
+		out = b.Bytes()
+	}
+	_, err := w.Write(out)
+	return err
 }
 
 // normalized returns a shallow copy of r with the schema's required lists

@@ -38,6 +38,10 @@ type BlockSite struct {
 	Frames []Frame
 	Count  int64
 	Total  time.Duration
+	// SchedWakeups counts the blocks ended outside any goroutine: by the
+	// scheduler running timers or polling the network on its way to find
+	// work, rather than by another goroutine's send, unlock or close.
+	SchedWakeups int64
 }
 
 // Summary is what the analyzers need from an execution trace.
@@ -191,13 +195,16 @@ func (z *Summarizer) transition(e *trace.Event, t trace.Time) {
 	switch {
 	case from == trace.GoRunning && to == trace.GoWaiting:
 		z.blocked[g] = blockStart{at: t, site: z.site(st.Reason, st.Stack)}
-	case from == trace.GoWaiting:
+	case from == trace.GoWaiting && to != trace.GoWaiting:
 		b, ok := z.blocked[g]
 		if !ok {
 			return
 		}
 		delete(z.blocked, g)
 		d := t.Sub(b.at)
+		if e.Goroutine() == trace.NoGoroutine {
+			b.site.SchedWakeups++
+		}
 		b.site.Count++
 		b.site.Total += d
 		z.s.BlockCount++

@@ -1,0 +1,70 @@
+package netpoll_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/analyze/netpoll"
+	"github.com/coroner/coroner/bundle"
+)
+
+func TestMain(m *testing.M) {
+	analyzetest.Main()
+	os.Exit(m.Run())
+}
+
+func logFinding(t *testing.T, f analyze.Finding) {
+	t.Logf("%s [%v %.2f] culprit %v", f.Title, f.Severity, f.Confidence, f.Culprit)
+	for _, e := range f.Evidence {
+		th := "-"
+		if e.Threshold != nil {
+			th = fmt.Sprint(*e.Threshold)
+		}
+		t.Logf("  %s=%v (threshold %s) %s", e.Metric, e.Value, th, e.Artifact)
+	}
+}
+
+func TestTimerSpin(t *testing.T) {
+	files := analyzetest.Capture(t, "netpoll", time.Second)
+	for name, fs := range map[string][]analyzetest.File{
+		"all":   files,
+		"pprof": analyzetest.Only(files, bundle.KindPprof),
+		"trace": analyzetest.Only(files, bundle.KindTrace),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := analyzetest.Run(t, analyzetest.Source(t, fs), netpoll.Analyzer)
+			got := analyzetest.FindingsOf(r, "netpoll_spin")
+			if len(got) != 1 {
+				t.Fatalf("findings %+v", got)
+			}
+			f := got[0]
+			logFinding(t, f)
+			if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {
+				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
+			}
+			if f.Culprit == nil || !strings.Contains(f.Culprit.Function, "analyzetest.pollTinyTimers") {
+				t.Errorf("culprit %v, want the timer-creating workload", f.Culprit)
+			}
+		})
+	}
+}
+
+func TestNoSpinWhenHealthyOrGC(t *testing.T) {
+	for _, w := range []string{"healthy", "gc", "lock"} {
+		t.Run(w, func(t *testing.T) {
+			files := analyzetest.Capture(t, w, time.Second)
+			r := analyzetest.Run(t, analyzetest.Source(t, files), netpoll.Analyzer)
+			for _, f := range analyzetest.FindingsOf(r, "netpoll_spin") {
+				logFinding(t, f)
+				if f.Severity >= analyze.Warning {
+					t.Errorf("%s workload: %v finding %q", w, f.Severity, f.Title)
+				}
+			}
+		})
+	}
+}

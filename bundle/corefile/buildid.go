@@ -127,3 +127,12 @@ func scanGNUBuildID(page []byte, o binary.ByteOrder) string {
 // maxBuildIDLen bounds a GNU build ID: SHA-1 gives 20 bytes, linkers offer
 // at most a 64-byte hash; anything longer is not a build ID note.
 const maxBuildIDLen = 64
+
+// FileBuildIDs returns the GNU and Go build IDs of an ELF file (an
+// executable), read from its first page only, with the same bounds checks
+// as for cores.
+func FileBuildIDs(r io.ReaderAt) (gnu, goID string) {
+	page := make([]byte, maxHeaderPage)
+	n, _ := r.ReadAt(page, 0)
+	return elfBuildIDs(page[:n])
+}

@@ -57,6 +57,11 @@ type Census struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Crash holds what the runtime printed or left in memory about a crash.
 	Crash *Crash `json:"crash,omitempty"`
+	// GoVersion is the Go toolchain that built the program, when known.
+	GoVersion string `json:"go_version,omitempty"`
+	// Reader names what read the source and its version, e.g.
+	// "delve v1.27.2" for cores.
+	Reader string `json:"reader,omitempty"`
 }
 
 // Crash is what a source knows about a fatal error or panic.

@@ -1,0 +1,186 @@
+package coredump
+
+import (
+	"debug/buildinfo"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/go-delve/delve/pkg/goversion"
+	"github.com/go-delve/delve/pkg/proc"
+	"github.com/go-delve/delve/pkg/proc/core"
+	"github.com/go-delve/delve/service/api"
+
+	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/internal/worker"
+)
+
+// workerName is the worker that reads a core with delve in a child process.
+const workerName = "core-census"
+
+func init() { worker.Register(workerName, censusWorker) }
+
+// maxFrames bounds each goroutine's stack, like the runtime's own
+// traceback (which prints 100 frames and elides the rest); deeper frames
+// add nothing to grouping and cost time on runaway recursion.
+const maxFrames = 100
+
+// censusWorker is the child's entry point: args are CORE EXE; it prints
+// the census as JSON on stdout.
+func censusWorker(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: core-census CORE EXE")
+		return 2
+	}
+	c, err := delveCensus(args[0], args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(c); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// DelveVersion returns the version of delve linked into coroner.
+func DelveVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/go-delve/delve" {
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+// goWindow describes the Go versions this delve reads.
+func goWindow() string {
+	return fmt.Sprintf("go1.%d to go1.%d", goversion.MinSupportedVersionOfGoMinor, goversion.MaxSupportedVersionOfGoMinor)
+}
+
+// delveCensus opens the core with delve and lists every goroutine.
+func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
+	c := &goroutines.Census{Source: corePath, Format: "core", Complete: true, Reader: "delve " + DelveVersion()}
+	if info, err := buildinfo.ReadFile(exePath); err == nil {
+		c.GoVersion = info.GoVersion
+		if v, ok := goversion.Parse(info.GoVersion); ok && !inWindow(v) {
+			return nil, fmt.Errorf("executable built with %s, outside the Go versions delve %s reads (%s): no goroutine census from the core; the core's threads, signal and mapped files are still reported, and text goroutine dumps still give a census",
+				info.GoVersion, DelveVersion(), goWindow())
+		}
+	}
+	grp, err := core.OpenCore(corePath, exePath, nil)
+	if err != nil {
+		return nil, explainOpen(err)
+	}
+	defer grp.Detach(true)
+	tgt := grp.Selected
+	gs, _, err := proc.GoroutinesInfo(tgt, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading runtime.allgs: %w", err)
+	}
+	gover, _ := goversion.Parse(c.GoVersion)
+	crashG := crashedGoroutine(tgt)
+	probes := newLockProber()
+	for _, g := range gs {
+		if g.Unreadable != nil {
+			c.Complete = false
+			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine: %v", g.Unreadable))
+			continue
+		}
+		out, frames := describeG(tgt, g, &gover)
+		if crashG != nil && g.ID == crashG.ID {
+			out.Crashed = true
+		}
+		out.LockAddr = probes.probe(tgt, g, frames, out)
+		c.Goroutines = append(c.Goroutines, out)
+	}
+	c.Crash = crashInfo(tgt, crashG, gs)
+	return c, nil
+}
+
+func inWindow(v goversion.GoVersion) bool {
+	return v.Major == 1 && v.Minor >= goversion.MinSupportedVersionOfGoMinor && v.Minor <= goversion.MaxSupportedVersionOfGoMinor
+}
+
+// explainOpen turns delve's open errors into messages that say what to do.
+func explainOpen(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "could not open debug info"), strings.Contains(msg, "no debug info"), strings.Contains(msg, "decoding dwarf"):
+		return fmt.Errorf("executable has no DWARF debug info (built with -ldflags=-w or stripped): delve needs DWARF to read goroutines from the core; use an unstripped build of the same commit, or rely on a text goroutine dump: %w", err)
+	case errors.Is(err, core.ErrUnrecognizedFormat):
+		return fmt.Errorf("delve does not recognize the core's format: %w", err)
+	}
+	return fmt.Errorf("delve could not open the core: %w", err)
+}
+
+// gStatus maps the runtime's _G* constants (runtime/runtime2.go) to the
+// names tracebacks print.
+var gStatus = map[uint64]string{
+	0: "idle", 1: "runnable", 2: "running", 3: "syscall", 4: "waiting",
+	6: "dead", 8: "copystack", 9: "preempted", 10: "leaked", 11: "dead",
+}
+
+// describeG converts one delve goroutine, with its stack.
+func describeG(tgt *proc.Target, g *proc.G, gover *goversion.GoVersion) (goroutines.Goroutine, []proc.Stackframe) {
+	st, ok := gStatus[g.Status&^0x1000] // _Gscan bit
+	if !ok {
+		st = fmt.Sprintf("status %d", g.Status)
+	}
+	out := goroutines.Goroutine{ID: g.ID, Status: st, WaitMinutes: -1, Count: 1}
+	if g.Status == proc.Gwaiting {
+		out.WaitReason = api.WaitReasonString(gover, g.WaitReason)
+	}
+	if g.Thread != nil {
+		out.Thread = g.Thread.ThreadID()
+	}
+	frames, err := proc.GoroutineStacktrace(tgt, g, maxFrames, 0)
+	for _, f := range frames {
+		if f.Err != nil || f.Call.Fn == nil {
+			continue
+		}
+		out.Frames = append(out.Frames, goroutines.Frame{Func: f.Call.Fn.Name, File: f.Call.File, Line: f.Call.Line, Inlined: f.Inlined})
+	}
+	if err != nil && len(out.Frames) == 0 {
+		out.Frames = append(out.Frames, goroutines.Frame{Func: fmt.Sprintf("(unwind error: %v)", err)})
+	}
+	if loc := g.Go(); loc.Fn != nil {
+		out.CreatedBy = &goroutines.Frame{Func: loc.Fn.Name, File: loc.File, Line: loc.Line}
+	}
+	if l := g.Labels(); len(l) > 0 {
+		out.Labels = l
+	}
+	out.System = isSystem(tgt, g, &out)
+	return out, frames
+}
+
+// isSystem applies the runtime's isSystemGoroutine to the goroutine's
+// start function, which delve reads from g.startpc even when the stack is
+// deeper than maxFrames.
+func isSystem(tgt *proc.Target, g *proc.G, out *goroutines.Goroutine) bool {
+	loc := g.StartLoc(tgt)
+	if loc.Fn == nil {
+		return goroutines.IsSystem(out)
+	}
+	probe := goroutines.Goroutine{ID: out.ID, Status: out.Status, Frames: []goroutines.Frame{{Func: loc.Fn.Name}}}
+	return goroutines.IsSystem(&probe)
+}
+
+// maxWarnings bounds repeated per-goroutine warnings.
+const maxWarnings = 20
+
+func appendCapped(w []string, s string) []string {
+	switch {
+	case len(w) < maxWarnings:
+		return append(w, s)
+	case len(w) == maxWarnings:
+		return append(w, "… further warnings omitted")
+	}
+	return w
+}

@@ -1,0 +1,165 @@
+// Package coredump reads a goroutine census from a Go core dump with
+// delve's pkg/proc/core: every goroutine's state, wait reason, creator,
+// labels and stack, the crashed goroutine and thread, the panic value or
+// fatal error text left in memory, and lock addresses waiters share.
+// Delve's reader is not hardened against hostile cores, so it runs in a
+// child process (internal/worker) under a memory limit and a time budget,
+// and only after corefile.Validate has checked the core's headers.
+package coredump
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/coroner/coroner/bundle/corefile"
+	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/internal/worker"
+)
+
+// Options control a census.
+type Options struct {
+	// Force analyses a core whose executable's build ID does not match.
+	Force bool
+	// Limits bound the child process; zero fields take DefaultLimits.
+	Limits worker.Limits
+}
+
+// DefaultLimits bound the delve child: dlv needs about 1.4 GiB for a
+// 100k-goroutine core; 4 GiB leaves headroom, and ten minutes is far more
+// than any core we have seen needs.
+var DefaultLimits = worker.Limits{Memory: 4 << 30, Timeout: 10 * time.Minute}
+
+// BuildIDError reports a core and an executable from different builds.
+type BuildIDError struct {
+	Exe, Core string
+}
+
+func (e *BuildIDError) Error() string {
+	return fmt.Sprintf("executable build ID %s does not match the core's (%s); pass --force to analyse anyway", e.Exe, e.Core)
+}
+
+// Census validates the core, checks that exePath is the binary that
+// produced it, and reads the goroutine census with delve in a child
+// process. On failure it returns an error together with a partial census
+// built from what the core's notes tell (threads, signal), marked
+// incomplete, so callers can still report what is known.
+func Census(ctx context.Context, corePath, exePath string, o Options) (*goroutines.Census, error) {
+	info, err := inspect(corePath)
+	partial := partialCensus(corePath, info)
+	if err != nil && !corefile.IsTruncated(err) {
+		return partial, fmt.Errorf("core %s: %w", corePath, err)
+	}
+	truncErr := err
+	if err := checkBuildID(info, exePath); err != nil && !o.Force {
+		return partial, fmt.Errorf("core %s: %w", corePath, err)
+	} else if err != nil {
+		partial.Warnings = append(partial.Warnings, err.Error()+" (analysed anyway: --force)")
+	}
+	lim := o.Limits
+	if lim.Memory == 0 {
+		lim.Memory = DefaultLimits.Memory
+	}
+	if lim.Timeout == 0 {
+		lim.Timeout = DefaultLimits.Timeout
+	}
+	out, err := worker.Run(ctx, workerName, []string{corePath, exePath}, lim)
+	if err != nil {
+		partial.Warnings = append(partial.Warnings, "goroutine census from the core failed: "+err.Error())
+		return partial, fmt.Errorf("core %s: %w", corePath, err)
+	}
+	var c goroutines.Census
+	if err := json.Unmarshal(out, &c); err != nil {
+		return partial, fmt.Errorf("core %s: reading census from worker: %w", corePath, err)
+	}
+	c.Warnings = append(partial.Warnings, c.Warnings...)
+	if truncErr != nil {
+		c.Complete = false
+		c.Warnings = append(c.Warnings, truncErr.Error()+": goroutines whose memory lies in the missing part may be absent or wrong")
+	}
+	mergeCoreCrash(&c, info)
+	if c.Crash != nil {
+		for _, g := range c.Goroutines {
+			if g.Crashed {
+				c.Crash.Signature, c.Crash.SignatureKey = goroutines.Signature(c.Crash, g.Frames)
+				break
+			}
+		}
+	}
+	return &c, nil
+}
+
+// inspect validates the core's headers and notes.
+func inspect(corePath string) (*corefile.Core, error) {
+	f, err := os.Open(corePath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return corefile.Validate(f, st.Size())
+}
+
+// checkBuildID compares the executable's build ID with the one in the
+// core's dump of its first page.
+func checkBuildID(info *corefile.Core, exePath string) error {
+	f, err := os.Open(exePath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	exeGNU, exeGo := corefile.FileBuildIDs(f)
+	m, ok := info.ExeMapping()
+	if !ok {
+		return nil
+	}
+	switch {
+	case m.BuildID != "" && exeGNU != "" && m.BuildID != exeGNU:
+		return &BuildIDError{Exe: exeGNU, Core: m.BuildID}
+	case m.GoBuildID != "" && exeGo != "" && m.GoBuildID != exeGo:
+		return &BuildIDError{Exe: exeGo, Core: m.GoBuildID}
+	case m.BuildID != "" && exeGNU == "" && exeGo == "":
+		return &BuildIDError{Exe: "(none)", Core: m.BuildID}
+	}
+	return nil
+}
+
+// partialCensus is what the notes alone tell: the crash signal and the
+// crashing thread, no goroutines.
+func partialCensus(corePath string, info *corefile.Core) *goroutines.Census {
+	c := &goroutines.Census{Source: corePath, Format: "core", Complete: false, Reader: "delve " + DelveVersion()}
+	if info == nil {
+		return c
+	}
+	mergeCoreCrash(c, info)
+	return c
+}
+
+// mergeCoreCrash fills the crash's signal, fault address and thread from
+// the core's notes where memory did not give them.
+func mergeCoreCrash(c *goroutines.Census, info *corefile.Core) {
+	if info == nil {
+		return
+	}
+	sig := info.Signal()
+	if sig == 0 {
+		return
+	}
+	if c.Crash == nil {
+		c.Crash = &goroutines.Crash{Kind: "signal"}
+	}
+	if c.Crash.Signal == "" {
+		c.Crash.Signal = corefile.SignalName(sig)
+		if info.Siginfo != nil {
+			c.Crash.FaultAddr = info.Siginfo.Addr
+		}
+	}
+	if c.Crash.Thread == 0 && len(info.Threads) > 0 {
+		c.Crash.Thread = info.Threads[0].TID
+	}
+}

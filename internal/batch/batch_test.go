@@ -236,3 +236,44 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	}
 	t.Logf("killed after %d of %d results; re-run analyzed %d", len(kept), len(f.good), redone)
 }
+
+// TestInterrupt cancels a batch after its first finished archive (what
+// Ctrl-C does) and checks the finished result survives, the rest are
+// marked interrupted, and a re-run completes them.
+func TestInterrupt(t *testing.T) {
+	f := getFixtures(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := testOptions(out, 1)
+	o.OnDone = func(e Entry, _ bool) { cancel() }
+	s, err := Run(ctx, f.good, nil, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v, want context.Canceled", err)
+	}
+	if s.OK < 1 || s.Interrupted < 1 || s.OK+s.Interrupted != len(f.good) {
+		t.Fatalf("after interrupt: ok=%d interrupted=%d failed=%d", s.OK, s.Interrupted, s.Failed)
+	}
+	kept := snapshot(t, out)
+	s2, cached, err := run(t, f.good, nil, testOptions(out, 2))
+	if err != nil || s2.OK != len(f.good) {
+		t.Fatalf("re-run: %v, ok=%d", err, s2.OK)
+	}
+	n := 0
+	for _, c := range cached {
+		if c {
+			n++
+		}
+	}
+	if n != s.OK {
+		t.Errorf("re-run reused %d stored outcomes, want %d", n, s.OK)
+	}
+	for p, b := range kept {
+		if strings.HasSuffix(p, SummaryFile) {
+			continue
+		}
+		if a, err := os.ReadFile(p); err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s changed after re-run", p)
+		}
+	}
+}

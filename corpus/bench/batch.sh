@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Batch throughput: `coroner batch --jobs 2` over N (default 50) archives
+# against what a user would otherwise run, a shell loop of
+# `coroner analyze` on each archive, in the same run. Prints wall time and
+# peak RSS (/usr/bin/time -v) of both and their ratios.
+#
+# The N archives are distinct incidents (each its own manifest and digest)
+# re-ingested from the corpus captures: corpus/testdata/*.tar.zst, else
+# corpus/out/*.tar.zst, else a fresh short capture of every scenario.
+#
+# Environment: CORONER (default bin/coroner), BENCH_DIR (corpus/out/bench),
+# BATCH_N (50), JOBS (2).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+COR=$(realpath "${CORONER:-bin/coroner}")
+BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+N=${BATCH_N:-50}
+JOBS=${JOBS:-2}
+dir=$BENCH_DIR/batch
+[ -x "$COR" ] || { echo "batch.sh: $COR not built (run make build)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "batch.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
+mkdir -p "$dir/archives"
+
+# Base captures.
+shopt -s nullglob
+bases=(corpus/testdata/*.tar.zst)
+[ ${#bases[@]} -gt 0 ] || bases=(corpus/out/*.tar.zst)
+if [ ${#bases[@]} -eq 0 ]; then
+  [ -d "$dir/base" ] && bases=("$dir"/base/*.tar.zst)
+  if [ ${#bases[@]} -eq 0 ]; then
+    echo "batch.sh: capturing the corpus scenarios (short) into $dir/base" >&2
+    OUT="$dir/base" DURATION=${DURATION:-3s} COLLECT_FLAGS=${COLLECT_FLAGS:---core none} \
+      corpus/scripts/capture-all.sh >&2 || true
+    bases=("$dir"/base/*.tar.zst)
+  fi
+fi
+[ ${#bases[@]} -gt 0 ] || { echo "batch.sh: no base archives" >&2; exit 2; }
+
+# N distinct archives: each base's artifacts re-ingested under a new ID.
+have=$(ls "$dir/archives" | wc -l)
+if [ "$have" -lt "$N" ]; then
+  echo "batch.sh: making $N archives from ${#bases[@]} captures" >&2
+  rm -rf "$dir/archives" "$dir/x"
+  mkdir -p "$dir/archives" "$dir/x"
+  for i in $(seq 1 "$N"); do
+    b=${bases[$(( (i - 1) % ${#bases[@]} ))]}
+    x="$dir/x/$i"
+    "$COR" extract -C "$x" "$b" >/dev/null
+    "$COR" ingest -q --id "bench-$i" --label bench=batch -o "$dir/archives/bench-$(printf %03d "$i").tar.zst" "$x/artifacts"
+    rm -rf "$x"
+  done
+fi
+archives=("$dir"/archives/*.tar.zst)
+echo "batch.sh: ${#archives[@]} archives, $(du -sh "$dir/archives" | cut -f1)"
+
+# measure LABEL CMD...: runs CMD under /usr/bin/time -v, sets WALL (s) and RSS (KiB).
+measure() {
+  local label=$1; shift
+  local tf; tf=$(mktemp)
+  /usr/bin/time -v -o "$tf" "$@" >/dev/null 2>"$dir/$label.stderr" || true
+  WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tf")
+  RSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
+  rm -f "$tf"
+  printf '%-28s wall %8.2f s   peak RSS %8d KiB\n' "$label" "$WALL" "$RSS"
+}
+
+# The same analyzers, the same archives, the extraction cache cold for both.
+export CORONER_CACHE_DIR="$dir/cache"
+rm -rf "$dir/loop-out" "$dir/batch-out" "$CORONER_CACHE_DIR"
+mkdir -p "$dir/loop-out"
+measure "shell loop of analyze" bash -c '
+  cor=$1; out=$2; shift 2
+  for a in "$@"; do
+    "$cor" analyze --format json --out "$out/$(basename "$a" .tar.zst)" "$a" >/dev/null 2>&1 || true
+  done' _ "$COR" "$dir/loop-out" "${archives[@]}"
+loop_wall=$WALL loop_rss=$RSS
+rm -rf "$CORONER_CACHE_DIR"
+measure "batch --jobs $JOBS" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" "${archives[@]}"
+batch_wall=$WALL batch_rss=$RSS
+ok=$(grep -c '"status": "ok"' "$dir/batch-out/summary.json" || true)
+echo "batch.sh: batch analyzed $ok of ${#archives[@]} archives (see $dir/batch-out/summary.json)"
+measure "batch re-run (all stored)" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" "${archives[@]}"
+awk -v lw="$loop_wall" -v bw="$batch_wall" -v lr="$loop_rss" -v br="$batch_rss" -v j="$JOBS" 'BEGIN {
+  printf "speed-up batch vs loop: %.2fx (target >= 1.5x)\n", lw / bw
+  printf "peak RSS batch / loop:  %.2fx (bounded by %d jobs x one archive)\n", br / lr, j
+}'

@@ -47,6 +47,28 @@ func Main() {
 // returns the files as artifacts with their kinds.
 func Capture(t testing.TB, name string, d time.Duration) []File {
 	t.Helper()
+	return capture(t, name, d, false)
+}
+
+// CapturePerf is Capture with the child also recorded by the real
+// `perf record -g` (frame-pointer call graphs, 999 Hz); the files add
+// perf.data and the executable, for symbolization. It skips the test,
+// saying why, when perf is missing or not permitted here.
+func CapturePerf(t testing.TB, name string, d time.Duration) []File {
+	t.Helper()
+	perf, err := exec.LookPath("perf")
+	if err != nil {
+		t.Skip("perf is not installed (apt-get install linux-perf)")
+	}
+	probe := exec.Command(perf, "record", "-q", "-o", filepath.Join(t.TempDir(), "probe.data"), "--", "true")
+	if out, err := probe.CombinedOutput(); err != nil {
+		t.Skipf("perf record is not permitted here: %v: %s", err, out)
+	}
+	return capture(t, name, d, true)
+}
+
+func capture(t testing.TB, name string, d time.Duration, withPerf bool) []File {
+	t.Helper()
 	if _, ok := workloads[name]; !ok {
 		t.Fatalf("unknown workload %q", name)
 	}
@@ -56,7 +78,14 @@ func Capture(t testing.TB, name string, d time.Duration) []File {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	if withPerf {
+		cmd = exec.Command("perf", "record", "-q", "-F", "999", "-g", "-o", filepath.Join(dir, "perf.data"), "--", exe, "-test.run=^$")
+	}
 	cmd.Env = append(os.Environ(), envWorkload+"="+name, envDir+"="+dir, envDuration+"="+d.String(),
 		"GODEBUG=gctrace=1", "GOMAXPROCS=4")
 	cmd.Stderr = log
@@ -71,6 +100,10 @@ func Capture(t testing.TB, name string, d time.Duration) []File {
 		{Disk: filepath.Join(dir, "trace.out"), Kind: bundle.KindTrace},
 		{Disk: filepath.Join(dir, "gctrace.log"), Kind: bundle.KindGCTrace},
 		{Disk: filepath.Join(dir, "goroutines.txt"), Kind: bundle.KindGoroutineDump},
+	}
+	if withPerf {
+		files = append(files, File{Disk: filepath.Join(dir, "perf.data"), Kind: bundle.KindPerfData},
+			File{Disk: exe, Kind: bundle.KindGoBinary})
 	}
 	return files
 }

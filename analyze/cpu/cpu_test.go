@@ -49,3 +49,26 @@ func TestBreakdownOnRealProfiles(t *testing.T) {
 		})
 	}
 }
+
+func TestPerfRecording(t *testing.T) {
+	files := analyzetest.CapturePerf(t, "gc", time.Second)
+	src := analyzetest.Source(t, append(analyzetest.Only(files, bundle.KindPerfData), analyzetest.Only(files, bundle.KindGoBinary)...))
+	r := analyzetest.Run(t, src, cpu.Analyzer)
+	for _, w := range r.Warnings {
+		t.Log("warning:", w)
+	}
+	fs := analyzetest.FindingsOf(r, "cpu")
+	if len(fs) != 1 {
+		t.Fatalf("findings: %+v", fs)
+	}
+	t.Log(fs[0].Title)
+	var gc float64
+	for _, e := range fs[0].Evidence {
+		if e.Metric == "cpu_share_gc" {
+			gc = e.Value
+		}
+	}
+	if gc < 0.25 {
+		t.Errorf("GC share from perf %.2f, want the collector to dominate", gc)
+	}
+}

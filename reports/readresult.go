@@ -27,6 +27,9 @@ func ReadResult(r io.Reader) (*analyze.Result, error) {
 	if len(data) > MaxResultBytes {
 		return nil, fmt.Errorf("result is larger than %d bytes", MaxResultBytes)
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("result is empty")
+	}
 	var head struct {
 		SchemaVersion *int `json:"schema_version"`
 	}

@@ -88,6 +88,15 @@ func AggregateFile(path string, o Options) (*Aggregate, error) {
 func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	a := &Aggregate{}
 	sp := newSpace()
+	ks, err := loadKallsyms(o.Kallsyms)
+	if err != nil {
+		return nil, err
+	}
+	// Binaries are matched against build IDs from the features, which pipe
+	// mode delivers late; the resolver reads them when first asked.
+	res := newResolver(o.Binaries, ks, &r.Features)
+	defer res.close()
+	fl := newFramelessCache(sp, res)
 	index := map[string]*rawStack{}
 	var order []*rawStack
 	var key []byte
@@ -120,7 +129,7 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 				attrIndex[v.Attr] = ev
 			}
 			var unwound, onlyLeaf bool
-			chain, unwound, onlyLeaf = sampleChain(v, r.Features.Arch, o.LeafOnly, chain[:0])
+			chain, unwound, onlyLeaf = sampleChain(v, r.Features.Arch, o.LeafOnly, chain[:0], fl.frameless)
 			if unwound {
 				dwarf++
 				if onlyLeaf {
@@ -167,16 +176,14 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	if leafOnly > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d of %d --call-graph dwarf samples resolved only to their leaf frame (no frame-pointer chain in the copied user stack)", leafOnly, dwarf))
 	}
-	if err := a.symbolize(sp, order, &r.Features, o); err != nil {
-		return nil, err
-	}
+	a.symbolize(sp, res, order)
 	return a, nil
 }
 
 // sampleChain builds a sample's call chain with context markers. For
 // --call-graph dwarf samples the user part is unwound from the copied
 // stack (unwound=true; leaf=true when nothing beyond the IP was found).
-func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64) (chain []uint64, unwound, leaf bool) {
+func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64, frameless func(uint32, uint64) bool) (chain []uint64, unwound, leaf bool) {
 	mode := ContextUser
 	if s.CPUMode() == CPUModeKernel {
 		mode = ContextKernel
@@ -194,7 +201,7 @@ func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64) (chain []u
 	if !hasUser && s.Attr.SampleType&SampleStackUser != 0 && s.RegsUserABI != 0 {
 		n := len(out)
 		out = append(out, ContextUser)
-		out, ok := unwindFP(s, arch, out)
+		out, ok := unwindFP(s, arch, out, frameless)
 		if ok {
 			return out, true, len(out)-n == 2
 		}
@@ -230,21 +237,7 @@ func stackKey(b []byte, pid uint32, ev int, chain []uint64) []byte {
 }
 
 // symbolize resolves every distinct chain into location indexes.
-func (a *Aggregate) symbolize(sp *space, order []*rawStack, feats *Features, o Options) error {
-	var ks *symbolize.Kallsyms
-	if o.Kallsyms != "" {
-		f, err := os.Open(o.Kallsyms)
-		if err != nil {
-			return fmt.Errorf("kallsyms: %w", err)
-		}
-		ks, err = symbolize.ParseKallsyms(f, o.Kallsyms)
-		f.Close()
-		if err != nil {
-			return err
-		}
-	}
-	res := newResolver(o.Binaries, ks, feats)
-	defer res.close()
+func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) {
 	ids := map[locKey]int32{}
 	kernelSeen := false
 	for _, rs := range order {
@@ -280,9 +273,53 @@ func (a *Aggregate) symbolize(sp *space, order []*rawStack, feats *Features, o O
 			a.stacks = append(a.stacks, st)
 		}
 	}
-	if kernelSeen && ks == nil {
+	if kernelSeen && res.ksyms == nil {
 		res.warnf("kernel frames present but no kallsyms given; they are shown as addresses")
 	}
 	a.Warnings = append(a.Warnings, res.warnings...)
-	return nil
+}
+
+// loadKallsyms parses the kallsyms file at path, if any.
+func loadKallsyms(path string) (*symbolize.Kallsyms, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("kallsyms: %w", err)
+	}
+	defer f.Close()
+	return symbolize.ParseKallsyms(f, path)
+}
+
+// framelessCache answers, per process and address, whether the function
+// at a user address has not set up its frame yet.
+type framelessCache struct {
+	sp   *space
+	res  *resolver
+	seen map[[2]uint64]bool
+}
+
+func newFramelessCache(sp *space, res *resolver) *framelessCache {
+	return &framelessCache{sp: sp, res: res, seen: map[[2]uint64]bool{}}
+}
+
+func (c *framelessCache) frameless(pid uint32, ip uint64) bool {
+	k := [2]uint64{uint64(pid), ip}
+	if v, ok := c.seen[k]; ok {
+		return v
+	}
+	v := false
+	if m := c.sp.find(pid, ip); m != nil {
+		if b := c.res.binaryFor(m); b != nil {
+			if va, ok := b.AddrForOffset(ip - m.start + m.pgoff); ok {
+				d, ok := b.SPDelta(va)
+				v = ok && d == 0
+			}
+		}
+	}
+	if len(c.seen) < maxUniqueStacks {
+		c.seen[k] = v
+	}
+	return v
 }

@@ -48,6 +48,8 @@ type resolver struct {
 	provided  []*symbolize.Binary
 	warnings  []string
 	warnedMap map[string]bool
+	vdsoTried bool
+	localVDSO *symbolize.Binary
 }
 
 func newResolver(binaries map[string]string, ksyms *symbolize.Kallsyms, feats *Features) *resolver {
@@ -121,6 +123,9 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 	if want == "" {
 		want = r.featIDs[m.file]
 	}
+	if m.file == "[vdso]" && want != "" {
+		return r.vdso(want)
+	}
 	if strings.HasPrefix(m.file, "[") || strings.HasPrefix(m.file, "//anon") {
 		return nil // vdso, vsyscall, JIT: no file to read
 	}
@@ -173,6 +178,24 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 		return nil
 	}
 	return cand
+}
+
+// vdso returns the running kernel's vDSO when it is the one recorded.
+func (r *resolver) vdso(want string) *symbolize.Binary {
+	if !r.vdsoTried {
+		r.vdsoTried = true
+		if b, err := symbolize.LocalVDSO(); err == nil {
+			r.localVDSO = b
+		}
+	}
+	if r.localVDSO == nil || r.localVDSO.BuildID != want {
+		if !r.warnedMap["[vdso]"] {
+			r.warnedMap["[vdso]"] = true
+			r.warnf("[vdso] frames left unsymbolized: the recorded vDSO (build ID %s) is not this kernel's", want)
+		}
+		return nil
+	}
+	return r.localVDSO
 }
 
 func orNone(s string) string {

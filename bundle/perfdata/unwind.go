@@ -7,6 +7,7 @@ const (
 	x86RegIP = 8
 	armRegFP = 29
 	armRegSP = 31
+	armRegLR = 30
 	armRegPC = 32
 )
 
@@ -32,8 +33,12 @@ func regAt(regs []uint64, mask uint64, reg uint) (uint64, bool) {
 // within the copied user stack and appends the user frames (the sample's
 // user IP first, then return addresses) to out. Go keeps a frame pointer
 // on amd64 and arm64: [fp] holds the caller's fp and [fp+8] the return
-// address. ok is false when the registers needed are missing.
-func unwindFP(s *Sample, arch string, out []uint64) ([]uint64, bool) {
+// address. A leaf that has not set up a frame (frameless reports it, from
+// the binary's pcsp table) still has its return address on top of the
+// stack (amd64) or in the link register (arm64), and the frame pointer
+// still names its caller's frame. ok is false when the registers needed
+// are missing.
+func unwindFP(s *Sample, arch string, out []uint64, frameless func(pid uint32, ip uint64) bool) ([]uint64, bool) {
 	mask := s.Attr.SampleRegsUser
 	var ipReg, spReg, fpReg uint = x86RegIP, x86RegSP, x86RegBP
 	if arch == "aarch64" || arch == "arm64" {
@@ -51,6 +56,17 @@ func unwindFP(s *Sample, arch string, out []uint64) ([]uint64, bool) {
 	out = append(out, ip)
 	stack := s.StackUser
 	top := sp + uint64(len(stack))
+	if frameless != nil && frameless(s.PID, ip) {
+		var ret uint64
+		if ipReg == armRegPC {
+			ret, _ = regAt(s.RegsUser, mask, armRegLR)
+		} else if len(stack) >= 8 {
+			ret = le.Uint64(stack)
+		}
+		if ret != 0 {
+			out = append(out, ret)
+		}
+	}
 	for i := 0; i < maxUnwindFrames; i++ {
 		if fp < sp || fp > top-16 || top < 16 {
 			break

@@ -43,7 +43,8 @@ type Binary struct {
 	// Warnings lists what could not be used (e.g. no inline tree).
 	Warnings []string
 
-	f      *os.File
+	f      io.ReaderAt
+	closer io.Closer
 	ef     *elf.File
 	loads  []elf.ProgHeader
 	syms   []symbol
@@ -67,10 +68,11 @@ func Open(path string) (*Binary, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	b.closer = f
 	return b, nil
 }
 
-func newBinary(f *os.File, path string) (b *Binary, err error) {
+func newBinary(f io.ReaderAt, path string) (b *Binary, err error) {
 	defer func() {
 		// debug/elf can panic on hostile section tables in older Go
 		// releases; keep that an error.
@@ -103,24 +105,53 @@ func newBinary(f *os.File, path string) (b *Binary, err error) {
 }
 
 // Close releases the file.
-func (b *Binary) Close() error { return b.f.Close() }
+func (b *Binary) Close() error {
+	if b.closer == nil {
+		return nil
+	}
+	return b.closer.Close()
+}
 
-// gnuBuildID returns the hex GNU build ID from the .note.gnu.build-id note.
+// ntGNUBuildID is the note type of a GNU build ID (elf.h NT_GNU_BUILD_ID).
+const ntGNUBuildID = 3
+
+// gnuBuildID returns the hex GNU build ID from the first note section that
+// carries one (".note.gnu.build-id" in executables, ".note" in the vDSO).
 func gnuBuildID(ef *elf.File) string {
-	s := ef.Section(".note.gnu.build-id")
-	if s == nil || s.Size > 1024 {
-		return ""
+	for _, s := range ef.Sections {
+		if s.Type != elf.SHT_NOTE || s.Size > 1<<16 {
+			continue
+		}
+		d, err := s.Data()
+		if err != nil {
+			continue
+		}
+		if id := findBuildIDNote(d); id != "" {
+			return id
+		}
 	}
-	d, err := s.Data()
-	if err != nil || len(d) < 16 {
-		return ""
+	return ""
+}
+
+// findBuildIDNote walks the notes in d for a "GNU" NT_GNU_BUILD_ID note.
+func findBuildIDNote(d []byte) string {
+	le := binary.LittleEndian
+	for len(d) >= 12 {
+		nameSz, descSz, typ := uint64(le.Uint32(d)), uint64(le.Uint32(d[4:])), le.Uint32(d[8:])
+		nameEnd := 12 + (nameSz+3)&^3
+		end := nameEnd + (descSz+3)&^3
+		if nameEnd > uint64(len(d)) || nameEnd+descSz > uint64(len(d)) {
+			return ""
+		}
+		if typ == ntGNUBuildID && nameSz == 4 && string(d[12:15]) == "GNU" {
+			return hex.EncodeToString(d[nameEnd : nameEnd+descSz])
+		}
+		if end > uint64(len(d)) {
+			return ""
+		}
+		d = d[end:]
 	}
-	nameSz, descSz := binary.LittleEndian.Uint32(d), binary.LittleEndian.Uint32(d[4:])
-	off := 12 + (uint64(nameSz)+3)&^3
-	if off+uint64(descSz) > uint64(len(d)) {
-		return ""
-	}
-	return hex.EncodeToString(d[off : off+uint64(descSz)])
+	return ""
 }
 
 // readSymtab keeps the function symbols of .symtab (or .dynsym), sorted.
@@ -288,4 +319,24 @@ func (b *Binary) Frames(addr uint64) []Frame {
 		return []Frame{{Func: name}}
 	}
 	return nil
+}
+
+// SPDelta returns how far the stack pointer has moved below its value at
+// function entry when executing addr (the pclntab's pcsp table): 0 means
+// the function has not set up a frame there — a frameless leaf, or the
+// first instruction — so its return address is still on top of the stack.
+func (b *Binary) SPDelta(addr uint64) (int, bool) {
+	if b.tab == nil {
+		return 0, false
+	}
+	f, ok := b.tab.lookup(addr)
+	if !ok {
+		return 0, false
+	}
+	off := u32At(f.pcsp, 0)
+	v := b.tab.pcvalue(off, f.entry, addr)
+	if v < 0 {
+		return 0, false
+	}
+	return int(v), true
 }

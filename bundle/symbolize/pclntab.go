@@ -51,6 +51,7 @@ type pclntab struct {
 type funcInfo struct {
 	entry, end   uint64
 	nameOff      int32
+	pcsp         []byte // the u32 pcsp offset, as a 1-entry table
 	pcfile, pcln uint32
 	cuOffset     uint32
 	pcdata       []byte // npcdata u32s
@@ -157,6 +158,7 @@ func (t *pclntab) funcAt(funcoff uint32, endOff uint64) (*funcInfo, bool) {
 		entry:    t.text + uint64(le.Uint32(f)),
 		end:      t.text + endOff,
 		nameOff:  int32(le.Uint32(f[4:])),
+		pcsp:     f[16:20],
 		pcfile:   le.Uint32(f[20:]),
 		pcln:     le.Uint32(f[24:]),
 		cuOffset: le.Uint32(f[32:]),

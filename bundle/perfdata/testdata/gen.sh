@@ -13,8 +13,11 @@ perf record -q -g -F 99 -o fp.data ./busy 0.2s
 perf record -q -o - -F 99 -g ./busy 0.1s >pipe-fp.data
 perf record -q -F 49 --call-graph dwarf,512 -o dwarf.data ./busy 0.1s
 perf record -q -F 99 -e cpu-clock,task-clock -o two-events.data ./busy 0.1s
+: >"$here/counts.txt"
 for f in fp.data pipe-fp.data dwarf.data two-events.data; do
 	cp "$f" "$here/$f"
 	chmod 644 "$here/$f"
+	# perf script prints one line per sample with -G (no call graphs).
+	echo "$f $(perf script -G -i "$f" 2>/dev/null | wc -l)" >>"$here/counts.txt"
 done
 ls -l "$here"/*.data

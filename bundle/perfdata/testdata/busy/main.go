@@ -38,6 +38,9 @@ func readZero(f *os.File, buf []byte) {
 	}
 }
 
+// bufSize is the read size; a variable so the buffer escapes to the heap.
+var bufSize = 64 << 10
+
 func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: busy DURATION")
@@ -59,7 +62,9 @@ func main() {
 				panic(err)
 			}
 			defer f.Close()
-			buf := make([]byte, 64<<10)
+			// A variable size keeps the buffer off the goroutine stack,
+			// so the frames stay within the user stack perf copies.
+			buf := make([]byte, bufSize)
 			sink := 0
 			for time.Now().Before(end) {
 				sink += int(hashLoop(200 * (g + 1)))

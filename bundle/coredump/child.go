@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"debug/elf"
 	"debug/buildinfo"
 	"encoding/json"
 	"errors"
@@ -67,6 +68,9 @@ func goWindow() string {
 // delveCensus opens the core with delve and lists every goroutine.
 func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 	c := &goroutines.Census{Source: corePath, Format: "core", Complete: true, Reader: "delve " + DelveVersion()}
+	if err := checkExe(exePath); err != nil {
+		return nil, err
+	}
 	if info, err := buildinfo.ReadFile(exePath); err == nil {
 		c.GoVersion = info.GoVersion
 		if v, ok := goversion.Parse(info.GoVersion); ok && !inWindow(v) {
@@ -80,28 +84,85 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 	}
 	defer grp.Detach(true)
 	tgt := grp.Selected
-	gs, _, err := proc.GoroutinesInfo(tgt, 0, 0)
-	if err != nil {
-		return nil, fmt.Errorf("reading runtime.allgs: %w", err)
-	}
 	gover, _ := goversion.Parse(c.GoVersion)
 	crashG := crashedGoroutine(tgt)
 	probes := newLockProber()
-	for _, g := range gs {
-		if g.Unreadable != nil {
-			c.Complete = false
-			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine: %v", g.Unreadable))
-			continue
-		}
+	err = eachGoroutine(tgt, c, func(g *proc.G) {
 		out, frames := describeG(tgt, g, &gover)
 		if crashG != nil && g.ID == crashG.ID {
 			out.Crashed = true
 		}
 		out.LockAddr = probes.probe(tgt, g, frames, out)
 		c.Goroutines = append(c.Goroutines, out)
+	})
+	if err != nil {
+		return nil, err
 	}
-	c.Crash = crashInfo(tgt, crashG, gs)
+	c.Crash = crashInfo(tgt, crashG, nil)
 	return c, nil
+}
+
+// Bounds on walking runtime.allgs in a damaged core.
+const (
+	// goroutineChunk is how many allgs entries are read per step.
+	goroutineChunk = 4096
+	// maxUnreadableRun stops the walk after this many consecutive
+	// unreadable entries: a sane core has at most a handful (goroutines
+	// being created), so a long run means allglen or allgs is corrupt.
+	maxUnreadableRun = 1024
+)
+
+// eachGoroutine walks runtime.allgs in chunks, calling fn for each
+// readable goroutine, and stops with a warning when the list turns out to
+// be corrupt rather than walking a bogus length to the end.
+func eachGoroutine(tgt *proc.Target, c *goroutines.Census, fn func(*proc.G)) error {
+	start, run, seen := 0, 0, 0
+	for start >= 0 {
+		gs, next, err := proc.GoroutinesInfo(tgt, start, goroutineChunk)
+		if err != nil {
+			if seen == 0 {
+				return fmt.Errorf("reading runtime.allgs: %w", err)
+			}
+			c.Complete = false
+			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("goroutine list unreadable after %d entries: %v", seen, err))
+			return nil
+		}
+		for _, g := range gs {
+			seen++
+			if g.Unreadable != nil {
+				run++
+				c.Complete = false
+				c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine at allgs index %d: %v", seen-1, g.Unreadable))
+				if run >= maxUnreadableRun {
+					c.Warnings = append(c.Warnings, fmt.Sprintf("goroutine list corrupt: %d consecutive unreadable entries; census stops after %d entries", run, seen))
+					return nil
+				}
+				continue
+			}
+			run = 0
+			fn(g)
+		}
+		start = next
+	}
+	return nil
+}
+
+// checkExe refuses executables delve cannot read goroutines from: non-Go
+// binaries and binaries without DWARF. debug/elf is not hardened against
+// hostile input, which is why this runs in the child too.
+func checkExe(exePath string) error {
+	if _, err := buildinfo.ReadFile(exePath); err != nil {
+		return fmt.Errorf("executable %s is not a Go binary (%v): no goroutine census; the core's threads, signal and mapped files are still reported", exePath, err)
+	}
+	f, err := elf.Open(exePath)
+	if err != nil {
+		return fmt.Errorf("executable %s: %w", exePath, err)
+	}
+	defer f.Close()
+	if f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil {
+		return fmt.Errorf("executable %s has no DWARF debug info (built with -ldflags=-w or stripped): delve needs DWARF to read goroutines from the core; use an unstripped build of the same commit, or a text goroutine dump", exePath)
+	}
+	return nil
 }
 
 func inWindow(v goversion.GoVersion) bool {

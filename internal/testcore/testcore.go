@@ -138,6 +138,20 @@ func Start(t testing.TB, exe, ready string, env ...string) *Process {
 	}
 }
 
+// StartPlain runs any program (not one of ours) and returns at once.
+func StartPlain(t testing.TB, exe string, args ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
+	cmd.Dir = t.TempDir()
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return &Process{Cmd: cmd, stderr: &errb}
+}
+
 // Gcore snapshots the process with gdb's gcore and returns the core path.
 func (p *Process) Gcore(t testing.TB) string {
 	t.Helper()

@@ -1,8 +1,8 @@
 package coredump
 
 import (
-	"debug/elf"
 	"debug/buildinfo"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"

@@ -89,7 +89,21 @@ func decompressor(r io.Reader, comp string, max int64) (io.Reader, func(), error
 	default:
 		return nil, nil, fmt.Errorf("unknown compression %q", comp)
 	}
-	return newCappedReader(dr, max, "the per-member limit"), done, nil
+	return newCappedReader(&prefixErr{r: dr, prefix: comp}, max, "the per-member limit"), done, nil
+}
+
+// prefixErr names the decompressor in its errors ("gzip: unexpected EOF").
+type prefixErr struct {
+	r      io.Reader
+	prefix string
+}
+
+func (p *prefixErr) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", p.prefix, err)
+	}
+	return n, err
 }
 
 // maxXzDict is the largest LZMA2 dictionary accepted: xz -9 and -9e use

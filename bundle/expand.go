@@ -133,7 +133,7 @@ func (c *collector) addTar(r io.Reader, original string, depth int) error {
 func (c *collector) addZip(f io.ReaderAt, size int64, original string, depth int) error {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
-		return fmt.Errorf("%s: zip: %w", quoteName(original), err)
+		return fmt.Errorf("%s: %w", quoteName(original), err)
 	}
 	if len(zr.File) > c.lim.MaxMembers {
 		return fmt.Errorf("%s: zip holds %d entries, more than the limit of %d: %w", quoteName(original), len(zr.File), c.lim.MaxMembers, ErrTooLarge)

@@ -144,4 +144,3 @@ func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string) 
 	}
 	return nil
 }
-

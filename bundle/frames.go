@@ -1,6 +1,8 @@
 package bundle
 
 import (
+	"crypto/sha256"
+	"hash"
 	"fmt"
 	"io"
 	"runtime"
@@ -33,6 +35,7 @@ type frameWriter struct {
 	errMu   sync.Mutex
 	err     error
 	written int64
+	sum     hash.Hash // SHA-256 of every compressed byte written
 }
 
 type frameJob struct {
@@ -55,6 +58,7 @@ func newFrameWriter(w io.Writer) (*frameWriter, error) {
 		queue:   make(chan *frameJob, n),
 		ordered: make(chan *frameJob, 2*n),
 		done:    make(chan struct{}),
+		sum:     sha256.New(),
 	}
 	fw.buf = *blockPool.Get().(*[]byte)
 	for range n {
@@ -83,6 +87,7 @@ func (fw *frameWriter) writeOut() {
 			continue
 		}
 		n, err := fw.w.Write(j.out)
+		fw.sum.Write(j.out[:n])
 		fw.written += int64(n)
 		if err != nil {
 			fw.setErr(err)

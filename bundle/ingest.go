@@ -100,7 +100,7 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 		return nil, err
 	}
 	defer af.Abort()
-	if err := writeArchive(ctx, af, mb, files); err != nil {
+	if err := writeArchive(ctx, af, mb, files, c.log); err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
 			return nil, err

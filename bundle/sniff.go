@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/coroner/coroner/bundle/corefile"
 	"github.com/coroner/coroner/bundle/elfbin"
+	"github.com/coroner/coroner/bundle/perfdata"
 	"github.com/coroner/coroner/bundle/pprofdata"
 	"github.com/coroner/coroner/bundle/tracefile"
 )
@@ -33,11 +35,10 @@ var (
 // attributes. perfdata.Describe and corefile.Describe plug in here.
 type Describer func(r io.ReaderAt, size int64) (map[string]string, error)
 
-// Sniffing hooks for kinds described by other packages; nil means the kind
-// is recognized by its magic alone.
+// Describers for kinds whose readers live in their own packages.
 var (
-	describeCore Describer
-	describePerf Describer
+	describeCore Describer = corefile.Describe
+	describePerf Describer = perfdata.Describe
 )
 
 // Sniff classifies the content of r by its bytes, never by its name, and
@@ -61,7 +62,7 @@ func Sniff(r io.ReaderAt, size int64) (Kind, map[string]string, []string) {
 		if a, err := tracefile.Describe(r, size); err == nil {
 			return KindTrace, a, nil
 		}
-	case bytes.HasPrefix(head, magicGzip) || len(head) > 0 && head[0] == 0x0a:
+	case bytes.HasPrefix(head, magicGzip) || pprofdata.LooksLikeProto(head):
 		if size <= pprofdata.MaxBytes || bytes.HasPrefix(head, magicGzip) {
 			a, err := pprofdata.Describe(r, size)
 			if err == nil {

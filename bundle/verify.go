@@ -15,10 +15,14 @@ import (
 // member, at most DefaultMaxMembers of them.
 const maxTrailerBytes = 16 << 20
 
-// Verify re-reads the whole archive, re-hashing every member, and checks
-// it against its trailer and manifest: a missing, extra, reordered,
-// truncated or altered member is an error naming it, wrapping ErrCorrupt.
+// Verify re-reads the whole archive, checks the seal over its compressed
+// bytes, re-hashes every member, and checks them against the trailer and
+// manifest: a missing, extra, reordered, truncated or altered member is an
+// error naming it, wrapping ErrCorrupt.
 func Verify(path string) error {
+	if err := checkSeal(path); err != nil {
+		return err
+	}
 	s, err := openStream(path, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return err

@@ -1,8 +1,8 @@
 package bundle
 
 import (
-	"bytes"
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,7 +26,7 @@ type storedFile struct {
 
 // writeArchive writes the tar stream: manifest first, then files in order,
 // then the trailer; each member in its own zstd frames.
-func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []storedFile) error {
+func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []storedFile, progress func(string, ...any)) error {
 	fw, err := newFrameWriter(w)
 	if err != nil {
 		return err
@@ -43,6 +43,7 @@ func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []sto
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			progress("writing %s", f.art.Path)
 			if err := writeFile(ctx, tw, fw, f); err != nil {
 				return err
 			}
@@ -53,7 +54,9 @@ func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []sto
 			return err
 		}
 		tb = append(tb, '\n')
-		if err := writeMember(tw, fw, TrailerName, int64(len(tb)), bytes.NewReader(tb)); err != nil {
+		// The trailer shares its frame with the tar end marker: cutting
+		// the stream at any frame boundary loses the trailer.
+		if err := writeMemberData(tw, TrailerName, int64(len(tb)), bytes.NewReader(tb)); err != nil {
 			return err
 		}
 		if err := tw.Close(); err != nil {
@@ -67,6 +70,9 @@ func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []sto
 	}
 	if cerr != nil {
 		return fmt.Errorf("writing archive: %w", cerr)
+	}
+	if _, err := w.Write(sealFrame(fw.sum.Sum(nil))); err != nil {
+		return fmt.Errorf("writing archive: %w", err)
 	}
 	return nil
 }
@@ -91,6 +97,15 @@ func writeFile(ctx context.Context, tw *tar.Writer, fw *frameWriter, f storedFil
 // writeMember writes one tar member of exactly size bytes from r and ends
 // its zstd frame, so the stream can be cut cleanly after it.
 func writeMember(tw *tar.Writer, fw *frameWriter, name string, size int64, r io.Reader) error {
+	if err := writeMemberData(tw, name, size, r); err != nil {
+		return err
+	}
+	fw.EndFrame()
+	return nil
+}
+
+// writeMemberData writes one padded tar member.
+func writeMemberData(tw *tar.Writer, name string, size int64, r io.Reader) error {
 	h := &tar.Header{
 		Typeflag: tar.TypeReg,
 		Name:     name,
@@ -115,7 +130,6 @@ func writeMember(tw *tar.Writer, fw *frameWriter, name string, size int64, r io.
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("padding %s: %w", name, err)
 	}
-	fw.EndFrame()
 	return nil
 }
 

@@ -33,7 +33,8 @@ func IsGo(attrs map[string]string) bool { return attrs["go_version"] != "" }
 
 // Describe returns manifest attributes for the ELF file in r: elf_type,
 // machine, build_id (GNU), go_build_id, symtab, dwarf, debuglink, and for
-// Go executables go_version, main_path, main_version, vcs, vcs_revision,
+// Go executables go_version, path (the main package), main_path,
+// main_version, vcs, vcs_revision,
 // vcs_time, vcs_modified, goos, goarch. Cores (ET_CORE) are described by
 // the corefile package; here they only get elf_type.
 func Describe(r io.ReaderAt, size int64) (attrs map[string]string, err error) {
@@ -78,6 +79,9 @@ func Describe(r io.ReaderAt, size int64) (attrs map[string]string, err error) {
 	if bi, err := buildinfo.Read(r); err == nil {
 		a["go_version"] = bi.GoVersion
 		a["main_path"] = bi.Main.Path
+		if bi.Path != "" {
+			a["path"] = bi.Path
+		}
 		if bi.Main.Version != "" {
 			a["main_version"] = bi.Main.Version
 		}

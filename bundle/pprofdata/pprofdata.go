@@ -50,10 +50,7 @@ func Parse(r io.Reader) (*profile.Profile, error) {
 	if len(data) > MaxBytes {
 		return nil, fmt.Errorf("decompressed size exceeds %d bytes: %w", MaxBytes, ErrTooLarge)
 	}
-	if len(data) == 0 || data[0] != 0x0a && data[0] != 0x12 && data[0] != 0x1a {
-		// Every profile Go writes starts with field 1 (sample_type); pprof
-		// tools may start with 2 (sample) or 3 (mapping). Anything else is
-		// not a profile, and parsing it would only waste time.
+	if !LooksLikeProto(data) {
 		return nil, ErrNotProfile
 	}
 	p, err := profile.ParseUncompressed(data)
@@ -67,6 +64,19 @@ func Parse(r io.Reader) (*profile.Profile, error) {
 		return nil, fmt.Errorf("%w: no sample types", ErrNotProfile)
 	}
 	return p, nil
+}
+
+// LooksLikeProto reports whether b starts with a field of the Profile
+// message (profile.proto fields 1 to 14, varint or length-delimited):
+// anything else is not a profile, and parsing it would only waste time.
+// Go's runtime/pprof starts with time_nanos (9); pprof tools start with
+// sample_type (1).
+func LooksLikeProto(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	field, wire := b[0]>>3, b[0]&7
+	return field >= 1 && field <= 14 && (wire == 0 || wire == 2)
 }
 
 // Describe parses the profile in r and returns manifest attributes:

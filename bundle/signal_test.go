@@ -1,0 +1,8 @@
+package bundle
+
+import (
+	"os/signal"
+	"syscall"
+)
+
+func ignoreSIGXFSZ() { signal.Ignore(syscall.SIGXFSZ) }

@@ -171,6 +171,9 @@ func record(name, dir string, d time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	stop := work(ctx)
+	// The goroutine dump is a snapshot in the middle of the run, as a
+	// SIGQUIT or /debug/pprof/goroutine?debug=2 during an incident would be.
+	time.Sleep(d / 2)
 	if err := writeProfile("goroutine", 2, filepath.Join(dir, "goroutines.txt")); err != nil {
 		return err
 	}

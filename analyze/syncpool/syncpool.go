@@ -84,7 +84,7 @@ func run(pass *analyze.Pass) (any, error) {
 			ev = append(ev,
 				analyze.Evidence{Metric: "cpu_share_pool_slow_paths", Value: round(slow), Unit: "fraction", Artifact: src,
 					Threshold: analyze.Threshold(pick(s1 == analyze.Critical, slowShareCritical, slowShareWarn)),
-					Note: "getSlow, pin/pinSlow, poolChain/poolDequeue, poolCleanup"},
+					Note:      "getSlow, pin/pinSlow, poolChain/poolDequeue, poolCleanup"},
 				analyze.Evidence{Metric: "cpu_share_pool_new", Value: round(newShare), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(newShareWarn)},
 				analyze.Evidence{Metric: "cpu_share_pool_cleanup", Value: round(cleanup), Unit: "fraction", Artifact: src},
 				analyze.Evidence{Metric: "cpu_share_pool_all", Value: round(any), Unit: "fraction", Artifact: src})

@@ -1,0 +1,261 @@
+// Package lockwait ranks the locks goroutines waited on longest and joins
+// the sources into a who-blocks-whom picture: mutex-profile delay (which
+// the runtime charges to the unlocker, i.e. the end of the holder's
+// critical section), block-profile waiters, goroutines parked on
+// sync.Mutex/RWMutex in a goroutine census (dump or core) with how long,
+// blocking in the execution trace, and runtime-lock and futex frames in CPU
+// samples. The culprit is the acquiring function; the holder's critical
+// section is named where the data allows.
+package lockwait
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/stacks"
+	"github.com/coroner/coroner/analyze/internal/traces"
+)
+
+// Analyzer is the lock_wait analyzer.
+var Analyzer = &analyze.Analyzer{
+	Name:     "lock_wait",
+	Doc:      "mutex and block profile delay by call site, goroutines parked on sync.Mutex/RWMutex in dumps and cores with how long, lock blocking in the trace, runtime lock and futex frames in CPU samples; joined into who-blocks-whom; culprit: the lock's acquiring function and the holder's critical section",
+	Version:  "1",
+	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
+	Run:      run,
+}
+
+// Thresholds.
+const (
+	// waitersWarn: average number of goroutines waiting on locks at any
+	// moment (total wait time divided by the recording's duration — Little's
+	// law). One waiter on average means the lock is never free: every
+	// release hands it to a queued goroutine.
+	waitersWarn = 1.0
+	// waitersCritical: four goroutines queued on average — more waiting
+	// than a typical 4-P service can run, so throughput is bounded by the
+	// critical section.
+	waitersCritical = 4.0
+	// parkedWarn: goroutines parked on sync.Mutex/RWMutex at one instant
+	// in a census. Uncontended locks are taken by spinning or at once, so
+	// a snapshot rarely catches even one parked goroutine; eight at once
+	// (more than most services have Ps) is a queue.
+	parkedWarn = 8
+	// parkedCritical: a hundred goroutines queued on locks at one instant.
+	parkedCritical = 100
+	// longWaitMinutes: the runtime prints "N minutes" on goroutines blocked
+	// for at least a minute; a goroutine parked on a mutex that long is
+	// stuck behind a holder that does not release it.
+	longWaitMinutes = 1
+	// runtimeLockShareWarn: runtime-internal lock (lock2/futex) share of
+	// CPU samples outside the scheduler. The runtime's locks are held for
+	// nanoseconds; 10 % of CPU there means heavy contention on a runtime
+	// structure (heap, timers, channels' hchan locks).
+	runtimeLockShareWarn = 0.10
+)
+
+// Site is one lock call site and what the sources say about it.
+type Site struct {
+	Waiter  stacks.Frame  // the user frame that waits (acquires)
+	Holder  stacks.Frame  // the user frame that unlocks (holder's critical section)
+	Kind    string        // "mutex", "rwmutex", "channel", "select", "cond/waitgroup", "other"
+	Delay   time.Duration // wait time
+	Count   int64         // contentions or waits
+	Parked  int           // goroutines parked in a census
+	MaxWait int           // minutes
+	Sources map[string]bool
+	Stack   []stacks.Frame
+}
+
+type collector struct {
+	waiters map[string]*Site // by waiter func + kind
+	holders map[string]*Site // mutex profile: by holder func
+	ev      []analyze.Evidence
+	sev     analyze.Severity
+	fams    map[string]bool
+	dur     time.Duration // best known recording duration
+}
+
+func run(pass *analyze.Pass) (any, error) {
+	c := &collector{waiters: map[string]*Site{}, holders: map[string]*Site{}, fams: map[string]bool{}}
+	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	if prof != nil {
+		c.dur = prof.Wall
+	}
+	tr := traces.Of(pass)
+	for _, t := range tr.Traces {
+		c.dur = max(c.dur, t.Summary.Duration)
+	}
+	c.fromProfiles(pass)
+	c.fromTraces(tr)
+	c.fromCensus(pass)
+	c.fromCPU(prof)
+	if len(c.fams) == 0 {
+		return nil, nil
+	}
+	pass.Report(c.finding())
+	return nil, nil
+}
+
+func (c *collector) family(f string) { c.fams[f] = true }
+
+// site returns the waiter site for a stack whose blocking frame is at i.
+func (c *collector) site(st []stacks.Frame, i int, kind, source string) *Site {
+	u := stacks.FirstUser(st, i+1)
+	var w stacks.Frame
+	if u >= 0 {
+		w = st[u]
+	} else if i >= 0 && i < len(st) {
+		w = st[i]
+	}
+	k := kind + "|" + w.Func
+	s := c.waiters[k]
+	if s == nil {
+		s = &Site{Waiter: w, Kind: kind, Sources: map[string]bool{}, Stack: st}
+		c.waiters[k] = s
+	}
+	s.Sources[source] = true
+	return s
+}
+
+// lockKind classifies a blocking stack by the primitive it waits on.
+func lockKind(st []stacks.Frame) (int, string) {
+	for i, f := range st {
+		fn := f.Func
+		switch {
+		case strings.Contains(fn, "sync.(*RWMutex)") || strings.Contains(fn, "SemacquireRWMutex"):
+			return i, "rwmutex"
+		case strings.Contains(fn, "sync.(*Mutex)") || strings.Contains(fn, "SemacquireMutex"):
+			return i, "mutex"
+		case strings.HasPrefix(fn, "runtime.chanrecv") || strings.HasPrefix(fn, "runtime.chansend"):
+			return i, "channel"
+		case strings.HasPrefix(fn, "runtime.selectgo"):
+			return i, "select"
+		case strings.HasPrefix(fn, "sync.(*Cond)") || strings.HasPrefix(fn, "sync.(*WaitGroup)"):
+			return i, "cond/waitgroup"
+		}
+	}
+	return -1, "other"
+}
+
+// isLock reports whether a kind is lock contention rather than idle
+// waiting: goroutines waiting on channels, select, conditions and wait
+// groups are usually idle workers waiting for work, which is healthy.
+func isLock(kind string) bool { return kind == "mutex" || kind == "rwmutex" }
+
+// finding ranks the sites and builds the finding.
+func (c *collector) finding() analyze.Finding {
+	var sites []*Site
+	for _, s := range c.waiters {
+		sites = append(sites, s)
+	}
+	sort.Slice(sites, func(i, j int) bool {
+		a, b := sites[i], sites[j]
+		if isLock(a.Kind) != isLock(b.Kind) {
+			return isLock(a.Kind)
+		}
+		if a.Delay != b.Delay {
+			return a.Delay > b.Delay
+		}
+		if a.Parked != b.Parked {
+			return a.Parked > b.Parked
+		}
+		return a.Waiter.Func+a.Kind < b.Waiter.Func+b.Kind
+	})
+	var holders []*Site
+	for _, s := range c.holders {
+		holders = append(holders, s)
+	}
+	sort.Slice(holders, func(i, j int) bool {
+		if holders[i].Delay != holders[j].Delay {
+			return holders[i].Delay > holders[j].Delay
+		}
+		return holders[i].Holder.Func < holders[j].Holder.Func
+	})
+	f := analyze.Finding{ID: "lock_wait/contention", Severity: c.sev, Evidence: c.ev,
+		Summary: "Signals from " + strings.Join(sortedKeys(c.fams), ", ") + "."}
+	var top *Site
+	if len(sites) > 0 && isLock(sites[0].Kind) {
+		top = sites[0]
+	}
+	var holder *Site
+	if len(holders) > 0 {
+		holder = holders[0]
+	}
+	if c.sev == analyze.Info {
+		f.Title = "Lock waits within normal bounds"
+		f.Confidence = 0.85
+	} else {
+		f.Cause = analyze.CauseLockWait
+		f.Confidence = min(0.95, 0.6+0.12*float64(len(c.fams)-1))
+		if c.sev == analyze.Critical {
+			f.Confidence = min(0.95, f.Confidence+0.1)
+		}
+		switch {
+		case top != nil && top.Waiter.Func != "":
+			f.Culprit = culprit(top.Waiter)
+			f.Title = fmt.Sprintf("Goroutines queue on a %s acquired in %s", top.Kind, top.Waiter.Func)
+		case holder != nil:
+			f.Culprit = culprit(holder.Holder)
+			f.Title = "Goroutines queue on a lock held in " + holder.Holder.Func
+		default:
+			f.Title = "Goroutines queue on runtime-internal locks"
+		}
+		if holder != nil && holder.Holder.Func != "" {
+			f.Title += "; holder's critical section ends in " + holder.Holder.Func
+		}
+		f.Remedy = "Shorten the critical section (move I/O, allocation and computation out of it), shard the protected state (per-key or per-P locks), " +
+			"use sync.RWMutex only for read-mostly data, or replace the lock with atomic values or a single owner goroutine fed by a channel."
+	}
+	for i, s := range sites {
+		if i >= 5 {
+			break
+		}
+		title := fmt.Sprintf("waiters on %s at %s: %s waited over %d waits", s.Kind, s.Waiter.Func, s.Delay.Round(time.Microsecond), s.Count)
+		if s.Parked > 0 {
+			title += fmt.Sprintf(", %d parked in census (max %d min)", s.Parked, s.MaxWait)
+		}
+		f.Stacks = append(f.Stacks, analyze.Stack{Title: title + " [" + strings.Join(sortedKeys(s.Sources), ", ") + "]",
+			Count: int64(s.Delay), Unit: "ns", Frames: cpu.FrameStrings(s.Stack, 24)})
+	}
+	for i, h := range holders {
+		if i >= 3 {
+			break
+		}
+		f.Stacks = append(f.Stacks, analyze.Stack{Title: fmt.Sprintf("holder's critical section (mutex profile, delay charged at unlock): %s, %s caused",
+			h.Holder.Func, h.Delay.Round(time.Microsecond)), Count: int64(h.Delay), Unit: "ns", Frames: cpu.FrameStrings(h.Stack, 24)})
+	}
+	return f
+}
+
+func culprit(f stacks.Frame) *analyze.Culprit {
+	return &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// grade records a metric against warn/crit thresholds.
+func (c *collector) grade(e analyze.Evidence, warn, crit float64) {
+	e.Threshold = analyze.Threshold(warn)
+	switch {
+	case crit > 0 && e.Value >= crit:
+		c.sev = max(c.sev, analyze.Critical)
+		e.Threshold = analyze.Threshold(crit)
+	case e.Value >= warn:
+		c.sev = max(c.sev, analyze.Warning)
+	}
+	c.ev = append(c.ev, e)
+}
+
+func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

@@ -1,0 +1,212 @@
+package lockwait
+
+import (
+	"strings"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/pprofs"
+	"github.com/coroner/coroner/analyze/internal/stacks"
+	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// fromProfiles reads mutex profiles (delay charged to the unlocker: the
+// holder's critical section) and block profiles (delay at the waiter).
+func (c *collector) fromProfiles(pass *analyze.Pass) {
+	for _, l := range pprofs.LoadAll(pass) {
+		if l.Type != pprofs.Mutex && l.Type != pprofs.Block {
+			continue
+		}
+		idx := pprofs.SampleIndex(l.Profile, "delay")
+		cnt := pprofs.SampleIndex(l.Profile, "contentions")
+		if idx < 0 {
+			continue
+		}
+		pass.Used(l.Artifact.Path)
+		c.family(string(l.Type) + " profile")
+		var lockDelay int64
+		for _, s := range l.Profile.Sample {
+			if idx >= len(s.Value) {
+				continue
+			}
+			d := s.Value[idx]
+			var n int64
+			if cnt >= 0 && cnt < len(s.Value) {
+				n = s.Value[cnt]
+			}
+			st := pprofs.Stack(s)
+			if l.Type == pprofs.Mutex {
+				lockDelay += d
+				c.holder(st, d, n)
+				continue
+			}
+			i, kind := lockKind(st)
+			site := c.site(st, i, kind, "block profile")
+			site.Delay += time.Duration(d)
+			site.Count += n
+			if isLock(kind) {
+				lockDelay += d
+			}
+		}
+		dur := c.dur
+		if l.Profile.DurationNanos > 0 {
+			dur = time.Duration(l.Profile.DurationNanos)
+		}
+		metric := string(l.Type) + "_profile_lock_delay"
+		if dur > 0 {
+			c.grade(analyze.Evidence{Metric: metric + "_avg_waiters", Value: round(float64(lockDelay) / float64(dur)), Unit: "goroutines",
+				Artifact: l.Artifact.Path, Note: "lock wait time ÷ recording duration (" + dur.Round(time.Millisecond).String() + ")"}, waitersWarn, waitersCritical)
+		} else {
+			c.ev = append(c.ev, analyze.Evidence{Metric: metric, Value: round(time.Duration(lockDelay).Seconds()), Unit: "s", Artifact: l.Artifact.Path,
+				Note: "recording duration unknown: no rate can be judged"})
+		}
+	}
+}
+
+// holder charges mutex-profile delay to the unlocking user frame.
+func (c *collector) holder(st []stacks.Frame, d, n int64) {
+	i := -1
+	for j, f := range st {
+		if strings.Contains(f.Func, "Unlock") || strings.Contains(f.Func, "unlock") {
+			i = j
+		}
+		if stacks.IsUser(f) {
+			break
+		}
+	}
+	u := stacks.FirstUser(st, i+1)
+	if u < 0 {
+		return
+	}
+	h := c.holders[st[u].Func]
+	if h == nil {
+		h = &Site{Holder: st[u], Kind: "mutex", Sources: map[string]bool{"mutex profile": true}, Stack: st}
+		c.holders[st[u].Func] = h
+	}
+	h.Delay += time.Duration(d)
+	h.Count += n
+}
+
+// fromTraces adds blocking on locks seen in execution traces.
+func (c *collector) fromTraces(tr *traces.Result) {
+	for _, t := range tr.Traces {
+		if t.Summary.Duration <= 0 {
+			continue
+		}
+		c.family("execution trace")
+		var lock time.Duration
+		for _, b := range t.Summary.Blocks {
+			st := make([]stacks.Frame, len(b.Frames))
+			for i, f := range b.Frames {
+				st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
+			}
+			// Only stacks through sync.Mutex/RWMutex count: the runtime also
+			// blocks with reason "sync" inside the GC (gcMarkDone, assists
+			// waiting for background credit), which is gc_stw's evidence.
+			i, kind := lockKind(st)
+			if !isLock(kind) {
+				continue
+			}
+			s := c.site(st, i, kind, "execution trace")
+			s.Delay += b.Total
+			s.Count += b.Count
+			lock += b.Total
+		}
+		c.grade(analyze.Evidence{Metric: "trace_lock_wait_avg_waiters", Value: round(float64(lock) / float64(t.Summary.Duration)), Unit: "goroutines",
+			Artifact: t.Path, Note: "time goroutines spent blocked on sync.Mutex/RWMutex ÷ trace duration"}, waitersWarn, waitersCritical)
+	}
+}
+
+// maxDumpBytes bounds a goroutine dump this analyzer parses: debug=2
+// output stops at 64 MiB in the runtime; core censuses come through the
+// goroutines analyzer.
+const maxDumpBytes = 256 << 20
+
+// fromCensus counts goroutines parked on locks in goroutine dumps and
+// goroutine profiles.
+func (c *collector) fromCensus(pass *analyze.Pass) {
+	var censuses []*goroutines.Census
+	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
+		if a.Size > maxDumpBytes {
+			pass.Warn(a.Path + ": goroutine dump too large to parse here")
+			continue
+		}
+		rc, err := pass.Source.Open(a)
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		cs, err := goroutines.ParseDump(rc, a.Path)
+		rc.Close()
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		pass.Used(a.Path)
+		censuses = append(censuses, cs)
+	}
+	seen := map[string]bool{}
+	for _, cs := range censuses {
+		seen[cs.Source] = true
+	}
+	for _, cs := range Censuses(pass) {
+		if !seen[cs.Source] {
+			censuses = append(censuses, cs)
+		}
+	}
+	for _, cs := range censuses {
+		c.family("goroutine census")
+		parked, long := 0, 0
+		for _, g := range cs.Goroutines {
+			st := make([]stacks.Frame, len(g.Frames))
+			for i, f := range g.Frames {
+				st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
+			}
+			i, kind := lockKind(st)
+			if !isLock(kind) && !strings.Contains(g.WaitReason, "Mutex") {
+				continue
+			}
+			if kind == "other" {
+				kind = "mutex"
+			}
+			n := max(g.Count, 1)
+			s := c.site(st, i, kind, "goroutine census")
+			s.Parked += n
+			s.MaxWait = max(s.MaxWait, g.WaitMinutes)
+			parked += n
+			if g.WaitMinutes >= longWaitMinutes {
+				long += n
+			}
+		}
+		c.grade(analyze.Evidence{Metric: "goroutines_parked_on_locks", Value: float64(parked), Unit: "goroutines", Artifact: cs.Source},
+			parkedWarn, parkedCritical)
+		if long > 0 {
+			c.grade(analyze.Evidence{Metric: "goroutines_parked_on_locks_over_a_minute", Value: float64(long), Unit: "goroutines", Artifact: cs.Source},
+				1, 0)
+		}
+	}
+}
+
+// fromCPU measures runtime-internal lock time outside the scheduler
+// (which netpoll_spin judges).
+func (c *collector) fromCPU(p *cpu.Profile) {
+	if p == nil || p.Total == 0 {
+		return
+	}
+	_, share := p.ShareWhere(func(s cpu.Sample) bool {
+		if s.Category == stacks.CatScheduler || s.Category == stacks.CatGC {
+			return false
+		}
+		if _, sched := stacks.Any(s.Stack, stacks.IsScheduler); sched {
+			return false
+		}
+		_, ok := stacks.Any(s.Stack, func(f stacks.Frame) bool { return stacks.IsRuntimeLock(f) || stacks.IsSyncMutexWait(f) })
+		return ok
+	})
+	c.family("CPU profile")
+	c.grade(analyze.Evidence{Metric: "cpu_share_lock_paths", Value: round(share), Unit: "fraction", Artifact: strings.Join(p.Sources, ","),
+		Note: "runtime lock2/futex and sync.Mutex slow paths outside the scheduler and GC"}, runtimeLockShareWarn, 0)
+}

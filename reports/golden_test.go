@@ -141,4 +141,3 @@ func trim(b []byte) string {
 	}
 	return string(b)
 }
-

@@ -94,3 +94,9 @@ func longestRun(s string, c byte) int {
 	}
 	return best
 }
+
+// SafeText returns s with control, bidirectional and other invisible
+// characters and invalid UTF-8 made visible as escapes: the form in which
+// the human-readable reports show untrusted text, safe to print to a
+// terminal.
+func SafeText(s string) string { return cleanText(s) }

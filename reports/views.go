@@ -81,12 +81,12 @@ func topFrames(root *analyze.FlameNode, n int) ([]frameShare, int64) {
 
 // pauseStat summarizes the pauses of one kind.
 type pauseStat struct {
-	Kind          string
-	Count         int
-	Total, Max    time.Duration
-	P50, P99      time.Duration
-	Sources       []string
-	First, Last   time.Duration
+	Kind        string
+	Count       int
+	Total, Max  time.Duration
+	P50, P99    time.Duration
+	Sources     []string
+	First, Last time.Duration
 }
 
 // pauseStats groups pauses by kind, sorted by total pause time, largest

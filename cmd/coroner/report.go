@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/reports"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "report",
+		Usage:     "write the root-cause report (Markdown, HTML, JSON) for an archive, or re-render a saved JSON result",
+		ArgsUsage: "ARCHIVE|DIR|RESULT.json",
+		Description: `An archive (or a directory or attachment of loose artifacts) is analyzed first; a JSON result
+from coroner analyze, batch or report is re-rendered without analysing, and is checked against the
+result schema first. Reports are written as DIR/report.md, report.html and report.json; their paths
+are printed on stdout after the verdict. --max-bytes caps the Markdown (e.g. 65536 for a ticket
+comment), keeping the most important content and saying what was cut.
+
+Exit codes: 0 reports written; 2 bad flags; 3 the input is unreadable, not a valid result, or
+could not be analyzed; 4 the reports could not be written.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "md,html,json", Usage: "comma-separated report formats: md, html, json"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the reports into"},
+			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
+			&cli.StringSliceFlag{Name: "only", Usage: "when analysing: run only these analyzers (and what they require)"},
+			&cli.StringSliceFlag{Name: "skip", Usage: "when analysing: leave these analyzers out"},
+			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "when analysing: time budget per analyzer"},
+			&cli.BoolFlag{Name: "force", Usage: "when analysing: go on where analyzers would refuse (e.g. build ID mismatch)"},
+			&cli.BoolFlag{Name: "print-schema", Usage: "print the JSON Schema of results and exit"},
+		},
+		Action: runReport,
+	})
+}
+
+// reportOpts are the report command's settings.
+type reportOpts struct {
+	format, output string
+	maxBytes       int
+	printSchema    bool
+	analyze        analyze.Options
+	args           []string
+}
+
+func runReport(c *cli.Context) error {
+	o, err := reportFlags(c)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("report: %w", err))
+	}
+	if o.printSchema {
+		_, err := c.App.Writer.Write(reports.Schema())
+		return err
+	}
+	if len(o.args) != 1 {
+		return withCode(exitUsage, errors.New("report: name one ARCHIVE, DIR or RESULT.json"))
+	}
+	formats, err := reports.ParseFormats(o.format)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("report: --format: %w", err))
+	}
+	if o.maxBytes < 0 {
+		return withCode(exitUsage, errors.New("report: --max-bytes must not be negative"))
+	}
+	res, err := loadOrAnalyze(c.Context, o.args[0], o.analyze)
+	if err != nil {
+		return withCode(exitInput, err)
+	}
+	paths, err := reports.WriteAll(o.output, res, formats, reports.Options{MaxBytes: o.maxBytes})
+	if err != nil {
+		return withCode(exitInternal, fmt.Errorf("report: %w", err))
+	}
+	v := res.Verdict
+	fmt.Fprintf(c.App.Writer, "verdict: %s (%s, confidence %.0f%%): %s\n", reports.SafeText(v.Cause), v.Severity,
+		v.Confidence*100, reports.SafeText(v.Headline))
+	for _, p := range paths {
+		fmt.Fprintln(c.App.Writer, reports.SafeText(p))
+	}
+	return nil
+}
+
+// reportFlags collects the settings, also from flags written after the
+// input ("coroner report INC.tar.zst -o out"), which the CLI library
+// leaves among the arguments.
+func reportFlags(c *cli.Context) (reportOpts, error) {
+	o := reportOpts{
+		format: c.String("format"), output: c.String("output"), maxBytes: c.Int("max-bytes"),
+		printSchema: c.Bool("print-schema"),
+		analyze: analyze.Options{Only: c.StringSlice("only"), Skip: c.StringSlice("skip"),
+			Budget: c.Duration("budget"), Force: c.Bool("force")},
+	}
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(fs); err != nil {
+			return o, err
+		}
+	}
+	rest := c.Args().Slice()
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return o, err
+		}
+		rest = fs.Args()
+		if len(rest) > 0 {
+			o.args = append(o.args, rest[0])
+			rest = rest[1:]
+		}
+	}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		g, _ := f.Value.(flag.Getter)
+		switch f.Name {
+		case "format", "f":
+			o.format = f.Value.String()
+		case "output", "o":
+			o.output = f.Value.String()
+		case "max-bytes":
+			o.maxBytes, err = strconv.Atoi(f.Value.String())
+		case "print-schema":
+			o.printSchema = f.Value.String() == "true"
+		case "force":
+			o.analyze.Force = f.Value.String() == "true"
+		case "budget":
+			if g != nil {
+				o.analyze.Budget, _ = g.Get().(time.Duration)
+			}
+		case "only", "skip":
+			var v []string
+			if ss, ok := f.Value.(*cli.StringSlice); ok {
+				v = ss.Value()
+			}
+			if f.Name == "only" {
+				o.analyze.Only = append(o.analyze.Only, v...)
+			} else {
+				o.analyze.Skip = append(o.analyze.Skip, v...)
+			}
+		}
+	})
+	return o, err
+}
+
+// loadOrAnalyze reads in as a JSON result when its content is one (first
+// non-blank byte "{"), and analyzes it otherwise.
+func loadOrAnalyze(ctx context.Context, in string, o analyze.Options) (*analyze.Result, error) {
+	isJSON, err := looksLikeJSON(in)
+	if err != nil {
+		return nil, err
+	}
+	if !isJSON {
+		res, err := all.Analyze(ctx, in, o)
+		if err != nil {
+			return nil, fmt.Errorf("analyzing %s: %w", in, err)
+		}
+		return res, nil
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	res, err := reports.ReadResult(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in, err)
+	}
+	return res, nil
+}
+
+// looksLikeJSON sniffs a regular file's first non-blank byte.
+func looksLikeJSON(path string) (bool, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	if !st.Mode().IsRegular() {
+		return false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, err := bufio.NewReader(f).Read(head)
+	if n == 0 && err != nil {
+		return false, nil
+	}
+	t := bytes.TrimLeft(head[:n], " \t\r\n\ufeff")
+	return len(t) > 0 && t[0] == '{', nil
+}

@@ -236,6 +236,9 @@ func htmlFindings(b *strings.Builder, r *analyze.Result) {
 		if f.Culprit != nil {
 			fmt.Fprintf(b, "<p>Culprit: <code>%s</code></p>\n", h(f.Culprit.String()))
 		}
+		if f.Signature != "" {
+			fmt.Fprintf(b, "<p>Signature: <code>%s</code></p>\n", h(f.Signature))
+		}
 		if f.Summary != "" {
 			fmt.Fprintf(b, "<p>%s</p>\n", h(f.Summary))
 		}

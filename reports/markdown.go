@@ -260,6 +260,9 @@ func mdFinding(i int, f analyze.Finding) string {
 	if f.Culprit != nil {
 		fmt.Fprintf(&b, "**Culprit:** %s\n\n", mdCode(f.Culprit.String()))
 	}
+	if f.Signature != "" {
+		fmt.Fprintf(&b, "**Signature:** %s\n\n", mdCode(f.Signature))
+	}
 	if f.Summary != "" {
 		b.WriteString(mdCode(f.Summary) + "\n\n")
 	}

@@ -1,0 +1,289 @@
+// Package deadlock detects a process that is alive but stuck: all, or
+// nearly all, user goroutines blocked on channels, mutexes, condition
+// variables or select with nothing runnable, as a goroutine census shows
+// it; and the runtime's own "all goroutines are asleep" fatal error. It
+// names the groups involved and, where a core shows them, the lock and
+// channel addresses the waiters share.
+package deadlock
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/coroner/coroner/analyze"
+	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// Analyzer is the deadlock analyzer.
+var Analyzer = &analyze.Analyzer{
+	Name:     "deadlock",
+	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
+	Version:  "1",
+	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
+	Run:      run,
+}
+
+// Thresholds.
+const (
+	// nearlyAllBlocked: the share of user goroutines blocked on
+	// synchronization that makes a stall. A live service always has some
+	// goroutine in IO wait, a syscall, a sleep or running; when at most one
+	// in ten is, and none can run, nothing is left to wake the rest.
+	nearlyAllBlocked = 0.9
+	// minBlocked: at least this many blocked goroutines; one goroutine
+	// waiting on a channel in a tiny program is not evidence of a stall.
+	minBlocked = 2
+	// confidenceAll: every user goroutine blocked, nothing runnable: the
+	// runtime would call it a deadlock if no timer or I/O could wake it,
+	// which a snapshot cannot fully rule out (a select may hold a timer).
+	confidenceAll = 0.8
+	// confidenceNearly: nearly all blocked.
+	confidenceNearly = 0.6
+	// confidenceLongWait: add when the blocked goroutines have waited at
+	// least stuckMinutes: the runtime prints minutes only past one minute,
+	// and a transient queue drains in milliseconds.
+	confidenceLongWait = 0.15
+	stuckMinutes       = 1
+	// maxStacks bounds the groups shown.
+	maxStacks = 8
+)
+
+// blockingReasons are wait reasons of goroutines parked on synchronization
+// another goroutine must release (runtime waitReason strings).
+func blocking(reason string) bool {
+	switch {
+	case strings.HasPrefix(reason, "chan "), strings.HasPrefix(reason, "select"),
+		strings.HasPrefix(reason, "sync."), reason == "semacquire":
+		return true
+	}
+	return false
+}
+
+// Result describes the stall found, if any.
+type Result struct {
+	Blocked, User, Progressing int
+	// Locks maps lock/channel address to the number of waiters seen.
+	Locks map[uint64]int
+}
+
+func run(pass *analyze.Pass) (any, error) {
+	gr, _ := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result)
+	if gr == nil || gr.Census == nil {
+		return nil, nil
+	}
+	if c, _ := gr.Crash(); c != nil && c.Crash.Message == "all goroutines are asleep - deadlock!" {
+		pass.Report(runtimeDeadlock(c))
+		return &Result{}, nil
+	}
+	c := stateful(gr)
+	if c == nil {
+		return nil, nil
+	}
+	res := &Result{Locks: map[uint64]int{}}
+	maxWait := -1
+	for _, g := range c.Goroutines {
+		if g.System || isDumper(g) {
+			continue
+		}
+		n := max(g.Count, 1)
+		res.User += n
+		if g.Status == "waiting" && blocking(g.WaitReason) {
+			res.Blocked += n
+			maxWait = max(maxWait, g.WaitMinutes)
+		} else {
+			res.Progressing += n
+		}
+	}
+	tallyLocks(c, res)
+	if res.Blocked < minBlocked || res.User == 0 {
+		return res, nil
+	}
+	runnable := 0
+	for _, g := range c.Goroutines {
+		if !g.System && !isDumper(g) && (g.Status == "runnable" || g.Status == "running") {
+			runnable += max(g.Count, 1)
+		}
+	}
+	share := float64(res.Blocked) / float64(res.User)
+	if share < nearlyAllBlocked || runnable > 0 {
+		return res, nil
+	}
+	pass.Report(stall(c, res, share, maxWait))
+	return res, nil
+}
+
+// tallyLocks counts waiters per lock or channel address. A core probes a
+// few goroutines per stack; when every probed member of a group waits on
+// one address, the whole group is counted there, since goroutines with
+// identical stacks at the same wait reason wait on the same object unless
+// the probes show otherwise; else only probed goroutines are counted.
+func tallyLocks(c *goroutines.Census, res *Result) {
+	for _, g := range goroutines.Group(c) {
+		if g.System || g.Status != "waiting" || !blocking(g.WaitReason) {
+			continue
+		}
+		if len(g.LockAddrs) == 1 {
+			res.Locks[g.LockAddrs[0]] += g.Count
+		}
+	}
+	multi := map[string]bool{}
+	for _, g := range goroutines.Group(c) {
+		if len(g.LockAddrs) > 1 {
+			multi[g.Key] = true
+		}
+	}
+	if len(multi) == 0 {
+		return
+	}
+	for _, g := range c.Goroutines {
+		if g.LockAddr != 0 && !g.System && g.Status == "waiting" && multi[groupKeyOf(c, g)] {
+			res.Locks[g.LockAddr] += max(g.Count, 1)
+		}
+	}
+}
+
+// groupKeyOf finds the key of the group g belongs to.
+func groupKeyOf(c *goroutines.Census, g goroutines.Goroutine) string {
+	one := &goroutines.Census{Goroutines: []goroutines.Goroutine{g}}
+	return goroutines.Group(one)[0].Key
+}
+
+// stateful returns the best census that carries goroutine states.
+func stateful(gr *agoroutines.Result) *goroutines.Census {
+	for _, c := range gr.All {
+		switch c.Format {
+		case "core", "crash", "sigquit", "debug2":
+			return c
+		}
+	}
+	return nil
+}
+
+// isDumper recognizes the goroutine that was writing a debug=2 dump when
+// it was taken; it is running only because it serves the request.
+func isDumper(g goroutines.Goroutine) bool {
+	for _, f := range g.Frames {
+		if f.Func == "runtime/pprof.writeGoroutineStacks" || f.Func == "runtime/pprof.writeGoroutine" {
+			return true
+		}
+	}
+	return false
+}
+
+func stall(c *goroutines.Census, res *Result, share float64, maxWait int) analyze.Finding {
+	conf, sev := confidenceNearly, analyze.Warning
+	if res.Blocked == res.User {
+		conf, sev = confidenceAll, analyze.Critical
+	}
+	if maxWait >= stuckMinutes {
+		conf += confidenceLongWait
+	}
+	var blocked []goroutines.Bucket
+	for _, g := range goroutines.Group(c) {
+		if !g.System && g.Status == "waiting" && blocking(g.WaitReason) {
+			blocked = append(blocked, g)
+		}
+	}
+	var culprit *analyze.Culprit
+	if len(blocked) > 0 {
+		if f := goroutines.TopUserFrame(blocked[0].Frames); f != nil {
+			culprit = &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}
+		}
+	}
+	ev := []analyze.Evidence{
+		{Metric: "blocked_share", Value: share, Unit: "ratio", Threshold: analyze.Threshold(nearlyAllBlocked), Artifact: c.Source},
+		{Metric: "blocked_goroutines", Value: float64(res.Blocked), Unit: "goroutines", Artifact: c.Source},
+		{Metric: "progressing_goroutines", Value: float64(res.Progressing), Unit: "goroutines", Artifact: c.Source},
+	}
+	if maxWait >= 0 {
+		ev = append(ev, analyze.Evidence{Metric: "max_wait", Value: float64(maxWait), Unit: "minutes", Artifact: c.Source})
+	}
+	var stacks []analyze.Stack
+	for i, g := range blocked {
+		if i == maxStacks {
+			break
+		}
+		title := fmt.Sprintf("%d × %s", g.Count, g.WaitReason)
+		if len(g.LockAddrs) > 0 {
+			title += " on " + addrList(g.LockAddrs)
+		}
+		stacks = append(stacks, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+	}
+	return analyze.Finding{
+		ID:         "deadlock/stall",
+		Title:      fmt.Sprintf("%d of %d user goroutines blocked on channels or locks, none runnable", res.Blocked, res.User),
+		Severity:   sev,
+		Confidence: min(conf, 1),
+		Cause:      analyze.CauseDeadlock,
+		Culprit:    culprit,
+		Summary:    summary(res, blocked),
+		Evidence:   ev,
+		Stacks:     stacks,
+		Remedy:     "Find the goroutine that should release the shared lock or send on the channel: look for a lock-order inversion (two groups each holding the other's lock), a missing Unlock on an error path, or a receiver that exited. Lock addresses shared by several groups point at the contended object.",
+	}
+}
+
+// summary names the groups and the shared lock addresses.
+func summary(res *Result, blocked []goroutines.Bucket) string {
+	var parts []string
+	for i, g := range blocked {
+		if i == maxStacks {
+			parts = append(parts, fmt.Sprintf("… %d more groups", len(blocked)-maxStacks))
+			break
+		}
+		where := "?"
+		if f := goroutines.TopUserFrame(g.Frames); f != nil {
+			where = f.Func
+		}
+		parts = append(parts, fmt.Sprintf("%d in %s (%s)", g.Count, where, g.WaitReason))
+	}
+	s := "Blocked groups: " + strings.Join(parts, "; ") + "."
+	if len(res.Locks) > 0 {
+		addrs := make([]uint64, 0, len(res.Locks))
+		for a := range res.Locks {
+			addrs = append(addrs, a)
+		}
+		sort.Slice(addrs, func(i, j int) bool { return addrs[i] < addrs[j] })
+		var ls []string
+		for _, a := range addrs {
+			ls = append(ls, fmt.Sprintf("%#x (%d waiters)", a, res.Locks[a]))
+		}
+		s += " Waited-on objects: " + strings.Join(ls, ", ") + "."
+	}
+	return s
+}
+
+func addrList(a []uint64) string {
+	var s []string
+	for _, x := range a {
+		s = append(s, fmt.Sprintf("%#x", x))
+	}
+	return strings.Join(s, ", ")
+}
+
+// runtimeDeadlock reports the runtime's own verdict.
+func runtimeDeadlock(c *goroutines.Census) analyze.Finding {
+	var stacks []analyze.Stack
+	for i, g := range goroutines.Group(c) {
+		if i == maxStacks {
+			break
+		}
+		if g.System {
+			continue
+		}
+		stacks = append(stacks, analyze.Stack{Title: fmt.Sprintf("%d × %s", g.Count, g.WaitReason), Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+	}
+	return analyze.Finding{
+		ID:         "deadlock/runtime",
+		Title:      "fatal error: all goroutines are asleep - deadlock!",
+		Severity:   analyze.Critical,
+		Confidence: 1,
+		Cause:      analyze.CauseDeadlock,
+		Summary:    fmt.Sprintf("The runtime found every goroutine blocked with no timer or I/O pending (%s).", c.Source),
+		Evidence:   []analyze.Evidence{{Metric: "goroutines", Value: float64(c.Total()), Unit: "goroutines", Artifact: c.Source}},
+		Stacks:     stacks,
+		Remedy:     "Every goroutine waits on another: find the missing send, close or Unlock among the blocked stacks.",
+	}
+}

@@ -1,0 +1,227 @@
+// Package goroutines is the goroutine census analyzer: it reads every
+// source in the archive that lists goroutines — cores (through delve in a
+// worker child), crash and SIGQUIT output, pprof goroutine?debug=2 and
+// debug=1 text, the binary goroutine profile — picks the most complete one,
+// groups its goroutines by normalized stack and reports the census. Its
+// result is what the crash, deadlock and lock_wait analyzers read.
+package goroutines
+
+import (
+	"io"
+	"fmt"
+	"sort"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/coredump"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// Analyzer is the goroutines analyzer.
+var Analyzer = &analyze.Analyzer{
+	Name:    "goroutines",
+	Doc:     "goroutine census from the core (delve, in a child process) and text or pprof goroutine dumps: states, wait reasons and how long, creators, labels, stacks grouped into buckets of identical normalized stacks; prefers complete sources and says when a debug=2 dump was cut at 64 MiB",
+	Version: "1",
+	Run:     run,
+}
+
+// Result is the census the analyzer settled on, its groups, and every
+// census it read.
+type Result struct {
+	// Census is the best source: complete before cut, with goroutine
+	// states before without, a core before text.
+	Census  *goroutines.Census `json:"census"`
+	Groups  []goroutines.Bucket `json:"groups"`
+	Summary goroutines.Summary  `json:"summary"`
+	// All lists every census read, best first.
+	All []*goroutines.Census `json:"all"`
+	// CoreErrors says, per core artifact, why no census came from it.
+	CoreErrors map[string]string `json:"core_errors,omitempty"`
+}
+
+// Censuses returns every census read, best first (for lock_wait and
+// others that look for goroutines parked on locks).
+func (r *Result) Censuses() []*goroutines.Census { return r.All }
+
+// Crash returns the first census's crash and the crashed goroutine's
+// frames, preferring the best source.
+func (r *Result) Crash() (*goroutines.Census, *goroutines.Goroutine) {
+	for _, c := range r.All {
+		if c.Crash == nil || c.Crash.Kind == "" {
+			continue
+		}
+		for i := range c.Goroutines {
+			if c.Goroutines[i].Crashed {
+				return c, &c.Goroutines[i]
+			}
+		}
+		return c, nil
+	}
+	return nil, nil
+}
+
+// ContributeTo fills the report's goroutine groups.
+func (r *Result) ContributeTo(res *analyze.Result) {
+	for _, g := range r.Groups {
+		res.Goroutines = append(res.Goroutines, ToGroup(g))
+	}
+}
+
+// maxReportGroups bounds the groups copied into the report and shown as
+// stacks: the long tail of single goroutines adds pages, not insight.
+const maxReportGroups = 50
+
+// ToGroup converts a bucket to the report's group type.
+func ToGroup(g goroutines.Bucket) analyze.Group {
+	out := analyze.Group{Count: g.Count, Status: g.Status, WaitReason: g.WaitReason,
+		MaxWaitMin: max(g.MaxWait, 0), System: g.System, Frames: FrameStrings(g.Frames)}
+	if g.CreatedBy != nil {
+		out.CreatedBy = frameString(*g.CreatedBy)
+	}
+	return out
+}
+
+// FrameStrings renders frames as "func (file:line)".
+func FrameStrings(fs []goroutines.Frame) []string {
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, frameString(f))
+	}
+	return out
+}
+
+func frameString(f goroutines.Frame) string {
+	if f.File == "" {
+		return f.Func
+	}
+	return fmt.Sprintf("%s (%s:%d)", f.Func, f.File, f.Line)
+}
+
+func run(pass *analyze.Pass) (any, error) {
+	r := &Result{CoreErrors: map[string]string{}}
+	readCores(pass, r)
+	readDumps(pass, r)
+	if len(r.All) == 0 {
+		return r, nil
+	}
+	sort.SliceStable(r.All, func(i, j int) bool { return rank(r.All[i]) > rank(r.All[j]) })
+	r.Census = r.All[0]
+	r.Groups = goroutines.Group(r.Census)
+	if len(r.Groups) > maxReportGroups {
+		r.Groups = r.Groups[:maxReportGroups]
+	}
+	r.Summary = goroutines.Summarize(r.Census)
+	report(pass, r)
+	return r, nil
+}
+
+// rank orders censuses: complete first, then those carrying goroutine
+// states (core, crash, SIGQUIT, debug=2) before the aggregated ones, cores
+// first among equals; among cut sources, the one that saw more.
+func rank(c *goroutines.Census) int {
+	score := 0
+	if c.Complete {
+		score += 1 << 30
+	}
+	switch c.Format {
+	case "core":
+		score += 6 << 26
+	case "crash":
+		score += 5 << 26
+	case "sigquit":
+		score += 4 << 26
+	case "debug2":
+		score += 3 << 26
+	case "pprof":
+		score += 2 << 26
+	case "debug1":
+		score += 1 << 26
+	}
+	return score + min(c.Total(), 1<<25)
+}
+
+// readCores runs the delve census on each core with its executable.
+func readCores(pass *analyze.Pass, r *Result) {
+	for _, core := range pass.Artifacts(bundle.KindCore) {
+		exe, ok := executableFor(pass, core)
+		if !ok {
+			r.CoreErrors[core.Path] = "no Go executable in the archive for this core (add the binary that produced it)"
+			continue
+		}
+		corePath, err := pass.Source.Path(core)
+		if err != nil {
+			r.CoreErrors[core.Path] = err.Error()
+			continue
+		}
+		exePath, err := pass.Source.Path(exe)
+		if err != nil {
+			r.CoreErrors[core.Path] = err.Error()
+			continue
+		}
+		c, err := coredump.Census(pass.Context, corePath, exePath, coredump.Options{Force: pass.Force})
+		if err != nil {
+			r.CoreErrors[core.Path] = err.Error()
+		}
+		if c != nil && (len(c.Goroutines) > 0 || c.Crash != nil) {
+			c.Source = core.Path
+			r.All = append(r.All, c)
+			pass.Used(core.Path)
+			pass.Used(exe.Path)
+		}
+	}
+}
+
+// executableFor picks the Go binary whose build ID matches the core's,
+// else the only Go binary, else the one named like the core's executable.
+func executableFor(pass *analyze.Pass, core bundle.Artifact) (bundle.Artifact, bool) {
+	bins := pass.Artifacts(bundle.KindGoBinary)
+	want := core.Attrs["build_id"]
+	for _, b := range bins {
+		if want != "" && b.Attrs["build_id"] == want {
+			return b, true
+		}
+	}
+	wantGo := core.Attrs["go_build_id"]
+	for _, b := range bins {
+		if wantGo != "" && b.Attrs["go_build_id"] == wantGo {
+			return b, true
+		}
+	}
+	if len(bins) == 1 {
+		return bins[0], true
+	}
+	return bundle.Artifact{}, false
+}
+
+// readDumps parses text goroutine dumps and binary goroutine profiles.
+func readDumps(pass *analyze.Pass, r *Result) {
+	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
+		if c := parse(pass, a, goroutines.ParseDump); c != nil {
+			r.All = append(r.All, c)
+		}
+	}
+	for _, a := range pass.Artifacts(bundle.KindPprof) {
+		if a.Attrs["profile_type"] != "goroutine" {
+			continue
+		}
+		if c := parse(pass, a, goroutines.ParseProfile); c != nil {
+			r.All = append(r.All, c)
+		}
+	}
+}
+
+func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name string) (*goroutines.Census, error)) *goroutines.Census {
+	rc, err := pass.Source.Open(a)
+	if err != nil {
+		pass.Warn(fmt.Sprintf("%s: %v", a.Path, err))
+		return nil
+	}
+	defer rc.Close()
+	c, err := fn(rc, a.Path)
+	if err != nil {
+		pass.Warn(err.Error())
+		return nil
+	}
+	pass.Used(a.Path)
+	return c
+}

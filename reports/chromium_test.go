@@ -352,6 +352,27 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Errorf("search for sha256: %q", match)
 	}
 	p := b.screenshot(t, "report-lockwait.png")
+	// Printing opens every collapsed section and hides the controls.
+	var pdf struct {
+		Data string `json:"data"`
+	}
+	if err := b.cdp.call("Page.printToPDF", map[string]any{"printBackground": true}, &pdf); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(pdf.Data)
+	if err != nil || !bytes.HasPrefix(raw, []byte("%PDF-")) {
+		t.Fatalf("printing gave no PDF: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(artifactDir(t), "report-lockwait.pdf"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var closed int
+	if err := b.cdp.eval(`document.querySelectorAll('details:not([open])').length`, &closed); err != nil {
+		t.Fatal(err)
+	}
+	if closed != 0 {
+		t.Errorf("%d sections stayed collapsed when printing", closed)
+	}
 	t.Logf("screenshot: %s; search: %s", p, match)
 }
 

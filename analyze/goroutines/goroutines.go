@@ -7,8 +7,8 @@
 package goroutines
 
 import (
-	"io"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/coroner/coroner/analyze"
@@ -30,7 +30,7 @@ var Analyzer = &analyze.Analyzer{
 type Result struct {
 	// Census is the best source: complete before cut, with goroutine
 	// states before without, a core before text.
-	Census  *goroutines.Census `json:"census"`
+	Census  *goroutines.Census  `json:"census"`
 	Groups  []goroutines.Bucket `json:"groups"`
 	Summary goroutines.Summary  `json:"summary"`
 	// All lists every census read, best first.

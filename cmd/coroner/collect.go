@@ -28,9 +28,10 @@ func init() {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "pid", Usage: "capture this running process"},
 			&cli.BoolFlag{Name: "exec", Usage: "start the command after -- and capture it"},
+			&cli.StringFlag{Name: "dir", Usage: "working directory for the --exec target (where a crash core lands)"},
 			&cli.StringFlag{Name: "pprof", Usage: "the target's net/http/pprof base URL, e.g. http://127.0.0.1:6060"},
 			&cli.DurationFlag{Name: "duration", Value: capture.DefaultDuration, Usage: "capture window for perf, CPU profile and trace"},
-			&cli.DurationFlag{Name: "trace-duration", Usage: "shorter execution trace (0: the whole window, negative: none)"},
+			&cli.DurationFlag{Name: "trace-duration", Value: capture.DefaultTraceDuration, Usage: "execution trace length, at the end of the window (negative: none)"},
 			&cli.DurationFlag{Name: "ready-timeout", Value: capture.DefaultReadyTimeout, Usage: "with --exec, how long to wait for the pprof URL to answer"},
 			&cli.StringFlag{Name: "core", Value: capture.CoreGcore, Usage: "gcore, abort or none"},
 			&cli.StringFlag{Name: "perf", Value: capture.PerfAuto, Usage: "auto or off"},
@@ -48,6 +49,7 @@ func init() {
 func runCollect(c *cli.Context) error {
 	o := capture.Options{
 		PID:           c.Int("pid"),
+		Dir:           c.String("dir"),
 		PprofURL:      c.String("pprof"),
 		Duration:      c.Duration("duration"),
 		TraceDuration: c.Duration("trace-duration"),

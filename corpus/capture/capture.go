@@ -164,6 +164,15 @@ func run(ctx context.Context, o *Options, t *target, split *lineSplitter, dir st
 		rec.add(bundle.CaptureStep{Name: "trace", Status: StatusSkipped, Reason: "--trace-duration negative: trace disabled"})
 	} else {
 		pprofStep("trace", window, func(c context.Context) ([]string, error) {
+			// The trace closes the window, overlapping the CPU profile so
+			// it carries CPU samples, without slowing the whole window.
+			select {
+			case <-time.After(time.Until(windowStart.Add(o.Duration - o.TraceDuration))):
+			case <-t.exited:
+				return nil, fmt.Errorf("target %s before the trace began", t.exit())
+			case <-c.Done():
+				return nil, c.Err()
+			}
 			return fetch(c, o.PprofURL, fmt.Sprintf("trace?seconds=%d", seconds(o.TraceDuration)), filepath.Join(dir, "trace.out"), checkPrefix("a Go execution trace", "go 1."))
 		})
 	}

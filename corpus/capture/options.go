@@ -25,6 +25,11 @@ const (
 const (
 	// DefaultDuration is the capture window.
 	DefaultDuration = 10 * time.Second
+	// DefaultTraceDuration is the execution trace's length. A trace grows
+	// with scheduling events — tens of MiB per second on a busy two-core
+	// service with thousands of goroutines — and slows the target while it
+	// runs; a few seconds holds hundreds of GC cycles and scheduler rounds.
+	DefaultTraceDuration = 3 * time.Second
 	// DefaultReadyTimeout bounds the wait for an --exec target's pprof
 	// endpoint; a Go service that has not bound its debug port in this
 	// long is not going to.
@@ -58,8 +63,9 @@ type Options struct {
 	PprofURL string
 	// Duration is the capture window for CPU profile, perf and trace.
 	Duration time.Duration
-	// TraceDuration shortens the execution trace (it grows fast on busy
-	// services); 0 means Duration, negative disables the trace.
+	// TraceDuration is the execution trace's length, taken at the end of
+	// the window so it carries CPU samples (0: DefaultTraceDuration, capped
+	// by Duration; negative: no trace).
 	TraceDuration time.Duration
 	// ReadyTimeout bounds the wait for an Exec target's pprof URL.
 	ReadyTimeout time.Duration
@@ -105,7 +111,10 @@ func (o *Options) normalize() error {
 	if o.Duration < 0 {
 		return fmt.Errorf("%w: --duration %v: must be positive", ErrUsage, o.Duration)
 	}
-	if o.TraceDuration == 0 || o.TraceDuration > o.Duration {
+	if o.TraceDuration == 0 {
+		o.TraceDuration = DefaultTraceDuration
+	}
+	if o.TraceDuration > o.Duration {
 		o.TraceDuration = o.Duration
 	}
 	if o.ReadyTimeout <= 0 {

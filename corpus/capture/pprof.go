@@ -21,6 +21,10 @@ import (
 // target; a tenth of a second makes the wait invisible next to the window.
 const readyPoll = 100 * time.Millisecond
 
+// probeTimeout bounds one readiness probe; a service saturated by its own
+// pathology can take seconds to answer, and that is what we capture.
+const probeTimeout = 5 * time.Second
+
 // errSnippet bounds how much of an unexpected HTTP body an error quotes.
 const errSnippet = 120
 
@@ -76,7 +80,7 @@ func waitReady(ctx context.Context, base string, timeout time.Duration, t *targe
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
-		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		last = probe(pctx, base)
 		cancel()
 		if last == nil {

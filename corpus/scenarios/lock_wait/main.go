@@ -105,11 +105,12 @@ func main() {
 		service.Load(ctx, base+"/login?sid=7", service.Pick(cfg.Severity, 1, 4), time.Millisecond)
 		// In-process callers (a gRPC front end in the real service) hit
 		// the store directly.
-		for i := range service.Pick(cfg.Severity, 32, 256) {
+		for i := range service.Pick(cfg.Severity, 16, 128) {
 			go func() {
 				id := "s" + strconv.Itoa(i)
 				for ctx.Err() == nil {
 					s.lookup(id)
+					time.Sleep(200 * time.Microsecond)
 				}
 			}()
 		}

@@ -82,8 +82,8 @@ func idleTimer(ctx context.Context, every time.Duration) {
 
 func main() {
 	cfg := service.Flags()
-	n := service.Pick(cfg.Severity, 300, 1500)
-	every := service.Pick(cfg.Severity, 200*time.Microsecond, 20*time.Microsecond)
+	n := service.Pick(cfg.Severity, 200, 800)
+	every := service.Pick(cfg.Severity, 200*time.Microsecond, 50*time.Microsecond)
 	p, err := dialPool(n)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dialing pool:", err)

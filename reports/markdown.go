@@ -112,59 +112,71 @@ func markdownSections(r *analyze.Result) []mdSection {
 }
 
 // fitSections joins the sections, cutting the least important ones until
-// the text fits max bytes (0 = no limit), and notes what was cut.
+// the text fits max bytes (0 = no limit), and notes what was cut right
+// after the verdict.
 func fitSections(secs []mdSection, max int) (string, error) {
-	join := func(drop map[int]bool) string {
-		var b strings.Builder
-		for i, s := range secs {
-			if !drop[i] {
-				b.WriteString(s.text)
-			}
-			if i == 0 && len(drop) > 0 {
-				b.WriteString(cutNote(secs, drop, max))
-			}
-		}
-		return b.String()
+	full := 0
+	for _, s := range secs {
+		full += len(s.text)
 	}
-	all := join(nil)
-	if max <= 0 || len(all) <= max {
-		return all, nil
-	}
-	// Candidates from least to most important; among equals, later first.
-	order := make([]int, 0, len(secs))
-	for i, s := range secs {
-		if !s.keep {
-			order = append(order, i)
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		if secs[a].prio != secs[b].prio {
-			return secs[b].prio - secs[a].prio
-		}
-		return b - a
-	})
 	drop := map[int]bool{}
-	for _, i := range order {
-		drop[i] = true
-		if len(join(drop)) <= max {
-			break
+	dropped := 0 // bytes of the dropped sections
+	size := func() int {
+		n := full - dropped
+		if len(drop) > 0 {
+			n += len(cutNote(secs, drop, max))
 		}
+		return n
 	}
-	if len(join(drop)) > max {
-		return "", fmt.Errorf("markdown report: --max-bytes %d is too small even for the verdict (needs %d bytes)", max, len(join(drop)))
-	}
-	// Put back what fits, most important first.
-	for k := len(order) - 1; k >= 0; k-- {
-		i := order[k]
-		if !drop[i] {
-			continue
+	if max > 0 && full > max {
+		// Candidates from least to most important; among equals, later first.
+		order := make([]int, 0, len(secs))
+		for i, s := range secs {
+			if !s.keep {
+				order = append(order, i)
+			}
 		}
-		delete(drop, i)
-		if len(drop) == 0 || len(join(drop)) > max {
+		slices.SortStableFunc(order, func(a, b int) int {
+			if secs[a].prio != secs[b].prio {
+				return secs[b].prio - secs[a].prio
+			}
+			return b - a
+		})
+		for _, i := range order {
 			drop[i] = true
+			dropped += len(secs[i].text)
+			if size() <= max {
+				break
+			}
+		}
+		if size() > max {
+			return "", fmt.Errorf("markdown report: --max-bytes %d is too small even for the verdict (needs %d bytes)", max, size())
+		}
+		// Put back what fits, most important first.
+		for k := len(order) - 1; k >= 0; k-- {
+			i := order[k]
+			if !drop[i] {
+				continue
+			}
+			delete(drop, i)
+			dropped -= len(secs[i].text)
+			if len(drop) == 0 || size() > max {
+				drop[i] = true
+				dropped += len(secs[i].text)
+			}
 		}
 	}
-	return join(drop), nil
+	var b strings.Builder
+	b.Grow(size())
+	for i, s := range secs {
+		if !drop[i] {
+			b.WriteString(s.text)
+		}
+		if i == 0 && len(drop) > 0 {
+			b.WriteString(cutNote(secs, drop, max))
+		}
+	}
+	return b.String(), nil
 }
 
 // cutNote says what fitSections left out.

@@ -45,6 +45,9 @@ type fileHeader struct {
 	Attrs    section
 	Data     section
 	Features [featBits / 64]uint64 // adds_features bitmap
+	// Truncated is set when the data section runs past the end of the
+	// file: it was cut short, and Data was clamped to what is there.
+	Truncated bool
 }
 
 // hasFeature reports whether feature bit f is set.
@@ -90,12 +93,19 @@ func readHeader(r io.Reader, size int64) (*fileHeader, error) {
 			name string
 			sec  section
 			at   int
-		}{{"attrs", h.Attrs, 24}, {"data", h.Data, 40}} {
+		}{{"attrs", h.Attrs, 24}} {
 			if s.sec.Offset > uint64(size) || s.sec.Size > uint64(size)-s.sec.Offset {
 				return nil, fmt.Errorf("%s section at offset 0x%x (0x%x+0x%x) points past the end of the file (0x%x bytes)",
 					s.name, s.at, s.sec.Offset, s.sec.Size, size)
 			}
 		}
+	}
+	if size >= 0 && (h.Data.Offset > uint64(size) || h.Data.Size > uint64(size)-h.Data.Offset) {
+		if h.Data.Offset > uint64(size) {
+			return nil, fmt.Errorf("data section at offset 0x28 starts at 0x%x, past the end of the file (0x%x bytes)", h.Data.Offset, size)
+		}
+		h.Data.Size = uint64(size) - h.Data.Offset
+		h.Truncated = true
 	}
 	return h, nil
 }

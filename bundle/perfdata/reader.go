@@ -87,23 +87,39 @@ func NewReader(ra io.ReaderAt, size int64) (*Reader, error) {
 	r := &Reader{Pipe: h.Pipe, byID: map[uint64]*EventAttr{}, unknown: map[uint32]bool{}}
 	if h.Pipe {
 		r.off, r.end = pipeHeaderSize, size
-		r.br = bufio.NewReaderSize(io.NewSectionReader(ra, pipeHeaderSize, size-pipeHeaderSize), readBufSize)
+		r.br = bufio.NewReaderSize(io.NewSectionReader(ra, pipeHeaderSize, size-pipeHeaderSize), bufSize(size))
 		return r, nil
 	}
-	if err := r.readAttrs(ra, h); err != nil {
+	if err := r.readAttrs(ra, h, size); err != nil {
 		return nil, err
 	}
-	r.readFeatures(ra, h, size)
+	if h.Truncated {
+		r.warnf("file truncated: the data section runs past the end of the file at offset 0x%x; reading the records present", size)
+	} else {
+		r.readFeatures(ra, h, size)
+	}
 	r.off, r.end = int64(h.Data.Offset), int64(h.Data.Offset+h.Data.Size)
 	if h.Data.Size == 0 {
 		r.warnf("data section is empty (perf record did not finish writing the file?)")
 	}
-	r.br = bufio.NewReaderSize(io.NewSectionReader(ra, r.off, r.end-r.off), readBufSize)
+	r.br = bufio.NewReaderSize(io.NewSectionReader(ra, r.off, r.end-r.off), bufSize(r.end-r.off))
 	return r, nil
 }
 
+// minBufSize holds the largest record (its size field is a u16).
+const minBufSize = 64 << 10
+
+// bufSize sizes the read buffer: no larger than the data, never smaller
+// than a record.
+func bufSize(data int64) int {
+	if data < readBufSize {
+		return max(int(data), minBufSize)
+	}
+	return readBufSize
+}
+
 // readAttrs reads the attribute section and each attribute's sample IDs.
-func (r *Reader) readAttrs(ra io.ReaderAt, h *fileHeader) error {
+func (r *Reader) readAttrs(ra io.ReaderAt, h *fileHeader, size int64) error {
 	if h.AttrSize < attrSizeVer0+16 || h.AttrSize > maxAttrSize {
 		return fmt.Errorf("attribute size %d at offset 0x10 is out of range (%d..%d)", h.AttrSize, attrSizeVer0+16, maxAttrSize)
 	}
@@ -123,7 +139,7 @@ func (r *Reader) readAttrs(ra io.ReaderAt, h *fileHeader) error {
 			return fmt.Errorf("attribute %d at offset 0x%x: %w", i, at, err)
 		}
 		ids := section{le.Uint64(buf[asz:]), le.Uint64(buf[asz+8:])}
-		if ids.Size%8 != 0 || ids.Size/8 > maxIDsPerAttr {
+		if ids.Size%8 != 0 || ids.Size/8 > maxIDsPerAttr || ids.Offset > uint64(size) || ids.Size > uint64(size)-ids.Offset {
 			return fmt.Errorf("attribute %d at offset 0x%x: ID section size %d is invalid", i, at, ids.Size)
 		}
 		if ids.Size > 0 {
@@ -258,8 +274,11 @@ func (r *Reader) next() (Record, error) {
 	}
 	h := Header{Type: le.Uint32(hb), Misc: le.Uint16(hb[4:]), Size: le.Uint16(hb[6:]), Offset: r.off}
 	if h.Size < recHeaderSize {
+		// Without a size the next record cannot be found: stop here and
+		// keep what was read.
 		r.done = true
-		return nil, fmt.Errorf("record at offset 0x%x has size %d, smaller than its header", r.off, h.Size)
+		r.warnf("record at offset 0x%x has size %d, smaller than its header; stopped after %d samples", r.off, h.Size, r.samples)
+		return nil, nil
 	}
 	rec, err := r.br.Peek(int(h.Size))
 	if err != nil {
@@ -309,10 +328,11 @@ func (r *Reader) decode(h Header, body []byte) (rec Record, skip int64, err erro
 		}
 		return &r.mmap, 0, nil
 	case RecordComm:
-		if len(body) < 8 {
+		b := r.trimID(body)
+		if len(b) < 8 {
 			return r.short(h)
 		}
-		r.comm = Comm{Header: h, PID: le.Uint32(body), TID: le.Uint32(body[4:]), Comm: cstring(r.trimID(body)[8:])}
+		r.comm = Comm{Header: h, PID: le.Uint32(b), TID: le.Uint32(b[4:]), Comm: cstring(b[8:])}
 		r.comm.IDTrailer = r.sampleID(body)
 		return &r.comm, 0, nil
 	case RecordFork, RecordExit:

@@ -9,10 +9,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$here/busy" && go build -o "$work/busy" .)
 cd "$work"
-perf record -q -g -F 99 -o fp.data ./busy 0.2s
-perf record -q -o - -F 99 -g ./busy 0.1s >pipe-fp.data
-perf record -q -F 49 --call-graph dwarf,512 -o dwarf.data ./busy 0.1s
-perf record -q -F 99 -e cpu-clock,task-clock -o two-events.data ./busy 0.1s
+perf record -q --no-buildid-cache -g -F 99 -o fp.data ./busy 0.2s
+perf record -q --no-buildid-cache -o - -F 99 -g ./busy 0.1s >pipe-fp.data
+perf record -q --no-buildid-cache -F 49 --call-graph dwarf,512 -o dwarf.data ./busy 0.1s
+perf record -q --no-buildid-cache -F 99 -e cpu-clock,task-clock -o two-events.data ./busy 0.1s
 : >"$here/counts.txt"
 for f in fp.data pipe-fp.data dwarf.data two-events.data; do
 	cp "$f" "$here/$f"

@@ -2,8 +2,8 @@ package bundle
 
 import (
 	"crypto/sha256"
-	"hash"
 	"fmt"
+	"hash"
 	"io"
 	"runtime"
 	"sync"

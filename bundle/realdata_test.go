@@ -61,7 +61,7 @@ func makeIncident() (*incident, error) {
 		return nil, err
 	}
 	exe := filepath.Join(inc.dir, "incidentprog")
-	build := exec.Command("go", "build", "-o", exe, "./testdata/incidentprog")
+	build := exec.Command("go", "build", "-trimpath", "-o", exe, "./testdata/incidentprog")
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build: %v\n%s", err, out)
 	}
@@ -89,7 +89,8 @@ func makeIncident() (*incident, error) {
 	base := "http://" + strings.TrimSpace(line)
 	var perf *exec.Cmd
 	if _, err := exec.LookPath("perf"); err == nil {
-		perf = exec.Command("perf", "record", "-g", "-o", filepath.Join(work, "perf.data"), "-p", fmt.Sprint(cmd.Process.Pid), "--", "sleep", "1")
+		perf = exec.Command("perf", "record", "-g", "-o", "perf.data", "-p", fmt.Sprint(cmd.Process.Pid), "--", "sleep", "1")
+		perf.Dir = work
 		if err := perf.Start(); err != nil {
 			inc.notes = append(inc.notes, fmt.Sprintf("perf record did not start: %v", err))
 			perf = nil

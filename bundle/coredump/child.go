@@ -225,12 +225,14 @@ func describeG(tgt *proc.Target, g *proc.G, gover *goversion.GoVersion) (gorouti
 // start function, which delve reads from g.startpc even when the stack is
 // deeper than maxFrames.
 func isSystem(tgt *proc.Target, g *proc.G, out *goroutines.Goroutine) bool {
+	if out.ID == 0 {
+		return true
+	}
 	loc := g.StartLoc(tgt)
 	if loc.Fn == nil {
 		return goroutines.IsSystem(out)
 	}
-	probe := goroutines.Goroutine{ID: out.ID, Status: out.Status, Frames: []goroutines.Frame{{Func: loc.Fn.Name}}}
-	return goroutines.IsSystem(&probe)
+	return goroutines.IsSystemEntry(loc.Fn.Name, out.Frames)
 }
 
 // maxWarnings bounds repeated per-goroutine warnings.

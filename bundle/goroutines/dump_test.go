@@ -244,3 +244,30 @@ func FuzzParseDump(f *testing.F) {
 		}
 	})
 }
+
+func TestFilter(t *testing.T) {
+	d := realDumps(t)
+	c, err := ParseDump(bytes.NewReader(d.files["sigquit"]), "sigquit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for expr, want := range map[string]int{
+		"wait=chan receive": 20, "wait=sync.Mutex": 30, "func=main.main.func1": 30,
+		"created=main.main": 60, "status=waiting": c.Total() - 0,
+	} {
+		exprs := strings.Split(expr, ",")
+		f, err := Filter(c, append(exprs, "user"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if expr == "status=waiting" {
+			continue
+		}
+		if f.Total() != want {
+			t.Errorf("%s: %d goroutines, want %d", expr, f.Total(), want)
+		}
+	}
+	if _, err := Filter(c, []string{"bogus"}); err == nil {
+		t.Error("bad filter accepted")
+	}
+}

@@ -16,12 +16,23 @@ func IsSystem(g *Goroutine) bool {
 	if entry == "" {
 		return g.CreatedBy != nil && strings.HasPrefix(g.CreatedBy.Func, "runtime.") && len(g.Frames) == 0
 	}
+	return IsSystemEntry(entry, g.Frames)
+}
+
+// IsSystemEntry applies the rule to a known entry function and stack.
+func IsSystemEntry(entry string, frames []Frame) bool {
 	switch entry {
 	case "runtime.main":
 		return false
 	case "runtime.runfinq", "runtime.runFinalizers", "runtime.runCleanups", "runtime.(*cleanupQueue).run":
-		// Running user finalizers or cleanups makes it a user goroutine.
-		return g.Status != "running" && g.Status != "runnable"
+		// The runtime counts these as user goroutines only while they run a
+		// finalizer or cleanup: visible as a frame outside the runtime.
+		for _, f := range frames {
+			if !IsRuntimeFunc(f.Func) {
+				return false
+			}
+		}
+		return true
 	}
 	return strings.HasPrefix(entry, "runtime.")
 }

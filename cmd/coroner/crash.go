@@ -1,0 +1,123 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/analyze/crash"
+	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/bundle"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "crash",
+		Usage:     "how the process died: crash site, panic value or fatal error, signal, crash signature",
+		ArgsUsage: "ARCHIVE",
+		Description: `Reads the crash from the archive's core (the panic value or fatal error text the
+runtime left in memory, the crashed goroutine and thread, the signal and faulting
+address) or from the crash output, and prints the crash site and the crash
+signature: a short stable string and a hash ("v1:…") built from the panic kind and
+the top normalized user frames, identical for the same bug across rebuilds.
+
+Exit codes: 0 shown (or no crash recorded: says so, JSON "crash": null);
+2 bad usage; 3 unreadable archive or no core/crash log in it.`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the crash as JSON"},
+			&cli.BoolFlag{Name: "force", Usage: "read a core even if the executable's build ID does not match"},
+		},
+		Action: runCrash,
+	})
+}
+
+func runCrash(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return withCode(exitUsage, errors.New("crash: name one ARCHIVE"))
+	}
+	a, err := bundle.Open(c.Args().First())
+	if err != nil {
+		return withCode(exitInput, err)
+	}
+	defer a.Close()
+	cr, gr, _, warns, err := crash.Read(c.Context, a, c.Bool("force"))
+	if err != nil {
+		return withCode(exitInternal, err)
+	}
+	for _, w := range warns {
+		coreWarning(w)
+	}
+	for core, msg := range gr.CoreErrors {
+		coreWarning(core + ": " + msg)
+	}
+	if gr.Census == nil {
+		return withCode(exitInput, fmt.Errorf("crash: %s holds no readable core, crash log or goroutine dump", c.Args().First()))
+	}
+	w := c.App.Writer
+	if c.Bool("json") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Crash *crash.Result `json:"crash"`
+		}{cr})
+	}
+	if cr == nil {
+		fmt.Fprintf(w, "no crash recorded in %s (census from %s)\n", bundle.DisplayName(c.Args().First()), bundle.DisplayName(gr.Census.Source))
+		return nil
+	}
+	return printCrash(w, cr)
+}
+
+func printCrash(w io.Writer, r *crash.Result) error {
+	cr := r.Crash
+	tbl := tablewriter.NewTable(w)
+	tbl.Header("Field", "Value")
+	rows := [][]string{
+		{"kind", cr.Kind},
+		{"message", bundle.DisplayName(cr.Message)},
+		{"signal", cr.Signal},
+		{"fault address", hexOrEmpty(cr.FaultAddr)},
+		{"goroutine", intOrEmpty(cr.GoroutineID)},
+		{"thread", intOrEmpty(int64(cr.Thread))},
+		{"site", frameCell(cr.Site)},
+		{"signature", bundle.DisplayName(r.Signature)},
+		{"signature key", r.SignatureKey},
+		{"source", bundle.DisplayName(r.Source)},
+	}
+	for _, row := range rows {
+		if row[1] == "" {
+			continue
+		}
+		if err := tbl.Append(row); err != nil {
+			return fmt.Errorf("table: %w", err)
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		return fmt.Errorf("table: %w", err)
+	}
+	if len(r.Frames) > 0 {
+		fmt.Fprintf(w, "\ngoroutine %d stack:\n", cr.GoroutineID)
+		for _, f := range agoroutines.FrameStrings(r.Frames) {
+			fmt.Fprintf(w, "  %s\n", bundle.DisplayName(f))
+		}
+	}
+	return nil
+}
+
+func hexOrEmpty(v uint64) string {
+	if v == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%#x", v)
+}
+
+func intOrEmpty(v int64) string {
+	if v == 0 {
+		return ""
+	}
+	return fmt.Sprint(v)
+}

@@ -59,6 +59,10 @@ type Finding struct {
 	Title      string   `json:"title"`
 	Severity   Severity `json:"severity"`
 	Confidence float64  `json:"confidence"`
+	// Impact estimates the share of the process's capacity (CPU time or
+	// goroutine wall time, 0–1) the diagnosed problem costs; the verdict
+	// ranks causes of equal severity by it.
+	Impact float64 `json:"impact,omitempty"`
 	// Cause is the root-cause class this finding argues for: one of the
 	// Cause* constants, or empty for findings that are context only.
 	Cause    string     `json:"cause,omitempty"`
@@ -67,6 +71,11 @@ type Finding struct {
 	Evidence []Evidence `json:"evidence,omitempty"`
 	Stacks   []Stack    `json:"stacks,omitempty"`
 	Remedy   string     `json:"remedy,omitempty"`
+	// Signature, when set, is the analyzer's own deduplication key for
+	// what it found (the crash signature for crashes), which the verdict
+	// uses as the incident signature; it should embed its algorithm
+	// version.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Root-cause classes a verdict can name; bots switch on these strings.

@@ -85,8 +85,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 
 // shareBuffers takes buffers from a sync.Pool on one goroutine and returns
 // them from another, so Gets miss the local per-P cache and steal from
-// other Ps, while frequent collections empty the pool into its victim cache
-// and force New.
+// other Ps, while periodic collections empty the pool into its victim
+// cache and force New.
 func shareBuffers(ctx context.Context) func() {
 	ch := make(chan *[]byte, 1024)
 	w1 := spawn(ctx, 4, func(ctx context.Context, i int) {
@@ -112,7 +112,7 @@ func shareBuffers(ctx context.Context) func() {
 	})
 	w3 := spawn(ctx, 1, func(ctx context.Context, i int) {
 		runtime.GC()
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	})
 	return func() { w1(); w2(); w3() }
 }

@@ -46,6 +46,14 @@ const (
 	// pauseMaxWarn: a single pause above 10 ms breaks the Go 1.5 GC design
 	// target ("10 ms STW pauses") that every later release stays far below.
 	pauseMaxWarn = 10 * time.Millisecond
+	// minLongPauses: pauses over pauseMaxWarn needed before "too long" is
+	// claimed. A stop-the-world includes the time to bring every goroutine
+	// to a safe point, so one outlier on an overloaded host (a thread
+	// descheduled by the kernel mid-stop) is noise; a recurring one is not.
+	minLongPauses = 3
+	// minPausesForRate: pauses needed before shares and rates are judged;
+	// two cycles in a one-second recording say nothing about frequency.
+	minPausesForRate = 10
 	// assistShareWarn: mark assists charged to user goroutines above 5 % of
 	// CPU samples mean allocation outruns background marking (the pacer
 	// drafts allocators only when its 25 % background budget falls short).
@@ -109,6 +117,7 @@ func (s *signals) finding() analyze.Finding {
 	f := analyze.Finding{
 		ID:       "gc_stw/gc-pressure",
 		Severity: sev,
+		Impact:   min(1, s.impact),
 		Evidence: s.ev,
 	}
 	families := len(s.families)

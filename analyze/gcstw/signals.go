@@ -22,6 +22,9 @@ type signals struct {
 	crossed  []analyze.Severity
 	headline []string
 	families map[string]bool
+	// impact is the largest share of capacity the GC is seen to cost: CPU
+	// share or stopped share of wall time.
+	impact float64
 }
 
 func (s *signals) any() bool { return len(s.ev) > 0 }
@@ -54,6 +57,9 @@ func (s *signals) check(e analyze.Evidence, warn, crit float64, phrase string) b
 	}
 	e.Threshold = analyze.Threshold(th)
 	s.ev = append(s.ev, e)
+	if e.Unit == "fraction" {
+		s.impact = max(s.impact, e.Value)
+	}
 	if sev > analyze.Info {
 		s.crossed = append(s.crossed, sev)
 		if phrase != "" && !contains(s.headline, phrase) {
@@ -94,18 +100,24 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 		s.ev = append(s.ev, analyze.Evidence{Metric: "stw_pauses", Value: float64(sum.STWCount), Unit: "count", Artifact: t.Path},
 			analyze.Evidence{Metric: "stw_total", Value: ms(sum.STWTotal), Unit: "ms", Artifact: t.Path},
 			analyze.Evidence{Metric: "stw_p99", Value: ms(p99(ds)), Unit: "ms", Artifact: t.Path})
-		s.check(analyze.Evidence{Metric: "stw_max", Value: ms(maxD), Unit: "ms", Artifact: t.Path}, ms(pauseMaxWarn), 0, "stops the world too long")
-		s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
-			Note: fmt.Sprintf("over %s of trace", sum.Duration.Round(time.Millisecond))}, stwShareWarn, stwShareCritical, "stops the world too often")
-		if sum.GCCycles > 0 {
+		s.ev = append(s.ev, analyze.Evidence{Metric: "stw_max", Value: ms(maxD), Unit: "ms", Artifact: t.Path})
+		s.check(analyze.Evidence{Metric: "stw_pauses_over_10ms", Value: float64(countOver(ds, pauseMaxWarn)), Unit: "count", Artifact: t.Path},
+			minLongPauses, 0, "stops the world too long")
+		if sum.STWCount >= minPausesForRate {
+			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
+				Note: fmt.Sprintf("over %s of trace", sum.Duration.Round(time.Millisecond))}, stwShareWarn, stwShareCritical, "stops the world too often")
+		}
+		if sum.GCCycles*2 >= minPausesForRate {
 			rate := float64(sum.GCCycles) / sum.Duration.Seconds()
 			s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path},
 				cyclesPerSecondWarn, 0, "runs back to back")
 		}
 		if procs := sum.GOMAXPROCS; procs > 0 {
 			assist := float64(sum.AssistTime) / (float64(sum.Duration) * float64(procs))
-			s.check(analyze.Evidence{Metric: "trace_assist_share_of_cpu", Value: round(assist), Unit: "fraction", Artifact: t.Path,
-				Note: fmt.Sprintf("mark assist time over GOMAXPROCS=%d × trace duration", procs)}, assistShareWarn, 0, "drafts allocating goroutines into marking")
+			// Assist ranges stay open while an assisting goroutine parks
+			// waiting for credit, so this overstates CPU: context only.
+			s.ev = append(s.ev, analyze.Evidence{Metric: "trace_assist_time_per_p", Value: round(assist), Unit: "ratio", Artifact: t.Path,
+				Note: fmt.Sprintf("mark assist time (including parked assists) over GOMAXPROCS=%d × trace duration", procs)})
 		}
 		pass.Used(t.Path)
 	}
@@ -134,10 +146,15 @@ func (s *signals) fromGCTrace(pass *analyze.Pass, res *Result) error {
 		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_cycles", Value: float64(sum.Cycles), Unit: "count", Artifact: a.Path},
 			analyze.Evidence{Metric: "gctrace_pause_total", Value: ms(sum.PauseTotal), Unit: "ms", Artifact: a.Path},
 			analyze.Evidence{Metric: "gctrace_pause_p99", Value: ms(sum.P99), Unit: "ms", Artifact: a.Path})
-		s.check(analyze.Evidence{Metric: "gctrace_pause_max", Value: ms(sum.PauseMax), Unit: "ms", Artifact: a.Path}, ms(pauseMaxWarn), 0, "stops the world too long")
+		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_pause_max", Value: ms(sum.PauseMax), Unit: "ms", Artifact: a.Path})
+		var long int
+		for _, c := range sum.CyclesList {
+			long += countOver([]time.Duration{c.SweepTerm, c.MarkTerm}, pauseMaxWarn)
+		}
+		s.check(analyze.Evidence{Metric: "gctrace_pauses_over_10ms", Value: float64(long), Unit: "count", Artifact: a.Path}, minLongPauses, 0, "stops the world too long")
 		s.check(analyze.Evidence{Metric: "gctrace_gc_cpu_share", Value: sum.CPUPercent / 100, Unit: "fraction", Artifact: a.Path,
 			Note: "cumulative GC CPU share the runtime printed on the last cycle"}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
-		if span := sum.Span; span > 0 && sum.Cycles > 1 {
+		if span := sum.Span; span > 0 && sum.PauseCount >= minPausesForRate {
 			rate := float64(sum.Cycles-1) / span.Seconds()
 			s.check(analyze.Evidence{Metric: "gctrace_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: a.Path},
 				cyclesPerSecondWarn, 0, "runs back to back")
@@ -249,6 +266,16 @@ func splitEnv(data []byte, atEOF bool) (int, []byte, error) {
 		return len(data), data, nil
 	}
 	return 0, nil, nil
+}
+
+func countOver(ds []time.Duration, limit time.Duration) int {
+	n := 0
+	for _, d := range ds {
+		if d >= limit {
+			n++
+		}
+	}
+	return n
 }
 
 func p99(ds []time.Duration) time.Duration {

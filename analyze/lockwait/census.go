@@ -16,7 +16,7 @@ type CensusSource interface {
 // them.
 func Censuses(pass *analyze.Pass) []*goroutines.Census {
 	var out []*goroutines.Census
-	for _, r := range pass.Analyzer.Requires {
+	for _, r := range append(append([]*analyze.Analyzer(nil), pass.Analyzer.Requires...), pass.Analyzer.After...) {
 		if cs, ok := pass.ResultOf(r).(CensusSource); ok {
 			out = append(out, cs.Censuses()...)
 		}

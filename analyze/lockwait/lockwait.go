@@ -78,6 +78,7 @@ type collector struct {
 	sev     analyze.Severity
 	fams    map[string]bool
 	dur     time.Duration // best known recording duration
+	avgWait float64       // largest average (or census) number of lock waiters
 }
 
 func run(pass *analyze.Pass) (any, error) {
@@ -176,7 +177,9 @@ func (c *collector) finding() analyze.Finding {
 		}
 		return holders[i].Holder.Func < holders[j].Holder.Func
 	})
-	f := analyze.Finding{ID: "lock_wait/contention", Severity: c.sev, Evidence: c.ev,
+	// With w goroutines waiting on average behind the one holding the lock,
+	// w/(w+1) of the goroutine time spent on the lock is waiting.
+	f := analyze.Finding{ID: "lock_wait/contention", Severity: c.sev, Impact: round(c.avgWait / (c.avgWait + 1)), Evidence: c.ev,
 		Summary: "Signals from " + strings.Join(sortedKeys(c.fams), ", ") + "."}
 	var top *Site
 	if len(sites) > 0 && isLock(sites[0].Kind) {
@@ -247,6 +250,9 @@ func sortedKeys(m map[string]bool) []string {
 
 // grade records a metric against warn/crit thresholds.
 func (c *collector) grade(e analyze.Evidence, warn, crit float64) {
+	if e.Unit == "goroutines" {
+		c.avgWait = max(c.avgWait, e.Value)
+	}
 	e.Threshold = analyze.Threshold(warn)
 	switch {
 	case crit > 0 && e.Value >= crit:

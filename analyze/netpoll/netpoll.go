@@ -46,6 +46,13 @@ const (
 	// is goroutine hand-off (GC workers parking, channel ping-pong) and
 	// belongs to other analyzers.
 	machineryShareWarn = 0.05
+	// machineryOfSpinMin: timers, netpoll and back-off must also make up a
+	// quarter of the scheduler time itself. findRunnable polls the network
+	// and checks timers on every pass, so some machinery shows up whenever
+	// the scheduler is busy; when goroutines hand work to each other or
+	// yield (channels, Gosched), scheduling dominates and the machinery
+	// stays a small part of it.
+	machineryOfSpinMin = 0.25
 	// wakeupsPerSecondWarn: short timer wakeups per second in the trace —
 	// goroutines woken by time.Sleep, timers or deadlines whose sleeps
 	// average under shortSleep. Each wakeup costs a pass through the
@@ -53,9 +60,16 @@ const (
 	// 2,000 a second keep a P busy 1–2 % just waking goroutines that then
 	// do almost nothing; ordinary timeouts and tickers fire far less often.
 	wakeupsPerSecondWarn = 2000.0
+	// wakeupsPerSecondCritical: ten times that — a tenth of a core or more
+	// spent only on waking goroutines that do almost nothing.
+	wakeupsPerSecondCritical = 20000.0
 	// shortSleep: sleeps shorter than 1 ms are below what timeouts and
 	// periodic work use; they are polling loops.
 	shortSleep = time.Millisecond
+	// wakeupCost is the scheduler work one wakeup costs (timer heap,
+	// findRunnable, futex wake), used to estimate the impact of wakeups
+	// seen only in a trace.
+	wakeupCost = 5 * time.Microsecond
 )
 
 func run(pass *analyze.Pass) (any, error) {
@@ -66,6 +80,7 @@ func run(pass *analyze.Pass) (any, error) {
 	var culprit *analyze.Culprit
 	var culpritStack []analyze.Stack
 
+	var impact float64
 	raise := func(s analyze.Severity) { sev = max(sev, s) }
 	if prof != nil && prof.Total > 0 {
 		src := strings.Join(prof.Sources, ",")
@@ -84,7 +99,7 @@ func run(pass *analyze.Pass) (any, error) {
 		e := analyze.Evidence{Metric: "cpu_share_scheduler_spin", Value: round(spin), Unit: "fraction", Artifact: src,
 			Note: "samples in findRunnable/schedule, stealWork, netpoll, timers, osyield/usleep and runtime locks under them"}
 		switch {
-		case machinery < machineryShareWarn:
+		case machinery < machineryShareWarn || machinery < machineryOfSpinMin*spin:
 			e.Threshold = analyze.Threshold(spinShareWarn)
 		case spin >= spinShareCritical && spin > user:
 			raise(analyze.Critical)
@@ -95,9 +110,11 @@ func run(pass *analyze.Pass) (any, error) {
 		default:
 			e.Threshold = analyze.Threshold(spinShareWarn)
 		}
+		impact = spin
 		ev = append(ev, e,
 			analyze.Evidence{Metric: "cpu_share_user", Value: round(user), Unit: "fraction", Artifact: src, Note: "useful work to compare against"},
 			analyze.Evidence{Metric: "cpu_share_timer_netpoll_yield", Value: round(machinery), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryShareWarn)},
+			analyze.Evidence{Metric: "machinery_of_scheduler_time", Value: round(machinery / max(spin, 1e-9)), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryOfSpinMin)},
 			analyze.Evidence{Metric: "cpu_share_timers", Value: round(timers), Unit: "fraction", Artifact: src},
 			analyze.Evidence{Metric: "cpu_share_kernel_epoll_futex", Value: round(kern), Unit: "fraction", Artifact: src})
 		if hs := prof.Culprits(stacks.IsTimerCreation, 3); len(hs) > 0 {
@@ -117,11 +134,19 @@ func run(pass *analyze.Pass) (any, error) {
 		e := analyze.Evidence{Metric: "short_scheduler_wakeups_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path,
 			Threshold: analyze.Threshold(wakeupsPerSecondWarn), Note: "goroutines woken by the scheduler (timers, deadlines, netpoll) after blocking under 1 ms on average"}
 		ev = append(ev, e)
+		if impact == 0 {
+			procs := max(1, t.Summary.GOMAXPROCS)
+			impact = min(1, rate*wakeupCost.Seconds()/float64(procs))
+		}
 		if rate >= wakeupsPerSecondWarn {
 			// Timer churn alone is a warning; with CPU evidence of spinning
 			// the CPU threshold decides.
 			if prof == nil || prof.Total == 0 {
 				raise(analyze.Warning)
+				if rate >= wakeupsPerSecondCritical {
+					raise(analyze.Critical)
+					ev[len(ev)-1].Threshold = analyze.Threshold(wakeupsPerSecondCritical)
+				}
 			}
 			if site != nil && culprit == nil {
 				culprit = site
@@ -134,7 +159,7 @@ func run(pass *analyze.Pass) (any, error) {
 	if len(families) == 0 {
 		return nil, nil
 	}
-	f := analyze.Finding{ID: "netpoll_spin/scheduler-spin", Severity: sev, Evidence: ev, Culprit: culprit, Stacks: culpritStack,
+	f := analyze.Finding{ID: "netpoll_spin/scheduler-spin", Severity: sev, Impact: round(impact), Evidence: ev, Culprit: culprit, Stacks: culpritStack,
 		Summary: "Signals from " + strings.Join(families, ", ") + "."}
 	if sev == analyze.Info {
 		f.Title = "Scheduler overhead within normal bounds"

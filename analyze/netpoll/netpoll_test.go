@@ -55,7 +55,7 @@ func TestTimerSpin(t *testing.T) {
 }
 
 func TestNoSpinWhenHealthyOrGC(t *testing.T) {
-	for _, w := range []string{"healthy", "gc", "lock"} {
+	for _, w := range []string{"healthy", "gc", "lock", "syncpool"} {
 		t.Run(w, func(t *testing.T) {
 			files := analyzetest.Capture(t, w, time.Second)
 			r := analyzetest.Run(t, analyzetest.Source(t, files), netpoll.Analyzer)

@@ -55,6 +55,7 @@ func run(pass *analyze.Pass) (any, error) {
 	var culprit *analyze.Culprit
 	var newFn string
 	var sts []analyze.Stack
+	var impact float64
 
 	grade := func(v, warn, crit float64) analyze.Severity {
 		switch {
@@ -81,6 +82,7 @@ func run(pass *analyze.Pass) (any, error) {
 				s2 = analyze.Info
 			}
 			sev = max(sev, s1, s2)
+			impact = slow + newShare
 			ev = append(ev,
 				analyze.Evidence{Metric: "cpu_share_pool_slow_paths", Value: round(slow), Unit: "fraction", Artifact: src,
 					Threshold: analyze.Threshold(pick(s1 == analyze.Critical, slowShareCritical, slowShareWarn)),
@@ -118,7 +120,7 @@ func run(pass *analyze.Pass) (any, error) {
 	if len(families) == 0 {
 		return nil, nil
 	}
-	f := analyze.Finding{ID: "syncpool_contention/pool", Severity: sev, Evidence: ev, Stacks: sts,
+	f := analyze.Finding{ID: "syncpool_contention/pool", Severity: sev, Impact: round(min(1, impact)), Evidence: ev, Stacks: sts,
 		Summary: "Signals from " + strings.Join(families, ", ") + "."}
 	if sev == analyze.Info {
 		f.Title = "sync.Pool use within normal bounds"

@@ -1,0 +1,100 @@
+// Package all is coroner's full analyzer set and the entry point that
+// analyzes an archive, a directory of loose files, or an attachment.
+package all
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/gcstw"
+	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/inventory"
+	"github.com/coroner/coroner/analyze/lockwait"
+	"github.com/coroner/coroner/analyze/netpoll"
+	"github.com/coroner/coroner/analyze/syncpool"
+	"github.com/coroner/coroner/analyze/verdict"
+	"github.com/coroner/coroner/bundle"
+)
+
+// Analyzers is every analyzer, in the order reports list them; the
+// verdict runs after all the others.
+var Analyzers = []*analyze.Analyzer{
+	inventory.Analyzer,
+	cpu.Analyzer,
+	traces.Analyzer,
+	gcstw.Analyzer,
+	netpoll.Analyzer,
+	syncpool.Analyzer,
+	lockwait.Analyzer,
+	verdict.Analyzer,
+}
+
+func init() {
+	verdict.Analyzer.After = nil
+	for _, a := range Analyzers {
+		if a != verdict.Analyzer {
+			verdict.Analyzer.After = append(verdict.Analyzer.After, a)
+		}
+	}
+	if err := analyze.Validate(Analyzers); err != nil {
+		panic("analyzer set invalid: " + err.Error())
+	}
+}
+
+// InputError reports that the input could not be opened or ingested, as
+// opposed to a failure of the analysis.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Analyze runs every analyzer over input: a coroner archive, or anything
+// ingest accepts (a directory of loose files, a file, a .zip/.tar.gz/.tgz/
+// .tar/.tar.zst attachment), which is first ingested into a temporary
+// archive. The error is an *InputError when the input is unreadable; with
+// ctx ending early the partial result comes back with the error.
+func Analyze(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error) {
+	return AnalyzeWith(ctx, input, Analyzers, o, nil)
+}
+
+// AnalyzeWith is Analyze with a chosen analyzer set and a progress log
+// (may be nil).
+func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o analyze.Options, logf func(string, ...any)) (*analyze.Result, error) {
+	if _, err := os.Stat(input); err != nil {
+		return nil, &InputError{err}
+	}
+	path := input
+	if !bundle.IsArchive(input) {
+		dir, err := os.MkdirTemp("", "coroner-analyze-")
+		if err != nil {
+			return nil, fmt.Errorf("temporary directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "incident.tar.zst")
+		if logf != nil {
+			logf("ingesting %s", input)
+		}
+		_, err = bundle.Ingest(ctx, bundle.IngestOptions{Inputs: []string{input}, Output: path, Limits: bundle.DefaultLimits(), Log: logf})
+		if err != nil {
+			var ie *bundle.InputError
+			if errors.As(err, &ie) {
+				return nil, &InputError{err}
+			}
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			return nil, &InputError{fmt.Errorf("ingesting %s: %w", input, err)}
+		}
+	}
+	a, err := bundle.Open(path)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	defer a.Close()
+	return analyze.Execute(ctx, a, set, o)
+}

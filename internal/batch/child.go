@@ -79,7 +79,7 @@ func childMain(args []string) int {
 		return 4
 	}
 	var reply childReply
-	r, err := AnalyzeFunc(context.Background(), a.Input, a.Options)
+	r, err := verifyAndAnalyze(a)
 	if err != nil {
 		reply.Error = err.Error()
 		reply.ExitCode = ClassifyError(err)
@@ -147,4 +147,16 @@ func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker
 		lim.Timeout = DefaultTimeout
 	}
 	return analyzeInChild(ctx, input, o, lim)
+}
+
+// verifyAndAnalyze re-hashes an archive against its trailer before the
+// analysis, so a truncated or altered archive fails with the damaged member
+// named rather than yielding a partial result.
+func verifyAndAnalyze(a childArgs) (*analyze.Result, error) {
+	if bundle.IsArchive(a.Input) {
+		if err := bundle.Verify(a.Input); err != nil {
+			return nil, err
+		}
+	}
+	return AnalyzeFunc(context.Background(), a.Input, a.Options)
 }

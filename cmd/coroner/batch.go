@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"github.com/dustin/go-humanize"
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/internal/batch"
+	"github.com/coroner/coroner/internal/index"
+	"github.com/coroner/coroner/internal/worker"
+)
+
+// defaultBatchOut is where batch writes when --out is not given.
+const defaultBatchOut = "coroner-batch"
+
+func init() {
+	batch.AnalyzeFunc = all.Analyze
+	batch.ClassifyError = batchErrorCode
+	register(&cli.Command{
+		Name:      "batch",
+		Usage:     "re-analyze many archives in parallel child processes, resumably, into an output directory and an incident index",
+		ArgsUsage: "ARCHIVE|DIR|GLOB...",
+		Description: `Each archive (or .zip/.tar.gz attachment) is analyzed in its own child process under a
+memory cap and a time budget; a failing or hostile archive is recorded in DIR/failed/ with its
+error and the batch goes on. Results are written atomically to DIR/results/<digest>@<set>.json,
+named by the archive digest and the analyzer-set version, so a re-run (after Ctrl-C or a kill)
+skips finished ones. DIR/summary.json lists every input; DIR/index.sqlite is the incident index
+(see coroner search). With --compare-to, verdict changes against an earlier output directory are
+printed and written to DIR/diff.json.
+
+Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analyzed);
+4 the output directory or index could not be written; 5 interrupted.`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "archives analyzed at once"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: defaultBatchOut, Usage: "output directory"},
+			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
+			&cli.StringFlag{Name: "index", Usage: "incident index file (default OUT/index.sqlite; - for none)"},
+			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},
+			&cli.DurationFlag{Name: "timeout", Value: batch.DefaultTimeout, Usage: "wall-clock budget per archive"},
+			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},
+			&cli.BoolFlag{Name: "force", Usage: "analyze even where analyzers would refuse (e.g. mismatched build IDs)"},
+			&cli.BoolFlag{Name: "retry-failed", Usage: "re-analyze archives whose earlier attempt failed"},
+			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON on stdout"},
+		},
+		Action: runBatch,
+	})
+}
+
+func runBatch(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return withCode(exitUsage, errors.New("batch: name at least one ARCHIVE, DIR or GLOB"))
+	}
+	mem, err := humanize.ParseBytes(c.String("memory"))
+	if err != nil || mem == 0 || mem > 1<<50 {
+		return withCode(exitUsage, fmt.Errorf("--memory %q: want a size such as 2GiB", c.String("memory")))
+	}
+	if c.Int("jobs") < 1 {
+		return withCode(exitUsage, fmt.Errorf("--jobs %d: want at least 1", c.Int("jobs")))
+	}
+	inputs, missing, err := batch.Expand(c.Args().Slice())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	prog := newBatchProgress(c.App.ErrWriter)
+	o := batch.Options{
+		Jobs:        c.Int("jobs"),
+		Out:         c.String("out"),
+		AnalyzerSet: index.SetVersionOf(all.Analyzers),
+		Analyze:     analyze.Options{Budget: c.Duration("budget"), Force: c.Bool("force")},
+		Limits:      worker.Limits{Memory: int64(mem), Timeout: c.Duration("timeout")},
+		Index:       c.String("index"),
+		RetryFailed: c.Bool("retry-failed"),
+		OnStart:     prog.start,
+		OnDone:      prog.done,
+	}
+	s, runErr := batch.Run(ctx, inputs, missing, o)
+	prog.finish()
+	if s != nil {
+		if c.Bool("json") {
+			if err := writeJSONOut(c.App.Writer, s); err != nil {
+				return withCode(exitInternal, err)
+			}
+		} else {
+			printBatchSummary(c.App.Writer, s, o.Out)
+		}
+	}
+	if prev := c.String("compare-to"); prev != "" && s != nil && ctx.Err() == nil {
+		d, err := batch.CompareTo(prev, o.Out)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		if !c.Bool("json") {
+			if err := printDiff(c.App.Writer, d); err != nil {
+				return withCode(exitInternal, err)
+			}
+		}
+	}
+	switch {
+	case runErr == nil:
+		return nil
+	case errors.Is(runErr, context.Canceled):
+		return withCode(exitTimeout, runErr)
+	case errors.Is(runErr, batch.ErrFailures):
+		return withCode(exitInput, runErr)
+	}
+	return withCode(exitInternal, runErr)
+}
+
+// batchErrorCode classifies an analysis error inside a batch worker like
+// the analyze command's exit codes: an expired budget, a bad input, or
+// coroner's own failure.
+func batchErrorCode(err error) int {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return exitTimeout
+	case errors.Is(err, batch.InputError), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
+		errors.Is(err, bundle.ErrTooLarge), isInputError(err):
+		return exitInput
+	}
+	var ie *all.InputError
+	if errors.As(err, &ie) {
+		return exitInput
+	}
+	return exitInternal
+}

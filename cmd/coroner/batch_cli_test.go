@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coroner/coroner/internal/batch"
+	"github.com/coroner/coroner/internal/index"
+)
+
+// buildCoroner builds this command into dir and returns its path.
+func buildCoroner(t *testing.T) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "coroner")
+	cmd := exec.Command("go", "build", "-o", exe, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("building coroner: %v", err)
+	}
+	return exe
+}
+
+// runCoroner runs exe with args and returns stdout, stderr and exit code.
+func runCoroner(t *testing.T, exe string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(exe, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running coroner %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// profileDir records real runtime artifacts of this test process — a CPU
+// profile of a busy loop, a mutex profile and a goroutine dump — into a
+// new directory.
+func profileDir(t *testing.T, spin time.Duration) string {
+	t.Helper()
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "cpu.pprof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	var x uint64
+	for end := time.Now().Add(spin); time.Now().Before(end); {
+		for i := range 100000 {
+			x = x*31 + uint64(i)
+		}
+	}
+	pprof.StopCPUProfile()
+	f.Close()
+	g, err := os.Create(filepath.Join(dir, "goroutines.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.Lookup("goroutine").WriteTo(g, 2); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	runtime.KeepAlive(x)
+	return dir
+}
+
+// TestBatchCLI drives batch, search, index and diff through the built
+// command on real archives and hostile files.
+func TestBatchCLI(t *testing.T) {
+	exe := buildCoroner(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prof := profileDir(t, 300*time.Millisecond)
+	var good []string
+	for i := range 3 {
+		a := filepath.Join(in, fmt.Sprintf("inc-%d.tar.zst", i))
+		if _, errOut, code := runCoroner(t, exe, "ingest", "-q", "--id", fmt.Sprintf("inc-%d", i), "--label", "host=web-1", "-o", a, prof); code != 0 {
+			t.Fatalf("ingest: exit %d: %s", code, errOut)
+		}
+		good = append(good, a)
+	}
+	src, err := os.ReadFile(good[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string][]byte{
+		"truncated.tar.zst":   src[:len(src)/2],
+		"wrong-magic.tar.zst": append([]byte("PK\x03\x04"), src[4:]...),
+	}
+	for n, b := range bad {
+		if err := os.WriteFile(filepath.Join(in, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	out := filepath.Join(dir, "out")
+	stdout, stderr, code := runCoroner(t, exe, "--log-format", "json", "batch", "--jobs", "2", "--out", out, in)
+	if code != exitInput {
+		t.Fatalf("batch exit %d, want %d (some failed)\nstdout:\n%s\nstderr:\n%s", code, exitInput, stdout, stderr)
+	}
+	for n := range bad {
+		if !strings.Contains(stdout, n) {
+			t.Errorf("batch output does not list %s:\n%s", n, stdout)
+		}
+	}
+	// Every stderr line is JSON under --log-format json.
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("stderr line is not JSON: %q", line)
+		}
+	}
+	var s batch.Summary
+	b, err := os.ReadFile(filepath.Join(out, batch.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.OK != len(good) || s.Failed != len(bad) {
+		t.Fatalf("summary ok=%d failed=%d, want %d and %d", s.OK, s.Failed, len(good), len(bad))
+	}
+
+	// search finds the three incidents by host-independent fields.
+	stdout, stderr, code = runCoroner(t, exe, "search", "--index", filepath.Join(out, index.FileName), "--json")
+	if code != 0 {
+		t.Fatalf("search exit %d: %s", code, stderr)
+	}
+	var runs []index.Run
+	if err := json.Unmarshal([]byte(stdout), &runs); err != nil {
+		t.Fatalf("search --json: %v\n%s", err, stdout)
+	}
+	if len(runs) != len(good) {
+		t.Errorf("search found %d runs, want %d", len(runs), len(good))
+	}
+	cause := runs[0].Cause
+	stdout, _, code = runCoroner(t, exe, "search", "--index", filepath.Join(out, index.FileName), "--cause", cause)
+	if code != 0 || !strings.Contains(stdout, "3 incidents") {
+		t.Errorf("search --cause %s: exit %d\n%s", cause, code, stdout)
+	}
+
+	// index adds a result JSON to another index.
+	other := filepath.Join(dir, "other.sqlite")
+	res := filepath.Join(out, s.Entries[0].Result)
+	if _, stderr, code := runCoroner(t, exe, "index", "--index", other, res); code != 0 {
+		t.Fatalf("index exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCoroner(t, exe, "--log-format", "json", "index", "--index", other, filepath.Join(in, "truncated.tar.zst")); code != exitInput || !strings.Contains(stderr, `"exit_code":3`) {
+		t.Errorf("index of a truncated archive: exit %d, stderr %s", code, stderr)
+	}
+
+	// A re-run is a no-op with the same summary; a diff against itself is
+	// empty (exit 0).
+	if _, stderr, code := runCoroner(t, exe, "batch", "--out", out, "--compare-to", out, in); code != exitInput {
+		t.Fatalf("re-run exit %d: %s", code, stderr)
+	}
+	b2, _ := os.ReadFile(filepath.Join(out, batch.SummaryFile))
+	if !bytes.Equal(b, b2) {
+		t.Error("re-run changed summary.json")
+	}
+	if stdout, stderr, code := runCoroner(t, exe, "diff", "--json", out, out); code != 0 {
+		t.Errorf("diff of a run with itself: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// freePort returns a free TCP address on the loopback interface.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestSameCrashTwice captures the corpus crash scenario from two builds,
+// batches both archives, and checks that they share one crash signature
+// that search --signature finds. Frozen corpus archives are used when
+// present (corpus/testdata/crash*.tar.zst).
+func TestSameCrashTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("captures two crashing processes; not in -short")
+	}
+	exe := buildCoroner(t)
+	dir := t.TempDir()
+	archives, _ := filepath.Glob(filepath.Join("..", "..", "corpus", "testdata", "crash*.tar.zst"))
+	if len(archives) < 2 {
+		archives = nil
+		for i := range 2 {
+			bin := filepath.Join(dir, fmt.Sprintf("crash-%d", i))
+			// Two builds: the second is linked with an extra string, so
+			// its build ID and addresses differ.
+			build := exec.Command("go", "build", "-o", bin, "-ldflags", fmt.Sprintf("-X main.buildTag=b%d", i), "../../corpus/scenarios/crash")
+			build.Stderr = os.Stderr
+			if err := build.Run(); err != nil {
+				t.Fatalf("building the crash scenario: %v", err)
+			}
+			addr := freePort(t)
+			run := filepath.Join(dir, fmt.Sprintf("run-%d", i))
+			if err := os.MkdirAll(run, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			a := filepath.Join(dir, fmt.Sprintf("crash-%d.tar.zst", i))
+			_, stderr, code := runCoroner(t, exe, "collect", "--exec", "--pprof", "http://"+addr, "--duration", "1s",
+				"--core", "none", "--perf", "off", "--dir", run, "--id", fmt.Sprintf("crash-%d", i), "-o", a,
+				"--", bin, "-addr", addr, "-severity", "severe", "-crash-after", "1500ms")
+			if _, err := os.Stat(a); err != nil {
+				t.Fatalf("collect exit %d wrote no archive: %s", code, stderr)
+			}
+			archives = append(archives, a)
+		}
+	}
+	out := filepath.Join(dir, "out")
+	if stdout, stderr, code := runCoroner(t, exe, "batch", "--jobs", "2", "--out", out, archives[0], archives[1]); code != 0 {
+		t.Fatalf("batch exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	db := filepath.Join(out, index.FileName)
+	stdout, stderr, code := runCoroner(t, exe, "search", "--index", db, "--cause", "crash", "--json")
+	if code != 0 {
+		t.Fatalf("search: exit %d: %s", code, stderr)
+	}
+	var runs []index.Run
+	if err := json.Unmarshal([]byte(stdout), &runs); err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 {
+		t.Fatalf("search --cause crash found %d runs, want 2: %s", len(runs), stdout)
+	}
+	if runs[0].Signature == "" || runs[0].Signature != runs[1].Signature {
+		t.Fatalf("signatures differ: %q vs %q", runs[0].Signature, runs[1].Signature)
+	}
+	if runs[0].ArchiveDigest == runs[1].ArchiveDigest {
+		t.Fatal("the two captures have the same archive digest")
+	}
+	stdout, _, code = runCoroner(t, exe, "search", "--index", db, "--signature", runs[0].Signature, "--json")
+	if err := json.Unmarshal([]byte(stdout), &runs); err != nil || code != 0 || len(runs) != 2 {
+		t.Fatalf("search --signature found %d runs (exit %d, %v)", len(runs), code, err)
+	}
+	t.Logf("both crashes share signature %s", runs[0].Signature)
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/internal/index"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:  "search",
+		Usage: "list past incidents from the index by signature, cause, module or time",
+		Description: `Finds "which past incidents had this same crash / the same lock convoy". Each archive shows its
+most recently indexed analysis unless --all-runs is given. --signature and --module take an exact
+value or a prefix ending in '*'. --since takes an RFC 3339 time, a date (2006-01-02) or an age
+(36h, 7d). Exit codes: 0 (even when nothing matched); 2 bad flags; 4 the index is unreadable.`,
+		Flags: []cli.Flag{
+			indexFlag,
+			&cli.StringFlag{Name: "signature", Aliases: []string{"s"}, Usage: "verdict signature (prefix with trailing *)"},
+			&cli.StringFlag{Name: "cause", Aliases: []string{"c"}, Usage: "verdict cause: gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock, none"},
+			&cli.StringFlag{Name: "module", Aliases: []string{"m"}, Usage: "main module path (prefix with trailing *)"},
+			&cli.StringFlag{Name: "since", Usage: "incidents at or after this time or age"},
+			&cli.StringFlag{Name: "analyzer-set", Usage: "only runs of this analyzer-set version"},
+			&cli.BoolFlag{Name: "all-runs", Usage: "list every analyzer-set run of each archive"},
+			&cli.IntFlag{Name: "limit", Usage: "at most this many rows (0: all)"},
+			&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
+		},
+		Action: runSearch,
+	})
+}
+
+func runSearch(c *cli.Context) error {
+	q := index.Query{
+		Signature:   c.String("signature"),
+		Cause:       c.String("cause"),
+		Module:      c.String("module"),
+		AnalyzerSet: c.String("analyzer-set"),
+		Latest:      !c.Bool("all-runs"),
+		Limit:       c.Int("limit"),
+	}
+	if s := c.String("since"); s != "" {
+		t, err := index.ParseSince(s, time.Now())
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		q.Since = t
+	}
+	if q.Limit < 0 {
+		return withCode(exitUsage, fmt.Errorf("--limit %d: want 0 or more", q.Limit))
+	}
+	db, err := index.OpenExisting(c.Context, c.String("index"))
+	if err != nil {
+		return withCode(exitInternal, err)
+	}
+	defer db.Close()
+	runs, err := db.Search(c.Context, q)
+	if err != nil {
+		return withCode(exitInternal, err)
+	}
+	if c.Bool("json") {
+		if runs == nil {
+			runs = []index.Run{}
+		}
+		return writeJSONOut(c.App.Writer, runs)
+	}
+	return printRuns(c, runs)
+}
+
+// printRuns prints runs as a table.
+func printRuns(c *cli.Context, runs []index.Run) error {
+	if len(runs) == 0 {
+		fmt.Fprintln(c.App.Writer, "no matching incidents")
+		return nil
+	}
+	t := newTable(c.App.Writer)
+	t.Header("TIME", "INCIDENT", "CAUSE", "SEVERITY", "SIGNATURE", "CULPRIT", "MODULE", "GO", "HOST", "DIGEST")
+	for _, r := range runs {
+		when := r.IncidentTime
+		if when.IsZero() {
+			when = r.IndexedAt
+		}
+		_ = t.Append(when.UTC().Format("2006-01-02 15:04"), sanitizeTerm(clip(r.IncidentID, 40)), r.Cause, r.Severity,
+			sanitizeTerm(clip(r.Signature, 48)), sanitizeTerm(clip(r.Culprit, 48)), sanitizeTerm(clip(r.Module, 40)),
+			sanitizeTerm(r.GoVersion), sanitizeTerm(clip(r.Host, 24)), short(r.ArchiveDigest))
+	}
+	if err := t.Render(); err != nil {
+		return withCode(exitInternal, err)
+	}
+	fmt.Fprintf(c.App.Writer, "%d incidents\n", len(runs))
+	return nil
+}

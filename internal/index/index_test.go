@@ -61,7 +61,7 @@ func sampleResult(digest, sig, cause, module string, at time.Time) *analyze.Resu
 			Culprit: &analyze.Culprit{Function: "main.handle", File: "main.go", Line: 42}, Headline: "h"},
 		Inventory: []analyze.Item{
 			{Path: "artifacts/perf/perf.data", Kind: "perf-data", Attrs: map[string]string{"module": "not-this"}},
-			{Path: "artifacts/bin/app", Kind: "go-binary", Attrs: map[string]string{"go_version": "go1.26.0", "module": module, "vcs_revision": "abc123"}},
+			{Path: "artifacts/bin/app", Kind: "go-binary", Attrs: map[string]string{"go_version": "go1.26.0", "main_path": module, "path": module + "/cmd/shop", "vcs_revision": "abc123"}},
 		},
 		Analyzers: []analyze.Run{{Name: "crash", Version: "1", Status: "ok"}, {Name: "verdict", Version: "2", Status: "ok"}},
 	}

@@ -68,11 +68,13 @@ func SetVersionOfResult(r *analyze.Result) string {
 	return SetVersion(m)
 }
 
-// Inventory attribute keys, in order of preference. Sniffers record the
-// Go binary's build information (runtime/debug.BuildInfo) under these.
+// Inventory attribute keys, in order of preference. The Go binary's sniffer
+// records its build information (debug/buildinfo: GoVersion, Main.Path and
+// the vcs.* settings, dots made underscores) under these; the host comes
+// from an incident label or an artifact that names it.
 var (
 	goVersionKeys = []string{"go_version"}
-	moduleKeys    = []string{"module", "main_module", "module_path", "mod_path"}
+	moduleKeys    = []string{"main_path", "module", "main_module"}
 	revisionKeys  = []string{"vcs_revision", "vcs.revision", "revision"}
 	hostKeys      = []string{"host", "hostname", "nodename"}
 )

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
+	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
 )
@@ -26,7 +27,10 @@ var Analyzer = &analyze.Analyzer{
 	Doc:      "mutex and block profile delay by call site, goroutines parked on sync.Mutex/RWMutex in dumps and cores with how long, lock blocking in the trace, runtime lock and futex frames in CPU samples; joined into who-blocks-whom; culprit: the lock's acquiring function and the holder's critical section",
 	Version:  "1",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
-	Run:      run,
+	// The goroutine census (cores and dumps) is read when it succeeded;
+	// without it the profiles and traces still speak.
+	After: []*analyze.Analyzer{agoroutines.Analyzer},
+	Run:   run,
 }
 
 // Thresholds.

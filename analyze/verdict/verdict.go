@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/crash"
 )
 
 // Analyzer is the verdict analyzer. It runs after every other analyzer
@@ -101,6 +102,13 @@ func run(pass *analyze.Pass) (any, error) {
 		seen[f.Cause] = true
 	}
 	v.Signature = Signature(top)
+	if cr, ok := pass.ResultOf(crash.Analyzer).(*crash.Result); ok && cr != nil && top.Cause == analyze.CauseCrash && cr.SignatureKey != "" {
+		// The crash signature skips the runtime's panic and signal frames
+		// and normalizes closures, generics and inlining; it carries its
+		// own algorithm version.
+		v.Signature = analyze.CauseCrash + ":" + cr.SignatureKey
+		v.SignatureVersion = cr.SignatureVersion
+	}
 	return &Result{Verdict: v}, nil
 }
 

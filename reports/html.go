@@ -193,10 +193,17 @@ func htmlVerdict(b *strings.Builder, r *analyze.Result) {
 	b.WriteString("</dl>\n")
 	if len(v.Chain) > 0 {
 		b.WriteString("<ol class=\"chain\">\n")
-		for _, c := range v.Chain {
+		for _, c := range v.Chain[:min(len(v.Chain), chainShown)] {
 			fmt.Fprintf(b, "<li>%s</li>\n", h(c))
 		}
 		b.WriteString("</ol>\n")
+		if len(v.Chain) > chainShown {
+			fmt.Fprintf(b, "<details class=\"chain\"><summary>%d more links of the evidence chain</summary>\n<ol start=\"%d\">\n", len(v.Chain)-chainShown, chainShown+1)
+			for _, c := range v.Chain[chainShown:] {
+				fmt.Fprintf(b, "<li>%s</li>\n", h(c))
+			}
+			b.WriteString("</ol>\n</details>\n")
+		}
 	}
 	b.WriteString("</header>\n")
 }
@@ -232,7 +239,11 @@ func htmlFindings(b *strings.Builder, r *analyze.Result) {
 		}
 		fmt.Fprintf(b, "<details id=\"finding-%d\" class=\"finding\"%s><summary>%d. %s <span class=\"sev %s\">%s</span> · confidence %s</summary>\n",
 			i+1, open, i+1, h(orDash(f.Title)), sevClass(f.Severity), h(f.Severity.String()), formatPercent(f.Confidence))
-		fmt.Fprintf(b, "<p class=\"note\"><code>%s</code> · analyzer <code>%s</code> %s</p>\n", h(f.ID), h(f.Analyzer), h(f.Version))
+		impact := ""
+		if f.Impact > 0 {
+			impact = " · impact " + formatPercent(f.Impact)
+		}
+		fmt.Fprintf(b, "<p class=\"note\"><code>%s</code>%s · analyzer <code>%s</code> %s</p>\n", h(f.ID), impact, h(f.Analyzer), h(f.Version))
 		if f.Culprit != nil {
 			fmt.Fprintf(b, "<p>Culprit: <code>%s</code></p>\n", h(f.Culprit.String()))
 		}

@@ -223,9 +223,16 @@ func mdHeader(r *analyze.Result) string {
 		fmt.Fprintf(&b, "- **Remedy:** %s\n", mdCode(r.Findings[i].Remedy))
 	}
 	if len(v.Chain) > 0 {
-		b.WriteString("- **Evidence chain:**\n")
-		for i, c := range v.Chain {
-			fmt.Fprintf(&b, "  %d. %s\n", i+1, mdCode(c))
+		b.WriteString("\n**Evidence chain:**\n\n")
+		for i, c := range v.Chain[:min(len(v.Chain), chainShown)] {
+			fmt.Fprintf(&b, "%d. %s\n", i+1, mdCode(c))
+		}
+		if len(v.Chain) > chainShown {
+			fmt.Fprintf(&b, "\n<details><summary>%d more links</summary>\n\n", len(v.Chain)-chainShown)
+			for i, c := range v.Chain[chainShown:] {
+				fmt.Fprintf(&b, "%d. %s\n", chainShown+i+1, mdCode(c))
+			}
+			b.WriteString("\n</details>\n")
 		}
 	}
 	b.WriteString("\n")
@@ -264,7 +271,11 @@ func mdFindingsTable(r *analyze.Result) string {
 func mdFinding(i int, f analyze.Finding) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %d. %s\n\n", i+1, mdCode(orDash(f.Title)))
-	fmt.Fprintf(&b, "%s · %s · confidence %s · analyzer %s", mdCode(orDash(f.ID)), f.Severity, formatPercent(f.Confidence), mdCode(orDash(f.Analyzer)))
+	fmt.Fprintf(&b, "%s · %s · confidence %s", mdCode(orDash(f.ID)), f.Severity, formatPercent(f.Confidence))
+	if f.Impact > 0 {
+		b.WriteString(" · impact " + formatPercent(f.Impact))
+	}
+	b.WriteString(" · analyzer " + mdCode(orDash(f.Analyzer)))
 	if f.Version != "" {
 		b.WriteString(" " + mdCode(f.Version))
 	}

@@ -164,13 +164,15 @@ func primaryIndex(r *analyze.Result) int {
 // knownUnits are units the renderers format themselves; any other unit is
 // shown as untrusted text.
 var knownUnits = map[string]bool{
-	"": true, "ns": true, "%": true, "ratio": true, "bytes": true, "samples": true,
+	"": true, "ns": true, "%": true, "ratio": true, "fraction": true, "bytes": true, "samples": true,
 	"goroutines": true, "count": true, "minutes": true, "seconds": true, "s": true,
-	"ms": true, "cycles": true, "events": true, "Hz": true, "bytes/s": true,
+	"ms": true, "cycles": true, "events": true, "Hz": true, "bytes/s": true, "1/s": true,
+	"cores": true, "stacks": true, "frames": true, "threads": true,
 }
 
 // formatValue renders a figure with its unit: durations for "ns", "ms",
-// "s" and "seconds", percentages for "%" and "ratio", sizes for "bytes".
+// "s" and "seconds", percentages for "%" and for the 0..1 shares "ratio"
+// and "fraction", rates for "1/s", sizes for "bytes".
 // ok is false when the unit is not a known one; the caller then shows the
 // unit as untrusted text.
 func formatValue(v float64, unit string) (s string, ok bool) {
@@ -186,8 +188,10 @@ func formatValue(v float64, unit string) (s string, ok bool) {
 		return formatDuration(time.Duration(v * float64(time.Second))), true
 	case "%":
 		return formatNumber(v) + "%", true
-	case "ratio":
+	case "ratio", "fraction":
 		return formatNumber(v*100) + "%", true
+	case "1/s":
+		return formatNumber(v) + "/s", true
 	case "bytes":
 		return formatBytes(v), true
 	case "bytes/s":
@@ -202,7 +206,7 @@ func formatValue(v float64, unit string) (s string, ok bool) {
 func formatValueUnit(v float64, unit string) (string, bool) {
 	s, ok := formatValue(v, unit)
 	switch unit {
-	case "", "count", "ns", "ms", "s", "seconds", "%", "ratio", "bytes", "bytes/s":
+	case "", "count", "ns", "ms", "s", "seconds", "%", "ratio", "fraction", "1/s", "bytes", "bytes/s":
 		return s, ok
 	}
 	if ok {
@@ -275,3 +279,8 @@ func share(part, total int64) string {
 	}
 	return strconv.FormatFloat(float64(part)*100/float64(total), 'f', 1, 64) + "%"
 }
+
+// chainShown is how many links of the verdict's evidence chain the reports
+// show before folding the rest away: the first links carry the argument,
+// the later ones are supporting figures.
+const chainShown = 6

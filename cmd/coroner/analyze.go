@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/reports"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "analyze",
+		Usage:     "analyze an incident archive, a directory of loose artifacts, or an attachment, and report the root cause",
+		ArgsUsage: "ARCHIVE|DIR|ATTACHMENT",
+		Description: `Runs every analyzer (or those named by --only, minus --skip) and prints the verdict and
+findings as a table (--format text, the default), or writes report.md / report.html / report.json
+into -o DIR for --format md,html,json (text may be combined with them). A directory, a loose file
+or a .zip/.tar.gz/.tgz/.tar/.tar.zst attachment is ingested into a temporary archive first.
+
+Exit codes: 0 analysis done, no finding at or above --fail-on (or no --fail-on); 1 a finding at or
+above --fail-on; 2 bad flags or arguments; 3 the input is unreadable or malformed; 4 coroner itself
+failed (writing reports); 5 --timeout expired (partial results were printed and written).`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "comma-separated: text (terminal table on stdout), md, html, json (files in -o)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory for md/html/json reports"},
+			&cli.StringFlag{Name: "fail-on", Usage: "exit 1 when a finding has this severity or higher: warning or critical"},
+			&cli.StringSliceFlag{Name: "only", Usage: "run only these analyzers (and what they require), comma-separated"},
+			&cli.StringSliceFlag{Name: "skip", Usage: "leave these analyzers (and their dependents) out, comma-separated"},
+			&cli.DurationFlag{Name: "timeout", Usage: "stop the whole analysis after this long and report what finished (exit 5)"},
+			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},
+			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
+			&cli.BoolFlag{Name: "force", Usage: "go on where analyzers would refuse (e.g. build ID mismatch)"},
+		},
+		Action: runAnalyze,
+	})
+}
+
+// analyzeOpts are the analyze command's settings.
+type analyzeOpts struct {
+	formats  []string
+	text     bool
+	output   string
+	failOn   *analyze.Severity
+	timeout  time.Duration
+	maxBytes int
+	opts     analyze.Options
+	input    string
+}
+
+func runAnalyze(c *cli.Context) error {
+	o, err := analyzeFlags(c)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("analyze: %w", err))
+	}
+	ctx := c.Context
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	logf := func(format string, args ...any) { logInfo(fmt.Sprintf(format, args...)) }
+	logf("analyzing %s", o.input)
+	start := time.Now()
+	res, err := all.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logf)
+	timedOut := false
+	if err != nil {
+		var ie *all.InputError
+		switch {
+		case errors.As(err, &ie):
+			return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+		case res != nil && ctx.Err() != nil:
+			timedOut = true
+		case ctx.Err() != nil:
+			return withCode(exitTimeout, fmt.Errorf("analyze: %w", err))
+		default:
+			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
+		}
+	}
+	logf("analysis finished in %s", time.Since(start).Round(time.Millisecond))
+	if o.text {
+		if err := reports.Terminal(c.App.Writer, res); err != nil {
+			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
+		}
+	}
+	if len(o.formats) > 0 {
+		paths, err := reports.WriteAll(o.output, res, o.formats, reports.Options{MaxBytes: o.maxBytes})
+		if err != nil {
+			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
+		}
+		for _, p := range paths {
+			fmt.Fprintln(c.App.Writer, reports.SafeText(p))
+		}
+	}
+	if timedOut {
+		return withCode(exitTimeout, fmt.Errorf("analyze: --timeout %s expired; the report holds the analyzers that finished", o.timeout))
+	}
+	if o.failOn != nil {
+		for _, f := range res.Findings {
+			if f.Severity >= *o.failOn {
+				return withCode(exitFindings, fmt.Errorf("analyze: %s finding %s", f.Severity, f.ID))
+			}
+		}
+	}
+	return nil
+}
+
+// analyzeFlags collects the settings, also from flags written after the
+// input ("coroner analyze INC.tar.zst --format json"), which the CLI
+// library leaves among the arguments.
+func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
+	var o analyzeOpts
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		if err := f.Apply(fs); err != nil {
+			return o, err
+		}
+	}
+	var args []string
+	rest := c.Args().Slice()
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return o, err
+		}
+		rest = fs.Args()
+		if len(rest) > 0 {
+			args = append(args, rest[0])
+			rest = rest[1:]
+		}
+	}
+	late := map[string]string{}
+	var only, skip []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "only", "skip":
+			if ss, ok := f.Value.(*cli.StringSlice); ok {
+				if f.Name == "only" {
+					only = append(only, ss.Value()...)
+				} else {
+					skip = append(skip, ss.Value()...)
+				}
+			}
+		default:
+			late[canonicalFlag(f.Name)] = f.Value.String()
+		}
+	})
+	get := func(name, early string) string {
+		if v, ok := late[name]; ok {
+			return v
+		}
+		return early
+	}
+	if len(args) != 1 {
+		return o, errors.New("name one ARCHIVE, DIR or ATTACHMENT")
+	}
+	o.input = args[0]
+	o.output = get("output", c.String("output"))
+	var err error
+	for _, f := range strings.Split(get("format", c.String("format")), ",") {
+		switch f = strings.TrimSpace(strings.ToLower(f)); f {
+		case "":
+		case "text":
+			o.text = true
+		default:
+			if _, ok := reports.Formats[f]; !ok {
+				return o, fmt.Errorf("--format: unknown format %q (want text, %s)", f, strings.Join(reports.FormatNames(), ", "))
+			}
+			o.formats = append(o.formats, f)
+		}
+	}
+	if !o.text && len(o.formats) == 0 {
+		return o, errors.New("--format: no format given")
+	}
+	if s := get("fail-on", c.String("fail-on")); s != "" {
+		sev, err := analyze.ParseSeverity(s)
+		if err != nil || sev == analyze.Info {
+			return o, fmt.Errorf("--fail-on %q: want warning or critical", s)
+		}
+		o.failOn = &sev
+	}
+	if o.timeout, err = parseDuration(get("timeout", ""), c.Duration("timeout")); err != nil {
+		return o, fmt.Errorf("--timeout: %w", err)
+	}
+	budget, err := parseDuration(get("budget", ""), c.Duration("budget"))
+	if err != nil {
+		return o, fmt.Errorf("--budget: %w", err)
+	}
+	if _, err := fmt.Sscan(get("max-bytes", fmt.Sprint(c.Int("max-bytes"))), &o.maxBytes); err != nil || o.maxBytes < 0 {
+		return o, errors.New("--max-bytes: want a non-negative integer")
+	}
+	o.opts = analyze.Options{
+		Only:   append(c.StringSlice("only"), only...),
+		Skip:   append(c.StringSlice("skip"), skip...),
+		Budget: budget,
+		Force:  get("force", fmt.Sprint(c.Bool("force"))) == "true",
+	}
+	known := map[string]bool{}
+	for _, a := range all.Analyzers {
+		known[a.Name] = true
+	}
+	for _, n := range append(append([]string(nil), o.opts.Only...), o.opts.Skip...) {
+		if !known[n] {
+			return o, fmt.Errorf("unknown analyzer %q (known: %s)", n, analyzerNames())
+		}
+	}
+	return o, nil
+}
+
+// canonicalFlag maps flag aliases to their names.
+func canonicalFlag(n string) string {
+	switch n {
+	case "f":
+		return "format"
+	case "o":
+		return "output"
+	}
+	return n
+}
+
+// parseDuration reads a late flag's value, or keeps the early one.
+func parseDuration(late string, early time.Duration) (time.Duration, error) {
+	if late == "" {
+		return early, nil
+	}
+	d, err := time.ParseDuration(late)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a non-negative duration", late)
+	}
+	return d, nil
+}
+
+func analyzerNames() string {
+	var n []string
+	for _, a := range all.Analyzers {
+		n = append(n, a.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// logInfo writes a progress line to stderr, as JSON under --log-format json.
+func logInfo(msg string) {
+	if logFormat == "json" {
+		fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)
+}

@@ -92,13 +92,13 @@ func (c *catalog) search(q int, width int) int {
 }
 
 func main() {
-	gogc := flag.Int("gogc", -1, "GOGC to set (default: 50 mild, 10 severe)")
+	gogc := flag.Int("gogc", -1, "GOGC to set (default: 50 mild, 5 severe)")
 	cfg := service.Flags()
 	if *gogc < 0 {
-		*gogc = service.Pick(cfg.Severity, 50, 10)
+		*gogc = service.Pick(cfg.Severity, 50, 5)
 	}
 	debug.SetGCPercent(*gogc)
-	cat := buildCatalog(service.Pick(cfg.Severity, 200_000, 400_000))
+	cat := buildCatalog(service.Pick(cfg.Severity, 100_000, 100_000))
 	width := service.Pick(cfg.Severity, 20, 60)
 
 	mux := http.NewServeMux()

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/bundle"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden verdicts of the frozen archives")
+
+// golden is the part of a verdict that must not drift silently.
+type golden struct {
+	Cause            string `json:"cause"`
+	Culprit          string `json:"culprit,omitempty"`
+	Signature        string `json:"signature"`
+	SignatureVersion int    `json:"signature_version"`
+	FindingID        string `json:"finding_id,omitempty"`
+}
+
+// TestGoldenVerdicts analyzes every frozen corpus archive and compares the
+// verdict with testdata/golden/<archive>.json; -update rewrites them.
+func TestGoldenVerdicts(t *testing.T) {
+	archives, _ := filepath.Glob(filepath.Join("..", "testdata", "*.tar.zst"))
+	if len(archives) == 0 {
+		t.Skip("no frozen archives in corpus/testdata yet")
+	}
+	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
+	for _, path := range archives {
+		name := strings.TrimSuffix(filepath.Base(path), ".tar.zst")
+		t.Run(name, func(t *testing.T) {
+			r, err := all.Analyze(context.Background(), path, analyze.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := golden{Cause: r.Verdict.Cause, Signature: r.Verdict.Signature, SignatureVersion: r.Verdict.SignatureVersion, FindingID: r.Verdict.FindingID}
+			if r.Verdict.Culprit != nil {
+				got.Culprit = r.Verdict.Culprit.Function
+			}
+			gp := filepath.Join("testdata", "golden", name+".json")
+			if *update {
+				b, _ := json.MarshalIndent(got, "", "  ")
+				if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(gp, append(b, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			b, err := os.ReadFile(gp)
+			if err != nil {
+				t.Fatalf("%v (run go test ./corpus/eval -update after checking the verdict)", err)
+			}
+			var want golden
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("verdict drifted:\n got  %+v\n want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestEvaluateFrozen runs the whole evaluation over the frozen archives:
+// every row must pass.
+func TestEvaluateFrozen(t *testing.T) {
+	dir := filepath.Join("..", "testdata")
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.tar.zst")); len(m) == 0 {
+		t.Skip("no frozen archives in corpus/testdata yet")
+	}
+	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
+	rows, err := Evaluate(context.Background(), Config{Dirs: []string{dir}, Scenarios: filepath.Join("..", "scenarios"), Families: !testing.Short(), Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	Print(&sb, rows)
+	t.Log("\n" + sb.String())
+	for _, r := range rows {
+		if !r.Pass() {
+			t.Errorf("%s [%s]: expected %s, verdict %s, culprit %q named %v, false %v", r.Scenario, r.Family, r.Expected, r.Verdict, r.Culprit, r.Named, r.False)
+		}
+	}
+}
+
+func TestRowPass(t *testing.T) {
+	for _, c := range []struct {
+		r    Row
+		want bool
+	}{
+		{Row{Expected: "gc_stw", Verdict: "gc_stw", NeedsName: true, Named: true}, true},
+		{Row{Expected: "gc_stw", Verdict: "gc_stw", NeedsName: true}, false},
+		{Row{Expected: "gc_stw", Verdict: "lock_wait", NeedsName: true, Named: true}, false},
+		{Row{Expected: "none", Verdict: "none", False: []string{"lock_wait/contention"}}, false},
+		{Row{Expected: "none", Verdict: "none"}, true},
+		{Row{Expected: "lock_wait", Verdict: "lock_wait", False: []string{"gc_stw/gc-pressure"}}, true},
+	} {
+		if got := c.r.Pass(); got != c.want {
+			t.Errorf("%+v: Pass() = %v", c.r, got)
+		}
+	}
+}
+
+func TestReduce(t *testing.T) {
+	src := &fakeSource{m: bundle.Manifest{Artifacts: []bundle.Artifact{
+		{Path: "a", Kind: bundle.KindPerfData}, {Path: "b", Kind: bundle.KindGoBinary}, {Path: "c", Kind: bundle.KindPprof}}}}
+	r, ok := reduce(src, families[1]) // perf
+	if !ok || len(r.Manifest().Artifacts) != 2 {
+		t.Errorf("perf reduction: %v %+v", ok, r.Manifest().Artifacts)
+	}
+	if _, ok := reduce(src, families[2]); ok { // trace
+		t.Error("trace reduction of an archive without a trace")
+	}
+	if len(src.Manifest().Artifacts) != 3 {
+		t.Error("reduction changed the original manifest")
+	}
+}
+
+type fakeSource struct{ m bundle.Manifest }
+
+func (f *fakeSource) Manifest() *bundle.Manifest                  { return &f.m }
+func (f *fakeSource) Open(bundle.Artifact) (io.ReadCloser, error) { return nil, os.ErrNotExist }
+func (f *fakeSource) Path(bundle.Artifact) (string, error)        { return "", os.ErrNotExist }

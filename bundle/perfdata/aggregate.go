@@ -88,13 +88,21 @@ func AggregateFile(path string, o Options) (*Aggregate, error) {
 func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	a := &Aggregate{}
 	sp := newSpace()
-	ks, err := loadKallsyms(o.Kallsyms)
-	if err != nil {
-		return nil, err
+	// Kernel symbols are needed only after the records are read: parse
+	// them meanwhile.
+	type kres struct {
+		ks  *symbolize.Kallsyms
+		err error
 	}
+	kch := make(chan kres, 1)
+	go func() {
+		ks, err := loadKallsyms(o.Kallsyms)
+		kch <- kres{ks, err}
+	}()
+	r.skipChains = o.LeafOnly
 	// Binaries are matched against build IDs from the features, which pipe
 	// mode delivers late; the resolver reads them when first asked.
-	res := newResolver(o.Binaries, ks, &r.Features)
+	res := newResolver(o.Binaries, nil, &r.Features)
 	defer res.close()
 	fl := newFramelessCache(sp, res)
 	index := map[string]*rawStack{}
@@ -176,6 +184,11 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	if leafOnly > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d of %d --call-graph dwarf samples resolved only to their leaf frame (no frame-pointer chain in the copied user stack)", leafOnly, dwarf))
 	}
+	k := <-kch
+	if k.err != nil {
+		return nil, k.err
+	}
+	res.ksyms = k.ks
 	a.symbolize(sp, res, order)
 	return a, nil
 }

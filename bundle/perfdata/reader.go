@@ -13,7 +13,7 @@ import (
 
 // readBufSize is the reader's buffer: large enough for any record (sizes
 // are u16, so ≤ 64 KiB) and for few, large reads.
-const readBufSize = 1 << 20
+const readBufSize = 256 << 10
 
 // maxWarnings bounds the distinct warnings kept; further ones are counted.
 const maxWarnings = 32
@@ -46,6 +46,9 @@ type Reader struct {
 	unknown  map[uint32]bool
 	done     bool
 	samples  int64
+	// skipChains leaves Sample.Callchain empty (still bounds-checked):
+	// flat profiles need only the IP.
+	skipChains bool
 }
 
 // Open opens a perf.data file for streaming; Close releases it.
@@ -315,7 +318,7 @@ func (r *Reader) decode(h Header, body []byte) (rec Record, skip int64, err erro
 			return nil, 0, nil
 		}
 		r.sample.Header = h
-		if err := decodeSample(&r.sample, a, body, h.Offset); err != nil {
+		if err := decodeSample(&r.sample, a, body, h.Offset, r.skipChains); err != nil {
 			r.warnf("%v; skipped", err)
 			return nil, 0, nil
 		}

@@ -110,7 +110,7 @@ func (c *cursor) failf(format string, args ...any) {
 }
 
 // decodeSample fills s from body according to a's sample_type.
-func decodeSample(s *Sample, a *EventAttr, body []byte, at int64) error {
+func decodeSample(s *Sample, a *EventAttr, body []byte, at int64, skipChain bool) error {
 	calls, regsU, regsI, reads, branches := s.Callchain[:0], s.RegsUser[:0], s.RegsIntr[:0], s.Read[:0], s.Branches[:0]
 	*s = Sample{Header: s.Header, Attr: a}
 	c := &cursor{b: body, at: at}
@@ -148,8 +148,12 @@ func decodeSample(s *Sample, a *EventAttr, body []byte, at int64) error {
 	}
 	if st&SampleCallchain != 0 {
 		n := c.count("callchain length", 8, maxCallchain)
-		for i := 0; i < n; i++ {
-			calls = append(calls, c.u64("callchain entry"))
+		if skipChain {
+			c.off += 8 * n // checked against the record by count
+		} else {
+			for i := 0; i < n; i++ {
+				calls = append(calls, c.u64("callchain entry"))
+			}
 		}
 	}
 	s.Callchain = calls

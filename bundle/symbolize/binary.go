@@ -33,7 +33,8 @@ const maxPclntabSize = 1 << 30
 // maxSymbols bounds the ELF symbols kept.
 const maxSymbols = 1 << 24
 
-// Binary is an opened ELF executable ready to symbolize addresses.
+// Binary is an opened ELF executable ready to symbolize addresses. It
+// reads lazily and is not safe for concurrent use.
 type Binary struct {
 	Path string
 	// BuildID is the GNU build ID (hex), "" when the binary has none.
@@ -43,13 +44,14 @@ type Binary struct {
 	// Warnings lists what could not be used (e.g. no inline tree).
 	Warnings []string
 
-	f      io.ReaderAt
-	closer io.Closer
-	ef     *elf.File
-	loads  []elf.ProgHeader
-	syms   []symbol
-	tab    *pclntab
-	gofunc uint64 // address of go:func.*, base of funcdata offsets
+	f        io.ReaderAt
+	closer   io.Closer
+	ef       *elf.File
+	loads    []elf.ProgHeader
+	syms     []symbol
+	symsRead bool
+	tab      *pclntab
+	gofunc   uint64 // address of go:func.*, base of funcdata offsets
 }
 
 type symbol struct {
@@ -94,9 +96,11 @@ func newBinary(f io.ReaderAt, path string) (b *Binary, err error) {
 	if bi, err := buildinfo.Read(f); err == nil {
 		b.GoVersion = bi.GoVersion
 	}
-	b.readSymtab()
 	if err := b.readPclntab(); err != nil && b.GoVersion != "" {
 		b.Warnings = append(b.Warnings, fmt.Sprintf("Go pclntab unusable: %v", err))
+	}
+	if b.tab == nil {
+		b.readSymtab()
 	}
 	if len(b.syms) == 0 && b.tab == nil {
 		return nil, errors.New("no symbol table and no Go pclntab: nothing to symbolize with")
@@ -155,7 +159,13 @@ func findBuildIDNote(d []byte) string {
 }
 
 // readSymtab keeps the function symbols of .symtab (or .dynsym), sorted.
+// Go binaries read it only when an address falls outside the pclntab
+// (cgo or assembly without Go metadata).
 func (b *Binary) readSymtab() {
+	if b.symsRead {
+		return
+	}
+	b.symsRead = true
 	syms, err := b.ef.Symbols()
 	if err != nil || len(syms) == 0 {
 		syms, _ = b.ef.DynamicSymbols()
@@ -296,6 +306,7 @@ func (b *Binary) Func(addr uint64) (string, bool) {
 
 // symbolAt looks addr up in the ELF symbol table.
 func (b *Binary) symbolAt(addr uint64) (string, bool) {
+	b.readSymtab()
 	i := sort.Search(len(b.syms), func(i int) bool { return b.syms[i].start > addr }) - 1
 	if i < 0 || (addr >= b.syms[i].end && b.syms[i].end > b.syms[i].start) {
 		return "", false

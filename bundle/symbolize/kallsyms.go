@@ -2,11 +2,11 @@ package symbolize
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"sort"
-	"strconv"
-	"strings"
 )
 
 // maxKallsymsLine bounds one kallsyms line; real ones are under 300 bytes.
@@ -14,13 +14,16 @@ const maxKallsymsLine = 4096
 
 // Kallsyms names kernel addresses from a /proc/kallsyms snapshot.
 type Kallsyms struct {
-	syms []ksym
+	syms  []ksym
+	names []byte // all kept names, back to back
 }
 
 type ksym struct {
-	addr    uint64
-	name    string
-	binding int // ordering weight: weak < local < global
+	addr       uint64
+	off        uint32 // name in Kallsyms.names
+	n          uint16
+	binding    uint8 // ordering weight: weak < local < global
+	underscore uint8 // leading underscores, for choosing among aliases
 }
 
 // Symbol bindings as perf ranks them when several share an address.
@@ -30,55 +33,109 @@ const (
 	bindGlobal
 )
 
+// maxKallsymsNames bounds the bytes of kept names; a distribution kernel
+// with every module loaded holds about 8 MiB.
+const maxKallsymsNames = 256 << 20
+
 // ParseKallsyms reads "ADDR TYPE NAME [MODULE]" lines, keeping text
-// symbols (types T, t, W, w). name is used in messages.
+// symbols (types T, t, W, w). name is used in messages. It parses bytes in
+// place: a kallsyms holds 100k–300k lines.
 func ParseKallsyms(r io.Reader, name string) (*Kallsyms, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxKallsymsLine)
+	br := bufio.NewReaderSize(r, 1<<20)
 	k := &Kallsyms{}
-	ln := 0
-	for sc.Scan() {
-		ln++
-		line := sc.Text()
-		f := strings.Fields(line)
-		if len(f) < 3 || len(f[1]) != 1 {
-			return nil, fmt.Errorf("%s:%d: not a kallsyms line: %.80q", name, ln, line)
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < maxKallsymsNames {
+			// Size the tables once: lines average over 40 bytes, and
+			// names take under half of each line.
+			k.syms = make([]ksym, 0, st.Size()/40)
+			k.names = make([]byte, 0, st.Size()/2)
 		}
-		addr, err := strconv.ParseUint(f[0], 16, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: bad address %.40q", name, ln, f[0])
-		}
-		var bind int
-		switch f[1][0] {
-		case 'T':
-			bind = bindGlobal
-		case 't':
-			bind = bindLocal
-		case 'W', 'w':
-			bind = bindWeak
-		default:
-			continue
-		}
-		if addr == 0 {
-			continue // kptr_restrict hides addresses: nothing to map
-		}
-		k.syms = append(k.syms, ksym{addr, f[2], bind})
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", name, ln+1, err)
+	for ln := 1; ; ln++ {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull || len(line) > maxKallsymsLine {
+			return nil, fmt.Errorf("%s:%d: line longer than %d bytes", name, ln, maxKallsymsLine)
+		}
+		if len(line) > 0 {
+			if perr := k.parseLine(line); perr != nil {
+				return nil, fmt.Errorf("%s:%d: %v", name, ln, perr)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, ln, err)
+		}
+		if len(k.names) > maxKallsymsNames {
+			return nil, fmt.Errorf("%s:%d: more than %d bytes of symbol names", name, ln, maxKallsymsNames)
+		}
 	}
 	if len(k.syms) == 0 {
 		return nil, fmt.Errorf("%s: no text symbols with addresses (kptr_restrict?)", name)
 	}
 	sort.SliceStable(k.syms, func(i, j int) bool { return k.syms[i].addr < k.syms[j].addr })
-	k.syms = dedupe(k.syms)
+	k.syms = dedupe(k.syms, k.names)
 	return k, nil
+}
+
+// parseLine parses one line, keeping it when it names text.
+func (k *Kallsyms) parseLine(line []byte) error {
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) == 0 {
+		return nil
+	}
+	sp := bytes.IndexByte(line, ' ')
+	if sp <= 0 || sp > 16 || len(line) < sp+4 || line[sp+2] != ' ' {
+		return fmt.Errorf("not a kallsyms line: %.80q", line)
+	}
+	var addr uint64
+	for _, c := range line[:sp] {
+		switch {
+		case c >= '0' && c <= '9':
+			addr = addr<<4 | uint64(c-'0')
+		case c >= 'a' && c <= 'f':
+			addr = addr<<4 | uint64(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			addr = addr<<4 | uint64(c-'A'+10)
+		default:
+			return fmt.Errorf("bad address %.40q", line[:sp])
+		}
+	}
+	var bind uint8
+	switch line[sp+1] {
+	case 'T':
+		bind = bindGlobal
+	case 't':
+		bind = bindLocal
+	case 'W', 'w':
+		bind = bindWeak
+	default:
+		return nil
+	}
+	if addr == 0 {
+		return nil // kptr_restrict hides addresses: nothing to map
+	}
+	nm := line[sp+3:]
+	for i, c := range nm {
+		if c == ' ' || c == '\t' {
+			nm = nm[:i] // drop the [module] column
+			break
+		}
+	}
+	if len(nm) == 0 || len(nm) > maxKallsymsLine {
+		return fmt.Errorf("empty or overlong symbol name")
+	}
+	u := len(nm) - len(bytes.TrimLeft(nm, "_"))
+	k.syms = append(k.syms, ksym{addr: addr, off: uint32(len(k.names)), n: uint16(len(nm)), binding: bind, underscore: uint8(min(u, 255))})
+	k.names = append(k.names, nm...)
+	return nil
 }
 
 // dedupe keeps one symbol per address, choosing like perf's
 // choose_best_symbol: non-weak over weak, global over local, fewer leading
 // underscores, then the longer name.
-func dedupe(s []ksym) []ksym {
+func dedupe(s []ksym, names []byte) []ksym {
 	out := s[:0]
 	for _, x := range s {
 		if n := len(out); n > 0 && out[n-1].addr == x.addr {
@@ -99,15 +156,10 @@ func better(a, b ksym) bool {
 	if (a.binding == bindGlobal) != (b.binding == bindGlobal) {
 		return a.binding == bindGlobal
 	}
-	ua, ub := underscores(a.name), underscores(b.name)
-	if ua != ub {
-		return ua < ub
+	if a.underscore != b.underscore {
+		return a.underscore < b.underscore
 	}
-	return len(a.name) > len(b.name)
-}
-
-func underscores(s string) int {
-	return len(s) - len(strings.TrimLeft(s, "_"))
+	return a.n > b.n
 }
 
 // Lookup returns the kernel symbol whose range (up to the next symbol)
@@ -117,7 +169,8 @@ func (k *Kallsyms) Lookup(addr uint64) (string, bool) {
 	if i < 0 {
 		return "", false
 	}
-	return k.syms[i].name, true
+	s := k.syms[i]
+	return string(k.names[s.off : s.off+uint32(s.n)]), true
 }
 
 // Len returns the number of text symbols kept.

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coroner/coroner/reports"
 )
 
 // runApp runs the CLI in process and returns stdout and the exit code.
@@ -81,5 +84,46 @@ func TestReportErrors(t *testing.T) {
 	out, code := runApp(t, "report", "--print-schema")
 	if code != exitOK || !strings.Contains(out, `"schema_version"`) {
 		t.Errorf("--print-schema: exit %d", code)
+	}
+}
+
+// TestReportAnalyzesDirectory analyzes loose artifacts recorded by the
+// real runtime (a CPU profile and a goroutine dump of this test) and
+// writes all three reports; the JSON reads back through the schema check.
+func TestReportAnalyzesDirectory(t *testing.T) {
+	in := profileDir(t, 300*time.Millisecond)
+	dir := t.TempDir()
+	out, code := runApp(t, "report", in, "-o", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, output %s", code, out)
+	}
+	if !strings.HasPrefix(out, "verdict: ") {
+		t.Errorf("stdout %q", out)
+	}
+	f, err := os.Open(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := reports.ReadResult(f)
+	if err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	if res.Flame == nil || res.Flame.Value == 0 {
+		t.Fatal("no flame graph from the CPU profile")
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(page, []byte(`id="flame-svg"`)) || !bytes.Contains(page, []byte("profileDir")) {
+		t.Error("HTML report lacks the flame graph of the profiled loop")
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(md, []byte("# coroner report")) || !bytes.Contains(md, []byte("## Inventory")) {
+		t.Error("Markdown report lacks its heading or inventory")
 	}
 }

@@ -30,8 +30,8 @@ result schema first. Reports are written as DIR/report.md, report.html and repor
 are printed on stdout after the verdict. --max-bytes caps the Markdown (e.g. 65536 for a ticket
 comment), keeping the most important content and saying what was cut.
 
-Exit codes: 0 reports written; 2 bad flags; 3 the input is unreadable, not a valid result, or
-could not be analyzed; 4 the reports could not be written.`,
+Exit codes: 0 reports written; 2 bad flags; 3 the input is unreadable, not an incident archive
+or artifacts, or not a valid result; 4 the analysis failed or the reports could not be written.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "md,html,json", Usage: "comma-separated report formats: md, html, json"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the reports into"},
@@ -74,9 +74,9 @@ func runReport(c *cli.Context) error {
 	if o.maxBytes < 0 {
 		return withCode(exitUsage, errors.New("report: --max-bytes must not be negative"))
 	}
-	res, err := loadOrAnalyze(c.Context, o.args[0], o.analyze)
+	res, code, err := loadOrAnalyze(c.Context, o.args[0], o.analyze)
 	if err != nil {
-		return withCode(exitInput, err)
+		return withCode(code, err)
 	}
 	paths, err := reports.WriteAll(o.output, res, formats, reports.Options{MaxBytes: o.maxBytes})
 	if err != nil {
@@ -153,29 +153,35 @@ func reportFlags(c *cli.Context) (reportOpts, error) {
 }
 
 // loadOrAnalyze reads in as a JSON result when its content is one (first
-// non-blank byte "{"), and analyzes it otherwise.
-func loadOrAnalyze(ctx context.Context, in string, o analyze.Options) (*analyze.Result, error) {
+// non-blank byte "{"), and analyzes it otherwise. On error it also returns
+// the exit code: exitInput for an unreadable or invalid input,
+// exitInternal when the analysis itself failed.
+func loadOrAnalyze(ctx context.Context, in string, o analyze.Options) (*analyze.Result, int, error) {
 	isJSON, err := looksLikeJSON(in)
 	if err != nil {
-		return nil, err
+		return nil, exitInput, fmt.Errorf("report: %w", err)
 	}
 	if !isJSON {
 		res, err := all.Analyze(ctx, in, o)
 		if err != nil {
-			return nil, fmt.Errorf("analyzing %s: %w", in, err)
+			var ie *all.InputError
+			if errors.As(err, &ie) {
+				return nil, exitInput, fmt.Errorf("report: %w", err)
+			}
+			return nil, exitInternal, fmt.Errorf("report: analyzing %s: %w", in, err)
 		}
-		return res, nil
+		return res, 0, nil
 	}
 	f, err := os.Open(in)
 	if err != nil {
-		return nil, err
+		return nil, exitInput, fmt.Errorf("report: %w", err)
 	}
 	defer f.Close()
 	res, err := reports.ReadResult(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", in, err)
+		return nil, exitInput, fmt.Errorf("report: %s: %w", in, err)
 	}
-	return res, nil
+	return res, 0, nil
 }
 
 // looksLikeJSON sniffs a regular file's first non-blank byte.

@@ -115,7 +115,12 @@ func run(ctx context.Context, o *Options, t *target, split *lineSplitter, dir st
 	// Instant state first: the process may not live through the window.
 	goStep("exe", snapshotTimeout, func(c context.Context) ([]string, error) { return captureExe(c, t, dir) })
 	goStep("proc", snapshotTimeout, func(c context.Context) ([]string, error) { return captureProc(c, t, dir) })
-	goStep("kallsyms", snapshotTimeout, func(c context.Context) ([]string, error) { return captureKallsyms(c, dir) })
+	goStep("kallsyms", snapshotTimeout, func(c context.Context) ([]string, error) {
+		if o.NoKallsyms {
+			return nil, skip("--kallsyms=false")
+		}
+		return captureKallsyms(c, dir)
+	})
 	goStep("environ", snapshotTimeout, func(c context.Context) ([]string, error) { return captureEnv(c, t, dir, o.WithEnv) })
 
 	pprofOK := false

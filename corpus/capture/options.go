@@ -73,6 +73,9 @@ type Options struct {
 	Core string
 	// Perf is PerfAuto or PerfOff.
 	Perf string
+	// NoKallsyms leaves /proc/kallsyms out: it reveals the kernel's
+	// address layout (KASLR) to whoever reads the archive.
+	NoKallsyms bool
 	// WithEnv stores the target's environment (it may hold secrets).
 	WithEnv bool
 	// Output is the archive to write; the staging directory is created

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -17,11 +18,13 @@ type Goroutines struct {
 	// Running counts goroutines in state "running" (the panicking one in
 	// a crash dump).
 	Running int
+	// IDs lists goroutine IDs by wait state.
+	IDs map[string][]uint64
 }
 
 // goroutineHeader matches "goroutine 12 [chan send, 3 minutes]:" and the
 // crash form "goroutine 12 gp=0x… m=… [running]:".
-var goroutineHeader = regexp.MustCompile(`^goroutine \d+(?: [^\[]*)?\[([^\],]+)`)
+var goroutineHeader = regexp.MustCompile(`^goroutine (\d+)(?: [^\[]*)?\[([^\],]+)`)
 
 // maxDumpLine bounds one dump line; frames with huge arguments stay well
 // under this.
@@ -29,7 +32,7 @@ const maxDumpLine = 1 << 20
 
 // ParseGoroutines reads a goroutine dump.
 func ParseGoroutines(r io.Reader) (Goroutines, error) {
-	g := Goroutines{ByState: map[string]int{}}
+	g := Goroutines{ByState: map[string]int{}, IDs: map[string][]uint64{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxDumpLine)
 	for sc.Scan() {
@@ -43,8 +46,12 @@ func ParseGoroutines(r io.Reader) (Goroutines, error) {
 			continue
 		}
 		g.Total++
-		g.ByState[m[1]]++
-		if m[1] == "running" {
+		state := m[2]
+		g.ByState[state]++
+		if id, err := strconv.ParseUint(m[1], 10, 64); err == nil {
+			g.IDs[state] = append(g.IDs[state], id)
+		}
+		if state == "running" {
 			g.Running++
 		}
 	}

@@ -21,6 +21,7 @@ type Signals struct {
 	Mutex      *profile.Profile
 	Goroutines *Goroutines // the debug=2 dump taken at the end of the window
 	Stderr     *Goroutines // the target's own stderr (crash tracebacks)
+	Trace      *Ran
 	HasCore    bool
 }
 
@@ -53,6 +54,11 @@ func Read(f Files) (*Signals, error) {
 	load("goroutines.txt", func(r io.Reader) error {
 		g, err := ParseGoroutines(r)
 		s.Goroutines = &g
+		return err
+	})
+	load("trace.out", func(r io.Reader) error {
+		t, err := ParseTrace(r)
+		s.Trace = &t
 		return err
 	})
 	load("stderr.log", func(r io.Reader) error {
@@ -89,9 +95,11 @@ const (
 	// stuckMin: goroutines parked on one lock or channel kind — one waiter
 	// is normal hand-off, two that stay means nobody will release them.
 	stuckMin = 2
-	// idleCores: a process whose goroutines are parked for good does
-	// little work; under half a core busy while requests arrive.
-	idleCores = 0.5
+	// stuckTrace: a mutex waiter in a live program runs again within
+	// milliseconds (the runtime hands a starving mutex over after 1 ms);
+	// one that does not run for a whole trace of at least a second is
+	// not coming back.
+	stuckTrace = 900 * time.Millisecond
 )
 
 // schedFuncs are the runtime's scheduler, timer and netpoll paths.
@@ -131,13 +139,17 @@ func Causes(s *Signals) map[string]string {
 	if s.Stderr != nil && s.Stderr.Panic != "" && s.Stderr.Running > 0 {
 		out["crash"] = fmt.Sprintf("panic: %s (core: %v)", s.Stderr.Panic, s.HasCore)
 	}
-	if g := s.Goroutines; g != nil && s.CPU != nil {
+	if g, tr := s.Goroutines, s.Trace; g != nil && tr != nil && tr.Span >= stuckTrace {
 		stuck := 0
 		for _, st := range []string{"sync.Mutex.Lock", "sync.RWMutex.Lock"} {
-			stuck += g.ByState[st]
+			for _, id := range g.IDs[st] {
+				if !tr.IDs[id] {
+					stuck++
+				}
+			}
 		}
-		if c, err := Cores(s.CPU); err == nil && stuck >= stuckMin && c < idleCores {
-			out["deadlock"] = fmt.Sprintf("%d goroutines parked on mutexes while %.2f cores busy; waiting: %s", stuck, c, states(g))
+		if stuck >= stuckMin {
+			out["deadlock"] = fmt.Sprintf("%d goroutines parked on mutexes did not run once during the %v trace; waiting: %s", stuck, tr.Span.Round(time.Millisecond), states(g))
 		}
 	}
 	return out

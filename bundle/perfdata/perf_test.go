@@ -165,24 +165,27 @@ func TestAgainstPerf(t *testing.T) {
 	dir := t.TempDir()
 	shapes := []struct {
 		name   string
-		record func(out string) // records into out
+		record func(t *testing.T, out string) // records into out
 	}{
-		{"fp-launched", func(out string) {
+		{"fp-launched", func(t *testing.T, out string) {
 			run(t, dir, "perf", "record", "-q", "--no-buildid-cache", "-g", "-F", "999", "-o", out, full, "1s")
 		}},
-		{"dwarf", func(out string) {
+		{"dwarf", func(t *testing.T, out string) {
 			run(t, dir, "perf", "record", "-q", "--no-buildid-cache", "--call-graph", "dwarf,8192", "-F", "499", "-o", out, full, "1s")
 		}},
-		{"pid", func(out string) {
-			cmd := exec.Command(full, "3s")
+		{"pid", func(t *testing.T, out string) {
+			cmd := exec.Command(full, "60s")
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			defer cmd.Wait()
+			defer func() {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}()
 			time.Sleep(200 * time.Millisecond)
 			run(t, dir, "perf", "record", "-q", "--no-buildid-cache", "-g", "-F", "999", "-p", strconv.Itoa(cmd.Process.Pid), "-o", out, "--", "sleep", "1")
 		}},
-		{"pipe", func(out string) {
+		{"pipe", func(t *testing.T, out string) {
 			b := run(t, dir, "perf", "record", "-q", "--no-buildid-cache", "-g", "-F", "999", "-o", "-", full, "1s")
 			if err := os.WriteFile(out, b, 0o644); err != nil {
 				t.Fatal(err)
@@ -192,7 +195,7 @@ func TestAgainstPerf(t *testing.T) {
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
 			data := filepath.Join(dir, sh.name+".data")
-			sh.record(data)
+			sh.record(t, data)
 			ours, a := ourTop(t, data, Options{Binaries: map[string]string{full: full}, Kallsyms: "/proc/kallsyms"})
 			if want := perfScriptSamples(t, data); a.Samples != want {
 				t.Errorf("%d samples, perf script prints %d", a.Samples, want)

@@ -17,10 +17,13 @@ type Result struct {
 	Inventory     []Item    `json:"inventory"`
 	Analyzers     []Run     `json:"analyzers"`
 	// Views hold the data behind the report's pictures.
-	Flame      *FlameNode `json:"flame,omitempty"`
-	Pauses     []Pause    `json:"pauses,omitempty"`
-	Goroutines []Group    `json:"goroutine_groups,omitempty"`
-	Warnings   []string   `json:"warnings,omitempty"`
+	Flame *FlameNode `json:"flame,omitempty"`
+	// FlameUnit says what Flame's values count: "ns" of CPU time or
+	// "samples"; empty when unknown.
+	FlameUnit  string   `json:"flame_unit,omitempty"`
+	Pauses     []Pause  `json:"pauses,omitempty"`
+	Goroutines []Group  `json:"goroutine_groups,omitempty"`
+	Warnings   []string `json:"warnings,omitempty"`
 }
 
 // Incident identifies what was analyzed.

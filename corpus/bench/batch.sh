@@ -46,7 +46,7 @@ if [ "$have" -lt "$N" ]; then
     b=${bases[$(( (i - 1) % ${#bases[@]} ))]}
     x="$dir/x/$i"
     "$COR" extract -C "$x" "$b" >/dev/null
-    "$COR" ingest -q --id "bench-$i" --label bench=batch -o "$dir/archives/bench-$(printf %03d "$i").tar.zst" "$x/artifacts"
+    "$COR" ingest -q --id "bench-$i" --label bench=batch -o "$dir/archives/bench-$(printf %03d "$i").tar.zst" "$x/artifacts" >/dev/null
     rm -rf "$x"
   done
 fi
@@ -68,11 +68,14 @@ measure() {
 export CORONER_CACHE_DIR="$dir/cache"
 rm -rf "$dir/loop-out" "$dir/batch-out" "$CORONER_CACHE_DIR"
 mkdir -p "$dir/loop-out"
-measure "shell loop of analyze" bash -c '
-  cor=$1; out=$2; shift 2
+# The per-archive command: analyze, or report on builds without it.
+one=analyze
+"$COR" analyze --help >/dev/null 2>&1 || one=report
+measure "shell loop of $one" bash -c '
+  cor=$1; one=$2; out=$3; shift 3
   for a in "$@"; do
-    "$cor" analyze --format json --out "$out/$(basename "$a" .tar.zst)" "$a" >/dev/null 2>&1 || true
-  done' _ "$COR" "$dir/loop-out" "${archives[@]}"
+    "$cor" "$one" --format json -o "$out/$(basename "$a" .tar.zst)" "$a" >/dev/null 2>&1 || true
+  done' _ "$COR" "$one" "$dir/loop-out" "${archives[@]}"
 loop_wall=$WALL loop_rss=$RSS
 rm -rf "$CORONER_CACHE_DIR"
 measure "batch --jobs $JOBS" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" "${archives[@]}"

@@ -44,7 +44,8 @@ type Options struct {
 	AnalyzerSet string
 	// Analyze are the options each analysis runs with.
 	Analyze analyze.Options
-	// Limits bound each child (zero fields: DefaultMemory, DefaultTimeout).
+	// Limits bound each child (zero fields: DefaultMemory, DefaultTimeout,
+	// and CPUs/Jobs for the child's GOMAXPROCS).
 	Limits worker.Limits
 	// Index is the index file to add runs to: "" for Out/index.sqlite,
 	// "-" for none.
@@ -110,6 +111,12 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 	}
 	if o.Limits.Timeout <= 0 {
 		o.Limits.Timeout = DefaultTimeout
+	}
+	if o.Limits.CPUs <= 0 {
+		// Jobs children share the CPUs: each sized to the whole machine
+		// would oversubscribe it (runtime threads, GC workers fighting
+		// over the same cores).
+		o.Limits.CPUs = max(1, runtime.NumCPU()/o.Jobs)
 	}
 	for _, d := range []string{o.Out, filepath.Join(o.Out, resultsDir), filepath.Join(o.Out, inputsDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

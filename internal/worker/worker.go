@@ -54,6 +54,10 @@ type Limits struct {
 	Memory int64
 	// Timeout kills the child when it expires.
 	Timeout time.Duration
+	// CPUs, when positive, sets the child's GOMAXPROCS, so that N children
+	// run side by side share the machine instead of each sizing itself to
+	// all of it.
+	CPUs int
 }
 
 // ErrKilled reports that a worker died from a signal or its budget.
@@ -76,6 +80,9 @@ func Run(ctx context.Context, name string, args []string, lim Limits) ([]byte, e
 	cmd.Env = os.Environ()
 	if lim.Memory > 0 {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("CORONER_WORKER_MEMLIMIT=%d", lim.Memory))
+	}
+	if lim.CPUs > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", lim.CPUs))
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &limitedBuffer{max: 64 << 10, buf: &stderr}

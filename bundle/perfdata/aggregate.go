@@ -189,6 +189,9 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 		return nil, k.err
 	}
 	res.ksyms = k.ks
+	// Choices made while streaming may predate build IDs that pipe mode
+	// sends last: choose again with everything known.
+	res.perMap = map[*mapping]*symbolize.Binary{}
 	a.symbolize(sp, res, order)
 	return a, nil
 }

@@ -218,6 +218,22 @@ func TestAgainstPerf(t *testing.T) {
 				t.Errorf("stripped binary left a hot address unsymbolized: %s", name)
 			}
 		}
+		// A binary with another build ID must be refused, not used.
+		other := filepath.Join(t.TempDir(), "busy")
+		cmd := exec.Command("go", "build", "-o", other, "-ldflags=-B 0x0123456789abcdef0123456789abcdef01234567", ".")
+		cmd.Dir = "testdata/busy"
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building the test program: %v\n%s", err, out)
+		}
+		wrong, b := ourTop(t, data, Options{Binaries: map[string]string{"busy": other}, Kallsyms: "/proc/kallsyms"})
+		if !strings.Contains(strings.Join(b.Warnings, "\n"), "build ID mismatch") {
+			t.Errorf("no build-ID mismatch warning: %q", b.Warnings)
+		}
+		for name := range wrong {
+			if strings.HasPrefix(name, "[.] main.") {
+				t.Errorf("samples symbolized with a binary of another build ID: %s", name)
+			}
+		}
 	})
 }
 

@@ -41,6 +41,8 @@ func (l *loc) Name() string {
 type resolver struct {
 	binaries  map[string]string // build ID, path or base name → local ELF
 	ksyms     *symbolize.Kallsyms
+	feats     *Features
+	featN     int               // len(feats.BuildIDs) when featIDs was built
 	featIDs   map[string]string // mapped file → build ID from the file's features
 	opened    map[string]*symbolize.Binary
 	failed    map[string]bool
@@ -53,12 +55,9 @@ type resolver struct {
 }
 
 func newResolver(binaries map[string]string, ksyms *symbolize.Kallsyms, feats *Features) *resolver {
-	r := &resolver{binaries: binaries, ksyms: ksyms, featIDs: map[string]string{},
+	r := &resolver{binaries: binaries, ksyms: ksyms, feats: feats, featIDs: map[string]string{},
 		opened: map[string]*symbolize.Binary{}, failed: map[string]bool{},
 		perMap: map[*mapping]*symbolize.Binary{}, warnedMap: map[string]bool{}}
-	for _, b := range feats.BuildIDs {
-		r.featIDs[b.Path] = b.ID
-	}
 	paths := map[string]bool{}
 	for _, p := range binaries {
 		paths[p] = true
@@ -119,6 +118,13 @@ func (r *resolver) binaryFor(m *mapping) *symbolize.Binary {
 }
 
 func (r *resolver) pick(m *mapping) *symbolize.Binary {
+	if n := len(r.feats.BuildIDs); n != r.featN {
+		// Pipe mode delivers build IDs after the samples.
+		for _, b := range r.feats.BuildIDs[r.featN:] {
+			r.featIDs[b.Path] = b.ID
+		}
+		r.featN = n
+	}
 	want := m.buildID
 	if want == "" {
 		want = r.featIDs[m.file]

@@ -1,9 +1,10 @@
 package coredump
 
 import (
+	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
-	"encoding/json"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"os"
@@ -30,7 +31,8 @@ func init() { worker.Register(workerName, censusWorker) }
 const maxFrames = 100
 
 // censusWorker is the child's entry point: args are CORE EXE; it prints
-// the census as JSON on stdout.
+// the census gob-encoded on stdout (gob: several times faster than JSON for
+// 100k goroutines, and both ends are this program).
 func censusWorker(args []string) int {
 	if len(args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: core-census CORE EXE")
@@ -41,7 +43,12 @@ func censusWorker(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(c); err != nil {
+	w := bufio.NewWriterSize(os.Stdout, 1<<20)
+	if err := gob.NewEncoder(w).Encode(toWire(c)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := w.Flush(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -78,25 +85,34 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 				info.GoVersion, DelveVersion(), goWindow())
 		}
 	}
+	gover, _ := goversion.Parse(c.GoVersion)
+	fast, fastErr := fastCensus(corePath, exePath, gover)
 	grp, err := core.OpenCore(corePath, exePath, nil)
 	if err != nil {
 		return nil, explainOpen(err)
 	}
 	defer grp.Detach(true)
 	tgt := grp.Selected
-	gover, _ := goversion.Parse(c.GoVersion)
-	crashG := crashedGoroutine(tgt)
-	probes := newLockProber()
-	err = eachGoroutine(tgt, c, func(g *proc.G) {
-		out, frames := describeG(tgt, g, &gover)
-		if crashG != nil && g.ID == crashG.ID {
-			out.Crashed = true
+	var crashG *proc.G
+	if fastErr == nil {
+		c.Goroutines, c.Complete = fast.census.Goroutines, fast.census.Complete
+		c.Warnings = append(c.Warnings, fast.census.Warnings...)
+		crashG = fillRunning(tgt, c, fast.running, &gover)
+	} else {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("frame-pointer census unavailable (%v): used delve's unwinder, which is slower", fastErr))
+		crashG = crashedGoroutine(tgt)
+		probes := newLockProber()
+		err = eachGoroutine(tgt, c, func(g *proc.G) {
+			out, frames := describeG(tgt, g, &gover)
+			if crashG != nil && g.ID == crashG.ID {
+				out.Crashed = true
+			}
+			out.LockAddr = probes.probe(tgt, g, frames, out)
+			c.Goroutines = append(c.Goroutines, out)
+		})
+		if err != nil {
+			return nil, err
 		}
-		out.LockAddr = probes.probe(tgt, g, frames, out)
-		c.Goroutines = append(c.Goroutines, out)
-	})
-	if err != nil {
-		return nil, err
 	}
 	c.Crash = crashInfo(tgt, crashG, nil)
 	return c, nil
@@ -163,6 +179,62 @@ func checkExe(exePath string) error {
 		return fmt.Errorf("executable %s has no DWARF debug info (built with -ldflags=-w or stripped): delve needs DWARF to read goroutines from the core; use an unstripped build of the same commit, or a text goroutine dump", exePath)
 	}
 	return nil
+}
+
+// fillRunning reads the goroutines running on threads with delve (their
+// saved registers are stale; the thread's are current), and marks the
+// crashed goroutine: the one on the thread that took the fatal signal, or
+// one whose stack is in the runtime's panic or throw machinery.
+func fillRunning(tgt *proc.Target, c *goroutines.Census, running map[int64]bool, gover *goversion.GoVersion) *proc.G {
+	idx := map[int64]int{}
+	for i, g := range c.Goroutines {
+		idx[g.ID] = i
+	}
+	for _, th := range tgt.ThreadList() {
+		g, err := proc.GetG(th)
+		if err != nil || g == nil || !running[g.ID] {
+			continue
+		}
+		if i, ok := idx[g.ID]; ok {
+			out, _ := describeG(tgt, g, gover)
+			c.Goroutines[i] = out
+		}
+	}
+	var crashG *proc.G
+	if th := tgt.CurrentThread(); th != nil {
+		if g, err := proc.GetG(th); err == nil && g != nil && g.ID != 0 {
+			crashG = g
+		}
+	}
+	if crashG == nil {
+		for _, g := range c.Goroutines {
+			if inPanic(g.Frames) {
+				if pg, err := proc.FindGoroutine(tgt, g.ID); err == nil && pg != nil {
+					crashG = pg
+				}
+				break
+			}
+		}
+	}
+	if crashG != nil {
+		if i, ok := idx[crashG.ID]; ok {
+			c.Goroutines[i].Crashed = true
+		}
+	}
+	return crashG
+}
+
+// inPanic reports a stack inside gopanic or throw.
+func inPanic(fs []goroutines.Frame) bool {
+	for _, f := range fs {
+		if _, ok := panicFrames[f.Func]; ok {
+			return true
+		}
+		if _, ok := throwFrames[f.Func]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func inWindow(v goversion.GoVersion) bool {

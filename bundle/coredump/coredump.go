@@ -9,7 +9,8 @@ package coredump
 
 import (
 	"context"
-	"encoding/json"
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"os"
 	"time"
@@ -70,10 +71,11 @@ func Census(ctx context.Context, corePath, exePath string, o Options) (*goroutin
 		partial.Warnings = append(partial.Warnings, "goroutine census from the core failed: "+err.Error())
 		return partial, fmt.Errorf("core %s: %w", corePath, err)
 	}
-	var c goroutines.Census
-	if err := json.Unmarshal(out, &c); err != nil {
+	var wc wire
+	if err := gob.NewDecoder(bytes.NewReader(out)).Decode(&wc); err != nil {
 		return partial, fmt.Errorf("core %s: reading census from worker: %w", corePath, err)
 	}
+	c := *fromWire(&wc)
 	c.Warnings = append(partial.Warnings, c.Warnings...)
 	if truncErr != nil {
 		c.Complete = false

@@ -1,0 +1,321 @@
+package coredump
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/go-delve/delve/pkg/goversion"
+	"github.com/go-delve/delve/service/api"
+
+	"github.com/coroner/coroner/bundle/corefile"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// The fast census reads runtime.allgs, each g and its stack directly from
+// the core and unwinds with frame pointers (which Go keeps on amd64 and
+// arm64), symbolizing each distinct PC once. delve's general unwinder
+// evaluates DWARF call-frame rules per frame and loads every g as a typed
+// variable, which costs tens of seconds on 100k goroutines; this path
+// reads a few hundred bytes per goroutine.
+
+// Bounds on what a damaged core can make the fast census do.
+const (
+	// maxAllgs bounds runtime.allglen: 16M goroutines need at least
+	// 32 GiB of stacks (2 KiB minimum each), beyond any core we read.
+	maxAllgs = 1 << 24
+	// allgsChunk is how many g pointers are read per step.
+	allgsChunk = 4096
+	// stackWindow is how much of a goroutine's stack above its saved SP is
+	// read at once; frames beyond it are read one by one. A parked
+	// goroutine's innermost frames (gopark and its callers) fit in 1 KiB.
+	stackWindow = 1 << 10
+	// maxSemaNodes bounds the walk of the runtime's semaphore tables.
+	maxSemaNodes = 1 << 22
+	// semTabSize is the runtime's number of semaphore roots
+	// (runtime/sema.go: semTabSize = 251).
+	semTabSize = 251
+	// nsPerMinute converts g.waitsince deltas (nanotime) to minutes.
+	nsPerMinute = 60e9
+)
+
+// Runtime goroutine states (runtime/runtime2.go).
+const (
+	gRunning   = 2
+	gDead      = 6
+	gDeadExtra = 11
+	gScan      = 0x1000
+)
+
+// fastResult is the census of parked goroutines plus the IDs of those
+// running on a thread, whose saved registers are stale: delve reads those.
+type fastResult struct {
+	census  *goroutines.Census
+	running map[int64]bool
+}
+
+type fastReader struct {
+	mem   *coreMem
+	o     *gOffsets
+	sym   *symbolizer
+	gover goversion.GoVersion
+	now   int64
+	sema  map[uint64]uint64 // g address → semaphore address
+	buf   []byte
+}
+
+func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResult, error) {
+	cf, err := os.Open(corePath)
+	if err != nil {
+		return nil, err
+	}
+	defer cf.Close()
+	st, err := cf.Stat()
+	if err != nil {
+		return nil, err
+	}
+	info, err := corefile.Parse(cf, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	if info.Machine != "amd64" && info.Machine != "arm64" {
+		return nil, fmt.Errorf("frame-pointer census supports amd64 and arm64 cores, not %s", info.Machine)
+	}
+	ef, err := elf.Open(exePath)
+	if err != nil {
+		return nil, err
+	}
+	defer ef.Close()
+	d, err := ef.DWARF()
+	if err != nil {
+		return nil, fmt.Errorf("DWARF: %w", err)
+	}
+	l, err := loadLayout(ef, d)
+	if err != nil {
+		return nil, err
+	}
+	o, err := l.gOffsets()
+	if err != nil {
+		return nil, err
+	}
+	fr := &fastReader{mem: newCoreMem(cf, info), o: o, sym: newSymbolizer(d), gover: gover, buf: make([]byte, stackWindow)}
+	fr.now = fr.nanotime(l)
+	fr.sema = fr.semaWaiters(l)
+	return fr.walk(l)
+}
+
+// nanotime estimates the runtime's clock at the dump from
+// runtime.sched.lastpoll, the time of the last network poll (sysmon polls
+// at least every 10 ms when the network is in use).
+func (fr *fastReader) nanotime(l *layout) int64 {
+	s, ok := l.syms["runtime.sched"]
+	off, err := l.off("runtime.schedt", "lastpoll")
+	if !ok || err != nil {
+		return 0
+	}
+	v, err := fr.mem.u64(s.Value + uint64(off))
+	if err != nil {
+		return 0
+	}
+	return int64(v)
+}
+
+func (fr *fastReader) walk(l *layout) (*fastResult, error) {
+	allgs, err := fr.mem.u64(l.syms["runtime.allgs"].Value)
+	if err != nil {
+		return nil, fmt.Errorf("runtime.allgs: %w", err)
+	}
+	n, err := fr.mem.u64(l.syms["runtime.allglen"].Value)
+	if err != nil {
+		return nil, fmt.Errorf("runtime.allglen: %w", err)
+	}
+	if n > maxAllgs {
+		return nil, fmt.Errorf("runtime.allglen is %d (more than %d): goroutine list corrupt", n, maxAllgs)
+	}
+	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}}
+	c := res.census
+	ptrs := make([]byte, 8*allgsChunk)
+	gb := make([]byte, fr.o.size)
+	bad := 0
+	for i := uint64(0); i < n; i += allgsChunk {
+		k := min(allgsChunk, n-i)
+		if err := fr.mem.read(ptrs[:8*k], allgs+8*i); err != nil {
+			c.Complete = false
+			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("goroutine list unreadable after %d entries: %v", i, err))
+			break
+		}
+		for j := uint64(0); j < k; j++ {
+			gp := binary.LittleEndian.Uint64(ptrs[8*j:])
+			if err := fr.mem.read(gb, gp); err != nil {
+				bad++
+				c.Complete = false
+				c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine at allgs index %d (g %#x): %v", i+j, gp, err))
+				if bad >= maxUnreadableRun {
+					return nil, errors.New("goroutine list corrupt: too many unreadable goroutines")
+				}
+				continue
+			}
+			g, ok := fr.goroutine(gp, gb)
+			if !ok {
+				continue
+			}
+			if g.Status == "running" {
+				res.running[g.ID] = true
+			}
+			c.Goroutines = append(c.Goroutines, g)
+		}
+	}
+	return res, nil
+}
+
+func (fr *fastReader) u64(b []byte, off int64) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
+
+// goroutine decodes one g; ok is false for dead goroutines.
+func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool) {
+	o := fr.o
+	status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
+	if status == gDead || status == gDeadExtra {
+		return goroutines.Goroutine{}, false
+	}
+	st, ok := gStatus[status]
+	if !ok {
+		st = fmt.Sprintf("status %d", status)
+	}
+	g := goroutines.Goroutine{ID: int64(fr.u64(b, o.goid)), Status: st, WaitMinutes: -1, Count: 1}
+	if st == "waiting" {
+		g.WaitReason = api.WaitReasonString(&fr.gover, int64(b[o.waitReason]))
+		g.WaitMinutes = 0
+		if since := int64(fr.u64(b, o.waitSince)); since > 0 && fr.now > since {
+			g.WaitMinutes = int((fr.now - since) / nsPerMinute)
+		}
+		g.LockAddr = fr.lockAddr(gp, b)
+	}
+	if status != gRunning {
+		g.Frames = fr.unwind(fr.u64(b, o.schedPC), fr.u64(b, o.schedSP), fr.u64(b, o.schedBP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
+	}
+	if gopc := fr.u64(b, o.gopc); gopc != 0 {
+		if fs := fr.sym.frames(gopc - 1); len(fs) > 0 {
+			f := fs[0]
+			g.CreatedBy = &f
+		}
+	}
+	start := fr.sym.funcAt(fr.u64(b, o.startpc))
+	g.System = g.ID == 0 || goroutines.IsSystemEntry(start, g.Frames)
+	return g, true
+}
+
+// lockAddr is the channel (g.waiting.c) or semaphore the goroutine waits on.
+func (fr *fastReader) lockAddr(gp uint64, b []byte) uint64 {
+	if a, ok := fr.sema[gp]; ok {
+		return a
+	}
+	sg := fr.u64(b, fr.o.waiting)
+	if sg == 0 {
+		return 0
+	}
+	c, err := fr.mem.u64(sg + uint64(fr.o.sudogC))
+	if err != nil {
+		return 0
+	}
+	return c
+}
+
+// unwind follows the frame-pointer chain from the saved registers: each
+// frame record at bp holds the caller's bp and the return address.
+func (fr *fastReader) unwind(pc, sp, bp, lo, hi uint64) []goroutines.Frame {
+	if pc == 0 {
+		return nil
+	}
+	win, winLo := fr.buf[:0], sp
+	if sp >= lo && sp < hi {
+		n := min(uint64(len(fr.buf)), hi-sp)
+		if fr.mem.read(fr.buf[:n], sp) == nil {
+			win = fr.buf[:n]
+		}
+	}
+	word := func(addr uint64) (uint64, bool) {
+		if addr >= winLo && addr+8 <= winLo+uint64(len(win)) {
+			return binary.LittleEndian.Uint64(win[addr-winLo:]), true
+		}
+		v, err := fr.mem.u64(addr)
+		return v, err == nil
+	}
+	// The saved pc of a parked goroutine is a return address (into gopark
+	// or the like); one that never ran starts at its function's entry.
+	var frames []goroutines.Frame
+	frames = append(frames, fr.sym.frames(fr.callPC(pc))...)
+	for len(frames) < maxFrames && bp != 0 && bp >= lo && bp+16 <= hi {
+		ret, ok1 := word(bp + 8)
+		next, ok2 := word(bp)
+		if !ok1 || !ok2 || ret == 0 {
+			break
+		}
+		frames = append(frames, fr.sym.frames(ret-1)...)
+		if next <= bp {
+			break
+		}
+		bp = next
+	}
+	if len(frames) > maxFrames {
+		frames = frames[:maxFrames]
+	}
+	return frames
+}
+
+// callPC backs a saved pc up into its call instruction unless it is a
+// function's entry (a goroutine that has not run yet).
+func (fr *fastReader) callPC(pc uint64) uint64 {
+	if fr.sym.funcAt(pc-1) == fr.sym.funcAt(pc) {
+		return pc - 1
+	}
+	return pc
+}
+
+// semaWaiters walks runtime.semtable: each root's treap of sudogs, one per
+// semaphore address, with further waiters on the same address chained by
+// waitlink; it maps each waiting g to the semaphore's address (inside the
+// sync.Mutex, RWMutex or WaitGroup the goroutine waits on).
+func (fr *fastReader) semaWaiters(l *layout) map[uint64]uint64 {
+	out := map[uint64]uint64{}
+	s, ok := l.syms["runtime.semtable"]
+	if !ok || s.Size == 0 || s.Size%semTabSize != 0 {
+		return out
+	}
+	stride := s.Size / semTabSize
+	budget := maxSemaNodes
+	for i := uint64(0); i < semTabSize; i++ {
+		root, err := fr.mem.u64(s.Value + i*stride + uint64(fr.o.semaTreap))
+		if err != nil {
+			continue
+		}
+		fr.walkTreap(root, out, &budget)
+	}
+	return out
+}
+
+func (fr *fastReader) walkTreap(node uint64, out map[uint64]uint64, budget *int) {
+	for node != 0 && *budget > 0 {
+		*budget--
+		elem, err1 := fr.mem.u64(node + uint64(fr.o.sudogElem))
+		prev, err2 := fr.mem.u64(node + uint64(fr.o.sudogPrev))
+		next, err3 := fr.mem.u64(node + uint64(fr.o.sudogNext))
+		if err1 != nil || err2 != nil || err3 != nil {
+			return
+		}
+		for w := node; w != 0 && *budget > 0; {
+			*budget--
+			g, err := fr.mem.u64(w + uint64(fr.o.sudogG))
+			if err != nil {
+				break
+			}
+			out[g] = elem
+			if w, err = fr.mem.u64(w + uint64(fr.o.sudogWaitlink)); err != nil {
+				break
+			}
+		}
+		fr.walkTreap(prev, out, budget)
+		node = next
+	}
+}

@@ -1,0 +1,152 @@
+package coredump
+
+import (
+	"debug/dwarf"
+	"debug/elf"
+	"fmt"
+)
+
+// layout holds the runtime's data layout as the executable's DWARF and
+// symbol table describe it, so the census reads goroutines without a
+// debugger and without hard-coding any Go version's struct offsets.
+type layout struct {
+	fields map[string]map[string]int64 // struct → field → offset
+	sizes  map[string]int64
+	syms   map[string]elf.Symbol
+}
+
+// wantStructs are the runtime types whose fields the census reads.
+var wantStructs = map[string]bool{
+	"runtime.g": true, "runtime.gobuf": true, "runtime.stack": true,
+	"runtime.sudog": true, "runtime.semaRoot": true, "runtime.schedt": true,
+}
+
+// wantSyms are the runtime variables the census starts from.
+var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched"}
+
+func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
+	l := &layout{fields: map[string]map[string]int64{}, sizes: map[string]int64{}, syms: map[string]elf.Symbol{}}
+	r := d.Reader()
+	for len(l.fields) < len(wantStructs) {
+		e, err := r.Next()
+		if err != nil {
+			return nil, fmt.Errorf("reading DWARF: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagStructType {
+			if e.Tag != dwarf.TagCompileUnit && e.Children {
+				r.SkipChildren()
+			}
+			continue
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		if !wantStructs[name] || l.fields[name] != nil {
+			if e.Children {
+				r.SkipChildren()
+			}
+			continue
+		}
+		if sz, ok := e.Val(dwarf.AttrByteSize).(int64); ok {
+			l.sizes[name] = sz
+		}
+		fs := map[string]int64{}
+		for e.Children {
+			m, err := r.Next()
+			if err != nil || m == nil || m.Tag == 0 {
+				break
+			}
+			if m.Tag == dwarf.TagMember {
+				fn, _ := m.Val(dwarf.AttrName).(string)
+				if off, ok := m.Val(dwarf.AttrDataMemberLoc).(int64); ok {
+					fs[fn] = off
+				}
+			}
+			if m.Children {
+				r.SkipChildren()
+			}
+		}
+		l.fields[name] = fs
+	}
+	for s := range wantStructs {
+		if l.fields[s] == nil {
+			return nil, fmt.Errorf("DWARF has no type %s", s)
+		}
+	}
+	syms, err := ef.Symbols()
+	if err != nil {
+		return nil, fmt.Errorf("symbol table: %w", err)
+	}
+	for _, s := range syms {
+		for _, w := range wantSyms {
+			if s.Name == w {
+				l.syms[w] = s
+			}
+		}
+	}
+	for _, w := range wantSyms[:2] {
+		if _, ok := l.syms[w]; !ok {
+			return nil, fmt.Errorf("symbol %s not found", w)
+		}
+	}
+	return l, nil
+}
+
+// off returns a field offset; nested fields are written "sched.pc".
+func (l *layout) off(strct, field string) (int64, error) {
+	o, ok := l.fields[strct][field]
+	if !ok {
+		return 0, fmt.Errorf("DWARF type %s has no field %s", strct, field)
+	}
+	return o, nil
+}
+
+// gOffsets are the runtime.g fields the census reads.
+type gOffsets struct {
+	goid, status, schedSP, schedPC, schedBP, stackLo, stackHi,
+	waitReason, waitSince, gopc, startpc, waiting, size int64
+	sudogG, sudogNext, sudogPrev, sudogElem, sudogC, sudogWaitlink, semaTreap int64
+}
+
+func (l *layout) gOffsets() (*gOffsets, error) {
+	var o gOffsets
+	var err error
+	get := func(s, f string) int64 {
+		if err != nil {
+			return 0
+		}
+		var v int64
+		v, err = l.off(s, f)
+		return v
+	}
+	sched, stk := get("runtime.g", "sched"), get("runtime.g", "stack")
+	o.goid = get("runtime.g", "goid")
+	o.status = get("runtime.g", "atomicstatus")
+	o.schedSP = sched + get("runtime.gobuf", "sp")
+	o.schedPC = sched + get("runtime.gobuf", "pc")
+	o.schedBP = sched + get("runtime.gobuf", "bp")
+	o.stackLo = stk + get("runtime.stack", "lo")
+	o.stackHi = stk + get("runtime.stack", "hi")
+	o.waitReason = get("runtime.g", "waitreason")
+	o.waitSince = get("runtime.g", "waitsince")
+	o.gopc = get("runtime.g", "gopc")
+	o.startpc = get("runtime.g", "startpc")
+	o.waiting = get("runtime.g", "waiting")
+	o.sudogG = get("runtime.sudog", "g")
+	o.sudogNext = get("runtime.sudog", "next")
+	o.sudogPrev = get("runtime.sudog", "prev")
+	o.sudogElem = get("runtime.sudog", "elem")
+	o.sudogC = get("runtime.sudog", "c")
+	o.sudogWaitlink = get("runtime.sudog", "waitlink")
+	o.semaTreap = get("runtime.semaRoot", "treap")
+	o.size = l.sizes["runtime.g"]
+	if err == nil && (o.size <= 0 || o.size > maxGSize) {
+		err = fmt.Errorf("runtime.g size %d out of range", o.size)
+	}
+	return &o, err
+}
+
+// maxGSize bounds runtime.g as DWARF states it (about 440 bytes in Go
+// 1.26); a larger claim means damaged debug info.
+const maxGSize = 4096

@@ -8,8 +8,8 @@
 package coredump
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/gob"
 	"fmt"
 	"os"

@@ -51,6 +51,7 @@ func hostileResult(t testing.TB) *analyze.Result {
 	next := func() string { s := hostileStrings[i%len(hostileStrings)]; i++; return s }
 	fillStrings(reflect.ValueOf(r).Elem(), next)
 	r.Verdict.Cause = analyze.CauseLockWait
+	r.FlameUnit = "ns"
 	for k := range r.Findings {
 		r.Findings[k].Cause = analyze.CauseLockWait
 	}

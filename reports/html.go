@@ -96,7 +96,7 @@ func renderHTMLPage(b *strings.Builder, r *analyze.Result, flameBudget int) erro
 		fmt.Fprintf(b, " · archive <code>%s</code>", h(r.Incident.ArchiveDigest))
 	}
 	b.WriteString("</footer>\n")
-	data, err := pageData(layout)
+	data, err := pageData(layout, r.FlameUnit)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func renderHTMLPage(b *strings.Builder, r *analyze.Result, flameBudget int) erro
 // pageData is the JSON the script reads: the flame graph's nodes. Go's
 // encoder escapes <, >, & and U+2028/U+2029, so no string can end the
 // script element or break a JavaScript parser.
-func pageData(l *flameLayout) ([]byte, error) {
+func pageData(l *flameLayout, unit string) ([]byte, error) {
 	type flameData struct {
 		Width     int        `json:"width"`
 		CharWidth float64    `json:"char_width"`
@@ -122,7 +122,7 @@ func pageData(l *flameLayout) ([]byte, error) {
 		Flame *flameData `json:"flame,omitempty"`
 	}
 	if l != nil {
-		fd := &flameData{Width: flameWidth, CharWidth: flameCharWidth, Pad: flamePad, Total: l.Total, Unit: "samples", Names: l.Names}
+		fd := &flameData{Width: flameWidth, CharWidth: flameCharWidth, Pad: flamePad, Total: l.Total, Unit: unit, Names: l.Names}
 		fd.Nodes = make([][4]int64, len(l.Nodes))
 		for i, n := range l.Nodes {
 			fd.Nodes[i] = [4]int64{int64(n.Name), n.Value, int64(n.Depth), n.X}
@@ -306,7 +306,7 @@ func htmlFlame(b *strings.Builder, r *analyze.Result, l *flameLayout) {
 		b.WriteString("<p class=\"note\">No CPU profile in this incident.</p>\n</section>\n")
 		return
 	}
-	fmt.Fprintf(b, "<p class=\"note\">Merged CPU profile, %d samples; callers on top, callees below, siblings by name. Hover a frame for details, click to zoom, click again to zoom out.</p>\n", l.Total)
+	fmt.Fprintf(b, "<p class=\"note\">Merged CPU profile, %s in total; callers on top, callees below, siblings by name. Hover a frame for details, click to zoom, click again to zoom out.</p>\n", flameAmount(l.Total, r.FlameUnit))
 	b.WriteString(`<div class="controls"><input type="search" id="flame-search" placeholder="Search functions" aria-label="Search functions"><button type="button" id="flame-reset">Reset zoom</button><span id="flame-match" class="note"></span></div>` + "\n")
 	b.WriteString("<div id=\"flame-detail\" aria-live=\"polite\"></div>\n")
 	l.svg(b)
@@ -317,8 +317,8 @@ func htmlFlame(b *strings.Builder, r *analyze.Result, l *flameLayout) {
 	top, total := topFrames(r.Flame, htmlTopFrames)
 	b.WriteString("<h3>Hot functions</h3>\n<table><thead><tr><th>Function</th><th class=\"num\">Self</th><th class=\"num\">Self %</th><th class=\"num\">Cumulative %</th></tr></thead><tbody>\n")
 	for _, t := range top {
-		fmt.Fprintf(b, "<tr><td><code>%s</code></td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
-			h(truncateRunes(t.Name, flameMaxName)), t.Self, share(t.Self, total), share(t.Total, total))
+		fmt.Fprintf(b, "<tr><td><code>%s</code></td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+			h(truncateRunes(t.Name, flameMaxName)), flameAmount(t.Self, r.FlameUnit), share(t.Self, total), share(t.Total, total))
 	}
 	b.WriteString("</tbody></table>\n</section>\n")
 }
@@ -329,17 +329,18 @@ func htmlPauses(b *strings.Builder, ps []analyze.Pause) {
 		b.WriteString("<p class=\"note\">No execution trace or gctrace log in this incident.</p>\n</section>\n")
 		return
 	}
-	timelineSVG(b, ps)
-	b.WriteString("<table><thead><tr><th>Kind</th><th class=\"num\">Count</th><th class=\"num\">Total</th><th class=\"num\">Max</th><th class=\"num\">p50</th><th class=\"num\">p99</th><th>Sources</th></tr></thead><tbody>\n")
 	stats := pauseStats(ps)
+	colors := pauseColors(stats)
+	timelineSVG(b, ps, colors)
+	b.WriteString("<table><thead><tr><th>Kind</th><th class=\"num\">Count</th><th class=\"num\">Total</th><th class=\"num\">Max</th><th class=\"num\">p50</th><th class=\"num\">p99</th><th>Sources</th></tr></thead><tbody>\n")
 	for _, s := range stats {
 		var src []string
 		for _, x := range s.Sources {
 			src = append(src, "<code>"+h(x)+"</code>")
 		}
 		swatch := ""
-		if s.Kind != "all" || len(stats) == 1 {
-			swatch = fmt.Sprintf(`<svg class="swatch" width="10" height="10" viewBox="0 0 10 10"><rect width="10" height="10" fill="%s"/></svg> `, kindColor(s.Kind))
+		if c, ok := colors[s.Kind]; ok && (s.Kind != "all" || len(stats) == 1) {
+			swatch = fmt.Sprintf(`<svg class="swatch" width="10" height="10" viewBox="0 0 10 10"><rect width="10" height="10" fill="%s"/></svg> `, c)
 		}
 		fmt.Fprintf(b, "<tr><td>%s%s</td><td class=\"num\">%d</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>%s</td></tr>\n",
 			swatch, h(s.Kind), s.Count, formatDuration(s.Total), formatDuration(s.Max), formatDuration(s.P50), formatDuration(s.P99), strings.Join(src, " "))
@@ -363,10 +364,7 @@ func htmlGroupsSection(b *strings.Builder, gs []analyze.Group) {
 	}
 	b.WriteString("</p>\n")
 	for _, g := range gs[:min(len(gs), htmlGroups)] {
-		top := ""
-		if len(g.Frames) > 0 {
-			top = g.Frames[0]
-		}
+		top := telling(g.Frames)
 		fmt.Fprintf(b, "<details class=\"group\"><summary>%d × %s", g.Count, h(orDash(g.Status)))
 		if g.WaitReason != "" {
 			fmt.Fprintf(b, " (%s", h(g.WaitReason))

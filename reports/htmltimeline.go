@@ -32,7 +32,7 @@ type pauseMark struct {
 
 // timelineSVG draws pauses on a time axis, bar height proportional to
 // pause length, one colour per pause kind.
-func timelineSVG(b *strings.Builder, ps []analyze.Pause) {
+func timelineSVG(b *strings.Builder, ps []analyze.Pause, colors map[string]string) {
 	var span time.Duration
 	var longest time.Duration
 	for _, p := range ps {
@@ -73,7 +73,7 @@ func timelineSVG(b *strings.Builder, ps []analyze.Pause) {
 			title = fmt.Sprintf("longest of %d pauses here: %s", m.N, title)
 		}
 		fmt.Fprintf(b, `<rect x="%s" y="%s" width="2" height="%s" fill="%s"><title>%s</title></rect>`+"\n",
-			fnum(min(x, timelineWidth-2)), fnum(float64(base)-h), fnum(h), kindColor(m.Kind), html.EscapeString(cleanText(title)))
+			fnum(min(x, timelineWidth-2)), fnum(float64(base)-h), fnum(h), colors[m.Kind], html.EscapeString(cleanText(title)))
 	}
 	b.WriteString("</svg>\n")
 	if merged {
@@ -121,15 +121,18 @@ func pauseMarks(ps []analyze.Pause, span time.Duration) ([]pauseMark, bool) {
 	return out, true
 }
 
-// kindColor gives each pause kind a fixed colour.
-func kindColor(kind string) string {
-	switch strings.ToLower(kind) {
-	case "mark termination":
-		return "#c0392b"
-	case "sweep termination":
-		return "#e67e22"
-	case "stw":
-		return "#8e44ad"
+// pausePalette tells pause kinds apart; colours are assigned in the order
+// of pauseStats (most total pause time first), cycling when there are more
+// kinds than colours.
+var pausePalette = []string{"#c0392b", "#e67e22", "#8e44ad", "#2471a3", "#148f77", "#7d6608", "#5d6d7e", "#d81b60"}
+
+// pauseColors maps each pause kind to its colour.
+func pauseColors(stats []pauseStat) map[string]string {
+	m := map[string]string{}
+	for _, s := range stats {
+		if _, ok := m[s.Kind]; !ok && !(s.Kind == "all" && len(stats) > 1) {
+			m[s.Kind] = pausePalette[len(m)%len(pausePalette)]
+		}
 	}
-	return flameColor(kind)
+	return m
 }

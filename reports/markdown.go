@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -90,7 +89,7 @@ func markdownSections(r *analyze.Result) []mdSection {
 		}
 	}
 	if r.Flame != nil && r.Flame.Value > 0 {
-		add(prioCPU, false, "hot functions", mdCPU(r.Flame))
+		add(prioCPU, false, "hot functions", mdCPU(r.Flame, r.FlameUnit))
 	}
 	if len(r.Pauses) > 0 {
 		add(prioPauses, false, "GC pauses", mdPauses(r.Pauses))
@@ -342,13 +341,13 @@ func capFrames(frames []string, n int) []string {
 	return append(out, fmt.Sprintf("… %d more frames", len(frames)-n))
 }
 
-func mdCPU(root *analyze.FlameNode) string {
+func mdCPU(root *analyze.FlameNode, unit string) string {
 	top, total := topFrames(root, mdTopFrames)
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Hot functions\n\nSelf time in the merged CPU profile (%s samples in total).\n\n", strconv.FormatInt(total, 10))
+	fmt.Fprintf(&b, "## Hot functions\n\nSelf time in the merged CPU profile (%s in total).\n\n", flameAmount(total, unit))
 	b.WriteString("| Function | Self | Self % | Cumulative % |\n|---|---:|---:|---:|\n")
 	for _, t := range top {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", mdCell(t.Name), t.Self, share(t.Self, total), share(t.Total, total))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(t.Name), flameAmount(t.Self, unit), share(t.Self, total), share(t.Total, total))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -399,13 +398,10 @@ func mdGroupsSection(gs []analyze.Group) string {
 	if len(gs) > mdGroups {
 		fmt.Fprintf(&b, "; the %d largest are shown", mdGroups)
 	}
-	b.WriteString(".\n\n| Count | Status | Wait reason | Max wait | Top frame |\n|---:|---|---|---:|---|\n")
+	b.WriteString(".\n\n| Count | Status | Wait reason | Max wait | Where |\n|---:|---|---|---:|---|\n")
 	shown := gs[:min(len(gs), mdGroups)]
 	for _, g := range shown {
-		top := ""
-		if len(g.Frames) > 0 {
-			top = g.Frames[0]
-		}
+		top := telling(g.Frames)
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", g.Count, mdCell(g.Status), mdCell(g.WaitReason), waitMinutes(g.MaxWaitMin), mdCell(top))
 	}
 	b.WriteString("\n<details><summary>Group stacks</summary>\n\n")

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
@@ -284,3 +285,31 @@ func share(part, total int64) string {
 // show before folding the rest away: the first links carry the argument,
 // the later ones are supporting figures.
 const chainShown = 6
+
+// flameAmount formats a flame-graph value in its unit: a duration for
+// "ns", a sample count for "samples", a bare number when unknown.
+func flameAmount(v int64, unit string) string {
+	switch unit {
+	case "ns":
+		return formatDuration(time.Duration(v))
+	case "samples":
+		return strconv.FormatInt(v, 10) + " samples"
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+// telling returns the frame that tells what a goroutine group is doing:
+// the first frame outside the runtime's scheduler and parking machinery
+// (package runtime and the internal packages it parks through), or the
+// innermost frame when every frame is the runtime's.
+func telling(frames []string) string {
+	for _, f := range frames {
+		if !strings.HasPrefix(f, "runtime.") && !strings.HasPrefix(f, "internal/") {
+			return f
+		}
+	}
+	if len(frames) > 0 {
+		return frames[0]
+	}
+	return ""
+}

@@ -36,6 +36,11 @@
   var zoomed = 0;
 
   function pct(a, b) { return b > 0 ? (a * 100 / b).toFixed(2) + '%' : '?'; }
+  function amount(v) {
+    if (fl.unit === 'ns') { return (v / 1e6).toFixed(v >= 1e7 ? 0 : 2) + ' ms'; }
+    if (fl.unit === 'samples') { return v + ' samples'; }
+    return String(v);
+  }
   function label(s, w) {
     var k = Math.floor((w - 2 * PAD) / CW);
     if (k < 3) { return ''; }
@@ -69,7 +74,7 @@
   }
   function describe(i) {
     var p = parentOf(i);
-    var s = name[i] + ' \u2014 ' + val[i] + ' ' + fl.unit + ', ' + pct(val[i], total) + ' of all';
+    var s = name[i] + ' \u2014 ' + amount(val[i]) + ', ' + pct(val[i], total) + ' of all';
     if (p >= 0) { s += ', ' + pct(val[i], val[p]) + ' of caller'; }
     return s;
   }

@@ -104,6 +104,7 @@ func main() {
 			ArchiveDigest: digest(prof.Bytes()),
 		},
 		Flame:      flame(p),
+		FlameUnit:  "samples",
 		Goroutines: groups(string(stack)),
 		Pauses:     pauses(&gc, start),
 	}

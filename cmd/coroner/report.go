@@ -23,12 +23,13 @@ func init() {
 	register(&cli.Command{
 		Name:      "report",
 		Usage:     "write the root-cause report (Markdown, HTML, JSON) for an archive, or re-render a saved JSON result",
-		ArgsUsage: "ARCHIVE|DIR|RESULT.json",
-		Description: `An archive (or a directory or attachment of loose artifacts) is analyzed first; a JSON result
-from coroner analyze, batch or report is re-rendered without analysing, and is checked against the
-result schema first. Reports are written as DIR/report.md, report.html and report.json; their paths
-are printed on stdout after the verdict. --max-bytes caps the Markdown (e.g. 65536 for a ticket
-comment), keeping the most important content and saying what was cut.
+		ArgsUsage: "ARCHIVE|DIR|RESULT.json|-",
+		Description: `An archive (or a directory or attachment of loose artifacts) is analyzed first. A JSON
+result from coroner analyze, batch or report is re-rendered without analysing, after a check
+against the result schema; "-" reads one from standard input. Reports are written as
+DIR/report.md, report.html and report.json; the verdict and their paths are printed on stdout.
+--max-bytes caps the Markdown (e.g. 65536 for a ticket comment), keeping the most important
+content and saying what was cut.
 
 Exit codes: 0 reports written; 2 bad flags; 3 the input is unreadable, not an incident archive
 or artifacts, or not a valid result; 4 the analysis failed or the reports could not be written.`,
@@ -157,6 +158,13 @@ func reportFlags(c *cli.Context) (reportOpts, error) {
 // the exit code: exitInput for an unreadable or invalid input,
 // exitInternal when the analysis itself failed.
 func loadOrAnalyze(ctx context.Context, in string, o analyze.Options) (*analyze.Result, int, error) {
+	if in == "-" {
+		res, err := reports.ReadResult(os.Stdin)
+		if err != nil {
+			return nil, exitInput, fmt.Errorf("report: standard input: %w", err)
+		}
+		return res, 0, nil
+	}
 	isJSON, err := looksLikeJSON(in)
 	if err != nil {
 		return nil, exitInput, fmt.Errorf("report: %w", err)

@@ -266,12 +266,16 @@ func addrList(a []uint64) string {
 // runtimeDeadlock reports the runtime's own verdict.
 func runtimeDeadlock(c *goroutines.Census) analyze.Finding {
 	var stacks []analyze.Stack
+	var culprit *analyze.Culprit
 	for i, g := range goroutines.Group(c) {
 		if i == maxStacks {
 			break
 		}
-		if g.System {
+		if g.System || g.Status != "waiting" {
 			continue
+		}
+		if f := goroutines.TopUserFrame(g.Frames); f != nil && culprit == nil {
+			culprit = &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}
 		}
 		stacks = append(stacks, analyze.Stack{Title: fmt.Sprintf("%d × %s", g.Count, g.WaitReason), Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
 	}
@@ -281,6 +285,7 @@ func runtimeDeadlock(c *goroutines.Census) analyze.Finding {
 		Severity:   analyze.Critical,
 		Confidence: 1,
 		Cause:      analyze.CauseDeadlock,
+		Culprit:    culprit,
 		Summary:    fmt.Sprintf("The runtime found every goroutine blocked with no timer or I/O pending (%s).", c.Source),
 		Evidence:   []analyze.Evidence{{Metric: "goroutines", Value: float64(c.Total()), Unit: "goroutines", Artifact: c.Source}},
 		Stacks:     stacks,

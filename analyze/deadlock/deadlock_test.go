@@ -175,6 +175,9 @@ func main() {
 	}
 	fs := analyse(t, []analyzetest.File{{Disk: log, Kind: bundle.KindGoroutineDump}})
 	if len(fs) != 1 || fs[0].ID != "deadlock/runtime" || fs[0].Confidence != 1 {
-		t.Errorf("findings %+v", fs)
+		t.Fatalf("findings %+v", fs)
+	}
+	if fs[0].Culprit == nil || fs[0].Culprit.Function != "main.main" {
+		t.Errorf("culprit %+v", fs[0].Culprit)
 	}
 }

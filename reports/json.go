@@ -28,23 +28,23 @@ func RenderJSON(w io.Writer, r *analyze.Result, _ Options) error {
 	if err := enc.Encode(n); err != nil {
 		return fmt.Errorf("encoding JSON result: %w", err)
 	}
-	out := buf.Bytes()
-	if flame != nil {
-		fj, err := json.Marshal(flame)
-		if err != nil {
-			return fmt.Errorf("encoding JSON flame tree: %w", err)
-		}
-		// out ends with "\n}\n": put the flame field before the brace.
-		body := bytes.TrimSuffix(out, []byte("\n}\n"))
-		var b bytes.Buffer
-		b.Grow(len(out) + len(fj) + 16)
-		b.Write(body)
-		b.WriteString(",\n  \"flame\": ")
-		b.Write(fj)
-		b.WriteString("\n}\n")
-		out = b.Bytes()
+	if flame == nil {
+		_, err := w.Write(buf.Bytes())
+		return err
 	}
-	_, err := w.Write(out)
+	// buf ends with "\n}\n": the flame field goes before the brace.
+	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n}\n"))
+	if _, err := w.Write(body); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, ",\n  \"flame\": "); err != nil {
+		return err
+	}
+	// Encode writes the tree and a newline.
+	if err := json.NewEncoder(w).Encode(flame); err != nil {
+		return fmt.Errorf("encoding JSON flame tree: %w", err)
+	}
+	_, err := io.WriteString(w, "}\n")
 	return err
 }
 

@@ -271,3 +271,18 @@ func TestFilter(t *testing.T) {
 		t.Error("bad filter accepted")
 	}
 }
+
+func BenchmarkParseDump(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("testdata", "sigquit.txt"))
+	if err != nil {
+		b.Skip(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		c, err := ParseDump(bytes.NewReader(data), "sigquit")
+		if err != nil {
+			b.Fatal(err)
+		}
+		Group(c)
+	}
+}

@@ -91,13 +91,22 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	// Kernel symbols are needed only after the records are read: parse
 	// them meanwhile.
 	type kres struct {
-		ks  *symbolize.Kallsyms
-		err error
+		ks    *symbolize.Kallsyms
+		close func()
+		err   error
 	}
 	kch := make(chan kres, 1)
 	go func() {
-		ks, err := loadKallsyms(o.Kallsyms)
-		kch <- kres{ks, err}
+		ks, closeKs, err := loadKallsyms(o.Kallsyms)
+		kch <- kres{ks, closeKs, err}
+	}()
+	kallsymsTaken := false
+	defer func() {
+		if !kallsymsTaken { // an early error: wait, then release the file
+			if k := <-kch; k.err == nil {
+				k.close()
+			}
+		}
 	}()
 	r.skipChains = o.LeafOnly
 	// Binaries are matched against build IDs from the features, which pipe
@@ -185,9 +194,11 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d of %d --call-graph dwarf samples resolved only to their leaf frame (no frame-pointer chain in the copied user stack)", leafOnly, dwarf))
 	}
 	k := <-kch
+	kallsymsTaken = true
 	if k.err != nil {
 		return nil, k.err
 	}
+	defer k.close()
 	res.ksyms = k.ks
 	// Choices made while streaming may predate build IDs that pipe mode
 	// sends last: choose again with everything known.
@@ -295,17 +306,22 @@ func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) {
 	a.Warnings = append(a.Warnings, res.warnings...)
 }
 
-// loadKallsyms parses the kallsyms file at path, if any.
-func loadKallsyms(path string) (*symbolize.Kallsyms, error) {
+// loadKallsyms parses the kallsyms file at path, if any. The returned
+// close releases the file the symbol names are read from.
+func loadKallsyms(path string) (*symbolize.Kallsyms, func(), error) {
 	if path == "" {
-		return nil, nil
+		return nil, func() {}, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("kallsyms: %w", err)
+		return nil, nil, fmt.Errorf("kallsyms: %w", err)
 	}
-	defer f.Close()
-	return symbolize.ParseKallsyms(f, path)
+	ks, err := symbolize.ParseKallsyms(f, path)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return ks, func() { f.Close() }, nil
 }
 
 // framelessCache answers, per process and address, whether the function

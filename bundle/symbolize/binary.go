@@ -45,6 +45,7 @@ type Binary struct {
 	Warnings []string
 
 	f        io.ReaderAt
+	mm       []byte // the file, mapped; nil when not mapped
 	closer   io.Closer
 	ef       *elf.File
 	loads    []elf.ProgHeader
@@ -65,16 +66,43 @@ func Open(path string) (*Binary, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := newBinary(f, path)
+	mm, unmap := mapFile(f)
+	b, err := newBinary(f, path, mm)
 	if err != nil {
+		if unmap != nil {
+			unmap()
+		}
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	b.closer = f
+	b.closer = closers{f, unmap}
 	return b, nil
 }
 
-func newBinary(f io.ReaderAt, path string) (b *Binary, err error) {
+// sectionData returns a section's bytes: a slice of the mapped file when
+// the file is mapped and the section stored plainly, a copy otherwise.
+func (b *Binary) sectionData(s *elf.Section) ([]byte, error) {
+	if b.mm != nil && s.Type != elf.SHT_NOBITS && s.Flags&elf.SHF_COMPRESSED == 0 &&
+		s.Offset <= uint64(len(b.mm)) && s.Size <= uint64(len(b.mm))-s.Offset {
+		return b.mm[s.Offset : s.Offset+s.Size], nil
+	}
+	return s.Data()
+}
+
+// closers closes a file and undoes its mapping.
+type closers struct {
+	f     io.Closer
+	unmap func()
+}
+
+func (c closers) Close() error {
+	if c.unmap != nil {
+		c.unmap()
+	}
+	return c.f.Close()
+}
+
+func newBinary(f io.ReaderAt, path string, mm []byte) (b *Binary, err error) {
 	defer func() {
 		// debug/elf can panic on hostile section tables in older Go
 		// releases; keep that an error.
@@ -86,7 +114,7 @@ func newBinary(f io.ReaderAt, path string) (b *Binary, err error) {
 	if err != nil {
 		return nil, err
 	}
-	b = &Binary{Path: path, f: f, ef: ef}
+	b = &Binary{Path: path, f: f, ef: ef, mm: mm}
 	for _, p := range ef.Progs {
 		if p.Type == elf.PT_LOAD {
 			b.loads = append(b.loads, p.ProgHeader)
@@ -189,7 +217,7 @@ func (b *Binary) readPclntab() error {
 	if s.Size > maxPclntabSize {
 		return fmt.Errorf(".gopclntab of %d bytes exceeds %d", s.Size, maxPclntabSize)
 	}
-	d, err := s.Data()
+	d, err := b.sectionData(s)
 	if err != nil {
 		return err
 	}
@@ -235,7 +263,7 @@ const (
 func (b *Binary) findGofunc(pclntabAddr uint64) uint64 {
 	for _, name := range []string{".go.module", ".noptrdata"} {
 		if s := b.ef.Section(name); s != nil && s.Size <= maxPclntabSize {
-			if d, err := s.Data(); err == nil {
+			if d, err := b.sectionData(s); err == nil {
 				if g := b.scanModuledata(d, pclntabAddr); g != 0 {
 					return g
 				}
@@ -266,8 +294,14 @@ func (b *Binary) scanModuledata(d []byte, pclntabAddr uint64) uint64 {
 
 // readMem reads n bytes at virtual address addr from the file image.
 func (b *Binary) readMem(addr uint64, n int) []byte {
+	if addr+uint64(n) < addr {
+		return nil
+	}
 	for _, p := range b.loads {
 		if addr >= p.Vaddr && addr+uint64(n) <= p.Vaddr+p.Filesz {
+			if off := p.Off + addr - p.Vaddr; b.mm != nil && off < uint64(len(b.mm)) && uint64(n) <= uint64(len(b.mm))-off {
+				return b.mm[off : off+uint64(n)]
+			}
 			buf := make([]byte, n)
 			if _, err := b.f.ReadAt(buf, int64(p.Off+addr-p.Vaddr)); err != nil && err != io.EOF {
 				return nil

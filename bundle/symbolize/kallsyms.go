@@ -15,12 +15,13 @@ const maxKallsymsLine = 4096
 // Kallsyms names kernel addresses from a /proc/kallsyms snapshot.
 type Kallsyms struct {
 	syms  []ksym
-	names []byte // all kept names, back to back
+	names []byte // all kept names, back to back; nil when read from file
+	file  io.ReaderAt
 }
 
 type ksym struct {
 	addr       uint64
-	off        uint32 // name in Kallsyms.names
+	off        uint32 // name in Kallsyms.names, or in the file
 	n          uint16
 	binding    uint8 // ordering weight: weak < local < global
 	underscore uint8 // leading underscores, for choosing among aliases
@@ -39,25 +40,30 @@ const maxKallsymsNames = 256 << 20
 
 // ParseKallsyms reads "ADDR TYPE NAME [MODULE]" lines, keeping text
 // symbols (types T, t, W, w). name is used in messages. It parses bytes in
-// place: a kallsyms holds 100k–300k lines.
+// place: a kallsyms holds 100k–300k lines. When r is a regular *os.File,
+// names are not copied but read from it on lookup: keep it open while the
+// Kallsyms is in use.
 func ParseKallsyms(r io.Reader, name string) (*Kallsyms, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
 	k := &Kallsyms{}
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < maxKallsymsNames {
-			// Size the tables once: lines average over 40 bytes, and
-			// names take under half of each line.
+			// A regular file: names stay in it and are read on lookup,
+			// and the table is sized once (lines average over 40 bytes).
+			k.file = f
 			k.syms = make([]ksym, 0, st.Size()/40)
-			k.names = make([]byte, 0, st.Size()/2)
 		}
 	}
+	var off int64
 	for ln := 1; ; ln++ {
 		line, err := br.ReadSlice('\n')
+		at := off
+		off += int64(len(line))
 		if err == bufio.ErrBufferFull || len(line) > maxKallsymsLine {
 			return nil, fmt.Errorf("%s:%d: line longer than %d bytes", name, ln, maxKallsymsLine)
 		}
 		if len(line) > 0 {
-			if perr := k.parseLine(line); perr != nil {
+			if perr := k.parseLine(line, at); perr != nil {
 				return nil, fmt.Errorf("%s:%d: %v", name, ln, perr)
 			}
 		}
@@ -67,7 +73,7 @@ func ParseKallsyms(r io.Reader, name string) (*Kallsyms, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, ln, err)
 		}
-		if len(k.names) > maxKallsymsNames {
+		if len(k.names) > maxKallsymsNames || off > maxKallsymsNames {
 			return nil, fmt.Errorf("%s:%d: more than %d bytes of symbol names", name, ln, maxKallsymsNames)
 		}
 	}
@@ -79,8 +85,9 @@ func ParseKallsyms(r io.Reader, name string) (*Kallsyms, error) {
 	return k, nil
 }
 
-// parseLine parses one line, keeping it when it names text.
-func (k *Kallsyms) parseLine(line []byte) error {
+// parseLine parses one line, found at offset at, keeping it when it names
+// text.
+func (k *Kallsyms) parseLine(line []byte, at int64) error {
 	line = bytes.TrimRight(line, "\r\n")
 	if len(line) == 0 {
 		return nil
@@ -127,8 +134,14 @@ func (k *Kallsyms) parseLine(line []byte) error {
 		return fmt.Errorf("empty or overlong symbol name")
 	}
 	u := len(nm) - len(bytes.TrimLeft(nm, "_"))
-	k.syms = append(k.syms, ksym{addr: addr, off: uint32(len(k.names)), n: uint16(len(nm)), binding: bind, underscore: uint8(min(u, 255))})
-	k.names = append(k.names, nm...)
+	s := ksym{n: uint16(len(nm)), addr: addr, binding: bind, underscore: uint8(min(u, 255))}
+	if k.file != nil {
+		s.off = uint32(at) + uint32(sp+3)
+	} else {
+		s.off = uint32(len(k.names))
+		k.names = append(k.names, nm...)
+	}
+	k.syms = append(k.syms, s)
 	return nil
 }
 
@@ -170,7 +183,14 @@ func (k *Kallsyms) Lookup(addr uint64) (string, bool) {
 		return "", false
 	}
 	s := k.syms[i]
-	return string(k.names[s.off : s.off+uint32(s.n)]), true
+	if k.file == nil {
+		return string(k.names[s.off : s.off+uint32(s.n)]), true
+	}
+	b := make([]byte, s.n)
+	if _, err := k.file.ReadAt(b, int64(s.off)); err != nil {
+		return "", false
+	}
+	return string(b), true
 }
 
 // Len returns the number of text symbols kept.

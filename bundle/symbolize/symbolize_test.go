@@ -226,3 +226,37 @@ func TestKallsymsBad(t *testing.T) {
 		}
 	}
 }
+
+// TestKallsymsFromFile checks that names read back from the file on lookup
+// equal those kept in memory.
+func TestKallsymsFromFile(t *testing.T) {
+	raw, err := os.ReadFile("testdata/kallsyms.sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := ParseKallsyms(bytes.NewReader(raw), "kallsyms.sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("testdata/kallsyms.sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	file, err := ParseKallsyms(f, "kallsyms.sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file.names != nil || file.Len() != mem.Len() {
+		t.Fatalf("file-backed table: %d names bytes, %d symbols (memory: %d)", len(file.names), file.Len(), mem.Len())
+	}
+	for _, s := range mem.syms {
+		for _, a := range []uint64{s.addr, s.addr + 1} {
+			m, _ := mem.Lookup(a)
+			g, _ := file.Lookup(a)
+			if m != g || m == "" {
+				t.Errorf("Lookup(%#x): file %q, memory %q", a, g, m)
+			}
+		}
+	}
+}

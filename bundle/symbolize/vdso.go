@@ -53,5 +53,5 @@ func LocalVDSO() (*Binary, error) {
 	if _, err := mem.ReadAt(img, int64(lo)); err != nil {
 		return nil, fmt.Errorf("reading the vdso image: %w", err)
 	}
-	return newBinary(bytes.NewReader(img), "[vdso]")
+	return newBinary(bytes.NewReader(img), "[vdso]", img)
 }

@@ -34,6 +34,7 @@ export failed.`,
 			&cli.StringFlag{Name: "export", Usage: "write the samples as a gzipped pprof profile to `FILE` (opens in go tool pprof)"},
 			&cli.StringSliceFlag{Name: "binary", Usage: "ELF `FILE` to symbolize with (repeatable); matched by build ID or name"},
 			&cli.StringFlag{Name: "kallsyms", Usage: "kallsyms `FILE` naming kernel frames (e.g. a copy of /proc/kallsyms)"},
+			&cli.BoolFlag{Name: "dump", Usage: "print every record as text instead (debugging)"},
 		},
 		Action: runPerf,
 	})
@@ -60,6 +61,9 @@ func runPerf(c *cli.Context) error {
 			return withCode(exitInput, err)
 		}
 	}
+	if c.Bool("dump") {
+		return dumpPerf(c.App.Writer, data)
+	}
 	agg, err := perfdata.AggregateFile(data, o)
 	if err != nil {
 		return withCode(exitInput, err)
@@ -78,6 +82,19 @@ func runPerf(c *cli.Context) error {
 		if err := writeFileAtomic(out, func(w io.Writer) error { return p.Write(w) }); err != nil {
 			return withCode(exitInternal, fmt.Errorf("--export %s: %w", out, err))
 		}
+	}
+	return nil
+}
+
+// dumpPerf prints the records of the perf.data at path.
+func dumpPerf(w io.Writer, path string) error {
+	r, err := perfdata.Open(path)
+	if err != nil {
+		return withCode(exitInput, err)
+	}
+	defer r.Close()
+	if err := perfdata.Dump(w, r); err != nil {
+		return withCode(exitInput, fmt.Errorf("%s: %w", path, err))
 	}
 	return nil
 }

@@ -53,15 +53,18 @@ fi
 archives=("$dir"/archives/*.tar.zst)
 echo "batch.sh: ${#archives[@]} archives, $(du -sh "$dir/archives" | cut -f1)"
 
-# measure LABEL CMD...: runs CMD under /usr/bin/time -v, sets WALL (s) and RSS (KiB).
+# measure LABEL CMD...: runs CMD under /usr/bin/time -v, sets WALL (s), CPU
+# (user + system s, of it and its children) and RSS (KiB). CPU time is the
+# figure to trust on a loaded machine, where wall time swings with others' work.
 measure() {
   local label=$1; shift
   local tf; tf=$(mktemp)
   /usr/bin/time -v -o "$tf" "$@" >/dev/null 2>"$dir/$label.stderr" || true
   WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tf")
   RSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
+  CPU=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$tf")
   rm -f "$tf"
-  printf '%-28s wall %8.2f s   peak RSS %8d KiB\n' "$label" "$WALL" "$RSS"
+  printf '%-28s wall %8.2f s   cpu %8.2f s   peak RSS %8d KiB\n' "$label" "$WALL" "$CPU" "$RSS"
 }
 
 # The same analyzers, the same archives, the extraction cache cold for both.
@@ -76,14 +79,15 @@ measure "shell loop of $one" bash -c '
   for a in "$@"; do
     "$cor" "$one" --format json -o "$out/$(basename "$a" .tar.zst)" "$a" >/dev/null 2>&1 || true
   done' _ "$COR" "$one" "$dir/loop-out" "${archives[@]}"
-loop_wall=$WALL loop_rss=$RSS
+loop_wall=$WALL loop_rss=$RSS loop_cpu=$CPU
 rm -rf "$CORONER_CACHE_DIR"
 measure "batch --jobs $JOBS" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" "${archives[@]}"
-batch_wall=$WALL batch_rss=$RSS
+batch_wall=$WALL batch_rss=$RSS batch_cpu=$CPU
 ok=$(grep -c '"status": "ok"' "$dir/batch-out/summary.json" || true)
 echo "batch.sh: batch analyzed $ok of ${#archives[@]} archives (see $dir/batch-out/summary.json)"
 measure "batch re-run (all stored)" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" "${archives[@]}"
-awk -v lw="$loop_wall" -v bw="$batch_wall" -v lr="$loop_rss" -v br="$batch_rss" -v j="$JOBS" 'BEGIN {
-  printf "speed-up batch vs loop: %.2fx (target >= 1.5x)\n", lw / bw
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+awk -v lw="$loop_wall" -v bw="$batch_wall" -v lr="$loop_rss" -v br="$batch_rss" -v lc="$loop_cpu" -v bc="$batch_cpu" -v j="$JOBS" 'BEGIN {
+  printf "speed-up batch vs loop: %.2fx wall (target >= 1.5x), %.2fx CPU time\n", lw / bw, lc / bc
   printf "peak RSS batch / loop:  %.2fx (bounded by %d jobs x one archive)\n", br / lr, j
 }'

@@ -259,6 +259,13 @@ func (c *cdp) waitEvent(method string, timeout time.Duration) error {
 	}
 }
 
+// clearEvents forgets the events seen so far.
+func (c *cdp) clearEvents() {
+	c.mu.Lock()
+	c.events = nil
+	c.mu.Unlock()
+}
+
 // eventsNamed returns the events seen so far with the given method.
 func (c *cdp) eventsNamed(method string) []cdpMsg {
 	c.mu.Lock()

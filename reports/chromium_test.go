@@ -184,6 +184,7 @@ func (b *browser) openReport(t *testing.T, path string) pageReport {
 		t.Fatal(err)
 	}
 	pageURL := "file://" + path
+	c.clearEvents()
 	if err := c.call("Page.navigate", map[string]any{"url": pageURL}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -374,6 +375,33 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Errorf("%d sections stayed collapsed when printing", closed)
 	}
 	t.Logf("screenshot: %s; search: %s", p, match)
+}
+
+// TestCasesInChromium opens every golden case's page in one browser: no
+// console errors or requests, and the flame graph, timeline and groups the
+// result holds are on the page.
+func TestCasesInChromium(t *testing.T) {
+	bin := findChromium(t)
+	b := startBrowser(t, bin)
+	for _, dir := range caseDirs(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			r := loadCase(t, dir)
+			path := writePage(t, r)
+			pr := b.openReport(t, path)
+			defer b.checkQuiet(t, path)
+			if (r.Flame != nil && r.Flame.Value > 0) != (pr.Flame && pr.Nodes > 0) {
+				t.Errorf("flame graph on page = %v, result has one = %v", pr.Flame, r.Flame != nil)
+			}
+			wantGroups := min(len(r.Goroutines), htmlGroups)
+			if pr.Groups != wantGroups {
+				t.Errorf("page shows %d goroutine groups, want %d", pr.Groups, wantGroups)
+			}
+			if (len(r.Pauses) > 0) != (pr.Timeline > 0) {
+				t.Errorf("timeline bars %d for %d pauses", pr.Timeline, len(r.Pauses))
+			}
+			b.screenshot(t, "report-"+filepath.Base(dir)+".png")
+		})
+	}
 }
 
 // TestHostileHTMLInChromium opens the hostile result's page: nothing may

@@ -89,7 +89,14 @@ func Collect(ctx context.Context, o Options) (*Result, error) {
 	if len(rec.failed()) > 0 {
 		o.Log("failed steps: %s", strings.Join(rec.failed(), ", "))
 	}
-	m, err := ingest(ctx, &o, dir, capt)
+	ictx := ctx
+	if ctx.Err() != nil {
+		// Interrupted: still archive what was captured.
+		o.Log("interrupted (%v); archiving what was captured", ctx.Err())
+		capt.Partial = true
+		ictx = context.WithoutCancel(ctx)
+	}
+	m, err := ingest(ictx, &o, dir, capt)
 	if err != nil {
 		writeStepLog(dir, capt)
 		return res, fmt.Errorf("writing %s: %w; nothing captured is lost: the files are kept in %s", out, err, dir)

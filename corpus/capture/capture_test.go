@@ -403,3 +403,22 @@ func assertEmpty(t *testing.T, dir string) {
 		t.Errorf("left files behind in %s: %v", dir, ents)
 	}
 }
+
+func TestCollectInterruptedStillArchives(t *testing.T) {
+	needTarget(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	res, err := Collect(ctx, Options{
+		Exec: []string{targetBin, "-addr", addr}, Dir: dir, PprofURL: "http://" + addr,
+		Duration: time.Minute, Core: CoreNone, Perf: PerfOff,
+		Output: filepath.Join(dir, "out.tar.zst"), Log: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Capture.Partial || kinds(res.Manifest)[bundle.KindGoBinary] != 1 {
+		t.Errorf("partial %v, kinds %v", res.Capture.Partial, kinds(res.Manifest))
+	}
+}

@@ -31,6 +31,8 @@ func TestMain(m *testing.M) {
 const workerCrashSrc = `package main
 
 import (
+	"context"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -47,7 +49,7 @@ func main() {
 		go func() { mu.Lock() }()
 	}
 	for i := 0; i < 4; i++ {
-		go func() { <-ch }()
+		go pprof.Do(context.Background(), pprof.Labels("role", "reader"), func(context.Context) { <-ch })
 	}
 	go func() { time.Sleep(time.Hour) }()
 	time.Sleep(100 * time.Millisecond)
@@ -108,7 +110,7 @@ func TestCrashInWorker(t *testing.T) {
 	if cr == nil || cr.Kind != "panic" || cr.Message != "assignment to entry in nil map" {
 		t.Fatalf("crash %+v", cr)
 	}
-	if cr.Site == nil || cr.Site.Func != "main.(*store).put" || cr.Site.Line != 10 {
+	if cr.Site == nil || cr.Site.Func != "main.(*store).put" || cr.Site.Line != 12 {
 		t.Errorf("crash site %+v", cr.Site)
 	}
 	if cr.Signal != "SIGABRT" || cr.Thread == 0 {
@@ -138,6 +140,15 @@ func TestCrashInWorker(t *testing.T) {
 			addrs[g.WaitReason] = map[uint64]int{}
 		}
 		addrs[g.WaitReason][g.LockAddr]++
+	}
+	labeled := 0
+	for _, g := range c.Goroutines {
+		if g.Labels["role"] == "reader" {
+			labeled++
+		}
+	}
+	if labeled != 4 {
+		t.Errorf("%d goroutines carry the pprof label role=reader, want 4", labeled)
 	}
 	mu, ch := addrs["sync.Mutex.Lock"], addrs["chan receive"]
 	if len(mu) != 1 || len(ch) != 1 {

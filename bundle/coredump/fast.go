@@ -64,6 +64,64 @@ type fastReader struct {
 	now   int64
 	sema  map[uint64]uint64 // g address → semaphore address
 	buf   []byte
+	// labelsOff is runtime.g's labels field; hasLabels is set when the
+	// program links runtime/pprof's labelMap.
+	labelsOff int64
+	hasLabels bool
+}
+
+// Bounds on pprof labels read from a core.
+const (
+	// maxLabels bounds a goroutine's label count; real programs set a few.
+	maxLabels = 64
+	// maxLabelLen bounds one key or value.
+	maxLabelLen = 1 << 10
+)
+
+// labels reads g.labels: since Go 1.22 a *labelMap whose first field is a
+// slice of {key, value string} pairs (runtime/pprof and
+// internal/runtime/pprof/label); earlier maps are not read.
+func (fr *fastReader) labels(b []byte) map[string]string {
+	if !fr.hasLabels {
+		return nil
+	}
+	p := fr.u64(b, fr.labelsOff)
+	if p == 0 {
+		return nil
+	}
+	var hdr [24]byte
+	if fr.mem.read(hdr[:], p) != nil {
+		return nil
+	}
+	arr, n := binary.LittleEndian.Uint64(hdr[:]), binary.LittleEndian.Uint64(hdr[8:])
+	if n == 0 || n > maxLabels {
+		return nil
+	}
+	raw := make([]byte, 32*n)
+	if fr.mem.read(raw, arr) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for i := uint64(0); i < n; i++ {
+		e := raw[32*i:]
+		k, ok1 := fr.str(binary.LittleEndian.Uint64(e), binary.LittleEndian.Uint64(e[8:]))
+		v, ok2 := fr.str(binary.LittleEndian.Uint64(e[16:]), binary.LittleEndian.Uint64(e[24:]))
+		if ok1 && ok2 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (fr *fastReader) str(p, n uint64) (string, bool) {
+	if n > maxLabelLen {
+		return "", false
+	}
+	b := make([]byte, n)
+	if n > 0 && fr.mem.read(b, p) != nil {
+		return "", false
+	}
+	return string(b), true
 }
 
 func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResult, error) {
@@ -102,7 +160,12 @@ func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResul
 	if err != nil {
 		return nil, err
 	}
-	fr := &fastReader{mem: newCoreMem(cf, info), o: o, sym: newSymbolizer(d), gover: gover, buf: make([]byte, stackWindow)}
+	mem := newCoreMem(cf, info)
+	mem.addExecutable(ef)
+	fr := &fastReader{mem: mem, o: o, sym: newSymbolizer(d), gover: gover, buf: make([]byte, stackWindow)}
+	if l.fields["runtime/pprof.labelMap"] != nil {
+		fr.labelsOff, fr.hasLabels = o.labels, true
+	}
 	fr.now = fr.nanotime(l)
 	fr.sema = fr.semaWaiters(l)
 	return fr.walk(l)
@@ -202,6 +265,9 @@ func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool
 			f := fs[0]
 			g.CreatedBy = &f
 		}
+	}
+	if l := fr.labels(b); len(l) > 0 {
+		g.Labels = l
 	}
 	start := fr.sym.funcAt(fr.u64(b, o.startpc))
 	g.System = g.ID == 0 || goroutines.IsSystemEntry(start, g.Frames)

@@ -19,7 +19,12 @@ type layout struct {
 var wantStructs = map[string]bool{
 	"runtime.g": true, "runtime.gobuf": true, "runtime.stack": true,
 	"runtime.sudog": true, "runtime.semaRoot": true, "runtime.schedt": true,
+	// Optional: present only in programs that use pprof labels.
+	"runtime/pprof.labelMap": true,
 }
+
+// optionalStructs may be missing without failing the census.
+var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true}
 
 // wantSyms are the runtime variables the census starts from.
 var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched"}
@@ -70,7 +75,7 @@ func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 		l.fields[name] = fs
 	}
 	for s := range wantStructs {
-		if l.fields[s] == nil {
+		if l.fields[s] == nil && !optionalStructs[s] {
 			return nil, fmt.Errorf("DWARF has no type %s", s)
 		}
 	}
@@ -105,7 +110,7 @@ func (l *layout) off(strct, field string) (int64, error) {
 // gOffsets are the runtime.g fields the census reads.
 type gOffsets struct {
 	goid, status, schedSP, schedPC, schedBP, stackLo, stackHi,
-	waitReason, waitSince, gopc, startpc, waiting, size int64
+	waitReason, waitSince, gopc, startpc, waiting, labels, size int64
 	sudogG, sudogNext, sudogPrev, sudogElem, sudogC, sudogWaitlink, semaTreap int64
 }
 
@@ -133,6 +138,7 @@ func (l *layout) gOffsets() (*gOffsets, error) {
 	o.gopc = get("runtime.g", "gopc")
 	o.startpc = get("runtime.g", "startpc")
 	o.waiting = get("runtime.g", "waiting")
+	o.labels = get("runtime.g", "labels")
 	o.sudogG = get("runtime.sudog", "g")
 	o.sudogNext = get("runtime.sudog", "next")
 	o.sudogPrev = get("runtime.sudog", "prev")

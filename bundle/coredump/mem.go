@@ -1,6 +1,7 @@
 package coredump
 
 import (
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -16,6 +17,30 @@ type coreMem struct {
 	f    *os.File
 	segs []corefile.Segment
 	size int64
+	// exe holds the executable's loaded segments: read-only data (string
+	// literals such as pprof label keys) is file-backed, so the kernel
+	// leaves it out of the core.
+	exe []*elf.Prog
+}
+
+// addExecutable lets reads fall back to the executable's PT_LOAD segments.
+func (m *coreMem) addExecutable(ef *elf.File) {
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_LOAD && p.Filesz > 0 {
+			m.exe = append(m.exe, p)
+		}
+	}
+}
+
+// readExe reads b at addr from the executable, if a segment holds it.
+func (m *coreMem) readExe(b []byte, addr uint64) bool {
+	for _, p := range m.exe {
+		if addr >= p.Vaddr && addr+uint64(len(b)) <= p.Vaddr+p.Filesz {
+			_, err := p.ReadAt(b, int64(addr-p.Vaddr))
+			return err == nil
+		}
+	}
+	return false
 }
 
 func newCoreMem(f *os.File, info *corefile.Core) *coreMem {
@@ -34,6 +59,9 @@ func (m *coreMem) read(b []byte, addr uint64) error {
 	for len(b) > 0 {
 		i := sort.Search(len(m.segs), func(i int) bool { return m.segs[i].Vaddr+m.segs[i].Filesz > addr })
 		if i == len(m.segs) || m.segs[i].Vaddr > addr {
+			if m.readExe(b, addr) {
+				return nil
+			}
 			return fmt.Errorf("address %#x not in the core", addr)
 		}
 		s := m.segs[i]

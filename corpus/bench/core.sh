@@ -85,7 +85,7 @@ EOF
   "$WORK/incident/manygoroutines" "$N" > "$WORK/prog/out" &
   local pid=$!
   until grep -q ready "$WORK/prog/out" 2>/dev/null; do sleep 0.5; done
-  gcore -o "$WORK/incident/core" "$pid" >/dev/null
+  gcore -o "$WORK/incident/core" "$pid" >/dev/null 2>&1
   kill "$pid"; wait "$pid" 2>/dev/null || true
   mv "$WORK/incident/core.$pid" "$WORK/incident/core"
   "$CORONER_BIN" ingest -q -o "$WORK/inc.tar.zst" "$WORK/incident"

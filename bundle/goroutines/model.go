@@ -31,8 +31,11 @@ type Goroutine struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 	// System marks runtime-internal goroutines (GC workers, finalizers, …).
 	System bool `json:"system,omitempty"`
-	// LockAddr is the address of the sync.Mutex/RWMutex or channel the
-	// goroutine waits on, when a core makes it visible (0 otherwise).
+	// LockAddr is the address of the object the goroutine waits on, when a
+	// core makes it visible (0 otherwise): the channel, or for sync.Mutex,
+	// RWMutex and WaitGroup waiters the runtime semaphore word inside the
+	// lock (as the runtime's semaphore table records it). Waiters with the
+	// same LockAddr wait on the same object.
 	LockAddr uint64 `json:"lock_addr,omitempty"`
 	// Thread is the OS thread ID running it, when known (core, crash dumps).
 	Thread int `json:"thread,omitempty"`

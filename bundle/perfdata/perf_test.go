@@ -185,6 +185,19 @@ func TestAgainstPerf(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 			run(t, dir, "perf", "record", "-q", "--no-buildid-cache", "-g", "-F", "999", "-p", strconv.Itoa(cmd.Process.Pid), "-o", out, "--", "sleep", "1")
 		}},
+		{"pie-many-threads", func(t *testing.T, out string) {
+			pie := filepath.Join(dir, "busy-pie")
+			cmd := exec.Command("go", "build", "-buildmode=pie", "-o", pie, ".")
+			cmd.Dir = "testdata/busy"
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("building the PIE test program: %v\n%s", err, b)
+			}
+			rec := exec.Command("perf", "record", "-q", "--no-buildid-cache", "-g", "-F", "999", "-o", out, pie, "1s")
+			rec.Env = append(os.Environ(), "GOMAXPROCS=16") // a thread per P
+			if b, err := rec.CombinedOutput(); err != nil {
+				t.Fatalf("perf record: %v\n%s", err, b)
+			}
+		}},
 		{"pipe", func(t *testing.T, out string) {
 			b := run(t, dir, "perf", "record", "-q", "--no-buildid-cache", "-g", "-F", "999", "-o", "-", full, "1s")
 			if err := os.WriteFile(out, b, 0o644); err != nil {
@@ -196,13 +209,20 @@ func TestAgainstPerf(t *testing.T) {
 		t.Run(sh.name, func(t *testing.T) {
 			data := filepath.Join(dir, sh.name+".data")
 			sh.record(t, data)
-			ours, a := ourTop(t, data, Options{Binaries: map[string]string{full: full}, Kallsyms: "/proc/kallsyms"})
+			bins := map[string]string{full: full}
+			if sh.name == "pie-many-threads" {
+				bins = nil // found where perf recorded it, as perf does
+			}
+			ours, a := ourTop(t, data, Options{Binaries: bins, Kallsyms: "/proc/kallsyms"})
 			if want := perfScriptSamples(t, data); a.Samples != want {
 				t.Errorf("%d samples, perf script prints %d", a.Samples, want)
 			}
 			diffTop(t, "vs perf report", top20(ours), top20(perfReport(t, data, "/proc/kallsyms")))
 			if sh.name == "dwarf" {
 				checkUnwound(t, a)
+			}
+			if n := sampledThreads(t, data); sh.name == "pie-many-threads" && n < 4 {
+				t.Errorf("samples from %d threads; the test wants several", n)
 			}
 			checkExport(t, a, dir, sh.name)
 		})
@@ -290,4 +310,25 @@ func checkExport(t *testing.T, a *Aggregate, dir, name string) {
 	if !bytes.Contains(out, []byte("main.")) && !bytes.Contains(out, []byte("sha256")) {
 		t.Errorf("go tool pprof -top shows no program function:\n%s", out)
 	}
+}
+
+// sampledThreads counts the distinct threads that samples came from.
+func sampledThreads(t *testing.T, data string) int {
+	t.Helper()
+	r, err := Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tids := map[uint32]bool{}
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			break
+		}
+		if s, ok := rec.(*Sample); ok {
+			tids[s.TID] = true
+		}
+	}
+	return len(tids)
 }

@@ -62,7 +62,10 @@ func (r *Result) Crash() (*goroutines.Census, *goroutines.Goroutine) {
 
 // ContributeTo fills the report's goroutine groups.
 func (r *Result) ContributeTo(res *analyze.Result) {
-	for _, g := range r.Groups {
+	for i, g := range r.Groups {
+		if i == maxReportGroups {
+			break
+		}
 		res.Goroutines = append(res.Goroutines, ToGroup(g))
 	}
 }
@@ -107,9 +110,6 @@ func run(pass *analyze.Pass) (any, error) {
 	sort.SliceStable(r.All, func(i, j int) bool { return rank(r.All[i]) > rank(r.All[j]) })
 	r.Census = r.All[0]
 	r.Groups = goroutines.Group(r.Census)
-	if len(r.Groups) > maxReportGroups {
-		r.Groups = r.Groups[:maxReportGroups]
-	}
 	r.Summary = goroutines.Summarize(r.Census)
 	report(pass, r)
 	return r, nil

@@ -21,7 +21,7 @@ func report(pass *analyze.Pass, r *Result) {
 		{Metric: "goroutines", Value: float64(s.Total), Unit: "goroutines", Artifact: c.Source},
 		{Metric: "user_goroutines", Value: float64(s.User), Unit: "goroutines", Artifact: c.Source},
 		{Metric: "system_goroutines", Value: float64(s.System), Unit: "goroutines", Artifact: c.Source},
-		{Metric: "groups", Value: float64(len(goroutines.Group(c))), Unit: "stacks", Artifact: c.Source},
+		{Metric: "groups", Value: float64(len(r.Groups)), Unit: "stacks", Artifact: c.Source},
 	}
 	if c.Reader != "" || c.GoVersion != "" {
 		ev = append(ev, analyze.Evidence{Metric: "reader", Value: 0, Artifact: c.Source,
@@ -36,7 +36,7 @@ func report(pass *analyze.Pass, r *Result) {
 	}
 	pass.Report(analyze.Finding{
 		ID:         "goroutines/census",
-		Title:      fmt.Sprintf("%d goroutines (%d user, %d system) in %d groups, from %s", s.Total, s.User, s.System, len(goroutines.Group(c)), describe(c)),
+		Title:      fmt.Sprintf("%d goroutines (%d user, %d system) in %d groups, from %s", s.Total, s.User, s.System, len(r.Groups), describe(c)),
 		Severity:   analyze.Info,
 		Confidence: 1,
 		Summary:    statusLine(s),

@@ -68,9 +68,12 @@ func runGoroutines(c *cli.Context) error {
 	if r.Census == nil {
 		return withCode(exitInput, fmt.Errorf("goroutines: %s holds no readable core or goroutine dump", c.Args().First()))
 	}
-	census, err := goroutines.Filter(r.Census, c.StringSlice("filter"))
-	if err != nil {
-		return withCode(exitUsage, err)
+	census, groups := r.Census, r.Groups
+	if fs := c.StringSlice("filter"); len(fs) > 0 {
+		if census, err = goroutines.Filter(r.Census, fs); err != nil {
+			return withCode(exitUsage, err)
+		}
+		groups = goroutines.Group(census)
 	}
 	w := c.App.Writer
 	if c.Bool("json") {
@@ -83,13 +86,13 @@ func runGoroutines(c *cli.Context) error {
 				Complete bool                `json:"complete"`
 				Warnings []string            `json:"warnings,omitempty"`
 				Groups   []goroutines.Bucket `json:"groups"`
-			}{census.Source, census.Format, census.Complete, census.Warnings, goroutines.Group(census)})
+			}{census.Source, census.Format, census.Complete, census.Warnings, groups})
 		}
 		return enc.Encode(census)
 	}
 	printCensusHeader(w, census)
 	if c.Bool("group") {
-		return printGroups(w, goroutines.Group(census))
+		return printGroups(w, groups)
 	}
 	return printGoroutines(w, census)
 }

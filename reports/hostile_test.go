@@ -188,7 +188,7 @@ var markdownTags = map[string]bool{
 	"details": true, "summary": true, "hr": true, "blockquote": true,
 }
 
-func checkMarkdownHTML(t *testing.T, html string) {
+func checkMarkdownHTML(t testing.TB, html string) {
 	t.Helper()
 	for _, m := range tagRe.FindAllStringSubmatch(html, -1) {
 		if !markdownTags[m[2]] {
@@ -216,7 +216,7 @@ func checkMarkdownHTML(t *testing.T, html string) {
 	}
 }
 
-func checkNoRawControls(t *testing.T, where, s string) {
+func checkNoRawControls(t testing.TB, where, s string) {
 	t.Helper()
 	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\u2066", "\u2069", "\u200f", "\u2028", "\u2029"} {
 		if strings.Contains(s, bad) {
@@ -232,6 +232,32 @@ func TestHostileHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := out.String()
+	checkPage(t, page)
+	data := scriptData(t, page)
+	if strings.ContainsAny(data, "<>") {
+		t.Errorf("page data holds raw < or >")
+	}
+	var d struct {
+		Flame struct{ Names []string } `json:"flame"`
+	}
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		t.Fatalf("page data is not JSON: %v", err)
+	}
+	if len(d.Flame.Names) == 0 {
+		t.Fatal("page data has no flame names")
+	}
+	for _, n := range d.Flame.Names {
+		if n != cleanText(n) {
+			t.Errorf("flame name %q reaches the script uncleaned", n)
+		}
+	}
+}
+
+// checkPage demands that a rendered page holds only the elements and
+// attributes the renderer writes, exactly two scripts, and no raw
+// direction or control characters.
+func checkPage(t testing.TB, page string) {
+	t.Helper()
 	checkNoRawControls(t, "html", page)
 	if n := strings.Count(strings.ToLower(page), "<script"); n != 2 {
 		t.Errorf("page has %d <script elements, want 2 (data and code)", n)
@@ -256,24 +282,6 @@ func TestHostileHTML(t *testing.T) {
 		})
 		if strings.Trim(rest, " /") != "" {
 			t.Errorf("page tag %s has unparsed attribute text %q", m[0], rest)
-		}
-	}
-	data := scriptData(t, page)
-	if strings.ContainsAny(data, "<>") {
-		t.Errorf("page data holds raw < or >")
-	}
-	var d struct {
-		Flame struct{ Names []string } `json:"flame"`
-	}
-	if err := json.Unmarshal([]byte(data), &d); err != nil {
-		t.Fatalf("page data is not JSON: %v", err)
-	}
-	if len(d.Flame.Names) == 0 {
-		t.Fatal("page data has no flame names")
-	}
-	for _, n := range d.Flame.Names {
-		if n != cleanText(n) {
-			t.Errorf("flame name %q reaches the script uncleaned", n)
 		}
 	}
 }
@@ -343,4 +351,34 @@ func TestInvalidUTF8(t *testing.T) {
 			t.Errorf("%s does not show invalid bytes as \\xNN", name)
 		}
 	}
+}
+
+// FuzzHostileText puts one arbitrary string in every string field of a
+// real result and checks every format keeps it inert.
+func FuzzHostileText(f *testing.F) {
+	for _, s := range hostileStrings {
+		f.Add(s)
+	}
+	base := mustJSON(f, loadCase(f, filepath.Join("testdata", "cases", "lockwait")))
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ReadResult(bytes.NewReader(base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fillStrings(reflect.ValueOf(r).Elem(), func() string { return s })
+		var md, page, term bytes.Buffer
+		if err := RenderMarkdown(&md, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		checkNoRawControls(t, "markdown", md.String())
+		checkMarkdownHTML(t, renderGFM(t, md.Bytes()))
+		if err := RenderHTML(&page, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		checkPage(t, page.String())
+		if err := Terminal(&term, r); err != nil {
+			t.Fatal(err)
+		}
+		checkNoRawControls(t, "terminal", term.String())
+	})
 }

@@ -121,6 +121,9 @@ func pageData(l *flameLayout, unit string) ([]byte, error) {
 	var d struct {
 		Flame *flameData `json:"flame,omitempty"`
 	}
+	if unit != "ns" && unit != "samples" {
+		unit = "" // the script knows only these
+	}
 	if l != nil {
 		fd := &flameData{Width: flameWidth, CharWidth: flameCharWidth, Pad: flamePad, Total: l.Total, Unit: unit, Names: l.Names}
 		fd.Nodes = make([][4]int64, len(l.Nodes))

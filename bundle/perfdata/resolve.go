@@ -163,7 +163,9 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 			}
 		}
 	}
-	if cand == nil && len(r.binaries) == 0 && filepath.IsAbs(m.file) {
+	// With no binaries given, use the file where it was recorded — as perf
+	// does — but only when a recorded build ID can prove it is the same.
+	if cand == nil && len(r.binaries) == 0 && want != "" && filepath.IsAbs(m.file) {
 		if _, err := os.Stat(m.file); err == nil {
 			cand = r.open(m.file)
 		}

@@ -2,8 +2,6 @@ package bundle
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -207,8 +205,8 @@ func (c *collector) addFile(p, original string, depth int) error {
 	return c.addCandidate(f, st, original, kind, attrs, "")
 }
 
-// addCandidate hashes f (pass one of two: the manifest, written first,
-// needs every hash) and records it.
+// addCandidate records f; it is hashed and compressed later, in one read
+// (see pack).
 func (c *collector) addCandidate(f *os.File, st os.FileInfo, original string, kind Kind, attrs map[string]string, comp string) error {
 	if len(c.files) >= c.lim.MaxMembers {
 		return fmt.Errorf("%s: more than %d artifacts: %w", quoteName(original), c.lim.MaxMembers, ErrTooLarge)
@@ -217,17 +215,9 @@ func (c *collector) addCandidate(f *os.File, st os.FileInfo, original string, ki
 	if c.total > c.lim.MaxTotalBytes {
 		return fmt.Errorf("%s: inputs exceed the total size limit of %d bytes: %w", quoteName(original), c.lim.MaxTotalBytes, ErrTooLarge)
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, &ctxReader{ctx: c.ctx, r: io.NewSectionReader(f, 0, st.Size())})
-	if err != nil {
-		return fmt.Errorf("%s: reading: %w", quoteName(original), err)
-	}
-	if n != st.Size() {
-		return fmt.Errorf("%s: read %d bytes, expected %d", quoteName(original), n, st.Size())
-	}
 	c.log("%s: %s, %d bytes", quoteName(original), kind, st.Size())
-	c.files = append(c.files, &candidate{original: original, src: f.Name(), size: st.Size(), mtime: st.ModTime(),
-		sha: hex.EncodeToString(h.Sum(nil)), kind: kind, attrs: attrs, compression: comp})
+	c.files = append(c.files, &candidate{original: original, src: f.Name(), size: st.Size(),
+		kind: kind, attrs: attrs, compression: comp})
 	return nil
 }
 

@@ -88,6 +88,18 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	if len(c.files) == 0 {
 		return nil, &InputError{Err: errors.New("no artifacts found in the inputs")}
 	}
+	spool, err := c.pack()
+	if err != nil {
+		var ie *InputError
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+		case errors.As(err, &ie):
+			return nil, err
+		}
+		return nil, fmt.Errorf("writing %s: %w", o.Output, err)
+	}
+	defer spool.Close()
 	m, files := c.plan(o)
 	mb, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
@@ -100,7 +112,7 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 		return nil, err
 	}
 	defer af.Abort()
-	if err := writeArchive(ctx, af, mb, files, c.log); err != nil {
+	if err := writeArchive(ctx, af, mb, files, spool, c.log); err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
 			return nil, err
@@ -142,7 +154,7 @@ type candidate struct {
 	original    string
 	src         string
 	size        int64
-	mtime       time.Time
+	off, n      int64 // compressed data frames in the spool
 	sha         string
 	kind        Kind
 	attrs       map[string]string
@@ -189,7 +201,7 @@ func (c *collector) plan(o IngestOptions) (*Manifest, []storedFile) {
 		if t, err := time.Parse(time.RFC3339Nano, p.attrs["time"]); err == nil && (earliest.IsZero() || t.Before(earliest)) {
 			earliest = t.UTC()
 		}
-		files = append(files, storedFile{art: art, src: p.src, mtime: p.mtime})
+		files = append(files, storedFile{art: art, off: p.off, n: p.n})
 		ids.Write([]byte(p.sha))
 	}
 	// Small members first: profiles, traces and logs are reached without

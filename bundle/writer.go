@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -16,36 +17,51 @@ import (
 // the same inputs give the same bytes.
 var archiveEpoch = time.Unix(0, 0).UTC()
 
-// storedFile is one artifact to write: where its bytes are, and what pass
-// one saw of them.
+// storedFile is one artifact to write and where its compressed data
+// frames are in the spool.
 type storedFile struct {
-	art   Artifact
-	src   string    // file holding the bytes
-	mtime time.Time // src's modification time when hashed
+	art    Artifact
+	off, n int64 // span of the spool holding the member's data frames
 }
 
-// writeArchive writes the tar stream: manifest first, then files in order,
-// then the trailer; each member in its own zstd frames.
-func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []storedFile, progress func(string, ...any)) error {
+// tarBlock is the tar record size; data is padded to a multiple of it.
+const tarBlock = 512
+
+// zeros pads tar data and writes the end-of-archive marker.
+var zeros [2 * tarBlock]byte
+
+// writeArchive writes the archive: the manifest member first, then each
+// artifact as a frame holding its tar header followed by its data frames
+// copied from the spool, then the trailer member and the tar end marker in
+// one last frame, then the seal.
+func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []storedFile, spool io.ReaderAt, progress func(string, ...any)) error {
 	fw, err := newFrameWriter(w)
 	if err != nil {
 		return err
 	}
-	tw := tar.NewWriter(fw)
+	buf := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(buf)
 	sum := sha256.Sum256(manifest)
 	tr := Trailer{FormatVersion: FormatVersion, ManifestSHA256: hex.EncodeToString(sum[:])}
 	tr.Members = append(tr.Members, TrailerMember{Name: ManifestName, Size: int64(len(manifest)), SHA256: tr.ManifestSHA256})
 	werr := func() error {
-		if err := writeMember(tw, fw, ManifestName, int64(len(manifest)), bytes.NewReader(manifest)); err != nil {
+		if err := writeSmallMember(fw, ManifestName, manifest); err != nil {
 			return err
 		}
+		fw.EndFrame()
 		for _, f := range files {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			progress("writing %s", f.art.Path)
-			if err := writeFile(ctx, tw, fw, f); err != nil {
+			h, err := tarHeader(f.art.Path, f.art.Size)
+			if err != nil {
 				return err
+			}
+			fw.Write(h)
+			fw.EndFrame()
+			if _, err := fw.WriteRaw(io.NewSectionReader(spool, f.off, f.n), *buf); err != nil {
+				return fmt.Errorf("copying %s: %w", f.art.Path, err)
 			}
 			tr.Members = append(tr.Members, TrailerMember{Name: f.art.Path, Size: f.art.Size, SHA256: f.art.SHA256})
 		}
@@ -56,13 +72,11 @@ func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []sto
 		tb = append(tb, '\n')
 		// The trailer shares its frame with the tar end marker: cutting
 		// the stream at any frame boundary loses the trailer.
-		if err := writeMemberData(tw, TrailerName, int64(len(tb)), bytes.NewReader(tb)); err != nil {
+		if err := writeSmallMember(fw, TrailerName, tb); err != nil {
 			return err
 		}
-		if err := tw.Close(); err != nil {
-			return fmt.Errorf("closing tar stream: %w", err)
-		}
-		return nil
+		_, err = fw.Write(zeros[:])
+		return err
 	}()
 	cerr := fw.Close()
 	if werr != nil {
@@ -77,35 +91,24 @@ func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []sto
 	return nil
 }
 
-// writeFile copies one artifact, checking that its source did not change
-// since it was hashed.
-func writeFile(ctx context.Context, tw *tar.Writer, fw *frameWriter, f storedFile) error {
-	src, st, err := openRegular(f.src)
+// writeSmallMember writes a header, data and padding.
+func writeSmallMember(fw *frameWriter, name string, data []byte) error {
+	h, err := tarHeader(name, int64(len(data)))
 	if err != nil {
-		return &InputError{Err: fmt.Errorf("%s: %w", quoteName(f.art.Original), err)}
-	}
-	defer src.Close()
-	if st.Size() != f.art.Size || !st.ModTime().Equal(f.mtime) {
-		return &InputError{Err: fmt.Errorf("%s changed while being ingested (size %d, was %d)", quoteName(f.art.Original), st.Size(), f.art.Size)}
-	}
-	if err := writeMember(tw, fw, f.art.Path, f.art.Size, &ctxReader{ctx: ctx, r: src}); err != nil {
-		return fmt.Errorf("%s: %w", quoteName(f.art.Original), err)
-	}
-	return nil
-}
-
-// writeMember writes one tar member of exactly size bytes from r and ends
-// its zstd frame, so the stream can be cut cleanly after it.
-func writeMember(tw *tar.Writer, fw *frameWriter, name string, size int64, r io.Reader) error {
-	if err := writeMemberData(tw, name, size, r); err != nil {
 		return err
 	}
-	fw.EndFrame()
-	return nil
+	fw.Write(h)
+	fw.Write(data)
+	_, err = fw.Write(zeros[:padding(int64(len(data)))])
+	return err
 }
 
-// writeMemberData writes one padded tar member.
-func writeMemberData(tw *tar.Writer, name string, size int64, r io.Reader) error {
+// padding is the number of zero bytes that complete a tar record.
+func padding(size int64) int64 { return (tarBlock - size%tarBlock) % tarBlock }
+
+// tarHeader returns the header block(s) of a regular member: fixed mode,
+// owner and time, so the same inputs give the same bytes.
+func tarHeader(name string, size int64) ([]byte, error) {
 	h := &tar.Header{
 		Typeflag: tar.TypeReg,
 		Name:     name,
@@ -117,21 +120,18 @@ func writeMemberData(tw *tar.Writer, name string, size int64, r io.Reader) error
 	if size >= 1<<33-1 { // ustar's 11 octal digits hold sizes below 8 GiB
 		h.Format = tar.FormatPAX
 	}
-	if err := tw.WriteHeader(h); err != nil {
-		return fmt.Errorf("tar header for %s: %w", name, err)
+	var b bytes.Buffer
+	if err := tar.NewWriter(&b).WriteHeader(h); err != nil {
+		return nil, fmt.Errorf("tar header for %s: %w", name, err)
 	}
-	n, err := io.Copy(tw, io.LimitReader(r, size))
-	if err != nil {
-		return fmt.Errorf("copying %s: %w", name, err)
-	}
-	if n != size {
-		return fmt.Errorf("copying %s: got %d bytes, want %d", name, n, size)
-	}
-	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("padding %s: %w", name, err)
-	}
-	return nil
+	return b.Bytes(), nil
 }
+
+// copyBufSize is the copy buffer for artifacts: large reads keep system
+// call overhead negligible next to hashing and compression.
+const copyBufSize = 1 << 20
+
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // ctxReader stops reading once ctx is done, so Ctrl-C interrupts a copy of
 // a large core promptly.

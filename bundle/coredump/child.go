@@ -76,7 +76,16 @@ func goWindow() string {
 func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 	c := &goroutines.Census{Source: corePath, Format: "core", Complete: true, Reader: "delve " + DelveVersion()}
 	if err := checkExe(exePath); err != nil {
-		return nil, err
+		if !errors.Is(err, errNoDWARF) {
+			return nil, err
+		}
+		pc, perr := pclntabCrash(corePath, exePath)
+		if perr != nil {
+			return nil, fmt.Errorf("%w; the pclntab gave nothing either: %v", err, perr)
+		}
+		pc.Source, pc.Reader = c.Source, c.Reader
+		pc.Warnings = append(pc.Warnings, err.Error()+"; the crashing thread's stack comes from frame pointers and the pclntab (no goroutine list, no panic text)")
+		return pc, nil
 	}
 	if info, err := buildinfo.ReadFile(exePath); err == nil {
 		c.GoVersion = info.GoVersion
@@ -163,6 +172,9 @@ func eachGoroutine(tgt *proc.Target, c *goroutines.Census, fn func(*proc.G)) err
 	return nil
 }
 
+// errNoDWARF marks an executable without debug info.
+var errNoDWARF = errors.New("no DWARF debug info")
+
 // checkExe refuses executables delve cannot read goroutines from: non-Go
 // binaries and binaries without DWARF. debug/elf is not hardened against
 // hostile input, which is why this runs in the child too.
@@ -176,7 +188,7 @@ func checkExe(exePath string) error {
 	}
 	defer f.Close()
 	if f.Section(".debug_info") == nil && f.Section(".zdebug_info") == nil {
-		return fmt.Errorf("executable %s has no DWARF debug info (built with -ldflags=-w or stripped): delve needs DWARF to read goroutines from the core; use an unstripped build of the same commit, or a text goroutine dump", exePath)
+		return fmt.Errorf("executable %s: %w (built with -ldflags=-w or stripped): delve needs DWARF to read goroutines from the core; use an unstripped build of the same commit, or a text goroutine dump", exePath, errNoDWARF)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ type Thread struct {
 	Signal int    `json:"signal,omitempty"` // pr_cursig: the signal being delivered
 	PC     uint64 `json:"pc,omitempty"`
 	SP     uint64 `json:"sp,omitempty"`
+	// BP is the frame pointer (rbp, x29), the head of the frame chain.
+	BP uint64 `json:"bp,omitempty"`
 }
 
 // Mapping is one NT_FILE entry: a file mapped into the process.
@@ -42,10 +44,10 @@ const (
 	prstatusRegs   = 112
 )
 
-// Register indexes of the PC and SP in pr_reg.
-var regIndex = map[uint16]struct{ pc, sp int }{
-	emX86_64:  {pc: 16, sp: 19}, // user_regs_struct: rip, rsp
-	emAARCH64: {pc: 32, sp: 31}, // user_pt_regs: pc, sp
+// Register indexes of the PC, SP and frame pointer in pr_reg.
+var regIndex = map[uint16]struct{ pc, sp, bp int }{
+	emX86_64:  {pc: 16, sp: 19, bp: 4},  // user_regs_struct: rip, rsp, rbp
+	emAARCH64: {pc: 32, sp: 31, bp: 29}, // user_pt_regs: pc, sp, x29
 }
 
 func decodePrstatus(b []byte, h *header) (Thread, error) {
@@ -58,9 +60,11 @@ func decodePrstatus(b []byte, h *header) (Thread, error) {
 	}
 	if ri, ok := regIndex[h.machine]; ok {
 		pcOff, spOff := prstatusRegs+8*ri.pc, prstatusRegs+8*ri.sp
-		if len(b) >= pcOff+8 && len(b) >= spOff+8 {
+		bpOff := prstatusRegs + 8*ri.bp
+		if len(b) >= pcOff+8 && len(b) >= spOff+8 && len(b) >= bpOff+8 {
 			t.PC = h.order.Uint64(b[pcOff:])
 			t.SP = h.order.Uint64(b[spOff:])
+			t.BP = h.order.Uint64(b[bpOff:])
 		}
 	}
 	return t, nil

@@ -223,9 +223,9 @@ func TestSameCrashTwice(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := filepath.Join(dir, fmt.Sprintf("crash-%d.tar.zst", i))
-			_, stderr, code := runCoroner(t, exe, "collect", "--exec", "--pprof", "http://"+addr, "--duration", "1s",
+			_, stderr, code := runCoroner(t, exe, "collect", "--exec", "--pprof", "http://"+addr, "--duration", "3s",
 				"--core", "none", "--perf", "off", "--dir", run, "--id", fmt.Sprintf("crash-%d", i), "-o", a,
-				"--", bin, "-addr", addr, "-severity", "severe", "-crash-after", "1500ms")
+				"--", bin, "-addr", addr, "-severity", "severe", "-crash-after", "1s")
 			if _, err := os.Stat(a); err != nil {
 				t.Fatalf("collect exit %d wrote no archive: %s", code, stderr)
 			}
@@ -246,7 +246,8 @@ func TestSameCrashTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(runs) != 2 {
-		t.Fatalf("search --cause crash found %d runs, want 2: %s", len(runs), stdout)
+		all, _, _ := runCoroner(t, exe, "search", "--index", db)
+		t.Fatalf("search --cause crash found %d runs, want 2; the index holds:\n%s", len(runs), all)
 	}
 	if runs[0].Signature == "" || runs[0].Signature != runs[1].Signature {
 		t.Fatalf("signatures differ: %q vs %q", runs[0].Signature, runs[1].Signature)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,9 +229,9 @@ func flameColor(name string) string {
 
 // hsl converts a color to #rrggbb.
 func hsl(h, s, l float64) string {
-	c := (1 - abs(2*l-1)) * s
+	c := (1 - math.Abs(2*l-1)) * s
 	hp := h / 60
-	x := c * (1 - abs(mod2(hp)-1))
+	x := c * (1 - math.Abs(math.Mod(hp, 2)-1))
 	var r, g, b float64
 	switch {
 	case hp < 1:
@@ -249,18 +250,4 @@ func hsl(h, s, l float64) string {
 	m := l - c/2
 	to := func(v float64) int { return int((v+m)*255 + 0.5) }
 	return fmt.Sprintf("#%02x%02x%02x", to(r), to(g), to(b))
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
-func mod2(v float64) float64 {
-	for v >= 2 {
-		v -= 2
-	}
-	return v
 }

@@ -59,6 +59,9 @@ func TestGolden(t *testing.T) {
 				if err := v.render(&got, r); err != nil {
 					t.Fatalf("%s: %v", v.file, err)
 				}
+				if filepath.Ext(v.file) == ".md" {
+					checkMarkdownHTML(t, renderGFM(t, got.Bytes()))
+				}
 				path := filepath.Join(dir, "golden", v.file)
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

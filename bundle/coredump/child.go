@@ -90,8 +90,7 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 	if info, err := buildinfo.ReadFile(exePath); err == nil {
 		c.GoVersion = info.GoVersion
 		if v, ok := goversion.Parse(info.GoVersion); ok && !inWindow(v) {
-			return nil, fmt.Errorf("executable built with %s, outside the Go versions delve %s reads (%s): no goroutine census from the core; the core's threads, signal and mapped files are still reported, and text goroutine dumps still give a census",
-				info.GoVersion, DelveVersion(), goWindow())
+			return outsideWindow(c, corePath, exePath, v)
 		}
 	}
 	gover, _ := goversion.Parse(c.GoVersion)
@@ -174,6 +173,22 @@ func eachGoroutine(tgt *proc.Target, c *goroutines.Census, fn func(*proc.G)) err
 
 // errNoDWARF marks an executable without debug info.
 var errNoDWARF = errors.New("no DWARF debug info")
+
+// outsideWindow serves a binary built with a Go version delve does not
+// read: the frame-pointer census needs only DWARF type layouts, so parked
+// goroutines are still listed; running goroutines' stacks and the panic
+// value, which need delve, are not.
+func outsideWindow(c *goroutines.Census, corePath, exePath string, v goversion.GoVersion) (*goroutines.Census, error) {
+	why := fmt.Sprintf("executable built with %s, outside the Go versions delve %s reads (%s)", c.GoVersion, DelveVersion(), goWindow())
+	fast, err := fastCensus(corePath, exePath, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s, and the frame-pointer census failed too (%v): the core's threads, signal and mapped files are still reported, and text goroutine dumps still give a census", why, err)
+	}
+	c.Goroutines, c.Complete = fast.census.Goroutines, false
+	c.Warnings = append(fast.census.Warnings, why+": census from the frame-pointer reader only; running goroutines have no stacks and the panic value is not read")
+	c.Reader = "coroner frame-pointer reader"
+	return c, nil
+}
 
 // checkExe refuses executables delve cannot read goroutines from: non-Go
 // binaries and binaries without DWARF. debug/elf is not hardened against

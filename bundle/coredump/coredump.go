@@ -1,10 +1,18 @@
-// Package coredump reads a goroutine census from a Go core dump with
-// delve's pkg/proc/core: every goroutine's state, wait reason, creator,
-// labels and stack, the crashed goroutine and thread, the panic value or
-// fatal error text left in memory, and lock addresses waiters share.
-// Delve's reader is not hardened against hostile cores, so it runs in a
-// child process (internal/worker) under a memory limit and a time budget,
-// and only after corefile.Validate has checked the core's headers.
+// Package coredump reads a goroutine census from a Go core dump: every
+// goroutine's state, wait reason and wait time, creator, pprof labels and
+// stack; the crashed goroutine and thread; the panic value or fatal error
+// text left in memory; and the lock or channel addresses waiters share.
+//
+// Parked goroutines are read by a frame-pointer census (fast.go) that walks
+// runtime.allgs, the g structs and their stacks straight from the core,
+// with struct layouts from the executable's DWARF and each distinct PC
+// symbolized once; delve's pkg/proc/core reads the goroutines running on
+// threads and the crash details, and is the fallback for everything. A
+// stripped executable still yields the crash site through the pclntab.
+// All of it runs in a child process (internal/worker) under a memory limit
+// and a time budget, and only after corefile.Validate has checked the
+// core's headers: delve and debug/elf are not hardened against hostile
+// cores.
 package coredump
 
 import (

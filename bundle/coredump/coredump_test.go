@@ -240,3 +240,39 @@ func TestFatalError(t *testing.T) {
 	}
 	compareWithDump(t, c, stderr)
 }
+
+// mapRaceSrc makes the runtime throw "concurrent map writes".
+const mapRaceSrc = `package main
+
+import "time"
+
+func writer(m map[int]int) {
+	for j := 0; ; j++ {
+		m[j%128] = j
+	}
+}
+
+func main() {
+	m := map[int]int{}
+	for i := 0; i < 4; i++ {
+		go writer(m)
+	}
+	time.Sleep(time.Minute)
+}
+`
+
+func TestConcurrentMapWrites(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, mapRaceSrc)
+	core, stderr := testcore.CrashIn(t, tmpDir, exe)
+	c, err := Census(context.Background(), core, exe, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := c.Crash
+	if cr == nil || cr.Kind != "fatal error" || cr.Message != "concurrent map writes" {
+		t.Fatalf("crash %+v\n%s", cr, stderr)
+	}
+	if cr.Site == nil || cr.Site.Func != "main.writer" {
+		t.Errorf("site %+v", cr.Site)
+	}
+}

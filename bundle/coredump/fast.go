@@ -260,7 +260,9 @@ func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool
 	if status != gRunning {
 		g.Frames = fr.unwind(fr.u64(b, o.schedPC), fr.u64(b, o.schedSP), fr.u64(b, o.schedBP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
 	}
-	if gopc := fr.u64(b, o.gopc); gopc != 0 {
+	// Like the runtime's traceback, no creator for goroutine 1: the
+	// runtime's bootstrap code started it.
+	if gopc := fr.u64(b, o.gopc); gopc != 0 && g.ID != 1 {
 		if fs := fr.sym.frames(gopc - 1); len(fs) > 0 {
 			f := fs[0]
 			g.CreatedBy = &f

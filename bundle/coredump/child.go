@@ -310,7 +310,7 @@ func describeG(tgt *proc.Target, g *proc.G, gover *goversion.GoVersion) (gorouti
 	if err != nil && len(out.Frames) == 0 {
 		out.Frames = append(out.Frames, goroutines.Frame{Func: fmt.Sprintf("(unwind error: %v)", err)})
 	}
-	if loc := g.Go(); loc.Fn != nil {
+	if loc := g.Go(); loc.Fn != nil && g.ID != 1 {
 		out.CreatedBy = &goroutines.Frame{Func: loc.Fn.Name, File: loc.File, Line: loc.Line}
 	}
 	if l := g.Labels(); len(l) > 0 {

@@ -155,3 +155,24 @@ func TestNormalizeFunc(t *testing.T) {
 		}
 	}
 }
+
+func TestSingleTracebackIsIncomplete(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, nilDerefSrc)
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "GOTRACEBACK=single")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if cmd.Run() == nil {
+		t.Fatal("program did not crash")
+	}
+	c, err := ParseDump(&stderr, "crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Complete || len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], "GOTRACEBACK") {
+		t.Errorf("single traceback: complete=%v warnings=%v", c.Complete, c.Warnings)
+	}
+	if c.Crash == nil || c.Crash.Site == nil || c.Crash.Site.Func != "main.read" {
+		t.Errorf("crash %+v", c.Crash)
+	}
+}

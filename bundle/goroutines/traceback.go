@@ -336,6 +336,13 @@ func (p *tracebackParser) finish() {
 		// A SIGQUIT dump is a snapshot someone asked for, not a crash.
 		p.c.Format, p.c.Crash = "sigquit", nil
 	}
+	if p.c.Crash != nil && p.c.Crash.Kind != "signal" && len(p.c.Goroutines) == 1 && p.c.Goroutines[0].Crashed {
+		// GOTRACEBACK=single (the default) prints only the goroutine that
+		// crashed; under all, system or crash at least one more is listed
+		// in any real program.
+		p.c.Complete = false
+		p.c.Warnings = append(p.c.Warnings, "crash output lists only the crashing goroutine (GOTRACEBACK=single, the default): no census of the others; run with GOTRACEBACK=all or crash")
+	}
 	for i := range p.c.Goroutines {
 		if p.c.Goroutines[i].Crashed && p.c.Crash != nil && p.c.Crash.Site == nil {
 			p.c.Crash.Site = CrashSite(p.c.Goroutines[i].Frames)

@@ -39,6 +39,9 @@ type tracebackParser struct {
 	stack   bool // inside a "runtime stack:" block not owned by a goroutine
 	size    int64
 	lastNL  bool
+	// seen drops a goroutine printed twice (a crash log holding both the
+	// panic's traceback and the signal handler's dump lists each again).
+	seen map[int64]bool
 }
 
 func parseTraceback(r io.Reader, name string) (*Census, error) {
@@ -308,6 +311,14 @@ func (p *tracebackParser) flushFrame() {
 func (p *tracebackParser) flush() {
 	p.flushFrame()
 	if p.cur != nil {
+		if p.cur.ID > 0 && p.seen[p.cur.ID] {
+			p.cur = nil
+			return
+		}
+		if p.seen == nil {
+			p.seen = map[int64]bool{}
+		}
+		p.seen[p.cur.ID] = true
 		p.cur.System = IsSystem(p.cur)
 		p.c.Goroutines = append(p.c.Goroutines, *p.cur)
 		p.cur = nil

@@ -89,6 +89,23 @@ func (p *Profile) Cores() float64 {
 	return float64(p.Total) / float64(p.Wall)
 }
 
+// MinBusyCores is the CPU use below which a profile's shares are not
+// judged: a process using under a quarter of one core is not CPU-bound,
+// and how its little CPU divides (a deadlocked or idle service spends most
+// of it in the scheduler and at startup) says nothing about a CPU
+// pathology.
+const MinBusyCores = 0.25
+
+// Busy reports whether the recording shows enough CPU use for shares to
+// mean something; true when the duration is unknown.
+func (p *Profile) Busy() bool {
+	if p == nil || p.Total == 0 {
+		return false
+	}
+	c := p.Cores()
+	return c == 0 || c >= MinBusyCores
+}
+
 // Culprits ranks the user frames responsible for the samples that have a
 // frame satisfying pred: for each such sample, the innermost user frame
 // outside (a caller of) the matched frame; when the match has no user

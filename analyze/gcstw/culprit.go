@@ -2,18 +2,21 @@ package gcstw
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/internal/pprofs"
 	"github.com/coroner/coroner/analyze/internal/stacks"
+	"github.com/coroner/coroner/analyze/internal/traces"
 )
 
 // allocationCulprit names the allocation site driving the collector: the
 // innermost user frame of the allocs profile's heaviest alloc_space stacks;
 // without an allocs profile, the user frame above mallocgc (or a mark
-// assist) in CPU samples.
-func allocationCulprit(pass *analyze.Pass, prof *cpu.Profile) (*analyze.Culprit, []analyze.Stack) {
+// assist) in CPU samples; without either, the user frame where the trace
+// shows goroutines drafted into mark assists.
+func allocationCulprit(pass *analyze.Pass, prof *cpu.Profile, tr *traces.Result) (*analyze.Culprit, []analyze.Stack) {
 	type site struct {
 		f     stacks.Frame
 		bytes int64
@@ -65,5 +68,45 @@ func allocationCulprit(pass *analyze.Pass, prof *cpu.Profile) (*analyze.Culprit,
 				[]analyze.Stack{{Title: fmt.Sprintf("allocating caller in CPU samples: %.0f%% of allocator time", 100*h.Share), Count: h.Value, Unit: "ns", Frames: []string{h.Func}}}
 		}
 	}
-	return nil, nil
+	return assistCulprit(tr)
+}
+
+// assistCulprit names the user frame with the most mark-assist time in
+// the traces.
+func assistCulprit(tr *traces.Result) (*analyze.Culprit, []analyze.Stack) {
+	agg := map[string]time.Duration{}
+	where := map[string]stacks.Frame{}
+	var total time.Duration
+	for _, t := range tr.Traces {
+		for _, a := range t.Summary.Assists {
+			fs := make([]stacks.Frame, len(a.Frames))
+			for i, f := range a.Frames {
+				fs[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
+			}
+			u := stacks.FirstUser(fs, 0)
+			if u < 0 {
+				continue
+			}
+			w := a.Total
+			if w <= 0 {
+				w = time.Duration(a.Count) // ranges still open: weigh by count
+			}
+			agg[fs[u].Func] += w
+			where[fs[u].Func] = fs[u]
+			total += w
+		}
+	}
+	best := ""
+	for fn, v := range agg {
+		if best == "" || v > agg[best] || (v == agg[best] && fn < best) {
+			best = fn
+		}
+	}
+	if best == "" {
+		return nil, nil
+	}
+	f := where[best]
+	return &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line},
+		[]analyze.Stack{{Title: fmt.Sprintf("allocating caller drafted into mark assists in the trace: %.0f%% of assist time", 100*float64(agg[best])/float64(max(total, 1))),
+			Frames: []string{f.Func}}}
 }

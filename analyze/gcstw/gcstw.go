@@ -97,8 +97,8 @@ func run(pass *analyze.Pass) (any, error) {
 		return res, nil
 	}
 	f := sig.finding()
-	if f.Severity >= analyze.Warning {
-		if c, stack := allocationCulprit(pass, prof); c != nil {
+	if f.Cause == analyze.CauseGCSTW {
+		if c, stack := allocationCulprit(pass, prof, traces.Of(pass)); c != nil {
 			f.Culprit = c
 			f.Stacks = append(f.Stacks, stack...)
 			f.Title += " driven by allocations in " + c.Function
@@ -121,10 +121,19 @@ func (s *signals) finding() analyze.Finding {
 		Evidence: s.ev,
 	}
 	families := len(s.families)
-	switch sev {
-	case analyze.Info:
+	switch {
+	case sev == analyze.Info:
 		f.Title = "Garbage collection within normal bounds"
 		f.Confidence = 0.9
+	case !s.gcBusy:
+		// Long or frequent stops while the collector itself is not busy:
+		// the pauses are the time the runtime waits for every goroutine
+		// to reach a safe point (or for descheduled threads), not GC work.
+		f.Severity = analyze.Warning
+		f.Title = "Long stop-the-world pauses while the collector is not busy: the world is slow to stop"
+		f.Confidence = min(0.9, 0.5+0.15*float64(families))
+		f.Remedy = "Look for goroutines that delay preemption (long loops in assembly or cgo calls, GODEBUG=asyncpreemptoff), " +
+			"GOMAXPROCS above the CPUs the container may use (CPU quota throttling stretches every stop), and an overloaded host."
 	default:
 		f.Cause = analyze.CauseGCSTW
 		// Two phrases say enough; the evidence lists every crossed threshold.

@@ -42,7 +42,7 @@ func TestGCPressure(t *testing.T) {
 			if f.Severity < analyze.Warning || f.Cause != analyze.CauseGCSTW {
 				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 			}
-			if name == "all" || name == "pprof" {
+			if name != "gctrace" { // gctrace lines name no code
 				if f.Culprit == nil || !strings.HasSuffix(f.Culprit.Function, "analyzetest.buildGarbage.func1") {
 					t.Errorf("culprit %v, want the allocating workload", f.Culprit)
 				}

@@ -22,6 +22,9 @@ type signals struct {
 	crossed  []analyze.Severity
 	headline []string
 	families map[string]bool
+	// gcBusy is set when a measure of the collector's own activity (CPU
+	// share, cycle rate, assists) crossed its threshold.
+	gcBusy bool
 	// impact is the largest share of capacity the GC is seen to cost: CPU
 	// share or stopped share of wall time.
 	impact float64
@@ -61,6 +64,9 @@ func (s *signals) check(e analyze.Evidence, warn, crit float64, phrase string) b
 		s.impact = max(s.impact, e.Value)
 	}
 	if sev > analyze.Info {
+		if !isPauseMetric(e.Metric) {
+			s.gcBusy = true
+		}
 		s.crossed = append(s.crossed, sev)
 		if phrase != "" && !contains(s.headline, phrase) {
 			s.headline = append(s.headline, phrase)
@@ -68,6 +74,12 @@ func (s *signals) check(e analyze.Evidence, warn, crit float64, phrase string) b
 		return true
 	}
 	return false
+}
+
+// isPauseMetric tells pause measures (length and stopped share) from
+// measures of the collector's activity.
+func isPauseMetric(m string) bool {
+	return strings.Contains(m, "stw_") || strings.Contains(m, "pause")
 }
 
 func contains(ss []string, s string) bool {
@@ -184,6 +196,11 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	}
 	s.family("CPU profile")
 	src := strings.Join(p.Sources, ",")
+	if !p.Busy() {
+		s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_cores_busy", Value: round(p.Cores()), Unit: "cores", Artifact: src,
+			Threshold: analyze.Threshold(cpu.MinBusyCores), Note: "process nearly idle: CPU shares not judged"})
+		return
+	}
 	s.check(analyze.Evidence{Metric: "cpu_share_gc", Value: round(p.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
 		Note: "samples in mark workers, assists, sweeping and stop-the-world phases"}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
 	_, assist := p.Share(stacks.IsGCAssist)

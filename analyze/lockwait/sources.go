@@ -193,7 +193,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 // fromCPU measures runtime-internal lock time outside the scheduler
 // (which netpoll_spin judges).
 func (c *collector) fromCPU(p *cpu.Profile) {
-	if p == nil || p.Total == 0 {
+	if p == nil || !p.Busy() {
 		return
 	}
 	_, share := p.ShareWhere(func(s cpu.Sample) bool {

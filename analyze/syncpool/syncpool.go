@@ -81,6 +81,9 @@ func run(pass *analyze.Pass) (any, error) {
 			if s1 == analyze.Info {
 				s2 = analyze.Info
 			}
+			if !prof.Busy() {
+				s1, s2 = analyze.Info, analyze.Info
+			}
 			sev = max(sev, s1, s2)
 			impact = slow + newShare
 			ev = append(ev,

@@ -71,6 +71,10 @@ type Summary struct {
 	Blocks     []BlockSite
 	BlockTotal time.Duration
 	BlockCount int64
+	// Assists are where goroutines were drafted into GC mark assists — the
+	// allocation sites outrunning the collector — heaviest first (at most
+	// keptSites), with Reason "GC mark assist".
+	Assists []BlockSite
 	// Events counts the events read.
 	Events int64
 	// Truncated is set when the trace ended in an error (typically a cut
@@ -100,6 +104,8 @@ type Summarizer struct {
 	blocked  map[trace.GoID]blockStart
 	sites    map[string]*BlockSite
 	overflow *BlockSite
+	assists  map[string]*BlockSite
+	inAssist map[trace.ResourceID]*BlockSite
 }
 
 type rangeKey struct {
@@ -115,7 +121,7 @@ type blockStart struct {
 // NewSummarizer starts a summary.
 func NewSummarizer() *Summarizer {
 	return &Summarizer{open: map[rangeKey]trace.Time{}, blocked: map[trace.GoID]blockStart{},
-		sites: map[string]*BlockSite{}}
+		sites: map[string]*BlockSite{}, assists: map[string]*BlockSite{}, inAssist: map[trace.ResourceID]*BlockSite{}}
 }
 
 // Event folds one event into the summary.
@@ -136,9 +142,20 @@ func (z *Summarizer) Event(e *trace.Event) {
 			start = z.first
 		}
 		z.open[rangeKey{r.Scope, r.Name}] = start
+		if r.Name == "GC mark assist" {
+			site := z.siteIn(z.assists, r.Name, e.Stack())
+			site.Count++
+			z.inAssist[r.Scope] = site
+		}
 	case trace.EventRangeEnd:
 		r := e.Range()
 		k := rangeKey{r.Scope, r.Name}
+		if site := z.inAssist[r.Scope]; site != nil && r.Name == "GC mark assist" {
+			if start, ok := z.open[k]; ok {
+				site.Total += t.Sub(start)
+			}
+			delete(z.inAssist, r.Scope)
+		}
 		start, ok := z.open[k]
 		if !ok {
 			start = z.first // began before the trace
@@ -214,6 +231,11 @@ func (z *Summarizer) transition(e *trace.Event, t trace.Time) {
 
 // site finds or makes the aggregate for a block reason and stack.
 func (z *Summarizer) site(reason string, stk trace.Stack) *BlockSite {
+	return z.siteIn(z.sites, reason, stk)
+}
+
+// siteIn finds or makes the aggregate for reason and stack in sites.
+func (z *Summarizer) siteIn(sites map[string]*BlockSite, reason string, stk trace.Stack) *BlockSite {
 	var frames []Frame
 	var key strings.Builder
 	key.WriteString(reason)
@@ -225,17 +247,17 @@ func (z *Summarizer) site(reason string, stk trace.Stack) *BlockSite {
 		fmt.Fprintf(&key, "|%s:%d", f.Func, f.Line)
 	}
 	k := key.String()
-	if s := z.sites[k]; s != nil {
+	if s := sites[k]; s != nil {
 		return s
 	}
-	if len(z.sites) >= maxSites {
+	if len(sites) >= maxSites {
 		if z.overflow == nil {
 			z.overflow = &BlockSite{Reason: "other (too many distinct sites)"}
 		}
 		return z.overflow
 	}
 	s := &BlockSite{Reason: reason, Frames: frames}
-	z.sites[k] = s
+	sites[k] = s
 	return s
 }
 
@@ -257,6 +279,19 @@ func (z *Summarizer) Finalize() *Summary {
 	if z.overflow != nil {
 		sites = append(sites, *z.overflow)
 	}
+	z.s.Blocks = rankSites(sites)
+	assists := make([]BlockSite, 0, len(z.assists))
+	for _, s := range z.assists {
+		assists = append(assists, *s)
+	}
+	z.s.Assists = rankSites(assists)
+	sort.SliceStable(z.s.STW, func(i, j int) bool { return z.s.STW[i].At < z.s.STW[j].At })
+	return &z.s
+}
+
+// rankSites sorts sites heaviest first (deterministically) and keeps the
+// top keptSites.
+func rankSites(sites []BlockSite) []BlockSite {
 	sort.Slice(sites, func(i, j int) bool {
 		if sites[i].Total != sites[j].Total {
 			return sites[i].Total > sites[j].Total
@@ -269,9 +304,7 @@ func (z *Summarizer) Finalize() *Summary {
 	if len(sites) > keptSites {
 		sites = sites[:keptSites]
 	}
-	z.s.Blocks = sites
-	sort.SliceStable(z.s.STW, func(i, j int) bool { return z.s.STW[i].At < z.s.STW[j].At })
-	return &z.s
+	return sites
 }
 
 // Summarize reads the trace in r to its end (or ctx's) and summarizes it.

@@ -35,6 +35,9 @@ func TestSummarizeRealTrace(t *testing.T) {
 			syncWait = true
 		}
 	}
+	if len(s.Assists) == 0 || len(s.Assists[0].Frames) == 0 || s.Assists[0].Count == 0 {
+		t.Errorf("no mark assist sites: %+v", s.Assists)
+	}
 	if !syncWait {
 		t.Errorf("no mutex blocking among %d sites", len(s.Blocks))
 	}

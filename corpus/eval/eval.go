@@ -164,7 +164,9 @@ func scenarioOf(m *bundle.Manifest, path string, byName map[string]corpus.Expect
 func evalOne(ctx context.Context, src analyze.Source, path string, e corpus.Expected, f family, log io.Writer) Row {
 	start := time.Now()
 	r, err := analyze.Execute(ctx, src, all.Analyzers, analyze.Options{})
-	row := Row{Archive: path, Scenario: e.Scenario, Family: f.name, Expected: e.Primary, NeedsName: len(e.Culprits) > 0,
+	// gctrace lines name no code, so a gctrace-only reduction cannot name
+	// a culprit; every other family carries stacks.
+	row := Row{Archive: path, Scenario: e.Scenario, Family: f.name, Expected: e.Primary, NeedsName: len(e.Culprits) > 0 && f.name != "gctrace",
 		Seconds: time.Since(start).Seconds()}
 	if err != nil {
 		row.Verdict = "error: " + err.Error()

@@ -189,3 +189,24 @@ func TestTenThousandGoroutines(t *testing.T) {
 		t.Errorf("largest group: %d %q", gs[0].Count, gs[0].WaitReason)
 	}
 }
+
+// BenchmarkCensus measures the whole census (validation, worker child,
+// frame-pointer reader, decoding) of a 10k-goroutine core made at
+// benchmark time. corpus/bench/core.sh compares 100k against dlv.
+func BenchmarkCensus(b *testing.B) {
+	const n = 10000
+	exe := testcore.BuildIn(b, tmpDir, fmt.Sprintf(manySrc, n))
+	p := testcore.Start(b, exe, "ready")
+	core := p.Gcore(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := Census(context.Background(), core, exe, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c.Total() < n {
+			b.Fatalf("census of %d goroutines", c.Total())
+		}
+		goroutines.Group(c)
+	}
+}

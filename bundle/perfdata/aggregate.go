@@ -87,30 +87,10 @@ func AggregateFile(path string, o Options) (*Aggregate, error) {
 func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	a := &Aggregate{}
 	sp := newSpace()
-	// Kernel symbols are needed only after the records are read: parse
-	// them meanwhile.
-	type kres struct {
-		ks    *symbolize.Kallsyms
-		close func()
-		err   error
-	}
-	kch := make(chan kres, 1)
-	go func() {
-		ks, closeKs, err := loadKallsyms(o.Kallsyms)
-		kch <- kres{ks, closeKs, err}
-	}()
-	kallsymsTaken := false
-	defer func() {
-		if !kallsymsTaken { // an early error: wait, then release the file
-			if k := <-kch; k.err == nil {
-				k.close()
-			}
-		}
-	}()
 	r.skipChains = o.LeafOnly
 	// Binaries are matched against build IDs from the features, which pipe
 	// mode delivers late; the resolver reads them when first asked.
-	res := newResolver(o.Binaries, nil, &r.Features)
+	res := newResolver(o.Binaries, &r.Features)
 	defer res.close()
 	fl := newFramelessCache(sp, res)
 	index := map[string]*rawStack{}
@@ -192,13 +172,12 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	if leafOnly > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d of %d --call-graph dwarf samples resolved only to their leaf frame (no frame-pointer chain in the copied user stack)", leafOnly, dwarf))
 	}
-	k := <-kch
-	kallsymsTaken = true
-	if k.err != nil {
-		return nil, k.err
+	// Kernel names: one pass over kallsyms for just the addresses seen.
+	names, err := kernelNames(o.Kallsyms, order)
+	if err != nil {
+		res.warnf("kallsyms unusable, kernel frames are shown as addresses: %v", err)
 	}
-	defer k.close()
-	res.ksyms = k.ks
+	res.knames = names
 	// Choices made while streaming may predate build IDs that pipe mode
 	// sends last: choose again with everything known.
 	res.perMap = map[*mapping]*symbolize.Binary{}
@@ -299,7 +278,7 @@ func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) {
 			a.stacks = append(a.stacks, st)
 		}
 	}
-	if kernelSeen && res.ksyms == nil {
+	if kernelSeen && res.knames == nil {
 		res.warnf("kernel frames present but no kallsyms given; they are shown as addresses")
 	}
 	a.Warnings = append(a.Warnings, res.warnings...)

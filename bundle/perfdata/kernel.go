@@ -7,22 +7,37 @@ import (
 	"github.com/coroner/coroner/bundle/symbolize"
 )
 
-// loadKallsyms parses the kallsyms file at path, if any. The returned
-// close releases the file the symbol names are read from.
-func loadKallsyms(path string) (*symbolize.Kallsyms, func(), error) {
+// kernelNames names the kernel addresses of the chains from the kallsyms
+// file at path (nil when path is ""). Callers' return addresses are looked
+// up one byte back, at their call instruction, as kernelLoc does.
+func kernelNames(path string, order []*rawStack) (map[uint64]string, error) {
 	if path == "" {
-		return nil, func() {}, nil
+		return nil, nil
+	}
+	var addrs []uint64
+	for _, rs := range order {
+		mode, first := ContextUser, true
+		for _, c := range rs.chain {
+			if c >= ContextMax {
+				mode = c
+				continue
+			}
+			if mode == ContextKernel {
+				if first {
+					addrs = append(addrs, c)
+				} else {
+					addrs = append(addrs, c-1)
+				}
+			}
+			first = false
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kallsyms: %w", err)
+		return nil, fmt.Errorf("kallsyms: %w", err)
 	}
-	ks, err := symbolize.ParseKallsyms(f, path)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return ks, func() { f.Close() }, nil
+	defer f.Close()
+	return symbolize.ResolveKallsyms(f, path, addrs)
 }
 
 // framelessCache answers, per process and address, whether the function

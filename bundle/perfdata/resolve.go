@@ -40,7 +40,7 @@ func (l *loc) Name() string {
 // resolver turns addresses into locs, opening binaries on first use.
 type resolver struct {
 	binaries  map[string]string // build ID, path or base name → local ELF
-	ksyms     *symbolize.Kallsyms
+	knames    map[uint64]string // kernel address → symbol; nil without kallsyms
 	feats     *Features
 	featN     int               // len(feats.BuildIDs) when featIDs was built
 	featIDs   map[string]string // mapped file → build ID from the file's features
@@ -54,8 +54,8 @@ type resolver struct {
 	localVDSO *symbolize.Binary
 }
 
-func newResolver(binaries map[string]string, ksyms *symbolize.Kallsyms, feats *Features) *resolver {
-	r := &resolver{binaries: binaries, ksyms: ksyms, feats: feats, featIDs: map[string]string{},
+func newResolver(binaries map[string]string, feats *Features) *resolver {
+	r := &resolver{binaries: binaries, feats: feats, featIDs: map[string]string{},
 		opened: map[string]*symbolize.Binary{}, failed: map[string]bool{},
 		perMap: map[*mapping]*symbolize.Binary{}, warnedMap: map[string]bool{}}
 	paths := map[string]bool{}
@@ -240,12 +240,12 @@ func (r *resolver) user(sp *space, pid uint32, addr uint64, caller bool) (key lo
 // kernelLoc resolves a kernel address.
 func (r *resolver) kernelLoc(addr uint64, caller bool) (locKey, *loc) {
 	l := &loc{addr: addr, dso: "[kernel.kallsyms]", kernel: true}
-	if r.ksyms != nil {
+	if r.knames != nil {
 		look := addr
 		if caller {
 			look--
 		}
-		if name, ok := r.ksyms.Lookup(look); ok {
+		if name, ok := r.knames[look]; ok {
 			l.sym = name
 			l.frames = []symbolize.Frame{{Func: name}}
 		}

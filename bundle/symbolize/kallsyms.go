@@ -44,7 +44,6 @@ const maxKallsymsNames = 256 << 20
 // names are not copied but read from it on lookup: keep it open while the
 // Kallsyms is in use.
 func ParseKallsyms(r io.Reader, name string) (*Kallsyms, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
 	k := &Kallsyms{}
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() < maxKallsymsNames {
@@ -54,47 +53,76 @@ func ParseKallsyms(r io.Reader, name string) (*Kallsyms, error) {
 			k.syms = make([]ksym, 0, st.Size()/40)
 		}
 	}
-	var off int64
-	for ln := 1; ; ln++ {
-		line, err := br.ReadSlice('\n')
-		at := off
-		off += int64(len(line))
-		if err == bufio.ErrBufferFull || len(line) > maxKallsymsLine {
-			return nil, fmt.Errorf("%s:%d: line longer than %d bytes", name, ln, maxKallsymsLine)
+	err := scanKallsyms(r, name, func(s ksym, nm []byte, at int64) error {
+		if k.file != nil {
+			s.off = uint32(at)
+		} else {
+			s.off = uint32(len(k.names))
+			k.names = append(k.names, nm...)
 		}
-		if len(line) > 0 {
-			if perr := k.parseLine(line, at); perr != nil {
-				return nil, fmt.Errorf("%s:%d: %v", name, ln, perr)
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, ln, err)
-		}
-		if len(k.names) > maxKallsymsNames || off > maxKallsymsNames {
-			return nil, fmt.Errorf("%s:%d: more than %d bytes of symbol names", name, ln, maxKallsymsNames)
-		}
-	}
-	if len(k.syms) == 0 {
-		return nil, fmt.Errorf("%s: no text symbols with addresses (kptr_restrict?)", name)
+		k.syms = append(k.syms, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.SliceStable(k.syms, func(i, j int) bool { return k.syms[i].addr < k.syms[j].addr })
 	k.syms = dedupe(k.syms, k.names)
 	return k, nil
 }
 
-// parseLine parses one line, found at offset at, keeping it when it names
-// text.
-func (k *Kallsyms) parseLine(line []byte, at int64) error {
+// scanKallsyms calls fn for every text symbol of a kallsyms stream with
+// the symbol (n set, off unset), its name (valid during the call) and the
+// name's offset in the stream. It fails when no line has an address.
+func scanKallsyms(r io.Reader, name string, fn func(s ksym, nm []byte, at int64) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var off int64
+	kept := 0
+	for ln := 1; ; ln++ {
+		line, err := br.ReadSlice('\n')
+		at := off
+		off += int64(len(line))
+		if err == bufio.ErrBufferFull || len(line) > maxKallsymsLine {
+			return fmt.Errorf("%s:%d: line longer than %d bytes", name, ln, maxKallsymsLine)
+		}
+		if len(line) > 0 {
+			s, nm, nameAt, keep, perr := parseKallsymsLine(line)
+			if perr != nil {
+				return fmt.Errorf("%s:%d: %v", name, ln, perr)
+			}
+			if keep {
+				kept++
+				if ferr := fn(s, nm, at+int64(nameAt)); ferr != nil {
+					return fmt.Errorf("%s:%d: %v", name, ln, ferr)
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", name, ln, err)
+		}
+		if off > maxKallsymsNames {
+			return fmt.Errorf("%s:%d: more than %d bytes of symbols", name, ln, maxKallsymsNames)
+		}
+	}
+	if kept == 0 {
+		return fmt.Errorf("%s: no text symbols with addresses (kptr_restrict?)", name)
+	}
+	return nil
+}
+
+// parseKallsymsLine parses one line; keep is false for lines that do not
+// name text (data symbols, hidden addresses).
+func parseKallsymsLine(line []byte) (s ksym, nm []byte, nameAt int, keep bool, err error) {
 	line = bytes.TrimRight(line, "\r\n")
 	if len(line) == 0 {
-		return nil
+		return s, nil, 0, false, nil
 	}
 	sp := bytes.IndexByte(line, ' ')
 	if sp <= 0 || sp > 16 || len(line) < sp+4 || line[sp+2] != ' ' {
-		return fmt.Errorf("not a kallsyms line: %.80q", line)
+		return s, nil, 0, false, fmt.Errorf("not a kallsyms line: %.80q", line)
 	}
 	var addr uint64
 	for _, c := range line[:sp] {
@@ -106,7 +134,7 @@ func (k *Kallsyms) parseLine(line []byte, at int64) error {
 		case c >= 'A' && c <= 'F':
 			addr = addr<<4 | uint64(c-'A'+10)
 		default:
-			return fmt.Errorf("bad address %.40q", line[:sp])
+			return s, nil, 0, false, fmt.Errorf("bad address %.40q", line[:sp])
 		}
 	}
 	var bind uint8
@@ -118,12 +146,12 @@ func (k *Kallsyms) parseLine(line []byte, at int64) error {
 	case 'W', 'w':
 		bind = bindWeak
 	default:
-		return nil
+		return s, nil, 0, false, nil
 	}
 	if addr == 0 {
-		return nil // kptr_restrict hides addresses: nothing to map
+		return s, nil, 0, false, nil // kptr_restrict hides addresses: nothing to map
 	}
-	nm := line[sp+3:]
+	nm = line[sp+3:]
 	for i, c := range nm {
 		if c == ' ' || c == '\t' {
 			nm = nm[:i] // drop the [module] column
@@ -131,18 +159,11 @@ func (k *Kallsyms) parseLine(line []byte, at int64) error {
 		}
 	}
 	if len(nm) == 0 || len(nm) > maxKallsymsLine {
-		return fmt.Errorf("empty or overlong symbol name")
+		return s, nil, 0, false, fmt.Errorf("empty or overlong symbol name")
 	}
 	u := len(nm) - len(bytes.TrimLeft(nm, "_"))
-	s := ksym{n: uint16(len(nm)), addr: addr, binding: bind, underscore: uint8(min(u, 255))}
-	if k.file != nil {
-		s.off = uint32(at) + uint32(sp+3)
-	} else {
-		s.off = uint32(len(k.names))
-		k.names = append(k.names, nm...)
-	}
-	k.syms = append(k.syms, s)
-	return nil
+	s = ksym{n: uint16(len(nm)), addr: addr, binding: bind, underscore: uint8(min(u, 255))}
+	return s, nm, sp + 3, true, nil
 }
 
 // dedupe keeps one symbol per address, choosing like perf's

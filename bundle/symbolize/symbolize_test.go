@@ -260,3 +260,37 @@ func TestKallsymsFromFile(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveKallsyms checks the one-pass resolver against the table, for
+// every symbol start, the bytes around it, and addresses outside.
+func TestResolveKallsyms(t *testing.T) {
+	raw, err := os.ReadFile("testdata/kallsyms.sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := ParseKallsyms(bytes.NewReader(raw), "kallsyms.sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []uint64
+	for _, s := range k.syms {
+		addrs = append(addrs, s.addr-1, s.addr, s.addr+1, s.addr+0x40)
+	}
+	addrs = append(addrs, 0, 1, ^uint64(0))
+	// Shuffled input lines must not matter: perf's table is sorted.
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	for i, j := 0, len(lines)-1; i < j; i, j = i+2, j-2 {
+		lines[i], lines[j] = lines[j], lines[i]
+	}
+	got, err := ResolveKallsyms(strings.NewReader(strings.Join(lines, "\n")), "shuffled", addrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		want, ok := k.Lookup(a)
+		g, gok := got[a]
+		if ok != gok || g != want {
+			t.Errorf("address %#x: resolver %q (%v), table %q (%v)", a, g, gok, want, ok)
+		}
+	}
+}

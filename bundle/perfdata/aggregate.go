@@ -176,6 +176,7 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	names, err := kernelNames(o.Kallsyms, order)
 	if err != nil {
 		res.warnf("kallsyms unusable, kernel frames are shown as addresses: %v", err)
+		res.kallsymsFailed = true
 	}
 	res.knames = names
 	// Choices made while streaming may predate build IDs that pipe mode
@@ -278,7 +279,7 @@ func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) {
 			a.stacks = append(a.stacks, st)
 		}
 	}
-	if kernelSeen && res.knames == nil {
+	if kernelSeen && res.knames == nil && !res.kallsymsFailed {
 		res.warnf("kernel frames present but no kallsyms given; they are shown as addresses")
 	}
 	a.Warnings = append(a.Warnings, res.warnings...)

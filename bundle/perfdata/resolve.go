@@ -39,19 +39,21 @@ func (l *loc) Name() string {
 
 // resolver turns addresses into locs, opening binaries on first use.
 type resolver struct {
-	binaries  map[string]string // build ID, path or base name → local ELF
-	knames    map[uint64]string // kernel address → symbol; nil without kallsyms
-	feats     *Features
-	featN     int               // len(feats.BuildIDs) when featIDs was built
-	featIDs   map[string]string // mapped file → build ID from the file's features
-	opened    map[string]*symbolize.Binary
-	failed    map[string]bool
-	perMap    map[*mapping]*symbolize.Binary
-	provided  []*symbolize.Binary
-	warnings  []string
-	warnedMap map[string]bool
-	vdsoTried bool
-	localVDSO *symbolize.Binary
+	binaries map[string]string // build ID, path or base name → local ELF
+	knames   map[uint64]string // kernel address → symbol; nil without kallsyms
+	// kallsymsFailed is set when a kallsyms was given but unusable.
+	kallsymsFailed bool
+	feats          *Features
+	featN          int               // len(feats.BuildIDs) when featIDs was built
+	featIDs        map[string]string // mapped file → build ID from the file's features
+	opened         map[string]*symbolize.Binary
+	failed         map[string]bool
+	perMap         map[*mapping]*symbolize.Binary
+	provided       []*symbolize.Binary
+	warnings       []string
+	warnedMap      map[string]bool
+	vdsoTried      bool
+	localVDSO      *symbolize.Binary
 }
 
 func newResolver(binaries map[string]string, feats *Features) *resolver {

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/pprof/profile"
+)
+
+// runPerfCmd runs "coroner perf ARGS" in process: stdout and exit code.
+func runPerfCmd(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	app := newApp()
+	var out bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &bytes.Buffer{}
+	err := app.Run(append([]string{"coroner", "perf"}, args...))
+	if err == nil {
+		return out.String(), exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return out.String(), ee.code
+	}
+	return out.String(), exitInternal
+}
+
+func TestPerfCommand(t *testing.T) {
+	fixture := filepath.Join("..", "..", "bundle", "perfdata", "testdata", "fp.data")
+	out, code := runPerfCmd(t, "--top", "3", fixture)
+	if code != exitOK || !strings.HasPrefix(out, "# Samples: ") || strings.Count(out, "%") > 3 {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+
+	export := filepath.Join(t.TempDir(), "out.pb.gz")
+	if _, code := runPerfCmd(t, "--export", export, fixture); code != exitOK {
+		t.Fatalf("--export: exit %d", code)
+	}
+	f, err := os.Open(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatalf("exported profile does not parse: %v", err)
+	}
+	if len(p.SampleType) != 2 || p.SampleType[0].Type != "samples" || p.SampleType[1].Type != "cpu" {
+		t.Errorf("sample types %v", p.SampleType)
+	}
+
+	dump, code := runPerfCmd(t, "--dump", fixture)
+	if code != exitOK || !strings.Contains(dump, " SAMPLE ") {
+		t.Errorf("--dump: exit %d", code)
+	}
+
+	if _, code := runPerfCmd(t); code != exitUsage {
+		t.Errorf("no argument: exit %d, want %d", code, exitUsage)
+	}
+	if _, code := runPerfCmd(t, "perf_test.go"); code != exitInput {
+		t.Errorf("not a perf.data: exit %d, want %d", code, exitInput)
+	}
+	if _, code := runPerfCmd(t, "--binary", "perf_test.go", fixture); code != exitInput {
+		t.Errorf("--binary not ELF: exit %d, want %d", code, exitInput)
+	}
+}

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -204,14 +205,15 @@ func TestCollectAbortCore(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	res, err := Collect(context.Background(), Options{
-		Exec:     []string{targetBin, "-addr", addr},
-		Dir:      dir,
-		PprofURL: "http://" + addr,
-		Duration: time.Second,
-		Core:     CoreAbort,
-		Perf:     PerfOff,
-		Output:   filepath.Join(dir, "out.tar.zst"),
-		Log:      t.Logf,
+		Exec:        []string{targetBin, "-addr", addr},
+		Dir:         dir,
+		PprofURL:    "http://" + addr,
+		Duration:    time.Second,
+		Core:        CoreAbort,
+		KeepStaging: true,
+		Perf:        PerfOff,
+		Output:      filepath.Join(dir, "out.tar.zst"),
+		Log:         t.Logf,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +224,9 @@ func TestCollectAbortCore(t *testing.T) {
 	}
 	if kinds(res.Manifest)[bundle.KindCore] != 1 {
 		t.Errorf("no core artifact")
+	}
+	if b, err := os.ReadFile(filepath.Join(res.Staging, "stderr.log")); err != nil || bytes.Contains(b, []byte("SIGABRT")) {
+		t.Errorf("stderr.log (%v): the traceback coroner's own SIGABRT causes must not be kept as the target's output:\n%.300s", err, b)
 	}
 }
 

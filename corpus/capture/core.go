@@ -64,6 +64,9 @@ func abortCore(ctx context.Context, t *target, dir string) ([]string, error) {
 	if lim := coreLimit(t.pid); lim == "0" {
 		return nil, skip("target's core size limit is 0 (ulimit -c), so SIGABRT would kill it without a core; use --core gcore")
 	}
+	if t.stderr != nil {
+		t.stderr.mute()
+	}
 	if err := syscall.Kill(t.pid, syscall.SIGABRT); err != nil {
 		return nil, fmt.Errorf("sending SIGABRT to %d: %w", t.pid, err)
 	}

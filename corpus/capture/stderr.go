@@ -24,6 +24,20 @@ type lineSplitter struct {
 	gcLines  int
 	rest0    int64
 	err      error
+	muted    bool
+}
+
+// mute drops everything written from now on: the traceback the runtime
+// prints when coroner itself sends SIGABRT for a core is not the target's
+// own output, and kept it would read like a crash.
+func (s *lineSplitter) mute() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.partial) > 0 {
+		s.emit(append(s.partial, '\n'))
+		s.partial = s.partial[:0]
+	}
+	s.muted = true
 }
 
 func newLineSplitter(gcPath, restPath string) (*lineSplitter, error) {
@@ -46,6 +60,9 @@ func (s *lineSplitter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(p)
+	if s.muted {
+		return n, nil
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {

@@ -27,8 +27,13 @@ for s in $scenarios; do
   start=$(date +%s%N)
   # The target runs in its own directory so a crash core lands there.
   mkdir -p "$OUT/run/$s"
+  # The target ends with the capture anyway, so the kernel writes its core
+  # on SIGABRT (fast, sparse); deadlock shows gcore on a process that
+  # must stay up.
+  core=abort
+  [ "$s" = deadlock ] && core=gcore
   # shellcheck disable=SC2086
-  if ! "$COR" collect --exec --pprof "http://$addr" --duration "$DURATION" \
+  if ! "$COR" collect --exec --core "$core" --pprof "http://$addr" --duration "$DURATION" \
       --dir "$OUT/run/$s" --id "$s" --label scenario="$s" --label severity="$SEVERITY" ${COLLECT_FLAGS:-} \
       -o "$OUT/$s.tar.zst" -- "$OUT/bin/$s" -addr "$addr" -severity "$SEVERITY" \
       2> "$OUT/$s.log" >/dev/null </dev/null; then

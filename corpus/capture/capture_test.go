@@ -427,3 +427,30 @@ func TestCollectInterruptedStillArchives(t *testing.T) {
 		t.Errorf("partial %v, kinds %v", res.Capture.Partial, kinds(res.Manifest))
 	}
 }
+
+// TestCollectPIDDiesMidCapture: a process coroner did not start dies in
+// the window; its death is noticed by polling, what was captured is kept,
+// and the missing core is explained.
+func TestCollectPIDDiesMidCapture(t *testing.T) {
+	cmd, addr := startTarget(t, "-crash-after", "1500ms")
+	dir := t.TempDir()
+	res, err := Collect(context.Background(), Options{
+		PID: cmd.Process.Pid, PprofURL: "http://" + addr, Duration: 5 * time.Second,
+		Perf: PerfOff, Output: filepath.Join(dir, "out.tar.zst"), Log: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := steps(res.Capture)
+	if !res.Capture.Partial || st["target"].Status != StatusFailed {
+		t.Errorf("partial %v, target %+v", res.Capture.Partial, st["target"])
+	}
+	if st["exe"].Status != StatusOK || kinds(res.Manifest)[bundle.KindGoBinary] != 1 {
+		t.Errorf("executable captured before the death was lost: %+v", st["exe"])
+	}
+	if c := st["core"]; c.Status == StatusOK {
+		t.Logf("core found: %+v", c)
+	} else if !strings.Contains(c.Reason, "core") {
+		t.Errorf("core step %+v does not explain the missing core", c)
+	}
+}

@@ -166,6 +166,9 @@ func TestBatchCLI(t *testing.T) {
 	if _, stderr, code := runCoroner(t, exe, "index", "--index", other, res); code != 0 {
 		t.Fatalf("index exit %d: %s", code, stderr)
 	}
+	if stdout, stderr, code := runCoroner(t, exe, "index", "--index", other, out); code != 0 || strings.Count(stdout, "indexed ") != len(good) {
+		t.Errorf("index of the batch directory: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	if _, stderr, code := runCoroner(t, exe, "--log-format", "json", "index", "--index", other, filepath.Join(in, "truncated.tar.zst")); code != exitInput || !strings.Contains(stderr, `"exit_code":3`) {
 		t.Errorf("index of a truncated archive: exit %d, stderr %s", code, stderr)
 	}

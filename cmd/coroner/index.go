@@ -28,10 +28,11 @@ var indexFlag = &cli.StringFlag{
 func init() {
 	register(&cli.Command{
 		Name:      "index",
-		Usage:     "add archives (analyzed now, in a child process) or result JSON files to the incident index",
-		ArgsUsage: "ARCHIVE|RESULT.json...",
+		Usage:     "add archives (analyzed now, in a child process), result JSON files or batch output directories to the incident index",
+		ArgsUsage: "ARCHIVE|RESULT.json|BATCH_OUT_DIR...",
 		Description: `A RESULT.json (from coroner analyze --format json or coroner batch) is added as is, under the
-analyzer set it records. Anything else is analyzed first with the current analyzers. Re-adding
+analyzer set it records; a batch output directory adds every result its summary lists. Anything
+else is analyzed first with the current analyzers. Re-adding
 the same archive and analyzer set replaces its row.
 
 Exit codes: 0 all added; 3 an input could not be read or analyzed (the others were added);
@@ -48,9 +49,9 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 			defer db.Close()
 			var failed []string
 			for _, in := range c.Args().Slice() {
-				run, code, err := indexRun(c, in)
+				runs, code, err := indexRuns(c, in)
 				if err == nil {
-					err = db.Add(c.Context, run)
+					err = db.Add(c.Context, runs...)
 					code = exitInternal
 				}
 				if err != nil {
@@ -61,7 +62,9 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 					failed = append(failed, in)
 					continue
 				}
-				fmt.Fprintf(c.App.Writer, "indexed %s: %s %s %s\n", sanitizeTerm(in), run.Cause, run.Severity, sanitizeTerm(run.Signature))
+				for _, run := range runs {
+					fmt.Fprintf(c.App.Writer, "indexed %s: %s %s %s\n", sanitizeTerm(run.Source), run.Cause, run.Severity, sanitizeTerm(run.Signature))
+				}
 			}
 			if len(failed) > 0 {
 				return withCode(exitInput, fmt.Errorf("index: %d of %d inputs not added: %s", len(failed), c.NArg(), strings.Join(failed, ", ")))
@@ -71,7 +74,39 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 	})
 }
 
-// indexRun turns one argument into an index row.
+// indexRuns turns one argument into index rows: a batch output directory
+// gives one per analyzed archive.
+func indexRuns(c *cli.Context, in string) ([]index.Run, int, error) {
+	if st, err := os.Stat(in); err == nil && st.IsDir() {
+		s, err := batch.ReadSummary(in)
+		if err != nil {
+			return nil, exitInput, fmt.Errorf("not a batch output directory: %w", err)
+		}
+		var runs []index.Run
+		for _, e := range s.Entries {
+			if e.Status != batch.StatusOK {
+				continue
+			}
+			p, err := filepath.Abs(filepath.Join(in, e.Result))
+			if err != nil {
+				return nil, exitInput, err
+			}
+			res, err := batch.ReadResult(p)
+			if err != nil {
+				return nil, exitInput, err
+			}
+			runs = append(runs, index.FromResult(res, s.AnalyzerSet, p))
+		}
+		return runs, 0, nil
+	}
+	run, code, err := indexRun(c, in)
+	if err != nil {
+		return nil, code, err
+	}
+	return []index.Run{run}, 0, nil
+}
+
+// indexRun turns one file argument into an index row.
 func indexRun(c *cli.Context, in string) (index.Run, int, error) {
 	abs, err := filepath.Abs(in)
 	if err != nil {

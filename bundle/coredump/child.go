@@ -123,6 +123,13 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 		}
 	}
 	c.Crash = crashInfo(tgt, crashG, nil)
+	if (c.Crash == nil || c.Crash.Kind == "" || c.Crash.Kind == "signal") && handledSignal(tgt) == sigQUIT {
+		c.Crash = nil
+		for i := range c.Goroutines {
+			c.Goroutines[i].Crashed = false
+		}
+		c.Warnings = append(c.Warnings, requestedDump)
+	}
 	return c, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/coroner/coroner/bundle/corefile"
@@ -139,6 +140,9 @@ func checkBuildID(info *corefile.Core, exePath string) error {
 	return nil
 }
 
+// sigQUIT is SIGQUIT's number on Linux.
+const sigQUIT = 3
+
 // partialCensus is what the notes alone tell: the crash signal and the
 // crashing thread, no goroutines.
 func partialCensus(corePath string, info *corefile.Core) *goroutines.Census {
@@ -158,6 +162,14 @@ func mergeCoreCrash(c *goroutines.Census, info *corefile.Core) {
 	}
 	sig := info.Signal()
 	if sig == 0 {
+		return
+	}
+	if c.Crash == nil && (sig == sigQUIT || slices.Contains(c.Warnings, requestedDump)) {
+		// SIGQUIT with nothing thrown is a dump someone asked for (kill
+		// -QUIT, re-raised as SIGABRT under GOTRACEBACK=crash), not a crash.
+		if !slices.Contains(c.Warnings, requestedDump) {
+			c.Warnings = append(c.Warnings, requestedDump)
+		}
 		return
 	}
 	if c.Crash == nil {

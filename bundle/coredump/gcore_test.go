@@ -210,3 +210,23 @@ func BenchmarkCensus(b *testing.B) {
 		goroutines.Group(c)
 	}
 }
+
+// TestQuitCoreIsNotACrash: kill -QUIT under GOTRACEBACK=crash writes a core
+// the operator asked for; the census must not report a crash.
+func TestQuitCoreIsNotACrash(t *testing.T) {
+	testcore.CheckCoreDumps(t)
+	exe := testcore.BuildIn(t, tmpDir, fmt.Sprintf(manySrc, 20))
+	p := testcore.StartCoreDumping(t, exe, "ready", "GOTRACEBACK=crash")
+	p.Quit(t)
+	core := p.FindCore(t)
+	c, err := Census(context.Background(), core, exe, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Crash != nil {
+		t.Errorf("SIGQUIT core reported as a crash: %+v", c.Crash)
+	}
+	if c.Total() < 20 {
+		t.Errorf("census of %d goroutines", c.Total())
+	}
+}

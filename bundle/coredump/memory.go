@@ -334,3 +334,41 @@ func evalThread(tgt *proc.Target, th proc.Thread, frames []proc.Stackframe, expr
 	}
 	return v, err
 }
+
+// requestedDump marks, in a census's warnings, a core the runtime wrote on
+// SIGQUIT (kill -QUIT under GOTRACEBACK=crash): a dump someone asked for.
+const requestedDump = "core written on SIGQUIT: a requested dump, not a crash"
+
+// handledSignal returns the signal the crashing thread's runtime.sighandler
+// frame was handling (the runtime re-raises SIGABRT after printing a
+// SIGQUIT dump under GOTRACEBACK=crash), or 0. The number is read from the
+// sigtrampgo frame that called the handler, where it survives
+// optimization.
+func handledSignal(tgt *proc.Target) int64 {
+	th := tgt.CurrentThread()
+	if th == nil {
+		return 0
+	}
+	frames, _ := proc.ThreadStacktrace(tgt, th, maxFrames)
+	handler := false
+	for i, f := range frames {
+		if f.Call.Fn == nil {
+			continue
+		}
+		switch f.Call.Fn.Name {
+		case "runtime.sighandler":
+			handler = true
+		case "runtime.sigtrampgo":
+			if !handler {
+				continue
+			}
+			v, err := evalThread(tgt, th, frames[i:], "sig")
+			if err != nil || v.Value == nil {
+				return 0
+			}
+			n, _ := constant.Int64Val(constant.ToInt(v.Value))
+			return n
+		}
+	}
+	return 0
+}

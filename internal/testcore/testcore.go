@@ -113,7 +113,12 @@ type Process struct {
 // Start runs exe and waits until it prints a line equal to ready on stdout.
 func Start(t testing.TB, exe, ready string, env ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(exe)
+	return start(t, exec.Command(exe), ready, env...)
+}
+
+func start(t testing.TB, cmd *exec.Cmd, ready string, env ...string) *Process {
+	t.Helper()
+	exe := cmd.Path
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
 	var errb bytes.Buffer
@@ -136,6 +141,19 @@ func Start(t testing.TB, exe, ready string, env ...string) *Process {
 			return p
 		}
 	}
+}
+
+// StartCoreDumping is Start with the core size limit raised, so a fatal
+// signal leaves a core in the process's directory (see FindCore).
+func StartCoreDumping(t testing.TB, exe, ready string, env ...string) *Process {
+	t.Helper()
+	return start(t, exec.Command("/bin/sh", "-c", `ulimit -c unlimited && exec "$0"`, exe), ready, env...)
+}
+
+// FindCore returns the core the process left in its directory.
+func (p *Process) FindCore(t testing.TB) string {
+	t.Helper()
+	return findCore(t, p.Cmd.Dir)
 }
 
 // StartPlain runs any program (not one of ours) and returns at once.

@@ -23,7 +23,16 @@ import (
 // workerName is the worker that reads a core with delve in a child process.
 const workerName = "core-census"
 
-func init() { worker.Register(workerName, censusWorker) }
+// init registers the worker and, when this process was started as it,
+// runs it at once: every binary that links this package — including test
+// binaries whose TestMain does not call worker.Main — then serves the
+// census child instead of re-running its own main or tests.
+func init() {
+	worker.Register(workerName, censusWorker)
+	if len(os.Args) > 2 && os.Args[1] == "__worker" && os.Args[2] == workerName {
+		worker.Main()
+	}
+}
 
 // maxFrames bounds each goroutine's stack, like the runtime's own
 // traceback (which prints 100 frames and elides the rest); deeper frames

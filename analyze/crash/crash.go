@@ -98,6 +98,10 @@ func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Fra
 	if cr.FaultAddr != 0 || strings.Contains(cr.Message, "nil pointer") {
 		ev = append(ev, analyze.Evidence{Metric: "fault_address", Value: float64(cr.FaultAddr), Artifact: c.Source, Note: fmt.Sprintf("%#x", cr.FaultAddr)})
 	}
+	if c.Reader != "" || c.GoVersion != "" {
+		ev = append(ev, analyze.Evidence{Metric: "reader", Artifact: c.Source,
+			Note: strings.TrimSpace(c.Reader + "; program built with " + orUnknown(c.GoVersion))})
+	}
 	if cr.GoroutineID != 0 {
 		ev = append(ev, analyze.Evidence{Metric: "goroutine", Value: float64(cr.GoroutineID), Artifact: c.Source})
 	}
@@ -148,4 +152,11 @@ func remedy(cr *goroutines.Crash) string {
 		}
 	}
 	return "Fix the failure at the crash site; the signature groups every occurrence of this bug."
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown Go version"
+	}
+	return s
 }

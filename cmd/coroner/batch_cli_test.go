@@ -209,6 +209,7 @@ func TestSameCrashTwice(t *testing.T) {
 	exe := buildCoroner(t)
 	dir := t.TempDir()
 	archives, _ := filepath.Glob(filepath.Join("..", "..", "corpus", "testdata", "crash*.tar.zst"))
+	var bins []string
 	if len(archives) < 2 {
 		archives = nil
 		for i := range 2 {
@@ -233,11 +234,23 @@ func TestSameCrashTwice(t *testing.T) {
 				t.Fatalf("collect exit %d wrote no archive: %s", code, stderr)
 			}
 			archives = append(archives, a)
+			bins = append(bins, bin)
+		}
+	}
+	inputs := append([]string(nil), archives...)
+	mismatch := ""
+	if len(bins) == 2 {
+		mismatch = coreOfOtherBinary(t, exe, dir, archives[0], bins[1])
+		if mismatch != "" {
+			inputs = append(inputs, mismatch)
 		}
 	}
 	out := filepath.Join(dir, "out")
-	if stdout, stderr, code := runCoroner(t, exe, "batch", "--jobs", "2", "--out", out, archives[0], archives[1]); code != 0 {
+	if stdout, stderr, code := runCoroner(t, exe, append([]string{"batch", "--jobs", "2", "--out", out}, inputs...)...); code != 0 {
 		t.Fatalf("batch exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if mismatch != "" {
+		checkMismatch(t, out, mismatch)
 	}
 	db := filepath.Join(out, index.FileName)
 	stdout, stderr, code := runCoroner(t, exe, "search", "--index", db, "--cause", "crash", "--json")
@@ -248,19 +261,105 @@ func TestSameCrashTwice(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &runs); err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 2 {
+	// The two captures, by archive digest.
+	digests := map[string]bool{}
+	sum, err := batch.ReadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range sum.Entries {
+		if e.Input == archives[0] || e.Input == archives[1] {
+			digests[e.ArchiveDigest] = true
+		}
+	}
+	var sigs []string
+	for _, r := range runs {
+		if digests[r.ArchiveDigest] {
+			sigs = append(sigs, r.Signature)
+		}
+	}
+	if len(digests) != 2 || len(sigs) != 2 {
 		all, _, _ := runCoroner(t, exe, "search", "--index", db)
-		t.Fatalf("search --cause crash found %d runs, want 2; the index holds:\n%s", len(runs), all)
+		t.Fatalf("search --cause crash found %d of the 2 captures; the index holds:\n%s", len(sigs), all)
 	}
-	if runs[0].Signature == "" || runs[0].Signature != runs[1].Signature {
-		t.Fatalf("signatures differ: %q vs %q", runs[0].Signature, runs[1].Signature)
+	if sigs[0] == "" || sigs[0] != sigs[1] {
+		t.Fatalf("signatures differ: %q vs %q", sigs[0], sigs[1])
 	}
-	if runs[0].ArchiveDigest == runs[1].ArchiveDigest {
-		t.Fatal("the two captures have the same archive digest")
+	stdout, _, code = runCoroner(t, exe, "search", "--index", db, "--signature", sigs[0], "--json")
+	if err := json.Unmarshal([]byte(stdout), &runs); err != nil || code != 0 {
+		t.Fatalf("search --signature: exit %d, %v", code, err)
 	}
-	stdout, _, code = runCoroner(t, exe, "search", "--index", db, "--signature", runs[0].Signature, "--json")
-	if err := json.Unmarshal([]byte(stdout), &runs); err != nil || code != 0 || len(runs) != 2 {
-		t.Fatalf("search --signature found %d runs (exit %d, %v)", len(runs), code, err)
+	found := 0
+	for _, r := range runs {
+		if digests[r.ArchiveDigest] {
+			found++
+		}
 	}
-	t.Logf("both crashes share signature %s", runs[0].Signature)
+	if found != 2 {
+		t.Fatalf("search --signature %s found %d of the 2 captures", sigs[0], found)
+	}
+	t.Logf("both crashes share signature %s", sigs[0])
+}
+
+// coreOfOtherBinary re-packs archive with its Go binary replaced by bin (a
+// different build), so its core belongs to another binary. It returns ""
+// when the capture holds no core (the kernel's core_pattern sent it
+// elsewhere).
+func coreOfOtherBinary(t *testing.T, exe, dir, archive, bin string) string {
+	t.Helper()
+	x := filepath.Join(dir, "mismatch-x")
+	if _, stderr, code := runCoroner(t, exe, "extract", "-C", x, archive); code != 0 {
+		t.Fatalf("extract: exit %d: %s", code, stderr)
+	}
+	if cores, _ := filepath.Glob(filepath.Join(x, "artifacts", "core", "*")); len(cores) == 0 {
+		t.Logf("the capture holds no core; skipping the core-of-another-binary case")
+		return ""
+	}
+	old, _ := filepath.Glob(filepath.Join(x, "artifacts", "go-binary", "*"))
+	for _, o := range old {
+		os.Remove(o)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(x, "artifacts", "go-binary", "crash"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := filepath.Join(dir, "core-of-other-binary.tar.zst")
+	if _, stderr, code := runCoroner(t, exe, "ingest", "-q", "--id", "mismatch", "-o", a, filepath.Join(x, "artifacts")); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, stderr)
+	}
+	return a
+}
+
+// checkMismatch checks the core-of-another-binary archive did not take the
+// batch down: it was analyzed, and its result says the artifacts do not
+// belong to the archived binary.
+func checkMismatch(t *testing.T, out, archive string) {
+	t.Helper()
+	s, err := batch.ReadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.Entries {
+		if e.Input != archive {
+			continue
+		}
+		if e.Status != batch.StatusOK {
+			t.Fatalf("core of another binary: %s: %s", e.Status, e.Error)
+		}
+		res, err := batch.ReadResult(filepath.Join(out, e.Result))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Findings {
+			if f.ID == "inventory/build-id-mismatch" {
+				t.Logf("core of another binary: %s", f.Title)
+				return
+			}
+		}
+		t.Fatalf("core of another binary: no build-ID mismatch finding in %+v", res.Findings)
+	}
+	t.Fatalf("core of another binary: not in the summary")
 }

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -31,6 +32,14 @@ func TestCompareTo(t *testing.T) {
 	}
 	if len(d.Changes) != 0 || d.Compared != len(f.good) || d.Unchanged != len(f.good) {
 		t.Fatalf("identical runs differ: %+v", d)
+	}
+	// Two fresh runs store byte-identical results.
+	for _, x := range s.Entries {
+		a, err1 := os.ReadFile(filepath.Join(prev, resultsDir, name(x.Key, testSet)))
+		b, err2 := os.ReadFile(filepath.Join(cur, x.Result))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s: results of two fresh runs differ (%v, %v)", x.Input, err1, err2)
+		}
 	}
 	// A "newer analyzer" blames another culprit with another severity.
 	var e Entry

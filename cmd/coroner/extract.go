@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -29,11 +30,17 @@ Exit codes: 0 extracted; 2 bad usage; 3 the archive is damaged or a NAME is not 
 			if c.NArg() == 0 {
 				return withCode(exitUsage, errors.New("extract: name an ARCHIVE"))
 			}
-			args := c.Args().Slice()
-			err := bundle.Extract(args[0], c.String("directory"), args[1:])
+			dir, args, err := splitDirFlag(c.String("directory"), c.Args().Slice())
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			if len(args) == 0 {
+				return withCode(exitUsage, errors.New("extract: name an ARCHIVE"))
+			}
+			err = bundle.Extract(args[0], dir, args[1:])
 			switch {
 			case err == nil:
-				fmt.Fprintf(c.App.Writer, "extracted into %s\n", c.String("directory"))
+				fmt.Fprintf(c.App.Writer, "extracted into %s\n", dir)
 				return nil
 			case errors.Is(err, bundle.ErrCorrupt), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 				return withCode(exitInput, err)
@@ -41,4 +48,29 @@ Exit codes: 0 extracted; 2 bad usage; 3 the archive is damaged or a NAME is not 
 			return withCode(exitInternal, err)
 		},
 	})
+}
+
+// splitDirFlag takes -C DIR (or --directory) from among the positional
+// arguments too, so that the documented "extract ARCHIVE -C DIR NAME..."
+// works although flag parsing stops at the first argument.
+func splitDirFlag(dir string, args []string) (string, []string, error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-C" || a == "--directory" || a == "-directory":
+			if i+1 >= len(args) {
+				return "", nil, fmt.Errorf("extract: %s needs a directory", a)
+			}
+			dir = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--directory="):
+			dir = strings.TrimPrefix(a, "--directory=")
+		case strings.HasPrefix(a, "-C="):
+			dir = strings.TrimPrefix(a, "-C=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return dir, rest, nil
 }

@@ -146,12 +146,12 @@ if [ ! -f "$INC/core" ] || [ "$(dir_bytes "$INC")" -lt $((2 << 30)) ]; then
 fi
 size=$(dir_bytes "$INC")
 echo "input: $INC, $((size >> 20)) MiB in $(ls "$INC" | wc -l) files"
-cat "$INC"/* > /dev/null # both runs start from a warm page cache
 
 measure() { # name, output, command...
   local name=$1 out=$2; shift 2
   rm -f "$out"
-  /usr/bin/time -v -o "$WORK/$name.time" "$@"
+  cat "$INC"/* > /dev/null # each run starts from a warm page cache
+  /usr/bin/time -v -o "$WORK/$name.time" "$@" >/dev/null
   local wall rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/$name.time")
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/$name.time")

@@ -360,12 +360,19 @@ func (fr *fastReader) semaWaiters(l *layout) map[uint64]uint64 {
 		if err != nil {
 			continue
 		}
-		fr.walkTreap(root, out, &budget)
+		fr.walkTreap(root, out, &budget, 0)
 	}
 	return out
 }
 
-func (fr *fastReader) walkTreap(node uint64, out map[uint64]uint64, budget *int) {
+// maxTreapDepth bounds the recursion into a semaphore treap: a balanced
+// treap of a million waiters is about 40 deep, so a deeper one is damaged.
+const maxTreapDepth = 256
+
+func (fr *fastReader) walkTreap(node uint64, out map[uint64]uint64, budget *int, depth int) {
+	if depth > maxTreapDepth {
+		return
+	}
 	for node != 0 && *budget > 0 {
 		*budget--
 		elem, err1 := fr.mem.u64(node + uint64(fr.o.sudogElem))
@@ -385,7 +392,11 @@ func (fr *fastReader) walkTreap(node uint64, out map[uint64]uint64, budget *int)
 				break
 			}
 		}
-		fr.walkTreap(prev, out, budget)
+		fr.walkTreap(prev, out, budget, depth+1)
 		node = next
+		depth++
+		if depth > maxTreapDepth {
+			return
+		}
 	}
 }

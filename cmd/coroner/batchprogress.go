@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -44,7 +45,7 @@ func (p *batchProgress) done(e batch.Entry, cached bool) {
 		if e.Status == batch.StatusFailed {
 			// Failures stay on screen above the bar.
 			_ = p.bar.Clear()
-			fmt.Fprintf(p.w, "failed %s: %s\n", sanitizeTerm(e.Input), sanitizeTerm(firstLineOf(e.Error)))
+			fmt.Fprintf(p.w, "failed %s: %s\n", sanitizeTerm(e.Input), sanitizeTerm(errorWithout(e)))
 		}
 		_ = p.bar.Add(1)
 		return
@@ -69,7 +70,7 @@ func (p *batchProgress) done(e batch.Entry, cached bool) {
 			detail += " " + e.Culprit
 		}
 	case batch.StatusFailed:
-		detail = firstLineOf(e.Error)
+		detail = errorWithout(e)
 	}
 	fmt.Fprintf(p.w, "batch: [%d/%d] %s %s: %s\n", p.n, p.total, what, sanitizeTerm(e.Input), sanitizeTerm(detail))
 }
@@ -85,4 +86,10 @@ func levelOf(e batch.Entry) string {
 		return "error"
 	}
 	return "info"
+}
+
+// errorWithout is the first line of e's error without a leading
+// "INPUT: ", which the line already shows.
+func errorWithout(e batch.Entry) string {
+	return strings.TrimPrefix(firstLineOf(e.Error), e.Input+": ")
 }

@@ -90,7 +90,7 @@ type Summary struct {
 
 // ErrFailures is returned (wrapped) when some inputs failed; the batch
 // itself completed.
-var ErrFailures = errors.New("some archives failed")
+var ErrFailures = errors.New("archives failed")
 
 // Run analyzes every input file (see Expand) and returns the summary. It
 // returns an error wrapping ErrFailures when some inputs failed, ctx's
@@ -175,7 +175,7 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 	case ctx.Err() != nil:
 		return s, fmt.Errorf("batch interrupted after %d of %d archives: %w", s.OK+s.Failed, len(entries), ctx.Err())
 	case s.Failed > 0:
-		return s, fmt.Errorf("%d of %d archives failed: %w", s.Failed, len(entries), ErrFailures)
+		return s, fmt.Errorf("%w: %d of %d, listed in %s", ErrFailures, s.Failed, len(entries), filepath.Join(o.Out, SummaryFile))
 	}
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package goroutines
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,4 +106,39 @@ func TestCensusPrefersCompleteCore(t *testing.T) {
 		t.Errorf("used %v", r.Analyzers)
 	}
 	t.Logf("%s\n%s", census.Title, census.Summary)
+}
+
+// TestPrefersDebug1OverCutDebug2 uses real dumps of one process (see
+// bundle/goroutines/testdata): a debug=2 dump cut mid-frame loses to the
+// complete debug=1 profile.
+func TestPrefersDebug1OverCutDebug2(t *testing.T) {
+	dir := t.TempDir()
+	d2, err := os.ReadFile(filepath.Join("..", "..", "bundle", "goroutines", "testdata", "debug2.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d1, err := os.ReadFile(filepath.Join("..", "..", "bundle", "goroutines", "testdata", "debug1.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, p1 := filepath.Join(dir, "goroutine.debug2"), filepath.Join(dir, "goroutine.debug1")
+	if err := os.WriteFile(p2, d2[:len(d2)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p1, d1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := analyzetest.NewDirSource("cut", []analyzetest.File{
+		{Disk: p2, Kind: bundle.KindGoroutineDump}, {Disk: p1, Kind: bundle.KindGoroutineDump},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, _, err := Read(context.Background(), src, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Census.Format != "debug1" || !r.Census.Complete || r.Summary.User != 61 {
+		t.Errorf("census from %s (%s, complete=%v, %d user)", r.Census.Source, r.Census.Format, r.Census.Complete, r.Summary.User)
+	}
 }

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Benchmark: full analysis of a large incident —
+#   coroner analyze ARCHIVE --format json      (every analyzer, report written)
+# against decompressing the same archive once, in the same run:
+#   zstd -d -c ARCHIVE > /dev/null
+# Prints wall time and peak RSS of each and the ratio (target: analysis
+# within 2x the decompression time, peak RSS within 1 GiB).
+#
+# The incident is generated once under $BENCH_DIR/analyze and reused: a
+# program holding a large heap (HEAP_MB, default 2200: a core of more than
+# 2 GiB), N parked goroutines (default 100000) queued on a mutex and on
+# channels, and busy goroutines allocating under the lock; captured with
+# perf record -g at FREQ Hz for PERF_SECONDS (defaults 4999 and 30: more than
+# 200k samples on two busy CPUs), net/http/pprof CPU, heap, allocs, mutex,
+# block and goroutine (debug=2) profiles, a 3 s execution trace, its
+# gctrace log, and a gcore snapshot; ingested with coroner ingest.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="$PWD"
+BENCH_DIR="${BENCH_DIR:-$ROOT/corpus/out/bench}"
+WORK="$BENCH_DIR/analyze"
+HEAP_MB="${HEAP_MB:-2200}"
+N="${N:-100000}"
+FREQ="${FREQ:-4999}"
+PERF_SECONDS="${PERF_SECONDS:-30}"
+mkdir -p "$WORK"
+for tool in gcore perf zstd curl /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "analyze bench: $tool not installed" >&2; exit 1; }
+done
+CORONER_BIN="${CORONER_BIN:-$WORK/coroner}"
+[ -n "${CORONER_SKIP_BUILD:-}" ] || go build -o "$CORONER_BIN" ./cmd/coroner
+ARCHIVE="$WORK/incident-$HEAP_MB-$N.tar.zst"
+
+generate() {
+  rm -rf "$WORK/prog" "$WORK/incident" && mkdir -p "$WORK/prog" "$WORK/incident"
+  cat > "$WORK/prog/go.mod" <<'EOF'
+module bigincident
+
+go 1.22
+EOF
+  cat > "$WORK/prog/main.go" <<'EOF'
+// Program bigincident is a service in trouble at scale: a large live heap,
+// a crowd of goroutines queued on one mutex and on channels, and workers
+// allocating while holding the mutex. It serves net/http/pprof.
+package main
+
+import (
+	"crypto/sha256"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+)
+
+var (
+	heap  [][]byte
+	mu    sync.Mutex
+	table = map[int][]byte{}
+)
+
+func fill(mb int) {
+	for i := 0; i < mb; i++ {
+		b := make([]byte, 1<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = byte(i + j)
+		}
+		heap = append(heap, b)
+	}
+}
+
+func work(i int) {
+	for {
+		mu.Lock()
+		var h [32]byte
+		for j := 0; j < 50; j++ {
+			h = sha256.Sum256(h[:])
+			table[(i+j)%4096] = make([]byte, 256+int(h[0]))
+		}
+		mu.Unlock()
+	}
+}
+
+func main() {
+	mb, _ := strconv.Atoi(os.Args[2])
+	n, _ := strconv.Atoi(os.Args[3])
+	runtime.SetMutexProfileFraction(10)
+	runtime.SetBlockProfileRate(100000)
+	fill(mb)
+	ch := make(chan int)
+	for i := 0; i < n; i++ {
+		if i%2 == 0 {
+			go func() { mu.Lock(); mu.Unlock() }()
+		} else {
+			go func() { <-ch }()
+		}
+	}
+	for i := 0; i < 2; i++ {
+		go work(i)
+	}
+	http.ListenAndServe(os.Args[1], nil)
+}
+EOF
+  (cd "$WORK/prog" && go build -o "$WORK/bigincident" .)
+  local port=17890
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  local url="http://127.0.0.1:$port"
+  GODEBUG=gctrace=1 "$WORK/bigincident" "127.0.0.1:$port" "$HEAP_MB" "$N" 2> "$WORK/incident/gctrace.log" &
+  local pid=$!
+  trap 'kill '"$pid"' 2>/dev/null || true' EXIT
+  for _ in $(seq 1 600); do curl -sf "$url/debug/pprof/" >/dev/null && break; sleep 0.5; done
+  cp "$WORK/bigincident" "$WORK/incident/bigincident"
+  perf record -q -g -F "$FREQ" -p "$pid" -o "$WORK/incident/perf.data" -- sleep "$PERF_SECONDS" &
+  local perfpid=$!
+  curl -sf -o "$WORK/incident/cpu.pprof" "$url/debug/pprof/profile?seconds=$((PERF_SECONDS / 2))"
+  curl -sf -o "$WORK/incident/trace.out" "$url/debug/pprof/trace?seconds=3"
+  wait "$perfpid"
+  for p in heap allocs mutex block; do curl -sf -o "$WORK/incident/$p.pprof" "$url/debug/pprof/$p"; done
+  curl -sf -o "$WORK/incident/goroutines.txt" "$url/debug/pprof/goroutine?debug=2"
+  cp /proc/kallsyms "$WORK/incident/kallsyms"
+  gcore -o "$WORK/incident/core" "$pid" >/dev/null
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  trap - EXIT
+  "$CORONER_BIN" ingest --id bench-analyze -o "$ARCHIVE" "$WORK/incident" 2>/dev/null
+  rm -rf "$WORK/incident"
+}
+[ -f "$ARCHIVE" ] || generate
+
+# measure LABEL CMD... : runs CMD under /usr/bin/time -v, prints wall s and peak RSS MiB.
+measure() {
+  local label=$1; shift
+  local log="$WORK/$label.time"
+  /usr/bin/time -v "$@" 2> "$log" >/dev/null || { echo "analyze bench: $label failed:" >&2; tail -5 "$log" >&2; exit 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+  printf '%-28s wall %8.2f s   peak RSS %6d MiB\n' "$label" "$wall" "$rss"
+  eval "${label//-/_}_wall=$wall; ${label//-/_}_rss=$rss"
+}
+
+size=$(stat -c %s "$ARCHIVE")
+echo "incident: $ARCHIVE ($((size >> 20)) MiB compressed)"
+"$CORONER_BIN" ls "$ARCHIVE" 2>/dev/null | awk '/core|perf-data|goroutine-dump|trace/ {print "  " $0}' | cut -c1-120 || true
+export CORONER_CACHE_DIR="$WORK/cache"
+rm -rf "$CORONER_CACHE_DIR" "$WORK/report"
+measure zstd-decompress sh -c "zstd -q -d -c '$ARCHIVE' > /dev/null"
+measure coroner-analyze "$CORONER_BIN" analyze --format json -o "$WORK/report" "$ARCHIVE"
+awk -v a="$coroner_analyze_wall" -v z="$zstd_decompress_wall" -v r="$coroner_analyze_rss" \
+  'BEGIN { printf "ratio analyze/decompress: %.2fx wall (target <= 2x); analyze peak RSS %d MiB (target <= 1024)\n", a / z, r }'
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["verdict"]; print("verdict:", v["cause"], "-", v["headline"])' "$WORK/report/report.json" 2>/dev/null || true

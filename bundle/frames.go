@@ -3,7 +3,6 @@ package bundle
 import (
 	"crypto/sha256"
 	"fmt"
-	"hash"
 	"io"
 	"runtime"
 	"sync"
@@ -41,12 +40,13 @@ type frameWriter struct {
 	done    chan struct{}
 	errMu   sync.Mutex
 	err     error
-	written int64
-	sum     hash.Hash // SHA-256 of every compressed byte written
+	written int64      // offset of the next byte in the output
+	sums    [][32]byte // SHA-256 of each frame written, in order
 }
 
 type frameJob struct {
 	src, out []byte
+	sum      [32]byte
 	ready    chan struct{}
 	mark     chan int64 // a barrier: receives the bytes written so far
 }
@@ -59,8 +59,9 @@ var (
 	outPool   = sync.Pool{New: func() any { b := make([]byte, 0, frameBlock+frameBlock/64+1024); return &b }}
 )
 
-// newFrameWriter starts the compressors writing to w.
-func newFrameWriter(w io.Writer) (*frameWriter, error) {
+// newFrameWriter starts the compressors writing to w, whose current
+// offset is at.
+func newFrameWriter(w io.Writer, at int64) (*frameWriter, error) {
 	n := runtime.GOMAXPROCS(0)
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(frameLevel),
 		zstd.WithEncoderConcurrency(n), zstd.WithEncoderCRC(true), zstd.WithZeroFrames(true))
@@ -72,7 +73,7 @@ func newFrameWriter(w io.Writer) (*frameWriter, error) {
 		queue:   make(chan *frameJob, n),
 		ordered: make(chan *frameJob, 2*n),
 		done:    make(chan struct{}),
-		sum:     sha256.New(),
+		written: at,
 	}
 	fw.buf = *blockPool.Get().(*[]byte)
 	for range n {
@@ -87,6 +88,7 @@ func (fw *frameWriter) compress() {
 	defer fw.wg.Done()
 	for j := range fw.queue {
 		j.out = fw.enc.EncodeAll(j.src, (*outPool.Get().(*[]byte))[:0])
+		j.sum = sha256.Sum256(j.out)
 		close(j.ready)
 	}
 }
@@ -103,7 +105,7 @@ func (fw *frameWriter) writeOut() {
 		blockPool.Put(&src)
 		if fw.failed() == nil {
 			n, err := fw.w.Write(j.out)
-			fw.sum.Write(j.out[:n])
+			fw.sums = append(fw.sums, j.sum)
 			fw.written += int64(n)
 			if err != nil {
 				fw.setErr(err)
@@ -183,37 +185,21 @@ func (fw *frameWriter) submit() {
 }
 
 // Barrier ends the current frame, waits until every frame so far is
-// written, and returns the number of bytes written.
-func (fw *frameWriter) Barrier() (int64, error) {
+// written, and returns the output offset and the number of frames written.
+// Until the next Write the writer is idle, so the caller may rewind.
+func (fw *frameWriter) Barrier() (int64, int, error) {
 	fw.EndFrame()
 	j := &frameJob{mark: make(chan int64, 1)}
 	fw.ordered <- j
 	n := <-j.mark
-	return n, fw.failed()
+	return n, len(fw.sums), fw.failed()
 }
 
-// WriteRaw copies already-compressed frames from r to the output, after
-// every frame submitted before it.
-func (fw *frameWriter) WriteRaw(r io.Reader, buf []byte) (int64, error) {
-	if _, err := fw.Barrier(); err != nil {
-		return 0, err
-	}
-	// The writer goroutine is idle until the next submit, so writing here
-	// keeps the order and the running hash.
-	n, err := io.CopyBuffer(rawWriter{fw}, struct{ io.Reader }{r}, buf)
-	if err != nil {
-		fw.setErr(err)
-	}
-	return n, err
-}
-
-type rawWriter struct{ fw *frameWriter }
-
-func (r rawWriter) Write(p []byte) (int, error) {
-	n, err := r.fw.w.Write(p)
-	r.fw.sum.Write(p[:n])
-	r.fw.written += int64(n)
-	return n, err
+// rewind forgets the frames written after a Barrier that returned (off,
+// frames); the caller has truncated the output to off.
+func (fw *frameWriter) rewind(off int64, frames int) {
+	fw.written = off
+	fw.sums = fw.sums[:frames]
 }
 
 // Close flushes the last frame, waits for every frame to be written, and

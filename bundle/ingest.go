@@ -88,7 +88,20 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	if len(c.files) == 0 {
 		return nil, &InputError{Err: errors.New("no artifacts found in the inputs")}
 	}
-	spool, err := c.pack()
+	c.name()
+	packOrder(c.files)
+	provisional, err := json.MarshalIndent(c.manifest(o, c.files, true), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding manifest: %w", err)
+	}
+	reserve := manifestReserve(len(provisional) + 1)
+
+	af, err := createAtomic(out)
+	if err != nil {
+		return nil, err
+	}
+	defer af.Abort()
+	m, err := c.write(af.File, o, reserve)
 	if err != nil {
 		var ie *InputError
 		switch {
@@ -99,30 +112,79 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 		}
 		return nil, fmt.Errorf("writing %s: %w", o.Output, err)
 	}
-	defer spool.Close()
-	m, files := c.plan(o)
-	mb, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	mb = append(mb, '\n')
-
-	af, err := createAtomic(out)
-	if err != nil {
-		return nil, err
-	}
-	defer af.Abort()
-	if err := writeArchive(ctx, af, mb, files, spool, c.log); err != nil {
-		var ie *InputError
-		if errors.As(err, &ie) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("writing %s: %w", o.Output, err)
-	}
 	if err := af.Commit(); err != nil {
 		return nil, err
 	}
 	c.log("wrote %s: %d artifacts", o.Output, len(m.Artifacts))
+	return m, nil
+}
+
+// write lays out the archive in out: the members are written from offset
+// reserve on, each input read once; then the trailer and tar end marker;
+// then the manifest frame (which needs every hash) and a gap frame fill
+// the reserved space at the start; then the seal.
+func (c *collector) write(out *os.File, o IngestOptions, reserve int) (*Manifest, error) {
+	if _, err := out.Seek(int64(reserve), io.SeekStart); err != nil {
+		return nil, err
+	}
+	fw, err := newFrameWriter(out, int64(reserve))
+	if err != nil {
+		return nil, err
+	}
+	stored, err := c.pack(fw, out)
+	if err != nil {
+		fw.Close()
+		return nil, err
+	}
+	m := c.manifest(o, stored, false)
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		fw.Close()
+		return nil, fmt.Errorf("encoding manifest: %w", err)
+	}
+	mb = append(mb, '\n')
+	msum := sha256.Sum256(mb)
+	tr := Trailer{FormatVersion: FormatVersion, ManifestSHA256: hex.EncodeToString(msum[:])}
+	tr.Members = append(tr.Members, TrailerMember{Name: ManifestName, Size: int64(len(mb)), SHA256: tr.ManifestSHA256})
+	for _, a := range m.Artifacts {
+		tr.Members = append(tr.Members, TrailerMember{Name: a.Path, Size: a.Size, SHA256: a.SHA256})
+	}
+	tb, err := json.MarshalIndent(tr, "", "  ")
+	if err != nil {
+		fw.Close()
+		return nil, err
+	}
+	// The trailer shares its frame with the tar end marker: cutting the
+	// stream at any frame boundary loses the trailer.
+	tm, err := memberBytes(TrailerName, append(tb, '\n'))
+	if err != nil {
+		fw.Close()
+		return nil, err
+	}
+	fw.Write(tm)
+	fw.Write(zeros[:])
+	if err := fw.Close(); err != nil {
+		return nil, err
+	}
+	mm, err := memberBytes(ManifestName, mb)
+	if err != nil {
+		return nil, err
+	}
+	mframe := fw.enc.EncodeAll(mm, nil)
+	if len(mframe)+8 > reserve {
+		return nil, fmt.Errorf("manifest frame of %d bytes exceeds the %d reserved for it", len(mframe), reserve)
+	}
+	gap := gapFrame(reserve - len(mframe))
+	if _, err := out.WriteAt(append(mframe, gap...), 0); err != nil {
+		return nil, err
+	}
+	sums := append([][32]byte{sha256.Sum256(mframe), sha256.Sum256(gap)}, fw.sums...)
+	if _, err := out.Seek(0, io.SeekEnd); err != nil {
+		return nil, err
+	}
+	if _, err := out.Write(sealFrame(sumOfSums(sums))); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -154,75 +216,59 @@ type candidate struct {
 	original    string
 	src         string
 	size        int64
-	off, n      int64 // compressed data frames in the spool
+	name        string   // member name
+	also        []string // originals of identical candidates not stored
 	sha         string
 	kind        Kind
 	attrs       map[string]string
 	compression string
 }
 
-// plan deduplicates identical content, names the members, and builds the
-// manifest. Everything is sorted, so the result depends only on the inputs.
-func (c *collector) plan(o IngestOptions) (*Manifest, []storedFile) {
-	bySHA := map[string][]*candidate{}
-	for _, f := range c.files {
-		bySHA[f.sha] = append(bySHA[f.sha], f)
-	}
-	var groups [][]*candidate
-	for _, g := range bySHA {
-		sort.Slice(g, func(i, j int) bool { return g[i].original < g[j].original })
-		groups = append(groups, g)
-	}
-	sort.Slice(groups, func(i, j int) bool {
-		a, b := groups[i][0], groups[j][0]
+// name gives every candidate its member name. Names depend only on the
+// inputs (kind and original name, in sorted order), so they are fixed
+// before anything is hashed.
+func (c *collector) name() {
+	sort.Slice(c.files, func(i, j int) bool {
+		a, b := c.files[i], c.files[j]
 		if a.kind != b.kind {
 			return a.kind < b.kind
 		}
-		if a.original != b.original {
-			return a.original < b.original
-		}
-		return a.sha < b.sha
+		return a.original < b.original
 	})
 	used := map[string]bool{}
-	var files []storedFile
-	var earliest time.Time
-	ids := sha256.New()
-	for _, g := range groups {
-		p := g[0]
-		name := uniqueName(string(p.kind), storedBase(p.original), used)
-		art := Artifact{Path: name, Kind: p.kind, Size: p.size, SHA256: p.sha, Original: p.original,
-			Compression: p.compression, Attrs: p.attrs}
-		for _, d := range g[1:] {
-			art.Also = append(art.Also, d.original)
-		}
-		if len(art.Also) > 0 {
-			c.log("%s: identical to %s, stored once", quoteName(art.Also[0]), quoteName(p.original))
-		}
-		if t, err := time.Parse(time.RFC3339Nano, p.attrs["time"]); err == nil && (earliest.IsZero() || t.Before(earliest)) {
-			earliest = t.UTC()
-		}
-		files = append(files, storedFile{art: art, off: p.off, n: p.n})
-		ids.Write([]byte(p.sha))
+	for _, cd := range c.files {
+		cd.name = uniqueName(string(cd.kind), storedBase(cd.original), used)
 	}
-	// Small members first: profiles, traces and logs are reached without
-	// decompressing a multi-GiB core that happens to sort before them.
-	sort.Slice(files, func(i, j int) bool {
-		a, b := files[i].art, files[j].art
-		if a.Size != b.Size {
-			return a.Size < b.Size
-		}
-		return a.Path < b.Path
-	})
+}
+
+// manifest builds the manifest of the stored candidates. With provisional
+// set, hashes and the ID are placeholders of their final length: the
+// result bounds the final manifest's size, for which space is reserved.
+func (c *collector) manifest(o IngestOptions, stored []*candidate, provisional bool) *Manifest {
 	m := &Manifest{FormatVersion: FormatVersion, ID: o.ID, Title: o.Title, Labels: o.Labels,
-		Time: earliest, Tool: version.Tool(), Capture: o.Capture}
+		Tool: version.Tool(), Capture: o.Capture, Warnings: c.warningList()}
+	ids := sha256.New()
+	for _, cd := range stored {
+		sha := cd.sha
+		if provisional {
+			sha = strings.Repeat("0", 64)
+		}
+		also := append([]string(nil), cd.also...)
+		sort.Strings(also)
+		m.Artifacts = append(m.Artifacts, Artifact{Path: cd.name, Kind: cd.kind, Size: cd.size, SHA256: sha,
+			Original: cd.original, Also: also, Compression: cd.compression, Attrs: cd.attrs})
+		ids.Write([]byte(sha))
+		if t, err := time.Parse(time.RFC3339Nano, cd.attrs["time"]); err == nil && (m.Time.IsZero() || t.Before(m.Time)) {
+			m.Time = t.UTC()
+		}
+	}
+	if provisional && !m.Time.IsZero() {
+		m.Time = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC) // longest encoding
+	}
 	if m.ID == "" {
 		m.ID = "inc-" + hex.EncodeToString(ids.Sum(nil))[:16]
 	}
-	for _, f := range files {
-		m.Artifacts = append(m.Artifacts, f.art)
-	}
-	m.Warnings = c.warningList()
-	return m, files
+	return m
 }
 
 // uniqueName returns "artifacts/<kind>/<base>", adding "-2", "-3", … before

@@ -6,54 +6,62 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"sort"
 )
 
-// pack reads every candidate once, hashing it while its data (padded to a
-// tar record) is compressed into frames in a spool file by all cores. The
-// manifest, written first, needs every hash; packing first means each
-// input is read once and hashing overlaps compression. Assembly then only
-// copies compressed frames.
-func (c *collector) pack() (*os.File, error) {
-	spool, err := os.OpenFile(filepath.Join(c.stage, "frames"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("creating spool: %w", err)
-	}
-	fw, err := newFrameWriter(spool)
-	if err != nil {
-		spool.Close()
-		return nil, err
-	}
-	buf := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(buf)
-	var start int64
-	perr := func() error {
-		for _, cd := range c.files {
-			c.log("reading %s", quoteName(cd.original))
-			if err := c.packOne(fw, cd, *buf); err != nil {
-				return err
-			}
-			end, err := fw.Barrier()
-			if err != nil {
-				return fmt.Errorf("spooling: %w", err)
-			}
-			cd.off, cd.n = start, end-start
-			start = end
+// packOrder sorts candidates for storage: small members first (profiles,
+// traces and logs are reached without decompressing a multi-GiB core),
+// then by name.
+func packOrder(cs []*candidate) {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].size != cs[j].size {
+			return cs[i].size < cs[j].size
 		}
-		return nil
-	}()
-	cerr := fw.Close()
-	if perr == nil && cerr != nil {
-		perr = fmt.Errorf("spooling: %w", cerr)
-	}
-	if perr != nil {
-		spool.Close()
-		return nil, perr
-	}
-	return spool, nil
+		return cs[i].name < cs[j].name
+	})
 }
 
-// packOne hashes and compresses one candidate.
+// pack writes every candidate as a member into the archive through fw,
+// reading each input once: it is hashed while all cores compress it. A
+// candidate whose content equals one already written is rewound and
+// recorded as an alias of it. It returns the stored candidates in order.
+func (c *collector) pack(fw *frameWriter, out *os.File) ([]*candidate, error) {
+	buf := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(buf)
+	bySHA := map[string]*candidate{}
+	var stored []*candidate
+	for _, cd := range c.files {
+		off, frames, err := fw.Barrier()
+		if err != nil {
+			return nil, err
+		}
+		c.log("writing %s", cd.name)
+		if err := c.packOne(fw, cd, *buf); err != nil {
+			return nil, err
+		}
+		if first, ok := bySHA[cd.sha]; ok {
+			if _, _, err := fw.Barrier(); err != nil {
+				return nil, err
+			}
+			if err := out.Truncate(off); err != nil {
+				return nil, fmt.Errorf("dropping duplicate: %w", err)
+			}
+			if _, err := out.Seek(off, io.SeekStart); err != nil {
+				return nil, fmt.Errorf("dropping duplicate: %w", err)
+			}
+			fw.rewind(off, frames)
+			first.also = append(first.also, cd.original)
+			c.log("%s: identical to %s, stored once", quoteName(cd.original), quoteName(first.original))
+			continue
+		}
+		bySHA[cd.sha] = cd
+		stored = append(stored, cd)
+	}
+	return stored, nil
+}
+
+// packOne writes one member: its tar header frame, then its data (padded
+// to a tar record) in frames, hashing the data as it is read.
 func (c *collector) packOne(fw *frameWriter, cd *candidate, buf []byte) error {
 	f, st, err := openRegular(cd.src)
 	if err != nil {
@@ -63,6 +71,12 @@ func (c *collector) packOne(fw *frameWriter, cd *candidate, buf []byte) error {
 	if st.Size() != cd.size {
 		return &InputError{Err: fmt.Errorf("%s changed while being ingested (%d bytes, was %d)", quoteName(cd.original), st.Size(), cd.size)}
 	}
+	hdr, err := tarHeader(cd.name, cd.size)
+	if err != nil {
+		return err
+	}
+	fw.Write(hdr)
+	fw.EndFrame()
 	h := sha256.New()
 	r := &ctxReader{ctx: c.ctx, r: io.NewSectionReader(f, 0, cd.size)}
 	var n int64
@@ -87,7 +101,7 @@ func (c *collector) packOne(fw *frameWriter, cd *candidate, buf []byte) error {
 		return &InputError{Err: fmt.Errorf("%s changed while being ingested (read %d bytes, expected %d)", quoteName(cd.original), n, cd.size)}
 	}
 	if _, err := fw.Write(zeros[:padding(n)]); err != nil {
-		return fmt.Errorf("spooling: %w", err)
+		return fmt.Errorf("writing: %w", err)
 	}
 	cd.sha = hex.EncodeToString(h.Sum(nil))
 	return nil

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,11 +12,13 @@ import (
 )
 
 // The seal is a zstd skippable frame (RFC 8878 §3.1.2) ending every
-// archive: magic, a 4-byte length of 32, and the SHA-256 of every byte
-// before it. Decoders, the zstd CLI included, skip it. Member hashes prove
-// the contents; the seal proves the compressed bytes, so that even a bit
-// flip that decodes to the same content (a match offset changed by a
-// multiple of a repeating pattern's period, a window size bit) is caught.
+// archive: magic, a 4-byte length of 32, and the SHA-256 of the SHA-256s
+// of every frame before it. Decoders, the zstd CLI included, skip it.
+// Member hashes prove the contents; the seal proves the compressed bytes,
+// so that even a bit flip that decodes to the same content (a match offset
+// changed by a multiple of a repeating pattern's period, a window size
+// bit) is caught. Hashing per frame lets frames be hashed in parallel as
+// they are compressed.
 const (
 	sealMagic = 0x184D2A5E // one of the sixteen skippable-frame magics
 	sealSize  = 8 + sha256.Size
@@ -29,36 +32,139 @@ func sealFrame(sum []byte) []byte {
 	return b
 }
 
-// checkSeal hashes the compressed stream and compares it with the seal at
-// its end.
+// zstdMaxBlock is the largest compressed block RFC 8878 §3.1.1.2.3 allows
+// (Block_Maximum_Size, 128 KiB).
+const zstdMaxBlock = 128 << 10
+
+// checkSeal walks the archive's frames, hashing each, and compares the
+// result with the seal, which must be the last frame.
 func checkSeal(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	br := bufio.NewReaderSize(f, 1<<20)
+	var (
+		off   int64
+		sums  [][32]byte
+		seal  []byte
+		frame = sha256.New()
+		hdr   [8]byte
+	)
+	read := func(n int64) error { // hashes the next n bytes of the frame
+		k, err := io.CopyN(frame, br, n)
+		off += k
+		if err != nil {
+			return fmt.Errorf("%s: frame cut at offset %#x: %w", path, off, ErrCorrupt)
+		}
+		return nil
+	}
+	for {
+		if _, err := br.Peek(1); err == io.EOF {
+			break
+		}
+		if seal != nil {
+			return fmt.Errorf("%s: data after the seal at offset %#x: %w", path, off, ErrCorrupt)
+		}
+		start := off
+		frame.Reset()
+		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
+			return fmt.Errorf("%s: frame cut at offset %#x: %w", path, off, ErrCorrupt)
+		}
+		frame.Write(hdr[:4])
+		off += 4
+		magic := binary.LittleEndian.Uint32(hdr[:4])
+		switch {
+		case magic == binary.LittleEndian.Uint32(magicZstd):
+			if err := walkZstdFrame(br, read, path, &off); err != nil {
+				return err
+			}
+		case magic&0xFFFFFFF0 == 0x184D2A50:
+			if _, err := io.ReadFull(br, hdr[4:8]); err != nil {
+				return fmt.Errorf("%s: frame cut at offset %#x: %w", path, off, ErrCorrupt)
+			}
+			frame.Write(hdr[4:8])
+			off += 4
+			size := binary.LittleEndian.Uint32(hdr[4:8])
+			if magic == sealMagic {
+				if size != sha256.Size {
+					return fmt.Errorf("%s: seal at offset %#x has length %d: %w", path, start, size, ErrCorrupt)
+				}
+				seal = make([]byte, sha256.Size)
+				if _, err := io.ReadFull(br, seal); err != nil {
+					return fmt.Errorf("%s: seal cut at offset %#x: %w", path, off, ErrCorrupt)
+				}
+				off += sha256.Size
+				continue
+			}
+			if err := read(int64(size)); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s: no frame magic at offset %#x: %w", path, start, ErrCorrupt)
+		}
+		var s [32]byte
+		frame.Sum(s[:0])
+		sums = append(sums, s)
+	}
+	if seal == nil {
+		return fmt.Errorf("%s: no seal at the end (offset %#x): archive truncated: %w", path, off, ErrCorrupt)
+	}
+	if got := sumOfSums(sums); !bytes.Equal(got, seal) {
+		return fmt.Errorf("%s: frames hash to %s, seal says %s: %w", path, hex.EncodeToString(got), hex.EncodeToString(seal), ErrCorrupt)
+	}
+	return nil
+}
+
+// walkZstdFrame reads a zstd frame after its magic: header, blocks and
+// checksum (RFC 8878 §3.1.1), through read.
+func walkZstdFrame(br *bufio.Reader, read func(int64) error, path string, off *int64) error {
+	fhdB, err := br.Peek(1)
 	if err != nil {
+		return fmt.Errorf("%s: frame cut at offset %#x: %w", path, *off, ErrCorrupt)
+	}
+	fhd := fhdB[0]
+	if fhd&0x08 != 0 {
+		return fmt.Errorf("%s: reserved frame header bit set at offset %#x: %w", path, *off, ErrCorrupt)
+	}
+	n := int64(1)
+	single := fhd&0x20 != 0
+	if !single {
+		n++ // window descriptor
+	}
+	n += []int64{0, 1, 2, 4}[fhd&3]
+	fcs := []int64{0, 2, 4, 8}[fhd>>6]
+	if fcs == 0 && single {
+		fcs = 1
+	}
+	if err := read(n + fcs); err != nil {
 		return err
 	}
-	size := st.Size()
-	if size < sealSize {
-		return fmt.Errorf("%s: %d bytes, too short for an archive: %w", path, size, ErrCorrupt)
+	for {
+		b, err := br.Peek(3)
+		if err != nil {
+			return fmt.Errorf("%s: block header cut at offset %#x: %w", path, *off, ErrCorrupt)
+		}
+		h := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16
+		last, typ, size := h&1, (h>>1)&3, int64(h>>3)
+		switch {
+		case typ == 3:
+			return fmt.Errorf("%s: reserved block type at offset %#x: %w", path, *off, ErrCorrupt)
+		case size > zstdMaxBlock:
+			return fmt.Errorf("%s: block of %d bytes at offset %#x: %w", path, size, *off, ErrCorrupt)
+		case typ == 1: // RLE: one byte stored
+			size = 1
+		}
+		if err := read(3 + size); err != nil {
+			return err
+		}
+		if last == 1 {
+			break
+		}
 	}
-	seal := make([]byte, sealSize)
-	if _, err := f.ReadAt(seal, size-sealSize); err != nil {
-		return fmt.Errorf("%s: reading seal: %w", path, err)
-	}
-	want := sealFrame(nil)
-	if !bytes.Equal(seal[:8], want[:8]) {
-		return fmt.Errorf("%s: no seal frame at offset %#x: archive truncated or extended: %w", path, size-sealSize, ErrCorrupt)
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size-sealSize)); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if got := h.Sum(nil); !bytes.Equal(got, seal[8:]) {
-		return fmt.Errorf("%s: compressed bytes hash to %s, seal says %s: %w", path, hex.EncodeToString(got), hex.EncodeToString(seal[8:]), ErrCorrupt)
+	if fhd&0x04 != 0 {
+		return read(4) // content checksum
 	}
 	return nil
 }

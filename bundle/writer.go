@@ -5,8 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"sync"
@@ -17,90 +16,20 @@ import (
 // the same inputs give the same bytes.
 var archiveEpoch = time.Unix(0, 0).UTC()
 
-// storedFile is one artifact to write and where its compressed data
-// frames are in the spool.
-type storedFile struct {
-	art    Artifact
-	off, n int64 // span of the spool holding the member's data frames
-}
-
 // tarBlock is the tar record size; data is padded to a multiple of it.
 const tarBlock = 512
 
 // zeros pads tar data and writes the end-of-archive marker.
 var zeros [2 * tarBlock]byte
 
-// writeArchive writes the archive: the manifest member first, then each
-// artifact as a frame holding its tar header followed by its data frames
-// copied from the spool, then the trailer member and the tar end marker in
-// one last frame, then the seal.
-func writeArchive(ctx context.Context, w io.Writer, manifest []byte, files []storedFile, spool io.ReaderAt, progress func(string, ...any)) error {
-	fw, err := newFrameWriter(w)
-	if err != nil {
-		return err
-	}
-	buf := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(buf)
-	sum := sha256.Sum256(manifest)
-	tr := Trailer{FormatVersion: FormatVersion, ManifestSHA256: hex.EncodeToString(sum[:])}
-	tr.Members = append(tr.Members, TrailerMember{Name: ManifestName, Size: int64(len(manifest)), SHA256: tr.ManifestSHA256})
-	werr := func() error {
-		if err := writeSmallMember(fw, ManifestName, manifest); err != nil {
-			return err
-		}
-		fw.EndFrame()
-		for _, f := range files {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			progress("writing %s", f.art.Path)
-			h, err := tarHeader(f.art.Path, f.art.Size)
-			if err != nil {
-				return err
-			}
-			fw.Write(h)
-			fw.EndFrame()
-			if _, err := fw.WriteRaw(io.NewSectionReader(spool, f.off, f.n), *buf); err != nil {
-				return fmt.Errorf("copying %s: %w", f.art.Path, err)
-			}
-			tr.Members = append(tr.Members, TrailerMember{Name: f.art.Path, Size: f.art.Size, SHA256: f.art.SHA256})
-		}
-		tb, err := json.MarshalIndent(tr, "", "  ")
-		if err != nil {
-			return err
-		}
-		tb = append(tb, '\n')
-		// The trailer shares its frame with the tar end marker: cutting
-		// the stream at any frame boundary loses the trailer.
-		if err := writeSmallMember(fw, TrailerName, tb); err != nil {
-			return err
-		}
-		_, err = fw.Write(zeros[:])
-		return err
-	}()
-	cerr := fw.Close()
-	if werr != nil {
-		return werr
-	}
-	if cerr != nil {
-		return fmt.Errorf("writing archive: %w", cerr)
-	}
-	if _, err := w.Write(sealFrame(fw.sum.Sum(nil))); err != nil {
-		return fmt.Errorf("writing archive: %w", err)
-	}
-	return nil
-}
-
-// writeSmallMember writes a header, data and padding.
-func writeSmallMember(fw *frameWriter, name string, data []byte) error {
+// memberBytes returns a small member's tar bytes: header, data, padding.
+func memberBytes(name string, data []byte) ([]byte, error) {
 	h, err := tarHeader(name, int64(len(data)))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fw.Write(h)
-	fw.Write(data)
-	_, err = fw.Write(zeros[:padding(int64(len(data)))])
-	return err
+	b := append(h, data...)
+	return append(b, zeros[:padding(int64(len(data)))]...), nil
 }
 
 // padding is the number of zero bytes that complete a tar record.
@@ -127,6 +56,27 @@ func tarHeader(name string, size int64) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// gapMagic marks the skippable frame (RFC 8878 §3.1.2) that fills the space
+// reserved for the manifest frame beyond its actual size.
+const gapMagic = 0x184D2A50
+
+// gapFrame returns a skippable frame of exactly n ≥ 8 bytes.
+func gapFrame(n int) []byte {
+	b := make([]byte, n)
+	binary.LittleEndian.PutUint32(b, gapMagic)
+	binary.LittleEndian.PutUint32(b[4:], uint32(n-8))
+	return b
+}
+
+// manifestReserve bounds the compressed size of the manifest frame whose
+// JSON is at most jsonMax bytes: header, data and padding, plus zstd's
+// worst-case expansion (RFC 8878: a 3-byte header per 128 KiB raw block,
+// an 18-byte frame header, a 4-byte checksum), plus a gap frame header.
+func manifestReserve(jsonMax int) int {
+	in := 2*tarBlock + jsonMax
+	return in + 3*(in/(128<<10)+1) + 18 + 4 + 8
+}
+
 // copyBufSize is the copy buffer for artifacts: large reads keep system
 // call overhead negligible next to hashing and compression.
 const copyBufSize = 1 << 20
@@ -145,4 +95,13 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// sumOfSums is the seal's value: the SHA-256 of the frames' SHA-256s.
+func sumOfSums(sums [][32]byte) []byte {
+	h := sha256.New()
+	for _, s := range sums {
+		h.Write(s[:])
+	}
+	return h.Sum(nil)
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/internal/index"
 )
@@ -184,6 +185,28 @@ func TestBatchCLI(t *testing.T) {
 	}
 	if stdout, stderr, code := runCoroner(t, exe, "diff", "--json", out, out); code != 0 {
 		t.Errorf("diff of a run with itself: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	// A result whose verdict a newer analyzer changed: diff names the
+	// fields, as a table and as JSON, and exits 1.
+	r, err := batch.ReadResult(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Verdict.Cause, r.Verdict.Culprit = "lock_wait", &analyze.Culprit{Function: "main.(*cache).get"}
+	changed := filepath.Join(dir, "changed.json")
+	cb, _ := json.Marshal(r)
+	if err := os.WriteFile(changed, cb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code = runCoroner(t, exe, "diff", res, changed)
+	if code != exitFindings || !strings.Contains(stdout, "main.(*cache).get") || !strings.Contains(stdout, "cause") {
+		t.Errorf("diff of a changed result: exit %d\n%s", code, stdout)
+	}
+	stdout, _, code = runCoroner(t, exe, "diff", "--json", res, changed)
+	var d batch.Diff
+	if err := json.Unmarshal([]byte(stdout), &d); err != nil || code != exitFindings || len(d.Changes) != 1 {
+		t.Errorf("diff --json: exit %d, %v, %+v", code, err, d)
 	}
 }
 

@@ -109,123 +109,171 @@ func Collect(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
+// session is one capture in progress: its options, target, staging
+// directory and step record.
+type session struct {
+	ctx     context.Context
+	o       *Options
+	t       *target
+	split   *lineSplitter
+	dir     string
+	rec     *recorder
+	wg      sync.WaitGroup
+	pprofOK bool
+	start   time.Time // when the window opened
+}
+
+// step is a capture action; it returns the staged files it wrote.
+type step func(context.Context) ([]string, error)
+
 // run performs every step and returns the capture record.
 func run(ctx context.Context, o *Options, t *target, split *lineSplitter, dir string, rec *recorder) *bundle.Capture {
-	var wg sync.WaitGroup
-	goStep := func(name string, timeout time.Duration, fn func(context.Context) ([]string, error)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rec.run(ctx, name, timeout, fn)
-		}()
+	s := &session{ctx: ctx, o: o, t: t, split: split, dir: dir, rec: rec}
+	s.instant()
+	s.ready()
+	s.window()
+	s.snapshots()
+	s.wg.Wait()
+	diedEarly := t.gone()
+	s.core(diedEarly)
+	t.stop()
+	return s.finish(diedEarly)
+}
+
+// async runs a step concurrently with the others.
+func (s *session) async(name string, timeout time.Duration, fn step) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.rec.run(s.ctx, name, timeout, fn)
+	}()
+}
+
+// viaPprof runs a step that needs the pprof endpoint, or records why not.
+func (s *session) viaPprof(name string, timeout time.Duration, fn step) {
+	if !s.pprofOK {
+		reason := "no --pprof URL given"
+		if s.o.PprofURL != "" {
+			reason = "pprof URL unusable (see step pprof)"
+		}
+		s.rec.add(bundle.CaptureStep{Name: name, Status: StatusSkipped, Reason: reason})
+		return
 	}
-	// Instant state first: the process may not live through the window.
-	goStep("exe", snapshotTimeout, func(c context.Context) ([]string, error) { return captureExe(c, t, dir) })
-	goStep("proc", snapshotTimeout, func(c context.Context) ([]string, error) { return captureProc(c, t, dir) })
-	goStep("kallsyms", snapshotTimeout, func(c context.Context) ([]string, error) {
-		if o.NoKallsyms {
+	s.async(name, timeout, fn)
+}
+
+// instant captures state first: the process may not live through the window.
+func (s *session) instant() {
+	t, dir := s.t, s.dir
+	s.async("exe", snapshotTimeout, func(c context.Context) ([]string, error) { return captureExe(c, t, dir) })
+	s.async("proc", snapshotTimeout, func(c context.Context) ([]string, error) { return captureProc(c, t, dir) })
+	s.async("kallsyms", snapshotTimeout, func(c context.Context) ([]string, error) {
+		if s.o.NoKallsyms {
 			return nil, skip("--kallsyms=false")
 		}
 		return captureKallsyms(c, dir)
 	})
-	goStep("environ", snapshotTimeout, func(c context.Context) ([]string, error) { return captureEnv(c, t, dir, o.WithEnv) })
+	s.async("environ", snapshotTimeout, func(c context.Context) ([]string, error) { return captureEnv(c, t, dir, s.o.WithEnv) })
+}
 
-	pprofOK := false
-	rec.run(ctx, "pprof", o.ReadyTimeout+snapshotTimeout, func(c context.Context) ([]string, error) {
+// ready checks the pprof endpoint, waiting (bounded) for an --exec target
+// to bind it.
+func (s *session) ready() {
+	o := s.o
+	s.rec.run(s.ctx, "pprof", o.ReadyTimeout+snapshotTimeout, func(c context.Context) ([]string, error) {
+		var err error
 		switch {
 		case o.PprofURL == "":
 			return nil, skip("no --pprof URL given")
-		case t.cmd != nil:
-			if err := waitReady(c, o.PprofURL, o.ReadyTimeout, t); err != nil {
-				return nil, err
-			}
+		case s.t.cmd != nil:
+			err = waitReady(c, o.PprofURL, o.ReadyTimeout, s.t)
 		default:
-			if err := probe(c, o.PprofURL); err != nil {
-				return nil, err
-			}
+			err = probe(c, o.PprofURL)
 		}
-		pprofOK = true
-		return nil, nil
+		s.pprofOK = err == nil
+		return nil, err
 	})
-	pprofStep := func(name string, timeout time.Duration, fn func(context.Context) ([]string, error)) {
-		if !pprofOK {
-			reason := "no --pprof URL given"
-			if o.PprofURL != "" {
-				reason = "pprof URL unusable (see step pprof)"
-			}
-			rec.add(bundle.CaptureStep{Name: name, Status: StatusSkipped, Reason: reason})
-			return
-		}
-		goStep(name, timeout, fn)
-	}
+}
 
-	// The window: perf, CPU profile and trace overlap.
-	windowStart := time.Now()
-	window := o.Duration + windowSlack
+// window starts perf, the CPU profile and the trace, which overlap, and
+// waits until the window closes or the target dies.
+func (s *session) window() {
+	o, t, dir := s.o, s.t, s.dir
+	s.start = time.Now()
+	limit := o.Duration + windowSlack
 	if o.Perf == PerfOff {
-		rec.add(bundle.CaptureStep{Name: "perf", Status: StatusSkipped, Reason: "--perf off"})
+		s.rec.add(bundle.CaptureStep{Name: "perf", Status: StatusSkipped, Reason: "--perf off"})
 	} else {
-		goStep("perf", window, func(c context.Context) ([]string, error) {
+		s.async("perf", limit, func(c context.Context) ([]string, error) {
 			return recordPerf(c, t.pid, o.Duration, filepath.Join(dir, "perf.data"))
 		})
 	}
-	pprofStep("cpu-profile", window, func(c context.Context) ([]string, error) {
+	s.viaPprof("cpu-profile", limit, func(c context.Context) ([]string, error) {
 		return fetch(c, o.PprofURL, fmt.Sprintf("profile?seconds=%d", seconds(o.Duration)), filepath.Join(dir, "cpu.pprof"), checkProfile)
 	})
 	if o.TraceDuration < 0 {
-		rec.add(bundle.CaptureStep{Name: "trace", Status: StatusSkipped, Reason: "--trace-duration negative: trace disabled"})
+		s.rec.add(bundle.CaptureStep{Name: "trace", Status: StatusSkipped, Reason: "--trace-duration negative: trace disabled"})
 	} else {
-		pprofStep("trace", window, func(c context.Context) ([]string, error) {
-			// The trace closes the window, overlapping the CPU profile so
-			// it carries CPU samples, without slowing the whole window.
-			select {
-			case <-time.After(time.Until(windowStart.Add(o.Duration - o.TraceDuration))):
-			case <-t.exited:
-				return nil, fmt.Errorf("target %s before the trace began", t.exit())
-			case <-c.Done():
-				return nil, c.Err()
-			}
-			return fetch(c, o.PprofURL, fmt.Sprintf("trace?seconds=%d", seconds(o.TraceDuration)), filepath.Join(dir, "trace.out"), checkPrefix("a Go execution trace", "go 1."))
-		})
+		s.viaPprof("trace", limit, s.trace)
 	}
-	// Wait out the window (or the target's death) before the snapshots.
 	select {
-	case <-time.After(time.Until(windowStart.Add(o.Duration))):
+	case <-time.After(time.Until(s.start.Add(o.Duration))):
 	case <-t.exited:
-	case <-ctx.Done():
+	case <-s.ctx.Done():
 	}
-	for _, s := range snapshots {
-		pprofStep(s.step, snapshotTimeout, func(c context.Context) ([]string, error) {
-			if t.gone() {
-				return nil, fmt.Errorf("target %s", t.exit())
-			}
-			return fetch(c, o.PprofURL, s.path, filepath.Join(dir, s.file), checkProfile)
-		})
-	}
-	pprofStep("goroutines", snapshotTimeout, func(c context.Context) ([]string, error) {
-		if t.gone() {
-			return nil, fmt.Errorf("target %s", t.exit())
-		}
-		return fetch(c, o.PprofURL, "goroutine?debug=2", filepath.Join(dir, "goroutines.txt"), checkPrefix("a goroutine dump", "goroutine "))
-	})
-	wg.Wait()
+}
 
-	// The core comes last: gcore stops the process, abort ends it.
-	diedEarly := t.gone()
-	rec.run(ctx, "core", coreTimeout+exitTimeout, func(c context.Context) ([]string, error) {
+// trace closes the window, overlapping the CPU profile so it carries CPU
+// samples, without lengthening the capture.
+func (s *session) trace(c context.Context) ([]string, error) {
+	select {
+	case <-time.After(time.Until(s.start.Add(s.o.Duration - s.o.TraceDuration))):
+	case <-s.t.exited:
+		return nil, fmt.Errorf("target %s before the trace began", s.t.exit())
+	case <-c.Done():
+		return nil, c.Err()
+	}
+	return fetch(c, s.o.PprofURL, fmt.Sprintf("trace?seconds=%d", seconds(s.o.TraceDuration)),
+		filepath.Join(s.dir, "trace.out"), checkPrefix("a Go execution trace", "go 1."))
+}
+
+// snapshots takes the end-of-window profiles and goroutine dump.
+func (s *session) snapshots() {
+	get := func(path, file string, check func(string) error) step {
+		return func(c context.Context) ([]string, error) {
+			if s.t.gone() {
+				return nil, fmt.Errorf("target %s", s.t.exit())
+			}
+			return fetch(c, s.o.PprofURL, path, filepath.Join(s.dir, file), check)
+		}
+	}
+	for _, p := range snapshots {
+		s.viaPprof(p.step, snapshotTimeout, get(p.path, p.file, checkProfile))
+	}
+	s.viaPprof("goroutines", snapshotTimeout, get("goroutine?debug=2", "goroutines.txt", checkPrefix("a goroutine dump", "goroutine ")))
+}
+
+// core comes last: gcore stops the process, abort ends it, and a target
+// that already died may have left one.
+func (s *session) core(diedEarly bool) {
+	s.rec.run(s.ctx, "core", coreTimeout+exitTimeout, func(c context.Context) ([]string, error) {
 		switch {
 		case diedEarly:
-			return collectCore(c, t, dir)
-		case o.Core == CoreNone:
+			return collectCore(c, s.t, s.dir)
+		case s.o.Core == CoreNone:
 			return nil, skip("--core none")
-		case o.Core == CoreAbort:
-			return abortCore(c, t, dir)
+		case s.o.Core == CoreAbort:
+			return abortCore(c, s.t, s.dir)
 		default:
-			return gcore(c, t, dir)
+			return gcore(c, s.t, s.dir)
 		}
 	})
-	t.stop()
-	capt := &bundle.Capture{Target: strings.Join(targetArgv(o, t), " "), PID: t.pid}
+}
+
+// finish records the target's fate and the stderr files.
+func (s *session) finish(diedEarly bool) *bundle.Capture {
+	t := s.t
+	capt := &bundle.Capture{Target: strings.Join(targetArgv(s.o, t), " "), PID: t.pid}
 	targetStep := bundle.CaptureStep{Name: "target", Status: StatusOK}
 	if diedEarly {
 		capt.Partial = true
@@ -234,14 +282,15 @@ func run(ctx context.Context, o *Options, t *target, split *lineSplitter, dir st
 	} else if e := t.exit(); e != "" && t.cmd == nil {
 		targetStep.Reason = "process " + e
 	}
-	rec.add(targetStep)
-	if split != nil {
-		finishStderr(rec, split)
+	s.rec.add(targetStep)
+	if s.split != nil {
+		finishStderr(s.rec, s.split)
 	} else {
-		rec.add(bundle.CaptureStep{Name: "gctrace", Status: StatusSkipped, Reason: "stderr is only captured for targets started with --exec"})
-		rec.add(bundle.CaptureStep{Name: "stderr", Status: StatusSkipped, Reason: "stderr is only captured for targets started with --exec"})
+		why := "stderr is only captured for targets started with --exec"
+		s.rec.add(bundle.CaptureStep{Name: "gctrace", Status: StatusSkipped, Reason: why})
+		s.rec.add(bundle.CaptureStep{Name: "stderr", Status: StatusSkipped, Reason: why})
 	}
-	capt.Steps = rec.result()
+	capt.Steps = s.rec.result()
 	return capt
 }
 

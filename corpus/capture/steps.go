@@ -74,12 +74,12 @@ func (r *recorder) run(ctx context.Context, name string, timeout time.Duration, 
 	return err
 }
 
-// add records a finished step.
+// add records a finished step and reports it; reports are serialized so
+// log lines never interleave and a progress display sees steps in order.
 func (r *recorder) add(st bundle.CaptureStep) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.steps = append(r.steps, st)
-	done := len(r.steps)
-	r.mu.Unlock()
 	if r.log != nil {
 		switch st.Status {
 		case StatusOK:
@@ -89,7 +89,7 @@ func (r *recorder) add(st bundle.CaptureStep) {
 		}
 	}
 	if r.prog != nil {
-		r.prog(Progress{Done: done, Total: r.total, Step: st.Name, Status: st.Status})
+		r.prog(Progress{Done: len(r.steps), Total: r.total, Step: st.Name, Status: st.Status})
 	}
 }
 

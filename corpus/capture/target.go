@@ -85,12 +85,9 @@ func startExec(argv []string, dir string, stdout io.Writer, stderr *lineSplitter
 		err := cmd.Wait()
 		t.markExited(describeExit(cmd.ProcessState, err))
 	}()
-	if err := t.inspect(); err != nil {
-		// The process may already be gone; what was learned is enough.
-		if !t.gone() {
-			return t, nil
-		}
-	}
+	// A process that exits at once leaves little to inspect; the steps
+	// then record what could not be captured, so an error here is not one.
+	_ = t.inspect()
 	return t, nil
 }
 

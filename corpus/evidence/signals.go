@@ -76,10 +76,12 @@ const (
 	// GOMAXPROCS; a GC CPU share above that means mutator assists are
 	// doing marking on the request path.
 	gcCPUStorm = 25
-	// gcFrequent: a service with a steady live heap at GOGC=100 collects
-	// a few times a second at most; ten a second means the heap is churned
-	// faster than it can be marked at leisure.
-	gcFrequent = 10.0
+	// gcFrequent: the pacer starts a cycle each time the heap grows by
+	// GOGC percent over the live heap, so cycles per second is allocation
+	// rate over (live heap × GOGC/100). A steady service turns its heap
+	// over less than twice a second; the CPU share above is the main
+	// signal, this only rules out one long cycle in a quiet process.
+	gcFrequent = 2.0
 	// schedShare: in a service doing real work the scheduler, timers and
 	// netpoller take a few percent of CPU; a quarter means they are the
 	// work.

@@ -48,6 +48,12 @@ func NewDirSource(id string, files []File) (*DirSource, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Disk, err)
 		}
+		if f.Attrs == nil {
+			f.Attrs, err = sniffAttrs(f.Disk)
+			if err != nil {
+				return nil, err
+			}
+		}
 		p := path.Join("artifacts", string(f.Kind), filepath.Base(f.Disk))
 		s.paths[p] = f.Disk
 		s.m.Artifacts = append(s.m.Artifacts, bundle.Artifact{Path: p, Kind: f.Kind, Size: n,
@@ -55,6 +61,21 @@ func NewDirSource(id string, files []File) (*DirSource, error) {
 	}
 	sort.Slice(s.m.Artifacts, func(i, j int) bool { return s.m.Artifacts[i].Path < s.m.Artifacts[j].Path })
 	return s, nil
+}
+
+// sniffAttrs learns a file's manifest attributes the way ingest does.
+func sniffAttrs(disk string) (map[string]string, error) {
+	fd, err := os.Open(disk)
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	st, err := fd.Stat()
+	if err != nil {
+		return nil, err
+	}
+	_, attrs, _ := bundle.Sniff(fd, st.Size())
+	return attrs, nil
 }
 
 // Manifest implements analyze.Source.

@@ -80,12 +80,16 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 	rel := filepath.Join(resultsDir, name(key, r.o.AnalyzerSet))
 	resPath := filepath.Join(r.o.Out, rel)
 
-	// Another file with the same archive digest was analyzed already: the
-	// result stands for this one too once its bytes verify.
-	if archive && exists(resPath) {
+	// The same content was analyzed already (another copy, or a run killed
+	// before it recorded this input): the stored result stands, once an
+	// archive's bytes verify (a damaged copy shares the intact one's
+	// manifest digest). An attachment's key hashes all its bytes.
+	if exists(resPath) {
 		if res, err := ReadResult(resPath); err == nil {
-			if err := bundle.Verify(input); err != nil {
-				return r.finish(e, &rec, exitInput, err), false
+			if archive {
+				if err := bundle.Verify(input); err != nil {
+					return r.finish(e, &rec, exitInput, err), false
+				}
 			}
 			r.index(ctx, res, resPath)
 			e.Status, e.Result, e.Outcome = StatusOK, rel, outcomeOf(res)

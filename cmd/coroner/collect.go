@@ -126,6 +126,10 @@ func collectDisplay() (func(string, ...any), func(capture.Progress)) {
 			}
 			bar.Describe(fmt.Sprintf("%s: %s", p.Step, p.Status))
 			_ = bar.Set(p.Done)
+			if p.Done == p.Total {
+				_ = bar.Finish()
+				fmt.Fprintln(os.Stderr, "coroner: captured; writing the archive")
+			}
 		}
 	}
 	return func(format string, args ...any) {

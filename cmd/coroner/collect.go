@@ -37,7 +37,7 @@ func init() {
 			&cli.StringFlag{Name: "perf", Value: capture.PerfAuto, Usage: "auto or off"},
 			&cli.BoolFlag{Name: "kallsyms", Value: true, Usage: "store /proc/kallsyms so kernel frames can be named offline (it reveals the kernel's address layout)"},
 			&cli.BoolFlag{Name: "with-env", Usage: "also store the process environment (it may hold secrets)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive to write (OUT.tar.zst)", Required: true},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive to write (OUT.tar.zst); required"},
 			&cli.StringFlag{Name: "id", Usage: "incident ID for the manifest"},
 			&cli.StringFlag{Name: "title", Usage: "incident title for the manifest"},
 			&cli.StringSliceFlag{Name: "label", Usage: "KEY=VALUE label for the manifest (repeatable)"},

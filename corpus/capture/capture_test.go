@@ -454,3 +454,24 @@ func TestCollectPIDDiesMidCapture(t *testing.T) {
 		t.Errorf("core step %+v does not explain the missing core", c)
 	}
 }
+
+// TestCollectExecExitsAtOnce: a target that fails at start-up still gives
+// an archive with its executable, its stderr and why nothing else came.
+func TestCollectExecExitsAtOnce(t *testing.T) {
+	needTarget(t)
+	dir := t.TempDir()
+	res, err := Collect(context.Background(), Options{
+		Exec: []string{targetBin, "-addr", "not-an-address"}, Dir: dir, PprofURL: "http://127.0.0.1:1",
+		Duration: 2 * time.Second, Perf: PerfOff, Output: filepath.Join(dir, "out.tar.zst"), Log: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := steps(res.Capture)
+	if !res.Capture.Partial || !strings.Contains(st["pprof"].Reason, "exit status 1") {
+		t.Errorf("partial %v, pprof %+v", res.Capture.Partial, st["pprof"])
+	}
+	if st["exe"].Status != StatusOK || st["stderr"].Status != StatusOK {
+		t.Errorf("exe %+v stderr %+v", st["exe"], st["stderr"])
+	}
+}

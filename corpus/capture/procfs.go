@@ -36,7 +36,13 @@ func copyFile(src, dst string) error {
 // after the file on disk was replaced or deleted.
 func captureExe(_ context.Context, t *target, dir string) ([]string, error) {
 	dst := filepath.Join(dir, t.exeName())
-	if err := copyFile(fmt.Sprintf("/proc/%d/exe", t.pid), dst); err != nil {
+	err := copyFile(fmt.Sprintf("/proc/%d/exe", t.pid), dst)
+	if err != nil && t.cmd != nil {
+		// An --exec target that already exited: its file is still where
+		// coroner started it from.
+		err = copyFile(t.cmd.Path, dst)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return []string{baseName(dst)}, nil

@@ -269,7 +269,11 @@ func describeExit(ps *os.ProcessState, err error) string {
 
 // exeName is the base name of the target's executable, safe as a file name.
 func (t *target) exeName() string {
-	n := filepath.Base(t.exe)
+	exe := t.exe
+	if exe == "" && t.cmd != nil {
+		exe = t.cmd.Path
+	}
+	n := filepath.Base(exe)
 	if n == "." || n == "/" || n == "" {
 		return "exe"
 	}

@@ -213,3 +213,14 @@ func (fw *frameWriter) Close() error {
 	fw.enc.Close()
 	return fw.failed()
 }
+
+// encodeFrame compresses b into one frame, as the frame writer would.
+func encodeFrame(b []byte) ([]byte, error) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(frameLevel),
+		zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true), zstd.WithZeroFrames(true))
+	if err != nil {
+		return nil, fmt.Errorf("zstd encoder: %w", err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll(b, nil), nil
+}

@@ -170,7 +170,10 @@ func (c *collector) write(out *os.File, o IngestOptions, reserve int) (*Manifest
 	if err != nil {
 		return nil, err
 	}
-	mframe := fw.enc.EncodeAll(mm, nil)
+	mframe, err := encodeFrame(mm)
+	if err != nil {
+		return nil, err
+	}
 	if len(mframe)+8 > reserve {
 		return nil, fmt.Errorf("manifest frame of %d bytes exceeds the %d reserved for it", len(mframe), reserve)
 	}

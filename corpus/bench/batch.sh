@@ -21,10 +21,17 @@ dir=$BENCH_DIR/batch
 [ -x /usr/bin/time ] || { echo "batch.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 mkdir -p "$dir/archives"
 
-# Base captures.
+# Archives written by an older archive format are remade, not measured.
 shopt -s nullglob
+stale() { local a=("$@"); [ ${#a[@]} -gt 0 ] && ! "$COR" verify "${a[0]}" >/dev/null 2>&1; }
+if stale "$dir"/base/*.tar.zst; then rm -rf "$dir/base"; fi
+if stale "$dir"/archives/*.tar.zst; then rm -rf "$dir/archives"; mkdir -p "$dir/archives"; fi
+
+# Base captures.
 bases=(corpus/testdata/*.tar.zst)
+stale "${bases[@]}" && bases=()
 [ ${#bases[@]} -gt 0 ] || bases=(corpus/out/*.tar.zst)
+stale "${bases[@]}" && bases=()
 if [ ${#bases[@]} -eq 0 ]; then
   [ -d "$dir/base" ] && bases=("$dir"/base/*.tar.zst)
   if [ ${#bases[@]} -eq 0 ]; then
@@ -85,6 +92,10 @@ measure "batch --jobs $JOBS" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" 
 batch_wall=$WALL batch_rss=$RSS batch_cpu=$CPU
 ok=$(grep -c '"status": "ok"' "$dir/batch-out/summary.json" || true)
 echo "batch.sh: batch analyzed $ok of ${#archives[@]} archives (see $dir/batch-out/summary.json)"
+if [ "$ok" -ne "${#archives[@]}" ]; then
+  echo "batch.sh: not every archive was analyzed; the timings compare unequal work" >&2
+  exit 1
+fi
 measure "batch re-run (all stored)" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" "${archives[@]}"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 awk -v lw="$loop_wall" -v bw="$batch_wall" -v lr="$loop_rss" -v br="$batch_rss" -v lc="$loop_cpu" -v bc="$batch_cpu" -v j="$JOBS" 'BEGIN {

@@ -109,9 +109,9 @@ func Collect(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// session is one capture in progress: its options, target, staging
+// capturer is one capture in progress: its options, target, staging
 // directory and step record.
-type session struct {
+type capturer struct {
 	ctx     context.Context
 	o       *Options
 	t       *target
@@ -128,7 +128,7 @@ type step func(context.Context) ([]string, error)
 
 // run performs every step and returns the capture record.
 func run(ctx context.Context, o *Options, t *target, split *lineSplitter, dir string, rec *recorder) *bundle.Capture {
-	s := &session{ctx: ctx, o: o, t: t, split: split, dir: dir, rec: rec}
+	s := &capturer{ctx: ctx, o: o, t: t, split: split, dir: dir, rec: rec}
 	s.instant()
 	s.ready()
 	s.window()
@@ -141,7 +141,7 @@ func run(ctx context.Context, o *Options, t *target, split *lineSplitter, dir st
 }
 
 // async runs a step concurrently with the others.
-func (s *session) async(name string, timeout time.Duration, fn step) {
+func (s *capturer) async(name string, timeout time.Duration, fn step) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -150,7 +150,7 @@ func (s *session) async(name string, timeout time.Duration, fn step) {
 }
 
 // viaPprof runs a step that needs the pprof endpoint, or records why not.
-func (s *session) viaPprof(name string, timeout time.Duration, fn step) {
+func (s *capturer) viaPprof(name string, timeout time.Duration, fn step) {
 	if !s.pprofOK {
 		reason := "no --pprof URL given"
 		if s.o.PprofURL != "" {
@@ -163,7 +163,7 @@ func (s *session) viaPprof(name string, timeout time.Duration, fn step) {
 }
 
 // instant captures state first: the process may not live through the window.
-func (s *session) instant() {
+func (s *capturer) instant() {
 	t, dir := s.t, s.dir
 	s.async("exe", snapshotTimeout, func(c context.Context) ([]string, error) { return captureExe(c, t, dir) })
 	s.async("proc", snapshotTimeout, func(c context.Context) ([]string, error) { return captureProc(c, t, dir) })
@@ -178,7 +178,7 @@ func (s *session) instant() {
 
 // ready checks the pprof endpoint, waiting (bounded) for an --exec target
 // to bind it.
-func (s *session) ready() {
+func (s *capturer) ready() {
 	o := s.o
 	s.rec.run(s.ctx, "pprof", o.ReadyTimeout+snapshotTimeout, func(c context.Context) ([]string, error) {
 		var err error
@@ -197,7 +197,7 @@ func (s *session) ready() {
 
 // window starts perf, the CPU profile and the trace, which overlap, and
 // waits until the window closes or the target dies.
-func (s *session) window() {
+func (s *capturer) window() {
 	o, t, dir := s.o, s.t, s.dir
 	s.start = time.Now()
 	limit := o.Duration + windowSlack
@@ -225,7 +225,7 @@ func (s *session) window() {
 
 // trace closes the window, overlapping the CPU profile so it carries CPU
 // samples, without lengthening the capture.
-func (s *session) trace(c context.Context) ([]string, error) {
+func (s *capturer) trace(c context.Context) ([]string, error) {
 	select {
 	case <-time.After(time.Until(s.start.Add(s.o.Duration - s.o.TraceDuration))):
 	case <-s.t.exited:
@@ -238,7 +238,7 @@ func (s *session) trace(c context.Context) ([]string, error) {
 }
 
 // snapshots takes the end-of-window profiles and goroutine dump.
-func (s *session) snapshots() {
+func (s *capturer) snapshots() {
 	get := func(path, file string, check func(string) error) step {
 		return func(c context.Context) ([]string, error) {
 			if s.t.gone() {
@@ -255,7 +255,7 @@ func (s *session) snapshots() {
 
 // core comes last: gcore stops the process, abort ends it, and a target
 // that already died may have left one.
-func (s *session) core(diedEarly bool) {
+func (s *capturer) core(diedEarly bool) {
 	s.rec.run(s.ctx, "core", coreTimeout+exitTimeout, func(c context.Context) ([]string, error) {
 		switch {
 		case diedEarly:
@@ -271,7 +271,7 @@ func (s *session) core(diedEarly bool) {
 }
 
 // finish records the target's fate and the stderr files.
-func (s *session) finish(diedEarly bool) *bundle.Capture {
+func (s *capturer) finish(diedEarly bool) *bundle.Capture {
 	t := s.t
 	capt := &bundle.Capture{Target: strings.Join(targetArgv(s.o, t), " "), PID: t.pid}
 	targetStep := bundle.CaptureStep{Name: "target", Status: StatusOK}

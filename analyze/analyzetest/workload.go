@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/internal/worker"
 )
 
 // Environment variables that turn a re-executed test binary into a workload.
@@ -23,9 +24,12 @@ const (
 	envDuration = "CORONER_TEST_WORKLOAD_DURATION"
 )
 
-// Main runs a workload and exits when the process was started by Capture;
-// otherwise it returns. Call it first in TestMain.
+// Main runs a workload and exits when the process was started by Capture,
+// or runs a worker (internal/worker) when an analyzer re-executed the test
+// binary as one; otherwise it returns. Call it first in TestMain: without
+// it a re-executed test binary would run the tests again instead.
 func Main() {
+	worker.Main()
 	name := os.Getenv(envWorkload)
 	if name == "" {
 		return

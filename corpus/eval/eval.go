@@ -24,9 +24,12 @@ import (
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/corpus"
+	"github.com/coroner/coroner/internal/worker"
 )
 
 func main() {
+	// Core censuses run in worker children: this binary re-executed.
+	worker.Main()
 	out := flag.String("out", "corpus/out", "directory of fresh captures (<scenario>.tar.zst)")
 	frozen := flag.String("testdata", "corpus/testdata", "directory of frozen captures (<scenario>*.tar.zst)")
 	scen := flag.String("scenarios", corpus.ScenariosDir, "scenarios directory with <scenario>/expected.json")

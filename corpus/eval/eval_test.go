@@ -13,7 +13,14 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/internal/worker"
 )
+
+// TestMain lets analyzers re-execute the test binary as a worker.
+func TestMain(m *testing.M) {
+	worker.Main()
+	os.Exit(m.Run())
+}
 
 var update = flag.Bool("update", false, "rewrite the golden verdicts of the frozen archives")
 

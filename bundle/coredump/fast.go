@@ -171,20 +171,28 @@ func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResul
 	return fr.walk(l)
 }
 
-// nanotime estimates the runtime's clock at the dump from
-// runtime.sched.lastpoll, the time of the last network poll (sysmon polls
-// at least every 10 ms when the network is in use).
+// nanotime estimates the runtime's clock at the dump, which a core does
+// not record, from the latest of the times the runtime keeps:
+// runtime.sched.lastpoll (the last network poll; sysmon refreshes it every
+// 10 ms while the network is in use, but it reads 0 while a thread blocks
+// in the poller) and memstats.last_gc_nanotime (the end of the last GC; the
+// runtime forces one at least every two minutes). Wait times are therefore
+// lower bounds, like the runtime's own (it only starts counting at a GC).
 func (fr *fastReader) nanotime(l *layout) int64 {
-	s, ok := l.syms["runtime.sched"]
-	off, err := l.off("runtime.schedt", "lastpoll")
-	if !ok || err != nil {
-		return 0
+	var now int64
+	read := func(sym, strct, field string) {
+		s, ok := l.syms[sym]
+		off, err := l.off(strct, field)
+		if !ok || err != nil {
+			return
+		}
+		if v, err := fr.mem.u64(s.Value + uint64(off)); err == nil && int64(v) > now {
+			now = int64(v)
+		}
 	}
-	v, err := fr.mem.u64(s.Value + uint64(off))
-	if err != nil {
-		return 0
-	}
-	return int64(v)
+	read("runtime.sched", "runtime.schedt", "lastpoll")
+	read("runtime.memstats", "runtime.mstats", "last_gc_nanotime")
+	return now
 }
 
 func (fr *fastReader) walk(l *layout) (*fastResult, error) {

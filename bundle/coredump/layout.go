@@ -19,15 +19,16 @@ type layout struct {
 var wantStructs = map[string]bool{
 	"runtime.g": true, "runtime.gobuf": true, "runtime.stack": true,
 	"runtime.sudog": true, "runtime.semaRoot": true, "runtime.schedt": true,
+	"runtime.mstats": true,
 	// Optional: present only in programs that use pprof labels.
 	"runtime/pprof.labelMap": true,
 }
 
 // optionalStructs may be missing without failing the census.
-var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true}
+var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true}
 
 // wantSyms are the runtime variables the census starts from.
-var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched"}
+var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats"}
 
 func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 	l := &layout{fields: map[string]map[string]int64{}, sizes: map[string]int64{}, syms: map[string]elf.Symbol{}}

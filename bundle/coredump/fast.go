@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/go-delve/delve/pkg/goversion"
@@ -134,7 +135,12 @@ func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResul
 	if err != nil {
 		return nil, err
 	}
-	info, err := corefile.Parse(cf, st.Size())
+	return fastCensusAt(cf, st.Size(), exePath, gover)
+}
+
+// fastCensusAt is fastCensus over any reader of the core's bytes.
+func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.GoVersion) (*fastResult, error) {
+	info, err := corefile.Parse(cf, size)
 	if err != nil {
 		return nil, err
 	}

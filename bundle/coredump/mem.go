@@ -4,7 +4,7 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
-	"os"
+	"io"
 	"sort"
 
 	"github.com/coroner/coroner/bundle/corefile"
@@ -14,7 +14,7 @@ import (
 // PT_LOAD segments sorted by address, read with pread. Nothing is mapped
 // or slurped, so memory stays small whatever the core's size.
 type coreMem struct {
-	f    *os.File
+	f    io.ReaderAt
 	segs []corefile.Segment
 	size int64
 	// exe holds the executable's loaded segments: read-only data (string
@@ -43,7 +43,7 @@ func (m *coreMem) readExe(b []byte, addr uint64) bool {
 	return false
 }
 
-func newCoreMem(f *os.File, info *corefile.Core) *coreMem {
+func newCoreMem(f io.ReaderAt, info *corefile.Core) *coreMem {
 	m := &coreMem{f: f, size: info.Size}
 	for _, s := range info.Segments {
 		if s.Type == 1 && s.Filesz > 0 { // PT_LOAD with bytes in the file

@@ -97,6 +97,11 @@ const (
 	// stuckMin: goroutines parked on one lock or channel kind — one waiter
 	// is normal hand-off, two that stay means nobody will release them.
 	stuckMin = 2
+	// busyCores: a CPU profile's shares only say where a busy process
+	// spends its time; an idle one's few samples are mostly the scheduler
+	// looking for work. A quarter of a core is well above idle background
+	// (GC, timers, an idle HTTP server) and below any scenario under load.
+	busyCores = 0.25
 	// stuckTrace: a mutex waiter in a live program runs again within
 	// milliseconds (the runtime hands a starving mutex over after 1 ms);
 	// one that does not run for a whole trace of at least a second is
@@ -125,7 +130,7 @@ func Causes(s *Signals) map[string]string {
 	if g := s.GC; g != nil && g.CPUPercent >= gcCPUStorm && g.PerSecond() >= gcFrequent {
 		out["gc_stw"] = fmt.Sprintf("GC CPU %d%%, %.0f cycles/s, %v total STW over %d cycles", g.CPUPercent, g.PerSecond(), g.Pause, g.Cycles)
 	}
-	if s.CPU != nil {
+	if s.CPU != nil && busy(s.CPU) {
 		if sh, err := Share(s.CPU, "cpu", schedFuncs); err == nil && sh >= schedShare {
 			out["netpoll_spin"] = fmt.Sprintf("%.0f%% of CPU samples in scheduler/timer/netpoll", 100*sh)
 		}
@@ -155,6 +160,12 @@ func Causes(s *Signals) map[string]string {
 		}
 	}
 	return out
+}
+
+// busy reports whether a CPU profile shows at least busyCores of work.
+func busy(p *profile.Profile) bool {
+	c, err := Cores(p)
+	return err == nil && c >= busyCores
 }
 
 // dur is a CPU profile's wall duration.

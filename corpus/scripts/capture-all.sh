@@ -7,6 +7,8 @@
 # COLLECT_FLAGS for extra collect flags (e.g. "--core none --perf off").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=corpus/scripts/lib.sh
+. corpus/scripts/lib.sh
 COR=${CORONER:-bin/coroner}
 OUT=${OUT:-corpus/out}
 DURATION=${DURATION:-10s}
@@ -18,7 +20,8 @@ mkdir -p "$OUT/bin" "$OUT/run"
 OUT=$(cd "$OUT" && pwd)
 fail=0
 for s in $scenarios; do
-  go build -o "$OUT/bin/$s" "./corpus/scenarios/$s"
+  bin="$OUT/bin/$(service_name "$s")"
+  go build -o "$bin" "./corpus/scenarios/$s"
   # The next free port from $port on.
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   addr="127.0.0.1:$port"
@@ -35,7 +38,7 @@ for s in $scenarios; do
   # shellcheck disable=SC2086
   if ! "$COR" collect --exec --core "$core" --pprof "http://$addr" --duration "$DURATION" \
       --dir "$OUT/run/$s" --id "$s" --label scenario="$s" --label severity="$SEVERITY" ${COLLECT_FLAGS:-} \
-      -o "$OUT/$s.tar.zst" -- "$OUT/bin/$s" -addr "$addr" -severity "$SEVERITY" \
+      -o "$OUT/$s.tar.zst" -- "$bin" -addr "$addr" -severity "$SEVERITY" \
       2> "$OUT/$s.log" >/dev/null </dev/null; then
     echo "capture-all: $s failed, see $OUT/$s.log" >&2
     fail=1

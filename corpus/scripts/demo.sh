@@ -6,13 +6,16 @@
 # DURATION (5s), DEMO_DIR (a fresh temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=corpus/scripts/lib.sh
+. corpus/scripts/lib.sh
 COR=${CORONER:-bin/coroner}
 SCENARIO=${SCENARIO:-lock_wait}
 DURATION=${DURATION:-5s}
 [ -x "$COR" ] || go build -o "$COR" ./cmd/coroner
 dir=${DEMO_DIR:-$(mktemp -d)}
 mkdir -p "$dir/run"
-go build -o "$dir/$SCENARIO" "./corpus/scenarios/$SCENARIO"
+bin="$dir/$(service_name "$SCENARIO")"
+go build -o "$bin" "./corpus/scenarios/$SCENARIO"
 port=17260
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 addr="127.0.0.1:$port"
@@ -20,7 +23,7 @@ archive="$dir/$SCENARIO.tar.zst"
 echo "== coroner collect: $SCENARIO for $DURATION" >&2
 "$COR" collect --exec --dir "$dir/run" --pprof "http://$addr" --duration "$DURATION" \
   --core gcore --label scenario="$SCENARIO" -o "$archive" \
-  -- "$dir/$SCENARIO" -addr "$addr" -severity severe >/dev/null
+  -- "$bin" -addr "$addr" -severity severe >/dev/null
 echo "== coroner ls $archive" >&2
 "$COR" ls "$archive"
 echo "== archive: $archive" >&2

@@ -4,9 +4,12 @@
 # Scenarios that need a core keep their DWARF (a core is read through it);
 # the others are built with -ldflags='-s -w' (the pclntab still names every
 # Go frame). kallsyms (the host kernel's symbol table, ~1 MiB compressed)
-# is left out of all of them so the whole set stays under 20 MiB.
+# is left out of all of them so the whole set stays under 20 MiB. The other
+# scenarios are proven live by CORONER_LONG=1 go test ./corpus and make corpus.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=corpus/scripts/lib.sh
+. corpus/scripts/lib.sh
 COR=${CORONER:-bin/coroner}
 TD=corpus/testdata
 LIMIT=$((20 << 20))
@@ -19,7 +22,6 @@ port=17160
 specs=(
   "crash||--duration 10s --trace-duration 1s --core gcore --kallsyms=false"
   "deadlock||--duration 5s --trace-duration 1s --core gcore --kallsyms=false"
-  "lock_wait|-ldflags=-s -w|--duration 5s --trace-duration 1s --core none --kallsyms=false"
   "healthy|-ldflags=-s -w|--duration 5s --trace-duration 1s --core none --kallsyms=false"
 )
 cmds=()
@@ -29,13 +31,14 @@ for spec in "${specs[@]}"; do
   addr="127.0.0.1:$port"; port=$((port + 1))
   build=(go build -trimpath)
   [ -n "$bflags" ] && build+=("$bflags")
-  build+=(-o "$work/$name" "./corpus/scenarios/$name")
+  bin="$work/$(service_name "$name")"
+  build+=(-o "$bin" "./corpus/scenarios/$name")
   "${build[@]}"
   mkdir -p "$work/run-$name"
   # shellcheck disable=SC2086
   collect=("$COR" collect --exec --dir "$work/run-$name" --pprof "http://$addr" $cflags
     --id "$name" --label scenario="$name" --label severity=severe -o "$TD/$name.tar.zst"
-    -- "$work/$name" -addr "$addr" -severity severe)
+    -- "$bin" -addr "$addr" -severity severe)
   echo "== ${collect[*]}" >&2
   "${collect[@]}" 2> "$work/$name.log" >/dev/null || { cat "$work/$name.log" >&2; exit 1; }
   cmds+=("${build[*]/$work/\$WORK}" "${collect[*]//$work/\$WORK}")

@@ -14,7 +14,7 @@ const SignatureVersion = 1
 
 // signatureFrames is how many frames a signature uses: the crash site and
 // the next user frames that called it. Three tells apart bugs that share a
-// helper while staying stable when callers further up are refactored.
+// utility function while staying stable when callers further up are refactored.
 const signatureFrames = 3
 
 // maxSignatureMessage bounds the message part of the short string.

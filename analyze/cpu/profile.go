@@ -89,21 +89,22 @@ func (p *Profile) Cores() float64 {
 	return float64(p.Total) / float64(p.Wall)
 }
 
-// MinBusyCores is the CPU use below which a profile's shares are not
-// judged: a process using under a quarter of one core is not CPU-bound,
-// and how its little CPU divides (a deadlocked or idle service spends most
-// of it in the scheduler and at startup) says nothing about a CPU
-// pathology.
-const MinBusyCores = 0.25
+// MinMaterialCores is the CPU rate, in cores, below which a function
+// family's share is not judged: a pathology burning under 5 % of one core
+// cannot be what made an incident, whatever its share of a nearly idle
+// process (a deadlocked or crashed service spends most of its little CPU
+// in the scheduler and at startup). The rate is the share times the cores
+// the whole profile kept busy.
+const MinMaterialCores = 0.05
 
-// Busy reports whether the recording shows enough CPU use for shares to
-// mean something; true when the duration is unknown.
-func (p *Profile) Busy() bool {
+// Material reports whether share of this profile's CPU amounts to at least
+// MinMaterialCores; true when the recording's duration is unknown.
+func (p *Profile) Material(share float64) bool {
 	if p == nil || p.Total == 0 {
 		return false
 	}
 	c := p.Cores()
-	return c == 0 || c >= MinBusyCores
+	return c == 0 || share*c >= MinMaterialCores
 }
 
 // Culprits ranks the user frames responsible for the samples that have a

@@ -46,6 +46,15 @@ const (
 	// pauseMaxWarn: a single pause above 10 ms breaks the Go 1.5 GC design
 	// target ("10 ms STW pauses") that every later release stays far below.
 	pauseMaxWarn = 10 * time.Millisecond
+	// markShareWarn: share of wall time the collector spends in its
+	// concurrent mark phase. The pacer starts each cycle so that marking
+	// ends as the heap reaches its goal, and marking a healthy heap takes
+	// milliseconds per cycle; marking through three quarters of the
+	// recording means cycles run back to back and allocation outruns
+	// them (the write barrier and assists then tax every goroutine).
+	// Marking stretches when the process is starved of CPU too, which is
+	// why the bar sits well above half.
+	markShareWarn = 0.75
 	// minLongPauses: pauses over pauseMaxWarn needed before "too long" is
 	// claimed. A stop-the-world includes the time to bring every goroutine
 	// to a safe point, so one outlier on an overloaded host (a thread

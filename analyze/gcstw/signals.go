@@ -119,6 +119,10 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
 				Note: fmt.Sprintf("over %s of trace", sum.Duration.Round(time.Millisecond))}, stwShareWarn, stwShareCritical, "stops the world too often")
 		}
+		if sum.GCCycles > 0 {
+			s.check(analyze.Evidence{Metric: "gc_mark_phase_share_of_wall", Value: round(min(1, float64(sum.GCMarkTime)/float64(sum.Duration))), Unit: "fraction",
+				Artifact: t.Path, Note: fmt.Sprintf("%d mark phases", sum.GCCycles)}, markShareWarn, 0, "runs back to back")
+		}
 		if sum.GCCycles*2 >= minPausesForRate {
 			rate := float64(sum.GCCycles) / sum.Duration.Seconds()
 			s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path},
@@ -196,9 +200,9 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	}
 	s.family("CPU profile")
 	src := strings.Join(p.Sources, ",")
-	if !p.Busy() {
-		s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_cores_busy", Value: round(p.Cores()), Unit: "cores", Artifact: src,
-			Threshold: analyze.Threshold(cpu.MinBusyCores), Note: "process nearly idle: CPU shares not judged"})
+	if gc := p.CategoryShare(stacks.CatGC); !p.Material(gc) {
+		s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cores", Value: round(gc * p.Cores()), Unit: "cores", Artifact: src,
+			Threshold: analyze.Threshold(cpu.MinMaterialCores), Note: "the collector's CPU is too small to matter: shares not judged"})
 		return
 	}
 	s.check(analyze.Evidence{Metric: "cpu_share_gc", Value: round(p.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,

@@ -193,7 +193,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 // fromCPU measures runtime-internal lock time outside the scheduler
 // (which netpoll_spin judges).
 func (c *collector) fromCPU(p *cpu.Profile) {
-	if p == nil || !p.Busy() {
+	if p == nil || p.Total == 0 {
 		return
 	}
 	_, share := p.ShareWhere(func(s cpu.Sample) bool {
@@ -207,6 +207,9 @@ func (c *collector) fromCPU(p *cpu.Profile) {
 		return ok
 	})
 	c.family("CPU profile")
+	if !p.Material(share) {
+		share = 0 // too little CPU to matter
+	}
 	c.grade(analyze.Evidence{Metric: "cpu_share_lock_paths", Value: round(share), Unit: "fraction", Artifact: strings.Join(p.Sources, ","),
 		Note: "runtime lock2/futex and sync.Mutex slow paths outside the scheduler and GC"}, runtimeLockShareWarn, 0)
 }

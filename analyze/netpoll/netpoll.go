@@ -99,9 +99,9 @@ func run(pass *analyze.Pass) (any, error) {
 		e := analyze.Evidence{Metric: "cpu_share_scheduler_spin", Value: round(spin), Unit: "fraction", Artifact: src,
 			Note: "samples in findRunnable/schedule, stealWork, netpoll, timers, osyield/usleep and runtime locks under them"}
 		switch {
-		case !prof.Busy():
+		case !prof.Material(spin):
 			e.Threshold = analyze.Threshold(spinShareWarn)
-			e.Note += "; process nearly idle, not judged"
+			e.Note += fmt.Sprintf("; only %.3f cores, not judged", spin*prof.Cores())
 		case machinery < machineryShareWarn || machinery < machineryOfSpinMin*spin:
 			e.Threshold = analyze.Threshold(spinShareWarn)
 		case spin >= spinShareCritical && spin > user:

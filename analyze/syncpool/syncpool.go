@@ -81,7 +81,7 @@ func run(pass *analyze.Pass) (any, error) {
 			if s1 == analyze.Info {
 				s2 = analyze.Info
 			}
-			if !prof.Busy() {
+			if !prof.Material(slow) {
 				s1, s2 = analyze.Info, analyze.Info
 			}
 			sev = max(sev, s1, s2)

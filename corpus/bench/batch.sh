@@ -87,12 +87,14 @@ measure "shell loop of $one" bash -c '
     "$cor" "$one" --format json -o "$out/$(basename "$a" .tar.zst)" "$a" >/dev/null 2>&1 || true
   done' _ "$COR" "$one" "$dir/loop-out" "${archives[@]}"
 loop_wall=$WALL loop_rss=$RSS loop_cpu=$CPU
+loop_ok=$(ls "$dir"/loop-out/*/report.json 2>/dev/null | wc -l)
+echo "batch.sh: the loop analyzed $loop_ok of ${#archives[@]} archives"
 rm -rf "$CORONER_CACHE_DIR"
 measure "batch --jobs $JOBS" "$COR" batch --jobs "$JOBS" --out "$dir/batch-out" "${archives[@]}"
 batch_wall=$WALL batch_rss=$RSS batch_cpu=$CPU
 ok=$(grep -c '"status": "ok"' "$dir/batch-out/summary.json" || true)
 echo "batch.sh: batch analyzed $ok of ${#archives[@]} archives (see $dir/batch-out/summary.json)"
-if [ "$ok" -ne "${#archives[@]}" ]; then
+if [ "$ok" -ne "${#archives[@]}" ] || [ "$loop_ok" -ne "${#archives[@]}" ]; then
   echo "batch.sh: not every archive was analyzed; the timings compare unequal work" >&2
   exit 1
 fi

@@ -63,6 +63,10 @@ type Finding struct {
 	// goroutine wall time, 0–1) the diagnosed problem costs; the verdict
 	// ranks causes of equal severity by it.
 	Impact float64 `json:"impact,omitempty"`
+	// Explains lists causes this finding accounts for as its consequences
+	// (a sync.Pool that keeps missing allocates, which drives the GC); the
+	// verdict ranks it above findings of those causes.
+	Explains []string `json:"explains,omitempty"`
 	// Cause is the root-cause class this finding argues for: one of the
 	// Cause* constants, or empty for findings that are context only.
 	Cause    string     `json:"cause,omitempty"`

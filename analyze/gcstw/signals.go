@@ -60,7 +60,7 @@ func (s *signals) check(e analyze.Evidence, warn, crit float64, phrase string) b
 	}
 	e.Threshold = analyze.Threshold(th)
 	s.ev = append(s.ev, e)
-	if e.Unit == "fraction" {
+	if impactMetrics[e.Metric] {
 		s.impact = max(s.impact, e.Value)
 	}
 	if sev > analyze.Info {
@@ -74,6 +74,12 @@ func (s *signals) check(e analyze.Evidence, warn, crit float64, phrase string) b
 		return true
 	}
 	return false
+}
+
+// impactMetrics are the measures of capacity the GC takes: CPU share and
+// stopped share of wall time.
+var impactMetrics = map[string]bool{
+	"cpu_share_gc": true, "gctrace_gc_cpu_share": true, "stw_share_of_wall": true, "gctrace_stw_share_of_wall": true,
 }
 
 // isPauseMetric tells pause measures (length and stopped share) from

@@ -56,6 +56,7 @@ func run(pass *analyze.Pass) (any, error) {
 	var newFn string
 	var sts []analyze.Stack
 	var impact float64
+	var newHot bool
 
 	grade := func(v, warn, crit float64) analyze.Severity {
 		switch {
@@ -86,6 +87,7 @@ func run(pass *analyze.Pass) (any, error) {
 			}
 			sev = max(sev, s1, s2)
 			impact = slow + newShare
+			newHot = s2 >= analyze.Warning
 			ev = append(ev,
 				analyze.Evidence{Metric: "cpu_share_pool_slow_paths", Value: round(slow), Unit: "fraction", Artifact: src,
 					Threshold: analyze.Threshold(pick(s1 == analyze.Critical, slowShareCritical, slowShareWarn)),
@@ -137,6 +139,12 @@ func run(pass *analyze.Pass) (any, error) {
 		}
 		if newFn != "" {
 			f.Summary += " The pool's New (" + newFn + ") runs hot."
+		}
+		if newHot {
+			// Misses make New allocate, and every GC empties the pools
+			// (poolCleanup), which makes New run again: the pool drives the
+			// collector, not the other way round.
+			f.Explains = []string{analyze.CauseGCSTW}
 		}
 		f.Confidence = min(0.95, 0.65+0.1*float64(len(families)-1))
 		if sev == analyze.Critical {

@@ -81,12 +81,13 @@ func run(pass *analyze.Pass) (any, error) {
 	if len(cands) == 0 {
 		return &Result{Verdict: none(pass)}, nil
 	}
+	promoteExplaining(cands)
 	top := cands[0]
 	v := analyze.Verdict{
 		Cause:            top.Cause,
 		Headline:         top.Title,
 		Severity:         top.Severity,
-		Confidence:       top.Confidence,
+		Confidence:       round(top.Confidence),
 		Culprit:          top.Culprit,
 		FindingID:        top.ID,
 		Chain:            chain(top),
@@ -110,6 +111,21 @@ func run(pass *analyze.Pass) (any, error) {
 		v.SignatureVersion = cr.SignatureVersion
 	}
 	return &Result{Verdict: v}, nil
+}
+
+// promoteExplaining moves to the front a candidate whose finding explains
+// the leading candidate's cause as its consequence.
+func promoteExplaining(cands []analyze.Finding) {
+	for i := 1; i < len(cands); i++ {
+		for _, c := range cands[i].Explains {
+			if c == cands[0].Cause && cands[i].Severity >= analyze.Warning && causePriority[cands[0].Cause] == 0 {
+				f := cands[i]
+				copy(cands[1:i+1], cands[:i])
+				cands[0] = f
+				return
+			}
+		}
+	}
 }
 
 // none is the verdict when no analyzer argued for a cause.

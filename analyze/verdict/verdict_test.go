@@ -97,3 +97,17 @@ func TestSignatureStableAcrossBuilds(t *testing.T) {
 		t.Error("different functions share a signature")
 	}
 }
+
+func TestExplainingCauseLeads(t *testing.T) {
+	gc := analyze.Finding{ID: "gc_stw/x", Title: "GC", Severity: analyze.Critical, Confidence: 0.95, Impact: 0.4, Cause: analyze.CauseGCSTW}
+	pool := analyze.Finding{ID: "syncpool_contention/x", Title: "pool", Severity: analyze.Warning, Confidence: 0.7, Impact: 0.2,
+		Cause: analyze.CauseSyncPoolContention, Explains: []string{analyze.CauseGCSTW}}
+	v := verdictOf(t, reporter("a", gc), reporter("b", pool))
+	if v.Cause != analyze.CauseSyncPoolContention || len(v.Secondary) != 1 || v.Secondary[0] != "gc_stw/x" {
+		t.Errorf("the explaining cause must lead: %s, secondary %v", v.Cause, v.Secondary)
+	}
+	pool.Explains = nil
+	if v := verdictOf(t, reporter("a", gc), reporter("b", pool)); v.Cause != analyze.CauseGCSTW {
+		t.Errorf("without the causal link the stronger finding leads: %s", v.Cause)
+	}
+}

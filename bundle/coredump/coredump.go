@@ -143,6 +143,22 @@ func checkBuildID(info *corefile.Core, exePath string) error {
 // sigQUIT is SIGQUIT's number on Linux.
 const sigQUIT = 3
 
+// snapshotDump marks, in a census's warnings, a core written by a debugger
+// (gcore) of a process that was alive and stopped, not dying.
+const snapshotDump = "core written by a debugger while the process was stopped: a snapshot, not a crash"
+
+// kernelDumpsCore reports whether sig's default action on Linux is to dump
+// core (the kernel's SIG_KERNEL_COREDUMP_MASK: SIGQUIT, SIGILL, SIGTRAP,
+// SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS). Only those
+// end a process with a core written by the kernel.
+func kernelDumpsCore(sig int) bool {
+	switch sig {
+	case 3, 4, 5, 6, 7, 8, 11, 24, 25, 31:
+		return true
+	}
+	return false
+}
+
 // partialCensus is what the notes alone tell: the crash signal and the
 // crashing thread, no goroutines.
 func partialCensus(corePath string, info *corefile.Core) *goroutines.Census {
@@ -169,6 +185,16 @@ func mergeCoreCrash(c *goroutines.Census, info *corefile.Core) {
 		// -QUIT, re-raised as SIGABRT under GOTRACEBACK=crash), not a crash.
 		if !slices.Contains(c.Warnings, requestedDump) {
 			c.Warnings = append(c.Warnings, requestedDump)
+		}
+		return
+	}
+	if c.Crash == nil && !kernelDumpsCore(sig) {
+		// The kernel writes a core only for signals whose default action
+		// is to dump one; any other signal in the notes means a debugger
+		// wrote the core while the process was stopped (gcore records
+		// SIGSTOP): a snapshot of a live process, not a crash.
+		if !slices.Contains(c.Warnings, snapshotDump) {
+			c.Warnings = append(c.Warnings, snapshotDump)
 		}
 		return
 	}

@@ -125,7 +125,7 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
 				Note: fmt.Sprintf("over %s of trace", sum.Duration.Round(time.Millisecond))}, stwShareWarn, stwShareCritical, "stops the world too often")
 		}
-		if sum.GCCycles > 0 {
+		if sum.GCCycles*2 >= minPausesForRate {
 			s.check(analyze.Evidence{Metric: "gc_mark_phase_share_of_wall", Value: round(min(1, float64(sum.GCMarkTime)/float64(sum.Duration))), Unit: "fraction",
 				Artifact: t.Path, Note: fmt.Sprintf("%d mark phases", sum.GCCycles)}, markShareWarn, 0, "runs back to back")
 		}

@@ -78,15 +78,20 @@ func TestGoldenVerdicts(t *testing.T) {
 	}
 }
 
-// TestEvaluateFrozen runs the whole evaluation over the frozen archives:
-// every row must pass.
+// TestEvaluateFrozen runs the whole evaluation (make eval) over the frozen
+// archives, single-family reductions included: every row must pass. It
+// runs every analyzer on each archive several times, so it is long
+// (CORONER_LONG=1).
 func TestEvaluateFrozen(t *testing.T) {
+	if os.Getenv("CORONER_LONG") != "1" {
+		t.Skip("long: set CORONER_LONG=1 (or run make eval)")
+	}
 	dir := filepath.Join("..", "testdata")
 	if m, _ := filepath.Glob(filepath.Join(dir, "*.tar.zst")); len(m) == 0 {
 		t.Skip("no frozen archives in corpus/testdata yet")
 	}
 	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
-	rows, err := Evaluate(context.Background(), Config{Dirs: []string{dir}, Scenarios: filepath.Join("..", "scenarios"), Families: !testing.Short(), Log: io.Discard})
+	rows, err := Evaluate(context.Background(), Config{Dirs: []string{dir}, Scenarios: filepath.Join("..", "scenarios"), Families: true, Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,6 +69,9 @@ func TestAnalyzeCommand(t *testing.T) {
 	if _, errOut, code = runCoroner(t, coroner, "analyze", "--fail-on", "info", lock); code != exitUsage {
 		t.Errorf("--fail-on info: exit %d: %s", code, errOut)
 	}
+	if _, errOut, code = runCoroner(t, coroner, "analyze", "--timeout", "1ns", lock); code != exitTimeout {
+		t.Errorf("--timeout 1ns: exit %d: %s", code, errOut)
+	}
 	out, errOut, code = runCoroner(t, coroner, "--log-format", "json", "analyze", "--only", "cpu", "--format", "json", "-o", dir, lock)
 	if code != exitOK || !strings.Contains(errOut, `"level":"info"`) {
 		t.Errorf("--only cpu with json logs: exit %d\n%s\n%s", code, out, errOut)

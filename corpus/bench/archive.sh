@@ -122,7 +122,9 @@ EOF
   (cd "$WORK/prog" && go build -o "$INC/bigheap" .)
   mkdir -p "$WORK/run" && rm -f "$WORK/run"/core*
   ulimit -c unlimited
-  (cd "$WORK/run" && HEAP_MB="$HEAP_MB" GOTRACEBACK=crash exec "$INC/bigheap" > addr 2> stderr.log) &
+  # GOGC=25 keeps the heap close to its live size, so the core is about
+  # HEAP_MB plus stacks rather than twice that.
+  (cd "$WORK/run" && HEAP_MB="$HEAP_MB" GOGC=25 GOTRACEBACK=crash exec "$INC/bigheap" > addr 2> stderr.log) &
   local pid=$!
   for _ in $(seq 600); do [ -s "$WORK/run/addr" ] && break; sleep 0.5; done
   local addr; addr="http://$(head -1 "$WORK/run/addr")"

@@ -16,5 +16,5 @@ for b in archive perf core analyze batch; do
   echo
 done
 echo "== Go benchmarks"
-go test -run '^$' -bench . -benchtime 3x ./bundle/... ./reports/... || status=1
+go test -run '^$' -bench . -benchtime 3x ./bundle/... ./reports/... ./internal/index/... || status=1
 exit $status

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -80,6 +81,12 @@ func run(pass *analyze.Pass) (any, error) {
 	c := stateful(gr)
 	if c == nil {
 		return nil, nil
+	}
+	if c.Format == "core" && len(pass.Artifacts(bundle.KindTrace)) > 0 {
+		if p := findPartial(c, readWindows(pass)); p != nil {
+			pass.Report(p.finding(c))
+			return &Result{Locks: map[uint64]int{}}, nil
+		}
 	}
 	res := &Result{Locks: map[uint64]int{}}
 	maxWait := -1

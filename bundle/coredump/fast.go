@@ -64,6 +64,9 @@ type fastReader struct {
 	gover goversion.GoVersion
 	now   int64
 	sema  map[uint64]uint64 // g address → semaphore address
+	// heldScan finds the locks parked goroutines hold; nil when no
+	// mutex is contended.
+	heldScan *heldScan
 	buf   []byte
 	// labelsOff is runtime.g's labels field; hasLabels is set when the
 	// program links runtime/pprof's labelMap.
@@ -174,6 +177,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	}
 	fr.now = fr.nanotime(l)
 	fr.sema = fr.semaWaiters(l)
+	fr.heldScan = fr.newHeldScan(l)
 	return fr.walk(l)
 }
 
@@ -287,6 +291,9 @@ func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool
 	}
 	start := fr.sym.funcAt(fr.u64(b, o.startpc))
 	g.System = g.ID == 0 || goroutines.IsSystemEntry(start, g.Frames)
+	if st == "waiting" && !g.System {
+		g.HeldLocks = fr.held(fr.u64(b, o.schedSP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi), g.LockAddr)
+	}
 	return g, true
 }
 

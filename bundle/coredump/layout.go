@@ -22,10 +22,14 @@ var wantStructs = map[string]bool{
 	"runtime.mstats": true,
 	// Optional: present only in programs that use pprof labels.
 	"runtime/pprof.labelMap": true,
+	// Optional: sync.Mutex wraps internal/sync.Mutex since Go 1.24; either
+	// is present only when the program uses a mutex.
+	"sync.Mutex": true, "internal/sync.Mutex": true,
 }
 
 // optionalStructs may be missing without failing the census.
-var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true}
+var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true,
+	"sync.Mutex": true, "internal/sync.Mutex": true}
 
 // wantSyms are the runtime variables the census starts from.
 var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats"}
@@ -157,3 +161,20 @@ func (l *layout) gOffsets() (*gOffsets, error) {
 // maxGSize bounds runtime.g as DWARF states it (about 440 bytes in Go
 // 1.26); a larger claim means damaged debug info.
 const maxGSize = 4096
+
+// mutexSema returns the offsets, within a sync.Mutex, of its state word
+// and of the semaphore its waiters sleep on; ok is false when the
+// program's DWARF does not describe the type.
+func (l *layout) mutexSema() (state, sema int64, ok bool) {
+	if inner, err := l.off("sync.Mutex", "mu"); err == nil {
+		st, err1 := l.off("internal/sync.Mutex", "state")
+		se, err2 := l.off("internal/sync.Mutex", "sema")
+		if err1 != nil || err2 != nil {
+			return 0, 0, false
+		}
+		return inner + st, inner + se, true
+	}
+	st, err1 := l.off("sync.Mutex", "state")
+	se, err2 := l.off("sync.Mutex", "sema")
+	return st, se, err1 == nil && err2 == nil
+}

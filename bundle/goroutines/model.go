@@ -37,6 +37,12 @@ type Goroutine struct {
 	// lock (as the runtime's semaphore table records it). Waiters with the
 	// same LockAddr wait on the same object.
 	LockAddr uint64 `json:"lock_addr,omitempty"`
+	// HeldLocks lists, as semaphore addresses comparable with LockAddr,
+	// the locked sync.Mutexes that other goroutines wait on and whose
+	// address this goroutine's stack holds (core only): a function that
+	// locked a mutex keeps its address for the deferred or later Unlock,
+	// so these are the locks it most likely holds. Sorted ascending.
+	HeldLocks []uint64 `json:"held_locks,omitempty"`
 	// Thread is the OS thread ID running it, when known (core, crash dumps).
 	Thread int `json:"thread,omitempty"`
 	// Crashed marks the goroutine on which a fatal signal or panic arrived.

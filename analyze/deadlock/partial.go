@@ -1,0 +1,388 @@
+package deadlock
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// A partial deadlock leaves a live process serving: only the goroutines
+// that touch the stuck locks pile up, so no share of blocked goroutines
+// tells it apart from a busy lock convoy. What does: (1) over an execution
+// trace's window, none of a mutex's waiters was woken, so the mutex was
+// never released (a convoy's waiters turn over at every Unlock); and
+// (2) in the core taken after the window, the goroutines waiting on the
+// stuck mutexes hold each other's locks — a cycle in the graph "lock held
+// → lock awaited" built from the locks each waiter's stack points to.
+
+// Thresholds for partial deadlocks.
+const (
+	// minStuckWindow is the shortest trace window over which a mutex whose
+	// waiters were never woken counts as stuck rather than held by a slow
+	// critical section. sync.Mutex switches to starvation mode once a
+	// waiter has waited 1 ms (starvationThresholdNs) and then hands the
+	// lock to its waiters in turn; a contended lock not released for 500
+	// times that is a stall in itself. It stays below one second, the
+	// shortest trace pprof's trace endpoint takes (seconds=N, whole
+	// seconds), whose first-to-last-event span may fall a little short.
+	minStuckWindow = 500 * time.Millisecond
+	// confidenceCycle: a lock cycle whose every lock was never released
+	// over the window; only a goroutine outside the cycle releasing one of
+	// them later could break it, and none holds them.
+	confidenceCycle = 0.95
+	// confidenceStuckLock: waiters on a lock never released over the
+	// window, no cycle seen (the holder may be blocked elsewhere, or have
+	// returned without Unlock).
+	confidenceStuckLock = 0.7
+)
+
+// mutexWait is true for the wait reasons of sync.Mutex and sync.RWMutex
+// waiters (runtime waitReason strings), which sleep on a semaphore inside
+// the lock.
+func mutexWait(reason string) bool {
+	return strings.HasPrefix(reason, "sync.Mutex") || strings.HasPrefix(reason, "sync.RWMutex")
+}
+
+// partial is a partial deadlock found in a core.
+type partial struct {
+	window *window
+	// stuck are the locks (semaphore addresses) never released over the
+	// window, with their waiters in the core.
+	stuck map[uint64][]*goroutines.Goroutine
+	// cycle lists the goroutines that hold one lock of a cycle each and wait
+	// for the next, in cycle order; empty when no cycle was found.
+	cycle []*goroutines.Goroutine
+	// holders are other stuck waiters' held locks: lock → goroutine.
+	holders map[uint64]*goroutines.Goroutine
+	// chanStuck counts user goroutines blocked on channels over the whole
+	// window (the consequence of the stuck lock holders, or unrelated).
+	chanStuck int
+}
+
+// findPartial looks for mutexes in a core census that no trace window saw
+// released, and for a cycle among them.
+func findPartial(c *goroutines.Census, windows []*window) *partial {
+	if c.Format != "core" {
+		return nil
+	}
+	var w *window
+	for _, x := range windows {
+		if x.Duration >= minStuckWindow && (w == nil || x.Duration > w.Duration) {
+			w = x
+		}
+	}
+	if w == nil || w.Progressing == 0 {
+		// Without a window no release can be ruled out; with nothing
+		// progressing the full-stall rule applies.
+		return nil
+	}
+	byLock := map[uint64][]*goroutines.Goroutine{}
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
+		if !g.System && g.Status == "waiting" && mutexWait(g.WaitReason) && g.LockAddr != 0 {
+			byLock[g.LockAddr] = append(byLock[g.LockAddr], g)
+		}
+	}
+	p := &partial{window: w, stuck: map[uint64][]*goroutines.Goroutine{}, holders: map[uint64]*goroutines.Goroutine{}}
+	for lock, ws := range byLock {
+		if stuckLock(ws, w) {
+			p.stuck[lock] = ws
+		}
+	}
+	if len(p.stuck) == 0 {
+		return nil
+	}
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
+		if g.System || g.Status != "waiting" || !w.StillBlocked[g.ID] {
+			continue
+		}
+		for _, h := range g.HeldLocks {
+			if _, ok := p.stuck[h]; ok && p.holders[h] == nil {
+				p.holders[h] = g
+			}
+		}
+		if !mutexWait(g.WaitReason) && blocking(g.WaitReason) {
+			p.chanStuck++
+		}
+	}
+	p.cycle = lockCycle(p.stuck, p.holders)
+	return p
+}
+
+// stuckLock: at least one waiter was blocked through the whole window and
+// no goroutine blocked where these waiters block was woken during it.
+func stuckLock(ws []*goroutines.Goroutine, w *window) bool {
+	through := false
+	for _, g := range ws {
+		if w.StillBlocked[g.ID] {
+			through = true
+		}
+		if s, ok := siteOf(g.Frames); !ok || w.Woken[s] {
+			return false
+		}
+	}
+	return through
+}
+
+// lockCycle follows "lock → its holder → the lock the holder waits for"
+// from each stuck lock in address order and returns the holders of the
+// first cycle found.
+func lockCycle(stuck map[uint64][]*goroutines.Goroutine, holders map[uint64]*goroutines.Goroutine) []*goroutines.Goroutine {
+	locks := make([]uint64, 0, len(stuck))
+	for l := range stuck {
+		locks = append(locks, l)
+	}
+	sort.Slice(locks, func(i, j int) bool { return locks[i] < locks[j] })
+	for _, start := range locks {
+		pos := map[uint64]int{}
+		var path []*goroutines.Goroutine
+		for l := start; ; {
+			if i, seen := pos[l]; seen {
+				return path[i:]
+			}
+			h := holders[l]
+			if h == nil {
+				break
+			}
+			if _, ok := stuck[h.LockAddr]; !ok {
+				break
+			}
+			pos[l] = len(path)
+			path = append(path, h)
+			l = h.LockAddr
+		}
+	}
+	return nil
+}
+
+// stuckWaiters counts the goroutines waiting on stuck locks.
+func (p *partial) stuckWaiters() int {
+	n := 0
+	for _, ws := range p.stuck {
+		n += len(ws)
+	}
+	return n
+}
+
+func (p *partial) finding(c *goroutines.Census) analyze.Finding {
+	id, conf := "deadlock/stuck-lock", confidenceStuckLock
+	title := fmt.Sprintf("%d goroutines wait on %d locks never released during the %s trace", p.stuckWaiters(), len(p.stuck), round(p.window.Duration))
+	var culprit *goroutines.Frame
+	if len(p.cycle) > 0 {
+		id, conf = "deadlock/cycle", confidenceCycle
+		title = fmt.Sprintf("Lock-order deadlock: %d goroutines each hold a lock the next waits for; %d goroutines stuck behind them", len(p.cycle), p.stuckWaiters())
+		culprit = goroutines.TopUserFrame(p.cycle[0].Frames)
+	} else {
+		culprit = p.holderFrame()
+	}
+	if culprit == nil {
+		culprit = p.largestGroupFrame()
+	}
+	f := analyze.Finding{
+		ID:         id,
+		Title:      title,
+		Severity:   analyze.Critical,
+		Confidence: conf,
+		Cause:      analyze.CauseDeadlock,
+		Summary:    p.summary(),
+		Evidence:   p.evidence(c),
+		Stacks:     p.stacks(),
+		Remedy:     "Acquire the locks in one global order everywhere (or take them together under one lock), never call Lock on a second mutex while holding the first in an order another path reverses, and make sure every Lock has an Unlock on every path (defer). The goroutines listed hold the locks; restarting the process is the only way out of a deadlock already formed.",
+	}
+	if culprit != nil {
+		f.Culprit = &analyze.Culprit{Function: culprit.Func, File: culprit.File, Line: culprit.Line}
+	}
+	return f
+}
+
+// holderFrame is where the holder of a stuck lock waits, if known.
+func (p *partial) holderFrame() *goroutines.Frame {
+	for _, l := range p.sortedLocks() {
+		if h := p.holders[l]; h != nil {
+			return goroutines.TopUserFrame(h.Frames)
+		}
+	}
+	return nil
+}
+
+// largestGroupFrame is the user frame of the largest group of stuck
+// waiters.
+func (p *partial) largestGroupFrame() *goroutines.Frame {
+	var all []goroutines.Goroutine
+	for _, ws := range p.stuck {
+		for _, g := range ws {
+			all = append(all, *g)
+		}
+	}
+	gs := goroutines.Group(&goroutines.Census{Goroutines: all})
+	if len(gs) == 0 {
+		return nil
+	}
+	return goroutines.TopUserFrame(gs[0].Frames)
+}
+
+func (p *partial) sortedLocks() []uint64 {
+	ls := make([]uint64, 0, len(p.stuck))
+	for l := range p.stuck {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i] < ls[j] })
+	return ls
+}
+
+func (p *partial) summary() string {
+	var b strings.Builder
+	if len(p.cycle) > 0 {
+		b.WriteString("Lock cycle: ")
+		for i, g := range p.cycle {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			fmt.Fprintf(&b, "goroutine %d in %s holds %s and waits for %#x", g.ID, where(g), addrList(heldIn(g, p.stuck)), g.LockAddr)
+		}
+		b.WriteString(". ")
+	}
+	b.WriteString("Waiters on locks never released: ")
+	for i, l := range p.sortedLocks() {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%#x: %s", l, groupsOf(p.stuck[l]))
+		if h := p.holders[l]; h != nil {
+			fmt.Fprintf(&b, " (held by goroutine %d, itself waiting: %s)", h.ID, h.WaitReason)
+		}
+	}
+	fmt.Fprintf(&b, ". None of these waiters was woken during the %s execution trace while %d goroutines ran, so the locks were never released (an Unlock wakes a waiter).", round(p.window.Duration), p.window.Progressing)
+	if p.chanStuck > 0 {
+		fmt.Fprintf(&b, " %d more user goroutines stayed blocked on channels over the whole trace.", p.chanStuck)
+	}
+	return b.String()
+}
+
+// heldIn lists the stuck locks a goroutine holds.
+func heldIn(g *goroutines.Goroutine, stuck map[uint64][]*goroutines.Goroutine) []uint64 {
+	var out []uint64
+	for _, h := range g.HeldLocks {
+		if _, ok := stuck[h]; ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// groupsOf describes waiters by user frame: "30 in main.f (file:line), …".
+func groupsOf(ws []*goroutines.Goroutine) string {
+	n := map[string]int{}
+	for _, g := range ws {
+		n[where(g)]++
+	}
+	keys := make([]string, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if n[keys[i]] != n[keys[j]] {
+			return n[keys[i]] > n[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d in %s", n[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func where(g *goroutines.Goroutine) string {
+	f := goroutines.TopUserFrame(g.Frames)
+	if f == nil {
+		return "?"
+	}
+	return fmt.Sprintf("%s (%s:%d)", f.Func, shortFile(f.File), f.Line)
+}
+
+func shortFile(f string) string {
+	if i := strings.LastIndexByte(f, '/'); i >= 0 {
+		if j := strings.LastIndexByte(f[:i], '/'); j >= 0 {
+			return f[j+1:]
+		}
+	}
+	return f
+}
+
+func round(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+
+func (p *partial) evidence(c *goroutines.Census) []analyze.Evidence {
+	ev := []analyze.Evidence{
+		{Metric: "stuck_window", Value: p.window.Duration.Seconds(), Unit: "seconds", Threshold: analyze.Threshold(minStuckWindow.Seconds()), Artifact: p.window.Path},
+		{Metric: "stuck_locks", Value: float64(len(p.stuck)), Unit: "locks", Artifact: c.Source},
+		{Metric: "stuck_waiters", Value: float64(p.stuckWaiters()), Unit: "goroutines", Artifact: c.Source},
+		{Metric: "progressing_goroutines", Value: float64(p.window.Progressing), Unit: "goroutines", Artifact: p.window.Path},
+	}
+	if len(p.cycle) > 0 {
+		ev = append(ev, analyze.Evidence{Metric: "lock_cycle_length", Value: float64(len(p.cycle)), Unit: "goroutines", Artifact: c.Source})
+	}
+	return ev
+}
+
+// stacks shows the cycle's holders, then the waiter groups.
+func (p *partial) stacks() []analyze.Stack {
+	var out []analyze.Stack
+	for _, g := range p.cycle {
+		out = append(out, analyze.Stack{
+			Title: fmt.Sprintf("goroutine %d holds %s, waits for %#x (%s)", g.ID, addrList(heldIn(g, p.stuck)), g.LockAddr, g.WaitReason),
+			Count: 1, Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames),
+		})
+	}
+	var all []goroutines.Goroutine
+	inCycle := map[int64]bool{}
+	for _, g := range p.cycle {
+		inCycle[g.ID] = true
+	}
+	for _, l := range p.sortedLocks() {
+		for _, g := range p.stuck[l] {
+			if !inCycle[g.ID] {
+				all = append(all, *g)
+			}
+		}
+	}
+	for _, g := range goroutines.Group(&goroutines.Census{Goroutines: all}) {
+		if len(out) >= maxStacks {
+			break
+		}
+		title := fmt.Sprintf("%d × %s", g.Count, g.WaitReason)
+		if len(g.LockAddrs) > 0 {
+			title += " on " + addrList(g.LockAddrs)
+		}
+		out = append(out, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+	}
+	return out
+}
+
+// readWindows reads every execution trace of the archive.
+func readWindows(pass *analyze.Pass) []*window {
+	var out []*window
+	for _, a := range pass.Artifacts(bundle.KindTrace) {
+		rc, err := pass.Source.Open(a)
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		w, err := readWindow(pass.Context, rc, a.Path)
+		rc.Close()
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		pass.Used(a.Path)
+		out = append(out, w)
+	}
+	return out
+}

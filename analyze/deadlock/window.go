@@ -1,0 +1,177 @@
+package deadlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/exp/trace"
+
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// An execution trace records every goroutine state change: a goroutine
+// that is blocked when tracing starts and has no transition until the
+// trace ends stayed blocked over the whole window. And any Unlock of a
+// sync.Mutex with waiters wakes one of them (semrelease readies the first
+// waiter in the semaphore queue, and in starvation mode hands it the lock
+// outright): the wake-up is a Waiting→Runnable transition in the trace,
+// with the waiter's blocking stack known from when it blocked. So a
+// mutex none of whose waiters was woken during the trace was not released
+// during it.
+
+// Bounds on what the trace pass keeps.
+const (
+	// maxTraceGoroutines bounds the goroutines tracked (a census of 16M
+	// goroutines is beyond any core read; see coredump's maxAllgs).
+	maxTraceGoroutines = 1 << 24
+	// maxWakeSites bounds the distinct user blocking sites recorded as
+	// woken.
+	maxWakeSites = 1 << 16
+)
+
+// window is what one execution trace says about progress.
+type window struct {
+	Path     string
+	Duration time.Duration
+	// StillBlocked holds the goroutines blocked when the trace started
+	// that never changed state during it.
+	StillBlocked map[int64]bool
+	// Progressing counts goroutines that ran during the trace.
+	Progressing int
+	// Woken holds the user blocking sites (function and line of the first
+	// frame outside the runtime and standard library) of goroutines woken
+	// during the trace.
+	Woken map[site]bool
+	// Truncated is set when the trace ended in an error; the window covers
+	// what was read before it.
+	Truncated bool
+}
+
+// site is a user blocking site.
+type site struct {
+	Func string
+	Line int
+}
+
+func (s site) String() string { return fmt.Sprintf("%s:%d", s.Func, s.Line) }
+
+// siteOf is the user blocking site of a stack, innermost first.
+func siteOf(frames []goroutines.Frame) (site, bool) {
+	f := goroutines.TopUserFrame(frames)
+	if f == nil {
+		return site{}, false
+	}
+	return site{f.Func, f.Line}, true
+}
+
+// goState is what the trace pass knows of one goroutine.
+type goState struct {
+	blockedAtStart bool
+	moved          bool
+	ran            bool
+	blockedAt      site
+	hasSite        bool
+}
+
+// readWindow folds a trace into a window. Errors after the first events
+// mark the window truncated; an unreadable trace is an error naming it.
+func readWindow(ctx context.Context, r io.Reader, name string) (*window, error) {
+	tr, err := trace.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("trace %s: %w", name, err)
+	}
+	w := &window{Path: name, StillBlocked: map[int64]bool{}, Woken: map[site]bool{}}
+	gs := map[trace.GoID]*goState{}
+	var first, last trace.Time
+	started := false
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		e, err := tr.ReadEvent()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if !started {
+				return nil, fmt.Errorf("trace %s: %w", name, err)
+			}
+			w.Truncated = true
+			break
+		}
+		t := e.Time()
+		if !started {
+			first, started = t, true
+		}
+		last = max(last, t)
+		if e.Kind() != trace.EventStateTransition {
+			continue
+		}
+		st := e.StateTransition()
+		if st.Resource.Kind != trace.ResourceGoroutine {
+			continue
+		}
+		id := st.Resource.Goroutine()
+		g := gs[id]
+		if g == nil {
+			if len(gs) >= maxTraceGoroutines {
+				continue
+			}
+			g = &goState{}
+			gs[id] = g
+		}
+		from, to := st.Goroutine()
+		if from == trace.GoUndetermined || from == to {
+			// A status report, not a change: the state the goroutine was
+			// in when tracing (or a new generation) began.
+			if !g.moved && !g.ran && to == trace.GoWaiting {
+				g.blockedAtStart = true
+			}
+			if to == trace.GoWaiting && !g.hasSite {
+				g.blockedAt, g.hasSite = siteOf(stackFrames(st.Stack))
+			}
+			continue
+		}
+		g.moved = true
+		switch {
+		case to == trace.GoRunning:
+			g.ran = true
+		case to == trace.GoWaiting:
+			g.blockedAt, g.hasSite = siteOf(stackFrames(e.Stack()))
+		case from == trace.GoWaiting && g.hasSite && len(w.Woken) < maxWakeSites:
+			w.Woken[g.blockedAt] = true
+		}
+	}
+	if started {
+		w.Duration = last.Sub(first)
+	}
+	for id, g := range gs {
+		if g.blockedAtStart && !g.moved {
+			w.StillBlocked[int64(id)] = true
+		}
+		if g.ran {
+			w.Progressing++
+		}
+	}
+	return w, nil
+}
+
+// stackFrames converts a trace stack, innermost first.
+func stackFrames(s trace.Stack) []goroutines.Frame {
+	var out []goroutines.Frame
+	for f := range s.Frames() {
+		out = append(out, goroutines.Frame{Func: f.Func, File: f.File, Line: int(f.Line)})
+		if len(out) == maxSiteFrames {
+			break
+		}
+	}
+	return out
+}
+
+// maxSiteFrames bounds the frames kept per blocking stack: the user frame
+// that called Lock or the channel operation is within the first few above
+// gopark, sync and runtime frames.
+const maxSiteFrames = 32

@@ -67,7 +67,7 @@ type fastReader struct {
 	// heldScan finds the locks parked goroutines hold; nil when no
 	// mutex is contended.
 	heldScan *heldScan
-	buf   []byte
+	buf      []byte
 	// labelsOff is runtime.g's labels field; hasLabels is set when the
 	// program links runtime/pprof's labelMap.
 	labelsOff int64

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: build coroner, capture a bundled scenario live with
-# `coroner collect --exec`, and list what the archive holds.
+# `coroner collect --exec`, list what the archive holds, analyze it, write
+# the Markdown, HTML and JSON reports, and print the verdict and their paths.
 #
 # Environment: CORONER (default bin/coroner), SCENARIO (lock_wait),
 # DURATION (5s), DEMO_DIR (a fresh temporary directory).
@@ -15,7 +16,7 @@ DURATION=${DURATION:-5s}
 dir=${DEMO_DIR:-$(mktemp -d)}
 mkdir -p "$dir/run"
 bin="$dir/$(service_name "$SCENARIO")"
-go build -o "$bin" "./corpus/scenarios/$SCENARIO"
+go build -trimpath -o "$bin" "./corpus/scenarios/$SCENARIO"
 port=17260
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 addr="127.0.0.1:$port"
@@ -26,4 +27,9 @@ echo "== coroner collect: $SCENARIO for $DURATION" >&2
   -- "$bin" -addr "$addr" -severity severe >/dev/null
 echo "== coroner ls $archive" >&2
 "$COR" ls "$archive"
+echo "== coroner analyze $archive" >&2
+reports="$dir/report"
+# Exit 1 only says a finding reached --fail-on; the demo shows it either way.
+"$COR" analyze --format text,md,html,json -o "$reports" "$archive" || [ $? -eq 1 ]
 echo "== archive: $archive" >&2
+echo "== reports: $reports/report.md $reports/report.html $reports/report.json" >&2

@@ -13,7 +13,6 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
-	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -82,7 +81,7 @@ func run(pass *analyze.Pass) (any, error) {
 	if c == nil {
 		return nil, nil
 	}
-	if c.Format == "core" && len(pass.Artifacts(bundle.KindTrace)) > 0 {
+	if c.Format == "core" {
 		if p := findPartial(c, readWindows(pass)); p != nil {
 			pass.Report(p.finding(c))
 			return &Result{Locks: map[uint64]int{}}, nil

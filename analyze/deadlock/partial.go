@@ -32,6 +32,15 @@ const (
 	// shortest trace pprof's trace endpoint takes (seconds=N, whole
 	// seconds), whose first-to-last-event span may fall a little short.
 	minStuckWindow = 500 * time.Millisecond
+	// minStuckWait is, without a usable trace, how long (by the runtime's
+	// g.waitsince, read from the core) every goroutine of a lock cycle must
+	// have waited: one minute, the wait the runtime itself starts to
+	// report in tracebacks ("[sync.Mutex.Lock, 1 minutes]"); the runtime
+	// forces a GC at least every two minutes, which stamps waitsince.
+	minStuckWait = time.Minute
+	// confidenceCycleWait: a lock cycle whose goroutines all waited at
+	// least minStuckWait, without a trace to show no lock was released.
+	confidenceCycleWait = 0.85
 	// confidenceCycle: a lock cycle whose every lock was never released
 	// over the window; only a goroutine outside the cycle releasing one of
 	// them later could break it, and none holds them.
@@ -77,17 +86,19 @@ func findPartial(c *goroutines.Census, windows []*window) *partial {
 			w = x
 		}
 	}
-	if w == nil || w.Progressing == 0 {
-		// Without a window no release can be ruled out; with nothing
-		// progressing the full-stall rule applies.
-		return nil
-	}
 	byLock := map[uint64][]*goroutines.Goroutine{}
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
 		if !g.System && g.Status == "waiting" && mutexWait(g.WaitReason) && g.LockAddr != 0 {
 			byLock[g.LockAddr] = append(byLock[g.LockAddr], g)
 		}
+	}
+	if w == nil {
+		return cycleByWait(byLock)
+	}
+	if w.Progressing == 0 {
+		// With nothing progressing the full-stall rule applies.
+		return nil
 	}
 	p := &partial{window: w, stuck: map[uint64][]*goroutines.Goroutine{}, holders: map[uint64]*goroutines.Goroutine{}}
 	for lock, ws := range byLock {
@@ -108,12 +119,53 @@ func findPartial(c *goroutines.Census, windows []*window) *partial {
 				p.holders[h] = g
 			}
 		}
-		if !mutexWait(g.WaitReason) && blocking(g.WaitReason) {
+		if strings.HasPrefix(g.WaitReason, "chan ") {
 			p.chanStuck++
 		}
 	}
 	p.cycle = lockCycle(p.stuck, p.holders)
 	return p
+}
+
+// cycleByWait finds, without a trace, a lock cycle among waiters that
+// have all waited at least minStuckWait by the runtime's clock.
+func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
+	p := &partial{stuck: map[uint64][]*goroutines.Goroutine{}, holders: map[uint64]*goroutines.Goroutine{}}
+	for lock, ws := range byLock {
+		long := true
+		for _, g := range ws {
+			long = long && g.WaitNanos >= int64(minStuckWait)
+		}
+		if long {
+			p.stuck[lock] = ws
+		}
+	}
+	for _, ws := range p.stuck {
+		for _, g := range ws {
+			for _, h := range g.HeldLocks {
+				if _, ok := p.stuck[h]; ok && p.holders[h] == nil {
+					p.holders[h] = g
+				}
+			}
+		}
+	}
+	p.cycle = lockCycle(p.stuck, p.holders)
+	if len(p.cycle) == 0 {
+		return nil
+	}
+	return p
+}
+
+// maxWait is the longest wait by the runtime's clock among the stuck
+// waiters (0 when the core does not show it).
+func (p *partial) maxWait() time.Duration {
+	var m int64
+	for _, ws := range p.stuck {
+		for _, g := range ws {
+			m = max(m, g.WaitNanos)
+		}
+	}
+	return time.Duration(m)
 }
 
 // stuckLock: at least one waiter was blocked through the whole window and
@@ -173,10 +225,16 @@ func (p *partial) stuckWaiters() int {
 
 func (p *partial) finding(c *goroutines.Census) analyze.Finding {
 	id, conf := "deadlock/stuck-lock", confidenceStuckLock
-	title := fmt.Sprintf("%d goroutines wait on %d locks never released during the %s trace", p.stuckWaiters(), len(p.stuck), round(p.window.Duration))
+	var title string
+	if p.window != nil {
+		title = fmt.Sprintf("%d goroutines wait on %d locks never released during the %s trace", p.stuckWaiters(), len(p.stuck), round(p.window.Duration))
+	}
 	var culprit *goroutines.Frame
 	if len(p.cycle) > 0 {
 		id, conf = "deadlock/cycle", confidenceCycle
+		if p.window == nil {
+			conf = confidenceCycleWait
+		}
 		title = fmt.Sprintf("Lock-order deadlock: %d goroutines each hold a lock the next waits for; %d goroutines stuck behind them", len(p.cycle), p.stuckWaiters())
 		culprit = goroutines.TopUserFrame(p.cycle[0].Frames)
 	} else {
@@ -259,7 +317,14 @@ func (p *partial) summary() string {
 			fmt.Fprintf(&b, " (held by goroutine %d, itself waiting: %s)", h.ID, h.WaitReason)
 		}
 	}
-	fmt.Fprintf(&b, ". None of these waiters was woken during the %s execution trace while %d goroutines ran, so the locks were never released (an Unlock wakes a waiter).", round(p.window.Duration), p.window.Progressing)
+	if p.window != nil {
+		fmt.Fprintf(&b, ". None of these waiters was woken during the %s execution trace while %d goroutines ran, so the locks were never released (an Unlock wakes a waiter).", round(p.window.Duration), p.window.Progressing)
+	} else {
+		fmt.Fprintf(&b, ". Every one of them has waited at least %s by the runtime's clock (no execution trace to show the window).", round(minStuckWait))
+	}
+	if d := p.maxWait(); d > 0 {
+		fmt.Fprintf(&b, " The longest wait the runtime recorded is %s (a lower bound: it counts from the first GC that saw the goroutine blocked).", round(d))
+	}
 	if p.chanStuck > 0 {
 		fmt.Fprintf(&b, " %d more user goroutines stayed blocked on channels over the whole trace.", p.chanStuck)
 	}
@@ -320,11 +385,21 @@ func shortFile(f string) string {
 func round(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
 
 func (p *partial) evidence(c *goroutines.Census) []analyze.Evidence {
-	ev := []analyze.Evidence{
-		{Metric: "stuck_window", Value: p.window.Duration.Seconds(), Unit: "seconds", Threshold: analyze.Threshold(minStuckWindow.Seconds()), Artifact: p.window.Path},
-		{Metric: "stuck_locks", Value: float64(len(p.stuck)), Unit: "locks", Artifact: c.Source},
-		{Metric: "stuck_waiters", Value: float64(p.stuckWaiters()), Unit: "goroutines", Artifact: c.Source},
-		{Metric: "progressing_goroutines", Value: float64(p.window.Progressing), Unit: "goroutines", Artifact: p.window.Path},
+	var ev []analyze.Evidence
+	if p.window != nil {
+		ev = append(ev,
+			analyze.Evidence{Metric: "stuck_window", Value: p.window.Duration.Seconds(), Unit: "seconds", Threshold: analyze.Threshold(minStuckWindow.Seconds()), Artifact: p.window.Path},
+			analyze.Evidence{Metric: "progressing_goroutines", Value: float64(p.window.Progressing), Unit: "goroutines", Artifact: p.window.Path})
+	}
+	ev = append(ev,
+		analyze.Evidence{Metric: "stuck_locks", Value: float64(len(p.stuck)), Unit: "locks", Artifact: c.Source},
+		analyze.Evidence{Metric: "stuck_waiters", Value: float64(p.stuckWaiters()), Unit: "goroutines", Artifact: c.Source})
+	if d := p.maxWait(); d > 0 {
+		e := analyze.Evidence{Metric: "max_wait", Value: d.Seconds(), Unit: "seconds", Artifact: c.Source}
+		if p.window == nil {
+			e.Threshold = analyze.Threshold(minStuckWait.Seconds())
+		}
+		ev = append(ev, e)
 	}
 	if len(p.cycle) > 0 {
 		ev = append(ev, analyze.Evidence{Metric: "lock_cycle_length", Value: float64(len(p.cycle)), Unit: "goroutines", Artifact: c.Source})

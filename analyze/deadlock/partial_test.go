@@ -1,6 +1,7 @@
 package deadlock
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,12 +17,14 @@ import (
 // orders ("inverted"), queue behind one lock whose holder blocks forever
 // on a channel ("stuck"), or take the locks in one order and progress as a
 // convoy ("convoy"). It records an execution trace (TRACE) once the state
-// has formed, then prints "ready" for the core to be taken.
+// has formed, then (with WAIT set) lets the runtime's clock run past a
+// minute, then prints "ready" for the core to be taken.
 const liveSrc = `package main
 
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/trace"
 	"sync"
 	"time"
@@ -83,6 +86,13 @@ func main() {
 	time.Sleep(1200 * time.Millisecond)
 	trace.Stop()
 	f.Close()
+	if os.Getenv("WAIT") != "" {
+		// A GC stamps g.waitsince on the blocked goroutines; the last
+		// one sets the latest clock the core keeps.
+		runtime.GC()
+		time.Sleep(65 * time.Second)
+		runtime.GC()
+	}
 	fmt.Println("ready")
 	time.Sleep(time.Hour)
 }
@@ -91,14 +101,28 @@ func main() {
 // capturePartial runs liveSrc in a mode and analyzes its core and trace.
 func capturePartial(t *testing.T, exe, mode string) *analyze.Result {
 	t.Helper()
+	return capture(t, exe, mode, true)
+}
+
+// capture runs liveSrc and analyzes its core, with the trace or, without
+// it, after letting the deadlock age past minStuckWait.
+func capture(t *testing.T, exe, mode string, withTrace bool) *analyze.Result {
+	t.Helper()
 	tr := filepath.Join(t.TempDir(), "trace.out")
-	p := testcore.Start(t, exe, "ready", "MODE="+mode, "TRACE="+tr)
+	env := []string{"MODE=" + mode, "TRACE=" + tr}
+	if !withTrace {
+		env = append(env, "WAIT=1")
+	}
+	p := testcore.Start(t, exe, "ready", env...)
 	core := p.Gcore(t)
-	src, err := analyzetest.NewDirSource("deadlock", []analyzetest.File{
+	files := []analyzetest.File{
 		{Disk: exe, Kind: bundle.KindGoBinary},
 		{Disk: core, Kind: bundle.KindCore},
-		{Disk: tr, Kind: bundle.KindTrace},
-	})
+	}
+	if withTrace {
+		files = append(files, analyzetest.File{Disk: tr, Kind: bundle.KindTrace})
+	}
+	src, err := analyzetest.NewDirSource("deadlock", files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,4 +191,20 @@ func TestPartialDeadlock(t *testing.T) {
 			t.Errorf("a progressing lock convoy (%d waiters in the core) reported: %+v", waiters, fs)
 		}
 	})
+}
+
+// TestCycleByRuntimeWait: without a trace, a lock cycle whose goroutines
+// the runtime has seen blocked for over a minute is a deadlock.
+func TestCycleByRuntimeWait(t *testing.T) {
+	if os.Getenv("CORONER_LONG") != "1" {
+		t.Skip("long (65 s): set CORONER_LONG=1")
+	}
+	exe := testcore.Build(t, liveSrc)
+	fs := analyzetest.FindingsOf(capture(t, exe, "inverted", false), "deadlock")
+	if len(fs) != 1 || fs[0].ID != "deadlock/cycle" || fs[0].Confidence != confidenceCycleWait {
+		t.Fatalf("want one deadlock/cycle finding from waits alone, got %+v", fs)
+	}
+	if !strings.Contains(fs[0].Summary, "by the runtime's clock") {
+		t.Errorf("summary %s", fs[0].Summary)
+	}
 }

@@ -272,6 +272,7 @@ func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool
 		g.WaitMinutes = 0
 		if since := int64(fr.u64(b, o.waitSince)); since > 0 && fr.now > since {
 			g.WaitMinutes = int((fr.now - since) / nsPerMinute)
+			g.WaitNanos = fr.now - since
 		}
 		g.LockAddr = fr.lockAddr(gp, b)
 	}

@@ -22,6 +22,11 @@ type Goroutine struct {
 	// WaitMinutes is how long the goroutine has been blocked, as the runtime
 	// records it (minutes resolution in dumps); -1 when unknown.
 	WaitMinutes int `json:"wait_minutes"`
+	// WaitNanos is the same wait at nanosecond resolution where a core
+	// shows it (0 otherwise): the runtime stamps g.waitsince when the first
+	// GC after the goroutine blocked saw it, and the core's clock is its
+	// latest recorded time, so it is a lower bound.
+	WaitNanos int64 `json:"wait_nanos,omitempty"`
 	// Frames lists the stack from innermost to outermost.
 	Frames []Frame `json:"frames"`
 	// CreatedBy is the go statement's location, when known.

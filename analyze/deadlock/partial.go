@@ -34,13 +34,16 @@ const (
 	minStuckWindow = 500 * time.Millisecond
 	// minStuckWait is, without a usable trace, how long (by the runtime's
 	// g.waitsince, read from the core) every goroutine of a lock cycle must
-	// have waited: one minute, the wait the runtime itself starts to
-	// report in tracebacks ("[sync.Mutex.Lock, 1 minutes]"); the runtime
-	// forces a GC at least every two minutes, which stamps waitsince.
-	minStuckWait = time.Minute
+	// have waited: the same bound as minStuckWindow, for the same reason.
+	// The cycle already says each holds what the next waits for; the wait
+	// rules out a transient queue whose held-lock reading was wrong (a
+	// stale stack slot, a pointer to a struct that starts with a mutex).
+	// waitsince is a lower bound: the runtime stamps it at the first GC
+	// that sees the goroutine blocked.
+	minStuckWait = minStuckWindow
 	// confidenceCycleWait: a lock cycle whose goroutines all waited at
 	// least minStuckWait, without a trace to show no lock was released.
-	confidenceCycleWait = 0.85
+	confidenceCycleWait = 0.8
 	// confidenceCycle: a lock cycle whose every lock was never released
 	// over the window; only a goroutine outside the cycle releasing one of
 	// them later could break it, and none holds them.
@@ -127,31 +130,31 @@ func findPartial(c *goroutines.Census, windows []*window) *partial {
 	return p
 }
 
-// cycleByWait finds, without a trace, a lock cycle among waiters that
-// have all waited at least minStuckWait by the runtime's clock.
+// cycleByWait finds, without a trace, a lock cycle among mutex waiters
+// whose goroutines have all waited at least minStuckWait by the runtime's
+// clock; the stuck locks are the cycle's and those of other waiters
+// that waited as long.
 func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
-	p := &partial{stuck: map[uint64][]*goroutines.Goroutine{}, holders: map[uint64]*goroutines.Goroutine{}}
-	for lock, ws := range byLock {
-		long := true
-		for _, g := range ws {
-			long = long && g.WaitNanos >= int64(minStuckWait)
-		}
-		if long {
-			p.stuck[lock] = ws
-		}
-	}
-	for _, ws := range p.stuck {
-		for _, g := range ws {
+	all := &partial{stuck: byLock, holders: map[uint64]*goroutines.Goroutine{}}
+	for _, l := range all.sortedLocks() {
+		for _, g := range byLock[l] {
+			if g.WaitNanos < int64(minStuckWait) {
+				continue
+			}
 			for _, h := range g.HeldLocks {
-				if _, ok := p.stuck[h]; ok && p.holders[h] == nil {
-					p.holders[h] = g
+				if _, ok := byLock[h]; ok && all.holders[h] == nil {
+					all.holders[h] = g
 				}
 			}
 		}
 	}
-	p.cycle = lockCycle(p.stuck, p.holders)
-	if len(p.cycle) == 0 {
+	cycle := lockCycle(byLock, all.holders)
+	if len(cycle) == 0 {
 		return nil
+	}
+	p := &partial{cycle: cycle, stuck: map[uint64][]*goroutines.Goroutine{}, holders: all.holders}
+	for _, g := range cycle {
+		p.stuck[g.LockAddr] = byLock[g.LockAddr]
 	}
 	return p
 }
@@ -320,7 +323,7 @@ func (p *partial) summary() string {
 	if p.window != nil {
 		fmt.Fprintf(&b, ". None of these waiters was woken during the %s execution trace while %d goroutines ran, so the locks were never released (an Unlock wakes a waiter).", round(p.window.Duration), p.window.Progressing)
 	} else {
-		fmt.Fprintf(&b, ". Every one of them has waited at least %s by the runtime's clock (no execution trace to show the window).", round(minStuckWait))
+		fmt.Fprintf(&b, ". The goroutines of the cycle have each waited at least %s by the runtime's clock (no execution trace to show the window).", round(minStuckWait))
 	}
 	if d := p.maxWait(); d > 0 {
 		fmt.Fprintf(&b, " The longest wait the runtime recorded is %s (a lower bound: it counts from the first GC that saw the goroutine blocked).", round(d))

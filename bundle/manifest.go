@@ -54,11 +54,16 @@ type Capture struct {
 
 // CaptureStep is one capture action and what came of it.
 type CaptureStep struct {
-	Name     string   `json:"name"`
-	Status   string   `json:"status"` // "ok", "skipped", "failed"
-	Reason   string   `json:"reason,omitempty"`
-	Files    []string `json:"files,omitempty"`
-	Duration string   `json:"duration,omitempty"`
+	Name   string   `json:"name"`
+	Status string   `json:"status"` // "ok", "skipped", "failed"
+	Reason string   `json:"reason,omitempty"`
+	Files  []string `json:"files,omitempty"`
+	// Method says how the step got its data where there is a choice; for
+	// the core step: "gcore" (a debugger's snapshot of a live process),
+	// "abort" (SIGABRT sent by the capture itself), or "runtime" (the
+	// target died and left its own core).
+	Method   string `json:"method,omitempty"`
+	Duration string `json:"duration,omitempty"`
 }
 
 // ArtifactsOf returns the artifacts of kind k in manifest order.

@@ -139,3 +139,7 @@ func Worst(r *analyze.Result, name string) (analyze.Severity, bool) {
 	}
 	return w, true
 }
+
+// SetCapture records how the artifacts were captured, as coroner collect
+// writes it into a manifest.
+func (s *DirSource) SetCapture(c *bundle.Capture) { s.m.Capture = c }

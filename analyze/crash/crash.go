@@ -72,8 +72,41 @@ func run(pass *analyze.Pass) (any, error) {
 	if cr.Message == deadlockThrow {
 		return res, nil
 	}
+	if requestedAbort(pass, &cr, c) {
+		pass.Report(analyze.Finding{
+			ID:         "crash/requested-abort",
+			Title:      "Core requested with SIGABRT by the capture, not a crash",
+			Severity:   analyze.Info,
+			Confidence: confidenceSite,
+			Summary: "The capture sent SIGABRT to take a core (coroner collect --core abort) and the runtime " +
+				"recorded no panic or fatal error of its own, so the process did not crash by itself.",
+			Evidence: []analyze.Evidence{{Metric: "signal", Artifact: c.Source, Note: cr.Signal + "; manifest capture step core: method abort"}},
+		})
+		return nil, nil
+	}
 	pass.Report(finding(&cr, c, frames))
 	return res, nil
+}
+
+// requestedAbort reports whether the crash is only the SIGABRT the capture
+// itself sent to take a core: the manifest says the core step aborted the
+// target, and the runtime left no panic value or fatal error text (a real
+// panic or throw under GOTRACEBACK=crash also ends in SIGABRT, but always
+// with one of those).
+func requestedAbort(pass *analyze.Pass, cr *goroutines.Crash, c *goroutines.Census) bool {
+	if cr.Signal != "SIGABRT" || cr.Message != "" || (cr.Kind != "signal" && cr.Kind != "") || c.Format != "core" {
+		return false
+	}
+	capt := pass.Source.Manifest().Capture
+	if capt == nil {
+		return false
+	}
+	for _, st := range capt.Steps {
+		if st.Name == "core" && st.Method == "abort" {
+			return true
+		}
+	}
+	return false
 }
 
 func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Frame) analyze.Finding {

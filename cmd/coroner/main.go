@@ -79,7 +79,8 @@ func newApp() *cli.App {
 
 func main() {
 	worker.Main()
-	err := newApp().Run(os.Args)
+	app := newApp()
+	err := app.Run(interspersed(app, os.Args))
 	os.Exit(reportError(err))
 }
 

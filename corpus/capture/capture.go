@@ -256,18 +256,23 @@ func (s *capturer) snapshots() {
 // core comes last: gcore stops the process, abort ends it, and a target
 // that already died may have left one.
 func (s *capturer) core(diedEarly bool) {
+	method := ""
 	s.rec.run(s.ctx, "core", coreTimeout+exitTimeout, func(c context.Context) ([]string, error) {
 		switch {
 		case diedEarly:
+			method = CoreMethodRuntime
 			return collectCore(c, s.t, s.dir)
 		case s.o.Core == CoreNone:
 			return nil, skip("--core none")
 		case s.o.Core == CoreAbort:
+			method = CoreAbort
 			return abortCore(c, s.t, s.dir)
 		default:
+			method = CoreGcore
 			return gcore(c, s.t, s.dir)
 		}
 	})
+	s.rec.setMethod("core", method)
 }
 
 // finish records the target's fate and the stderr files.

@@ -225,6 +225,9 @@ func TestCollectAbortCore(t *testing.T) {
 	if kinds(res.Manifest)[bundle.KindCore] != 1 {
 		t.Errorf("no core artifact")
 	}
+	if m := st["core"].Method; m != CoreAbort {
+		t.Errorf("core step method %q, want %q: analysis must know the capture sent the SIGABRT", m, CoreAbort)
+	}
 	if b, err := os.ReadFile(filepath.Join(res.Staging, "stderr.log")); err != nil || bytes.Contains(b, []byte("SIGABRT")) {
 		t.Errorf("stderr.log (%v): the traceback coroner's own SIGABRT causes must not be kept as the target's output:\n%.300s", err, b)
 	}

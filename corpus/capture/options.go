@@ -11,7 +11,10 @@ import (
 const (
 	CoreGcore = "gcore" // gcore(1) keeps the process alive
 	CoreAbort = "abort" // SIGABRT to a process running with GOTRACEBACK=crash
-	CoreNone  = "none"
+	// CoreMethodRuntime records, in the core step, a core the target's
+	// runtime wrote when it died on its own during the capture.
+	CoreMethodRuntime = "runtime"
+	CoreNone          = "none"
 )
 
 // Perf modes for Options.Perf.

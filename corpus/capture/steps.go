@@ -123,3 +123,14 @@ func (r *recorder) failed() []string {
 	}
 	return out
 }
+
+// setMethod records how the named step got its data.
+func (r *recorder) setMethod(name, method string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.steps {
+		if r.steps[i].Name == name {
+			r.steps[i].Method = method
+		}
+	}
+}

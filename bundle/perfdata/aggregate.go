@@ -92,13 +92,12 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	// mode delivers late; the resolver reads them when first asked.
 	res := newResolver(o.Binaries, &r.Features)
 	defer res.close()
-	fl := newFramelessCache(sp, res)
-	index := map[string]*rawStack{}
-	var order []*rawStack
-	var key []byte
-	var chain []uint64
-	var leafOnly, dwarf int64
-	attrIndex := map[*EventAttr]int{}
+	c := &collector{
+		a: a, sp: sp, leafOnly: o.LeafOnly, features: &r.Features,
+		frames:    newFrameCache(sp, res),
+		index:     map[string]*rawStack{},
+		attrIndex: map[*EventAttr]int{},
+	}
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -118,46 +117,16 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 			sp.comm(v)
 		case *Lost:
 			a.Lost += v.Lost
+		case *Other:
+			if v.Type == RecordFinishedRound {
+				c.finishRound()
+			}
 		case *Sample:
-			ev, ok := attrIndex[v.Attr]
-			if !ok {
-				ev = len(attrIndex)
-				attrIndex[v.Attr] = ev
-			}
-			var unwound, onlyLeaf bool
-			chain, unwound, onlyLeaf = sampleChain(v, r.Features.Arch, o.LeafOnly, chain[:0], fl.frameless)
-			if unwound {
-				dwarf++
-				if onlyLeaf {
-					leafOnly++
-				}
-			}
-			key = stackKey(key[:0], v.PID, ev, chain)
-			rs := index[string(key)]
-			if rs == nil {
-				if len(order) >= maxUniqueStacks {
-					chain = leafOf(chain)
-					key = stackKey(key[:0], v.PID, ev, chain)
-					rs = index[string(key)]
-				}
-				if rs == nil {
-					rs = &rawStack{pid: v.PID, event: ev, chain: append([]uint64(nil), chain...)}
-					index[string(key)] = rs
-					order = append(order, rs)
-				}
-			}
-			rs.samples++
-			rs.period += v.Period
-			a.Samples++
-			a.Period += v.Period
-			if a.FirstTime == 0 || v.Time < a.FirstTime {
-				a.FirstTime = v.Time
-			}
-			if v.Time > a.LastTime {
-				a.LastTime = v.Time
-			}
+			c.sample(v)
 		}
 	}
+	c.flush(len(c.pending))
+	order := c.order
 	for _, at := range r.Attrs {
 		a.Events = append(a.Events, at.Name)
 	}
@@ -169,8 +138,8 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	if a.Lost > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("the kernel dropped %d samples (LOST records)", a.Lost))
 	}
-	if leafOnly > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d of %d --call-graph dwarf samples resolved only to their leaf frame (no frame-pointer chain in the copied user stack)", leafOnly, dwarf))
+	if c.onlyLeaf > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%d of %d --call-graph dwarf samples resolved only to their leaf frame (no frame-pointer chain in the copied user stack)", c.onlyLeaf, c.dwarf))
 	}
 	// Kernel names: one pass over kallsyms for just the addresses seen.
 	names, err := kernelNames(o.Kallsyms, order)
@@ -189,7 +158,7 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 // sampleChain builds a sample's call chain with context markers. For
 // --call-graph dwarf samples the user part is unwound from the copied
 // stack (unwound=true; leaf=true when nothing beyond the IP was found).
-func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64, frameless func(uint32, uint64) bool) (chain []uint64, unwound, leaf bool) {
+func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64, spDelta func(uint32, uint64) (int, bool)) (chain []uint64, unwound, leaf bool) {
 	mode := ContextUser
 	if s.CPUMode() == CPUModeKernel {
 		mode = ContextKernel
@@ -197,17 +166,11 @@ func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64, frameless 
 	if leafOnly || len(s.Callchain) == 0 && s.Attr.SampleType&SampleStackUser == 0 {
 		return append(out, mode, s.IP), false, false
 	}
-	hasUser := false
-	for _, c := range s.Callchain {
-		if c == ContextUser {
-			hasUser = true
-		}
-	}
 	out = append(out, s.Callchain...)
-	if !hasUser && s.Attr.SampleType&SampleStackUser != 0 && s.RegsUserABI != 0 {
+	if unwindable(s) {
 		n := len(out)
 		out = append(out, ContextUser)
-		out, ok := unwindFP(s, arch, out, frameless)
+		out, ok := unwindFP(s, arch, out, spDelta)
 		if ok {
 			return out, true, len(out)-n == 2
 		}
@@ -217,6 +180,20 @@ func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64, frameless 
 		out = append(out, mode, s.IP)
 	}
 	return out, false, false
+}
+
+// unwindable reports whether s is a --call-graph dwarf sample whose user
+// frames unwindFP is to recover from its registers and copied stack.
+func unwindable(s *Sample) bool {
+	if s.Attr.SampleType&SampleStackUser == 0 || s.RegsUserABI == 0 {
+		return false
+	}
+	for _, c := range s.Callchain {
+		if c == ContextUser {
+			return false
+		}
+	}
+	return true
 }
 
 // leafOf keeps only the marker and address of a chain's leaf.

@@ -40,34 +40,52 @@ func kernelNames(path string, order []*rawStack) (map[uint64]string, error) {
 	return symbolize.ResolveKallsyms(f, path, addrs)
 }
 
-// framelessCache answers, per process and address, whether the function
-// at a user address has not set up its frame yet.
-type framelessCache struct {
+// frameCache answers, per mapping and user address, how far the function
+// there has moved the stack pointer below its value at entry (the
+// binary's pcsp table), for unwindFP.
+type frameCache struct {
 	sp   *space
 	res  *resolver
-	seen map[[2]uint64]bool
+	seen map[frameKey]spDelta
 }
 
-func newFramelessCache(sp *space, res *resolver) *framelessCache {
-	return &framelessCache{sp: sp, res: res, seen: map[[2]uint64]bool{}}
+// frameKey keys frameCache by mapping, not process, so that an exec or a
+// new mapping at the same address is looked up afresh.
+type frameKey struct {
+	m  *mapping
+	ip uint64
 }
 
-func (c *framelessCache) frameless(pid uint32, ip uint64) bool {
-	k := [2]uint64{uint64(pid), ip}
-	if v, ok := c.seen[k]; ok {
-		return v
+// spDelta is a cached answer of frameCache: ok false when the address has
+// no Go function with a pcsp table.
+type spDelta struct {
+	d  int
+	ok bool
+}
+
+func newFrameCache(sp *space, res *resolver) *frameCache {
+	return &frameCache{sp: sp, res: res, seen: map[frameKey]spDelta{}}
+}
+
+// spDelta returns the stack-pointer delta at ip in process pid; ok is
+// false when no known mapping or Go function holds ip.
+func (c *frameCache) spDelta(pid uint32, ip uint64) (int, bool) {
+	m := c.sp.find(pid, ip)
+	if m == nil {
+		return 0, false
 	}
-	v := false
-	if m := c.sp.find(pid, ip); m != nil {
-		if b := c.res.binaryFor(m); b != nil {
-			if va, ok := b.AddrForOffset(ip - m.start + m.pgoff); ok {
-				d, ok := b.SPDelta(va)
-				v = ok && d == 0
-			}
+	k := frameKey{m, ip}
+	if v, ok := c.seen[k]; ok {
+		return v.d, v.ok
+	}
+	var v spDelta
+	if b := c.res.binaryFor(m); b != nil {
+		if va, ok := b.AddrForOffset(ip - m.start + m.pgoff); ok {
+			v.d, v.ok = b.SPDelta(va)
 		}
 	}
 	if len(c.seen) < maxUniqueStacks {
 		c.seen[k] = v
 	}
-	return v
+	return v.d, v.ok
 }

@@ -33,15 +33,28 @@ func regAt(regs []uint64, mask uint64, reg uint) (uint64, bool) {
 // within the copied user stack and appends the user frames (the sample's
 // user IP first, then return addresses) to out. Go keeps a frame pointer
 // on amd64 and arm64: [fp] holds the caller's fp and [fp+8] the return
-// address. A leaf that has not set up a frame (frameless reports it, from
-// the binary's pcsp table) still has its return address on top of the
-// stack (amd64) or in the link register (arm64), and the frame pointer
-// still names its caller's frame. ok is false when the registers needed
-// are missing.
-func unwindFP(s *Sample, arch string, out []uint64, frameless func(pid uint32, ip uint64) bool) ([]uint64, bool) {
+// address. ok is false when the registers needed are missing.
+//
+// The frame pointer names the sampled function's own frame only once its
+// prologue has run and until its epilogue starts; in a frameless leaf, and
+// at the edges of any function, it still names the caller's frame, and
+// walking from it alone would drop the caller. spDelta gives, from the
+// binary's pcsp table, how far the stack pointer is below its value at
+// entry at a given IP; it settles where the return address is:
+//
+//   - amd64: at sp+spdelta, since CALL pushed it just above the frame. If
+//     fp is not the frame record just below it (sp+spdelta-8, where
+//     the prologue's PUSHQ BP put the caller's fp), the function's own
+//     record is not set up, fp is still the caller's, and the return
+//     address is taken from the stack before walking on from fp.
+//   - arm64: in the link register while the function has moved nothing
+//     (spdelta 0); a framed arm64 prologue stores it and moves the stack
+//     pointer in one instruction, so the chain covers the rest.
+func unwindFP(s *Sample, arch string, out []uint64, spDelta func(pid uint32, ip uint64) (int, bool)) ([]uint64, bool) {
 	mask := s.Attr.SampleRegsUser
 	var ipReg, spReg, fpReg uint = x86RegIP, x86RegSP, x86RegBP
-	if arch == "aarch64" || arch == "arm64" {
+	arm := arch == "aarch64" || arch == "arm64"
+	if arm {
 		ipReg, spReg, fpReg = armRegPC, armRegSP, armRegFP
 	}
 	if s.RegsUserABI == 0 {
@@ -56,15 +69,20 @@ func unwindFP(s *Sample, arch string, out []uint64, frameless func(pid uint32, i
 	out = append(out, ip)
 	stack := s.StackUser
 	top := sp + uint64(len(stack))
-	if frameless != nil && frameless(s.PID, ip) {
-		var ret uint64
-		if ipReg == armRegPC {
-			ret, _ = regAt(s.RegsUser, mask, armRegLR)
-		} else if len(stack) >= 8 {
-			ret = le.Uint64(stack)
-		}
-		if ret != 0 {
-			out = append(out, ret)
+	if spDelta != nil {
+		if d, ok := spDelta(s.PID, ip); ok && d >= 0 {
+			var ret uint64
+			switch {
+			case arm:
+				if d == 0 {
+					ret, _ = regAt(s.RegsUser, mask, armRegLR)
+				}
+			case uint64(d)+8 <= uint64(len(stack)) && fp != sp+uint64(d)-8:
+				ret = le.Uint64(stack[d:])
+			}
+			if ret != 0 {
+				out = append(out, ret)
+			}
 		}
 	}
 	for i := 0; i < maxUnwindFrames; i++ {

@@ -367,9 +367,11 @@ func (b *Binary) Frames(addr uint64) []Frame {
 }
 
 // SPDelta returns how far the stack pointer has moved below its value at
-// function entry when executing addr (the pclntab's pcsp table): 0 means
-// the function has not set up a frame there — a frameless leaf, or the
-// first instruction — so its return address is still on top of the stack.
+// function entry when executing addr (the pclntab's pcsp table), exact at
+// every instruction, prologue and epilogue included: on amd64 the return
+// address is at SP+delta; 0 means the function has not set up a frame
+// there — a frameless leaf, or the first instruction — so its return
+// address is on top of the stack.
 func (b *Binary) SPDelta(addr uint64) (int, bool) {
 	if b.tab == nil {
 		return 0, false

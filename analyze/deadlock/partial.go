@@ -72,8 +72,9 @@ type partial struct {
 	cycle []*goroutines.Goroutine
 	// holders are other stuck waiters' held locks: lock → goroutine.
 	holders map[uint64]*goroutines.Goroutine
-	// chanStuck counts user goroutines blocked on channels over the whole
-	// window (the consequence of the stuck lock holders, or unrelated).
+	// chanStuck counts user goroutines blocked on channels for at least
+	// minStuckWindow when the trace ended (the consequence of the stuck
+	// lock holders, or unrelated).
 	chanStuck int
 }
 
@@ -110,22 +111,22 @@ func findPartial(c *goroutines.Census, windows []*window) *partial {
 		}
 	}
 	if len(p.stuck) == 0 {
-		return nil
+		// The trace may predate the deadlock; the runtime's clock may
+		// still show it.
+		return cycleByWait(byLock)
 	}
+	var cands []*goroutines.Goroutine
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
-		if g.System || g.Status != "waiting" || !w.StillBlocked[g.ID] {
+		if g.System || g.Status != "waiting" || !w.blockedThrough(g.ID, minStuckWindow) {
 			continue
 		}
-		for _, h := range g.HeldLocks {
-			if _, ok := p.stuck[h]; ok && p.holders[h] == nil {
-				p.holders[h] = g
-			}
-		}
+		cands = append(cands, g)
 		if strings.HasPrefix(g.WaitReason, "chan ") {
 			p.chanStuck++
 		}
 	}
+	p.holders = pickHolders(cands, p.stuck)
 	p.cycle = lockCycle(p.stuck, p.holders)
 	return p
 }
@@ -135,28 +136,66 @@ func findPartial(c *goroutines.Census, windows []*window) *partial {
 // clock; the stuck locks are the cycle's and those of other waiters
 // that waited as long.
 func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
-	all := &partial{stuck: byLock, holders: map[uint64]*goroutines.Goroutine{}}
-	for _, l := range all.sortedLocks() {
-		for _, g := range byLock[l] {
-			if g.WaitNanos < int64(minStuckWait) {
-				continue
-			}
-			for _, h := range g.HeldLocks {
-				if _, ok := byLock[h]; ok && all.holders[h] == nil {
-					all.holders[h] = g
-				}
+	var cands []*goroutines.Goroutine
+	for _, ws := range byLock {
+		for _, g := range ws {
+			if g.WaitNanos >= int64(minStuckWait) {
+				cands = append(cands, g)
 			}
 		}
 	}
-	cycle := lockCycle(byLock, all.holders)
+	holders := pickHolders(cands, byLock)
+	cycle := lockCycle(byLock, holders)
 	if len(cycle) == 0 {
 		return nil
 	}
-	p := &partial{cycle: cycle, stuck: map[uint64][]*goroutines.Goroutine{}, holders: all.holders}
+	p := &partial{cycle: cycle, stuck: map[uint64][]*goroutines.Goroutine{}, holders: holders}
 	for _, g := range cycle {
 		p.stuck[g.LockAddr] = byLock[g.LockAddr]
 	}
 	return p
+}
+
+// pickHolders names, for each lock, the goroutine among cands that most
+// likely holds it. A mutex has one holder, but a stack can point at a lock
+// it does not hold (a pointer to a struct whose first field is the mutex
+// reads as the mutex's address), and such readings come from the crowd
+// queued at an acquiring call; so among the goroutines pointing at a lock
+// the one whose user blocking site is shared by the fewest goroutines is
+// taken (ties: the lowest goroutine ID).
+func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.Goroutine) map[uint64]*goroutines.Goroutine {
+	crowd := map[site]int{}
+	seen := map[int64]bool{}
+	count := func(g *goroutines.Goroutine) {
+		if s, ok := siteOf(g.Frames); ok && !seen[g.ID] {
+			seen[g.ID] = true
+			crowd[s]++
+		}
+	}
+	for _, g := range cands {
+		count(g)
+	}
+	for _, ws := range locks {
+		for _, g := range ws {
+			count(g)
+		}
+	}
+	size := func(g *goroutines.Goroutine) int {
+		s, _ := siteOf(g.Frames)
+		return crowd[s]
+	}
+	out := map[uint64]*goroutines.Goroutine{}
+	for _, g := range cands {
+		for _, h := range g.HeldLocks {
+			if _, ok := locks[h]; !ok {
+				continue
+			}
+			if cur := out[h]; cur == nil || size(g) < size(cur) || size(g) == size(cur) && g.ID < cur.ID {
+				out[h] = g
+			}
+		}
+	}
+	return out
 }
 
 // maxWait is the longest wait by the runtime's clock among the stuck
@@ -171,19 +210,28 @@ func (p *partial) maxWait() time.Duration {
 	return time.Duration(m)
 }
 
-// stuckLock: at least one waiter was blocked through the whole window and
-// no goroutine blocked where these waiters block was woken during it.
+// stuckLock: one of these waiters had been blocked for at least
+// minStuckWindow when the trace ended, and since it blocked no goroutine
+// blocked where any of them block was woken: an Unlock in that time would
+// have woken one.
 func stuckLock(ws []*goroutines.Goroutine, w *window) bool {
-	through := false
+	lastWake := time.Duration(-1)
 	for _, g := range ws {
-		if w.StillBlocked[g.ID] {
-			through = true
-		}
-		if s, ok := siteOf(g.Frames); !ok || w.Woken[s] {
+		s, ok := siteOf(g.Frames)
+		if !ok {
 			return false
 		}
+		if t, woken := w.LastWake[s]; woken {
+			lastWake = max(lastWake, t)
+		}
 	}
-	return through
+	for _, g := range ws {
+		b, blocked := w.BlockedFor[g.ID]
+		if blocked && b >= minStuckWindow && lastWake < w.Duration-b {
+			return true
+		}
+	}
+	return false
 }
 
 // lockCycle follows "lock → its holder → the lock the holder waits for"
@@ -217,6 +265,18 @@ func lockCycle(stuck map[uint64][]*goroutines.Goroutine, holders map[uint64]*gor
 	return nil
 }
 
+// stuckFor is the longest a stuck lock's waiter had been blocked when the
+// trace ended.
+func (p *partial) stuckFor() time.Duration {
+	var d time.Duration
+	for _, ws := range p.stuck {
+		for _, g := range ws {
+			d = max(d, p.window.BlockedFor[g.ID])
+		}
+	}
+	return d
+}
+
 // stuckWaiters counts the goroutines waiting on stuck locks.
 func (p *partial) stuckWaiters() int {
 	n := 0
@@ -230,7 +290,7 @@ func (p *partial) finding(c *goroutines.Census) analyze.Finding {
 	id, conf := "deadlock/stuck-lock", confidenceStuckLock
 	var title string
 	if p.window != nil {
-		title = fmt.Sprintf("%d goroutines wait on %d locks never released during the %s trace", p.stuckWaiters(), len(p.stuck), round(p.window.Duration))
+		title = fmt.Sprintf("%d goroutines wait on %d locks not released for %s", p.stuckWaiters(), len(p.stuck), round(p.stuckFor()))
 	}
 	var culprit *goroutines.Frame
 	if len(p.cycle) > 0 {
@@ -321,7 +381,7 @@ func (p *partial) summary() string {
 		}
 	}
 	if p.window != nil {
-		fmt.Fprintf(&b, ". None of these waiters was woken during the %s execution trace while %d goroutines ran, so the locks were never released (an Unlock wakes a waiter).", round(p.window.Duration), p.window.Progressing)
+		fmt.Fprintf(&b, ". In the %s execution trace, %d goroutines ran, but no goroutine blocked where these waiters block was woken in the last %s, during which they stayed blocked: the locks were not released (an Unlock wakes a waiter).", round(p.window.Duration), p.window.Progressing, round(p.stuckFor()))
 	} else {
 		fmt.Fprintf(&b, ". The goroutines of the cycle have each waited at least %s by the runtime's clock (no execution trace to show the window).", round(minStuckWait))
 	}
@@ -329,7 +389,7 @@ func (p *partial) summary() string {
 		fmt.Fprintf(&b, " The longest wait the runtime recorded is %s (a lower bound: it counts from the first GC that saw the goroutine blocked).", round(d))
 	}
 	if p.chanStuck > 0 {
-		fmt.Fprintf(&b, " %d more user goroutines stayed blocked on channels over the whole trace.", p.chanStuck)
+		fmt.Fprintf(&b, " %d more user goroutines had been blocked on channels for at least %s when the trace ended.", p.chanStuck, round(minStuckWindow))
 	}
 	return b.String()
 }
@@ -391,7 +451,8 @@ func (p *partial) evidence(c *goroutines.Census) []analyze.Evidence {
 	var ev []analyze.Evidence
 	if p.window != nil {
 		ev = append(ev,
-			analyze.Evidence{Metric: "stuck_window", Value: p.window.Duration.Seconds(), Unit: "seconds", Threshold: analyze.Threshold(minStuckWindow.Seconds()), Artifact: p.window.Path},
+			analyze.Evidence{Metric: "stuck_for", Value: p.stuckFor().Seconds(), Unit: "seconds", Threshold: analyze.Threshold(minStuckWindow.Seconds()), Artifact: p.window.Path},
+			analyze.Evidence{Metric: "trace_window", Value: p.window.Duration.Seconds(), Unit: "seconds", Artifact: p.window.Path},
 			analyze.Evidence{Metric: "progressing_goroutines", Value: float64(p.window.Progressing), Unit: "goroutines", Artifact: p.window.Path})
 	}
 	ev = append(ev,

@@ -13,7 +13,8 @@ import (
 
 // liveSrc keeps serving (a ticker goroutine runs throughout) while its
 // workers, depending on MODE, deadlock on two locks taken in opposite
-// orders ("inverted"), queue behind one lock whose holder blocks forever
+// orders ("inverted", or "late": a convoy that turns into that deadlock
+// while the trace runs), queue behind one lock whose holder blocks forever
 // on a channel ("stuck"), or take the locks in one order and progress as a
 // convoy ("convoy"). It records an execution trace (TRACE) once the state
 // has formed, then (with WAIT set) lets the runtime's clock run past
@@ -26,8 +27,11 @@ import (
 	"runtime"
 	"runtime/trace"
 	"sync"
+	"sync/atomic"
 	"time"
 )
+
+var flip atomic.Bool
 
 type account struct {
 	mu  sync.Mutex
@@ -61,7 +65,7 @@ func main() {
 	for i := 0; i < 8; i++ {
 		go func() {
 			for {
-				if mode == "inverted" && i%2 == 1 {
+				if (mode == "inverted" || flip.Load()) && i%2 == 1 {
 					transfer(b, a)
 				} else {
 					transfer(a, b)
@@ -81,6 +85,10 @@ func main() {
 	}
 	if err := trace.Start(f); err != nil {
 		panic(err)
+	}
+	if mode == "late" {
+		time.Sleep(300 * time.Millisecond)
+		flip.Store(true)
 	}
 	time.Sleep(1200 * time.Millisecond)
 	trace.Stop()
@@ -160,6 +168,12 @@ func TestPartialDeadlock(t *testing.T) {
 		}
 		if len(f.Stacks) < 2 || !strings.Contains(f.Stacks[0].Title, "holds") {
 			t.Errorf("stacks %+v", f.Stacks)
+		}
+	})
+	t.Run("late", func(t *testing.T) {
+		fs := analyzetest.FindingsOf(capturePartial(t, exe, "late"), "deadlock")
+		if len(fs) != 1 || fs[0].ID != "deadlock/cycle" || fs[0].Confidence != confidenceCycle {
+			t.Fatalf("a deadlock formed during the trace: want one deadlock/cycle finding, got %+v", fs)
 		}
 	})
 	t.Run("stuck", func(t *testing.T) {

@@ -13,8 +13,9 @@ import (
 )
 
 // An execution trace records every goroutine state change: a goroutine
-// that is blocked when tracing starts and has no transition until the
-// trace ends stayed blocked over the whole window. And any Unlock of a
+// whose last transition blocked it stayed blocked from then to the end of
+// the trace (and one reported blocked when tracing started, with no
+// transition, over the whole window). And any Unlock of a
 // sync.Mutex with waiters wakes one of them (semrelease readies the first
 // waiter in the semaphore queue, and in starvation mode hands it the lock
 // outright): the wake-up is a Waiting→Runnable transition in the trace,
@@ -36,18 +37,27 @@ const (
 type window struct {
 	Path     string
 	Duration time.Duration
-	// StillBlocked holds the goroutines blocked when the trace started
-	// that never changed state during it.
-	StillBlocked map[int64]bool
+	// BlockedFor holds the goroutines blocked when the trace ended, with
+	// how long they had been blocked by then (the whole Duration for those
+	// blocked when it started).
+	BlockedFor map[int64]time.Duration
 	// Progressing counts goroutines that ran during the trace.
 	Progressing int
-	// Woken holds the user blocking sites (function and line of the first
-	// frame outside the runtime and standard library) of goroutines woken
-	// during the trace.
-	Woken map[site]bool
+	// LastWake holds, per user blocking site (function and line of the
+	// first frame outside the runtime and standard library), when the last
+	// goroutine blocked there was woken, as an offset from the trace's
+	// start.
+	LastWake map[site]time.Duration
 	// Truncated is set when the trace ended in an error; the window covers
 	// what was read before it.
 	Truncated bool
+}
+
+// blockedThrough reports whether goroutine id was blocked for at least d
+// when the trace ended.
+func (w *window) blockedThrough(id int64, d time.Duration) bool {
+	b, ok := w.BlockedFor[id]
+	return ok && b >= d
 }
 
 // site is a user blocking site.
@@ -69,11 +79,11 @@ func siteOf(frames []goroutines.Frame) (site, bool) {
 
 // goState is what the trace pass knows of one goroutine.
 type goState struct {
-	blockedAtStart bool
-	moved          bool
-	ran            bool
-	blockedAt      site
-	hasSite        bool
+	blocked bool
+	since   trace.Time
+	ran     bool
+	site    site
+	hasSite bool
 }
 
 // readWindow folds a trace into a window. Errors after the first events
@@ -83,7 +93,7 @@ func readWindow(ctx context.Context, r io.Reader, name string) (*window, error) 
 	if err != nil {
 		return nil, fmt.Errorf("trace %s: %w", name, err)
 	}
-	w := &window{Path: name, StillBlocked: map[int64]bool{}, Woken: map[site]bool{}}
+	w := &window{Path: name, BlockedFor: map[int64]time.Duration{}, LastWake: map[site]time.Duration{}}
 	gs := map[trace.GoID]*goState{}
 	var first, last trace.Time
 	started := false
@@ -115,6 +125,7 @@ func readWindow(ctx context.Context, r io.Reader, name string) (*window, error) 
 			continue
 		}
 		id := st.Resource.Goroutine()
+		from, to := st.Goroutine()
 		g := gs[id]
 		if g == nil {
 			if len(gs) >= maxTraceGoroutines {
@@ -122,35 +133,40 @@ func readWindow(ctx context.Context, r io.Reader, name string) (*window, error) 
 			}
 			g = &goState{}
 			gs[id] = g
+			if (from == trace.GoUndetermined || from == to) && to == trace.GoWaiting {
+				// Reported blocked when first seen: blocked since before
+				// the trace began, as far as the trace can tell.
+				g.blocked, g.since = true, first
+				g.site, g.hasSite = siteOf(stackFrames(st.Stack))
+			}
 		}
-		from, to := st.Goroutine()
 		if from == trace.GoUndetermined || from == to {
 			// A status report, not a change: the state the goroutine was
 			// in when tracing (or a new generation) began.
-			if !g.moved && !g.ran && to == trace.GoWaiting {
-				g.blockedAtStart = true
-			}
-			if to == trace.GoWaiting && !g.hasSite {
-				g.blockedAt, g.hasSite = siteOf(stackFrames(st.Stack))
-			}
 			continue
 		}
-		g.moved = true
 		switch {
-		case to == trace.GoRunning:
-			g.ran = true
 		case to == trace.GoWaiting:
-			g.blockedAt, g.hasSite = siteOf(stackFrames(e.Stack()))
-		case from == trace.GoWaiting && g.hasSite && len(w.Woken) < maxWakeSites:
-			w.Woken[g.blockedAt] = true
+			g.blocked, g.since = true, t
+			g.site, g.hasSite = siteOf(stackFrames(e.Stack()))
+		case from == trace.GoWaiting:
+			g.blocked = false
+			if g.hasSite && (len(w.LastWake) < maxWakeSites || w.LastWake[g.site] > 0) {
+				w.LastWake[g.site] = t.Sub(first)
+			}
+		default:
+			g.blocked = false
+		}
+		if to == trace.GoRunning {
+			g.ran = true
 		}
 	}
 	if started {
 		w.Duration = last.Sub(first)
 	}
 	for id, g := range gs {
-		if g.blockedAtStart && !g.moved {
-			w.StillBlocked[int64(id)] = true
+		if g.blocked {
+			w.BlockedFor[int64(id)] = last.Sub(g.since)
 		}
 		if g.ran {
 			w.Progressing++

@@ -64,17 +64,23 @@ func TestReadWindow(t *testing.T) {
 	if w.Duration < 100*time.Millisecond || w.Truncated {
 		t.Errorf("duration %v truncated %v", w.Duration, w.Truncated)
 	}
-	if len(w.StillBlocked) == 0 || w.Progressing < 4 {
-		t.Errorf("still blocked %v, progressing %d", w.StillBlocked, w.Progressing)
+	whole := 0
+	for _, d := range w.BlockedFor {
+		if d == w.Duration {
+			whole++
+		}
+	}
+	if whole == 0 || w.Progressing < 4 {
+		t.Errorf("blocked %v over %v, progressing %d", w.BlockedFor, w.Duration, w.Progressing)
 	}
 	woken := false
-	for s := range w.Woken {
+	for s := range w.LastWake {
 		if s.Func == "github.com/coroner/coroner/analyze/deadlock.recordTrace.func2" {
 			woken = true
 		}
 	}
 	if !woken {
-		t.Errorf("the contended mutex's waiters were not seen woken: %v", w.Woken)
+		t.Errorf("the contended mutex's waiters were not seen woken: %v", w.LastWake)
 	}
 	// A cut trace is truncated, not an error; an empty one is an error.
 	if w, err := readWindow(context.Background(), bytes.NewReader(tr[:len(tr)*2/3]), "cut.out"); err != nil || !w.Truncated {

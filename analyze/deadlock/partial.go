@@ -132,9 +132,8 @@ func findPartial(c *goroutines.Census, windows []*window) *partial {
 }
 
 // cycleByWait finds, without a trace, a lock cycle among mutex waiters
-// whose goroutines have all waited at least minStuckWait by the runtime's
-// clock; the stuck locks are the cycle's and those of other waiters
-// that waited as long.
+// that have each waited at least minStuckWait by the runtime's clock; the
+// stuck locks reported are the cycle's.
 func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
 	var cands []*goroutines.Goroutine
 	for _, ws := range byLock {

@@ -29,15 +29,22 @@ var families = []family{
 // exposes it: GC cost shows in CPU samples, traces and gctrace; scheduler
 // spinning and pool contention in CPU samples (and, for spinning, the
 // trace's wakeups); lock waits in contention profiles, traces and parked
-// goroutines; crashes and deadlocks in goroutine dumps and cores. A
-// healthy incident must stay healthy in every family.
+// goroutines; crashes in goroutine dumps and cores. A partial deadlock in a
+// live process needs to know which locks are held and that none is ever
+// released. Only a core shows the holders (a locked mutex's address stays
+// on the stack of the function that will unlock it) together with how long
+// the runtime has seen each goroutine blocked; a trace shows waiters never
+// woken but not who holds the lock, and a text dump names only what each
+// goroutine waits on, with wait times in whole minutes, so a deadlock
+// younger than a minute looks like a convoy in either. A healthy incident must stay healthy in
+// every family.
 var carries = map[string][]string{
 	analyze.CauseGCSTW:              {"pprof", "perf", "trace", "gctrace"},
 	analyze.CauseNetpollSpin:        {"pprof", "perf", "trace"},
 	analyze.CauseSyncPoolContention: {"pprof", "perf"},
 	analyze.CauseLockWait:           {"pprof", "trace", "dump", "core"},
 	analyze.CauseCrash:              {"dump", "core"},
-	analyze.CauseDeadlock:           {"dump", "core"},
+	analyze.CauseDeadlock:           {"core"},
 	analyze.CauseNone:               {"pprof", "perf", "trace", "gctrace", "dump", "core"},
 }
 

@@ -47,6 +47,23 @@ func (a *atomicFile) Commit() error {
 	return syncDir(filepath.Dir(a.dest))
 }
 
+// CommitUnsynced renames the file to its destination without syncing it:
+// for files that can be rebuilt and are checked again after a crash of
+// the machine.
+func (a *atomicFile) CommitUnsynced() error {
+	if err := a.File.Chmod(0o644); err != nil {
+		return fmt.Errorf("chmod %s: %w", a.Name(), err)
+	}
+	if err := a.File.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", a.Name(), err)
+	}
+	if err := os.Rename(a.Name(), a.dest); err != nil {
+		return fmt.Errorf("renaming to %s: %w", a.dest, err)
+	}
+	a.done = true
+	return nil
+}
+
 // Abort removes the temporary file unless Commit succeeded.
 func (a *atomicFile) Abort() {
 	if a.done {

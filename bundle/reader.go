@@ -180,6 +180,16 @@ func (a *Archive) Close() error { return nil }
 // Open streams one artifact's bytes. The SHA-256 is checked as the reader
 // reaches the end: a mismatch is returned instead of io.EOF.
 func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
+	s, err := a.member(art)
+	if err != nil {
+		return nil, err
+	}
+	return &memberReader{s: s, r: s.tr, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
+}
+
+// member opens a stream positioned at the start of art's data, after
+// checking the member's size against the manifest.
+func (a *Archive) member(art Artifact) (*stream, error) {
 	s, err := openStream(a.path, 1)
 	if err != nil {
 		return nil, err
@@ -198,7 +208,7 @@ func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
 				s.Close()
 				return nil, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", a.path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
 			}
-			return &memberReader{s: s, r: s.tr, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
+			return s, nil
 		}
 	}
 }
@@ -229,7 +239,8 @@ func (m *memberReader) Close() error { return m.s.Close() }
 
 // Path returns a seekable copy of the artifact, extracted once into a cache
 // directory ($CORONER_CACHE_DIR, or the user cache directory's
-// coroner/<digest>) and verified by its SHA-256.
+// coroner/<digest>) and verified by its SHA-256. All-zero blocks are left
+// as holes; see cached for when a cached copy is trusted.
 func (a *Archive) Path(art Artifact) (string, error) {
 	base := os.Getenv("CORONER_CACHE_DIR")
 	if base == "" {
@@ -244,26 +255,30 @@ func (a *Archive) Path(art Artifact) (string, error) {
 		return "", fmt.Errorf("%s: artifact %s has a malformed SHA-256", a.path, quoteName(art.Path))
 	}
 	dest := filepath.Join(dir, art.SHA256+filepath.Ext(art.Path))
-	if st, err := os.Stat(dest); err == nil && st.Mode().IsRegular() && st.Size() == art.Size {
+	if st, err := os.Stat(dest); err == nil && st.Mode().IsRegular() && st.Size() == art.Size && cached(dest, art.SHA256) {
 		return dest, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
-	r, err := a.Open(art)
+	s, err := a.member(art)
 	if err != nil {
 		return "", err
 	}
-	defer r.Close()
+	defer s.Close()
 	af, err := createAtomic(dest)
 	if err != nil {
 		return "", err
 	}
 	defer af.Abort()
-	if _, err := io.Copy(af, r); err != nil {
-		return "", err
+	got, err := extractSparse(af.File, s.tr, art.Size)
+	if err != nil {
+		return "", fmt.Errorf("%s: member %s: %w", a.path, quoteName(art.Path), err)
 	}
-	if err := af.Commit(); err != nil {
+	if got != art.SHA256 {
+		return "", fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", a.path, quoteName(art.Path), got, art.SHA256, ErrCorrupt)
+	}
+	if err := commitCached(af, dest); err != nil {
 		return "", err
 	}
 	return dest, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -46,6 +47,7 @@ Analyzers:` + docs.String(),
 			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},
 			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
 			&cli.BoolFlag{Name: "force", Usage: "go on where analyzers would refuse (e.g. build ID mismatch)"},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the analysis to this file"},
 		},
 		Action: runAnalyze,
 	})
@@ -61,6 +63,7 @@ type analyzeOpts struct {
 	maxBytes int
 	opts     analyze.Options
 	input    string
+	cpuprof  string
 }
 
 func runAnalyze(c *cli.Context) error {
@@ -73,6 +76,13 @@ func runAnalyze(c *cli.Context) error {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
+	}
+	if o.cpuprof != "" {
+		stop, err := startCPUProfile(o.cpuprof)
+		if err != nil {
+			return withCode(exitUsage, fmt.Errorf("analyze: --cpuprofile: %w", err))
+		}
+		defer stop()
 	}
 	logf := func(format string, args ...any) { logInfo(fmt.Sprintf(format, args...)) }
 	logf("analyzing %s", o.input)
@@ -171,6 +181,7 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 	}
 	o.input = args[0]
 	o.output = get("output", c.String("output"))
+	o.cpuprof = get("cpuprofile", c.String("cpuprofile"))
 	var err error
 	for _, f := range strings.Split(get("format", c.String("format")), ",") {
 		switch f = strings.TrimSpace(strings.ToLower(f)); f {
@@ -220,6 +231,23 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 		}
 	}
 	return o, nil
+}
+
+// startCPUProfile profiles this process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // canonicalFlag maps flag aliases to their names.

@@ -11,8 +11,9 @@
 # 2 GiB), N parked goroutines (default 100000) queued on a mutex that is
 # never released and on channels, and eight workers allocating under one
 # contended lock; captured with
-# perf record -g at FREQ Hz for PERF_SECONDS (defaults 4999 and 30: more than
-# 200k samples on two busy CPUs), net/http/pprof CPU, heap, allocs, mutex,
+# perf record -g at FREQ Hz for PERF_SECONDS (defaults 9999 and 45: more than
+# 200k samples with both CPUs busy; the workers hash outside the lock as well,
+# so the process keeps two CPUs busy rather than one lock holder at a time), net/http/pprof CPU, heap, allocs, mutex,
 # block and goroutine (debug=2) profiles, a 3 s execution trace, its
 # gctrace log, and a gcore snapshot; ingested with coroner ingest.
 set -euo pipefail
@@ -22,8 +23,8 @@ BENCH_DIR="${BENCH_DIR:-$ROOT/corpus/out/bench}"
 WORK="$BENCH_DIR/analyze"
 HEAP_MB="${HEAP_MB:-2200}"
 N="${N:-100000}"
-FREQ="${FREQ:-4999}"
-PERF_SECONDS="${PERF_SECONDS:-30}"
+FREQ="${FREQ:-9999}"
+PERF_SECONDS="${PERF_SECONDS:-45}"
 mkdir -p "$WORK"
 for tool in gcore perf zstd curl /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "analyze bench: $tool not installed" >&2; exit 1; }
@@ -73,9 +74,12 @@ func fill(mb int) {
 }
 
 func work(i int) {
+	var h [32]byte
 	for {
+		for j := 0; j < 200; j++ {
+			h = sha256.Sum256(h[:])
+		}
 		mu.Lock()
-		var h [32]byte
 		for j := 0; j < 50; j++ {
 			h = sha256.Sum256(h[:])
 			table[(i+j)%4096] = make([]byte, 256+int(h[0]))

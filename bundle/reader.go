@@ -242,19 +242,11 @@ func (m *memberReader) Close() error { return m.s.Close() }
 // coroner/<digest>) and verified by its SHA-256. All-zero blocks are left
 // as holes; see cached for when a cached copy is trusted.
 func (a *Archive) Path(art Artifact) (string, error) {
-	base := os.Getenv("CORONER_CACHE_DIR")
-	if base == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("no cache directory (set CORONER_CACHE_DIR): %w", err)
-		}
-		base = filepath.Join(d, "coroner")
+	dest, err := a.cachePath(art)
+	if err != nil {
+		return "", err
 	}
-	dir := filepath.Join(base, a.digest)
-	if len(art.SHA256) != 64 || strings.Trim(art.SHA256, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("%s: artifact %s has a malformed SHA-256", a.path, quoteName(art.Path))
-	}
-	dest := filepath.Join(dir, art.SHA256+filepath.Ext(art.Path))
+	dir := filepath.Dir(dest)
 	if st, err := os.Stat(dest); err == nil && st.Mode().IsRegular() && st.Size() == art.Size && cached(dest, art.SHA256) {
 		return dest, nil
 	}

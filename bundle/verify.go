@@ -20,6 +20,16 @@ const maxTrailerBytes = 16 << 20
 // manifest: a missing, extra, reordered, truncated or altered member is an
 // error naming it, wrapping ErrCorrupt.
 func Verify(path string) error {
+	return verify(path, nil)
+}
+
+// memberFunc consumes one artifact member's bytes (exactly size of them)
+// and returns their hex SHA-256.
+type memberFunc func(name string, r io.Reader, size int64) (string, error)
+
+// verify is Verify with each artifact member read through each (a plain
+// hash when nil).
+func verify(path string, each memberFunc) error {
 	if err := checkSeal(path); err != nil {
 		return err
 	}
@@ -60,6 +70,14 @@ func Verify(path string) error {
 			if trailer, err = io.ReadAll(s.tr); err != nil {
 				return fmt.Errorf("%s: reading trailer: %w: %v", path, ErrCorrupt, err)
 			}
+			continue
+		}
+		if each != nil {
+			sum, err := each(h.Name, s.tr, h.Size)
+			if err != nil {
+				return fmt.Errorf("%s: member %s: %w", path, quoteName(h.Name), err)
+			}
+			got = append(got, TrailerMember{Name: h.Name, Size: h.Size, SHA256: sum})
 			continue
 		}
 		sum := sha256.New()

@@ -52,6 +52,25 @@ func init() {
 	}
 }
 
+// Seekable reports whether the analyzers read a, an artifact of the
+// archive m describes, by seeking (through analyze.Source.Path) rather than
+// streaming it: executables, perf.data recordings and the kallsyms that
+// symbolizes them, and cores when the archive holds a Go executable for
+// the census to read them with.
+func Seekable(m *bundle.Manifest, a bundle.Artifact) bool {
+	switch a.Kind {
+	case bundle.KindGoBinary, bundle.KindELF, bundle.KindPerfData, bundle.KindKallsyms:
+		return true
+	case bundle.KindCore:
+		for _, b := range m.Artifacts {
+			if b.Kind == bundle.KindGoBinary {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // InputError reports that the input could not be opened or ingested, as
 // opposed to a failure of the analysis.
 type InputError struct{ Err error }

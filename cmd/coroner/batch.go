@@ -25,6 +25,7 @@ const defaultBatchOut = "coroner-batch"
 
 func init() {
 	batch.AnalyzeFunc = all.Analyze
+	batch.Seekable = all.Seekable
 	batch.ClassifyError = batchErrorCode
 	register(&cli.Command{
 		Name:      "batch",

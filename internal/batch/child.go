@@ -21,6 +21,13 @@ const WorkerName = "batch-analyze"
 // to the full analyzer set's entry point.
 var AnalyzeFunc func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error)
 
+// Seekable selects the artifacts the analysis reads by seeking (through
+// analyze.Source.Path): the worker extracts them into the cache in the same
+// pass that verifies the archive, so the analysis finds them there instead
+// of decompressing the archive a second time. The coroner command sets it
+// from the analyzer set; nil extracts nothing ahead.
+var Seekable func(*bundle.Manifest, bundle.Artifact) bool
+
 // InputError marks an analysis error caused by the input (unreadable,
 // malformed, failing verification) rather than by coroner; AnalyzeFunc
 // implementations may wrap errors with it. Errors that the bundle package
@@ -151,10 +158,16 @@ func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker
 
 // verifyAndAnalyze re-hashes an archive against its trailer before the
 // analysis, so a truncated or altered archive fails with the damaged member
-// named rather than yielding a partial result.
+// named rather than yielding a partial result. The same pass extracts the
+// Seekable artifacts into the cache, and keeps nothing it wrote when the
+// archive fails.
 func verifyAndAnalyze(a childArgs) (*analyze.Result, error) {
 	if bundle.IsArchive(a.Input) {
-		if err := bundle.Verify(a.Input); err != nil {
+		want := Seekable
+		if want == nil {
+			want = func(*bundle.Manifest, bundle.Artifact) bool { return false }
+		}
+		if err := bundle.VerifyExtract(a.Input, want); err != nil {
 			return nil, err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 )
 
 // Extraction moves data in chunks of extractChunk bytes, and leaves a hole
@@ -23,19 +24,39 @@ var zeroBlock [holeBlock]byte
 // extractSparse copies exactly size bytes from r into the empty file f and
 // returns their hex SHA-256. All-zero blocks are skipped rather than
 // written, so a core's unused mappings become holes instead of gigabytes of
-// page cache and disk writes. Hashing runs in a goroutine of its own,
-// overlapping decompression and writing: on a multi-GiB core it is the
-// single most expensive step.
+// page cache and disk writes. Reading (decompression), writing and hashing
+// run as a pipeline of three goroutines over a few chunks: on a multi-GiB
+// core, writing and hashing each cost more than decompression.
 func extractSparse(f *os.File, r io.Reader, size int64) (string, error) {
+	type chunk struct {
+		b   []byte
+		off int64
+	}
 	free := make(chan []byte, extractBufs)
 	for range extractBufs {
 		free <- make([]byte, extractChunk)
 	}
-	full := make(chan []byte, extractBufs)
+	toWrite := make(chan chunk, extractBufs)
+	toHash := make(chan []byte, extractBufs)
+	wrote := make(chan error, 1)
 	sum := make(chan string, 1)
+	var failed atomic.Bool
+	go func() {
+		var werr error
+		for c := range toWrite {
+			if werr == nil {
+				if werr = writeNonZero(f, c.b, c.off); werr != nil {
+					failed.Store(true)
+				}
+			}
+			toHash <- c.b
+		}
+		close(toHash)
+		wrote <- werr
+	}()
 	go func() {
 		h := sha256.New()
-		for b := range full {
+		for b := range toHash {
 			h.Write(b)
 			free <- b[:cap(b)]
 		}
@@ -43,15 +64,12 @@ func extractSparse(f *os.File, r io.Reader, size int64) (string, error) {
 	}()
 	var off int64
 	err := func() error {
-		for {
+		for !failed.Load() {
 			buf := <-free
 			n, err := io.ReadFull(r, buf)
 			if n > 0 {
-				if werr := writeNonZero(f, buf[:n], off); werr != nil {
-					return werr
-				}
+				toWrite <- chunk{buf[:n], off}
 				off += int64(n)
-				full <- buf[:n]
 			} else {
 				free <- buf
 			}
@@ -65,9 +83,14 @@ func extractSparse(f *os.File, r io.Reader, size int64) (string, error) {
 				return fmt.Errorf("%w: %v", ErrCorrupt, err)
 			}
 		}
+		return nil
 	}()
-	close(full)
+	close(toWrite)
+	werr := <-wrote
 	got := <-sum
+	if werr != nil {
+		return "", werr
+	}
 	if err != nil {
 		return "", err
 	}

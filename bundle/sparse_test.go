@@ -34,6 +34,12 @@ func TestExtractSparse(t *testing.T) {
 	if b, _ := os.ReadFile(path); !bytes.Equal(b, data) {
 		t.Error("extracted bytes differ")
 	}
+	ro, _ := os.Open(path)
+	_, err = extractSparse(ro, bytes.NewReader(data), int64(len(data)))
+	ro.Close()
+	if err == nil {
+		t.Error("writing to a read-only file did not fail")
+	}
 	for _, size := range []int64{int64(len(data)) - 1, int64(len(data)) + 1} {
 		f, _ := os.Create(path)
 		_, err := extractSparse(f, bytes.NewReader(data), size)

@@ -69,6 +69,7 @@ func (p *Profile) add(path string, pr *profile.Profile) error {
 	if idx < 0 {
 		return fmt.Errorf("%s: no CPU time or sample count in sample types %s", path, sampleTypes(pr))
 	}
+	before := p.Total
 	for _, s := range pr.Sample {
 		if idx >= len(s.Value) {
 			continue
@@ -82,8 +83,9 @@ func (p *Profile) add(path string, pr *profile.Profile) error {
 		p.Total += v
 		p.ByCategory[stacks.Classify(st)] += v
 	}
-	if d := time.Duration(pr.DurationNanos); d > p.Wall {
-		p.Wall = d
+	if d := time.Duration(pr.DurationNanos); d > 0 {
+		p.rates = append(p.rates, float64(p.Total-before)/float64(d))
+		p.Wall = max(p.Wall, d)
 	}
 	p.Sources = append(p.Sources, path)
 	return nil
@@ -128,7 +130,7 @@ func report(pass *analyze.Pass, p *Profile) {
 		ev = append(ev, analyze.Evidence{Metric: "cpu_share_" + string(c), Value: round(p.CategoryShare(c)),
 			Unit: "fraction", Artifact: strings.Join(p.Sources, ",")})
 	}
-	ev = append(ev, analyze.Evidence{Metric: "cpu_time", Value: round(time.Duration(p.Total).Seconds()), Unit: "s",
+	ev = append(ev, analyze.Evidence{Metric: "cpu_time", Value: round(p.CPUTime().Seconds()), Unit: "s",
 		Artifact: strings.Join(p.Sources, ",")})
 	if c := p.Cores(); c > 0 {
 		ev = append(ev, analyze.Evidence{Metric: "cpu_cores_busy", Value: round(c), Unit: "cores",
@@ -177,7 +179,7 @@ func breakdownTitle(p *Profile) string {
 	if c := p.Cores(); c >= busyCores {
 		busy = fmt.Sprintf(", %.1f cores busy", c)
 	}
-	return fmt.Sprintf("CPU time %s%s: %s", time.Duration(p.Total).Round(time.Millisecond), busy, strings.Join(s, ", "))
+	return fmt.Sprintf("CPU time %s%s: %s", p.CPUTime().Round(time.Millisecond), busy, strings.Join(s, ", "))
 }
 
 // heaviestStack returns the heaviest stack whose leaf is fn, as frame

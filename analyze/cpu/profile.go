@@ -40,6 +40,11 @@ type Profile struct {
 	// Flat and Cum are the hottest functions by self and cumulative time.
 	Flat, Cum []Hot
 	flame     *analyze.FlameNode
+	// rates holds, per source of known duration, its CPU time divided by
+	// its duration: the sources record the same process over about the
+	// same window, so their rates estimate one quantity while their CPU
+	// times add up to a multiple of it.
+	rates []float64
 }
 
 // Share returns the CPU time of samples having a frame that satisfies
@@ -81,12 +86,28 @@ func (p *Profile) CategoryShare(c stacks.Category) float64 {
 }
 
 // Cores is the average number of CPUs busy during the recording, or 0
-// when the duration is unknown.
+// when no source's duration is known. With several sources (a pprof CPU
+// profile and perf.data of the same window) it is the mean of their rates,
+// not their sum, which would count the same CPU time once per recorder.
 func (p *Profile) Cores() float64 {
-	if p == nil || p.Wall <= 0 {
+	if p == nil || len(p.rates) == 0 {
 		return 0
 	}
-	return float64(p.Total) / float64(p.Wall)
+	var sum float64
+	for _, r := range p.rates {
+		sum += r
+	}
+	return sum / float64(len(p.rates))
+}
+
+// CPUTime is the CPU time the recording window held: the busy cores times
+// the longest recording, or the merged samples' total when no duration is
+// known.
+func (p *Profile) CPUTime() time.Duration {
+	if c := p.Cores(); c > 0 && p.Wall > 0 {
+		return time.Duration(c * float64(p.Wall))
+	}
+	return time.Duration(p.Total)
 }
 
 // MinMaterialCores is the CPU rate, in cores, below which a function

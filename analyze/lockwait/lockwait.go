@@ -10,6 +10,7 @@ package lockwait
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -213,7 +214,7 @@ func (c *collector) finding() analyze.Finding {
 			f.Title = "Goroutines queue on runtime-internal locks"
 		}
 		if holder != nil && holder.Holder.Func != "" {
-			f.Title += "; holder's critical section ends in " + holder.Holder.Func
+			f.Title += "; holder's critical section ends in " + enclosing(holder.Holder.Func)
 		}
 		f.Remedy = "Shorten the critical section (move I/O, allocation and computation out of it), shard the protected state (per-key or per-P locks), " +
 			"use sync.RWMutex only for read-mostly data, or replace the lock with atomic values or a single owner goroutine fed by a channel."
@@ -269,3 +270,17 @@ func (c *collector) grade(e analyze.Evidence, warn, crit float64) {
 }
 
 func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
+
+// deferWrapRe matches the wrapper the compiler generates for a deferred
+// call ("pkg.(*T).m.deferwrap1"): the critical section ends where the
+// enclosing function returns.
+var deferWrapRe = regexp.MustCompile(`\.deferwrap\d+$`)
+
+// enclosing names the function a deferred Unlock belongs to, "pkg.(*T).m
+// (deferred unlock)", and leaves other names as they are.
+func enclosing(fn string) string {
+	if loc := deferWrapRe.FindStringIndex(fn); loc != nil {
+		return fn[:loc[0]] + " (deferred unlock)"
+	}
+	return fn
+}

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -84,10 +82,9 @@ func runAnalyze(c *cli.Context) error {
 		}
 		defer stop()
 	}
-	logf := func(format string, args ...any) { logInfo(fmt.Sprintf(format, args...)) }
-	logf("analyzing %s", o.input)
+	logLine("analyzing %s", o.input)
 	start := time.Now()
-	res, err := all.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logf)
+	res, err := all.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logLine)
 	timedOut := false
 	if err != nil {
 		var ie *all.InputError
@@ -102,7 +99,7 @@ func runAnalyze(c *cli.Context) error {
 			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
 		}
 	}
-	logf("analysis finished in %s", time.Since(start).Round(time.Millisecond))
+	logLine("analysis finished in %s", time.Since(start).Round(time.Millisecond))
 	if o.text {
 		if err := reports.Terminal(c.App.Writer, res); err != nil {
 			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
@@ -130,60 +127,19 @@ func runAnalyze(c *cli.Context) error {
 	return nil
 }
 
-// analyzeFlags collects the settings, also from flags written after the
-// input ("coroner analyze INC.tar.zst --format json"), which the CLI
-// library leaves among the arguments.
+// analyzeFlags collects the settings; flags written after the input
+// ("coroner analyze INC.tar.zst --format json") reach here through
+// interspersed.
 func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 	var o analyzeOpts
-	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	for _, f := range c.Command.Flags {
-		if err := f.Apply(fs); err != nil {
-			return o, err
-		}
-	}
-	var args []string
-	rest := c.Args().Slice()
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return o, err
-		}
-		rest = fs.Args()
-		if len(rest) > 0 {
-			args = append(args, rest[0])
-			rest = rest[1:]
-		}
-	}
-	late := map[string]string{}
-	var only, skip []string
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "only", "skip":
-			if ss, ok := f.Value.(*cli.StringSlice); ok {
-				if f.Name == "only" {
-					only = append(only, ss.Value()...)
-				} else {
-					skip = append(skip, ss.Value()...)
-				}
-			}
-		default:
-			late[canonicalFlag(f.Name)] = f.Value.String()
-		}
-	})
-	get := func(name, early string) string {
-		if v, ok := late[name]; ok {
-			return v
-		}
-		return early
-	}
+	args := c.Args().Slice()
 	if len(args) != 1 {
 		return o, errors.New("name one ARCHIVE, DIR or ATTACHMENT")
 	}
 	o.input = args[0]
-	o.output = get("output", c.String("output"))
-	o.cpuprof = get("cpuprofile", c.String("cpuprofile"))
-	var err error
-	for _, f := range strings.Split(get("format", c.String("format")), ",") {
+	o.output = c.String("output")
+	o.cpuprof = c.String("cpuprofile")
+	for _, f := range strings.Split(c.String("format"), ",") {
 		switch f = strings.TrimSpace(strings.ToLower(f)); f {
 		case "":
 		case "text":
@@ -198,28 +154,28 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 	if !o.text && len(o.formats) == 0 {
 		return o, errors.New("--format: no format given")
 	}
-	if s := get("fail-on", c.String("fail-on")); s != "" {
+	if s := c.String("fail-on"); s != "" {
 		sev, err := analyze.ParseSeverity(s)
 		if err != nil || sev == analyze.Info {
 			return o, fmt.Errorf("--fail-on %q: want warning or critical", s)
 		}
 		o.failOn = &sev
 	}
-	if o.timeout, err = parseDuration(get("timeout", ""), c.Duration("timeout")); err != nil {
-		return o, fmt.Errorf("--timeout: %w", err)
+	if o.timeout = c.Duration("timeout"); o.timeout < 0 {
+		return o, fmt.Errorf("--timeout: %s is not a non-negative duration", o.timeout)
 	}
-	budget, err := parseDuration(get("budget", ""), c.Duration("budget"))
-	if err != nil {
-		return o, fmt.Errorf("--budget: %w", err)
+	budget := c.Duration("budget")
+	if budget < 0 {
+		return o, fmt.Errorf("--budget: %s is not a non-negative duration", budget)
 	}
-	if _, err := fmt.Sscan(get("max-bytes", fmt.Sprint(c.Int("max-bytes"))), &o.maxBytes); err != nil || o.maxBytes < 0 {
+	if o.maxBytes = c.Int("max-bytes"); o.maxBytes < 0 {
 		return o, errors.New("--max-bytes: want a non-negative integer")
 	}
 	o.opts = analyze.Options{
-		Only:   append(c.StringSlice("only"), only...),
-		Skip:   append(c.StringSlice("skip"), skip...),
+		Only:   c.StringSlice("only"),
+		Skip:   c.StringSlice("skip"),
 		Budget: budget,
-		Force:  get("force", fmt.Sprint(c.Bool("force"))) == "true",
+		Force:  c.Bool("force"),
 	}
 	known := map[string]bool{}
 	for _, a := range all.Analyzers {
@@ -250,42 +206,10 @@ func startCPUProfile(path string) (func(), error) {
 	}, nil
 }
 
-// canonicalFlag maps flag aliases to their names.
-func canonicalFlag(n string) string {
-	switch n {
-	case "f":
-		return "format"
-	case "o":
-		return "output"
-	}
-	return n
-}
-
-// parseDuration reads a late flag's value, or keeps the early one.
-func parseDuration(late string, early time.Duration) (time.Duration, error) {
-	if late == "" {
-		return early, nil
-	}
-	d, err := time.ParseDuration(late)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a non-negative duration", late)
-	}
-	return d, nil
-}
-
 func analyzerNames() string {
 	var n []string
 	for _, a := range all.Analyzers {
 		n = append(n, a.Name)
 	}
 	return strings.Join(n, ", ")
-}
-
-// logInfo writes a progress line to stderr, as JSON under --log-format json.
-func logInfo(msg string) {
-	if logFormat == "json" {
-		fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
-		return
-	}
-	fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)
 }

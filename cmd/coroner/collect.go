@@ -132,12 +132,5 @@ func collectDisplay() (func(string, ...any), func(capture.Progress)) {
 			}
 		}
 	}
-	return func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		if logFormat == "json" {
-			fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
-			return
-		}
-		fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)
-	}, nil
+	return logLine, nil
 }

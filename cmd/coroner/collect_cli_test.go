@@ -11,7 +11,7 @@ import (
 // collectCode runs `coroner collect ARGS` in-process and returns its exit code.
 func collectCode(t *testing.T, args ...string) int {
 	t.Helper()
-	err := newApp().Run(append([]string{"coroner", "collect"}, args...))
+	err := runArgs(newApp(), append([]string{"coroner", "collect"}, args...))
 	if err == nil {
 		return exitOK
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,14 +29,11 @@ Exit codes: 0 extracted; 2 bad usage; 3 the archive is damaged or a NAME is not 
 			if c.NArg() == 0 {
 				return withCode(exitUsage, errors.New("extract: name an ARCHIVE"))
 			}
-			dir, args, err := splitDirFlag(c.String("directory"), c.Args().Slice())
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
+			dir, args := c.String("directory"), c.Args().Slice()
 			if len(args) == 0 {
 				return withCode(exitUsage, errors.New("extract: name an ARCHIVE"))
 			}
-			err = bundle.Extract(args[0], dir, args[1:])
+			err := bundle.Extract(args[0], dir, args[1:])
 			switch {
 			case err == nil:
 				fmt.Fprintf(c.App.Writer, "extracted into %s\n", dir)
@@ -48,29 +44,4 @@ Exit codes: 0 extracted; 2 bad usage; 3 the archive is damaged or a NAME is not 
 			return withCode(exitInternal, err)
 		},
 	})
-}
-
-// splitDirFlag takes -C DIR (or --directory) from among the positional
-// arguments too, so that the documented "extract ARCHIVE -C DIR NAME..."
-// works although flag parsing stops at the first argument.
-func splitDirFlag(dir string, args []string) (string, []string, error) {
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "-C" || a == "--directory" || a == "-directory":
-			if i+1 >= len(args) {
-				return "", nil, fmt.Errorf("extract: %s needs a directory", a)
-			}
-			dir = args[i+1]
-			i++
-		case strings.HasPrefix(a, "--directory="):
-			dir = strings.TrimPrefix(a, "--directory=")
-		case strings.HasPrefix(a, "-C="):
-			dir = strings.TrimPrefix(a, "-C=")
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return dir, rest, nil
 }

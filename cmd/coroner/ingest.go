@@ -121,13 +121,3 @@ func limitsFlags(c *cli.Context) (bundle.Limits, error) {
 	}
 	return lim, nil
 }
-
-// logLine writes a progress line to stderr, as JSON under --log-format json.
-func logLine(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if logFormat == "json" {
-		fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
-		return
-	}
-	fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)
-}

@@ -27,7 +27,7 @@ func interspersed(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil || len(cmd.Subcommands) > 0 {
+	if cmd == nil || hasSubcommands(cmd) {
 		return args
 	}
 	var flags, positional, tail []string
@@ -74,6 +74,18 @@ func takesValue(flags []cli.Flag, arg string) bool {
 			if tv, ok := f.(interface{ TakesValue() bool }); ok {
 				return tv.TakesValue()
 			}
+			return true
+		}
+	}
+	return false
+}
+
+// hasSubcommands reports whether cmd has subcommands of its own; the CLI
+// library adds a "help" subcommand to every command it has run, which does
+// not count.
+func hasSubcommands(cmd *cli.Command) bool {
+	for _, s := range cmd.Subcommands {
+		if s.Name != "help" {
 			return true
 		}
 	}

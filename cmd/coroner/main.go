@@ -79,9 +79,14 @@ func newApp() *cli.App {
 
 func main() {
 	worker.Main()
-	app := newApp()
-	err := app.Run(interspersed(app, os.Args))
+	err := runArgs(newApp(), os.Args)
 	os.Exit(reportError(err))
+}
+
+// runArgs runs the CLI on args, with each command's flags allowed after its
+// arguments (see interspersed).
+func runArgs(app *cli.App, args []string) error {
+	return app.Run(interspersed(app, args))
 }
 
 // reportError prints err to stderr and returns the process exit code.
@@ -111,6 +116,16 @@ func logError(err error, code int) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: %v\n", err)
+}
+
+// logLine writes a progress line to stderr, as JSON under --log-format json.
+func logLine(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if logFormat == "json" {
+		fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)
 }
 
 // logFormat is "text" or "json"; set by commands that take --log-format.

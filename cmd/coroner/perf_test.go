@@ -17,7 +17,7 @@ func runPerfCmd(t *testing.T, args ...string) (string, int) {
 	app := newApp()
 	var out bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &bytes.Buffer{}
-	err := app.Run(append([]string{"coroner", "perf"}, args...))
+	err := runArgs(app, append([]string{"coroner", "perf"}, args...))
 	if err == nil {
 		return out.String(), exitOK
 	}

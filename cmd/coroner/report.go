@@ -5,12 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -57,10 +53,7 @@ type reportOpts struct {
 }
 
 func runReport(c *cli.Context) error {
-	o, err := reportFlags(c)
-	if err != nil {
-		return withCode(exitUsage, fmt.Errorf("report: %w", err))
-	}
+	o := reportFlags(c)
 	if o.printSchema {
 		_, err := c.App.Writer.Write(reports.Schema())
 		return err
@@ -92,65 +85,16 @@ func runReport(c *cli.Context) error {
 	return nil
 }
 
-// reportFlags collects the settings, also from flags written after the
-// input ("coroner report INC.tar.zst -o out"), which the CLI library
-// leaves among the arguments.
-func reportFlags(c *cli.Context) (reportOpts, error) {
-	o := reportOpts{
+// reportFlags collects the settings; flags written after the input
+// ("coroner report INC.tar.zst -o out") reach here through interspersed.
+func reportFlags(c *cli.Context) reportOpts {
+	return reportOpts{
+		args:   c.Args().Slice(),
 		format: c.String("format"), output: c.String("output"), maxBytes: c.Int("max-bytes"),
 		printSchema: c.Bool("print-schema"),
 		analyze: analyze.Options{Only: c.StringSlice("only"), Skip: c.StringSlice("skip"),
 			Budget: c.Duration("budget"), Force: c.Bool("force")},
 	}
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	for _, f := range c.Command.Flags {
-		if err := f.Apply(fs); err != nil {
-			return o, err
-		}
-	}
-	rest := c.Args().Slice()
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return o, err
-		}
-		rest = fs.Args()
-		if len(rest) > 0 {
-			o.args = append(o.args, rest[0])
-			rest = rest[1:]
-		}
-	}
-	var err error
-	fs.Visit(func(f *flag.Flag) {
-		g, _ := f.Value.(flag.Getter)
-		switch f.Name {
-		case "format", "f":
-			o.format = f.Value.String()
-		case "output", "o":
-			o.output = f.Value.String()
-		case "max-bytes":
-			o.maxBytes, err = strconv.Atoi(f.Value.String())
-		case "print-schema":
-			o.printSchema = f.Value.String() == "true"
-		case "force":
-			o.analyze.Force = f.Value.String() == "true"
-		case "budget":
-			if g != nil {
-				o.analyze.Budget, _ = g.Get().(time.Duration)
-			}
-		case "only", "skip":
-			var v []string
-			if ss, ok := f.Value.(*cli.StringSlice); ok {
-				v = ss.Value()
-			}
-			if f.Name == "only" {
-				o.analyze.Only = append(o.analyze.Only, v...)
-			} else {
-				o.analyze.Skip = append(o.analyze.Skip, v...)
-			}
-		}
-	})
-	return o, err
 }
 
 // loadOrAnalyze reads in as a JSON result when its content is one (first

@@ -19,7 +19,7 @@ func runApp(t *testing.T, args ...string) (string, int) {
 	var out bytes.Buffer
 	app.Writer = &out
 	app.ErrWriter = &bytes.Buffer{}
-	err := app.Run(append([]string{"coroner"}, args...))
+	err := runArgs(app, append([]string{"coroner"}, args...))
 	code := exitOK
 	if err != nil {
 		code = exitInternal

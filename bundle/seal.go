@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"os"
 )
 
@@ -36,6 +37,16 @@ func sealFrame(sum []byte) []byte {
 // (Block_Maximum_Size, 128 KiB).
 const zstdMaxBlock = 128 << 10
 
+// frameSpan is one zstd frame of an archive file: where its compressed
+// bytes lie, magic included; the size its header declares it decodes to
+// (Frame_Content_Size), or -1 when the header leaves it out; and whether
+// it ends with a content checksum.
+type frameSpan struct {
+	off, size int64
+	content   int64
+	checksum  bool
+}
+
 // checkSeal walks the archive's frames, hashing each, and compares the
 // result with the seal, which must be the last frame.
 func checkSeal(path string) error {
@@ -44,7 +55,16 @@ func checkSeal(path string) error {
 		return err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	return walkFrames(f, path, nil)
+}
+
+// walkFrames reads the archive r (named path in errors) frame by frame
+// from its start, hashing each, and checks the seal, which must be the
+// last frame. It calls each, when not nil, for every zstd frame as it is
+// read (skippable frames are hashed but not reported); an error from each
+// stops the walk and is returned as it is.
+func walkFrames(r io.Reader, path string, each func(frameSpan) error) error {
+	br := bufio.NewReaderSize(r, 1<<20)
 	var (
 		off   int64
 		sums  [][32]byte
@@ -53,10 +73,15 @@ func checkSeal(path string) error {
 		hdr   [8]byte
 	)
 	read := func(n int64) error { // hashes the next n bytes of the frame
-		k, err := io.CopyN(frame, br, n)
-		off += k
-		if err != nil {
-			return fmt.Errorf("%s: frame cut at offset %#x: %w", path, off, ErrCorrupt)
+		for n > 0 {
+			b, err := br.Peek(int(min(n, int64(br.Size()))))
+			frame.Write(b)
+			br.Discard(len(b))
+			off += int64(len(b))
+			n -= int64(len(b))
+			if err != nil {
+				return fmt.Errorf("%s: frame cut at offset %#x: %w", path, off, ErrCorrupt)
+			}
 		}
 		return nil
 	}
@@ -77,8 +102,15 @@ func checkSeal(path string) error {
 		magic := binary.LittleEndian.Uint32(hdr[:4])
 		switch {
 		case magic == binary.LittleEndian.Uint32(magicZstd):
-			if err := walkZstdFrame(br, read, path, &off); err != nil {
+			span, err := walkZstdFrame(br, read, path, &off)
+			if err != nil {
 				return err
+			}
+			span.off, span.size = start, off-start
+			if each != nil {
+				if err := each(span); err != nil {
+					return err
+				}
 			}
 		case magic&0xFFFFFFF0 == 0x184D2A50:
 			if _, err := io.ReadFull(br, hdr[4:8]); err != nil {
@@ -118,15 +150,16 @@ func checkSeal(path string) error {
 }
 
 // walkZstdFrame reads a zstd frame after its magic: header, blocks and
-// checksum (RFC 8878 §3.1.1), through read.
-func walkZstdFrame(br *bufio.Reader, read func(int64) error, path string, off *int64) error {
+// checksum (RFC 8878 §3.1.1), through read. It returns what the header
+// declares: the frame's content size and whether it has a checksum.
+func walkZstdFrame(br *bufio.Reader, read func(int64) error, path string, off *int64) (frameSpan, error) {
 	fhdB, err := br.Peek(1)
 	if err != nil {
-		return fmt.Errorf("%s: frame cut at offset %#x: %w", path, *off, ErrCorrupt)
+		return frameSpan{}, fmt.Errorf("%s: frame cut at offset %#x: %w", path, *off, ErrCorrupt)
 	}
 	fhd := fhdB[0]
 	if fhd&0x08 != 0 {
-		return fmt.Errorf("%s: reserved frame header bit set at offset %#x: %w", path, *off, ErrCorrupt)
+		return frameSpan{}, fmt.Errorf("%s: reserved frame header bit set at offset %#x: %w", path, *off, ErrCorrupt)
 	}
 	n := int64(1)
 	single := fhd&0x20 != 0
@@ -138,33 +171,62 @@ func walkZstdFrame(br *bufio.Reader, read func(int64) error, path string, off *i
 	if fcs == 0 && single {
 		fcs = 1
 	}
+	fh, err := br.Peek(int(n + fcs))
+	if err != nil {
+		return frameSpan{}, fmt.Errorf("%s: frame header cut at offset %#x: %w", path, *off, ErrCorrupt)
+	}
+	span := frameSpan{content: frameContentSize(fh[n:]), checksum: fhd&0x04 != 0}
 	if err := read(n + fcs); err != nil {
-		return err
+		return frameSpan{}, err
 	}
 	for {
 		b, err := br.Peek(3)
 		if err != nil {
-			return fmt.Errorf("%s: block header cut at offset %#x: %w", path, *off, ErrCorrupt)
+			return frameSpan{}, fmt.Errorf("%s: block header cut at offset %#x: %w", path, *off, ErrCorrupt)
 		}
 		h := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16
 		last, typ, size := h&1, (h>>1)&3, int64(h>>3)
 		switch {
 		case typ == 3:
-			return fmt.Errorf("%s: reserved block type at offset %#x: %w", path, *off, ErrCorrupt)
+			return frameSpan{}, fmt.Errorf("%s: reserved block type at offset %#x: %w", path, *off, ErrCorrupt)
 		case size > zstdMaxBlock:
-			return fmt.Errorf("%s: block of %d bytes at offset %#x: %w", path, size, *off, ErrCorrupt)
+			return frameSpan{}, fmt.Errorf("%s: block of %d bytes at offset %#x: %w", path, size, *off, ErrCorrupt)
 		case typ == 1: // RLE: one byte stored
 			size = 1
 		}
 		if err := read(3 + size); err != nil {
-			return err
+			return frameSpan{}, err
 		}
 		if last == 1 {
 			break
 		}
 	}
-	if fhd&0x04 != 0 {
-		return read(4) // content checksum
+	if span.checksum {
+		return span, read(4) // content checksum
 	}
-	return nil
+	return span, nil
+}
+
+// frameContentSize decodes a Frame_Content_Size field of 0, 1, 2, 4 or 8
+// bytes (RFC 8878 §3.1.1.1.4: the 2-byte form is offset by 256). It
+// returns -1 for an absent field; a size beyond an int64 is returned as
+// math.MaxInt64, more than any bound a reader sets.
+func frameContentSize(b []byte) int64 {
+	var v uint64
+	switch len(b) {
+	case 0:
+		return -1
+	case 1:
+		v = uint64(b[0])
+	case 2:
+		v = uint64(binary.LittleEndian.Uint16(b)) + 256
+	case 4:
+		v = uint64(binary.LittleEndian.Uint32(b))
+	case 8:
+		v = binary.LittleEndian.Uint64(b)
+	}
+	if v > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(v)
 }

@@ -173,6 +173,9 @@ func (a *Archive) Manifest() *Manifest { return a.manifest }
 // equal contents.
 func (a *Archive) Digest() string { return a.digest }
 
+// File returns the archive's file name, as given to Open.
+func (a *Archive) File() string { return a.path }
+
 // Close releases the archive. Members are opened on demand, so there is
 // nothing to release; Close exists for symmetry and future caching.
 func (a *Archive) Close() error { return nil }

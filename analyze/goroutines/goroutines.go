@@ -102,8 +102,11 @@ func frameString(f goroutines.Frame) string {
 
 func run(pass *analyze.Pass) (any, error) {
 	r := &Result{CoreErrors: map[string]string{}}
+	// Text dumps parse while the core census runs in its child process.
+	dumps := make(chan []*goroutines.Census, 1)
+	go func() { dumps <- readDumps(pass) }()
 	readCores(pass, r)
-	readDumps(pass, r)
+	r.All = append(r.All, <-dumps...)
 	if len(r.All) == 0 {
 		return r, nil
 	}
@@ -148,17 +151,12 @@ func readCores(pass *analyze.Pass, r *Result) {
 			r.CoreErrors[core.Path] = "no Go executable in the archive for this core (add the binary that produced it)"
 			continue
 		}
-		corePath, err := pass.Source.Path(core)
-		if err != nil {
-			r.CoreErrors[core.Path] = err.Error()
-			continue
-		}
 		exePath, err := pass.Source.Path(exe)
 		if err != nil {
 			r.CoreErrors[core.Path] = err.Error()
 			continue
 		}
-		c, err := coredump.Census(pass.Context, corePath, exePath, coredump.Options{Force: pass.Force})
+		c, err := census(pass, core, exePath)
 		if err != nil {
 			r.CoreErrors[core.Path] = err.Error()
 		}
@@ -169,6 +167,20 @@ func readCores(pass *analyze.Pass, r *Result) {
 			pass.Used(exe.Path)
 		}
 	}
+}
+
+// census reads a core where it lies in the archive when the source is
+// one, else from the extracted file.
+func census(pass *analyze.Pass, core bundle.Artifact, exePath string) (*goroutines.Census, error) {
+	o := coredump.Options{Force: pass.Force}
+	if a, ok := pass.Source.(*bundle.Archive); ok {
+		return coredump.ArchiveCensus(pass.Context, a, core, exePath, o)
+	}
+	corePath, err := pass.Source.Path(core)
+	if err != nil {
+		return nil, err
+	}
+	return coredump.Census(pass.Context, corePath, exePath, o)
 }
 
 // executableFor picks the Go binary whose build ID matches the core's,
@@ -194,10 +206,11 @@ func executableFor(pass *analyze.Pass, core bundle.Artifact) (bundle.Artifact, b
 }
 
 // readDumps parses text goroutine dumps and binary goroutine profiles.
-func readDumps(pass *analyze.Pass, r *Result) {
+func readDumps(pass *analyze.Pass) []*goroutines.Census {
+	var all []*goroutines.Census
 	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
 		if c := parse(pass, a, goroutines.ParseDump); c != nil {
-			r.All = append(r.All, c)
+			all = append(all, c)
 		}
 	}
 	for _, a := range pass.Artifacts(bundle.KindPprof) {
@@ -205,9 +218,10 @@ func readDumps(pass *analyze.Pass, r *Result) {
 			continue
 		}
 		if c := parse(pass, a, goroutines.ParseProfile); c != nil {
-			r.All = append(r.All, c)
+			all = append(all, c)
 		}
 	}
+	return all
 }
 
 func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name string) (*goroutines.Census, error)) *goroutines.Census {

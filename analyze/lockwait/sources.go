@@ -126,10 +126,19 @@ func (c *collector) fromTraces(tr *traces.Result) {
 const maxDumpBytes = 256 << 20
 
 // fromCensus counts goroutines parked on locks in goroutine dumps and
-// goroutine profiles.
+// goroutine profiles: the censuses the goroutines analyzer read, and the
+// dumps it did not (when it was skipped).
 func (c *collector) fromCensus(pass *analyze.Pass) {
-	var censuses []*goroutines.Census
+	censuses := Censuses(pass)
+	seen := map[string]bool{}
+	for _, cs := range censuses {
+		seen[cs.Source] = true
+	}
 	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
+		if seen[a.Path] {
+			pass.Used(a.Path)
+			continue
+		}
 		if a.Size > maxDumpBytes {
 			pass.Warn(a.Path + ": goroutine dump too large to parse here")
 			continue
@@ -147,15 +156,6 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 		}
 		pass.Used(a.Path)
 		censuses = append(censuses, cs)
-	}
-	seen := map[string]bool{}
-	for _, cs := range censuses {
-		seen[cs.Source] = true
-	}
-	for _, cs := range Censuses(pass) {
-		if !seen[cs.Source] {
-			censuses = append(censuses, cs)
-		}
 	}
 	for _, cs := range censuses {
 		c.family("goroutine census")

@@ -39,15 +39,29 @@ func init() {
 // add nothing to grouping and cost time on runaway recursion.
 const maxFrames = 100
 
-// censusWorker is the child's entry point: args are CORE EXE; it prints
+// censusWorker is the child's entry point: args are CORE EXE, or archive
+// ARCHIVE MEMBER EXE for a core read from an archive's frames; it prints
 // the census gob-encoded on stdout (gob: several times faster than JSON for
 // 100k goroutines, and both ends are this program).
 func censusWorker(args []string) int {
-	if len(args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: core-census CORE EXE")
+	// The child lives for one census whose data stays live to the end
+	// (100k goroutines' stacks are ~200 MiB); collecting at every
+	// doubling of the heap only rescans it. Four-fold growth stays well
+	// inside DefaultLimits.Memory.
+	debug.SetGCPercent(400)
+	var (
+		c   *goroutines.Census
+		err error
+	)
+	switch {
+	case len(args) == 2:
+		c, err = delveCensus(args[0], args[1])
+	case len(args) == 4 && args[0] == archiveArg:
+		c, err = archiveCensus(args[1], args[2], args[3])
+	default:
+		fmt.Fprintln(os.Stderr, "usage: core-census CORE EXE | core-census archive ARCHIVE MEMBER EXE")
 		return 2
 	}
-	c, err := delveCensus(args[0], args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -19,11 +19,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"time"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/corefile"
 	"github.com/coroner/coroner/bundle/goroutines"
 	"github.com/coroner/coroner/internal/worker"
@@ -57,14 +60,49 @@ func (e *BuildIDError) Error() string {
 // built from what the core's notes tell (threads, signal), marked
 // incomplete, so callers can still report what is known.
 func Census(ctx context.Context, corePath, exePath string, o Options) (*goroutines.Census, error) {
-	info, err := inspect(corePath)
-	partial := partialCensus(corePath, info)
+	f, err := os.Open(corePath)
+	if err != nil {
+		return partialCensus(corePath, nil), fmt.Errorf("core %s: %w", corePath, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return partialCensus(corePath, nil), fmt.Errorf("core %s: %w", corePath, err)
+	}
+	return census(ctx, corePath, f, st.Size(), exePath, []string{corePath, exePath}, o)
+}
+
+// ArchiveCensus is Census for a core stored in an archive, read from the
+// archive's frames where it lies (see direct.go) rather than extracted
+// first; a core that needs delve is extracted by the child. Archives
+// without random access (bundle.ErrNoRandomAccess) are extracted here.
+func ArchiveCensus(ctx context.Context, a *bundle.Archive, core bundle.Artifact, exePath string, o Options) (*goroutines.Census, error) {
+	mr, err := a.OpenMember(core)
+	if errors.Is(err, bundle.ErrNoRandomAccess) {
+		corePath, err := a.Path(core)
+		if err != nil {
+			return partialCensus(core.Path, nil), err
+		}
+		return Census(ctx, corePath, exePath, o)
+	}
+	if err != nil {
+		return partialCensus(core.Path, nil), err
+	}
+	defer mr.Close()
+	return census(ctx, core.Path, mr, mr.Size(), exePath, []string{archiveArg, a.File(), core.Path, exePath}, o)
+}
+
+// census validates the core (named name, read through core), checks the
+// executable, and runs the child with args.
+func census(ctx context.Context, name string, core io.ReaderAt, size int64, exePath string, args []string, o Options) (*goroutines.Census, error) {
+	info, err := corefile.Validate(core, size)
+	partial := partialCensus(name, info)
 	if err != nil && !corefile.IsTruncated(err) {
-		return partial, fmt.Errorf("core %s: %w", corePath, err)
+		return partial, fmt.Errorf("core %s: %w", name, err)
 	}
 	truncErr := err
 	if err := checkBuildID(info, exePath); err != nil && !o.Force {
-		return partial, fmt.Errorf("core %s: %w", corePath, err)
+		return partial, fmt.Errorf("core %s: %w", name, err)
 	} else if err != nil {
 		partial.Warnings = append(partial.Warnings, err.Error()+" (analysed anyway: --force)")
 	}
@@ -75,14 +113,14 @@ func Census(ctx context.Context, corePath, exePath string, o Options) (*goroutin
 	if lim.Timeout == 0 {
 		lim.Timeout = DefaultLimits.Timeout
 	}
-	out, err := worker.Run(ctx, workerName, []string{corePath, exePath}, lim)
+	out, err := worker.Run(ctx, workerName, args, lim)
 	if err != nil {
 		partial.Warnings = append(partial.Warnings, "goroutine census from the core failed: "+err.Error())
-		return partial, fmt.Errorf("core %s: %w", corePath, err)
+		return partial, fmt.Errorf("core %s: %w", name, err)
 	}
 	var wc wire
 	if err := gob.NewDecoder(bytes.NewReader(out)).Decode(&wc); err != nil {
-		return partial, fmt.Errorf("core %s: reading census from worker: %w", corePath, err)
+		return partial, fmt.Errorf("core %s: reading census from worker: %w", name, err)
 	}
 	c := *fromWire(&wc)
 	c.Warnings = append(partial.Warnings, c.Warnings...)
@@ -100,20 +138,6 @@ func Census(ctx context.Context, corePath, exePath string, o Options) (*goroutin
 		}
 	}
 	return &c, nil
-}
-
-// inspect validates the core's headers and notes.
-func inspect(corePath string) (*corefile.Core, error) {
-	f, err := os.Open(corePath)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return corefile.Validate(f, st.Size())
 }
 
 // checkBuildID compares the executable's build ID with the one in the

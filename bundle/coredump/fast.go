@@ -51,10 +51,13 @@ const (
 )
 
 // fastResult is the census of parked goroutines plus the IDs of those
-// running on a thread, whose saved registers are stale: delve reads those.
+// running on a thread, whose saved registers are stale: threadStacks or
+// delve reads those.
 type fastResult struct {
 	census  *goroutines.Census
 	running map[int64]bool
+	// runningAt maps a running goroutine's g address to its census index.
+	runningAt map[uint64]int
 }
 
 type fastReader struct {
@@ -138,11 +141,13 @@ func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResul
 	if err != nil {
 		return nil, err
 	}
-	return fastCensusAt(cf, st.Size(), exePath, gover)
+	return fastCensusAt(cf, st.Size(), exePath, gover, false)
 }
 
-// fastCensusAt is fastCensus over any reader of the core's bytes.
-func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.GoVersion) (*fastResult, error) {
+// fastCensusAt is fastCensus over any reader of the core's bytes; with
+// threads set, running goroutines are unwound from their threads'
+// registers too (threadStacks) rather than left to delve.
+func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.GoVersion, threads bool) (*fastResult, error) {
 	info, err := corefile.Parse(cf, size)
 	if err != nil {
 		return nil, err
@@ -178,7 +183,11 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	fr.now = fr.nanotime(l)
 	fr.sema = fr.semaWaiters(l)
 	fr.heldScan = fr.newHeldScan(l)
-	return fr.walk(l)
+	res, err := fr.walk(l)
+	if err == nil && threads {
+		fr.threadStacks(l, ef, info.Threads, res)
+	}
+	return res, err
 }
 
 // nanotime estimates the runtime's clock at the dump, which a core does
@@ -217,7 +226,7 @@ func (fr *fastReader) walk(l *layout) (*fastResult, error) {
 	if n > maxAllgs {
 		return nil, fmt.Errorf("runtime.allglen is %d (more than %d): goroutine list corrupt", n, maxAllgs)
 	}
-	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}}
+	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
 	c := res.census
 	ptrs := make([]byte, 8*allgsChunk)
 	gb := make([]byte, fr.o.size)
@@ -246,6 +255,7 @@ func (fr *fastReader) walk(l *layout) (*fastResult, error) {
 			}
 			if g.Status == "running" {
 				res.running[g.ID] = true
+				res.runningAt[gp] = len(c.Goroutines)
 			}
 			c.Goroutines = append(c.Goroutines, g)
 		}

@@ -41,7 +41,7 @@ func FuzzFastCensus(f *testing.F) {
 			copy(b[off:], patch[4:12])
 			patch = patch[12:]
 		}
-		r, err := fastCensusAt(bytes.NewReader(b), int64(len(b)), fuzzExePath, gover)
+		r, err := fastCensusAt(bytes.NewReader(b), int64(len(b)), fuzzExePath, gover, true)
 		if err == nil {
 			toWire(r.census)
 		}

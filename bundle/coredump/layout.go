@@ -20,6 +20,8 @@ var wantStructs = map[string]bool{
 	"runtime.g": true, "runtime.gobuf": true, "runtime.stack": true,
 	"runtime.sudog": true, "runtime.semaRoot": true, "runtime.schedt": true,
 	"runtime.mstats": true,
+	// Optional: the threads' Ms, to find the goroutine each runs.
+	"runtime.m": true,
 	// Optional: present only in programs that use pprof labels.
 	"runtime/pprof.labelMap": true,
 	// Optional: sync.Mutex wraps internal/sync.Mutex since Go 1.24; either
@@ -28,11 +30,11 @@ var wantStructs = map[string]bool{
 }
 
 // optionalStructs may be missing without failing the census.
-var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true,
+var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true, "runtime.m": true,
 	"sync.Mutex": true, "internal/sync.Mutex": true}
 
 // wantSyms are the runtime variables the census starts from.
-var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats"}
+var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats", "runtime.allm"}
 
 func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 	l := &layout{fields: map[string]map[string]int64{}, sizes: map[string]int64{}, syms: map[string]elf.Symbol{}}

@@ -1,0 +1,119 @@
+package coredump
+
+import (
+	"debug/buildinfo"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-delve/delve/pkg/goversion"
+
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/corefile"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// A core inside an archive is read where it lies: the census pulls the
+// pages it needs from the archive's frames (bundle.MemberReader) instead
+// of extracting a multi-GiB file first. The frame-pointer census with
+// thread-register unwinding then covers every goroutine of a snapshot
+// (a core written by a debugger of a stopped, live process). delve is
+// still needed where the runtime left crash details in memory (the panic
+// value, the fatal error text, the signal a handler was taking): for those
+// cores the child extracts the core and reads it as Census does.
+
+// directReader names the census reader that needs no debugger.
+const directReader = "coroner frame-pointer reader"
+
+// archiveArg marks a worker invocation on an archive member:
+// archive ARCHIVE MEMBER EXE.
+const archiveArg = "archive"
+
+// errNeedsDelve reports a core whose census needs delve.
+var errNeedsDelve = errors.New("needs delve")
+
+// archiveCensus is the child's census of a core stored in an archive.
+func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, error) {
+	a, err := bundle.Open(archivePath)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	art, ok := findArtifact(a.Manifest(), member)
+	if !ok {
+		return nil, fmt.Errorf("%s: member %s: %w", archivePath, member, bundle.ErrNotFound)
+	}
+	mr, err := a.OpenMember(art)
+	if err == nil {
+		c, derr := directCensus(mr, mr.Size(), member, exePath)
+		mr.Close()
+		if derr == nil {
+			return c, nil
+		}
+		if !errors.Is(derr, errNeedsDelve) {
+			return nil, derr
+		}
+	} else if !errors.Is(err, bundle.ErrNoRandomAccess) {
+		return nil, err
+	}
+	corePath, err := a.Path(art)
+	if err != nil {
+		return nil, err
+	}
+	c, err := delveCensus(corePath, exePath)
+	if c != nil {
+		c.Source = member
+	}
+	return c, err
+}
+
+// directCensus reads a snapshot core's census without delve, or returns
+// an error wrapping errNeedsDelve when the core needs it: a core the
+// kernel wrote for a fatal signal, a goroutine inside panic or throw, a
+// running goroutine not paired with its thread, an executable delve must
+// read (no DWARF, a Go version outside the frame-pointer reader's).
+func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutines.Census, error) {
+	if err := checkExe(exePath); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
+	}
+	info, err := corefile.Parse(core, size)
+	if err != nil {
+		return nil, fmt.Errorf("core %s: %w", name, err)
+	}
+	if kernelDumpsCore(info.Signal()) {
+		return nil, fmt.Errorf("%w: the core was written for signal %d", errNeedsDelve, info.Signal())
+	}
+	bi, err := buildinfo.ReadFile(exePath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
+	}
+	gover, ok := goversion.Parse(bi.GoVersion)
+	if !ok || !inWindow(gover) {
+		return nil, fmt.Errorf("%w: Go version %s", errNeedsDelve, bi.GoVersion)
+	}
+	fast, err := fastCensusAt(core, size, exePath, gover, true)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
+	}
+	if len(fast.running) > 0 {
+		return nil, fmt.Errorf("%w: %d running goroutines not paired with a thread", errNeedsDelve, len(fast.running))
+	}
+	for _, g := range fast.census.Goroutines {
+		if inPanic(g.Frames) {
+			return nil, fmt.Errorf("%w: goroutine %d is in panic or throw", errNeedsDelve, g.ID)
+		}
+	}
+	c := fast.census
+	c.Source, c.Reader, c.GoVersion = name, directReader, bi.GoVersion
+	return c, nil
+}
+
+// findArtifact returns the manifest's entry for the member name.
+func findArtifact(m *bundle.Manifest, name string) (bundle.Artifact, bool) {
+	for _, a := range m.Artifacts {
+		if a.Path == name {
+			return a, true
+		}
+	}
+	return bundle.Artifact{}, false
+}

@@ -27,6 +27,11 @@ type Analyzer struct {
 	// need their results: their failure does not skip this analyzer. The
 	// verdict uses it to see every other analyzer's findings.
 	After []*Analyzer
+	// Offloaded marks an analyzer whose Run mostly waits for a worker
+	// process (the core census): it starts without taking one of the
+	// runner's CPU slots, so the child's work overlaps the in-process
+	// analyzers instead of queueing behind them.
+	Offloaded bool
 	// Run analyzes and returns a result for dependents (may be nil).
 	Run func(*Pass) (any, error)
 }

@@ -104,8 +104,10 @@ func Execute(ctx context.Context, src Source, set []*Analyzer, o Options) (*Resu
 				n.finish(StatusTimeout, fmt.Sprintf("not started: %v", ctx.Err()), nil)
 				return
 			}
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			if !n.a.Offloaded {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+			}
 			execute(ctx, src, n, budget, o.Force)
 		}()
 	}

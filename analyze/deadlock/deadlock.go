@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -22,7 +23,9 @@ var Analyzer = &analyze.Analyzer{
 	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
 	Version:  "1",
 	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
-	Run:      run,
+	// The trace analyzer reads the execution traces' progress windows.
+	After: []*analyze.Analyzer{traces.Analyzer},
+	Run:   run,
 }
 
 // Thresholds.

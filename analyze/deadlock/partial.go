@@ -8,7 +8,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
-	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -63,7 +63,7 @@ func mutexWait(reason string) bool {
 
 // partial is a partial deadlock found in a core.
 type partial struct {
-	window *window
+	window *traces.Window
 	// stuck are the locks (semaphore addresses) never released over the
 	// window, with their waiters in the core.
 	stuck map[uint64][]*goroutines.Goroutine
@@ -80,11 +80,11 @@ type partial struct {
 
 // findPartial looks for mutexes in a core census that no trace window saw
 // released, and for a cycle among them.
-func findPartial(c *goroutines.Census, windows []*window) *partial {
+func findPartial(c *goroutines.Census, windows []*traces.Window) *partial {
 	if c.Format != "core" {
 		return nil
 	}
-	var w *window
+	var w *traces.Window
 	for _, x := range windows {
 		if x.Duration >= minStuckWindow && (w == nil || x.Duration > w.Duration) {
 			w = x
@@ -118,7 +118,7 @@ func findPartial(c *goroutines.Census, windows []*window) *partial {
 	var cands []*goroutines.Goroutine
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
-		if g.System || g.Status != "waiting" || !w.blockedThrough(g.ID, minStuckWindow) {
+		if g.System || g.Status != "waiting" || !w.BlockedThrough(g.ID, minStuckWindow) {
 			continue
 		}
 		cands = append(cands, g)
@@ -163,10 +163,10 @@ func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
 // the one whose user blocking site is shared by the fewest goroutines is
 // taken (ties: the lowest goroutine ID).
 func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.Goroutine) map[uint64]*goroutines.Goroutine {
-	crowd := map[site]int{}
+	crowd := map[traces.Site]int{}
 	seen := map[int64]bool{}
 	count := func(g *goroutines.Goroutine) {
-		if s, ok := siteOf(g.Frames); ok && !seen[g.ID] {
+		if s, ok := traces.SiteOf(g.Frames); ok && !seen[g.ID] {
 			seen[g.ID] = true
 			crowd[s]++
 		}
@@ -180,7 +180,7 @@ func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.G
 		}
 	}
 	size := func(g *goroutines.Goroutine) int {
-		s, _ := siteOf(g.Frames)
+		s, _ := traces.SiteOf(g.Frames)
 		return crowd[s]
 	}
 	out := map[uint64]*goroutines.Goroutine{}
@@ -213,10 +213,10 @@ func (p *partial) maxWait() time.Duration {
 // minStuckWindow when the trace ended, and since it blocked no goroutine
 // blocked where any of them block was woken: an Unlock in that time would
 // have woken one.
-func stuckLock(ws []*goroutines.Goroutine, w *window) bool {
+func stuckLock(ws []*goroutines.Goroutine, w *traces.Window) bool {
 	lastWake := time.Duration(-1)
 	for _, g := range ws {
-		s, ok := siteOf(g.Frames)
+		s, ok := traces.SiteOf(g.Frames)
 		if !ok {
 			return false
 		}
@@ -504,23 +504,17 @@ func (p *partial) stacks() []analyze.Stack {
 	return out
 }
 
-// readWindows reads every execution trace of the archive.
-func readWindows(pass *analyze.Pass) []*window {
-	var out []*window
-	for _, a := range pass.Artifacts(bundle.KindTrace) {
-		rc, err := pass.Source.Open(a)
-		if err != nil {
-			pass.Warn(err.Error())
-			continue
+// readWindows returns the progress window of every execution trace the
+// trace analyzer read.
+func readWindows(pass *analyze.Pass) []*traces.Window {
+	var out []*traces.Window
+	if r := traces.Of(pass); r != nil {
+		for _, t := range r.Traces {
+			if t.Window != nil {
+				pass.Used(t.Path)
+				out = append(out, t.Window)
+			}
 		}
-		w, err := readWindow(pass.Context, rc, a.Path)
-		rc.Close()
-		if err != nil {
-			pass.Warn(err.Error())
-			continue
-		}
-		pass.Used(a.Path)
-		out = append(out, w)
 	}
 	return out
 }

@@ -20,9 +20,11 @@ import (
 // Analyzer is the goroutines analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:    "goroutines",
-	Doc:     "goroutine census from the core (delve, in a child process) and text or pprof goroutine dumps: states, wait reasons and how long, creators, labels, stacks grouped into buckets of identical normalized stacks; prefers complete sources and says when a debug=2 dump was cut at 64 MiB",
+	Doc:     "goroutine census from the core (read in a child process, where it lies in the archive) and text or pprof goroutine dumps: states, wait reasons and how long, creators, labels, stacks grouped into buckets of identical normalized stacks; prefers complete sources and says when a debug=2 dump was cut at 64 MiB",
 	Version: "1",
-	Run:     run,
+	// The core census runs in a worker child.
+	Offloaded: true,
+	Run:       run,
 }
 
 // Result is the census the analyzer settled on, its groups, and every

@@ -1,7 +1,9 @@
 // Package traces summarizes the archive's execution traces once for every
 // analyzer that reads them (gc_stw for stop-the-world ranges, lock_wait for
-// blocking, netpoll_spin for sleeps): its analyzer's result is one
-// tracefile.Summary per trace.
+// blocking, netpoll_spin for sleeps, deadlock for progress): its analyzer's
+// result is one tracefile.Summary and one Window per trace. It runs early,
+// beside the core census, so the analyzers after the census find the
+// traces read.
 package traces
 
 import (
@@ -22,6 +24,9 @@ var Analyzer = &analyze.Analyzer{
 type Trace struct {
 	Path    string
 	Summary *tracefile.Summary
+	// Window is what the trace says about progress (for deadlock); nil
+	// when that pass failed.
+	Window *Window
 }
 
 // Result lists the summaries in manifest order.
@@ -50,9 +55,25 @@ func run(pass *analyze.Pass) (any, error) {
 			pass.Warn(s.Warning)
 		}
 		pass.Used(a.Path)
-		res.Traces = append(res.Traces, Trace{Path: a.Path, Summary: s})
+		res.Traces = append(res.Traces, Trace{Path: a.Path, Summary: s, Window: window(pass, a)})
 	}
 	return res, nil
+}
+
+// window reads a's progress window, warning when it cannot.
+func window(pass *analyze.Pass, a bundle.Artifact) *Window {
+	rc, err := pass.Source.Open(a)
+	if err != nil {
+		pass.Warn(err.Error())
+		return nil
+	}
+	defer rc.Close()
+	w, err := ReadWindow(pass.Context, rc, a.Path)
+	if err != nil {
+		pass.Warn(err.Error())
+		return nil
+	}
+	return w
 }
 
 // Of returns the result from a pass whose analyzer requires Analyzer.

@@ -1,4 +1,4 @@
-package deadlock
+package traces
 
 import (
 	"context"
@@ -33,8 +33,8 @@ const (
 	maxWakeSites = 1 << 16
 )
 
-// window is what one execution trace says about progress.
-type window struct {
+// Window is what one execution trace says about progress.
+type Window struct {
 	Path     string
 	Duration time.Duration
 	// BlockedFor holds the goroutines blocked when the trace ended, with
@@ -47,34 +47,34 @@ type window struct {
 	// first frame outside the runtime and standard library), when the last
 	// goroutine blocked there was woken, as an offset from the trace's
 	// start.
-	LastWake map[site]time.Duration
+	LastWake map[Site]time.Duration
 	// Truncated is set when the trace ended in an error; the window covers
 	// what was read before it.
 	Truncated bool
 }
 
-// blockedThrough reports whether goroutine id was blocked for at least d
+// BlockedThrough reports whether goroutine id was blocked for at least d
 // when the trace ended.
-func (w *window) blockedThrough(id int64, d time.Duration) bool {
+func (w *Window) BlockedThrough(id int64, d time.Duration) bool {
 	b, ok := w.BlockedFor[id]
 	return ok && b >= d
 }
 
-// site is a user blocking site.
-type site struct {
+// Site is a user blocking site.
+type Site struct {
 	Func string
 	Line int
 }
 
-func (s site) String() string { return fmt.Sprintf("%s:%d", s.Func, s.Line) }
+func (s Site) String() string { return fmt.Sprintf("%s:%d", s.Func, s.Line) }
 
-// siteOf is the user blocking site of a stack, innermost first.
-func siteOf(frames []goroutines.Frame) (site, bool) {
+// SiteOf is the user blocking site of a stack, innermost first.
+func SiteOf(frames []goroutines.Frame) (Site, bool) {
 	f := goroutines.TopUserFrame(frames)
 	if f == nil {
-		return site{}, false
+		return Site{}, false
 	}
-	return site{f.Func, f.Line}, true
+	return Site{f.Func, f.Line}, true
 }
 
 // goState is what the trace pass knows of one goroutine.
@@ -82,18 +82,18 @@ type goState struct {
 	blocked bool
 	since   trace.Time
 	ran     bool
-	site    site
+	site    Site
 	hasSite bool
 }
 
-// readWindow folds a trace into a window. Errors after the first events
+// ReadWindow folds a trace into a window. Errors after the first events
 // mark the window truncated; an unreadable trace is an error naming it.
-func readWindow(ctx context.Context, r io.Reader, name string) (*window, error) {
+func ReadWindow(ctx context.Context, r io.Reader, name string) (*Window, error) {
 	tr, err := trace.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("trace %s: %w", name, err)
 	}
-	w := &window{Path: name, BlockedFor: map[int64]time.Duration{}, LastWake: map[site]time.Duration{}}
+	w := &Window{Path: name, BlockedFor: map[int64]time.Duration{}, LastWake: map[Site]time.Duration{}}
 	gs := map[trace.GoID]*goState{}
 	var first, last trace.Time
 	started := false
@@ -137,7 +137,7 @@ func readWindow(ctx context.Context, r io.Reader, name string) (*window, error) 
 				// Reported blocked when first seen: blocked since before
 				// the trace began, as far as the trace can tell.
 				g.blocked, g.since = true, first
-				g.site, g.hasSite = siteOf(stackFrames(st.Stack))
+				g.site, g.hasSite = SiteOf(stackFrames(st.Stack))
 			}
 		}
 		if from == trace.GoUndetermined || from == to {
@@ -148,7 +148,7 @@ func readWindow(ctx context.Context, r io.Reader, name string) (*window, error) 
 		switch {
 		case to == trace.GoWaiting:
 			g.blocked, g.since = true, t
-			g.site, g.hasSite = siteOf(stackFrames(e.Stack()))
+			g.site, g.hasSite = SiteOf(stackFrames(e.Stack()))
 		case from == trace.GoWaiting:
 			g.blocked = false
 			if g.hasSite && (len(w.LastWake) < maxWakeSites || w.LastWake[g.site] > 0) {

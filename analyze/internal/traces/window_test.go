@@ -1,4 +1,4 @@
-package deadlock
+package traces
 
 import (
 	"bytes"
@@ -57,7 +57,7 @@ func recordTrace(t testing.TB) []byte {
 
 func TestReadWindow(t *testing.T) {
 	tr := recordTrace(t)
-	w, err := readWindow(context.Background(), bytes.NewReader(tr), "trace.out")
+	w, err := ReadWindow(context.Background(), bytes.NewReader(tr), "trace.out")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestReadWindow(t *testing.T) {
 	}
 	woken := false
 	for s := range w.LastWake {
-		if s.Func == "github.com/coroner/coroner/analyze/deadlock.recordTrace.func2" {
+		if s.Func == "github.com/coroner/coroner/analyze/internal/traces.recordTrace.func2" {
 			woken = true
 		}
 	}
@@ -83,10 +83,10 @@ func TestReadWindow(t *testing.T) {
 		t.Errorf("the contended mutex's waiters were not seen woken: %v", w.LastWake)
 	}
 	// A cut trace is truncated, not an error; an empty one is an error.
-	if w, err := readWindow(context.Background(), bytes.NewReader(tr[:len(tr)*2/3]), "cut.out"); err != nil || !w.Truncated {
+	if w, err := ReadWindow(context.Background(), bytes.NewReader(tr[:len(tr)*2/3]), "cut.out"); err != nil || !w.Truncated {
 		t.Errorf("cut trace: %+v, %v", w, err)
 	}
-	if _, err := readWindow(context.Background(), bytes.NewReader(nil), "empty.out"); err == nil {
+	if _, err := ReadWindow(context.Background(), bytes.NewReader(nil), "empty.out"); err == nil {
 		t.Error("empty trace accepted")
 	}
 }
@@ -96,7 +96,7 @@ func FuzzReadWindow(f *testing.F) {
 	f.Add(tr)
 	f.Add(tr[:len(tr)/2])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		w, err := readWindow(context.Background(), bytes.NewReader(b), "fuzz.out")
+		w, err := ReadWindow(context.Background(), bytes.NewReader(b), "fuzz.out")
 		if err == nil && w.Duration < 0 {
 			t.Errorf("negative duration %v", w.Duration)
 		}

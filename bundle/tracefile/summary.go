@@ -311,6 +311,13 @@ func rankSites(sites []BlockSite) []BlockSite {
 // A trace that ends in a decoding error — a file cut short — still gives
 // the summary of what came before, with Truncated set and the error named.
 func Summarize(ctx context.Context, r io.Reader, name string) (sum *Summary, err error) {
+	return SummarizeWith(ctx, r, name, nil)
+}
+
+// SummarizeWith is Summarize that also hands every event to also (when
+// not nil), so another reading of the trace shares its single decoding
+// pass.
+func SummarizeWith(ctx context.Context, r io.Reader, name string, also func(*trace.Event)) (sum *Summary, err error) {
 	z := NewSummarizer()
 	defer func() {
 		if p := recover(); p != nil {
@@ -339,6 +346,9 @@ func Summarize(ctx context.Context, r io.Reader, name string) (sum *Summary, err
 			return sum, nil
 		}
 		z.Event(&e)
+		if also != nil {
+			also(&e)
+		}
 	}
 	return z.Finalize(), nil
 }

@@ -25,7 +25,7 @@ type Trace struct {
 	Path    string
 	Summary *tracefile.Summary
 	// Window is what the trace says about progress (for deadlock); nil
-	// when that pass failed.
+	// when the trace has no event.
 	Window *Window
 }
 
@@ -42,7 +42,9 @@ func run(pass *analyze.Pass) (any, error) {
 			pass.Warn(err.Error())
 			continue
 		}
-		s, err := tracefile.Summarize(pass.Context, rc, a.Path)
+		// One decoding pass gives the summary and the progress window.
+		f := newWindowFolder(a.Path)
+		s, err := tracefile.SummarizeWith(pass.Context, rc, a.Path, f.event)
 		rc.Close()
 		if err != nil {
 			if pass.Context.Err() != nil {
@@ -55,25 +57,13 @@ func run(pass *analyze.Pass) (any, error) {
 			pass.Warn(s.Warning)
 		}
 		pass.Used(a.Path)
-		res.Traces = append(res.Traces, Trace{Path: a.Path, Summary: s, Window: window(pass, a)})
+		t := Trace{Path: a.Path, Summary: s}
+		if f.started {
+			t.Window = f.finish(s.Truncated)
+		}
+		res.Traces = append(res.Traces, t)
 	}
 	return res, nil
-}
-
-// window reads a's progress window, warning when it cannot.
-func window(pass *analyze.Pass, a bundle.Artifact) *Window {
-	rc, err := pass.Source.Open(a)
-	if err != nil {
-		pass.Warn(err.Error())
-		return nil
-	}
-	defer rc.Close()
-	w, err := ReadWindow(pass.Context, rc, a.Path)
-	if err != nil {
-		pass.Warn(err.Error())
-		return nil
-	}
-	return w
 }
 
 // Of returns the result from a pass whose analyzer requires Analyzer.

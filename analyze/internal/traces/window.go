@@ -2,7 +2,6 @@ package traces
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"golang.org/x/exp/trace"
 
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/bundle/tracefile"
 )
 
 // An execution trace records every goroutine state change: a goroutine
@@ -89,90 +89,99 @@ type goState struct {
 // ReadWindow folds a trace into a window. Errors after the first events
 // mark the window truncated; an unreadable trace is an error naming it.
 func ReadWindow(ctx context.Context, r io.Reader, name string) (*Window, error) {
-	tr, err := trace.NewReader(r)
+	f := newWindowFolder(name)
+	sum, err := tracefile.SummarizeWith(ctx, r, name, f.event)
 	if err != nil {
-		return nil, fmt.Errorf("trace %s: %w", name, err)
+		return nil, err
 	}
-	w := &Window{Path: name, BlockedFor: map[int64]time.Duration{}, LastWake: map[Site]time.Duration{}}
-	gs := map[trace.GoID]*goState{}
-	var first, last trace.Time
-	started := false
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+	if sum.Truncated && !f.started {
+		return nil, fmt.Errorf("trace %s: %s", name, sum.Warning)
+	}
+	return f.finish(sum.Truncated), nil
+}
+
+// windowFolder builds a Window one event at a time.
+type windowFolder struct {
+	w           *Window
+	gs          map[trace.GoID]*goState
+	first, last trace.Time
+	started     bool
+}
+
+func newWindowFolder(name string) *windowFolder {
+	return &windowFolder{
+		w:  &Window{Path: name, BlockedFor: map[int64]time.Duration{}, LastWake: map[Site]time.Duration{}},
+		gs: map[trace.GoID]*goState{},
+	}
+}
+
+func (f *windowFolder) event(e *trace.Event) {
+	t := e.Time()
+	if !f.started {
+		f.first, f.started = t, true
+	}
+	f.last = max(f.last, t)
+	if e.Kind() != trace.EventStateTransition {
+		return
+	}
+	st := e.StateTransition()
+	if st.Resource.Kind != trace.ResourceGoroutine {
+		return
+	}
+	id := st.Resource.Goroutine()
+	from, to := st.Goroutine()
+	g := f.gs[id]
+	if g == nil {
+		if len(f.gs) >= maxTraceGoroutines {
+			return
 		}
-		e, err := tr.ReadEvent()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if !started {
-				return nil, fmt.Errorf("trace %s: %w", name, err)
-			}
-			w.Truncated = true
-			break
-		}
-		t := e.Time()
-		if !started {
-			first, started = t, true
-		}
-		last = max(last, t)
-		if e.Kind() != trace.EventStateTransition {
-			continue
-		}
-		st := e.StateTransition()
-		if st.Resource.Kind != trace.ResourceGoroutine {
-			continue
-		}
-		id := st.Resource.Goroutine()
-		from, to := st.Goroutine()
-		g := gs[id]
-		if g == nil {
-			if len(gs) >= maxTraceGoroutines {
-				continue
-			}
-			g = &goState{}
-			gs[id] = g
-			if (from == trace.GoUndetermined || from == to) && to == trace.GoWaiting {
-				// Reported blocked when first seen: blocked since before
-				// the trace began, as far as the trace can tell.
-				g.blocked, g.since = true, first
-				g.site, g.hasSite = SiteOf(stackFrames(st.Stack))
-			}
-		}
-		if from == trace.GoUndetermined || from == to {
-			// A status report, not a change: the state the goroutine was
-			// in when tracing (or a new generation) began.
-			continue
-		}
-		switch {
-		case to == trace.GoWaiting:
-			g.blocked, g.since = true, t
-			g.site, g.hasSite = SiteOf(stackFrames(e.Stack()))
-		case from == trace.GoWaiting:
-			g.blocked = false
-			if g.hasSite && (len(w.LastWake) < maxWakeSites || w.LastWake[g.site] > 0) {
-				w.LastWake[g.site] = t.Sub(first)
-			}
-		default:
-			g.blocked = false
-		}
-		if to == trace.GoRunning {
-			g.ran = true
+		g = &goState{}
+		f.gs[id] = g
+		if (from == trace.GoUndetermined || from == to) && to == trace.GoWaiting {
+			// Reported blocked when first seen: blocked since before
+			// the trace began, as far as the trace can tell.
+			g.blocked, g.since = true, f.first
+			g.site, g.hasSite = SiteOf(stackFrames(st.Stack))
 		}
 	}
-	if started {
-		w.Duration = last.Sub(first)
+	if from == trace.GoUndetermined || from == to {
+		// A status report, not a change: the state the goroutine was
+		// in when tracing (or a new generation) began.
+		return
 	}
-	for id, g := range gs {
+	switch {
+	case to == trace.GoWaiting:
+		g.blocked, g.since = true, t
+		g.site, g.hasSite = SiteOf(stackFrames(e.Stack()))
+	case from == trace.GoWaiting:
+		g.blocked = false
+		if g.hasSite && (len(f.w.LastWake) < maxWakeSites || f.w.LastWake[g.site] > 0) {
+			f.w.LastWake[g.site] = t.Sub(f.first)
+		}
+	default:
+		g.blocked = false
+	}
+	if to == trace.GoRunning {
+		g.ran = true
+	}
+}
+
+// finish completes the window at the last event read.
+func (f *windowFolder) finish(truncated bool) *Window {
+	w := f.w
+	w.Truncated = truncated
+	if f.started {
+		w.Duration = f.last.Sub(f.first)
+	}
+	for id, g := range f.gs {
 		if g.blocked {
-			w.BlockedFor[int64(id)] = last.Sub(g.since)
+			w.BlockedFor[int64(id)] = f.last.Sub(g.since)
 		}
 		if g.ran {
 			w.Progressing++
 		}
 	}
-	return w, nil
+	return w
 }
 
 // stackFrames converts a trace stack, innermost first.

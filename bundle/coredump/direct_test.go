@@ -3,9 +3,11 @@ package coredump
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
 	"github.com/coroner/coroner/internal/testcore"
 )
@@ -112,6 +114,65 @@ func TestDirectMatchesDelve(t *testing.T) {
 	if running < 2 {
 		t.Errorf("%d running goroutines; the program keeps two spinning", running)
 	}
+}
+
+// TestArchiveCensusInPlace: a snapshot core inside an archive is read
+// where it lies (nothing extracted) and gives the census of the file.
+func TestArchiveCensusInPlace(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, busySrc)
+	p := testcore.Start(t, exe, "ready", "GOMAXPROCS=4")
+	core := p.Gcore(t)
+	p.Quit(t)
+	want, err := Census(context.Background(), core, exe, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := t.TempDir()
+	for _, f := range []string{core, exe} {
+		if err := os.Link(f, filepath.Join(in, filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "incident.tar.zst")
+	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	t.Setenv("CORONER_CACHE_DIR", cache)
+	a, err := bundle.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	arts := a.Manifest().ArtifactsOf(bundle.KindCore)
+	if len(arts) != 1 {
+		t.Fatalf("archive holds %d cores", len(arts))
+	}
+	got, err := ArchiveCensus(context.Background(), a, arts[0], exe, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Reader != directReader {
+		t.Errorf("census read by %q, want %q", got.Reader, directReader)
+	}
+	if len(got.Goroutines) != len(want.Goroutines) {
+		t.Fatalf("archive census has %d goroutines, file census %d", len(got.Goroutines), len(want.Goroutines))
+	}
+	for i, g := range got.Goroutines {
+		w := want.Goroutines[i]
+		if g.ID != w.ID || g.Status != w.Status || stackString(g.Frames) != stackString(w.Frames) {
+			t.Errorf("goroutine %d: archive %s %s, file %d %s %s", g.ID, g.Status, stackString(g.Frames), w.ID, w.Status, stackString(w.Frames))
+		}
+	}
+	filepath.WalkDir(cache, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if st, err := os.Stat(p); err == nil && st.Size() == arts[0].Size {
+			t.Errorf("the core was extracted to %s", p)
+		}
+		return nil
+	})
 }
 
 // TestDirectNeedsDelveForCrash: a core the kernel wrote for a fatal

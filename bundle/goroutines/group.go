@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
-	"strings"
 )
 
 // maxGroupIDs bounds how many goroutine IDs a group keeps as examples.
@@ -44,11 +43,13 @@ type Bucket struct {
 func Group(c *Census) []Bucket {
 	idx := map[string]int{}
 	var out []Bucket
+	var kb []byte // the key, rebuilt per goroutine; a string only for a new group
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
-		k := groupKey(g)
-		j, ok := idx[k]
+		kb = appendGroupKey(kb[:0], g)
+		j, ok := idx[string(kb)]
 		if !ok {
+			k := string(kb)
 			j = len(out)
 			idx[k] = j
 			out = append(out, Bucket{Key: k, Status: g.Status, WaitReason: g.WaitReason,
@@ -90,21 +91,20 @@ func Group(c *Census) []Bucket {
 	return out
 }
 
-// groupKey renders state and normalized stack.
-func groupKey(g *Goroutine) string {
-	var b strings.Builder
-	b.WriteString(g.Status)
-	b.WriteByte('|')
-	b.WriteString(g.WaitReason)
+// appendGroupKey appends the group key: state and normalized stack.
+func appendGroupKey(b []byte, g *Goroutine) []byte {
+	b = append(b, g.Status...)
+	b = append(b, '|')
+	b = append(b, g.WaitReason...)
 	for _, f := range g.Frames {
-		b.WriteByte('|')
-		b.WriteString(f.Func)
-		b.WriteByte(' ')
-		b.WriteString(f.File)
-		b.WriteByte(':')
-		b.WriteString(strconv.Itoa(f.Line))
+		b = append(b, '|')
+		b = append(b, f.Func...)
+		b = append(b, ' ')
+		b = append(b, f.File...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(f.Line), 10)
 	}
-	return b.String()
+	return b
 }
 
 func shortKey(k string) string {

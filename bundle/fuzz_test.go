@@ -93,6 +93,7 @@ func FuzzArchiveReader(f *testing.F) {
 		IsArchive(p)
 		Verify(p)
 		if a, err := Open(p); err == nil {
+			defer a.Close()
 			t.Setenv("CORONER_CACHE_DIR", filepath.Join(root, "cache"))
 			for _, art := range a.Manifest().Artifacts {
 				if rc, err := a.Open(art); err == nil {

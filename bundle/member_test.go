@@ -127,7 +127,7 @@ func TestMemberReaderReadAt(t *testing.T) {
 	defer m.Close()
 	// Locating the member decoded frames holding headers, none of its data.
 	for i := range m.s.cache {
-		if st := m.s.starts[i]; st >= m.start && st < m.start+m.size {
+		if st := m.s.idx.starts[i]; st >= m.start && st < m.start+m.size {
 			t.Errorf("opening decoded frame %d, at %#x in the member's data", i, st-m.start)
 		}
 	}
@@ -290,9 +290,9 @@ func memberFrame(t *testing.T, a *Archive, art Artifact, off int64) frameSpan {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	for i, st := range m.s.starts {
-		if st <= m.start+off && m.start+off < st+m.s.frames[i].content {
-			return m.s.frames[i]
+	for i, st := range m.s.idx.starts {
+		if st <= m.start+off && m.start+off < st+m.s.idx.frames[i].content {
+			return m.s.idx.frames[i]
 		}
 	}
 	t.Fatalf("no frame holds %#x", off)
@@ -517,6 +517,14 @@ func TestMemberReaderNoRandomAccess(t *testing.T) {
 			if x, _ := os.ReadFile(got); !bytes.Equal(x, orig[art.Path]) {
 				t.Error("Path's copy differs from the original")
 			}
+			rc, err := b.Open(art) // the old stream, too
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			if x, err := io.ReadAll(rc); err != nil || !bytes.Equal(x, orig[art.Path]) {
+				t.Errorf("Open: %d bytes (%v), want the original", len(x), err)
+			}
 		})
 	}
 }
@@ -559,6 +567,7 @@ func FuzzMemberReader(f *testing.F) {
 				t.Fatal(err)
 			}
 			a := &Archive{path: p, manifest: m}
+			defer a.Close()
 			for _, art := range m.Artifacts {
 				r, err := a.OpenMember(art)
 				if err != nil {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -41,10 +42,15 @@ var ErrCorrupt = errors.New("archive corrupt")
 var ErrNotFound = errors.New("not in the archive")
 
 // Archive is an opened incident archive. It implements analyze.Source.
+// It is safe for concurrent use.
 type Archive struct {
 	path     string
 	manifest *Manifest
 	digest   string
+
+	idxMu  sync.Mutex // guards what follows
+	idx    *indexRef  // the frame index, built on first use
+	idxErr error      // why the index cannot be built
 }
 
 // stream is a decompressing tar reader over an archive file.
@@ -73,6 +79,9 @@ func openStream(path string, concurrency int) (*stream, error) {
 	}
 	return &stream{f: f, dec: dec, tr: tar.NewReader(dec)}, nil
 }
+
+// Read reads the data of the member the tar reader is at.
+func (s *stream) Read(p []byte) (int, error) { return s.tr.Read(p) }
 
 func (s *stream) Close() error {
 	s.dec.Close()
@@ -176,22 +185,38 @@ func (a *Archive) Digest() string { return a.digest }
 // File returns the archive's file name, as given to Open.
 func (a *Archive) File() string { return a.path }
 
-// Close releases the archive. Members are opened on demand, so there is
-// nothing to release; Close exists for symmetry and future caching.
-func (a *Archive) Close() error { return nil }
+// Close releases the archive's frame index. Readers opened from the
+// archive before Close keep working: the archive file is closed with the
+// last of them. The archive stays usable; a later Open, Path or
+// OpenMember indexes it again.
+func (a *Archive) Close() error {
+	a.idxMu.Lock()
+	defer a.idxMu.Unlock()
+	if a.idx != nil {
+		a.idx.cleanup.Stop()
+		a.idx.drop()
+		a.idx = nil
+	}
+	a.idxErr = nil
+	return nil
+}
 
-// Open streams one artifact's bytes. The SHA-256 is checked as the reader
+// Open streams one artifact's bytes, decoding only the archive frames
+// that hold them (in an archive that does not allow random access, every
+// frame up to the member's end). The first Open, Path or OpenMember of an
+// Archive checks the archive's seal. The SHA-256 is checked as the reader
 // reaches the end: a mismatch is returned instead of io.EOF.
 func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
-	s, err := a.member(art)
+	r, err := a.memberData(art)
 	if err != nil {
 		return nil, err
 	}
-	return &memberReader{s: s, r: s.tr, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
+	return &memberReader{r: r, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
 }
 
 // member opens a stream positioned at the start of art's data, after
-// checking the member's size against the manifest.
+// checking the member's size against the manifest. It decodes every
+// member before art: it serves archives that do not allow random access.
 func (a *Archive) member(art Artifact) (*stream, error) {
 	s, err := openStream(a.path, 1)
 	if err != nil {
@@ -218,8 +243,7 @@ func (a *Archive) member(art Artifact) (*stream, error) {
 
 // memberReader checks a member's hash when it has been read to the end.
 type memberReader struct {
-	s             *stream
-	r             io.Reader
+	r             io.ReadCloser
 	h             hash.Hash
 	want          string
 	name, archive string
@@ -232,18 +256,21 @@ func (m *memberReader) Read(p []byte) (int, error) {
 		if got := hex.EncodeToString(m.h.Sum(nil)); got != m.want {
 			return n, fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", m.archive, quoteName(m.name), got, m.want, ErrCorrupt)
 		}
+	} else if errors.Is(err, ErrCorrupt) || errors.Is(err, os.ErrClosed) {
+		err = fmt.Errorf("%s: member %s: %w", m.archive, quoteName(m.name), err)
 	} else if err != nil {
 		err = fmt.Errorf("%s: member %s: %w: %v", m.archive, quoteName(m.name), ErrCorrupt, err)
 	}
 	return n, err
 }
 
-func (m *memberReader) Close() error { return m.s.Close() }
+func (m *memberReader) Close() error { return m.r.Close() }
 
 // Path returns a seekable copy of the artifact, extracted once into a cache
 // directory ($CORONER_CACHE_DIR, or the user cache directory's
-// coroner/<digest>) and verified by its SHA-256. All-zero blocks are left
-// as holes; see cached for when a cached copy is trusted.
+// coroner/<digest>) and verified by its SHA-256. Extracting decodes only
+// the frames that hold the artifact, as Open does. All-zero blocks are
+// left as holes; see cached for when a cached copy is trusted.
 func (a *Archive) Path(art Artifact) (string, error) {
 	dest, err := a.cachePath(art)
 	if err != nil {
@@ -256,17 +283,17 @@ func (a *Archive) Path(art Artifact) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("cache: %w", err)
 	}
-	s, err := a.member(art)
+	r, err := a.memberData(art)
 	if err != nil {
 		return "", err
 	}
-	defer s.Close()
+	defer r.Close()
 	af, err := createAtomic(dest)
 	if err != nil {
 		return "", err
 	}
 	defer af.Abort()
-	got, err := extractSparse(af.File, s.tr, art.Size)
+	got, err := extractSparse(af.File, r, art.Size)
 	if err != nil {
 		return "", fmt.Errorf("%s: member %s: %w", a.path, quoteName(art.Path), err)
 	}

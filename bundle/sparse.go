@@ -79,6 +79,8 @@ func extractSparse(f *os.File, r io.Reader, size int64) (string, error) {
 			switch {
 			case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 				return nil
+			case errors.Is(err, ErrCorrupt):
+				return err
 			case err != nil:
 				return fmt.Errorf("%w: %v", ErrCorrupt, err)
 			}

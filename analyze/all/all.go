@@ -22,6 +22,7 @@ import (
 	"github.com/coroner/coroner/analyze/syncpool"
 	"github.com/coroner/coroner/analyze/verdict"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/coredump"
 )
 
 // Analyzers is every analyzer, in the order reports list them; the
@@ -56,12 +57,16 @@ func init() {
 // archive m describes, by seeking (through analyze.Source.Path) rather than
 // streaming it: executables, perf.data recordings and the kallsyms that
 // symbolizes them, and cores when the archive holds a Go executable for
-// the census to read them with.
+// the census to read them with — except snapshots, which the census reads
+// where they lie in the archive (coredump.ReadInPlace).
 func Seekable(m *bundle.Manifest, a bundle.Artifact) bool {
 	switch a.Kind {
 	case bundle.KindGoBinary, bundle.KindELF, bundle.KindPerfData, bundle.KindKallsyms:
 		return true
 	case bundle.KindCore:
+		if coredump.ReadInPlace(a.Attrs) {
+			return false
+		}
 		for _, b := range m.Artifacts {
 			if b.Kind == bundle.KindGoBinary {
 				return true

@@ -117,3 +117,22 @@ func findArtifact(m *bundle.Manifest, name string) (bundle.Artifact, bool) {
 	}
 	return bundle.Artifact{}, false
 }
+
+// ReadInPlace reports whether the census reads a core with these manifest
+// attributes where it lies in the archive, without extracting it: the
+// signal ingest recorded from its notes ("signal") is not one the kernel
+// writes a core for, so a debugger wrote it of a live process. It is a
+// hint for callers that extract ahead of the analysis; the child still
+// extracts a core it finds needs delve.
+func ReadInPlace(attrs map[string]string) bool {
+	name := attrs["signal"]
+	if name == "" {
+		return false
+	}
+	for n := 1; n < 65; n++ {
+		if corefile.SignalName(n) == name {
+			return !kernelDumpsCore(n)
+		}
+	}
+	return false
+}

@@ -199,3 +199,11 @@ func main() {
 	m["x"] = 1
 }
 `
+
+func TestReadInPlace(t *testing.T) {
+	for sig, want := range map[string]bool{"SIGSTOP": true, "SIGTRAP": false, "SIGABRT": false, "SIGSEGV": false, "SIGQUIT": false, "": false, "no such": false} {
+		if got := ReadInPlace(map[string]string{"signal": sig}); got != want {
+			t.Errorf("ReadInPlace(signal %q) = %v, want %v", sig, got, want)
+		}
+	}
+}

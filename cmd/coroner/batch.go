@@ -51,6 +51,7 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},
 			&cli.BoolFlag{Name: "force", Usage: "analyze even where analyzers would refuse (e.g. mismatched build IDs)"},
 			&cli.BoolFlag{Name: "retry-failed", Usage: "re-analyze archives whose earlier attempt failed"},
+			&cli.BoolFlag{Name: "verify", Usage: "re-hash every member of each archive before analyzing it, as coroner verify does (default: check the seal over its compressed bytes; members are hashed as they are read)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON on stdout"},
 		},
 		Action: runBatch,
@@ -84,6 +85,7 @@ func runBatch(c *cli.Context) error {
 		Limits:      worker.Limits{Memory: int64(mem), Timeout: c.Duration("timeout")},
 		Index:       c.String("index"),
 		RetryFailed: c.Bool("retry-failed"),
+		Verify:      c.Bool("verify"),
 		OnStart:     prog.start,
 		OnDone:      prog.done,
 	}

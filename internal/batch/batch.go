@@ -52,6 +52,10 @@ type Options struct {
 	Index string
 	// RetryFailed re-analyzes archives whose earlier attempt failed.
 	RetryFailed bool
+	// Verify re-hashes every member of an archive before analyzing it, as
+	// coroner verify does; by default the seal over its compressed bytes
+	// and its structure are checked (bundle.CheckSealed).
+	Verify bool
 	// OnStart is called once with the number of inputs; OnDone after each
 	// input finishes, from one goroutine at a time.
 	OnStart func(total int)

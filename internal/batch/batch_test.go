@@ -277,3 +277,22 @@ func TestInterrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchVerify: with Verify every member is re-hashed first; the good
+// archives still pass and the hostile ones still fail.
+func TestBatchVerify(t *testing.T) {
+	f := getFixtures(t)
+	inputs, missing, err := Expand([]string{filepath.Join(f.dir, "archives")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := testOptions(t.TempDir(), 2)
+	o.Verify = true
+	s, _, err := run(t, inputs, missing, o)
+	if !errors.Is(err, ErrFailures) {
+		t.Fatalf("Run error = %v, want ErrFailures", err)
+	}
+	if s.OK != len(f.good) || s.Failed != len(f.bad) {
+		t.Errorf("summary ok=%d failed=%d, want %d and %d", s.OK, s.Failed, len(f.good), len(f.bad))
+	}
+}

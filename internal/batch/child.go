@@ -22,9 +22,9 @@ const WorkerName = "batch-analyze"
 var AnalyzeFunc func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error)
 
 // Seekable selects the artifacts the analysis reads by seeking (through
-// analyze.Source.Path): the worker extracts them into the cache in the same
-// pass that verifies the archive, so the analysis finds them there instead
-// of decompressing the archive a second time. The coroner command sets it
+// analyze.Source.Path): with Options.Verify the worker extracts them into
+// the cache in the same pass that verifies the archive, so the analysis
+// finds them there instead of decompressing the archive a second time. The coroner command sets it
 // from the analyzer set; nil extracts nothing ahead.
 var Seekable func(*bundle.Manifest, bundle.Artifact) bool
 
@@ -59,6 +59,8 @@ const (
 type childArgs struct {
 	Input   string          `json:"input"`
 	Options analyze.Options `json:"options"`
+	// Verify re-hashes every member before the analysis.
+	Verify bool `json:"verify,omitempty"`
 }
 
 // childReply is the worker's whole stdout.
@@ -102,8 +104,8 @@ func childMain(args []string) int {
 
 // analyzeInChild runs the worker on input and returns its result, or an
 // error and its exit-code class.
-func analyzeInChild(ctx context.Context, input string, o analyze.Options, lim worker.Limits) (*analyze.Result, int, error) {
-	arg, err := json.Marshal(childArgs{Input: input, Options: o})
+func analyzeInChild(ctx context.Context, input string, o analyze.Options, verify bool, lim worker.Limits) (*analyze.Result, int, error) {
+	arg, err := json.Marshal(childArgs{Input: input, Options: o, Verify: verify})
 	if err != nil {
 		return nil, exitInternal, err
 	}
@@ -153,21 +155,27 @@ func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker
 	if lim.Timeout <= 0 {
 		lim.Timeout = DefaultTimeout
 	}
-	return analyzeInChild(ctx, input, o, lim)
+	return analyzeInChild(ctx, input, o, false, lim)
 }
 
-// verifyAndAnalyze re-hashes an archive against its trailer before the
-// analysis, so a truncated or altered archive fails with the damaged member
-// named rather than yielding a partial result. The same pass extracts the
-// Seekable artifacts into the cache, and keeps nothing it wrote when the
-// archive fails.
+// verifyAndAnalyze checks an archive before the analysis, so a truncated
+// or altered archive fails rather than yielding a partial result: by
+// default its seal and structure (bundle.CheckSealed: one pass of SHA-256
+// over the compressed bytes; members are hashed as the analysis reads
+// them), with Verify set every member re-hashed against the manifest,
+// extracting the Seekable artifacts into the cache in the same pass and
+// keeping nothing it wrote when the archive fails.
 func verifyAndAnalyze(a childArgs) (*analyze.Result, error) {
 	if bundle.IsArchive(a.Input) {
-		want := Seekable
-		if want == nil {
-			want = func(*bundle.Manifest, bundle.Artifact) bool { return false }
-		}
-		if err := bundle.VerifyExtract(a.Input, want); err != nil {
+		if a.Verify {
+			want := Seekable
+			if want == nil {
+				want = func(*bundle.Manifest, bundle.Artifact) bool { return false }
+			}
+			if err := bundle.VerifyExtract(a.Input, want); err != nil {
+				return nil, err
+			}
+		} else if err := bundle.CheckSealed(a.Input); err != nil {
 			return nil, err
 		}
 	}

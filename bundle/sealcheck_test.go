@@ -1,0 +1,111 @@
+package bundle
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// TestCheckSealed: a whole archive passes; a cut or flipped one fails like
+// Verify; a member whose frame was replaced by a valid frame of other
+// content, with the seal rewritten, passes (its bytes are hashed when
+// read: Open fails) while Verify fails. Only the tar headers are decoded.
+func TestCheckSealed(t *testing.T) {
+	a, _ := memberArchive(t, bigMember)
+	defer a.Close()
+	if err := CheckSealed(a.path); err != nil {
+		t.Fatalf("whole archive: %v", err)
+	}
+	good, err := os.ReadFile(a.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := artifact(t, a, "heap.bin")
+	fr := memberFrame(t, a, art, frameBlock+5)
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	content, err := dec.DecodeAll(good[fr.off:fr.off+fr.size], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content[len(content)/2] ^= 0x20
+	altered, err := encodeFrame(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := append([]byte(nil), good...)
+	flipped[fr.off+fr.size/2] ^= 0x40
+	dir := t.TempDir()
+	t.Setenv("CORONER_CACHE_DIR", filepath.Join(dir, "cache"))
+	for _, c := range []struct {
+		name   string
+		b      []byte
+		passes bool
+	}{
+		{"cut", good[:len(good)*2/3], false},
+		{"cut before the seal", good[:len(good)-sealSize], false},
+		{"byte flipped", flipped, false},
+		{"content changed, resealed", spliceFrame(t, good, fr, altered), true},
+	} {
+		p := filepath.Join(dir, c.name+".tar.zst")
+		if err := os.WriteFile(p, c.b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := CheckSealed(p)
+		if c.passes {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			if verr := Verify(p); !errors.Is(verr, ErrCorrupt) {
+				t.Errorf("%s: Verify: %v, want ErrCorrupt", c.name, verr)
+			}
+			b, err := Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := b.Open(art)
+			if err == nil {
+				_, err = io.ReadAll(rc)
+				rc.Close()
+			}
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("%s: reading the member: %v, want ErrCorrupt", c.name, err)
+			}
+			b.Close()
+			continue
+		}
+		if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNotArchive) {
+			t.Errorf("%s: %v, want ErrCorrupt", c.name, err)
+		}
+	}
+}
+
+// TestCheckSealedDecodesOnlyHeaders: frames inside a member's data stay
+// undecoded.
+func TestCheckSealedDecodesOnlyHeaders(t *testing.T) {
+	a, _ := memberArchive(t, bigMember)
+	defer a.Close()
+	art := artifact(t, a, "heap.bin")
+	start, end := dataSpan(t, a, art)
+	before, x := decodeCounts(t, a)
+	if err := a.checkSealed(); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := decodeCounts(t, a)
+	first, last := x.frameAt(start)+1, x.frameAt(end-1)
+	if last-first < 2 {
+		t.Fatalf("member spans frames %d to %d", first-1, last)
+	}
+	for i := first; i < last; i++ {
+		if after[i] != before[i] {
+			t.Errorf("frame %d, inside the member's data, decoded %d times", i, after[i]-before[i])
+		}
+	}
+}

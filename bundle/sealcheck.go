@@ -24,10 +24,12 @@ func CheckSealed(path string) error {
 		return err
 	}
 	defer a.Close()
-	return a.checkSealed()
+	return a.CheckSealed()
 }
 
-func (a *Archive) checkSealed() error {
+// CheckSealed is the package's CheckSealed on an opened archive; the frame
+// index it builds serves the archive's later reads.
+func (a *Archive) CheckSealed() error {
 	path := a.path
 	idx, err := a.index()
 	if errors.Is(err, ErrNoRandomAccess) {

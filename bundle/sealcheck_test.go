@@ -95,7 +95,7 @@ func TestCheckSealedDecodesOnlyHeaders(t *testing.T) {
 	art := artifact(t, a, "heap.bin")
 	start, end := dataSpan(t, a, art)
 	before, x := decodeCounts(t, a)
-	if err := a.checkSealed(); err != nil {
+	if err := a.CheckSealed(); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := decodeCounts(t, a)

@@ -126,5 +126,10 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 		return nil, &InputError{err}
 	}
 	defer a.Close()
+	// A cut or altered archive is refused whole rather than analysed in
+	// part; members are hashed as the analyzers read them.
+	if err := a.CheckSealed(); err != nil {
+		return nil, &InputError{err}
+	}
 	return analyze.Execute(ctx, a, set, o)
 }

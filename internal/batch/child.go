@@ -158,24 +158,19 @@ func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker
 	return analyzeInChild(ctx, input, o, false, lim)
 }
 
-// verifyAndAnalyze checks an archive before the analysis, so a truncated
-// or altered archive fails rather than yielding a partial result: by
-// default its seal and structure (bundle.CheckSealed: one pass of SHA-256
-// over the compressed bytes; members are hashed as the analysis reads
-// them), with Verify set every member re-hashed against the manifest,
-// extracting the Seekable artifacts into the cache in the same pass and
-// keeping nothing it wrote when the archive fails.
+// verifyAndAnalyze analyses an archive, which AnalyzeFunc refuses whole
+// when its seal or structure is damaged (a truncated or altered archive
+// fails rather than yielding a partial result). With Verify set every
+// member is re-hashed against the manifest first, extracting the Seekable
+// artifacts into the cache in the same pass and keeping nothing it wrote
+// when the archive fails.
 func verifyAndAnalyze(a childArgs) (*analyze.Result, error) {
-	if bundle.IsArchive(a.Input) {
-		if a.Verify {
-			want := Seekable
-			if want == nil {
-				want = func(*bundle.Manifest, bundle.Artifact) bool { return false }
-			}
-			if err := bundle.VerifyExtract(a.Input, want); err != nil {
-				return nil, err
-			}
-		} else if err := bundle.CheckSealed(a.Input); err != nil {
+	if a.Verify && bundle.IsArchive(a.Input) {
+		want := Seekable
+		if want == nil {
+			want = func(*bundle.Manifest, bundle.Artifact) bool { return false }
+		}
+		if err := bundle.VerifyExtract(a.Input, want); err != nil {
 			return nil, err
 		}
 	}

@@ -109,3 +109,21 @@ func TestCheckSealedDecodesOnlyHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckSealedRecompressed: an archive recompressed as one frame (as
+// the zstd CLI does, dropping the seal) passes, to be read as a stream.
+func TestCheckSealedRecompressed(t *testing.T) {
+	a, _ := memberArchive(t, bigMember)
+	defer a.Close()
+	whole, err := encodeFrame(tarStream(t, a.path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "recompressed.tar.zst")
+	if err := os.WriteFile(p, whole, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSealed(p); err != nil {
+		t.Errorf("recompressed archive: %v", err)
+	}
+}

@@ -32,16 +32,17 @@ type frameIndex struct {
 }
 
 // buildIndex opens the archive at path, walks its frames checking the
-// seal (a failure wraps ErrCorrupt, as Verify reports it), and indexes
-// them. Frames that cannot be decoded one at a time are refused with an
-// error wrapping ErrNoRandomAccess. The caller holds the one reference.
-func buildIndex(path string) (*frameIndex, error) {
+// seal unless sealed says it was checked before (a failure wraps
+// ErrCorrupt, as Verify reports it), and indexes them. Frames that cannot
+// be decoded one at a time are refused with an error wrapping
+// ErrNoRandomAccess. The caller holds the one reference.
+func buildIndex(path string, sealed bool) (*frameIndex, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	x := &frameIndex{path: path, f: f}
-	err = walkFrames(f, path, func(fs frameSpan) error {
+	err = walkFrames(f, path, !sealed, func(fs frameSpan) error {
 		switch {
 		case fs.content < 0:
 			return fmt.Errorf("%s: frame at offset %#x does not declare its decoded size: %w", path, fs.off, ErrNoRandomAccess)
@@ -115,7 +116,7 @@ func (a *Archive) index() (*frameIndex, error) {
 	a.idxMu.Lock()
 	defer a.idxMu.Unlock()
 	if a.idx == nil && a.idxErr == nil {
-		x, err := buildIndex(a.path)
+		x, err := buildIndex(a.path, a.sealed)
 		switch {
 		case err == nil:
 			a.idx = &indexRef{x: x}

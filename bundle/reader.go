@@ -48,6 +48,10 @@ type Archive struct {
 	manifest *Manifest
 	digest   string
 
+	// sealed: the caller checked the seal before (OpenSealed); the frame
+	// index is built without hashing the file again.
+	sealed bool
+
 	idxMu  sync.Mutex // guards what follows
 	idx    *indexRef  // the frame index, built on first use
 	idxErr error      // why the index cannot be built
@@ -160,6 +164,20 @@ func Open(path string) (*Archive, error) {
 		return nil, err
 	}
 	return &Archive{path: path, manifest: m, digest: digest}, nil
+}
+
+// OpenSealed is Open for an archive whose seal was already checked, in
+// this process or the one that started it (CheckSealed): reading members
+// in place then walks the frames' layout without hashing the whole file
+// again. Every frame read is still checked against its checksum, and Open
+// and Path still hash the members they read.
+func OpenSealed(path string) (*Archive, error) {
+	a, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	a.sealed = true
+	return a, nil
 }
 
 // IsArchive reports whether path is a coroner archive: zstd-compressed with

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -125,5 +126,44 @@ func TestCheckSealedRecompressed(t *testing.T) {
 	}
 	if err := CheckSealed(p); err != nil {
 		t.Errorf("recompressed archive: %v", err)
+	}
+}
+
+// TestOpenSealed: an archive opened as already sealed is not hashed again
+// (a bad seal goes unnoticed), but a damaged frame still fails its
+// checksum when read.
+func TestOpenSealed(t *testing.T) {
+	a, orig := memberArchive(t, bigMember)
+	defer a.Close()
+	art := artifact(t, a, "heap.bin")
+	good, err := os.ReadFile(a.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := memberFrame(t, a, art, frameBlock+5)
+	bad := append([]byte(nil), good...)
+	bad[fr.off+fr.size/2] ^= 0x40
+	p := filepath.Join(t.TempDir(), "flipped.tar.zst")
+	if err := os.WriteFile(p, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenSealed(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	m, err := b.OpenMember(art)
+	if err != nil {
+		t.Fatalf("OpenMember on an archive opened sealed: %v", err)
+	}
+	defer m.Close()
+	buf := make([]byte, 4096)
+	if _, err := m.ReadAt(buf, 0); err != nil {
+		t.Errorf("reading an intact frame: %v", err)
+	} else if !bytes.Equal(buf, orig[art.Path][:4096]) {
+		t.Error("wrong bytes from an intact frame")
+	}
+	if _, err := m.ReadAt(buf, frameBlock+5); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("reading the flipped frame: %v, want ErrCorrupt", err)
 	}
 }

@@ -34,7 +34,8 @@ var errNeedsDelve = errors.New("needs delve")
 
 // archiveCensus is the child's census of a core stored in an archive.
 func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, error) {
-	a, err := bundle.Open(archivePath)
+	// The parent checked the seal (ArchiveCensus opened the member).
+	a, err := bundle.OpenSealed(archivePath)
 	if err != nil {
 		return nil, err
 	}

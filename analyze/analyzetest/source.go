@@ -126,6 +126,23 @@ func FindingsOf(r *analyze.Result, name string) []analyze.Finding {
 	return out
 }
 
+// LogFinding logs a finding with its evidence and stacks, so a test's -v
+// output shows what an analyzer concluded and why.
+func LogFinding(t testing.TB, f analyze.Finding) {
+	t.Helper()
+	t.Logf("%s [%v %.2f] culprit %v: %s", f.Title, f.Severity, f.Confidence, f.Culprit, f.Summary)
+	for _, e := range f.Evidence {
+		th := "-"
+		if e.Threshold != nil {
+			th = fmt.Sprint(*e.Threshold)
+		}
+		t.Logf("  %s=%v (threshold %s) %s", e.Metric, e.Value, th, e.Artifact)
+	}
+	for _, st := range f.Stacks {
+		t.Logf("  stack: %s", st.Title)
+	}
+}
+
 // Worst returns the highest severity among the named analyzer's findings
 // and whether it had any.
 func Worst(r *analyze.Result, name string) (analyze.Severity, bool) {

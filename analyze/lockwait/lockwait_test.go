@@ -1,7 +1,6 @@
 package lockwait_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -16,20 +15,6 @@ import (
 func TestMain(m *testing.M) {
 	analyzetest.Main()
 	os.Exit(m.Run())
-}
-
-func logFinding(t *testing.T, f analyze.Finding) {
-	t.Logf("%s [%v %.2f] culprit %v: %s", f.Title, f.Severity, f.Confidence, f.Culprit, f.Summary)
-	for _, e := range f.Evidence {
-		th := "-"
-		if e.Threshold != nil {
-			th = fmt.Sprint(*e.Threshold)
-		}
-		t.Logf("  %s=%v (threshold %s) %s", e.Metric, e.Value, th, e.Artifact)
-	}
-	for _, s := range f.Stacks {
-		t.Logf("  stack: %s", s.Title)
-	}
 }
 
 func TestLockContention(t *testing.T) {
@@ -47,7 +32,7 @@ func TestLockContention(t *testing.T) {
 				t.Fatalf("findings %+v", got)
 			}
 			f := got[0]
-			logFinding(t, f)
+			analyzetest.LogFinding(t, f)
 			if f.Severity < analyze.Warning || f.Cause != analyze.CauseLockWait {
 				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 			}
@@ -67,7 +52,7 @@ func TestNoLockWaitElsewhere(t *testing.T) {
 			files := analyzetest.Capture(t, w, time.Second)
 			r := analyzetest.Run(t, analyzetest.Source(t, files), lockwait.Analyzer)
 			for _, f := range analyzetest.FindingsOf(r, "lock_wait") {
-				logFinding(t, f)
+				analyzetest.LogFinding(t, f)
 				if f.Severity >= analyze.Warning {
 					t.Errorf("%s workload: %v finding %q", w, f.Severity, f.Title)
 				}

@@ -1,7 +1,6 @@
 package netpoll_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -18,17 +17,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func logFinding(t *testing.T, f analyze.Finding) {
-	t.Logf("%s [%v %.2f] culprit %v", f.Title, f.Severity, f.Confidence, f.Culprit)
-	for _, e := range f.Evidence {
-		th := "-"
-		if e.Threshold != nil {
-			th = fmt.Sprint(*e.Threshold)
-		}
-		t.Logf("  %s=%v (threshold %s) %s", e.Metric, e.Value, th, e.Artifact)
-	}
-}
-
 func TestTimerSpin(t *testing.T) {
 	files := analyzetest.Capture(t, "netpoll", time.Second)
 	for name, fs := range map[string][]analyzetest.File{
@@ -43,7 +31,7 @@ func TestTimerSpin(t *testing.T) {
 				t.Fatalf("findings %+v", got)
 			}
 			f := got[0]
-			logFinding(t, f)
+			analyzetest.LogFinding(t, f)
 			if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {
 				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 			}
@@ -60,7 +48,7 @@ func TestNoSpinWhenHealthyOrGC(t *testing.T) {
 			files := analyzetest.Capture(t, w, time.Second)
 			r := analyzetest.Run(t, analyzetest.Source(t, files), netpoll.Analyzer)
 			for _, f := range analyzetest.FindingsOf(r, "netpoll_spin") {
-				logFinding(t, f)
+				analyzetest.LogFinding(t, f)
 				if f.Severity >= analyze.Warning {
 					t.Errorf("%s workload: %v finding %q", w, f.Severity, f.Title)
 				}

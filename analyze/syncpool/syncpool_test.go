@@ -1,7 +1,6 @@
 package syncpool_test
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -18,17 +17,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func logFinding(t *testing.T, f analyze.Finding) {
-	t.Logf("%s [%v %.2f] culprit %v: %s", f.Title, f.Severity, f.Confidence, f.Culprit, f.Summary)
-	for _, e := range f.Evidence {
-		th := "-"
-		if e.Threshold != nil {
-			th = fmt.Sprint(*e.Threshold)
-		}
-		t.Logf("  %s=%v (threshold %s) %s", e.Metric, e.Value, th, e.Artifact)
-	}
-}
-
 func TestPoolContention(t *testing.T) {
 	files := analyzetest.Capture(t, "syncpool", time.Second)
 	r := analyzetest.Run(t, analyzetest.Source(t, analyzetest.Only(files, bundle.KindPprof)), syncpool.Analyzer)
@@ -37,7 +25,7 @@ func TestPoolContention(t *testing.T) {
 		t.Fatalf("findings %+v", got)
 	}
 	f := got[0]
-	logFinding(t, f)
+	analyzetest.LogFinding(t, f)
 	if f.Severity < analyze.Warning || f.Cause != analyze.CauseSyncPoolContention {
 		t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 	}
@@ -52,7 +40,7 @@ func TestNoContentionElsewhere(t *testing.T) {
 			files := analyzetest.Capture(t, w, time.Second)
 			r := analyzetest.Run(t, analyzetest.Source(t, files), syncpool.Analyzer)
 			for _, f := range analyzetest.FindingsOf(r, "syncpool_contention") {
-				logFinding(t, f)
+				analyzetest.LogFinding(t, f)
 				if f.Severity >= analyze.Warning {
 					t.Errorf("%s workload: %v finding %q", w, f.Severity, f.Title)
 				}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -116,7 +117,10 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 				return nil, &InputError{err}
 			}
 			if ctx.Err() != nil {
-				return nil, err
+				// The report still says what happened: no analyzer ran.
+				m := &bundle.Manifest{Warnings: []string{fmt.Sprintf("ingest of %s ended early (%v): nothing was analysed", input, ctx.Err())}}
+				r, _ := analyze.Execute(ctx, unread{m}, set, o)
+				return r, err
 			}
 			return nil, &InputError{fmt.Errorf("ingesting %s: %w", input, err)}
 		}
@@ -132,4 +136,18 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 		return nil, &InputError{err}
 	}
 	return analyze.Execute(ctx, a, set, o)
+}
+
+// unread is the source of an input whose ingest was cut short: a manifest
+// with no artifact.
+type unread struct{ m *bundle.Manifest }
+
+func (u unread) Manifest() *bundle.Manifest { return u.m }
+
+func (u unread) Open(a bundle.Artifact) (io.ReadCloser, error) {
+	return nil, fmt.Errorf("%s: %w", a.Path, bundle.ErrNotFound)
+}
+
+func (u unread) Path(a bundle.Artifact) (string, error) {
+	return "", fmt.Errorf("%s: %w", a.Path, bundle.ErrNotFound)
 }

@@ -2,6 +2,7 @@ package all_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,5 +101,40 @@ func TestUnreadableInput(t *testing.T) {
 	var ie *all.InputError
 	if err == nil || !errorsAs(err, &ie) {
 		t.Errorf("missing input: %v", err)
+	}
+}
+
+// TestIngestCutShort: when the context ends while an input is being
+// ingested, the result still comes back, with no analyzer run and a
+// warning naming the input, together with the context's error.
+func TestIngestCutShort(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gctrace.log"), []byte("gc 1 @0.012s 2%: 0.010+0.5+0.003 ms clock, 0.04+0.1/0.4/0.9+0.01 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r, err := all.Analyze(ctx, dir, analyze.Options{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if r == nil {
+		t.Fatal("no result")
+	}
+	if r.Verdict.Cause != analyze.CauseNone {
+		t.Errorf("verdict %q", r.Verdict.Cause)
+	}
+	for _, f := range r.Findings {
+		if f.Analyzer != analyze.AnalysisName {
+			t.Errorf("finding %s from %s", f.ID, f.Analyzer)
+		}
+	}
+	for _, run := range r.Analyzers {
+		if run.Status == analyze.StatusOK {
+			t.Errorf("analyzer %s ran", run.Name)
+		}
+	}
+	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], dir) {
+		t.Errorf("warnings %q do not name the input", r.Warnings)
 	}
 }

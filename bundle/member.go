@@ -96,11 +96,42 @@ func (m *MemberReader) ReadAt(p []byte, off int64) (int, error) {
 func (m *MemberReader) Close() error { return m.s.close() }
 
 // locate finds art's tar header and returns the decoded offset of its
-// data, after checking the header against the manifest entry. Only frames
-// holding headers are decoded: past a plain regular member, the search
-// starts afresh at the next header rather than letting tar skip the data,
-// which would read its last byte and decode a frame of it.
+// data, after checking the header against the manifest entry.
 func (s *frameStream) locate(art Artifact) (int64, error) {
+	path, size := s.idx.path, s.idx.size
+	found := int64(-1)
+	_, err := s.walkHeaders("looking for "+quoteName(art.Path), func(h *tar.Header, start int64) (bool, error) {
+		if h.Name != art.Path {
+			return false, nil
+		}
+		switch {
+		case h.Typeflag != tar.TypeReg || sparseRecords(h):
+			return true, fmt.Errorf("%s: member %s is not a plain regular file: %w", path, quoteName(art.Path), ErrCorrupt)
+		case h.Size != art.Size:
+			return true, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
+		case h.Size > size-start:
+			return true, fmt.Errorf("%s: member %s ends at %#x, past the end of the stream at %#x: %w", path, quoteName(art.Path), start+h.Size, size, ErrCorrupt)
+		}
+		found = start
+		return true, nil
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case found < 0:
+		return 0, fmt.Errorf("%s: member %s: %w", path, quoteName(art.Path), ErrNotFound)
+	}
+	return found, nil
+}
+
+// walkHeaders calls fn with every tar header of the stream, in order, and
+// the decoded offset of the member's data, until fn says it is done; it
+// returns the offset where the tar stream ended (after its end marker), or
+// -1 when fn stopped the walk. Only frames holding headers are decoded:
+// past a plain regular member, the walk starts afresh at the next header
+// rather than letting tar skip the data, which would read its last byte
+// and decode a frame of it. what names the walk in errors.
+func (s *frameStream) walkHeaders(what string, fn func(h *tar.Header, start int64) (done bool, err error)) (int64, error) {
 	path, size := s.idx.path, s.idx.size
 	var base int64 // where sr starts in the stream
 	sr := io.NewSectionReader(s, 0, size)
@@ -109,35 +140,27 @@ func (s *frameStream) locate(art Artifact) (int64, error) {
 		h, err := tr.Next()
 		switch {
 		case errors.Is(err, io.EOF):
-			return 0, fmt.Errorf("%s: member %s: %w", path, quoteName(art.Path), ErrNotFound)
+			pos, err := sr.Seek(0, io.SeekCurrent)
+			return base + pos, err
 		case errors.Is(err, ErrCorrupt):
 			return 0, err
 		case err != nil:
-			return 0, fmt.Errorf("%s: looking for %s: %w: %w", path, quoteName(art.Path), ErrCorrupt, err)
+			return 0, fmt.Errorf("%s: %s: %w: %w", path, what, ErrCorrupt, err)
 		}
 		pos, err := sr.Seek(0, io.SeekCurrent)
 		if err != nil {
 			return 0, err
 		}
 		start := base + pos
-		plain := h.Typeflag == tar.TypeReg && !sparseRecords(h)
-		if h.Name == art.Path {
-			switch {
-			case !plain:
-				return 0, fmt.Errorf("%s: member %s is not a plain regular file: %w", path, quoteName(art.Path), ErrCorrupt)
-			case h.Size != art.Size:
-				return 0, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
-			case h.Size > size-start:
-				return 0, fmt.Errorf("%s: member %s ends at %#x, past the end of the stream at %#x: %w", path, quoteName(art.Path), start+h.Size, size, ErrCorrupt)
-			}
-			return start, nil
+		if done, err := fn(h, start); done || err != nil {
+			return -1, err
 		}
-		if !plain {
+		if h.Typeflag != tar.TypeReg || sparseRecords(h) {
 			continue // tar knows how far its data goes
 		}
 		next := h.Size + padding(h.Size) // the data, padded to a record
 		if h.Size > size-start || next > size-start {
-			return 0, fmt.Errorf("%s: looking for %s: member %s ends past the end of the stream at %#x: %w", path, quoteName(art.Path), quoteName(h.Name), size, ErrCorrupt)
+			return 0, fmt.Errorf("%s: %s: member %s ends past the end of the stream at %#x: %w", path, what, quoteName(h.Name), size, ErrCorrupt)
 		}
 		base = start + next
 		sr = io.NewSectionReader(s, base, size-base)

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"errors"
 	"fmt"
-	"io"
 )
 
 // CheckSealed checks an archive as far as can be done without decoding
@@ -42,49 +41,44 @@ func (a *Archive) CheckSealed() error {
 	}
 	s := newFrameStream(idx, "(tar headers)", 2*frameBlock)
 	defer s.close()
-	sr := io.NewSectionReader(s, 0, idx.size)
-	tr := tar.NewReader(sr)
 	want := map[string]Artifact{}
 	for _, art := range a.manifest.Artifacts {
 		want[art.Path] = art
 	}
 	got := []TrailerMember{{Name: ManifestName, Size: -1, SHA256: a.digest}}
 	var trailer []byte
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if errors.Is(err, ErrCorrupt) {
-				return err
-			}
-			return fmt.Errorf("%s: after member %s: %w: %v", path, quoteName(got[len(got)-1].Name), ErrCorrupt, err)
-		}
+	first := true
+	end, err := s.walkHeaders("checking the tar headers", func(h *tar.Header, start int64) (bool, error) {
 		switch {
-		case len(got) == 1 && h.Name == ManifestName:
-			continue // read and hashed by Open
+		case first:
+			first = false
+			return false, nil // the manifest, read and hashed by Open
 		case trailer != nil:
-			return fmt.Errorf("%s: member %s after the trailer: %w", path, quoteName(h.Name), ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s after the trailer: %w", path, quoteName(h.Name), ErrCorrupt)
 		case h.Typeflag != tar.TypeReg || sparseRecords(h):
-			return fmt.Errorf("%s: member %s is not a plain regular file (type %q): %w", path, quoteName(h.Name), h.Typeflag, ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s is not a plain regular file (type %q): %w", path, quoteName(h.Name), h.Typeflag, ErrCorrupt)
 		case h.Name == TrailerName:
 			if h.Size > maxTrailerBytes {
-				return fmt.Errorf("%s: trailer of %d bytes exceeds %d: %w", path, h.Size, maxTrailerBytes, ErrCorrupt)
+				return true, fmt.Errorf("%s: trailer of %d bytes exceeds %d: %w", path, h.Size, maxTrailerBytes, ErrCorrupt)
 			}
-			if trailer, err = io.ReadAll(tr); err != nil {
-				return fmt.Errorf("%s: reading trailer: %w", path, err)
+			trailer = make([]byte, h.Size)
+			if _, err := s.ReadAt(trailer, start); err != nil {
+				return true, fmt.Errorf("%s: reading trailer: %w", path, err)
 			}
-			continue
+			return false, nil
 		}
 		// The manifest's hash stands for the member's: the trailer must
 		// agree with it; the bytes are hashed when an analysis reads them.
 		got = append(got, TrailerMember{Name: h.Name, Size: h.Size, SHA256: want[h.Name].SHA256})
+		return false, nil
+	})
+	if err != nil {
+		return err
 	}
 	if trailer == nil {
 		return fmt.Errorf("%s: no trailer after member %s: archive truncated: %w", path, quoteName(got[len(got)-1].Name), ErrCorrupt)
 	}
-	if end, err := sr.Seek(0, io.SeekCurrent); err != nil || end != idx.size {
+	if end != idx.size {
 		return fmt.Errorf("%s: %d bytes after the end of the tar stream: %w", path, idx.size-end, ErrCorrupt)
 	}
 	return checkTrailer(path, a.manifest, trailer, got)

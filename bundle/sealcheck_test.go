@@ -88,8 +88,9 @@ func TestCheckSealed(t *testing.T) {
 	}
 }
 
-// TestCheckSealedDecodesOnlyHeaders: frames inside a member's data stay
-// undecoded.
+// TestCheckSealedDecodesOnlyHeaders: the frames of a member's data
+// between the one holding its header and the one holding the next header
+// stay undecoded.
 func TestCheckSealedDecodesOnlyHeaders(t *testing.T) {
 	a, _ := memberArchive(t, bigMember)
 	defer a.Close()

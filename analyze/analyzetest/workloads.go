@@ -55,8 +55,10 @@ func hashRequests(ctx context.Context) func() {
 	})
 }
 
-// sink keeps allocations reachable long enough to be real garbage.
-var sink [64][]byte
+// sink keeps allocations reachable long enough to be real garbage: 16
+// slots for each of the four allocating goroutines, so none writes
+// another's.
+var sink [4][16][]byte
 
 // buildGarbage allocates short-lived objects at a high rate under a small
 // GOGC, so the collector runs back to back.
@@ -66,7 +68,7 @@ func buildGarbage(ctx context.Context) func() {
 		for j := range 1000 {
 			b := make([]byte, 512+j%4096)
 			b[0] = byte(j)
-			sink[(i*1000+j)%len(sink)] = b
+			sink[i%len(sink)][j%len(sink[0])] = b
 		}
 	})
 }

@@ -106,13 +106,37 @@ type windowFolder struct {
 	gs          map[trace.GoID]*goState
 	first, last trace.Time
 	started     bool
+	// sites remembers each blocking stack's site: a trace of 100k
+	// goroutines blocking at a handful of places repeats a few stacks.
+	sites map[trace.Stack]stackSite
 }
+
+type stackSite struct {
+	site Site
+	ok   bool
+}
+
+// maxCachedSites bounds sites; stacks beyond it are resolved each time.
+const maxCachedSites = 1 << 16
 
 func newWindowFolder(name string) *windowFolder {
 	return &windowFolder{
-		w:  &Window{Path: name, BlockedFor: map[int64]time.Duration{}, LastWake: map[Site]time.Duration{}},
-		gs: map[trace.GoID]*goState{},
+		w:     &Window{Path: name, BlockedFor: map[int64]time.Duration{}, LastWake: map[Site]time.Duration{}},
+		gs:    map[trace.GoID]*goState{},
+		sites: map[trace.Stack]stackSite{},
 	}
+}
+
+// siteOf is SiteOf of a trace stack, remembered per stack.
+func (f *windowFolder) siteOf(stk trace.Stack) (Site, bool) {
+	if c, ok := f.sites[stk]; ok {
+		return c.site, c.ok
+	}
+	s, ok := SiteOf(stackFrames(stk))
+	if len(f.sites) < maxCachedSites {
+		f.sites[stk] = stackSite{s, ok}
+	}
+	return s, ok
 }
 
 func (f *windowFolder) event(e *trace.Event) {
@@ -141,7 +165,7 @@ func (f *windowFolder) event(e *trace.Event) {
 			// Reported blocked when first seen: blocked since before
 			// the trace began, as far as the trace can tell.
 			g.blocked, g.since = true, f.first
-			g.site, g.hasSite = SiteOf(stackFrames(st.Stack))
+			g.site, g.hasSite = f.siteOf(st.Stack)
 		}
 	}
 	if from == trace.GoUndetermined || from == to {
@@ -152,7 +176,7 @@ func (f *windowFolder) event(e *trace.Event) {
 	switch {
 	case to == trace.GoWaiting:
 		g.blocked, g.since = true, t
-		g.site, g.hasSite = SiteOf(stackFrames(e.Stack()))
+		g.site, g.hasSite = f.siteOf(e.Stack())
 	case from == trace.GoWaiting:
 		g.blocked = false
 		if g.hasSite && (len(f.w.LastWake) < maxWakeSites || f.w.LastWake[g.site] > 0) {

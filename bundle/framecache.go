@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // maxFreeFrames bounds the decoded-frame buffers a frameStream keeps for
@@ -30,6 +31,8 @@ type frameStream struct {
 	idx    *frameIndex
 	member string
 	limit  int64 // bytes of decoded frames the cache keeps
+
+	decoded atomic.Int64 // bytes decoded for this stream, read-ahead included
 
 	life   sync.RWMutex // held for reading by decodes, for writing by close
 	closed bool         // set holding both life and mu
@@ -296,6 +299,7 @@ func (s *frameStream) decode(i int) ([]byte, []byte, error) {
 	if int64(len(out)) != fs.content {
 		return nil, nil, fmt.Errorf("frame at offset %#x decodes to %d bytes, its header says %d: %w", fs.off, len(out), fs.content, ErrCorrupt)
 	}
+	s.decoded.Add(int64(len(out)))
 	return out, buf, nil
 }
 

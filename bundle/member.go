@@ -91,6 +91,11 @@ func (m *MemberReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// Decoded returns how many bytes the reader has decoded so far, reading
+// ahead included: what its reads have cost, to set against the member's
+// size (reading it whole decodes each frame once).
+func (m *MemberReader) Decoded() int64 { return m.s.decoded.Load() }
+
 // Close releases the reader's cache and its hold on the archive file.
 // Reads after Close fail with an error wrapping os.ErrClosed.
 func (m *MemberReader) Close() error { return m.s.close() }

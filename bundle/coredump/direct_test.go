@@ -116,9 +116,11 @@ func TestDirectMatchesDelve(t *testing.T) {
 	}
 }
 
-// TestArchiveCensusInPlace: a snapshot core inside an archive is read
-// where it lies (nothing extracted) and gives the census of the file.
-func TestArchiveCensusInPlace(t *testing.T) {
+// snapshotArchive ingests a gcore snapshot of busySrc with its
+// executable; it returns the archive, the census of the core file, the
+// executable and the core's artifact.
+func snapshotArchive(t *testing.T) (*bundle.Archive, *goroutines.Census, string, bundle.Artifact) {
+	t.Helper()
 	exe := testcore.BuildIn(t, tmpDir, busySrc)
 	p := testcore.Start(t, exe, "ready", "GOMAXPROCS=4")
 	core := p.Gcore(t)
@@ -137,42 +139,71 @@ func TestArchiveCensusInPlace(t *testing.T) {
 	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
 		t.Fatal(err)
 	}
-	cache := t.TempDir()
-	t.Setenv("CORONER_CACHE_DIR", cache)
+	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
 	a, err := bundle.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	t.Cleanup(func() { a.Close() })
 	arts := a.Manifest().ArtifactsOf(bundle.KindCore)
 	if len(arts) != 1 {
 		t.Fatalf("archive holds %d cores", len(arts))
 	}
-	got, err := ArchiveCensus(context.Background(), a, arts[0], exe, Options{})
+	return a, want, exe, arts[0]
+}
+
+// sameCensus compares two censuses goroutine by goroutine.
+func sameCensus(t *testing.T, got, want *goroutines.Census) {
+	t.Helper()
+	if len(got.Goroutines) != len(want.Goroutines) {
+		t.Fatalf("census has %d goroutines, want %d", len(got.Goroutines), len(want.Goroutines))
+	}
+	for i, g := range got.Goroutines {
+		w := want.Goroutines[i]
+		if g.ID != w.ID || g.Status != w.Status || stackString(g.Frames) != stackString(w.Frames) {
+			t.Errorf("goroutine %d: %s %s, want %d %s %s", g.ID, g.Status, stackString(g.Frames), w.ID, w.Status, stackString(w.Frames))
+		}
+	}
+}
+
+// TestArchiveCensusInPlace: a snapshot core inside an archive is read
+// where it lies (nothing extracted) and gives the census of the file.
+func TestArchiveCensusInPlace(t *testing.T) {
+	a, want, exe, art := snapshotArchive(t)
+	got, err := ArchiveCensus(context.Background(), a, art, exe, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Reader != directReader {
 		t.Errorf("census read by %q, want %q", got.Reader, directReader)
 	}
-	if len(got.Goroutines) != len(want.Goroutines) {
-		t.Fatalf("archive census has %d goroutines, file census %d", len(got.Goroutines), len(want.Goroutines))
-	}
-	for i, g := range got.Goroutines {
-		w := want.Goroutines[i]
-		if g.ID != w.ID || g.Status != w.Status || stackString(g.Frames) != stackString(w.Frames) {
-			t.Errorf("goroutine %d: archive %s %s, file %d %s %s", g.ID, g.Status, stackString(g.Frames), w.ID, w.Status, stackString(w.Frames))
-		}
-	}
-	filepath.WalkDir(cache, func(p string, d os.DirEntry, err error) error {
+	sameCensus(t, got, want)
+	filepath.WalkDir(os.Getenv("CORONER_CACHE_DIR"), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
 		}
-		if st, err := os.Stat(p); err == nil && st.Size() == arts[0].Size {
+		if st, err := os.Stat(p); err == nil && st.Size() == art.Size {
 			t.Errorf("the core was extracted to %s", p)
 		}
 		return nil
 	})
+}
+
+// TestArchiveCensusScattered: a census whose in-place reads spend their
+// budget finishes from an extracted copy, with the same result and a
+// warning saying so.
+func TestArchiveCensusScattered(t *testing.T) {
+	a, want, exe, art := snapshotArchive(t)
+	defer func(f func(int64) int64) { inPlaceLimit = f }(inPlaceLimit)
+	inPlaceLimit = func(int64) int64 { return 1 }
+	got, err := archiveCensus(a.File(), art.Path, exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCensus(t, got, want)
+	if got.Reader != directReader || !strings.Contains(strings.Join(got.Warnings, "\n"), "too scattered") {
+		t.Errorf("reader %q, warnings %q", got.Reader, got.Warnings)
+	}
 }
 
 // TestDirectNeedsDelveForCrash: a core the kernel wrote for a fatal
@@ -205,5 +236,88 @@ func TestReadInPlace(t *testing.T) {
 		if got := ReadInPlace(map[string]string{"signal": sig}); got != want {
 			t.Errorf("ReadInPlace(signal %q) = %v, want %v", sig, got, want)
 		}
+	}
+}
+
+// scatteredSrc parks goroutines whose stacks grew in a shuffled order, so
+// that stack addresses bear no relation to the goroutines' order in
+// runtime.allgs, as in a long-running program.
+const scatteredSrc = `package main
+
+import (
+	"fmt"
+	"math/rand"
+	"time"
+)
+
+//go:noinline
+func deep(n int, ch chan int) int {
+	var pad [256]byte
+	if n == 0 {
+		<-ch
+		return int(pad[0])
+	}
+	return deep(n-1, ch) + int(pad[n%256])
+}
+
+func main() {
+	const n = 4000
+	gates := make([]chan int, n)
+	for i := range gates {
+		gates[i] = make(chan int)
+		go func(g chan int) {
+			<-g // parked with a small stack until its turn
+			deep(100, make(chan int))
+		}(gates[i])
+	}
+	for _, i := range rand.Perm(n) {
+		gates[i] <- 1 // grows this goroutine's stack now: copied to a new place
+	}
+	time.Sleep(300 * time.Millisecond)
+	fmt.Println("ready")
+	time.Sleep(time.Hour)
+}
+`
+
+// TestInPlaceScatteredStacks: reading a core whose stacks are scattered
+// over the heap decodes a small part of it, not a frame per goroutine.
+func TestInPlaceScatteredStacks(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, scatteredSrc)
+	p := testcore.Start(t, exe, "ready")
+	core := p.Gcore(t)
+	p.Quit(t)
+	in := t.TempDir()
+	for _, f := range []string{core, exe} {
+		if err := os.Link(f, filepath.Join(in, filepath.Base(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "incident.tar.zst")
+	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := bundle.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	art := a.Manifest().ArtifactsOf(bundle.KindCore)[0]
+	mr, err := a.OpenMember(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mr.Close()
+	c, err := directCensus(mr, mr.Size(), art.Path, exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Total() < 4000 {
+		t.Fatalf("census of %d goroutines", c.Total())
+	}
+	// 4000 grown stacks of 64 KiB are 250 MiB at most; a frame decoded
+	// per goroutine would be 16 GiB.
+	t.Logf("decoded %d MiB of a %d MiB core for %d goroutines", mr.Decoded()>>20, mr.Size()>>20, c.Total())
+	if mr.Decoded() > 1<<30 {
+		t.Errorf("decoded %d MiB reading %d goroutines", mr.Decoded()>>20, c.Total())
 	}
 }

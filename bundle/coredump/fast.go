@@ -3,7 +3,6 @@ package coredump
 import (
 	"debug/elf"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -214,69 +213,23 @@ func (fr *fastReader) nanotime(l *layout) int64 {
 	return now
 }
 
-func (fr *fastReader) walk(l *layout) (*fastResult, error) {
-	allgs, err := fr.mem.u64(l.syms["runtime.allgs"].Value)
-	if err != nil {
-		return nil, fmt.Errorf("runtime.allgs: %w", err)
-	}
-	n, err := fr.mem.u64(l.syms["runtime.allglen"].Value)
-	if err != nil {
-		return nil, fmt.Errorf("runtime.allglen: %w", err)
-	}
-	if n > maxAllgs {
-		return nil, fmt.Errorf("runtime.allglen is %d (more than %d): goroutine list corrupt", n, maxAllgs)
-	}
-	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
-	c := res.census
-	ptrs := make([]byte, 8*allgsChunk)
-	gb := make([]byte, fr.o.size)
-	bad := 0
-	for i := uint64(0); i < n; i += allgsChunk {
-		k := min(allgsChunk, n-i)
-		if err := fr.mem.read(ptrs[:8*k], allgs+8*i); err != nil {
-			c.Complete = false
-			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("goroutine list unreadable after %d entries: %v", i, err))
-			break
-		}
-		for j := uint64(0); j < k; j++ {
-			gp := binary.LittleEndian.Uint64(ptrs[8*j:])
-			if err := fr.mem.read(gb, gp); err != nil {
-				bad++
-				c.Complete = false
-				c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine at allgs index %d (g %#x): %v", i+j, gp, err))
-				if bad >= maxUnreadableRun {
-					return nil, errors.New("goroutine list corrupt: too many unreadable goroutines")
-				}
-				continue
-			}
-			g, ok := fr.goroutine(gp, gb)
-			if !ok {
-				continue
-			}
-			if g.Status == "running" {
-				res.running[g.ID] = true
-				res.runningAt[gp] = len(c.Goroutines)
-			}
-			c.Goroutines = append(c.Goroutines, g)
-		}
-	}
-	return res, nil
-}
-
 func (fr *fastReader) u64(b []byte, off int64) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
 
-// goroutine decodes one g; ok is false for dead goroutines.
-func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool) {
+// goroutine decodes one g; ok is false for dead goroutines. scan is how
+// much of its stack the held-lock scan may read (scanLens). A channel
+// waiter's channel is left to the caller: sudog is the address of the
+// sudog that names it (0 for none), read later in address order.
+func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.Goroutine, ok bool, sudog uint64) {
 	o := fr.o
 	status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
 	if status == gDead || status == gDeadExtra {
-		return goroutines.Goroutine{}, false
+		return goroutines.Goroutine{}, false, 0
 	}
-	st, ok := gStatus[status]
-	if !ok {
+	st, known := gStatus[status]
+	if !known {
 		st = fmt.Sprintf("status %d", status)
 	}
-	g := goroutines.Goroutine{ID: int64(fr.u64(b, o.goid)), Status: st, WaitMinutes: -1, Count: 1}
+	g = goroutines.Goroutine{ID: int64(fr.u64(b, o.goid)), Status: st, WaitMinutes: -1, Count: 1}
 	if st == "waiting" {
 		g.WaitReason = api.WaitReasonString(&fr.gover, int64(b[o.waitReason]))
 		g.WaitMinutes = 0
@@ -284,7 +237,11 @@ func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool
 			g.WaitMinutes = int((fr.now - since) / nsPerMinute)
 			g.WaitNanos = fr.now - since
 		}
-		g.LockAddr = fr.lockAddr(gp, b)
+		if a, ok := fr.sema[gp]; ok {
+			g.LockAddr = a
+		} else {
+			sudog = fr.u64(b, fr.o.waiting)
+		}
 	}
 	if status != gRunning {
 		g.Frames = fr.unwind(fr.u64(b, o.schedPC), fr.u64(b, o.schedSP), fr.u64(b, o.schedBP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
@@ -303,25 +260,12 @@ func (fr *fastReader) goroutine(gp uint64, b []byte) (goroutines.Goroutine, bool
 	start := fr.sym.funcAt(fr.u64(b, o.startpc))
 	g.System = g.ID == 0 || goroutines.IsSystemEntry(start, g.Frames)
 	if st == "waiting" && !g.System {
-		g.HeldLocks = fr.held(fr.u64(b, o.schedSP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi), g.LockAddr)
+		// A channel waiter's LockAddr is a channel, never one of the
+		// mutexes' semaphores the scan looks for; only a semaphore
+		// waiter's own lock needs leaving out.
+		g.HeldLocks = fr.held(fr.u64(b, o.schedSP), scan, g.LockAddr)
 	}
-	return g, true
-}
-
-// lockAddr is the channel (g.waiting.c) or semaphore the goroutine waits on.
-func (fr *fastReader) lockAddr(gp uint64, b []byte) uint64 {
-	if a, ok := fr.sema[gp]; ok {
-		return a
-	}
-	sg := fr.u64(b, fr.o.waiting)
-	if sg == 0 {
-		return 0
-	}
-	c, err := fr.mem.u64(sg + uint64(fr.o.sudogC))
-	if err != nil {
-		return 0
-	}
-	return c
+	return g, true, sudog
 }
 
 // unwind follows the frame-pointer chain from the saved registers: each

@@ -64,16 +64,30 @@ func (fr *fastReader) newHeldScan(l *layout) *heldScan {
 	return h
 }
 
-// held scans a parked goroutine's stack [sp, hi) for the addresses of
-// contended locked mutexes other than the one it waits on; it returns
-// their semaphore addresses, sorted.
-func (fr *fastReader) held(sp, lo, hi, waitsOn uint64) []uint64 {
+// scanLen returns how much of a parked goroutine's stack [sp, hi) the
+// held-lock scan reads, and takes it from the budget: the census calls it
+// for every waiting goroutine in runtime.allgs order, so which stacks are
+// scanned once the budget runs out does not depend on the order the
+// stacks are then read in. (System goroutines take their share too,
+// though they are not scanned: a handful per program.)
+func (fr *fastReader) scanLen(sp, lo, hi uint64) uint64 {
 	h := fr.heldScan
 	if h == nil || sp < lo || sp >= hi || h.budget <= 0 {
+		return 0
+	}
+	n := min(hi-sp, maxHeldScan, uint64(h.budget)) &^ 7
+	h.budget -= int(n)
+	return n
+}
+
+// held scans n bytes of a parked goroutine's stack from sp for the
+// addresses of contended locked mutexes other than the one it waits on;
+// it returns their semaphore addresses, sorted.
+func (fr *fastReader) held(sp, n, waitsOn uint64) []uint64 {
+	h := fr.heldScan
+	if h == nil || n == 0 {
 		return nil
 	}
-	n := min(hi-sp, maxHeldScan, uint64(h.budget))
-	n &^= 7
 	if uint64(cap(h.buf)) < n {
 		h.buf = make([]byte, n)
 	}
@@ -81,7 +95,6 @@ func (fr *fastReader) held(sp, lo, hi, waitsOn uint64) []uint64 {
 	if fr.mem.read(b, sp) != nil {
 		return nil
 	}
-	h.budget -= int(n)
 	var out []uint64
 	for i := 0; i+8 <= len(b); i += 8 {
 		sema, ok := h.mutexes[binary.LittleEndian.Uint64(b[i:])]

@@ -81,13 +81,19 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 	resPath := filepath.Join(r.o.Out, rel)
 
 	// The same content was analyzed already (another copy, or a run killed
-	// before it recorded this input): the stored result stands, once an
-	// archive's bytes verify (a damaged copy shares the intact one's
-	// manifest digest). An attachment's key hashes all its bytes.
+	// before it recorded this input): the stored result stands, once the
+	// archive passes the check an analysis would make of it (a damaged copy
+	// shares the intact one's manifest digest): its seal and structure, or
+	// with Verify every member's hash. An attachment's key hashes all its
+	// bytes.
 	if exists(resPath) {
 		if res, err := ReadResult(resPath); err == nil {
 			if archive {
-				if err := bundle.Verify(input); err != nil {
+				check := bundle.CheckSealed
+				if r.o.Verify {
+					check = bundle.Verify
+				}
+				if err := check(input); err != nil {
 					return r.finish(e, &rec, exitInput, err), false
 				}
 			}

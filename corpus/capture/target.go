@@ -143,7 +143,14 @@ func (t *target) inspect() error {
 	if b, err := os.ReadFile(proc + "/comm"); err == nil {
 		t.comm = strings.TrimSpace(string(b))
 	}
-	t.env, _ = os.ReadFile(proc + "/environ")
+	if t.cmd != nil && t.cmd.Env != nil {
+		// The environment coroner gave the process, exactly; a read of
+		// /proc/PID/environ once came back without it (a CI run found
+		// no GOTRACEBACK in it and skipped the abort core).
+		t.env = []byte(strings.Join(t.cmd.Env, "\x00"))
+	} else {
+		t.env, _ = os.ReadFile(proc + "/environ")
+	}
 	return nil
 }
 

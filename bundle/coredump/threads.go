@@ -24,10 +24,9 @@ import (
 // list in a damaged core.
 const maxMs = 1 << 16
 
-// DWARF register numbers on amd64 (System V psABI, figure 3.36).
-const (
-	dwarfRegSP = 7
-)
+// dwarfRegSP is rsp's DWARF register number on amd64 (System V psABI,
+// figure 3.36).
+const dwarfRegSP = 7
 
 // mOffsets are the runtime.m fields the thread pairing reads.
 type mOffsets struct{ procid, curg, alllink int64 }

@@ -1,11 +1,14 @@
 package coredump
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-delve/delve/pkg/goversion"
 
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
@@ -320,4 +323,105 @@ func TestInPlaceScatteredStacks(t *testing.T) {
 	if mr.Decoded() > 1<<30 {
 		t.Errorf("decoded %d MiB reading %d goroutines", mr.Decoded()>>20, c.Total())
 	}
+}
+
+// spinSrc keeps every P busy with goroutines spinning in user code.
+const spinSrc = `package main
+
+import (
+	"fmt"
+	"time"
+)
+
+//go:noinline
+func spin(n int) int {
+	for {
+		n = n*31 + 7
+		if n == 0 {
+			return n
+		}
+	}
+}
+
+func main() {
+	for i := 0; i < 16; i++ {
+		go spin(i + 1)
+	}
+	time.Sleep(300 * time.Millisecond)
+	fmt.Println("ready")
+	time.Sleep(time.Hour)
+}
+`
+
+// TestSignalFrames: in a core the runtime wrote on SIGQUIT under
+// GOTRACEBACK=crash, the threads running goroutines are inside signal
+// handlers (the runtime signals each to print its stack); the goroutines'
+// stacks are unwound from the registers the kernel saved in each signal
+// frame, and agree with the runtime's own traceback of them.
+func TestSignalFrames(t *testing.T) {
+	testcore.CheckCoreDumps(t)
+	exe := testcore.BuildIn(t, tmpDir, spinSrc)
+	// Whether a spinning goroutine is still running when the runtime
+	// stops the world to crash is a race; a few cores make one likely.
+	for attempt := 1; attempt <= 4; attempt++ {
+		if signalFramesOnce(t, exe) > 0 {
+			return
+		}
+		t.Logf("core %d: no goroutine was running", attempt)
+	}
+	t.Error("no running goroutine unwound from its thread in 4 cores")
+}
+
+// signalFramesOnce crashes spinSrc on SIGQUIT and compares the running
+// goroutines the census unwound with the runtime's traceback; it returns
+// how many it compared.
+func signalFramesOnce(t *testing.T, exe string) int {
+	p := testcore.StartCoreDumping(t, exe, "ready", "GOTRACEBACK=crash", "GOMAXPROCS=4")
+	dump := p.Quit(t)
+	core := p.FindCore(t)
+	defer os.Remove(core)
+	want, err := goroutines.ParseDump(bytes.NewReader(dump), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[int64]goroutines.Goroutine{}
+	for _, g := range want.Goroutines {
+		byID[g.ID] = g
+	}
+	f, err := os.Open(core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	gover, _ := goversion.Parse("go1.26")
+	got, err := fastCensusAt(f, st.Size(), exe, gover, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paired := 0
+	for _, g := range got.census.Goroutines {
+		if g.Status != "running" || got.running[g.ID] {
+			continue
+		}
+		paired++
+		w, ok := byID[g.ID]
+		if !ok {
+			t.Errorf("goroutine %d not in the runtime's dump", g.ID)
+			continue
+		}
+		if gs, ws := funcs(g.Frames), funcs(w.Frames); gs != ws {
+			t.Errorf("goroutine %d:\n frame pointers %s\n runtime        %s", g.ID, gs, ws)
+		}
+	}
+	t.Logf("%d running goroutines unwound, %d left to delve", paired, len(got.running))
+	return paired
+}
+
+func funcs(fs []goroutines.Frame) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Func + " ")
+	}
+	return b.String()
 }

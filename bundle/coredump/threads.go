@@ -29,16 +29,23 @@ const maxMs = 1 << 16
 const dwarfRegSP = 7
 
 // mOffsets are the runtime.m fields the thread pairing reads.
-type mOffsets struct{ procid, curg, alllink int64 }
+type mOffsets struct{ procid, curg, gsignal, alllink int64 }
 
 func (l *layout) mOffsets() (*mOffsets, bool) {
 	procid, err1 := l.off("runtime.m", "procid")
 	curg, err2 := l.off("runtime.m", "curg")
-	alllink, err3 := l.off("runtime.m", "alllink")
-	if err1 != nil || err2 != nil || err3 != nil {
+	gsignal, err3 := l.off("runtime.m", "gsignal")
+	alllink, err4 := l.off("runtime.m", "alllink")
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		return nil, false
 	}
-	return &mOffsets{procid: procid, curg: curg, alllink: alllink}, true
+	return &mOffsets{procid: procid, curg: curg, gsignal: gsignal, alllink: alllink}, true
+}
+
+// onThread is what a thread's M says: the goroutine it runs and the
+// bounds of its signal-handling stack.
+type onThread struct {
+	curg, sigLo, sigHi uint64
 }
 
 // threadStacks replaces the stale stacks of running goroutines with ones
@@ -53,37 +60,62 @@ func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []corefile.T
 	if !ok || !ok2 {
 		return
 	}
-	curgOf := map[uint64]uint64{} // thread ID → the g its M runs
+	ms := map[uint64]onThread{} // by thread ID
 	mp, err := fr.mem.u64(allm.Value)
 	for n := 0; err == nil && mp != 0 && n < maxMs; n++ {
 		tid, err1 := fr.mem.u64(mp + uint64(mo.procid))
 		curg, err2 := fr.mem.u64(mp + uint64(mo.curg))
-		if err1 != nil || err2 != nil {
+		gsignal, err3 := fr.mem.u64(mp + uint64(mo.gsignal))
+		if err1 != nil || err2 != nil || err3 != nil {
 			break
 		}
+		t := onThread{curg: curg}
+		if gsignal != 0 {
+			t.sigLo, _ = fr.mem.u64(gsignal + uint64(fr.o.stackLo))
+			t.sigHi, _ = fr.mem.u64(gsignal + uint64(fr.o.stackHi))
+		}
 		if curg != 0 {
-			curgOf[tid] = curg
+			ms[tid] = t
 		}
 		mp, err = fr.mem.u64(mp + uint64(mo.alllink))
 	}
 	cfi := newCallFrames(ef)
 	gb := make([]byte, fr.o.size)
 	for _, th := range threads {
-		gp, ok := curgOf[uint64(th.TID)]
+		m, ok := ms[uint64(th.TID)]
 		if !ok {
 			continue
 		}
-		i, ok := res.runningAt[gp]
-		if !ok || fr.mem.read(gb, gp) != nil {
+		i, ok := res.runningAt[m.curg]
+		if !ok || fr.mem.read(gb, m.curg) != nil {
 			continue
 		}
 		g := &res.census.Goroutines[i]
 		lo, hi := fr.u64(gb, fr.o.stackLo), fr.u64(gb, fr.o.stackHi)
-		if th.SP >= lo && th.SP < hi {
+		switch {
+		case th.SP >= lo && th.SP < hi:
 			g.Frames = fr.unwindThread(cfi, th.PC, th.SP, th.BP, lo, hi)
-		} else {
-			// The thread is on its system or signal stack; the switch
-			// there (systemstack, mcall) saved the goroutine's registers.
+		case th.SP >= m.sigLo && th.SP < m.sigHi:
+			// The thread is handling a signal that interrupted the
+			// goroutine, whose registers the kernel saved in the
+			// signal frame; its g.sched is stale. A signal taken inside
+			// a handler (the runtime raising SIGABRT to crash) nests a
+			// frame per signal. Without the frames the goroutine stays
+			// for delve.
+			sp, bp := th.SP, th.BP
+			var pc uint64
+			for n := 0; n < maxNestedSignals && sp >= m.sigLo && sp < m.sigHi; n++ {
+				if pc, sp, bp, ok = fr.signalContext(cfi, bp, m.sigLo, m.sigHi); !ok {
+					break
+				}
+			}
+			if !ok || sp < lo || sp >= hi {
+				continue
+			}
+			g.Frames = fr.unwindThread(cfi, pc, sp, bp, lo, hi)
+		default:
+			// The thread is on its system stack; the switch there
+			// (systemstack, mcall) saved the goroutine's registers.
 			g.Frames = fr.unwind(fr.u64(gb, fr.o.schedPC), fr.u64(gb, fr.o.schedSP), fr.u64(gb, fr.o.schedBP), lo, hi)
 		}
 		g.Thread = th.TID
@@ -91,37 +123,110 @@ func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []corefile.T
 	}
 }
 
-// unwindThread unwinds a stack from a thread's live registers. The
-// innermost function may be in its prologue or keep no frame record, so
-// its return address is found through its call-frame information (the
-// canonical frame address, CFA, is SP plus the frame size at pc); from
-// its caller on, frame pointers serve as for parked goroutines.
+// Where the kernel leaves an interrupted thread's registers: on a
+// handler's entry the stack holds the rt_sigframe, whose first word is
+// the handler's return address (to the signal restorer), followed by the
+// ucontext; so the ucontext sits at the canonical frame address of the
+// runtime's signal trampoline. Offsets within it (linux
+// arch/x86/include/uapi/asm/sigcontext.h, ucontext.h): uc_flags, uc_link
+// and the 24-byte uc_stack, then sigcontext r8…r15, rdi, rsi, rbp, rbx,
+// rdx, rax, rcx, rsp, rip, 8 bytes each.
+const (
+	ucontextBP = 40 + 10*8
+	ucontextSP = 40 + 15*8
+	ucontextPC = 40 + 16*8
+	// maxSignalFrames bounds the frame-pointer walk from the handler up
+	// to the trampoline: sigtramp, sigtrampgo, sighandler and what it
+	// calls (a traceback, a crash) are a few dozen frames.
+	maxSignalFrames = 64
+	// maxNestedSignals bounds the signal frames followed on one signal
+	// stack: a crash nests two (the fatal signal, then the SIGABRT the
+	// runtime raises); a few more cover a signal during either.
+	maxNestedSignals = 4
+)
+
+// sigtramps are the runtime's signal trampolines, the outermost frame on
+// a signal stack (runtime/sys_linux_amd64.s).
+var sigtramps = map[string]bool{"runtime.sigtramp": true, "runtime.cgoSigtramp": true}
+
+// signalContext follows the frame records from bp on the signal stack
+// [lo, hi) to the one that returns into the signal trampoline, and reads
+// the interrupted registers from the ucontext above the trampoline.
+func (fr *fastReader) signalContext(cfi *callFrames, bp, lo, hi uint64) (pc, sp, fbp uint64, ok bool) {
+	for n := 0; n < maxSignalFrames && bp >= lo && bp+16 <= hi; n++ {
+		ret, err1 := fr.mem.u64(bp + 8)
+		next, err2 := fr.mem.u64(bp)
+		if err1 != nil || err2 != nil || ret == 0 {
+			return 0, 0, 0, false
+		}
+		if sigtramps[fr.sym.funcAt(ret-1)] {
+			uc, ok := cfi.cfa(ret, bp+16)
+			if !ok {
+				return 0, 0, 0, false
+			}
+			pc, err1 := fr.mem.u64(uc + ucontextPC)
+			sp, err2 := fr.mem.u64(uc + ucontextSP)
+			fbp, err3 := fr.mem.u64(uc + ucontextBP)
+			return pc, sp, fbp, err1 == nil && err2 == nil && err3 == nil && pc != 0
+		}
+		if next <= bp {
+			return 0, 0, 0, false
+		}
+		bp = next
+	}
+	return 0, 0, 0, false
+}
+
+// unwindThread unwinds a stack from a thread's live registers. A thread
+// can stop anywhere: in a function's prologue, in one that keeps no frame
+// record, or in one the runtime's preemption entered by signal
+// (asyncPreempt, whose caller was interrupted between two instructions,
+// not at a call). So each frame's return address is found through its
+// call-frame information (the canonical frame address, CFA, is SP plus
+// the frame size at pc), as delve and the runtime's traceback do; where
+// that information is missing, the frame-pointer chain takes over.
 func (fr *fastReader) unwindThread(cfi *callFrames, pc, sp, bp, lo, hi uint64) []goroutines.Frame {
 	frames := fr.sym.frames(pc)
-	cfa, ok := cfi.cfa(pc, sp)
-	if !ok || cfa < sp+8 || cfa > hi {
-		// No call-frame information (not Go code, or damaged): the frame
-		// record at bp is the best guess.
-		if bp < lo || bp+16 > hi {
-			return frames
+	exact := true // pc is where execution stopped, not a return address
+	for len(frames) < maxFrames {
+		look := pc
+		if !exact {
+			look = pc - 1 // within the call, not after it
 		}
-		cfa = bp + 16
-	}
-	ret, err := fr.mem.u64(cfa - 8)
-	if err != nil || ret == 0 {
-		return frames
-	}
-	// The frame record, once built, sits just below the return address
-	// (amd64 Go prologues push BP there and point BP at it); before that,
-	// and in functions without one, BP still holds the caller's.
-	callerBP := bp
-	if bp == cfa-16 {
-		if v, err := fr.mem.u64(bp); err == nil {
-			callerBP = v
+		cfa, ok := cfi.cfa(look, sp)
+		if !ok || cfa < sp+8 || cfa > hi {
+			// No call-frame information (not Go code, or damaged): the
+			// frame record at bp is the best guess.
+			if bp < lo || bp+16 > hi {
+				break
+			}
+			cfa = bp + 16
 		}
+		ret, err := fr.mem.u64(cfa - 8)
+		if err != nil || ret == 0 {
+			break
+		}
+		// The frame record, once built, sits just below the return
+		// address (amd64 Go prologues push BP there and point BP at it);
+		// before that, and in functions without one, BP still holds the
+		// caller's.
+		if bp == cfa-16 {
+			if v, err := fr.mem.u64(bp); err == nil {
+				bp = v
+			}
+		}
+		// asyncPreempt's "return address" is the interrupted pc itself.
+		exact = fr.sym.funcAt(look) == "runtime.asyncPreempt"
+		if exact {
+			frames = append(frames, fr.sym.frames(ret)...)
+		} else {
+			frames = append(frames, fr.sym.frames(ret-1)...)
+		}
+		if fr.sym.funcAt(ret-1) == "runtime.goexit" {
+			break // the bottom of every goroutine's stack
+		}
+		pc, sp = ret, cfa
 	}
-	rest := fr.unwind(ret, cfa, callerBP, lo, hi)
-	frames = append(frames, rest...)
 	if len(frames) > maxFrames {
 		frames = frames[:maxFrames]
 	}

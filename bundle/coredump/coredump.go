@@ -167,6 +167,9 @@ func checkBuildID(info *corefile.Core, exePath string) error {
 // sigQUIT is SIGQUIT's number on Linux.
 const sigQUIT = 3
 
+// sigABRT is SIGABRT's number on Linux.
+const sigABRT = 6
+
 // snapshotDump marks, in a census's warnings, a core written by a debugger
 // (gcore) of a process that was alive and stopped, not dying.
 const snapshotDump = "core written by a debugger while the process was stopped: a snapshot, not a crash"

@@ -20,10 +20,11 @@ var errNeedsDelve = errors.New("needs delve")
 
 // directCensus reads a snapshot core's census without delve, or returns
 // an error wrapping errNeedsDelve when the core needs it: a core the
-// kernel wrote for a fatal signal, a goroutine inside panic or throw, a
-// running goroutine not paired with its thread, an executable delve must
-// read (no DWARF, a Go version outside the frame-pointer reader's).
-func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutines.Census, error) {
+// kernel wrote for a fatal signal (but for the SIGABRT of a capture that
+// requested it), a goroutine inside panic or throw, a running goroutine
+// not paired with its thread, an executable delve must read (no DWARF, a
+// Go version outside the frame-pointer reader's).
+func directCensus(core io.ReaderAt, size int64, name, exePath string, requested bool) (*goroutines.Census, error) {
 	if err := checkExe(exePath); err != nil {
 		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
 	}
@@ -31,8 +32,8 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutin
 	if err != nil {
 		return nil, fmt.Errorf("core %s: %w", name, err)
 	}
-	if kernelDumpsCore(info.Signal()) {
-		return nil, fmt.Errorf("%w: the core was written for signal %d", errNeedsDelve, info.Signal())
+	if sig := info.Signal(); kernelDumpsCore(sig) && !(requested && sig == sigABRT) {
+		return nil, fmt.Errorf("%w: the core was written for signal %d", errNeedsDelve, sig)
 	}
 	bi, err := buildinfo.ReadFile(exePath)
 	if err != nil {

@@ -83,7 +83,7 @@ func TestDirectMatchesDelve(t *testing.T) {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	got, err := directCensus(f, st.Size(), core, exe)
+	got, err := directCensus(f, st.Size(), core, exe, false)
 	if err != nil {
 		t.Fatalf("direct census refused a snapshot: %v", err)
 	}
@@ -221,7 +221,7 @@ func TestDirectNeedsDelveForCrash(t *testing.T) {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	if _, err := directCensus(f, st.Size(), core, exe); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
+	if _, err := directCensus(f, st.Size(), core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
 		t.Fatalf("direct census of a crash core: %v, want %v", err, errNeedsDelve)
 	}
 }
@@ -310,7 +310,7 @@ func TestInPlaceScatteredStacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mr.Close()
-	c, err := directCensus(mr, mr.Size(), art.Path, exe)
+	c, err := directCensus(mr, mr.Size(), art.Path, exe, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,4 +424,51 @@ func funcs(fs []goroutines.Frame) string {
 		b.WriteString(f.Func + " ")
 	}
 	return b.String()
+}
+
+// TestDirectRequestedAbort: a core the runtime wrote on a SIGABRT the
+// capture requested is read without delve, with the parked goroutines
+// delve lists; without that request it is left to delve.
+func TestDirectRequestedAbort(t *testing.T) {
+	testcore.CheckCoreDumps(t)
+	exe := testcore.BuildIn(t, tmpDir, busySrc)
+	p := testcore.StartCoreDumping(t, exe, "ready", "GOTRACEBACK=crash", "GOMAXPROCS=4")
+	p.Quit(t) // under GOTRACEBACK=crash the runtime dumps core with SIGABRT
+	core := p.FindCore(t)
+	want, err := Census(context.Background(), core, exe, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	if _, err := directCensus(f, st.Size(), core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
+		t.Fatalf("an abort core nobody requested: %v, want %v", err, errNeedsDelve)
+	}
+	got, err := directCensus(f, st.Size(), core, exe, true)
+	if err != nil {
+		t.Fatalf("a requested abort core: %v", err)
+	}
+	byID := map[int64]goroutines.Goroutine{}
+	for _, g := range want.Goroutines {
+		byID[g.ID] = g
+	}
+	if len(got.Goroutines) != len(want.Goroutines) {
+		t.Errorf("census has %d goroutines, delve's %d", len(got.Goroutines), len(want.Goroutines))
+	}
+	for _, g := range got.Goroutines {
+		w, ok := byID[g.ID]
+		switch {
+		case !ok:
+			t.Errorf("goroutine %d not in delve's census", g.ID)
+		case g.Status == "running":
+			// delve starts a running goroutine's stack in the signal
+			// handler; TestSignalFrames checks these.
+		case stackString(g.Frames) != stackString(w.Frames) || g.Status != w.Status:
+			t.Errorf("goroutine %d:\n direct %s %s\n delve  %s %s", g.ID, g.Status, stackString(g.Frames), w.Status, stackString(w.Frames))
+		}
+	}
 }

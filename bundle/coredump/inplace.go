@@ -36,10 +36,11 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		return nil, fmt.Errorf("%s: member %s: %w", archivePath, member, bundle.ErrNotFound)
 	}
 	needsDelve, scattered := false, false
+	requested := abortedByCapture(a.Manifest())
 	mr, err := a.OpenMember(art)
 	if err == nil {
 		br := &budgetReader{mr: mr, limit: inPlaceLimit(mr.Size())}
-		c, derr := directCensus(br, mr.Size(), member, exePath)
+		c, derr := directCensus(br, mr.Size(), member, exePath, requested)
 		mr.Close()
 		switch {
 		case br.over.Load():
@@ -59,7 +60,7 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		return nil, err
 	}
 	if !needsDelve {
-		c, derr := fileCensus(corePath, member, exePath)
+		c, derr := fileCensus(corePath, member, exePath, requested)
 		if derr == nil {
 			if scattered {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("the core's pages lay too scattered over the archive's frames to read in place (over %d MiB decoded): read from an extracted copy", inPlaceLimit(art.Size)>>20))
@@ -77,8 +78,23 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 	return c, err
 }
 
+// abortedByCapture reports whether the capture took the core by sending
+// SIGABRT (coroner collect --core abort): such a core is a snapshot the
+// runtime wrote on request, not a crash.
+func abortedByCapture(m *bundle.Manifest) bool {
+	if m.Capture == nil {
+		return false
+	}
+	for _, st := range m.Capture.Steps {
+		if st.Name == "core" && st.Method == "abort" {
+			return true
+		}
+	}
+	return false
+}
+
 // fileCensus is directCensus over an extracted core.
-func fileCensus(corePath, name, exePath string) (*goroutines.Census, error) {
+func fileCensus(corePath, name, exePath string, requested bool) (*goroutines.Census, error) {
 	f, err := os.Open(corePath)
 	if err != nil {
 		return nil, err
@@ -88,7 +104,7 @@ func fileCensus(corePath, name, exePath string) (*goroutines.Census, error) {
 	if err != nil {
 		return nil, err
 	}
-	return directCensus(f, st.Size(), name, exePath)
+	return directCensus(f, st.Size(), name, exePath, requested)
 }
 
 // inPlaceLimit is how many bytes a census may decode reading a core of

@@ -88,24 +88,28 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 // shareBuffers takes buffers from a sync.Pool on one goroutine and returns
 // them from another, so Gets miss the local per-P cache and steal from
 // other Ps, while periodic collections empty the pool into its victim
-// cache and force New.
+// cache and force New. Each taker hands its buffers to its own returner,
+// so the handoff channels' locks are not a contention of their own.
 func shareBuffers(ctx context.Context) func() {
-	ch := make(chan *[]byte, 1024)
-	w1 := spawn(ctx, 4, func(ctx context.Context, i int) {
+	var chans [4]chan *[]byte
+	for i := range chans {
+		chans[i] = make(chan *[]byte, 256)
+	}
+	w1 := spawn(ctx, len(chans), func(ctx context.Context, i int) {
 		for range 64 {
 			b := bufPool.Get().(*[]byte)
 			(*b)[0] = byte(i)
 			select {
-			case ch <- b:
+			case chans[i%len(chans)] <- b:
 			default:
 				bufPool.Put(b)
 			}
 		}
 	})
-	w2 := spawn(ctx, 4, func(ctx context.Context, i int) {
+	w2 := spawn(ctx, len(chans), func(ctx context.Context, i int) {
 		for range 64 {
 			select {
-			case b := <-ch:
+			case b := <-chans[i%len(chans)]:
 				bufPool.Put(b)
 			default:
 				runtime.Gosched()

@@ -191,7 +191,9 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 }
 
 // fromCPU measures runtime-internal lock time outside the scheduler
-// (which netpoll_spin judges).
+// (which netpoll_spin judges) and sync.Pool (whose slow path takes
+// allPoolsMu and whose pinning contends on the runtime's locks:
+// syncpool_contention judges those).
 func (c *collector) fromCPU(p *cpu.Profile) {
 	if p == nil || p.Total == 0 {
 		return
@@ -203,6 +205,9 @@ func (c *collector) fromCPU(p *cpu.Profile) {
 		if _, sched := stacks.Any(s.Stack, stacks.IsScheduler); sched {
 			return false
 		}
+		if _, pool := stacks.Any(s.Stack, stacks.IsSyncPoolAny); pool {
+			return false
+		}
 		_, ok := stacks.Any(s.Stack, func(f stacks.Frame) bool { return stacks.IsRuntimeLock(f) || stacks.IsSyncMutexWait(f) })
 		return ok
 	})
@@ -211,5 +216,5 @@ func (c *collector) fromCPU(p *cpu.Profile) {
 		share = 0 // too little CPU to matter
 	}
 	c.grade(analyze.Evidence{Metric: "cpu_share_lock_paths", Value: round(share), Unit: "fraction", Artifact: strings.Join(p.Sources, ","),
-		Note: "runtime lock2/futex and sync.Mutex slow paths outside the scheduler and GC"}, runtimeLockShareWarn, 0)
+		Note: "runtime lock2/futex and sync.Mutex slow paths outside the scheduler, GC and sync.Pool"}, runtimeLockShareWarn, 0)
 }

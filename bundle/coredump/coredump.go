@@ -3,12 +3,16 @@
 // stack; the crashed goroutine and thread; the panic value or fatal error
 // text left in memory; and the lock or channel addresses waiters share.
 //
-// Parked goroutines are read by a frame-pointer census (fast.go) that walks
-// runtime.allgs, the g structs and their stacks straight from the core,
-// with struct layouts from the executable's DWARF and each distinct PC
-// symbolized once; delve's pkg/proc/core reads the goroutines running on
-// threads and the crash details, and is the fallback for everything. A
-// stripped executable still yields the crash site through the pclntab.
+// Parked goroutines are read by a frame-pointer census (fast.go, walk.go)
+// that walks runtime.allgs, the g structs and their stacks straight from
+// the core, with struct layouts from the executable's DWARF and each
+// distinct PC symbolized once. For a snapshot (gcore) or a core the
+// capture requested with SIGABRT, it also unwinds the goroutines running
+// on threads (threads.go) and reads the core where it lies in the archive
+// (inplace.go, direct.go); otherwise delve's pkg/proc/core reads those
+// goroutines and the crash details from an extracted core, and is the
+// fallback for everything. A stripped executable still yields the crash
+// site through the pclntab.
 // All of it runs in a child process (internal/worker) under a memory limit
 // and a time budget, and only after corefile.Validate has checked the
 // core's headers: delve and debug/elf are not hardened against hostile

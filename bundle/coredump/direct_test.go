@@ -3,6 +3,7 @@ package coredump
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -470,5 +471,55 @@ func TestDirectRequestedAbort(t *testing.T) {
 		case stackString(g.Frames) != stackString(w.Frames) || g.Status != w.Status:
 			t.Errorf("goroutine %d:\n direct %s %s\n delve  %s %s", g.ID, g.Status, stackString(g.Frames), w.Status, stackString(w.Frames))
 		}
+	}
+}
+
+// BenchmarkArchiveCensus compares the census of a 10k-goroutine snapshot
+// read where it lies in an archive with extracting the core first (what
+// the census did before), each from a cold cache.
+func BenchmarkArchiveCensus(b *testing.B) {
+	const n = 10000
+	exe := testcore.BuildIn(b, tmpDir, fmt.Sprintf(manySrc, n))
+	p := testcore.Start(b, exe, "ready")
+	core := p.Gcore(b)
+	in := b.TempDir()
+	for _, f := range []string{core, exe} {
+		if err := os.Link(f, filepath.Join(in, filepath.Base(f))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	path := filepath.Join(b.TempDir(), "incident.tar.zst")
+	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"in-place", "extracted"} {
+		b.Run(mode, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				b.Setenv("CORONER_CACHE_DIR", b.TempDir())
+				b.StartTimer()
+				a, err := bundle.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				core := a.Manifest().ArtifactsOf(bundle.KindCore)[0]
+				var c *goroutines.Census
+				if mode == "in-place" {
+					c, err = ArchiveCensus(context.Background(), a, core, exe, Options{})
+				} else {
+					var corePath string
+					if corePath, err = a.Path(core); err == nil {
+						c, err = Census(context.Background(), corePath, exe, Options{})
+					}
+				}
+				a.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if c.Total() < n {
+					b.Fatalf("census of %d goroutines", c.Total())
+				}
+			}
+		})
 	}
 }

@@ -48,19 +48,17 @@ func (a *Archive) CheckSealed() error {
 	got := []TrailerMember{{Name: ManifestName, Size: -1, SHA256: a.digest}}
 	var trailer []byte
 	first := true
+	order := newMemberOrder(path)
 	end, err := s.walkHeaders("checking the tar headers", func(h *tar.Header, start int64) (bool, error) {
-		switch {
-		case first:
+		if first {
 			first = false
 			return false, nil // the manifest, read and hashed by Open
-		case trailer != nil:
-			return true, fmt.Errorf("%s: member %s after the trailer: %w", path, quoteName(h.Name), ErrCorrupt)
-		case h.Typeflag != tar.TypeReg || sparseRecords(h):
-			return true, fmt.Errorf("%s: member %s is not a plain regular file (type %q): %w", path, quoteName(h.Name), h.Typeflag, ErrCorrupt)
-		case h.Name == TrailerName:
-			if h.Size > maxTrailerBytes {
-				return true, fmt.Errorf("%s: trailer of %d bytes exceeds %d: %w", path, h.Size, maxTrailerBytes, ErrCorrupt)
-			}
+		}
+		isTrailer, err := order.next(h)
+		if err != nil {
+			return true, err
+		}
+		if isTrailer {
 			trailer = make([]byte, h.Size)
 			if _, err := s.ReadAt(trailer, start); err != nil {
 				return true, fmt.Errorf("%s: reading trailer: %w", path, err)

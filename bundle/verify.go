@@ -44,7 +44,7 @@ func verify(path string, each memberFunc) error {
 	}
 	got := []TrailerMember{{Name: ManifestName, SHA256: digest}}
 	var trailer []byte
-	seen := map[string]bool{ManifestName: true}
+	order := newMemberOrder(path)
 	for {
 		h, err := s.tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -53,20 +53,11 @@ func verify(path string, each memberFunc) error {
 		if err != nil {
 			return fmt.Errorf("%s: after member %s: %w: %v", path, quoteName(got[len(got)-1].Name), ErrCorrupt, err)
 		}
-		if trailer != nil {
-			return fmt.Errorf("%s: member %s after the trailer: %w", path, quoteName(h.Name), ErrCorrupt)
+		isTrailer, err := order.next(h)
+		if err != nil {
+			return err
 		}
-		if h.Typeflag != tar.TypeReg {
-			return fmt.Errorf("%s: member %s is not a regular file (type %q): %w", path, quoteName(h.Name), h.Typeflag, ErrCorrupt)
-		}
-		if seen[foldKey(h.Name)] {
-			return fmt.Errorf("%s: member name %s appears twice: %w", path, quoteName(h.Name), ErrCorrupt)
-		}
-		seen[foldKey(h.Name)] = true
-		if h.Name == TrailerName {
-			if h.Size > maxTrailerBytes {
-				return fmt.Errorf("%s: trailer of %d bytes exceeds %d: %w", path, h.Size, maxTrailerBytes, ErrCorrupt)
-			}
+		if isTrailer {
 			if trailer, err = io.ReadAll(s.tr); err != nil {
 				return fmt.Errorf("%s: reading trailer: %w: %v", path, ErrCorrupt, err)
 			}
@@ -133,4 +124,40 @@ func checkTrailer(path string, m *Manifest, raw []byte, got []TrailerMember) err
 		}
 	}
 	return nil
+}
+
+// memberOrder checks, header by header, the members after the manifest
+// that Verify and CheckSealed both expect: plain regular files, each name
+// once (compared as file systems that fold case would), and the trailer,
+// within its bound, last.
+type memberOrder struct {
+	path    string
+	seen    map[string]bool
+	trailer bool
+}
+
+func newMemberOrder(path string) *memberOrder {
+	return &memberOrder{path: path, seen: map[string]bool{foldKey(ManifestName): true}}
+}
+
+// next checks the header of the next member and reports whether it is
+// the trailer.
+func (o *memberOrder) next(h *tar.Header) (trailer bool, err error) {
+	switch {
+	case o.trailer:
+		return false, fmt.Errorf("%s: member %s after the trailer: %w", o.path, quoteName(h.Name), ErrCorrupt)
+	case h.Typeflag != tar.TypeReg || sparseRecords(h):
+		return false, fmt.Errorf("%s: member %s is not a plain regular file (type %q): %w", o.path, quoteName(h.Name), h.Typeflag, ErrCorrupt)
+	case o.seen[foldKey(h.Name)]:
+		return false, fmt.Errorf("%s: member name %s appears twice: %w", o.path, quoteName(h.Name), ErrCorrupt)
+	}
+	o.seen[foldKey(h.Name)] = true
+	if h.Name != TrailerName {
+		return false, nil
+	}
+	if h.Size > maxTrailerBytes {
+		return false, fmt.Errorf("%s: trailer of %d bytes exceeds %d: %w", o.path, h.Size, maxTrailerBytes, ErrCorrupt)
+	}
+	o.trailer = true
+	return true, nil
 }

@@ -57,14 +57,26 @@ func (a *Archive) OpenMember(art Artifact) (*MemberReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newFrameStream(idx, art.Path, memberCacheBytes)
+	s, start, err := locatedStream(idx, art, memberCacheBytes, false)
+	if err != nil {
+		return nil, err
+	}
+	return &MemberReader{s: s, start: start, size: art.Size}, nil
+}
+
+// locatedStream opens a frame stream over idx for art, taking over the
+// caller's reference to idx, keeping up to limit bytes of decoded frames;
+// it returns the stream with the decoded offset of art's data, read ahead
+// for a sequential reader or for scattered reads (see follow).
+func locatedStream(idx *frameIndex, art Artifact, limit int64, sequential bool) (*frameStream, int64, error) {
+	s := newFrameStream(idx, art.Path, limit)
 	start, err := s.locate(art)
 	if err != nil {
 		s.close()
-		return nil, err
+		return nil, 0, err
 	}
-	s.follow(start, art.Size, false)
-	return &MemberReader{s: s, start: start, size: art.Size}, nil
+	s.follow(start, art.Size, sequential)
+	return s, start, nil
 }
 
 // Size returns the member's size in bytes.

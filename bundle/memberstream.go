@@ -27,13 +27,10 @@ type memberStream struct {
 // openMemberStream locates art through idx, taking over the caller's
 // reference to it.
 func openMemberStream(idx *frameIndex, art Artifact) (*memberStream, error) {
-	s := newFrameStream(idx, art.Path, streamCacheBytes)
-	start, err := s.locate(art)
+	s, start, err := locatedStream(idx, art, streamCacheBytes, true)
 	if err != nil {
-		s.close()
 		return nil, err
 	}
-	s.follow(start, art.Size, true)
 	return &memberStream{s: s, off: start, end: start + art.Size}, nil
 }
 

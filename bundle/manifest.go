@@ -66,6 +66,31 @@ type CaptureStep struct {
 	Duration string `json:"duration,omitempty"`
 }
 
+// Artifact returns the artifact stored under the member name path.
+func (m *Manifest) Artifact(path string) (Artifact, bool) {
+	for _, a := range m.Artifacts {
+		if a.Path == path {
+			return a, true
+		}
+	}
+	return Artifact{}, false
+}
+
+// CoreAborted reports whether the capture took the core by sending the
+// target SIGABRT itself (the core step's Method "abort"): the SIGABRT in
+// such a core is the capture's, not a crash.
+func (m *Manifest) CoreAborted() bool {
+	if m.Capture == nil {
+		return false
+	}
+	for _, st := range m.Capture.Steps {
+		if st.Name == "core" && st.Method == "abort" {
+			return true
+		}
+	}
+	return false
+}
+
 // ArtifactsOf returns the artifacts of kind k in manifest order.
 func (m *Manifest) ArtifactsOf(k Kind) []Artifact {
 	var out []Artifact

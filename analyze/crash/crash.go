@@ -97,16 +97,7 @@ func requestedAbort(pass *analyze.Pass, cr *goroutines.Crash, c *goroutines.Cens
 	if cr.Signal != "SIGABRT" || cr.Message != "" || (cr.Kind != "signal" && cr.Kind != "") || c.Format != "core" {
 		return false
 	}
-	capt := pass.Source.Manifest().Capture
-	if capt == nil {
-		return false
-	}
-	for _, st := range capt.Steps {
-		if st.Name == "core" && st.Method == "abort" {
-			return true
-		}
-	}
-	return false
+	return pass.Source.Manifest().CoreAborted()
 }
 
 func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Frame) analyze.Finding {

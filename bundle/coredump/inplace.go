@@ -31,12 +31,12 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		return nil, err
 	}
 	defer a.Close()
-	art, ok := findArtifact(a.Manifest(), member)
+	art, ok := a.Manifest().Artifact(member)
 	if !ok {
 		return nil, fmt.Errorf("%s: member %s: %w", archivePath, member, bundle.ErrNotFound)
 	}
 	needsDelve, scattered := false, false
-	requested := abortedByCapture(a.Manifest())
+	requested := a.Manifest().CoreAborted()
 	mr, err := a.OpenMember(art)
 	if err == nil {
 		br := &budgetReader{mr: mr, limit: inPlaceLimit(mr.Size())}
@@ -76,21 +76,6 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		c.Source = member
 	}
 	return c, err
-}
-
-// abortedByCapture reports whether the capture took the core by sending
-// SIGABRT (coroner collect --core abort): such a core is a snapshot the
-// runtime wrote on request, not a crash.
-func abortedByCapture(m *bundle.Manifest) bool {
-	if m.Capture == nil {
-		return false
-	}
-	for _, st := range m.Capture.Steps {
-		if st.Name == "core" && st.Method == "abort" {
-			return true
-		}
-	}
-	return false
 }
 
 // fileCensus is directCensus over an extracted core.
@@ -142,14 +127,4 @@ func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 		return 0, errInPlaceBudget
 	}
 	return b.mr.ReadAt(p, off)
-}
-
-// findArtifact returns the manifest's entry for the member name.
-func findArtifact(m *bundle.Manifest, name string) (bundle.Artifact, bool) {
-	for _, a := range m.Artifacts {
-		if a.Path == name {
-			return a, true
-		}
-	}
-	return bundle.Artifact{}, false
 }

@@ -78,46 +78,40 @@ func TestDirectMatchesDelve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(core)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	got, err := directCensus(f, st.Size(), core, exe, false)
+	got, err := fileCensus(core, core, exe, false)
 	if err != nil {
 		t.Fatalf("direct census refused a snapshot: %v", err)
 	}
 	if got.Reader != directReader || got.Crash != nil {
 		t.Errorf("reader %q, crash %+v", got.Reader, got.Crash)
 	}
-	byID := map[int64]goroutines.Goroutine{}
-	for _, g := range want.Goroutines {
-		byID[g.ID] = g
-	}
-	if len(got.Goroutines) != len(want.Goroutines) {
-		t.Errorf("direct census has %d goroutines, delve's %d", len(got.Goroutines), len(want.Goroutines))
-	}
 	running := 0
-	for _, g := range got.Goroutines {
-		w, ok := byID[g.ID]
-		if !ok {
-			t.Errorf("goroutine %d not in delve's census", g.ID)
-			continue
-		}
-		if g.Status == "running" {
-			running++
-			if g.Thread == 0 {
-				t.Errorf("running goroutine %d has no thread", g.ID)
-			}
-		}
-		if gs, ws := stackString(g.Frames), stackString(w.Frames); gs != ws || g.Status != w.Status {
-			t.Errorf("goroutine %d:\n direct %s %s\n delve  %s %s", g.ID, g.Status, gs, w.Status, ws)
+	for _, g := range matchByID(t, got, want, true) {
+		running++
+		if g.Thread == 0 {
+			t.Errorf("running goroutine %d has no thread", g.ID)
 		}
 	}
 	if running < 2 {
 		t.Errorf("%d running goroutines; the program keeps two spinning", running)
 	}
+}
+
+// ingestCore ingests a core and its executable into an archive and
+// returns the archive's path.
+func ingestCore(tb testing.TB, core, exe string) string {
+	tb.Helper()
+	in := tb.TempDir()
+	for _, f := range []string{core, exe} {
+		if err := os.Link(f, filepath.Join(in, filepath.Base(f))); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	path := filepath.Join(tb.TempDir(), "incident.tar.zst")
+	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }
 
 // snapshotArchive ingests a gcore snapshot of busySrc with its
@@ -133,16 +127,7 @@ func snapshotArchive(t *testing.T) (*bundle.Archive, *goroutines.Census, string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := t.TempDir()
-	for _, f := range []string{core, exe} {
-		if err := os.Link(f, filepath.Join(in, filepath.Base(f))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "incident.tar.zst")
-	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
-		t.Fatal(err)
-	}
+	path := ingestCore(t, core, exe)
 	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
 	a, err := bundle.Open(path)
 	if err != nil {
@@ -216,13 +201,7 @@ func TestDirectNeedsDelveForCrash(t *testing.T) {
 	testcore.CheckCoreDumps(t)
 	exe := testcore.BuildIn(t, tmpDir, crashSrcForDirect)
 	core, _ := testcore.CrashIn(t, tmpDir, exe, "GOTRACEBACK=crash")
-	f, err := os.Open(core)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	if _, err := directCensus(f, st.Size(), core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
+	if _, err := fileCensus(core, core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
 		t.Fatalf("direct census of a crash core: %v, want %v", err, errNeedsDelve)
 	}
 }
@@ -290,16 +269,7 @@ func TestInPlaceScatteredStacks(t *testing.T) {
 	p := testcore.Start(t, exe, "ready")
 	core := p.Gcore(t)
 	p.Quit(t)
-	in := t.TempDir()
-	for _, f := range []string{core, exe} {
-		if err := os.Link(f, filepath.Join(in, filepath.Base(f))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "incident.tar.zst")
-	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
-		t.Fatal(err)
-	}
+	path := ingestCore(t, core, exe)
 	a, err := bundle.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -389,14 +359,13 @@ func signalFramesOnce(t *testing.T, exe string) int {
 	for _, g := range want.Goroutines {
 		byID[g.ID] = g
 	}
-	f, err := os.Open(core)
+	f, size, err := openCore(core)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	st, _ := f.Stat()
 	gover, _ := goversion.Parse("go1.26")
-	got, err := fastCensusAt(f, st.Size(), exe, gover, true)
+	got, err := fastCensusAt(f, size, exe, gover, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,38 +409,48 @@ func TestDirectRequestedAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(core)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	if _, err := directCensus(f, st.Size(), core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
+	if _, err := fileCensus(core, core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
 		t.Fatalf("an abort core nobody requested: %v, want %v", err, errNeedsDelve)
 	}
-	got, err := directCensus(f, st.Size(), core, exe, true)
+	got, err := fileCensus(core, core, exe, true)
 	if err != nil {
 		t.Fatalf("a requested abort core: %v", err)
 	}
+	// delve starts a running goroutine's stack in the signal handler;
+	// TestSignalFrames checks these.
+	matchByID(t, got, want, false)
+}
+
+// matchByID checks that a census without delve lists delve's goroutines,
+// each with the same status and stack (running goroutines' stacks only
+// with running set); it returns its running goroutines.
+func matchByID(t *testing.T, got, want *goroutines.Census, running bool) []goroutines.Goroutine {
+	t.Helper()
 	byID := map[int64]goroutines.Goroutine{}
 	for _, g := range want.Goroutines {
 		byID[g.ID] = g
 	}
 	if len(got.Goroutines) != len(want.Goroutines) {
-		t.Errorf("census has %d goroutines, delve's %d", len(got.Goroutines), len(want.Goroutines))
+		t.Errorf("direct census has %d goroutines, delve's %d", len(got.Goroutines), len(want.Goroutines))
 	}
+	var out []goroutines.Goroutine
 	for _, g := range got.Goroutines {
 		w, ok := byID[g.ID]
 		switch {
 		case !ok:
 			t.Errorf("goroutine %d not in delve's census", g.ID)
+			continue
 		case g.Status == "running":
-			// delve starts a running goroutine's stack in the signal
-			// handler; TestSignalFrames checks these.
-		case stackString(g.Frames) != stackString(w.Frames) || g.Status != w.Status:
-			t.Errorf("goroutine %d:\n direct %s %s\n delve  %s %s", g.ID, g.Status, stackString(g.Frames), w.Status, stackString(w.Frames))
+			out = append(out, g)
+			if !running {
+				continue
+			}
+		}
+		if gs, ws := stackString(g.Frames), stackString(w.Frames); gs != ws || g.Status != w.Status {
+			t.Errorf("goroutine %d:\n direct %s %s\n delve  %s %s", g.ID, g.Status, gs, w.Status, ws)
 		}
 	}
+	return out
 }
 
 // BenchmarkArchiveCensus compares the census of a 10k-goroutine snapshot
@@ -482,16 +461,7 @@ func BenchmarkArchiveCensus(b *testing.B) {
 	exe := testcore.BuildIn(b, tmpDir, fmt.Sprintf(manySrc, n))
 	p := testcore.Start(b, exe, "ready")
 	core := p.Gcore(b)
-	in := b.TempDir()
-	for _, f := range []string{core, exe} {
-		if err := os.Link(f, filepath.Join(in, filepath.Base(f))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	path := filepath.Join(b.TempDir(), "incident.tar.zst")
-	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
-		b.Fatal(err)
-	}
+	path := ingestCore(b, core, exe)
 	for _, mode := range []string{"in-place", "extracted"} {
 		b.Run(mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

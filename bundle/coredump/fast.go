@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/go-delve/delve/pkg/goversion"
 	"github.com/go-delve/delve/service/api"
@@ -131,16 +130,12 @@ func (fr *fastReader) str(p, n uint64) (string, bool) {
 }
 
 func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResult, error) {
-	cf, err := os.Open(corePath)
+	cf, size, err := openCore(corePath)
 	if err != nil {
 		return nil, err
 	}
 	defer cf.Close()
-	st, err := cf.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return fastCensusAt(cf, st.Size(), exePath, gover, false)
+	return fastCensusAt(cf, size, exePath, gover, false)
 }
 
 // fastCensusAt is fastCensus over any reader of the core's bytes; with

@@ -3,7 +3,6 @@ package coredump
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sync/atomic"
 
 	"github.com/coroner/coroner/bundle"
@@ -80,16 +79,12 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 
 // fileCensus is directCensus over an extracted core.
 func fileCensus(corePath, name, exePath string, requested bool) (*goroutines.Census, error) {
-	f, err := os.Open(corePath)
+	f, size, err := openCore(corePath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return directCensus(f, st.Size(), name, exePath, requested)
+	return directCensus(f, size, name, exePath, requested)
 }
 
 // inPlaceLimit is how many bytes a census may decode reading a core of

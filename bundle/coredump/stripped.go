@@ -5,7 +5,6 @@ import (
 	"debug/gosym"
 	"encoding/binary"
 	"fmt"
-	"os"
 
 	"github.com/coroner/coroner/bundle/corefile"
 	"github.com/coroner/coroner/bundle/goroutines"
@@ -20,16 +19,12 @@ const maxPclntab = 256 << 20
 // through frame pointers — through the signal frame into the goroutine that
 // crashed — and symbolized with the pclntab, which stripping keeps.
 func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
-	cf, err := os.Open(corePath)
+	cf, size, err := openCore(corePath)
 	if err != nil {
 		return nil, err
 	}
 	defer cf.Close()
-	st, err := cf.Stat()
-	if err != nil {
-		return nil, err
-	}
-	info, err := corefile.Parse(cf, st.Size())
+	info, err := corefile.Parse(cf, size)
 	if err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func Seekable(m *bundle.Manifest, a bundle.Artifact) bool {
 	case bundle.KindGoBinary, bundle.KindELF, bundle.KindPerfData, bundle.KindKallsyms:
 		return true
 	case bundle.KindCore:
-		if coredump.ReadInPlace(a.Attrs) {
+		if coredump.ReadInPlace(m, a) {
 			return false
 		}
 		for _, b := range m.Artifacts {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-delve/delve/pkg/goversion"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/corefile"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -32,7 +33,7 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string, requested 
 	if err != nil {
 		return nil, fmt.Errorf("core %s: %w", name, err)
 	}
-	if sig := info.Signal(); kernelDumpsCore(sig) && !(requested && sig == sigABRT) {
+	if sig := info.Signal(); !snapshotSignal(sig, requested) {
 		return nil, fmt.Errorf("%w: the core was written for signal %d", errNeedsDelve, sig)
 	}
 	bi, err := buildinfo.ReadFile(exePath)
@@ -60,20 +61,27 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string, requested 
 	return c, nil
 }
 
-// ReadInPlace reports whether the census reads a core with these manifest
-// attributes where it lies in the archive, without extracting it: the
-// signal ingest recorded from its notes ("signal") is not one the kernel
-// writes a core for, so a debugger wrote it of a live process. It is a
-// hint for callers that extract ahead of the analysis; the child still
-// extracts a core it finds needs delve.
-func ReadInPlace(attrs map[string]string) bool {
-	name := attrs["signal"]
+// snapshotSignal reports whether a core whose notes carry signal sig is a
+// snapshot, with no crash details for delve to read: a signal the kernel
+// does not write cores for (a debugger wrote it of a live process), or
+// the SIGABRT of a capture that requested the core.
+func snapshotSignal(sig int, requested bool) bool {
+	return !kernelDumpsCore(sig) || requested && sig == sigABRT
+}
+
+// ReadInPlace reports whether the census reads core, an artifact of the
+// archive m describes, where it lies in the archive, without extracting
+// it: the signal ingest recorded from its notes ("signal") makes it a
+// snapshot (snapshotSignal). It is a hint for callers that extract ahead
+// of the analysis; the child still extracts a core it finds needs delve.
+func ReadInPlace(m *bundle.Manifest, core bundle.Artifact) bool {
+	name := core.Attrs["signal"]
 	if name == "" {
 		return false
 	}
 	for n := 1; n < 65; n++ {
 		if corefile.SignalName(n) == name {
-			return !kernelDumpsCore(n)
+			return snapshotSignal(n, m.CoreAborted())
 		}
 	}
 	return false

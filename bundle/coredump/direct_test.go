@@ -215,9 +215,25 @@ func main() {
 `
 
 func TestReadInPlace(t *testing.T) {
-	for sig, want := range map[string]bool{"SIGSTOP": true, "SIGTRAP": false, "SIGABRT": false, "SIGSEGV": false, "SIGQUIT": false, "": false, "no such": false} {
-		if got := ReadInPlace(map[string]string{"signal": sig}); got != want {
-			t.Errorf("ReadInPlace(signal %q) = %v, want %v", sig, got, want)
+	aborted := &bundle.Manifest{Capture: &bundle.Capture{Steps: []bundle.CaptureStep{{Name: "core", Status: "ok", Method: "abort"}}}}
+	for _, c := range []struct {
+		m    *bundle.Manifest
+		sig  string
+		want bool
+	}{
+		{&bundle.Manifest{}, "SIGSTOP", true},
+		{&bundle.Manifest{}, "SIGTRAP", false},
+		{&bundle.Manifest{}, "SIGABRT", false},
+		{&bundle.Manifest{}, "SIGSEGV", false},
+		{&bundle.Manifest{}, "SIGQUIT", false},
+		{&bundle.Manifest{}, "", false},
+		{&bundle.Manifest{}, "no such", false},
+		{aborted, "SIGABRT", true},
+		{aborted, "SIGSEGV", false},
+	} {
+		core := bundle.Artifact{Attrs: map[string]string{"signal": c.sig}}
+		if got := ReadInPlace(c.m, core); got != c.want {
+			t.Errorf("ReadInPlace(signal %q, capture aborted %v) = %v, want %v", c.sig, c.m.CoreAborted(), got, c.want)
 		}
 	}
 }

@@ -131,7 +131,7 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 	if want == "" {
 		want = r.featIDs[m.file]
 	}
-	if m.file == "[vdso]" && want != "" {
+	if m.file == "[vdso]" {
 		return r.vdso(want)
 	}
 	if strings.HasPrefix(m.file, "[") || strings.HasPrefix(m.file, "//anon") {
@@ -173,24 +173,21 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 		}
 	}
 	if cand == nil {
-		if !r.warnedMap[m.file] {
-			r.warnedMap[m.file] = true
-			r.warnf("no binary for %s (build ID %s); its frames are shown as addresses", m.file, orNone(want))
-		}
+		r.warnOnce(m.file, "no binary for %s (build ID %s); its frames are shown as addresses", m.file, orNone(want))
 		return nil
 	}
 	if want != "" && cand.BuildID != "" && cand.BuildID != want {
-		if !r.warnedMap[m.file] {
-			r.warnedMap[m.file] = true
-			r.warnf("build ID mismatch: samples in %s were taken with build ID %s but binary %s has %s; its frames are left unsymbolized",
-				m.file, want, cand.Path, cand.BuildID)
-		}
+		r.warnOnce(m.file, "build ID mismatch: samples in %s were taken with build ID %s but binary %s has %s; its frames are left unsymbolized",
+			m.file, want, cand.Path, cand.BuildID)
 		return nil
 	}
 	return cand
 }
 
-// vdso returns the running kernel's vDSO when it is the one recorded.
+// vdso returns the running kernel's vDSO when it is the one recorded: the
+// recorded build ID matches it, or — in pipe mode, where perf sends no
+// build ID for [vdso] — the recording names this kernel's release. The
+// vDSO is built into the kernel image, so one release has one vDSO.
 func (r *resolver) vdso(want string) *symbolize.Binary {
 	if !r.vdsoTried {
 		r.vdsoTried = true
@@ -198,14 +195,42 @@ func (r *resolver) vdso(want string) *symbolize.Binary {
 			r.localVDSO = b
 		}
 	}
-	if r.localVDSO == nil || r.localVDSO.BuildID != want {
-		if !r.warnedMap["[vdso]"] {
-			r.warnedMap["[vdso]"] = true
-			r.warnf("[vdso] frames left unsymbolized: the recorded vDSO (build ID %s) is not this kernel's", want)
+	local := r.localVDSO
+	switch {
+	case local == nil:
+		return nil
+	case want != "":
+		if local.BuildID == want {
+			return local
 		}
+		r.warnOnce("[vdso]", "[vdso] frames left unsymbolized: the recorded vDSO (build ID %s) is not this kernel's", want)
 		return nil
 	}
-	return r.localVDSO
+	rel := r.feats.OSRelease
+	if rel != "" && rel == localRelease() {
+		r.warnOnce("[vdso]", "[vdso] frames named from this machine's vDSO: the recording carries no vDSO build ID but names the same kernel release (%s)", rel)
+		return local
+	}
+	r.warnOnce("[vdso]", "[vdso] frames left unsymbolized: the recording carries no vDSO build ID and its kernel release (%s) is not this machine's", orNone(rel))
+	return nil
+}
+
+// warnOnce records a warning the first time key is seen.
+func (r *resolver) warnOnce(key, format string, args ...any) {
+	if !r.warnedMap[key] {
+		r.warnedMap[key] = true
+		r.warnf(format, args...)
+	}
+}
+
+// localRelease is the running kernel's release string, as uname -r
+// prints it; "" when unreadable.
+func localRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func orNone(s string) string {

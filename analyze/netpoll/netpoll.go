@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
+	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle/tracefile"
@@ -22,9 +23,13 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name:     "netpoll_spin",
 	Doc:      "CPU burned in the scheduler's search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) with little useful work behind it; culprit: the user frames creating timers, tickers or deadlines at a high rate",
-	Version:  "1",
+	Version:  "2",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
-	Run:      run,
+	// A core's census names the goroutines timers keep waking when neither
+	// CPU samples nor a trace show who creates the timers; without it the
+	// profiles and traces still speak.
+	After: []*analyze.Analyzer{agoroutines.Analyzer},
+	Run:   run,
 }
 
 // Thresholds.
@@ -162,6 +167,17 @@ func run(pass *analyze.Pass) (any, error) {
 	if len(families) == 0 {
 		return nil, nil
 	}
+	timerSite := false
+	if culprit == nil && sev >= analyze.Warning {
+		if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
+			if w := censusTimers(gr.Census); w != nil && w.site != nil {
+				families = append(families, "goroutine census")
+				ev = append(ev, w.evidence())
+				culprit, timerSite = w.site, true
+				pass.Used(w.source)
+			}
+		}
+	}
 	f := analyze.Finding{ID: "netpoll_spin/scheduler-spin", Severity: sev, Impact: round(impact), Evidence: ev, Culprit: culprit, Stacks: culpritStack,
 		Summary: "Signals from " + strings.Join(families, ", ") + "."}
 	if sev == analyze.Info {
@@ -171,7 +187,10 @@ func run(pass *analyze.Pass) (any, error) {
 	} else {
 		f.Cause = analyze.CauseNetpollSpin
 		f.Title = "Scheduler spinning on timers and netpoll with little work to run"
-		if culprit != nil {
+		switch {
+		case timerSite:
+			f.Title += "; goroutines woken by timers in " + culprit.Function
+		case culprit != nil:
 			f.Title += "; timers created by " + culprit.Function
 		}
 		f.Confidence = min(0.95, 0.6+0.15*float64(len(families)-1))

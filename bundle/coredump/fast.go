@@ -73,6 +73,10 @@ type fastReader struct {
 	// program links runtime/pprof's labelMap.
 	labelsOff int64
 	hasLabels bool
+	// hchanTimer and timerPeriod locate a channel's feeding timer and its
+	// period; timerChans is set when the program's runtime has them.
+	hchanTimer, timerPeriod int64
+	timerChans              bool
 }
 
 // Bounds on pprof labels read from a core.
@@ -174,6 +178,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	if l.fields["runtime/pprof.labelMap"] != nil {
 		fr.labelsOff, fr.hasLabels = o.labels, true
 	}
+	fr.hchanTimer, fr.timerPeriod, fr.timerChans = l.timerChan()
 	fr.now = fr.nanotime(l)
 	fr.sema = fr.semaWaiters(l)
 	fr.heldScan = fr.newHeldScan(l)
@@ -213,7 +218,7 @@ func (fr *fastReader) u64(b []byte, off int64) uint64 { return binary.LittleEndi
 // goroutine decodes one g; ok is false for dead goroutines. scan is how
 // much of its stack the held-lock scan may read (scanLens). A channel
 // waiter's channel is left to the caller: sudog is the address of the
-// sudog that names it (0 for none), read later in address order.
+// first sudog naming it (0 for none), read later in address order.
 func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.Goroutine, ok bool, sudog uint64) {
 	o := fr.o
 	status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
@@ -237,6 +242,11 @@ func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.
 		} else {
 			sudog = fr.u64(b, fr.o.waiting)
 		}
+	}
+	if st == "runnable" {
+		// Woken from a channel operation but not yet run: g.waiting still
+		// names the sudogs until the goroutine clears it on resuming.
+		sudog = fr.u64(b, fr.o.waiting)
 	}
 	if status != gRunning {
 		g.Frames = fr.unwind(fr.u64(b, o.schedPC), fr.u64(b, o.schedSP), fr.u64(b, o.schedBP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))

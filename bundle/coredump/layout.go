@@ -27,11 +27,13 @@ var wantStructs = map[string]bool{
 	// Optional: sync.Mutex wraps internal/sync.Mutex since Go 1.24; either
 	// is present only when the program uses a mutex.
 	"sync.Mutex": true, "internal/sync.Mutex": true,
+	// Optional: which channels timers feed (hchan.timer since Go 1.23).
+	"runtime.hchan": true, "runtime.timer": true,
 }
 
 // optionalStructs may be missing without failing the census.
 var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true, "runtime.m": true,
-	"sync.Mutex": true, "internal/sync.Mutex": true}
+	"sync.Mutex": true, "internal/sync.Mutex": true, "runtime.hchan": true, "runtime.timer": true}
 
 // wantSyms are the runtime variables the census starts from.
 var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats", "runtime.allm"}
@@ -158,6 +160,15 @@ func (l *layout) gOffsets() (*gOffsets, error) {
 		err = fmt.Errorf("runtime.g size %d out of range", o.size)
 	}
 	return &o, err
+}
+
+// timerChan returns the offsets of runtime.hchan's timer field (the timer
+// feeding a time.Timer's or time.Ticker's channel, since Go 1.23) and of
+// runtime.timer's period; ok is false for programs without them.
+func (l *layout) timerChan() (hchanTimer, timerPeriod int64, ok bool) {
+	ht, err1 := l.off("runtime.hchan", "timer")
+	tp, err2 := l.off("runtime.timer", "period")
+	return ht, tp, err1 == nil && err2 == nil
 }
 
 // maxGSize bounds runtime.g as DWARF states it (about 440 bytes in Go

@@ -119,7 +119,8 @@ func (fr *fastReader) readGs(b *batch, first uint64, c *goroutines.Census) error
 }
 
 // decodeBatch decodes the batch's goroutines in stack order, reads the
-// channels of channel waiters in sudog order, and appends the live
+// channels of channel waiters in sudog order (and whether timers feed
+// them), and appends the live
 // goroutines to the census in allgs order.
 func (fr *fastReader) decodeBatch(b *batch, res *fastResult) {
 	out := make([]goroutines.Goroutine, len(b.gps))
@@ -130,13 +131,16 @@ func (fr *fastReader) decodeBatch(b *batch, res *fastResult) {
 			out[x], live[x], sudogs[x] = fr.goroutine(b.gps[x], fr.g(b, x), b.scan[x])
 		}
 	}
+	chans := make([][]uint64, len(b.gps))
 	for _, x := range fr.orderBy(b, func(x int) uint64 { return sudogs[x] }) {
 		if live[x] && sudogs[x] != 0 {
-			if ch, err := fr.mem.u64(sudogs[x] + uint64(fr.o.sudogC)); err == nil {
-				out[x].LockAddr = ch
+			chans[x] = fr.waitChans(sudogs[x])
+			if out[x].Status == "waiting" && len(chans[x]) > 0 {
+				out[x].LockAddr = chans[x][0]
 			}
 		}
 	}
+	fr.markTimers(out, chans)
 	c := res.census
 	for x := range b.gps {
 		if !live[x] {

@@ -48,6 +48,12 @@ type Goroutine struct {
 	// locked a mutex keeps its address for the deferred or later Unlock,
 	// so these are the locks it most likely holds. Sorted ascending.
 	HeldLocks []uint64 `json:"held_locks,omitempty"`
+	// Timer is set when a core shows the goroutine parked on, or just
+	// woken from, a receive from a runtime timer's channel (time.Timer,
+	// time.Ticker, time.After), alone or as a select case. Cores show it
+	// for Go 1.23's synchronous timer channels (hchan.timer), the default
+	// for modules that declare go 1.23 or later.
+	Timer *Timer `json:"timer,omitempty"`
 	// Thread is the OS thread ID running it, when known (core, crash dumps).
 	Thread int `json:"thread,omitempty"`
 	// Crashed marks the goroutine on which a fatal signal or panic arrived.
@@ -56,6 +62,12 @@ type Goroutine struct {
 	// sources that aggregate (pprof goroutine debug=1), where it is the
 	// number of goroutines sharing the stack.
 	Count int `json:"count"`
+}
+
+// Timer is the runtime timer feeding the channel a goroutine waits on.
+type Timer struct {
+	// PeriodNanos is a ticker's period; 0 for a one-shot timer.
+	PeriodNanos int64 `json:"period_nanos,omitempty"`
 }
 
 // Census is the goroutine list from one source.

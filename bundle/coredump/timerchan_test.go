@@ -1,0 +1,99 @@
+package coredump
+
+import (
+	"context"
+	"testing"
+
+	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/internal/testcore"
+)
+
+// timersSrc parks goroutines on a ticker's channel, on a time.After in a
+// select (not its first case), in time.Sleep and on a plain channel. The
+// test module says go 1.22, whose default is the asynchronous timer
+// channels that had no hchan.timer; the directive asks for Go 1.23's.
+const timersSrc = `//go:debug asynctimerchan=0
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+var plain = make(chan int)
+
+//go:noinline
+func onTicker() {
+	t := time.NewTicker(250 * time.Millisecond)
+	for range t.C {
+	}
+}
+
+//go:noinline
+func onAfter(quit chan int) {
+	select {
+	case <-quit:
+	case <-plain:
+	case <-time.After(time.Hour):
+	}
+}
+
+//go:noinline
+func onPlain() { <-plain }
+
+func main() {
+	for range 3 {
+		go onTicker()
+	}
+	quit := make(chan int)
+	go onAfter(quit)
+	go onPlain()
+	time.Sleep(100 * time.Millisecond)
+	fmt.Println("ready")
+	time.Sleep(time.Hour)
+}
+`
+
+// TestTimerChannels: a snapshot's census marks the goroutines that wait
+// on a timer's channel — with a ticker's period — and no other.
+func TestTimerChannels(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, timersSrc)
+	p := testcore.Start(t, exe, "ready")
+	core := p.Gcore(t)
+	p.Quit(t)
+	c, err := Census(context.Background(), core, exe, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*goroutines.Timer{
+		"main.onTicker": {PeriodNanos: 250e6},
+		"main.onAfter":  {},
+		"main.onPlain":  nil,
+		"main.main":     nil, // time.Sleep: no channel
+	}
+	seen := map[string]int{}
+	for _, g := range c.Goroutines {
+		for _, f := range g.Frames {
+			w, ok := want[f.Func]
+			if !ok {
+				continue
+			}
+			seen[f.Func]++
+			switch {
+			case (g.Timer == nil) != (w == nil):
+				t.Errorf("goroutine %d in %s (%s): timer %+v, want %+v", g.ID, f.Func, g.WaitReason, g.Timer, w)
+			case w != nil && g.Timer.PeriodNanos != w.PeriodNanos:
+				t.Errorf("goroutine %d in %s: period %d, want %d", g.ID, f.Func, g.Timer.PeriodNanos, w.PeriodNanos)
+			}
+			break
+		}
+	}
+	for fn := range want {
+		if seen[fn] == 0 {
+			t.Errorf("no goroutine in %s", fn)
+		}
+	}
+	if seen["main.onTicker"] != 3 {
+		t.Errorf("%d goroutines on the ticker, want 3", seen["main.onTicker"])
+	}
+}

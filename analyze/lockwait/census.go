@@ -2,6 +2,7 @@ package lockwait
 
 import (
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -19,6 +20,28 @@ func Censuses(pass *analyze.Pass) []*goroutines.Census {
 	for _, r := range append(append([]*analyze.Analyzer(nil), pass.Analyzer.Requires...), pass.Analyzer.After...) {
 		if cs, ok := pass.ResultOf(r).(CensusSource); ok {
 			out = append(out, cs.Censuses()...)
+		}
+	}
+	return out
+}
+
+// semaphoreSites returns the user frames whose goroutines the censuses
+// show blocked acquiring a semaphore channel (goroutines.Goroutine's
+// Semaphore, from cores).
+func semaphoreSites(cs []*goroutines.Census) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range cs {
+		for _, g := range c.Goroutines {
+			if !g.Semaphore {
+				continue
+			}
+			st := make([]stacks.Frame, len(g.Frames))
+			for i, f := range g.Frames {
+				st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
+			}
+			if u := stacks.FirstUser(st, 0); u >= 0 {
+				out[st[u].Func] = true
+			}
 		}
 	}
 	return out

@@ -25,8 +25,8 @@ import (
 // Analyzer is the lock_wait analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:     "lock_wait",
-	Doc:      "mutex and block profile delay by call site, goroutines parked on sync.Mutex/RWMutex in dumps and cores with how long, lock blocking in the trace, runtime lock and futex frames in CPU samples; joined into who-blocks-whom; culprit: the lock's acquiring function and the holder's critical section",
-	Version:  "1",
+	Doc:      "mutex and block profile delay by call site, goroutines parked on sync.Mutex/RWMutex or on a channel used as a semaphore (a core shows which) in dumps and cores with how long, lock blocking in the trace, runtime lock and futex frames in CPU samples; joined into who-blocks-whom; culprit: the lock's acquiring function and the holder's critical section",
+	Version:  "2",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census (cores and dumps) is read when it succeeded;
 	// without it the profiles and traces still speak.
@@ -67,7 +67,7 @@ const (
 type Site struct {
 	Waiter  stacks.Frame  // the user frame that waits (acquires)
 	Holder  stacks.Frame  // the user frame that unlocks (holder's critical section)
-	Kind    string        // "mutex", "rwmutex", "channel", "select", "cond/waitgroup", "other"
+	Kind    string        // "mutex", "rwmutex", "semaphore channel", "channel send", "channel" (receive), "select", "cond/waitgroup", "other"
 	Delay   time.Duration // wait time
 	Count   int64         // contentions or waits
 	Parked  int           // goroutines parked in a census
@@ -84,6 +84,9 @@ type collector struct {
 	fams    map[string]bool
 	dur     time.Duration // best known recording duration
 	avgWait float64       // largest average (or census) number of lock waiters
+	// semaphores are the user frames whose goroutines a core shows
+	// blocked acquiring a semaphore channel.
+	semaphores map[string]bool
 }
 
 func run(pass *analyze.Pass) (any, error) {
@@ -96,6 +99,7 @@ func run(pass *analyze.Pass) (any, error) {
 	for _, t := range tr.Traces {
 		c.dur = max(c.dur, t.Summary.Duration)
 	}
+	c.semaphores = semaphoreSites(Censuses(pass))
 	c.fromProfiles(pass)
 	c.fromTraces(tr)
 	c.fromCensus(pass)
@@ -137,7 +141,9 @@ func lockKind(st []stacks.Frame) (int, string) {
 			return i, "rwmutex"
 		case strings.Contains(fn, "sync.(*Mutex)") || strings.Contains(fn, "SemacquireMutex"):
 			return i, "mutex"
-		case strings.HasPrefix(fn, "runtime.chanrecv") || strings.HasPrefix(fn, "runtime.chansend"):
+		case strings.HasPrefix(fn, "runtime.chansend"):
+			return i, "channel send"
+		case strings.HasPrefix(fn, "runtime.chanrecv"):
 			return i, "channel"
 		case strings.HasPrefix(fn, "runtime.selectgo"):
 			return i, "select"
@@ -149,9 +155,32 @@ func lockKind(st []stacks.Frame) (int, string) {
 }
 
 // isLock reports whether a kind is lock contention rather than idle
-// waiting: goroutines waiting on channels, select, conditions and wait
-// groups are usually idle workers waiting for work, which is healthy.
-func isLock(kind string) bool { return kind == "mutex" || kind == "rwmutex" }
+// waiting. Goroutines waiting on channels, select, conditions and wait
+// groups are usually idle workers waiting for work, or producers held
+// back by a slower consumer (a symptom of whatever slows it): neither is
+// contention. A channel used as a semaphore is: a send acquires a slot
+// and the holder's receive releases it, exactly like a lock.
+func isLock(kind string) bool {
+	return kind == "mutex" || kind == "rwmutex" || kind == kindSemaphore
+}
+
+// kindSemaphore is a channel send that the core shows acquiring a slot of
+// a semaphore channel (goroutines.Goroutine.Semaphore).
+const kindSemaphore = "semaphore channel"
+
+// refine turns a channel send into a semaphore acquisition when a core's
+// census showed goroutines blocked at the same user frame sending on a
+// buffered chan struct{}; profiles and traces cannot tell the element
+// size themselves.
+func (c *collector) refine(st []stacks.Frame, i int, kind string) string {
+	if kind != "channel send" || len(c.semaphores) == 0 {
+		return kind
+	}
+	if u := stacks.FirstUser(st, i+1); u >= 0 && c.semaphores[st[u].Func] {
+		return kindSemaphore
+	}
+	return kind
+}
 
 // finding ranks the sites and builds the finding.
 func (c *collector) finding() analyze.Finding {
@@ -204,6 +233,9 @@ func (c *collector) finding() analyze.Finding {
 			f.Confidence = min(0.95, f.Confidence+0.1)
 		}
 		switch {
+		case top != nil && top.Waiter.Func != "" && top.Kind == kindSemaphore:
+			f.Culprit = culprit(top.Waiter)
+			f.Title = "Goroutines queue for a slot of a semaphore channel in " + top.Waiter.Func
 		case top != nil && top.Waiter.Func != "":
 			f.Culprit = culprit(top.Waiter)
 			f.Title = fmt.Sprintf("Goroutines queue on a %s acquired in %s", top.Kind, top.Waiter.Func)
@@ -218,6 +250,10 @@ func (c *collector) finding() analyze.Finding {
 		}
 		f.Remedy = "Shorten the critical section (move I/O, allocation and computation out of it), shard the protected state (per-key or per-P locks), " +
 			"use sync.RWMutex only for read-mostly data, or replace the lock with atomic values or a single owner goroutine fed by a channel."
+		if top != nil && top.Kind == kindSemaphore {
+			f.Remedy = "Shorten the work done while holding a slot (move I/O and sleeps out of it), raise the channel's capacity if the slots guard nothing scarce, " +
+				"or bound concurrency where the work queues instead (a worker pool fed by a channel)."
+		}
 	}
 	for i, s := range sites {
 		if i >= 5 {

@@ -44,6 +44,7 @@ func (c *collector) fromProfiles(pass *analyze.Pass) {
 				continue
 			}
 			i, kind := lockKind(st)
+			kind = c.refine(st, i, kind)
 			site := c.site(st, i, kind, "block profile")
 			site.Delay += time.Duration(d)
 			site.Count += n
@@ -107,6 +108,7 @@ func (c *collector) fromTraces(tr *traces.Result) {
 			// blocks with reason "sync" inside the GC (gcMarkDone, assists
 			// waiting for background credit), which is gc_stw's evidence.
 			i, kind := lockKind(st)
+			kind = c.refine(st, i, kind)
 			if !isLock(kind) {
 				continue
 			}
@@ -165,12 +167,25 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			for i, f := range g.Frames {
 				st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
 			}
+			// Text dumps leave out runtime frames (chansend, semacquire):
+			// there the wait reason says what the goroutine waits on.
 			i, kind := lockKind(st)
-			if !isLock(kind) && !strings.Contains(g.WaitReason, "Mutex") {
-				continue
+			if g.WaitReason == "chan send" {
+				kind = "channel send"
 			}
-			if kind == "other" {
-				kind = "mutex"
+			if g.Semaphore {
+				kind = kindSemaphore
+			} else {
+				kind = c.refine(st, i, kind)
+			}
+			switch {
+			case isLock(kind):
+			case strings.Contains(g.WaitReason, "Mutex"):
+				if kind == "other" {
+					kind = "mutex"
+				}
+			default:
+				continue
 			}
 			n := max(g.Count, 1)
 			s := c.site(st, i, kind, "goroutine census")

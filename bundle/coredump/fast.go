@@ -73,10 +73,10 @@ type fastReader struct {
 	// program links runtime/pprof's labelMap.
 	labelsOff int64
 	hasLabels bool
-	// hchanTimer and timerPeriod locate a channel's feeding timer and its
-	// period; timerChans is set when the program's runtime has them.
-	hchanTimer, timerPeriod int64
-	timerChans              bool
+	// chans locates the fields of the channels goroutines wait on;
+	// hasChans is set when the program's DWARF describes them.
+	chans    chanOffsets
+	hasChans bool
 }
 
 // Bounds on pprof labels read from a core.
@@ -178,7 +178,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	if l.fields["runtime/pprof.labelMap"] != nil {
 		fr.labelsOff, fr.hasLabels = o.labels, true
 	}
-	fr.hchanTimer, fr.timerPeriod, fr.timerChans = l.timerChan()
+	fr.chans, fr.hasChans = l.chanOffsets()
 	fr.now = fr.nanotime(l)
 	fr.sema = fr.semaWaiters(l)
 	fr.heldScan = fr.newHeldScan(l)

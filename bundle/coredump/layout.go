@@ -27,7 +27,7 @@ var wantStructs = map[string]bool{
 	// Optional: sync.Mutex wraps internal/sync.Mutex since Go 1.24; either
 	// is present only when the program uses a mutex.
 	"sync.Mutex": true, "internal/sync.Mutex": true,
-	// Optional: which channels timers feed (hchan.timer since Go 1.23).
+	// Optional: the channels goroutines wait on (hchan.timer since Go 1.23).
 	"runtime.hchan": true, "runtime.timer": true,
 }
 
@@ -162,13 +162,30 @@ func (l *layout) gOffsets() (*gOffsets, error) {
 	return &o, err
 }
 
-// timerChan returns the offsets of runtime.hchan's timer field (the timer
-// feeding a time.Timer's or time.Ticker's channel, since Go 1.23) and of
-// runtime.timer's period; ok is false for programs without them.
-func (l *layout) timerChan() (hchanTimer, timerPeriod int64, ok bool) {
-	ht, err1 := l.off("runtime.hchan", "timer")
-	tp, err2 := l.off("runtime.timer", "period")
-	return ht, tp, err1 == nil && err2 == nil
+// chanOffsets locate the runtime.hchan fields the census reads of the
+// channels goroutines wait on.
+type chanOffsets struct {
+	dataqsiz, elemsize int64
+	// timer is hchan.timer (Go 1.23 and later), -1 without it; period is
+	// runtime.timer's.
+	timer, period int64
+}
+
+// chanOffsets returns the channel fields' offsets; ok is false when the
+// program's DWARF does not describe runtime.hchan.
+func (l *layout) chanOffsets() (o chanOffsets, ok bool) {
+	q, err1 := l.off("runtime.hchan", "dataqsiz")
+	e, err2 := l.off("runtime.hchan", "elemsize")
+	if err1 != nil || err2 != nil {
+		return o, false
+	}
+	o = chanOffsets{dataqsiz: q, elemsize: e, timer: -1}
+	t, err3 := l.off("runtime.hchan", "timer")
+	p, err4 := l.off("runtime.timer", "period")
+	if err3 == nil && err4 == nil {
+		o.timer, o.period = t, p
+	}
+	return o, true
 }
 
 // maxGSize bounds runtime.g as DWARF states it (about 440 bytes in Go

@@ -119,9 +119,9 @@ func (fr *fastReader) readGs(b *batch, first uint64, c *goroutines.Census) error
 }
 
 // decodeBatch decodes the batch's goroutines in stack order, reads the
-// channels of channel waiters in sudog order (and whether timers feed
-// them), and appends the live
-// goroutines to the census in allgs order.
+// channels of channel waiters in sudog order (and then the channels
+// themselves: markChans), and appends the live goroutines to the census
+// in allgs order.
 func (fr *fastReader) decodeBatch(b *batch, res *fastResult) {
 	out := make([]goroutines.Goroutine, len(b.gps))
 	live := make([]bool, len(b.gps))
@@ -140,7 +140,7 @@ func (fr *fastReader) decodeBatch(b *batch, res *fastResult) {
 			}
 		}
 	}
-	fr.markTimers(out, chans)
+	fr.markChans(out, chans)
 	c := res.census
 	for x := range b.gps {
 		if !live[x] {

@@ -54,6 +54,11 @@ type Goroutine struct {
 	// for Go 1.23's synchronous timer channels (hchan.timer), the default
 	// for modules that declare go 1.23 or later.
 	Timer *Timer `json:"timer,omitempty"`
+	// Semaphore is set when a core shows the goroutine blocked sending on
+	// a buffered channel of zero-size elements (chan struct{}): the
+	// channel-as-semaphore idiom, where a send acquires a slot and a
+	// receive releases it.
+	Semaphore bool `json:"semaphore,omitempty"`
 	// Thread is the OS thread ID running it, when known (core, crash dumps).
 	Thread int `json:"thread,omitempty"`
 	// Crashed marks the goroutine on which a fatal signal or panic arrived.

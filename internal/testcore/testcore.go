@@ -116,6 +116,12 @@ func Start(t testing.TB, exe, ready string, env ...string) *Process {
 	return start(t, exec.Command(exe), ready, env...)
 }
 
+// StartArgs is Start with command-line arguments instead of environment.
+func StartArgs(t testing.TB, exe, ready string, args ...string) *Process {
+	t.Helper()
+	return start(t, exec.Command(exe, args...), ready)
+}
+
 func start(t testing.TB, cmd *exec.Cmd, ready string, env ...string) *Process {
 	t.Helper()
 	exe := cmd.Path

@@ -9,7 +9,9 @@ import (
 )
 
 // timersSrc parks goroutines on a ticker's channel, on a time.After in a
-// select (not its first case), in time.Sleep and on a plain channel. The
+// select (not its first case), in time.Sleep and on a plain channel, and
+// sends them to a full semaphore channel (buffered chan struct{}), a full
+// buffered chan int and an unbuffered chan struct{}. The
 // test module says go 1.22, whose default is the asynchronous timer
 // channels that had no hchan.timer; the directive asks for Go 1.23's.
 const timersSrc = `//go:debug asynctimerchan=0
@@ -41,6 +43,21 @@ func onAfter(quit chan int) {
 //go:noinline
 func onPlain() { <-plain }
 
+var (
+	slots = make(chan struct{}, 1)
+	queue = make(chan int, 1)
+	hand  = make(chan struct{})
+)
+
+//go:noinline
+func acquireSlot() { slots <- struct{}{} }
+
+//go:noinline
+func enqueue() { queue <- 1 }
+
+//go:noinline
+func handOff() { hand <- struct{}{} }
+
 func main() {
 	for range 3 {
 		go onTicker()
@@ -48,15 +65,23 @@ func main() {
 	quit := make(chan int)
 	go onAfter(quit)
 	go onPlain()
+	slots <- struct{}{}
+	queue <- 0
+	for range 2 {
+		go acquireSlot()
+		go enqueue()
+		go handOff()
+	}
 	time.Sleep(100 * time.Millisecond)
 	fmt.Println("ready")
 	time.Sleep(time.Hour)
 }
 `
 
-// TestTimerChannels: a snapshot's census marks the goroutines that wait
-// on a timer's channel — with a ticker's period — and no other.
-func TestTimerChannels(t *testing.T) {
+// TestChannelMarks: a snapshot's census marks the goroutines that wait
+// on a timer's channel — with a ticker's period — and those acquiring a
+// semaphore channel, and no other.
+func TestChannelMarks(t *testing.T) {
 	exe := testcore.BuildIn(t, tmpDir, timersSrc)
 	p := testcore.Start(t, exe, "ready")
 	core := p.Gcore(t)
@@ -66,11 +91,15 @@ func TestTimerChannels(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]*goroutines.Timer{
-		"main.onTicker": {PeriodNanos: 250e6},
-		"main.onAfter":  {},
-		"main.onPlain":  nil,
-		"main.main":     nil, // time.Sleep: no channel
+		"main.onTicker":    {PeriodNanos: 250e6},
+		"main.onAfter":     {},
+		"main.onPlain":     nil,
+		"main.main":        nil, // time.Sleep: no channel
+		"main.acquireSlot": nil,
+		"main.enqueue":     nil,
+		"main.handOff":     nil,
 	}
+	semaphore := map[string]bool{"main.acquireSlot": true}
 	seen := map[string]int{}
 	for _, g := range c.Goroutines {
 		for _, f := range g.Frames {
@@ -85,6 +114,9 @@ func TestTimerChannels(t *testing.T) {
 			case w != nil && g.Timer.PeriodNanos != w.PeriodNanos:
 				t.Errorf("goroutine %d in %s: period %d, want %d", g.ID, f.Func, g.Timer.PeriodNanos, w.PeriodNanos)
 			}
+			if g.Semaphore != semaphore[f.Func] {
+				t.Errorf("goroutine %d in %s (%s): semaphore %v", g.ID, f.Func, g.WaitReason, g.Semaphore)
+			}
 			break
 		}
 	}
@@ -92,6 +124,9 @@ func TestTimerChannels(t *testing.T) {
 		if seen[fn] == 0 {
 			t.Errorf("no goroutine in %s", fn)
 		}
+	}
+	if seen["main.acquireSlot"] != 2 {
+		t.Errorf("%d goroutines acquiring the semaphore, want 2", seen["main.acquireSlot"])
 	}
 	if seen["main.onTicker"] != 3 {
 		t.Errorf("%d goroutines on the ticker, want 3", seen["main.onTicker"])

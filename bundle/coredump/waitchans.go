@@ -34,13 +34,20 @@ func (fr *fastReader) waitChans(sudog uint64) []uint64 {
 	return out
 }
 
-// markTimers sets Goroutine.Timer on the goroutines one of whose channels
-// is fed by a runtime timer (hchan.timer, set for every time.Timer and
-// time.Ticker channel since Go 1.23). chans[x] are out[x]'s channels.
-// Channels, then timers, are read in address order, like the rest of the
-// batch.
-func (fr *fastReader) markTimers(out []goroutines.Goroutine, chans [][]uint64) {
-	if !fr.timerChans {
+// chanInfo is what the census reads of one channel.
+type chanInfo struct {
+	semaphore bool  // buffered, zero-size elements
+	timer     bool  // fed by a runtime timer
+	period    int64 // the timer's period; 0 for one-shot timers
+}
+
+// markChans reads the channels the batch's goroutines wait on, in address
+// order, and marks the goroutines: Timer on those one of whose channels a
+// runtime timer feeds (hchan.timer, set for every time.Timer and
+// time.Ticker channel since Go 1.23), Semaphore on senders blocked on a
+// buffered chan struct{}. chans[x] are out[x]'s channels.
+func (fr *fastReader) markChans(out []goroutines.Goroutine, chans [][]uint64) {
+	if !fr.hasChans {
 		return
 	}
 	var all []uint64
@@ -49,14 +56,23 @@ func (fr *fastReader) markTimers(out []goroutines.Goroutine, chans [][]uint64) {
 	}
 	slices.Sort(all)
 	all = slices.Compact(all)
+	o := fr.chans
+	info := make(map[uint64]*chanInfo, len(all))
 	timerOf := map[uint64]uint64{}
 	for _, c := range all {
-		if t, err := fr.mem.u64(c + uint64(fr.hchanTimer)); err == nil && t != 0 {
-			timerOf[c] = t
+		ci := &chanInfo{}
+		q, err1 := fr.mem.u64(c + uint64(o.dataqsiz))
+		e, err2 := fr.mem.u64(c + uint64(o.elemsize))
+		if err1 != nil || err2 != nil {
+			continue
 		}
-	}
-	if len(timerOf) == 0 {
-		return
+		ci.semaphore = q > 0 && uint16(e) == 0
+		if o.timer >= 0 {
+			if t, err := fr.mem.u64(c + uint64(o.timer)); err == nil && t != 0 {
+				timerOf[c] = t
+			}
+		}
+		info[c] = ci
 	}
 	timers := make([]uint64, 0, len(timerOf))
 	for _, t := range timerOf {
@@ -66,23 +82,28 @@ func (fr *fastReader) markTimers(out []goroutines.Goroutine, chans [][]uint64) {
 	timers = slices.Compact(timers)
 	period := map[uint64]int64{}
 	for _, t := range timers {
-		if p, err := fr.mem.u64(t + uint64(fr.timerPeriod)); err == nil {
+		if p, err := fr.mem.u64(t + uint64(o.period)); err == nil && int64(p) >= 0 {
 			period[t] = int64(p)
 		}
 	}
+	for c, t := range timerOf {
+		if p, ok := period[t]; ok {
+			info[c].timer, info[c].period = true, p
+		}
+	}
 	for x, cs := range chans {
+		g := &out[x]
 		for _, c := range cs {
-			t, ok := timerOf[c]
-			if !ok {
+			ci := info[c]
+			if ci == nil {
 				continue
 			}
-			p, ok := period[t]
-			if !ok || p < 0 {
-				continue
+			if ci.semaphore && g.Status == "waiting" && g.WaitReason == "chan send" {
+				g.Semaphore = true
 			}
 			// A select on several timers: the shortest period speaks for it.
-			if cur := out[x].Timer; cur == nil || p > 0 && (cur.PeriodNanos == 0 || p < cur.PeriodNanos) {
-				out[x].Timer = &goroutines.Timer{PeriodNanos: p}
+			if ci.timer && (g.Timer == nil || ci.period > 0 && (g.Timer.PeriodNanos == 0 || ci.period < g.Timer.PeriodNanos)) {
+				g.Timer = &goroutines.Timer{PeriodNanos: ci.period}
 			}
 		}
 	}

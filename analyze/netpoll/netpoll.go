@@ -42,6 +42,13 @@ const (
 	// spinShareCritical: the scheduler costing more than 40 % of CPU,
 	// i.e. as much as the program's useful work in most cases.
 	spinShareCritical = 0.40
+	// spinCoresCritical: a critical spin must also burn a quarter of a
+	// core. The runtime budgets 25 % of GOMAXPROCS for the GC's background
+	// marking; a quarter of one core spent only looking for work is of
+	// that order, while a mostly idle process (a lock convoy, a stalled
+	// pipeline) can show a high scheduler share of very little CPU, since
+	// every P that runs out of work passes through findRunnable.
+	spinCoresCritical = 0.25
 	// machineryShareWarn: the share of CPU in the machinery that wakes
 	// goroutines without work — the timer heap, netpoll (Go and kernel
 	// epoll) and the osyield/usleep back-off — that must accompany
@@ -109,12 +116,15 @@ func run(pass *analyze.Pass) (any, error) {
 			e.Note += fmt.Sprintf("; only %.3f cores, not judged", spin*prof.Cores())
 		case machinery < machineryShareWarn || machinery < machineryOfSpinMin*spin:
 			e.Threshold = analyze.Threshold(spinShareWarn)
-		case spin >= spinShareCritical && spin > user:
+		case spin >= spinShareCritical && spin > user && (prof.Cores() == 0 || spin*prof.Cores() >= spinCoresCritical):
 			raise(analyze.Critical)
 			e.Threshold = analyze.Threshold(spinShareCritical)
 		case spin >= spinShareWarn && spin > user:
 			raise(analyze.Warning)
 			e.Threshold = analyze.Threshold(spinShareWarn)
+			if spin >= spinShareCritical {
+				e.Note += fmt.Sprintf("; %.3f cores, under the %.2f a critical spin burns", spin*prof.Cores(), spinCoresCritical)
+			}
 		default:
 			e.Threshold = analyze.Threshold(spinShareWarn)
 		}

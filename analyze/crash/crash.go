@@ -17,7 +17,7 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name:     "crash",
 	Doc:      "the crashed goroutine and thread, fatal signal and faulting address, panic value or fatal error text (from the core's memory or the crash output), the crash site, and a crash signature (panic kind + top normalized user frames) that is stable across rebuilds",
-	Version:  "1",
+	Version:  "2",
 	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
 	Run:      run,
 }
@@ -65,6 +65,10 @@ func run(pass *analyze.Pass) (any, error) {
 	if cr.Site == nil {
 		cr.Site = goroutines.CrashSite(frames)
 	}
+	textFrom := ""
+	if kind, msg, src, ok := gr.CrashText(c); ok {
+		cr.Kind, cr.Message, textFrom = kind, msg, src
+	}
 	short, key := goroutines.Signature(&cr, frames)
 	cr.Signature, cr.SignatureKey = short, key
 	res := &Result{Crash: &cr, Source: c.Source, Signature: short, SignatureKey: key,
@@ -84,7 +88,12 @@ func run(pass *analyze.Pass) (any, error) {
 		})
 		return nil, nil
 	}
-	pass.Report(finding(&cr, c, frames))
+	f := finding(&cr, c, frames)
+	if textFrom != "" {
+		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "crash_text", Artifact: textFrom,
+			Note: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
+	}
+	pass.Report(f)
 	return res, nil
 }
 

@@ -62,6 +62,35 @@ func (r *Result) Crash() (*goroutines.Census, *goroutines.Goroutine) {
 	return nil, nil
 }
 
+// CrashText finds what the runtime said about a crash whose chosen
+// source left it unsaid: a core from which the panic value or throw text
+// could not be read (a throw's string argument often lives only in a
+// register), while the crash log the runtime printed names it. The text
+// comes from another census whose crash is the same one: the same
+// crashed goroutine where both know it, and a kind that agrees (a core
+// may know only the fatal signal). It returns the kind and message and
+// the census they came from; ok is false when none has them.
+func (r *Result) CrashText(from *goroutines.Census) (kind, message, source string, ok bool) {
+	cr := from.Crash
+	if cr == nil || cr.Message != "" {
+		return "", "", "", false
+	}
+	for _, c := range r.All {
+		o := c.Crash
+		if c == from || o == nil || o.Message == "" {
+			continue
+		}
+		if cr.GoroutineID != 0 && o.GoroutineID != 0 && cr.GoroutineID != o.GoroutineID {
+			continue
+		}
+		if cr.Kind != "" && cr.Kind != "signal" && cr.Kind != o.Kind {
+			continue
+		}
+		return o.Kind, o.Message, c.Source, true
+	}
+	return "", "", "", false
+}
+
 // ContributeTo fills the report's goroutine groups.
 func (r *Result) ContributeTo(res *analyze.Result) {
 	for i, g := range r.Groups {

@@ -21,7 +21,7 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name:     "deadlock",
 	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
-	Version:  "1",
+	Version:  "2",
 	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
 	// The trace analyzer reads the execution traces' progress windows.
 	After: []*analyze.Analyzer{traces.Analyzer},
@@ -92,8 +92,9 @@ func run(pass *analyze.Pass) (any, error) {
 	}
 	res := &Result{Locks: map[uint64]int{}}
 	maxWait := -1
-	for _, g := range c.Goroutines {
-		if g.System || isDumper(g) {
+	observer := observers(c)
+	for i, g := range c.Goroutines {
+		if g.System || observer[i] {
 			continue
 		}
 		n := max(g.Count, 1)
@@ -110,8 +111,8 @@ func run(pass *analyze.Pass) (any, error) {
 		return res, nil
 	}
 	runnable := 0
-	for _, g := range c.Goroutines {
-		if !g.System && !isDumper(g) && (g.Status == "runnable" || g.Status == "running") {
+	for i, g := range c.Goroutines {
+		if !g.System && !observer[i] && (g.Status == "runnable" || g.Status == "running") {
 			runnable += max(g.Count, 1)
 		}
 	}
@@ -170,15 +171,55 @@ func stateful(gr *agoroutines.Result) *goroutines.Census {
 	return nil
 }
 
-// isDumper recognizes the goroutine that was writing a debug=2 dump when
-// it was taken; it is running only because it serves the request.
-func isDumper(g goroutines.Goroutine) bool {
+// observers returns the goroutines that exist or run only because the
+// process was being observed when the census was taken: those in the
+// profilers and the tracer (runtime/pprof, net/http/pprof, runtime/trace
+// — the goroutine writing a debug=2 dump among them), those they started
+// (an HTTP handler's background reader), and connections the HTTP server
+// accepted but had not yet run, which a capture fetching several profiles
+// at once keeps opening. None of them says whether the program itself
+// can progress.
+func observers(c *goroutines.Census) map[int]bool {
+	out := map[int]bool{}
+	ids := map[int64]bool{}
+	for i, g := range c.Goroutines {
+		if observing(g) {
+			out[i] = true
+			ids[g.ID] = true
+		}
+	}
+	for i, g := range c.Goroutines {
+		if g.CreatorID != 0 && ids[g.CreatorID] || unstartedConn(g) {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// observing reports a goroutine inside a profiler or the tracer.
+func observing(g goroutines.Goroutine) bool {
 	for _, f := range g.Frames {
-		if f.Func == "runtime/pprof.writeGoroutineStacks" || f.Func == "runtime/pprof.writeGoroutine" {
-			return true
+		for _, p := range []string{"runtime/pprof.", "net/http/pprof.", "runtime/trace."} {
+			if strings.HasPrefix(f.Func, p) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// unstartedConn reports a connection goroutine the HTTP server created
+// that has not run yet: its stack holds only the go statement's wrapper.
+func unstartedConn(g goroutines.Goroutine) bool {
+	if g.Status != "runnable" || g.CreatedBy == nil || !strings.HasPrefix(g.CreatedBy.Func, "net/http.(*Server).Serve") {
+		return false
+	}
+	for _, f := range g.Frames {
+		if f.Func != "runtime.goexit" && !strings.Contains(f.Func, ".gowrap") {
+			return false
+		}
+	}
+	return true
 }
 
 func stall(c *goroutines.Census, res *Result, share float64, maxWait int) analyze.Finding {

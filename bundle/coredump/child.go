@@ -108,6 +108,10 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 			return nil, fmt.Errorf("%w; the pclntab gave nothing either: %v", err, perr)
 		}
 		pc.Source, pc.Reader = c.Source, c.Reader
+		if pc.Crash == nil {
+			pc.Warnings = append(pc.Warnings, err.Error()+"; no goroutine list from this core")
+			return pc, nil
+		}
 		pc.Warnings = append(pc.Warnings, err.Error()+"; the crashing thread's stack comes from frame pointers and the pclntab (no goroutine list, no panic text)")
 		return pc, nil
 	}

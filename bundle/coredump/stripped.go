@@ -14,7 +14,7 @@ import (
 // the largest Go binaries carry well under 256 MiB of it.
 const maxPclntab = 256 << 20
 
-// pclntabCrash is what a core still tells when the executable has no DWARF
+// pclntabCrash is what a crash core still tells when the executable has no DWARF
 // (and so no layout for runtime.g): the crashing thread's stack, unwound
 // through frame pointers — through the signal frame into the goroutine that
 // crashed — and symbolized with the pclntab, which stripping keeps.
@@ -27,6 +27,11 @@ func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
 	info, err := corefile.Parse(cf, size)
 	if err != nil {
 		return nil, err
+	}
+	if sig := info.Signal(); sig == sigQUIT || !kernelDumpsCore(sig) {
+		// A snapshot (gcore's SIGSTOP) or a requested dump: no thread
+		// crashed, and without DWARF no goroutine can be listed.
+		return &goroutines.Census{Format: "core"}, nil
 	}
 	if len(info.Threads) == 0 || info.Machine != "amd64" {
 		return nil, fmt.Errorf("no amd64 thread registers in the core")

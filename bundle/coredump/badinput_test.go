@@ -146,6 +146,25 @@ func TestStrippedBinary(t *testing.T) {
 	}
 }
 
+// TestStrippedSnapshot: a gcore snapshot of a stripped binary lists no
+// goroutines (no DWARF) and reports no crash: nothing crashed.
+func TestStrippedSnapshot(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, timersSrc, "-ldflags=-s -w")
+	p := testcore.Start(t, exe, "ready")
+	core := p.Gcore(t)
+	p.Quit(t)
+	c, err := Census(context.Background(), core, exe, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Crash != nil || len(c.Goroutines) != 0 || c.Complete {
+		t.Errorf("crash %+v, %d goroutines, complete=%v", c.Crash, len(c.Goroutines), c.Complete)
+	}
+	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "no DWARF") || !strings.Contains(w, "snapshot") {
+		t.Errorf("warnings %q", w)
+	}
+}
+
 func TestNonGoCore(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {

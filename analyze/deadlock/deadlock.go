@@ -64,6 +64,22 @@ func blocking(reason string) bool {
 	return false
 }
 
+// holdsBack reports wait reasons of goroutines held back by another
+// goroutine: a lock or semaphore it holds, a WaitGroup it has not marked
+// done, a send nobody takes, or a nil channel (blocked forever). A
+// receive, a select or a Cond.Wait is also how an idle consumer waits for
+// work: an idle worker pool has every worker there and nothing runnable
+// between jobs, so those alone are not a stall.
+func holdsBack(reason string) bool {
+	switch {
+	case strings.HasPrefix(reason, "chan send"), strings.HasSuffix(reason, "(nil chan)"),
+		strings.HasPrefix(reason, "sync.Mutex"), strings.HasPrefix(reason, "sync.RWMutex"),
+		reason == "sync.WaitGroup.Wait", reason == "semacquire":
+		return true
+	}
+	return false
+}
+
 // Result describes the stall found, if any.
 type Result struct {
 	Blocked, User, Progressing int
@@ -93,6 +109,7 @@ func run(pass *analyze.Pass) (any, error) {
 	res := &Result{Locks: map[uint64]int{}}
 	maxWait := -1
 	observer := observers(c)
+	heldBack := 0
 	for i, g := range c.Goroutines {
 		if g.System || observer[i] {
 			continue
@@ -102,12 +119,15 @@ func run(pass *analyze.Pass) (any, error) {
 		if g.Status == "waiting" && blocking(g.WaitReason) {
 			res.Blocked += n
 			maxWait = max(maxWait, g.WaitMinutes)
+			if holdsBack(g.WaitReason) {
+				heldBack += n
+			}
 		} else {
 			res.Progressing += n
 		}
 	}
 	tallyLocks(c, res)
-	if res.Blocked < minBlocked || res.User == 0 {
+	if res.Blocked < minBlocked || res.User == 0 || heldBack == 0 {
 		return res, nil
 	}
 	runnable := 0

@@ -22,6 +22,7 @@ var workloads = map[string]workload{
 	"netpoll":  pollTinyTimers,
 	"syncpool": shareBuffers,
 	"lock":     updateSharedMap,
+	"counters": countPerWorker,
 }
 
 // spawn runs n copies of body until ctx ends.
@@ -145,4 +146,27 @@ func recomputeTable(i int) {
 		h = sha256.Sum256(h[:])
 		table[(i+j)%128] += int(h[0])
 	}
+}
+
+// counter is one worker's own tally behind its own mutex.
+type counter struct {
+	mu sync.Mutex
+	n  map[int]int
+}
+
+// countPerWorker has each goroutine update its own mutex-guarded map in a
+// tight loop: lock and unlock all the time, never waiting for each other.
+func countPerWorker(ctx context.Context) func() {
+	cs := make([]*counter, 2)
+	for i := range cs {
+		cs[i] = &counter{n: map[int]int{}}
+	}
+	return spawn(ctx, len(cs), func(ctx context.Context, i int) {
+		c := cs[i]
+		for j := range 1000 {
+			c.mu.Lock()
+			c.n[j%128]++
+			c.mu.Unlock()
+		}
+	})
 }

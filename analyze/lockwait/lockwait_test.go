@@ -47,7 +47,7 @@ func TestLockContention(t *testing.T) {
 }
 
 func TestNoLockWaitElsewhere(t *testing.T) {
-	for _, w := range []string{"healthy", "gc", "netpoll", "syncpool"} {
+	for _, w := range []string{"healthy", "gc", "netpoll", "syncpool", "counters"} {
 		t.Run(w, func(t *testing.T) {
 			files := analyzetest.Capture(t, w, time.Second)
 			r := analyzetest.Run(t, analyzetest.Source(t, files), lockwait.Analyzer)

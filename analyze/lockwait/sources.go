@@ -163,6 +163,9 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 		c.family("goroutine census")
 		parked, long := 0, 0
 		for _, g := range cs.Goroutines {
+			if !parkedOnLock(g) {
+				continue
+			}
 			st := make([]stacks.Frame, len(g.Frames))
 			for i, f := range g.Frames {
 				st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
@@ -203,6 +206,24 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 				1, 0)
 		}
 	}
+}
+
+// parkedOnLock reports a goroutine that waits for a lock: parked, or
+// woken by the holder's release and not yet run (runnable, its stack
+// still in the lock's slow path). A running goroutine inside Lock takes
+// an uncontended lock or already holds it.
+func parkedOnLock(g goroutines.Goroutine) bool {
+	switch g.Status {
+	case "waiting":
+		return true
+	case "runnable":
+		for _, f := range g.Frames {
+			if stacks.IsSyncMutexWait(stacks.Frame{Func: f.Func}) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fromCPU measures runtime-internal lock time outside the scheduler

@@ -120,13 +120,17 @@ func IsFutex(f Frame) bool {
 }
 
 // IsSyncMutexWait matches sync.Mutex/RWMutex slow paths and the semaphore
-// goroutines park on when they lose the race for a lock.
+// goroutines park on when they lose the race for a lock. Lock, Unlock,
+// RLock and RUnlock themselves are not: their fast path is one atomic
+// operation that an uncontended lock also runs (the spinning and parking
+// of a contended one happen in lockSlow and the semaphore).
 func IsSyncMutexWait(f Frame) bool {
-	return hasPrefixAny(f.Func, "sync.(*Mutex).lockSlow", "sync.(*RWMutex).RLock", "sync.(*RWMutex).Lock",
+	return hasPrefixAny(f.Func, "sync.(*Mutex).lockSlow", "sync.(*Mutex).unlockSlow",
+		"sync.(*RWMutex).rUnlockSlow", "internal/sync.(*Mutex).unlockSlow",
 		"sync.runtime_SemacquireMutex", "sync.runtime_SemacquireRWMutex", "internal/sync.(*Mutex).lockSlow",
 		"internal/sync.runtime_SemacquireMutex", "runtime.semacquire1", "sync.runtime_SemacquireRWMutexR",
 		"runtime.sync_runtime_SemacquireMutex", "runtime.sync_runtime_SemacquireRWMutex",
-		"runtime.internal_sync_runtime_SemacquireMutex", "sync.(*Mutex).Lock", "internal/sync.(*Mutex).Lock")
+		"runtime.internal_sync_runtime_SemacquireMutex")
 }
 
 // IsSyncPool matches sync.Pool's slow paths and bookkeeping: getSlow

@@ -137,11 +137,37 @@ func run(pass *analyze.Pass) (any, error) {
 		}
 	}
 	share := float64(res.Blocked) / float64(res.User)
-	if share < nearlyAllBlocked || runnable > 0 {
+	if share < nearlyAllBlocked || runnable > 0 || stillWoken(c, observer, readWindows(pass)) {
 		return res, nil
 	}
 	pass.Report(stall(c, res, share, maxWait))
 	return res, nil
+}
+
+// stillWoken reports whether an execution trace saw goroutines blocked
+// where the held-back goroutines block being woken in its last
+// minStuckWindow: the census caught a convoy between hand-offs (a busy
+// semaphore or lock), not a stall. A stall that began before that has no
+// wake there.
+func stillWoken(c *goroutines.Census, observer map[int]bool, windows []*traces.Window) bool {
+	for _, w := range windows {
+		if w.Duration < minStuckWindow {
+			continue
+		}
+		for i, g := range c.Goroutines {
+			if g.System || observer[i] || g.Status != "waiting" || !holdsBack(g.WaitReason) {
+				continue
+			}
+			s, ok := traces.SiteOf(g.Frames)
+			if !ok {
+				continue
+			}
+			if t, woken := w.LastWake[s]; woken && t >= w.Duration-minStuckWindow {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // tallyLocks counts waiters per lock or channel address. A core probes a

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,7 @@ var workloads = map[string]workload{
 	"syncpool": shareBuffers,
 	"lock":     updateSharedMap,
 	"counters": countPerWorker,
+	"yield":    awaitFlag,
 }
 
 // spawn runs n copies of body until ctx ends.
@@ -167,6 +169,21 @@ func countPerWorker(ctx context.Context) func() {
 			c.mu.Lock()
 			c.n[j%128]++
 			c.mu.Unlock()
+		}
+	})
+}
+
+// started is a flag nothing ever sets.
+var started atomic.Bool
+
+// awaitFlag has goroutines wait for a flag by yielding in a loop.
+func awaitFlag(ctx context.Context) func() {
+	return spawn(ctx, 8, func(ctx context.Context, i int) {
+		for range 1000 {
+			if started.Load() {
+				return
+			}
+			runtime.Gosched()
 		}
 	})
 }

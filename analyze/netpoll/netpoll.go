@@ -49,6 +49,11 @@ const (
 	// pipeline) can show a high scheduler share of very little CPU, since
 	// every P that runs out of work passes through findRunnable.
 	spinCoresCritical = 0.25
+	// yieldShareMin: explicit yields worth naming as the spin's driver.
+	// A Gosched costs a pass through schedule; a tenth of all CPU in them
+	// means goroutines poll with it in a loop rather than now and then
+	// (as long loops do to let others run).
+	yieldShareMin = 0.10
 	// machineryShareWarn: the share of CPU in the machinery that wakes
 	// goroutines without work — the timer heap, netpoll (Go and kernel
 	// epoll) and the osyield/usleep back-off — that must accompany
@@ -91,6 +96,8 @@ func run(pass *analyze.Pass) (any, error) {
 	var families []string
 	var culprit *analyze.Culprit
 	var culpritStack []analyze.Stack
+	yielder := false     // the culprit polls with runtime.Gosched
+	var yielding float64 // CPU share of explicit yields, when material
 
 	var impact float64
 	raise := func(s analyze.Severity) { sev = max(sev, s) }
@@ -140,6 +147,14 @@ func run(pass *analyze.Pass) (any, error) {
 			culprit = &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line}
 			culpritStack = append(culpritStack, analyze.Stack{Title: fmt.Sprintf("timer-creating caller in CPU samples (%.0f%% of timer-creation time)", 100*h.Share),
 				Count: h.Value, Unit: "ns", Frames: hotNames(hs)})
+		} else if ys := yieldShare(prof); ys >= yieldShareMin && prof.Material(ys) {
+			yielding = ys
+			if hs := prof.Culprits(isExplicitYield, 3); len(hs) > 0 {
+				h := hs[0]
+				culprit, yielder = &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line}, true
+				culpritStack = append(culpritStack, analyze.Stack{Title: fmt.Sprintf("caller of runtime.Gosched in CPU samples (%.0f%% of yielding time)", 100*h.Share),
+					Count: h.Value, Unit: "ns", Frames: hotNames(hs)})
+			}
 		}
 	}
 	for _, t := range traces.Of(pass).Traces {
@@ -178,6 +193,17 @@ func run(pass *analyze.Pass) (any, error) {
 		return nil, nil
 	}
 	timerSite := false
+	if culprit == nil && sev >= analyze.Warning && yielding > 0 {
+		if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
+			if site, n := censusYielders(gr.Census); site != nil {
+				families = append(families, "goroutine census")
+				ev = append(ev, analyze.Evidence{Metric: "goroutines_in_gosched", Value: float64(n), Unit: "goroutines", Artifact: gr.Census.Source,
+					Note: fmt.Sprintf("goroutines inside runtime.Gosched, most in %s; %.0f%% of CPU is in explicit yields", site.Function, 100*yielding)})
+				culprit, yielder = site, true
+				pass.Used(gr.Census.Source)
+			}
+		}
+	}
 	if culprit == nil && sev >= analyze.Warning {
 		if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
 			if w := censusTimers(gr.Census); w != nil && w.site != nil {
@@ -198,6 +224,9 @@ func run(pass *analyze.Pass) (any, error) {
 		f.Cause = analyze.CauseNetpollSpin
 		f.Title = "Scheduler spinning on timers and netpoll with little work to run"
 		switch {
+		case yielder:
+			f.Title = "Scheduler spinning on goroutines polling with runtime.Gosched in " + culprit.Function
+			f.Remedy = "Replace the runtime.Gosched polling loop with a blocking wait: a channel the producer closes or sends on, a sync.Cond, or a sync.WaitGroup."
 		case timerSite:
 			f.Title += "; goroutines woken by timers in " + culprit.Function
 		case culprit != nil:
@@ -207,11 +236,32 @@ func run(pass *analyze.Pass) (any, error) {
 		if sev == analyze.Critical {
 			f.Confidence = min(0.95, f.Confidence+0.1)
 		}
-		f.Remedy = "Stop creating a timer per operation: replace time.Sleep/time.After in tight loops with one time.Ticker or a blocking channel receive, " +
-			"reuse timers with Reset, set connection deadlines once per request rather than per read/write, and batch small wakeups."
+		if !yielder {
+			f.Remedy = "Stop creating a timer per operation: replace time.Sleep/time.After in tight loops with one time.Ticker or a blocking channel receive, " +
+				"reuse timers with Reset, set connection deadlines once per request rather than per read/write, and batch small wakeups."
+		}
 	}
 	pass.Report(f)
 	return nil, nil
+}
+
+// isExplicitYield matches runtime.Gosched and the g0 side of it
+// (gosched_m, goschedImpl): a goroutine giving up its P although it could
+// run, which sends the P straight back through the scheduler; in a loop
+// waiting for a condition it is a spin through schedule and findRunnable.
+// The runtime's own preemption (gopreempt_m) is not a yield.
+func isExplicitYield(f stacks.Frame) bool {
+	switch f.Func {
+	case "runtime.Gosched", "runtime.gosched_m", "runtime.goschedImpl":
+		return true
+	}
+	return false
+}
+
+// yieldShare is the share of CPU in samples under runtime.Gosched.
+func yieldShare(p *cpu.Profile) float64 {
+	_, share := p.Share(isExplicitYield)
+	return share
 }
 
 // isSpinSample matches samples spent looking for work: the scheduler,

@@ -56,3 +56,24 @@ func TestNoSpinWhenHealthyOrGC(t *testing.T) {
 		})
 	}
 }
+
+// TestGoschedSpin: goroutines polling a flag with runtime.Gosched keep the
+// scheduler spinning; the CPU samples (on the scheduler's stack) say so,
+// and the goroutine dump names the polling frame.
+func TestGoschedSpin(t *testing.T) {
+	files := analyzetest.Capture(t, "yield", time.Second)
+	fs := append(analyzetest.Only(files, bundle.KindPprof, "cpu"), analyzetest.Only(files, bundle.KindGoroutineDump)...)
+	r := analyzetest.Run(t, analyzetest.Source(t, fs), netpoll.Analyzer)
+	got := analyzetest.FindingsOf(r, "netpoll_spin")
+	if len(got) != 1 {
+		t.Fatalf("findings %+v", got)
+	}
+	f := got[0]
+	analyzetest.LogFinding(t, f)
+	if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {
+		t.Errorf("severity %v cause %q", f.Severity, f.Cause)
+	}
+	if f.Culprit == nil || !strings.Contains(f.Culprit.Function, "analyzetest.awaitFlag") || !strings.Contains(f.Title, "Gosched") {
+		t.Errorf("culprit %v title %q, want the polling workload", f.Culprit, f.Title)
+	}
+}

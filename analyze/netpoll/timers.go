@@ -114,3 +114,49 @@ func (w *timerWaiters) evidence() analyze.Evidence {
 	}
 	return analyze.Evidence{Metric: "goroutines_waiting_on_timers", Value: float64(w.total), Unit: "goroutines", Artifact: w.source, Note: note}
 }
+
+// censusYielders names the user frame with the most goroutines inside
+// runtime.Gosched (the goroutine side of a yield: a debug=2 dump shows it,
+// being an exported runtime function, and so does a core), and how many
+// goroutines are there in all.
+func censusYielders(c *goroutines.Census) (*analyze.Culprit, int) {
+	if c == nil {
+		return nil, 0
+	}
+	count := map[string]int{}
+	where := map[string]stacks.Frame{}
+	total := 0
+	for _, g := range c.Goroutines {
+		if g.System {
+			continue
+		}
+		st := make([]stacks.Frame, len(g.Frames))
+		yield := -1
+		for i, f := range g.Frames {
+			st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
+			if yield < 0 && f.Func == "runtime.Gosched" {
+				yield = i
+			}
+		}
+		if yield < 0 {
+			continue
+		}
+		n := max(g.Count, 1)
+		total += n
+		if u := stacks.FirstUser(st, yield+1); u >= 0 {
+			count[st[u].Func] += n
+			where[st[u].Func] = st[u]
+		}
+	}
+	best := ""
+	for fn, n := range count {
+		if best == "" || n > count[best] || n == count[best] && fn < best {
+			best = fn
+		}
+	}
+	if best == "" {
+		return nil, total
+	}
+	f := where[best]
+	return &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}, total
+}

@@ -16,6 +16,7 @@ import (
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/bundle/goroutines"
 	"github.com/coroner/coroner/bundle/tracefile"
 )
 
@@ -56,7 +57,8 @@ const (
 	yieldShareMin = 0.10
 	// machineryShareWarn: the share of CPU in the machinery that wakes
 	// goroutines without work — the timer heap, netpoll (Go and kernel
-	// epoll) and the osyield/usleep back-off — that must accompany
+	// epoll), the osyield/usleep back-off and goroutines yielding with
+	// runtime.Gosched — that must accompany
 	// scheduler time before it is called spinning on timers and netpoll.
 	// Services with ordinary timeouts spend a percent or two there; 5 % means
 	// timers or polls fire at a very high rate. Without it, scheduler time
@@ -98,6 +100,12 @@ func run(pass *analyze.Pass) (any, error) {
 	var culpritStack []analyze.Stack
 	yielder := false     // the culprit polls with runtime.Gosched
 	var yielding float64 // CPU share of explicit yields, when material
+	var census *goroutines.Census
+	if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
+		census = gr.Census
+	}
+	ySite, yN := censusYielders(census)
+	isYield := yieldMatcher(yN > 0)
 
 	var impact float64
 	raise := func(s analyze.Severity) { sev = max(sev, s) }
@@ -110,7 +118,9 @@ func run(pass *analyze.Pass) (any, error) {
 			if s.Category == stacks.CatGC {
 				return false
 			}
-			_, ok := stacks.Any(s.Stack, func(f stacks.Frame) bool { return stacks.IsTimer(f) || stacks.IsNetpoll(f) || stacks.IsSpinYield(f) })
+			_, ok := stacks.Any(s.Stack, func(f stacks.Frame) bool {
+				return stacks.IsTimer(f) || stacks.IsNetpoll(f) || stacks.IsSpinYield(f) || isYield(f)
+			})
 			return ok
 		})
 		_, kern := prof.Share(func(f stacks.Frame) bool { return stacks.IsNetpoll(f) && f.Kernel || stacks.IsFutex(f) && f.Kernel })
@@ -147,9 +157,9 @@ func run(pass *analyze.Pass) (any, error) {
 			culprit = &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line}
 			culpritStack = append(culpritStack, analyze.Stack{Title: fmt.Sprintf("timer-creating caller in CPU samples (%.0f%% of timer-creation time)", 100*h.Share),
 				Count: h.Value, Unit: "ns", Frames: hotNames(hs)})
-		} else if ys := yieldShare(prof); ys >= yieldShareMin && prof.Material(ys) {
+		} else if _, ys := prof.Share(isYield); ys >= yieldShareMin && prof.Material(ys) {
 			yielding = ys
-			if hs := prof.Culprits(isExplicitYield, 3); len(hs) > 0 {
+			if hs := prof.Culprits(isYield, 3); len(hs) > 0 {
 				h := hs[0]
 				culprit, yielder = &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line}, true
 				culpritStack = append(culpritStack, analyze.Stack{Title: fmt.Sprintf("caller of runtime.Gosched in CPU samples (%.0f%% of yielding time)", 100*h.Share),
@@ -193,16 +203,12 @@ func run(pass *analyze.Pass) (any, error) {
 		return nil, nil
 	}
 	timerSite := false
-	if culprit == nil && sev >= analyze.Warning && yielding > 0 {
-		if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
-			if site, n := censusYielders(gr.Census); site != nil {
-				families = append(families, "goroutine census")
-				ev = append(ev, analyze.Evidence{Metric: "goroutines_in_gosched", Value: float64(n), Unit: "goroutines", Artifact: gr.Census.Source,
-					Note: fmt.Sprintf("goroutines inside runtime.Gosched, most in %s; %.0f%% of CPU is in explicit yields", site.Function, 100*yielding)})
-				culprit, yielder = site, true
-				pass.Used(gr.Census.Source)
-			}
-		}
+	if culprit == nil && sev >= analyze.Warning && yielding > 0 && ySite != nil {
+		families = append(families, "goroutine census")
+		ev = append(ev, analyze.Evidence{Metric: "goroutines_in_gosched", Value: float64(yN), Unit: "goroutines", Artifact: census.Source,
+			Note: fmt.Sprintf("goroutines inside runtime.Gosched, most in %s; %.0f%% of CPU is in explicit yields", ySite.Function, 100*yielding)})
+		culprit, yielder = ySite, true
+		pass.Used(census.Source)
 	}
 	if culprit == nil && sev >= analyze.Warning {
 		if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
@@ -245,23 +251,23 @@ func run(pass *analyze.Pass) (any, error) {
 	return nil, nil
 }
 
-// isExplicitYield matches runtime.Gosched and the g0 side of it
-// (gosched_m, goschedImpl): a goroutine giving up its P although it could
-// run, which sends the P straight back through the scheduler; in a loop
-// waiting for a condition it is a spin through schedule and findRunnable.
-// The runtime's own preemption (gopreempt_m) is not a yield.
-func isExplicitYield(f stacks.Frame) bool {
-	switch f.Func {
-	case "runtime.Gosched", "runtime.gosched_m", "runtime.goschedImpl":
-		return true
+// yieldMatcher matches explicit yields: runtime.Gosched, a goroutine
+// giving up its P although it could run, which sends the P straight back
+// through the scheduler; in a loop waiting for a condition it is a spin
+// through schedule and findRunnable. Most of a yield's CPU is on the
+// scheduler's stack (gosched_m, goschedImpl), where no caller shows and
+// the runtime's own yields (the background sweeper's) look the same; it
+// counts only when confirmed, by goroutines seen inside runtime.Gosched.
+func yieldMatcher(confirmed bool) func(stacks.Frame) bool {
+	return func(f stacks.Frame) bool {
+		switch f.Func {
+		case "runtime.Gosched":
+			return true
+		case "runtime.gosched_m", "runtime.goschedImpl":
+			return confirmed
+		}
+		return false
 	}
-	return false
-}
-
-// yieldShare is the share of CPU in samples under runtime.Gosched.
-func yieldShare(p *cpu.Profile) float64 {
-	_, share := p.Share(isExplicitYield)
-	return share
 }
 
 // isSpinSample matches samples spent looking for work: the scheduler,

@@ -2,8 +2,9 @@
 // work — runtime.findRunnable, work stealing, network polling, timer
 // processing, osyield/usleep back-off, epoll_wait and futex in the kernel —
 // with little useful work behind it, typically driven by code that creates
-// timers, tickers or deadlines at a high rate. The culprit is the user frame
-// that creates them.
+// timers, tickers or deadlines at a high rate, or that polls with
+// runtime.Gosched. The culprit is the user frame that creates the timers,
+// whose goroutines fast tickers keep waking, or that yields.
 package netpoll
 
 import (
@@ -23,7 +24,7 @@ import (
 // Analyzer is the netpoll_spin analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:     "netpoll_spin",
-	Doc:      "CPU burned in the scheduler's search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) with little useful work behind it; culprit: the user frames creating timers, tickers or deadlines at a high rate",
+	Doc:      "CPU burned in the scheduler's search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) with little useful work behind it; culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers (from a core), or polling with runtime.Gosched",
 	Version:  "2",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// A core's census names the goroutines timers keep waking when neither

@@ -77,6 +77,9 @@ type fastReader struct {
 	// hasChans is set when the program's DWARF describes them.
 	chans    chanOffsets
 	hasChans bool
+	// heapChans maps channels fed by pending timers to their periods,
+	// from the Ps' timer heaps (heapChanTimers); nil when unread.
+	heapChans map[uint64]int64
 }
 
 // Bounds on pprof labels read from a core.
@@ -179,6 +182,9 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		fr.labelsOff, fr.hasLabels = o.labels, true
 	}
 	fr.chans, fr.hasChans = l.chanOffsets()
+	if fr.hasChans {
+		fr.heapChans = fr.heapChanTimers(l)
+	}
 	fr.now = fr.nanotime(l)
 	fr.sema = fr.semaWaiters(l)
 	fr.heldScan = fr.newHeldScan(l)

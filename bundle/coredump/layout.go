@@ -27,16 +27,19 @@ var wantStructs = map[string]bool{
 	// Optional: sync.Mutex wraps internal/sync.Mutex since Go 1.24; either
 	// is present only when the program uses a mutex.
 	"sync.Mutex": true, "internal/sync.Mutex": true,
-	// Optional: the channels goroutines wait on (hchan.timer since Go 1.23).
+	// Optional: the channels goroutines wait on (hchan.timer since Go 1.23),
+	// and the Ps' timer heaps (Go 1.23's layout).
 	"runtime.hchan": true, "runtime.timer": true,
+	"runtime.p": true, "runtime.timers": true, "runtime.timerWhen": true,
 }
 
 // optionalStructs may be missing without failing the census.
 var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true, "runtime.m": true,
-	"sync.Mutex": true, "internal/sync.Mutex": true, "runtime.hchan": true, "runtime.timer": true}
+	"sync.Mutex": true, "internal/sync.Mutex": true, "runtime.hchan": true, "runtime.timer": true,
+	"runtime.p": true, "runtime.timers": true, "runtime.timerWhen": true}
 
 // wantSyms are the runtime variables the census starts from.
-var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats", "runtime.allm"}
+var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats", "runtime.allm", "runtime.allp"}
 
 func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 	l := &layout{fields: map[string]map[string]int64{}, sizes: map[string]int64{}, syms: map[string]elf.Symbol{}}

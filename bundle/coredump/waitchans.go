@@ -43,9 +43,10 @@ type chanInfo struct {
 
 // markChans reads the channels the batch's goroutines wait on, in address
 // order, and marks the goroutines: Timer on those one of whose channels a
-// runtime timer feeds (hchan.timer, set for every time.Timer and
-// time.Ticker channel since Go 1.23), Semaphore on senders blocked on a
-// buffered chan struct{}. chans[x] are out[x]'s channels.
+// runtime timer feeds (hchan.timer, set for every synchronous time.Timer
+// and time.Ticker channel since Go 1.23, or a pending timer in the Ps'
+// heaps sending to it), Semaphore on senders blocked on a buffered
+// chan struct{}. chans[x] are out[x]'s channels.
 func (fr *fastReader) markChans(out []goroutines.Goroutine, chans [][]uint64) {
 	if !fr.hasChans {
 		return
@@ -89,6 +90,11 @@ func (fr *fastReader) markChans(out []goroutines.Goroutine, chans [][]uint64) {
 	for c, t := range timerOf {
 		if p, ok := period[t]; ok {
 			info[c].timer, info[c].period = true, p
+		}
+	}
+	for c, ci := range info {
+		if p, ok := fr.heapChans[c]; ok && !ci.timer {
+			ci.timer, ci.period = true, p // an asynchronous timer channel
 		}
 	}
 	for x, cs := range chans {

@@ -2,6 +2,7 @@ package coredump
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/coroner/coroner/bundle/goroutines"
@@ -80,9 +81,20 @@ func main() {
 
 // TestChannelMarks: a snapshot's census marks the goroutines that wait
 // on a timer's channel — with a ticker's period — and those acquiring a
-// semaphore channel, and no other.
+// semaphore channel, and no other; for Go 1.23's synchronous timer
+// channels (hchan.timer) and for the asynchronous ones a module declaring
+// go 1.22 gets (found in the Ps' timer heaps) alike.
 func TestChannelMarks(t *testing.T) {
-	exe := testcore.BuildIn(t, tmpDir, timersSrc)
+	for name, src := range map[string]string{
+		"sync":  timersSrc,
+		"async": strings.Replace(timersSrc, "//go:debug asynctimerchan=0\n", "", 1),
+	} {
+		t.Run(name, func(t *testing.T) { channelMarks(t, src) })
+	}
+}
+
+func channelMarks(t *testing.T, src string) {
+	exe := testcore.BuildIn(t, tmpDir, src)
 	p := testcore.Start(t, exe, "ready")
 	core := p.Gcore(t)
 	p.Quit(t)

@@ -50,9 +50,8 @@ type Goroutine struct {
 	HeldLocks []uint64 `json:"held_locks,omitempty"`
 	// Timer is set when a core shows the goroutine parked on, or just
 	// woken from, a receive from a runtime timer's channel (time.Timer,
-	// time.Ticker, time.After), alone or as a select case. Cores show it
-	// for Go 1.23's synchronous timer channels (hchan.timer), the default
-	// for modules that declare go 1.23 or later.
+	// time.Ticker, time.After), alone or as a select case, as a core of a
+	// program built with Go 1.23 or later shows it.
 	Timer *Timer `json:"timer,omitempty"`
 	// Semaphore is set when a core shows the goroutine blocked sending on
 	// a buffered channel of zero-size elements (chan struct{}): the

@@ -35,10 +35,7 @@ func semaphoreSites(cs []*goroutines.Census) map[string]bool {
 			if !g.Semaphore {
 				continue
 			}
-			st := make([]stacks.Frame, len(g.Frames))
-			for i, f := range g.Frames {
-				st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
-			}
+			st := stacks.FromGoroutine(g.Frames)
 			if u := stacks.FirstUser(st, 0); u >= 0 {
 				out[st[u].Func] = true
 			}

@@ -166,10 +166,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			if !parkedOnLock(g) {
 				continue
 			}
-			st := make([]stacks.Frame, len(g.Frames))
-			for i, f := range g.Frames {
-				st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
-			}
+			st := stacks.FromGoroutine(g.Frames)
 			// Text dumps leave out runtime frames (chansend, semacquire):
 			// there the wait reason says what the goroutine waits on.
 			i, kind := lockKind(st)

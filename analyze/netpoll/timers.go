@@ -47,10 +47,7 @@ func censusTimers(c *goroutines.Census) *timerWaiters {
 		}
 		w.total += n
 		w.fast += fast
-		st := make([]stacks.Frame, len(g.Frames))
-		for i, f := range g.Frames {
-			st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
-		}
+		st := stacks.FromGoroutine(g.Frames)
 		u := stacks.FirstUser(st, 0)
 		if u < 0 {
 			continue

@@ -5,7 +5,11 @@
 // runtime and standard-library function names, never on application code.
 package stacks
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/coroner/coroner/bundle/goroutines"
+)
 
 // Frame is one function activation, innermost first in a stack.
 type Frame struct {
@@ -14,6 +18,15 @@ type Frame struct {
 	Line int
 	// Kernel marks frames that ran in the kernel (from perf samples).
 	Kernel bool
+}
+
+// FromGoroutine converts a goroutine census's stack (innermost first).
+func FromGoroutine(fs []goroutines.Frame) []Frame {
+	st := make([]Frame, len(fs))
+	for i, f := range fs {
+		st[i] = Frame{Func: f.Func, File: f.File, Line: f.Line}
+	}
+	return st
 }
 
 // Package returns the import path of a Go function name:

@@ -212,13 +212,11 @@ func run(pass *analyze.Pass) (any, error) {
 		pass.Used(census.Source)
 	}
 	if culprit == nil && sev >= analyze.Warning {
-		if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
-			if w := censusTimers(gr.Census); w != nil && w.site != nil {
-				families = append(families, "goroutine census")
-				ev = append(ev, w.evidence())
-				culprit, timerSite = w.site, true
-				pass.Used(w.source)
-			}
+		if w := censusTimers(census); w != nil && w.site != nil {
+			families = append(families, "goroutine census")
+			ev = append(ev, w.evidence())
+			culprit, timerSite = w.site, true
+			pass.Used(w.source)
 		}
 	}
 	f := analyze.Finding{ID: "netpoll_spin/scheduler-spin", Severity: sev, Impact: round(impact), Evidence: ev, Culprit: culprit, Stacks: culpritStack,

@@ -2,6 +2,7 @@ package netpoll
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
@@ -21,6 +22,43 @@ type timerWaiters struct {
 	source      string
 }
 
+// frameTally counts goroutines by their innermost user frame, those on
+// fast tickers apart.
+type frameTally map[string]*frameCount
+
+type frameCount struct {
+	frame       stacks.Frame
+	total, fast int
+}
+
+func (t frameTally) add(f stacks.Frame, n, fast int) {
+	c := t[f.Func]
+	if c == nil {
+		c = &frameCount{frame: f}
+		t[f.Func] = c
+	}
+	c.total += n
+	c.fast += fast
+}
+
+// top returns the frame with the most goroutines on fast tickers, then
+// the most goroutines, then the first name; nil for an empty tally.
+func (t frameTally) top() *frameCount {
+	var best *frameCount
+	for _, c := range t {
+		if best == nil || c.fast > best.fast || c.fast == best.fast &&
+			(c.total > best.total || c.total == best.total && c.frame.Func < best.frame.Func) {
+			best = c
+		}
+	}
+	return best
+}
+
+// culprit names the frame.
+func (c *frameCount) culprit() *analyze.Culprit {
+	return &analyze.Culprit{Function: c.frame.Func, File: c.frame.File, Line: c.frame.Line}
+}
+
 // censusTimers groups a census's user goroutines waiting on timers by
 // their innermost user frame and names the frame with the most waiters
 // on tickers faster than shortSleep — each of which the scheduler wakes
@@ -30,11 +68,7 @@ func censusTimers(c *goroutines.Census) *timerWaiters {
 	if c == nil {
 		return nil
 	}
-	type group struct {
-		frame       stacks.Frame
-		total, fast int
-	}
-	groups := map[string]*group{}
+	groups := frameTally{}
 	w := &timerWaiters{source: c.Source}
 	for _, g := range c.Goroutines {
 		if g.System || !onTimer(g) {
@@ -48,30 +82,15 @@ func censusTimers(c *goroutines.Census) *timerWaiters {
 		w.total += n
 		w.fast += fast
 		st := stacks.FromGoroutine(g.Frames)
-		u := stacks.FirstUser(st, 0)
-		if u < 0 {
-			continue
+		if u := stacks.FirstUser(st, 0); u >= 0 {
+			groups.add(st[u], n, fast)
 		}
-		gr := groups[st[u].Func]
-		if gr == nil {
-			gr = &group{frame: st[u]}
-			groups[st[u].Func] = gr
-		}
-		gr.total += n
-		gr.fast += fast
 	}
 	if w.total == 0 {
 		return nil
 	}
-	var best *group
-	for _, gr := range groups {
-		if best == nil || gr.fast > best.fast || gr.fast == best.fast &&
-			(gr.total > best.total || gr.total == best.total && gr.frame.Func < best.frame.Func) {
-			best = gr
-		}
-	}
-	if best != nil {
-		w.site = &analyze.Culprit{Function: best.frame.Func, File: best.frame.File, Line: best.frame.Line}
+	if best := groups.top(); best != nil {
+		w.site = best.culprit()
 		w.siteTotal, w.siteFast = best.total, best.fast
 	}
 	return w
@@ -120,40 +139,25 @@ func censusYielders(c *goroutines.Census) (*analyze.Culprit, int) {
 	if c == nil {
 		return nil, 0
 	}
-	count := map[string]int{}
-	where := map[string]stacks.Frame{}
+	groups := frameTally{}
 	total := 0
 	for _, g := range c.Goroutines {
 		if g.System {
 			continue
 		}
-		st := make([]stacks.Frame, len(g.Frames))
-		yield := -1
-		for i, f := range g.Frames {
-			st[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
-			if yield < 0 && f.Func == "runtime.Gosched" {
-				yield = i
-			}
-		}
+		yield := slices.IndexFunc(g.Frames, func(f goroutines.Frame) bool { return f.Func == "runtime.Gosched" })
 		if yield < 0 {
 			continue
 		}
 		n := max(g.Count, 1)
 		total += n
+		st := stacks.FromGoroutine(g.Frames)
 		if u := stacks.FirstUser(st, yield+1); u >= 0 {
-			count[st[u].Func] += n
-			where[st[u].Func] = st[u]
+			groups.add(st[u], n, 0)
 		}
 	}
-	best := ""
-	for fn, n := range count {
-		if best == "" || n > count[best] || n == count[best] && fn < best {
-			best = fn
-		}
+	if best := groups.top(); best != nil {
+		return best.culprit(), total
 	}
-	if best == "" {
-		return nil, total
-	}
-	f := where[best]
-	return &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}, total
+	return nil, total
 }

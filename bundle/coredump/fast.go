@@ -101,12 +101,8 @@ func (fr *fastReader) labels(b []byte) map[string]string {
 	if p == 0 {
 		return nil
 	}
-	var hdr [24]byte
-	if fr.mem.read(hdr[:], p) != nil {
-		return nil
-	}
-	arr, n := binary.LittleEndian.Uint64(hdr[:]), binary.LittleEndian.Uint64(hdr[8:])
-	if n == 0 || n > maxLabels {
+	arr, n, err := fr.mem.slice(p)
+	if err != nil || n == 0 || n > maxLabels {
 		return nil
 	}
 	raw := make([]byte, 32*n)

@@ -78,6 +78,15 @@ func (m *coreMem) read(b []byte, addr uint64) error {
 	return nil
 }
 
+// slice reads the data pointer and length of the Go slice header at addr.
+func (m *coreMem) slice(addr uint64) (ptr, n uint64, err error) {
+	var b [16]byte
+	if err := m.read(b[:], addr); err != nil {
+		return 0, 0, err
+	}
+	return binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint64(b[8:]), nil
+}
+
 func (m *coreMem) u64(addr uint64) (uint64, error) {
 	var b [8]byte
 	if err := m.read(b[:], addr); err != nil {

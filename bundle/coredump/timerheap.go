@@ -1,7 +1,5 @@
 package coredump
 
-import "encoding/binary"
-
 // Bounds on the walk of the Ps' timer heaps.
 const (
 	// maxPs bounds runtime.allp: GOMAXPROCS is at most 256 on most
@@ -39,12 +37,8 @@ func (fr *fastReader) heapChanTimers(l *layout) map[uint64]int64 {
 	if twSize <= 0 || twSize > 64 {
 		return nil
 	}
-	var hdr [16]byte
-	if fr.mem.read(hdr[:], allp.Value) != nil {
-		return nil
-	}
-	ps, n := binary.LittleEndian.Uint64(hdr[:]), binary.LittleEndian.Uint64(hdr[8:])
-	if n > maxPs {
+	ps, n, err := fr.mem.slice(allp.Value)
+	if err != nil || n > maxPs {
 		return nil
 	}
 	out := map[uint64]int64{}
@@ -54,11 +48,8 @@ func (fr *fastReader) heapChanTimers(l *layout) map[uint64]int64 {
 		if err != nil || p == 0 {
 			continue
 		}
-		if fr.mem.read(hdr[:], p+uint64(offs[0]+offs[1])) != nil {
-			continue
-		}
-		heap, m := binary.LittleEndian.Uint64(hdr[:]), binary.LittleEndian.Uint64(hdr[8:])
-		if m > maxHeapTimers {
+		heap, m, err := fr.mem.slice(p + uint64(offs[0]+offs[1]))
+		if err != nil || m > maxHeapTimers {
 			continue
 		}
 		for j := range m {

@@ -110,6 +110,22 @@ func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 	return l, nil
 }
 
+// fieldOffsets looks field offsets up and remembers the first failure,
+// returning 0 from then on, so a run of lookups is checked once.
+type fieldOffsets struct {
+	l   *layout
+	err error
+}
+
+func (fo *fieldOffsets) get(strct, field string) int64 {
+	if fo.err != nil {
+		return 0
+	}
+	var v int64
+	v, fo.err = fo.l.off(strct, field)
+	return v
+}
+
 // off returns a field offset; nested fields are written "sched.pc".
 func (l *layout) off(strct, field string) (int64, error) {
 	o, ok := l.fields[strct][field]
@@ -128,15 +144,8 @@ type gOffsets struct {
 
 func (l *layout) gOffsets() (*gOffsets, error) {
 	var o gOffsets
-	var err error
-	get := func(s, f string) int64 {
-		if err != nil {
-			return 0
-		}
-		var v int64
-		v, err = l.off(s, f)
-		return v
-	}
+	fo := &fieldOffsets{l: l}
+	get := fo.get
 	sched, stk := get("runtime.g", "sched"), get("runtime.g", "stack")
 	o.goid = get("runtime.g", "goid")
 	o.status = get("runtime.g", "atomicstatus")
@@ -159,6 +168,7 @@ func (l *layout) gOffsets() (*gOffsets, error) {
 	o.sudogWaitlink = get("runtime.sudog", "waitlink")
 	o.semaTreap = get("runtime.semaRoot", "treap")
 	o.size = l.sizes["runtime.g"]
+	err := fo.err
 	if err == nil && (o.size <= 0 || o.size > maxGSize) {
 		err = fmt.Errorf("runtime.g size %d out of range", o.size)
 	}
@@ -189,6 +199,30 @@ func (l *layout) chanOffsets() (o chanOffsets, ok bool) {
 		o.timer, o.period = t, p
 	}
 	return o, true
+}
+
+// timerHeapOffsets locate the Ps' timer heaps: p.timers.heap, a slice of
+// runtime.timerWhen, each pointing at a runtime.timer (Go 1.23's layout).
+type timerHeapOffsets struct {
+	pHeap     int64 // runtime.p's timers.heap slice header
+	whenTimer int64 // runtime.timerWhen's timer pointer
+	whenSize  int64 // size of a runtime.timerWhen
+	f, arg    int64 // runtime.timer's callback and its argument (an any)
+	period    int64 // runtime.timer's period
+}
+
+// timerHeap returns the timer heaps' offsets; ok is false when the
+// program's runtime has another layout.
+func (l *layout) timerHeap() (o timerHeapOffsets, ok bool) {
+	fo := &fieldOffsets{l: l}
+	get := fo.get
+	o.pHeap = get("runtime.p", "timers") + get("runtime.timers", "heap")
+	o.whenTimer = get("runtime.timerWhen", "timer")
+	o.f, o.arg, o.period = get("runtime.timer", "f"), get("runtime.timer", "arg"), get("runtime.timer", "period")
+	o.whenSize = l.sizes["runtime.timerWhen"]
+	// A timerWhen is a pointer and an int64; anything far larger is
+	// damaged debug info.
+	return o, fo.err == nil && o.whenSize > 0 && o.whenSize <= 64
 }
 
 // maxGSize bounds runtime.g as DWARF states it (about 440 bytes in Go

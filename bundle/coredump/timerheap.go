@@ -24,17 +24,8 @@ func (fr *fastReader) heapChanTimers(l *layout) map[uint64]int64 {
 	if !ok {
 		return nil
 	}
-	var offs [6]int64
-	for i, f := range [][2]string{{"runtime.p", "timers"}, {"runtime.timers", "heap"}, {"runtime.timerWhen", "timer"},
-		{"runtime.timer", "f"}, {"runtime.timer", "arg"}, {"runtime.timer", "period"}} {
-		o, err := l.off(f[0], f[1])
-		if err != nil {
-			return nil
-		}
-		offs[i] = o
-	}
-	twSize := l.sizes["runtime.timerWhen"]
-	if twSize <= 0 || twSize > 64 {
+	o, ok := l.timerHeap()
+	if !ok {
 		return nil
 	}
 	ps, n, err := fr.mem.slice(allp.Value)
@@ -48,18 +39,18 @@ func (fr *fastReader) heapChanTimers(l *layout) map[uint64]int64 {
 		if err != nil || p == 0 {
 			continue
 		}
-		heap, m, err := fr.mem.slice(p + uint64(offs[0]+offs[1]))
+		heap, m, err := fr.mem.slice(p + uint64(o.pHeap))
 		if err != nil || m > maxHeapTimers {
 			continue
 		}
 		for j := range m {
-			t, err := fr.mem.u64(heap + j*uint64(twSize) + uint64(offs[2]))
+			t, err := fr.mem.u64(heap + j*uint64(o.whenSize) + uint64(o.whenTimer))
 			if err != nil || t == 0 {
 				continue
 			}
-			fn, err1 := fr.mem.u64(t + uint64(offs[3]))
-			ch, err2 := fr.mem.u64(t + uint64(offs[4]) + 8) // the any's data word
-			period, err3 := fr.mem.u64(t + uint64(offs[5]))
+			fn, err1 := fr.mem.u64(t + uint64(o.f))
+			ch, err2 := fr.mem.u64(t + uint64(o.arg) + 8) // the any's data word
+			period, err3 := fr.mem.u64(t + uint64(o.period))
 			if err1 != nil || err2 != nil || err3 != nil || fn == 0 || ch == 0 || int64(period) < 0 {
 				continue
 			}

@@ -150,13 +150,7 @@ func TestStrippedBinary(t *testing.T) {
 // goroutines (no DWARF) and reports no crash: nothing crashed.
 func TestStrippedSnapshot(t *testing.T) {
 	exe := testcore.BuildIn(t, tmpDir, timersSrc, "-ldflags=-s -w")
-	p := testcore.Start(t, exe, "ready")
-	core := p.Gcore(t)
-	p.Quit(t)
-	c, err := Census(context.Background(), core, exe, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := snapshotCensus(t, exe)
 	if c.Crash != nil || len(c.Goroutines) != 0 || c.Complete {
 		t.Errorf("crash %+v, %d goroutines, complete=%v", c.Crash, len(c.Goroutines), c.Complete)
 	}

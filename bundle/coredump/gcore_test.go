@@ -64,8 +64,10 @@ func main() {
 }
 `
 
-func TestPartialDeadlockGcore(t *testing.T) {
-	exe := testcore.BuildIn(t, tmpDir, partialDeadlockSrc)
+// snapshotCensus starts exe, snapshots it with gcore, takes the runtime's
+// SIGQUIT dump as it exits, and reads the snapshot's census.
+func snapshotCensus(t *testing.T, exe string) (*goroutines.Census, []byte) {
+	t.Helper()
 	p := testcore.Start(t, exe, "ready")
 	core := p.Gcore(t)
 	dump := p.Quit(t)
@@ -73,6 +75,12 @@ func TestPartialDeadlockGcore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, dump
+}
+
+func TestPartialDeadlockGcore(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, partialDeadlockSrc)
+	c, dump := snapshotCensus(t, exe)
 	if c.Crash != nil && c.Crash.Kind != "signal" {
 		t.Errorf("a live snapshot reported a crash: %+v", c.Crash)
 	}
@@ -169,13 +177,7 @@ func TestTenThousandGoroutines(t *testing.T) {
 	}
 	const n = 10000
 	exe := testcore.BuildIn(t, tmpDir, fmt.Sprintf(manySrc, n))
-	p := testcore.Start(t, exe, "ready")
-	core := p.Gcore(t)
-	dump := p.Quit(t)
-	c, err := Census(context.Background(), core, exe, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, dump := snapshotCensus(t, exe)
 	compareUsers(t, c, dump)
 	s := goroutines.Summarize(c)
 	want := map[string]int{"chan receive": 4000, "sync.Mutex.Lock": 2000, "select": 2000, "sync.WaitGroup.Wait": 2000}

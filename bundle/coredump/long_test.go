@@ -2,7 +2,6 @@ package coredump
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"testing"
 
@@ -49,13 +48,7 @@ func TestWaitMinutes(t *testing.T) {
 		t.Skip("set CORONER_LONG=1: waits 65 s for goroutines to be blocked a minute")
 	}
 	exe := testcore.BuildIn(t, tmpDir, longWaitSrc)
-	p := testcore.Start(t, exe, "ready")
-	core := p.Gcore(t)
-	dump := p.Quit(t)
-	c, err := Census(context.Background(), core, exe, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, dump := snapshotCensus(t, exe)
 	d, err := goroutines.ParseDump(bytes.NewReader(dump), "sigquit")
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package coredump
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -95,13 +94,7 @@ func TestChannelMarks(t *testing.T) {
 
 func channelMarks(t *testing.T, src string) {
 	exe := testcore.BuildIn(t, tmpDir, src)
-	p := testcore.Start(t, exe, "ready")
-	core := p.Gcore(t)
-	p.Quit(t)
-	c, err := Census(context.Background(), core, exe, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := snapshotCensus(t, exe)
 	want := map[string]*goroutines.Timer{
 		"main.onTicker":    {PeriodNanos: 250e6},
 		"main.onAfter":     {},

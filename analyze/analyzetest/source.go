@@ -126,6 +126,18 @@ func FindingsOf(r *analyze.Result, name string) []analyze.Finding {
 	return out
 }
 
+// OnlyFinding runs a (and its requirements) over files, fails the test
+// unless a reports exactly one finding, logs it and returns it.
+func OnlyFinding(t testing.TB, files []File, a *analyze.Analyzer) analyze.Finding {
+	t.Helper()
+	got := FindingsOf(Run(t, Source(t, files), a), a.Name)
+	if len(got) != 1 {
+		t.Fatalf("%s findings %+v", a.Name, got)
+	}
+	LogFinding(t, got[0])
+	return got[0]
+}
+
 // LogFinding logs a finding with its evidence and stacks, so a test's -v
 // output shows what an analyzer concluded and why.
 func LogFinding(t testing.TB, f analyze.Finding) {

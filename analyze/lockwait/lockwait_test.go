@@ -26,13 +26,7 @@ func TestLockContention(t *testing.T) {
 		"goroutines": analyzetest.Only(files, bundle.KindGoroutineDump),
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := analyzetest.Run(t, analyzetest.Source(t, fs), lockwait.Analyzer)
-			got := analyzetest.FindingsOf(r, "lock_wait")
-			if len(got) != 1 {
-				t.Fatalf("findings %+v", got)
-			}
-			f := got[0]
-			analyzetest.LogFinding(t, f)
+			f := analyzetest.OnlyFinding(t, fs, lockwait.Analyzer)
 			if f.Severity < analyze.Warning || f.Cause != analyze.CauseLockWait {
 				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 			}

@@ -87,12 +87,7 @@ func TestSemaphoreChannel(t *testing.T) {
 				{Disk: exe, Kind: bundle.KindGoBinary},
 				{Disk: core, Kind: bundle.KindCore},
 			}
-			got := analyzetest.FindingsOf(analyzetest.Run(t, analyzetest.Source(t, files), lockwait.Analyzer), "lock_wait")
-			if len(got) != 1 {
-				t.Fatalf("findings %+v", got)
-			}
-			f := got[0]
-			analyzetest.LogFinding(t, f)
+			f := analyzetest.OnlyFinding(t, files, lockwait.Analyzer)
 			if c.name == "queue" {
 				if f.Severity >= analyze.Warning {
 					t.Errorf("a slow consumer's producers reported as lock waits: %v %q", f.Severity, f.Title)

@@ -87,23 +87,14 @@ func TestTimerSpinFromCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	cpuOnly := []analyzetest.File{{Disk: prof, Kind: bundle.KindPprof}}
-	run := func(files []analyzetest.File) analyze.Finding {
-		t.Helper()
-		got := analyzetest.FindingsOf(analyzetest.Run(t, analyzetest.Source(t, files), netpoll.Analyzer), "netpoll_spin")
-		if len(got) != 1 {
-			t.Fatalf("findings %+v", got)
-		}
-		analyzetest.LogFinding(t, got[0])
-		return got[0]
-	}
-	f := run(cpuOnly)
+	f := analyzetest.OnlyFinding(t, cpuOnly, netpoll.Analyzer)
 	if f.Severity < analyze.Warning {
 		t.Fatalf("CPU profile alone: severity %v, want the spin seen", f.Severity)
 	}
 	if f.Culprit != nil && f.Culprit.Function == "main.pollTicker" {
 		t.Logf("the CPU profile named the culprit by itself")
 	}
-	f = run(append(cpuOnly, analyzetest.File{Disk: exe, Kind: bundle.KindGoBinary}, analyzetest.File{Disk: core, Kind: bundle.KindCore}))
+	f = analyzetest.OnlyFinding(t, append(cpuOnly, analyzetest.File{Disk: exe, Kind: bundle.KindGoBinary}, analyzetest.File{Disk: core, Kind: bundle.KindCore}), netpoll.Analyzer)
 	if f.Culprit == nil || f.Culprit.Function != "main.pollTicker" {
 		t.Errorf("culprit %+v, want main.pollTicker", f.Culprit)
 	}

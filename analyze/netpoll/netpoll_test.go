@@ -25,13 +25,7 @@ func TestTimerSpin(t *testing.T) {
 		"trace": analyzetest.Only(files, bundle.KindTrace),
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := analyzetest.Run(t, analyzetest.Source(t, fs), netpoll.Analyzer)
-			got := analyzetest.FindingsOf(r, "netpoll_spin")
-			if len(got) != 1 {
-				t.Fatalf("findings %+v", got)
-			}
-			f := got[0]
-			analyzetest.LogFinding(t, f)
+			f := analyzetest.OnlyFinding(t, fs, netpoll.Analyzer)
 			if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {
 				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 			}
@@ -63,13 +57,7 @@ func TestNoSpinWhenHealthyOrGC(t *testing.T) {
 func TestGoschedSpin(t *testing.T) {
 	files := analyzetest.Capture(t, "yield", time.Second)
 	fs := append(analyzetest.Only(files, bundle.KindPprof, "cpu"), analyzetest.Only(files, bundle.KindGoroutineDump)...)
-	r := analyzetest.Run(t, analyzetest.Source(t, fs), netpoll.Analyzer)
-	got := analyzetest.FindingsOf(r, "netpoll_spin")
-	if len(got) != 1 {
-		t.Fatalf("findings %+v", got)
-	}
-	f := got[0]
-	analyzetest.LogFinding(t, f)
+	f := analyzetest.OnlyFinding(t, fs, netpoll.Analyzer)
 	if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {
 		t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 	}

@@ -19,13 +19,7 @@ func TestMain(m *testing.M) {
 
 func TestPoolContention(t *testing.T) {
 	files := analyzetest.Capture(t, "syncpool", time.Second)
-	r := analyzetest.Run(t, analyzetest.Source(t, analyzetest.Only(files, bundle.KindPprof)), syncpool.Analyzer)
-	got := analyzetest.FindingsOf(r, "syncpool_contention")
-	if len(got) != 1 {
-		t.Fatalf("findings %+v", got)
-	}
-	f := got[0]
-	analyzetest.LogFinding(t, f)
+	f := analyzetest.OnlyFinding(t, analyzetest.Only(files, bundle.KindPprof), syncpool.Analyzer)
 	if f.Severity < analyze.Warning || f.Cause != analyze.CauseSyncPoolContention {
 		t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 	}

@@ -179,14 +179,8 @@ func TestMemberReaderConcurrent(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g), 9))
 			p := make([]byte, 256<<10)
 			for range 100 {
-				off := rng.Int64N(int64(len(data)))
-				n, err := m.ReadAt(p, off)
-				if err != nil && !errors.Is(err, io.EOF) {
+				if err := readMatches(m, data, p, rng.Int64N(int64(len(data)))); err != nil {
 					errs <- err
-					return
-				}
-				if !bytes.Equal(p[:n], data[off:off+int64(n)]) {
-					errs <- fmt.Errorf("wrong bytes at %#x", off)
 					return
 				}
 			}
@@ -197,6 +191,19 @@ func TestMemberReaderConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// readMatches reads len(p) bytes at off from r and checks them against
+// data, the member's content.
+func readMatches(r io.ReaderAt, data, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if !bytes.Equal(p[:n], data[off:off+int64(n)]) {
+		return fmt.Errorf("wrong bytes at %#x", off)
+	}
+	return nil
 }
 
 func TestMemberReaderMissingAndMismatched(t *testing.T) {

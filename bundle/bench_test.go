@@ -46,15 +46,23 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
+// ingestDir ingests the files under in into a fresh archive and returns
+// its path.
+func ingestDir(b *testing.B, in string) string {
+	b.Helper()
+	out := filepath.Join(b.TempDir(), "o.tar.zst")
+	if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: out}); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
 // BenchmarkVerify measures re-hashing a 64 MiB archive.
 func BenchmarkVerify(b *testing.B) {
 	in := b.TempDir()
 	const size = 64 << 20
 	benchInput(b, in, size)
-	out := filepath.Join(b.TempDir(), "o.tar.zst")
-	if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: out}); err != nil {
-		b.Fatal(err)
-	}
+	out := ingestDir(b, in)
 	b.SetBytes(size)
 	b.ResetTimer()
 	for range b.N {

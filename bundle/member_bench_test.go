@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -19,10 +18,7 @@ const benchMemberSize = 256 << 20
 func benchMember(b *testing.B) (*Archive, Artifact) {
 	in := b.TempDir()
 	benchInput(b, in, benchMemberSize)
-	out := filepath.Join(b.TempDir(), "o.tar.zst")
-	if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: out}); err != nil {
-		b.Fatal(err)
-	}
+	out := ingestDir(b, in)
 	a, err := Open(out)
 	if err != nil {
 		b.Fatal(err)

@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -22,10 +21,7 @@ func lateArchive(b *testing.B, early int) (string, Artifact, Artifact) {
 	if err := os.WriteFile(filepath.Join(in, "late.bin"), wordData(99, frameBlock+4096), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	out := filepath.Join(b.TempDir(), "o.tar.zst")
-	if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: out}); err != nil {
-		b.Fatal(err)
-	}
+	out := ingestDir(b, in)
 	a, err := Open(out)
 	if err != nil {
 		b.Fatal(err)

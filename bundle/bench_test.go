@@ -2,10 +2,8 @@ package bundle
 
 import (
 	"context"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 )
 
@@ -13,17 +11,7 @@ import (
 // (words and numbers, as a Go heap full of strings compresses) into a file
 // in dir.
 func benchInput(b *testing.B, dir string, size int) {
-	words := []string{"request ", "timeout ", "deadline ", "connection ", "mutex ", "channel ", "goroutine ", "heap "}
-	rng := rand.New(rand.NewPCG(5, 6))
-	buf := make([]byte, 0, size+64)
-	for len(buf) < size {
-		buf = append(buf, words[rng.IntN(len(words))]...)
-		if rng.IntN(4) == 0 {
-			buf = strconv.AppendUint(buf, rng.Uint64()>>24, 10)
-			buf = append(buf, ' ')
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "heap.bin"), buf[:size], 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "heap.bin"), wordData(5, size), 0o644); err != nil {
 		b.Fatal(err)
 	}
 }

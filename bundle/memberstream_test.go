@@ -30,14 +30,7 @@ func lateArchiveT(t *testing.T) (*Archive, map[string][]byte) {
 		"early.bin": wordData(11, earlyMember),
 		"late.bin":  wordData(12, earlyMember+1),
 	}
-	r := ingestFiles(t, files, Limits{})
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	a, err := Open(r.out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := openIngested(t, files)
 	t.Cleanup(func() { a.Close() })
 	return a, files
 }

@@ -14,7 +14,7 @@ OUT=${OUT:-corpus/out}
 DURATION=${DURATION:-10s}
 SEVERITY=${SEVERITY:-severe}
 port=${BASE_PORT:-17060}
-scenarios=${SCENARIOS:-$(cd corpus/scenarios && ls -d */ | tr -d / | grep -vx internal)}
+scenarios=${SCENARIOS:-$(scenario_names)}
 [ -x "$COR" ] || { echo "capture-all: $COR not built (run make build)" >&2; exit 2; }
 mkdir -p "$OUT/bin" "$OUT/run"
 OUT=$(cd "$OUT" && pwd)
@@ -22,19 +22,14 @@ fail=0
 for s in $scenarios; do
   bin="$OUT/bin/$(service_name "$s")"
   go build -o "$bin" "./corpus/scenarios/$s"
-  # The next free port from $port on.
-  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  port=$(free_port "$port")
   addr="127.0.0.1:$port"
   port=$((port + 1))
   echo "== $s ($addr)" >&2
   start=$(date +%s%N)
   # The target runs in its own directory so a crash core lands there.
   mkdir -p "$OUT/run/$s"
-  # The target ends with the capture anyway, so the kernel writes its core
-  # on SIGABRT (fast, sparse); deadlock shows gcore on a process that
-  # must stay up.
-  core=abort
-  [ "$s" = deadlock ] && core=gcore
+  core=$(core_method "$s")
   # shellcheck disable=SC2086
   if ! "$COR" collect --exec --core "$core" --pprof "http://$addr" --duration "$DURATION" \
       --dir "$OUT/run/$s" --id "$s" --label scenario="$s" --label severity="$SEVERITY" ${COLLECT_FLAGS:-} \

@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/coroner/coroner/internal/version.Version=$(VERSION)
 # Go's test timeout for the whole suite; CI machines have 2 cores.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build deps demo test corpus eval bench fuzz clean
+.PHONY: all build deps demo test corpus corpus-foreign eval bench fuzz clean
 
 all: build
 
@@ -25,8 +25,13 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
+# Both columns of the corpus: coroner collect's captures, then the foreign
+# ones (plain tools, coroner ingest); a failure in one still runs the other.
 corpus: deps build
-	@corpus/scripts/capture-all.sh
+	@rc=0; corpus/scripts/capture-all.sh || rc=$$?; corpus/scripts/capture-foreign.sh || rc=$$?; exit $$rc
+
+corpus-foreign: deps build
+	@corpus/scripts/capture-foreign.sh
 
 eval: deps build
 	$(GO) run ./corpus/eval

@@ -1,10 +1,15 @@
-// Command eval analyzes every corpus incident — fresh captures in
-// corpus/out/*.tar.zst and frozen ones in corpus/testdata/*.tar.zst — and
-// prints a confusion table: each scenario's expected primary cause against
-// the verdict, whether the headline names the culprit, and false findings,
-// for the whole archive and for each single-artifact-family reduction that
-// carries the signal. It exits 1 when a required check fails. Run it with
-// `make eval`.
+// Command eval analyzes every corpus incident in two columns — collect:
+// captures made by `coroner collect` (corpus/out/*.tar.zst, frozen ones in
+// corpus/testdata/*.tar.zst); foreign: captures made with the plain tools
+// and packed by `coroner ingest` (corpus/out/foreign/*.tar.zst, frozen ones
+// in corpus/testdata/foreign/*.tar.zst) — and prints, per column, a
+// confusion table: each scenario's expected primary cause against the
+// verdict, whether the headline names the culprit, and false findings, for
+// the whole archive and for each single-artifact-family reduction that
+// carries the signal; then both columns' right, wrong and false-alarm
+// counts per family side by side. An archive's scenario is its "scenario"
+// label. It exits 1 when a required check fails in either column. Run it
+// with `make eval`.
 package main
 
 import (
@@ -17,7 +22,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
@@ -30,13 +34,26 @@ import (
 func main() {
 	// Core censuses run in worker children: this binary re-executed.
 	worker.Main()
-	out := flag.String("out", "corpus/out", "directory of fresh captures (<scenario>.tar.zst)")
-	frozen := flag.String("testdata", "corpus/testdata", "directory of frozen captures (<scenario>*.tar.zst)")
+	out := flag.String("out", "corpus/out", "directory of fresh collect captures (*.tar.zst)")
+	frozen := flag.String("testdata", "corpus/testdata", "directory of frozen collect captures (*.tar.zst)")
+	foreign := flag.String("foreign", "corpus/out/foreign", "directory of fresh foreign captures (*.tar.zst)")
+	foreignFrozen := flag.String("foreign-testdata", "corpus/testdata/foreign", "directory of frozen foreign captures (*.tar.zst)")
+	only := flag.String("columns", ColumnCollect+","+ColumnForeign, "columns to evaluate, comma-separated")
 	scen := flag.String("scenarios", corpus.ScenariosDir, "scenarios directory with <scenario>/expected.json")
 	jsonOut := flag.Bool("json", false, "print the rows as JSON instead of tables")
 	noFamilies := flag.Bool("no-families", false, "skip the single-family reductions")
 	flag.Parse()
-	rows, err := Evaluate(context.Background(), Config{Dirs: []string{*out, *frozen}, Scenarios: *scen, Families: !*noFamilies})
+	var cols []Column
+	for _, c := range []Column{{ColumnCollect, []string{*out, *frozen}}, {ColumnForeign, []string{*foreign, *foreignFrozen}}} {
+		if contains(strings.Split(*only, ","), c.Name) {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == 0 {
+		fmt.Fprintf(os.Stderr, "eval: -columns %q: want %s and/or %s\n", *only, ColumnCollect, ColumnForeign)
+		os.Exit(2)
+	}
+	rows, err := Evaluate(context.Background(), Config{Columns: cols, Scenarios: *scen, Families: !*noFamilies})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "eval:", err)
 		os.Exit(2)
@@ -55,9 +72,26 @@ func main() {
 	}
 }
 
+// The columns make eval reports: how the incidents were captured.
+const (
+	// ColumnCollect holds captures made by `coroner collect`.
+	ColumnCollect = "collect"
+	// ColumnForeign holds captures made with curl, perf, kill -ABRT or
+	// gcore and a container log, packed by `coroner ingest`.
+	ColumnForeign = "foreign"
+)
+
+// Column is one way of capturing the corpus and the directories holding
+// its archives (*.tar.zst, not recursive).
+type Column struct {
+	Name string
+	Dirs []string
+}
+
 // Config says what to evaluate.
 type Config struct {
-	Dirs      []string
+	// Columns are evaluated in order; each must hold an archive.
+	Columns   []Column
 	Scenarios string
 	Families  bool
 	// Log receives progress lines (nil: stderr).
@@ -66,6 +100,7 @@ type Config struct {
 
 // Row is one evaluated incident, whole or reduced to one family.
 type Row struct {
+	Column    string   `json:"column"`
 	Archive   string   `json:"archive"`
 	Scenario  string   `json:"scenario"`
 	Family    string   `json:"family"`
@@ -92,6 +127,28 @@ func (r Row) Pass() bool {
 	return r.Expected != analyze.CauseNone || len(r.False) == 0
 }
 
+// The outcomes of a row, as the per-family summary counts them.
+const (
+	OutcomeRight = "right"
+	// OutcomeWrong is a missed or misattributed cause, or a culprit not
+	// named.
+	OutcomeWrong = "wrong"
+	// OutcomeFalseAlarm is a healthy incident given a cause or a warning.
+	OutcomeFalseAlarm = "false alarm"
+)
+
+// Outcome classifies the row: right when it passes, a false alarm when a
+// healthy incident fails, wrong otherwise.
+func (r Row) Outcome() string {
+	switch {
+	case r.Pass():
+		return OutcomeRight
+	case r.Expected == analyze.CauseNone:
+		return OutcomeFalseAlarm
+	}
+	return OutcomeWrong
+}
+
 // Evaluate analyzes every archive found.
 func Evaluate(ctx context.Context, c Config) ([]Row, error) {
 	log := c.Log
@@ -106,70 +163,70 @@ func Evaluate(ctx context.Context, c Config) ([]Row, error) {
 	for _, e := range exp {
 		byName[e.Scenario] = e
 	}
-	var archives []string
-	for _, d := range c.Dirs {
-		m, _ := filepath.Glob(filepath.Join(d, "*.tar.zst"))
-		archives = append(archives, m...)
-	}
-	sort.Strings(archives)
-	if len(archives) == 0 {
-		return nil, fmt.Errorf("no archives in %s (run make corpus)", strings.Join(c.Dirs, ", "))
+	if len(c.Columns) == 0 {
+		return nil, fmt.Errorf("no columns to evaluate")
 	}
 	var rows []Row
-	for _, path := range archives {
-		a, err := bundle.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		e, ok := scenarioOf(a.Manifest(), path, byName)
-		if !ok {
-			fmt.Fprintf(log, "eval: %s: no scenario with an expected.json; skipped\n", path)
-			continue
-		}
-		rows = append(rows, evalOne(ctx, a, path, e, family{name: "all"}, log))
-		if !c.Families {
-			continue
-		}
-		for _, f := range families {
-			if !contains(carries[e.Primary], f.name) {
-				continue
+	for _, col := range c.Columns {
+		var archives []string
+		for _, d := range col.Dirs {
+			m, err := filepath.Glob(filepath.Join(d, "*.tar.zst"))
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %w", col.Name, err)
 			}
-			src, ok := reduce(a, f)
-			if !ok {
-				continue
+			archives = append(archives, m...)
+		}
+		sort.Strings(archives)
+		if len(archives) == 0 {
+			return nil, fmt.Errorf("column %s: no archives in %s (run make corpus)", col.Name, strings.Join(col.Dirs, ", "))
+		}
+		for _, path := range archives {
+			r, err := evalArchive(ctx, c, col.Name, path, byName, log)
+			if err != nil {
+				return nil, fmt.Errorf("column %s: %w", col.Name, err)
 			}
-			rows = append(rows, evalOne(ctx, src, path, e, f, log))
+			rows = append(rows, r...)
 		}
 	}
 	return rows, nil
 }
 
-// scenarioOf finds the scenario by the manifest's "scenario" label, else by
-// the file name (<scenario>.tar.zst or <scenario>-<anything>.tar.zst).
-func scenarioOf(m *bundle.Manifest, path string, byName map[string]corpus.Expected) (corpus.Expected, bool) {
-	if e, ok := byName[m.Labels["scenario"]]; ok {
-		return e, true
+// evalArchive evaluates one archive whole and, if c.Families, reduced to
+// each family that carries its scenario's cause.
+func evalArchive(ctx context.Context, c Config, column, path string, byName map[string]corpus.Expected, log io.Writer) ([]Row, error) {
+	a, err := bundle.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	base := strings.TrimSuffix(filepath.Base(path), ".tar.zst")
-	if e, ok := byName[base]; ok {
-		return e, true
+	label := a.Manifest().Labels["scenario"]
+	e, ok := byName[label]
+	if !ok {
+		fmt.Fprintf(log, "eval: %s: scenario label %q names no scenario with an expected.json; skipped\n", path, label)
+		return nil, nil
 	}
-	best := ""
-	for n := range byName {
-		if strings.HasPrefix(base, n) && len(n) > len(best) {
-			best = n
+	rows := []Row{evalOne(ctx, a, column, path, e, family{name: "all"}, log)}
+	if !c.Families {
+		return rows, nil
+	}
+	for _, f := range families {
+		if !contains(carries[e.Primary], f.name) {
+			continue
 		}
+		src, ok := reduce(a, f)
+		if !ok {
+			continue
+		}
+		rows = append(rows, evalOne(ctx, src, column, path, e, f, log))
 	}
-	e, ok := byName[best]
-	return e, ok && best != ""
+	return rows, nil
 }
 
-func evalOne(ctx context.Context, src analyze.Source, path string, e corpus.Expected, f family, log io.Writer) Row {
+func evalOne(ctx context.Context, src analyze.Source, column, path string, e corpus.Expected, f family, log io.Writer) Row {
 	start := time.Now()
 	r, err := analyze.Execute(ctx, src, all.Analyzers, analyze.Options{})
 	// gctrace lines name no code, so a gctrace-only reduction cannot name
 	// a culprit; every other family carries stacks.
-	row := Row{Archive: path, Scenario: e.Scenario, Family: f.name, Expected: e.Primary, NeedsName: len(e.Culprits) > 0 && f.name != "gctrace",
+	row := Row{Column: column, Archive: path, Scenario: e.Scenario, Family: f.name, Expected: e.Primary, NeedsName: len(e.Culprits) > 0 && f.name != "gctrace",
 		Seconds: time.Since(start).Seconds()}
 	if err != nil {
 		row.Verdict = "error: " + err.Error()
@@ -197,7 +254,7 @@ func evalOne(ctx context.Context, src analyze.Source, path string, e corpus.Expe
 			row.Failed = append(row.Failed, run.Name+": "+firstLine(run.Error))
 		}
 	}
-	fmt.Fprintf(log, "eval: %s [%s] %s → %s (%.1fs)\n", filepath.Base(path), f.name, e.Primary, row.Verdict, row.Seconds)
+	fmt.Fprintf(log, "eval: %s %s [%s] %s → %s (%.1fs)\n", column, filepath.Base(path), f.name, e.Primary, row.Verdict, row.Seconds)
 	return row
 }
 
@@ -219,65 +276,6 @@ func culpritNamed(r *analyze.Result, e corpus.Expected) bool {
 		}
 	}
 	return false
-}
-
-// Print writes the per-row table and the confusion matrix.
-func Print(w io.Writer, rows []Row) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tFAMILY\tEXPECTED\tVERDICT\tCULPRIT NAMED\tFALSE FINDINGS\tRESULT\tARCHIVE")
-	for _, r := range rows {
-		named := "-"
-		if r.NeedsName {
-			named = yesNo(r.Named)
-		}
-		res := "ok"
-		if !r.Pass() {
-			res = "FAIL"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d %s\t%s\t%s\n", r.Scenario, r.Family, r.Expected, r.Verdict, named,
-			len(r.False), strings.Join(r.False, ","), res, filepath.Base(r.Archive))
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	causes := []string{analyze.CauseGCSTW, analyze.CauseNetpollSpin, analyze.CauseSyncPoolContention, analyze.CauseLockWait,
-		analyze.CauseCrash, analyze.CauseDeadlock, analyze.CauseNone}
-	m := map[[2]string]int{}
-	other := false
-	for _, r := range rows {
-		m[[2]string{r.Expected, r.Verdict}]++
-		if !contains(causes, r.Verdict) {
-			other = true
-		}
-	}
-	cols := causes
-	if other {
-		cols = append(cols, "other")
-	}
-	fmt.Fprintln(tw, "expected \\ verdict\t"+strings.Join(cols, "\t"))
-	for _, e := range causes {
-		line := e
-		for _, v := range cols {
-			n := m[[2]string{e, v}]
-			if v == "other" {
-				n = 0
-				for k, c := range m {
-					if k[0] == e && !contains(causes, k[1]) {
-						n += c
-					}
-				}
-			}
-			line += fmt.Sprintf("\t%d", n)
-		}
-		fmt.Fprintln(tw, line)
-	}
-	tw.Flush()
-	pass := 0
-	for _, r := range rows {
-		if r.Pass() {
-			pass++
-		}
-	}
-	fmt.Fprintf(w, "\n%d of %d rows pass\n", pass, len(rows))
 }
 
 func yesNo(b bool) string {

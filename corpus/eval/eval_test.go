@@ -33,14 +33,26 @@ type golden struct {
 	FindingID        string `json:"finding_id,omitempty"`
 }
 
-// TestGoldenVerdicts analyzes every frozen corpus archive and compares the
-// verdict with testdata/golden/<archive>.json; -update rewrites them.
+// frozenDirs are the frozen archives' directories per column, relative to
+// corpus/testdata; their golden verdicts sit at the same relative place
+// under testdata/golden.
+var frozenDirs = map[string]string{ColumnCollect: ".", ColumnForeign: "foreign"}
+
+// TestGoldenVerdicts analyzes every frozen corpus archive of each column
+// and compares the verdict with testdata/golden/[foreign/]<archive>.json;
+// -update rewrites them.
 func TestGoldenVerdicts(t *testing.T) {
-	archives, _ := filepath.Glob(filepath.Join("..", "testdata", "*.tar.zst"))
-	if len(archives) == 0 {
-		t.Skip("no frozen archives in corpus/testdata yet")
-	}
 	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
+	for _, col := range []string{ColumnCollect, ColumnForeign} {
+		t.Run(col, func(t *testing.T) { testGolden(t, frozenDirs[col]) })
+	}
+}
+
+func testGolden(t *testing.T, dir string) {
+	archives, _ := filepath.Glob(filepath.Join("..", "testdata", dir, "*.tar.zst"))
+	if len(archives) == 0 {
+		t.Skipf("no frozen archives in corpus/testdata/%s yet", dir)
+	}
 	for _, path := range archives {
 		name := strings.TrimSuffix(filepath.Base(path), ".tar.zst")
 		t.Run(name, func(t *testing.T) {
@@ -52,7 +64,7 @@ func TestGoldenVerdicts(t *testing.T) {
 			if r.Verdict.Culprit != nil {
 				got.Culprit = r.Verdict.Culprit.Function
 			}
-			gp := filepath.Join("testdata", "golden", name+".json")
+			gp := filepath.Join("testdata", "golden", dir, name+".json")
 			if *update {
 				b, _ := json.MarshalIndent(got, "", "  ")
 				if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
@@ -79,19 +91,25 @@ func TestGoldenVerdicts(t *testing.T) {
 }
 
 // TestEvaluateFrozen runs the whole evaluation (make eval) over the frozen
-// archives, single-family reductions included: every row must pass. It
-// runs every analyzer on each archive several times, so it is long
-// (CORONER_LONG=1).
+// archives of both columns, single-family reductions included: every row
+// must pass. It runs every analyzer on each archive several times, so it
+// is long (CORONER_LONG=1).
 func TestEvaluateFrozen(t *testing.T) {
 	if os.Getenv("CORONER_LONG") != "1" {
 		t.Skip("long: set CORONER_LONG=1 (or run make eval)")
 	}
-	dir := filepath.Join("..", "testdata")
-	if m, _ := filepath.Glob(filepath.Join(dir, "*.tar.zst")); len(m) == 0 {
+	var cols []Column
+	for _, c := range []string{ColumnCollect, ColumnForeign} {
+		dir := filepath.Join("..", "testdata", frozenDirs[c])
+		if m, _ := filepath.Glob(filepath.Join(dir, "*.tar.zst")); len(m) > 0 {
+			cols = append(cols, Column{Name: c, Dirs: []string{dir}})
+		}
+	}
+	if len(cols) == 0 {
 		t.Skip("no frozen archives in corpus/testdata yet")
 	}
 	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
-	rows, err := Evaluate(context.Background(), Config{Dirs: []string{dir}, Scenarios: filepath.Join("..", "scenarios"), Families: true, Log: io.Discard})
+	rows, err := Evaluate(context.Background(), Config{Columns: cols, Scenarios: filepath.Join("..", "scenarios"), Families: true, Log: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +118,73 @@ func TestEvaluateFrozen(t *testing.T) {
 	t.Log("\n" + sb.String())
 	for _, r := range rows {
 		if !r.Pass() {
-			t.Errorf("%s [%s]: expected %s, verdict %s, culprit %q named %v, false %v", r.Scenario, r.Family, r.Expected, r.Verdict, r.Culprit, r.Named, r.False)
+			t.Errorf("%s %s [%s]: expected %s, verdict %s, culprit %q named %v, false %v", r.Column, r.Scenario, r.Family, r.Expected, r.Verdict, r.Culprit, r.Named, r.False)
 		}
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	for _, c := range []struct {
+		r    Row
+		want string
+	}{
+		{Row{Expected: "gc_stw", Verdict: "gc_stw", NeedsName: true, Named: true}, OutcomeRight},
+		{Row{Expected: "gc_stw", Verdict: "gc_stw", NeedsName: true}, OutcomeWrong},
+		{Row{Expected: "crash", Verdict: "none"}, OutcomeWrong},
+		{Row{Expected: "none", Verdict: "lock_wait"}, OutcomeFalseAlarm},
+		{Row{Expected: "none", Verdict: "none", False: []string{"gc_stw/gc-pressure"}}, OutcomeFalseAlarm},
+		{Row{Expected: "none", Verdict: "none"}, OutcomeRight},
+	} {
+		if got := c.r.Outcome(); got != c.want {
+			t.Errorf("%+v: Outcome() = %q, want %q", c.r, got, c.want)
+		}
+	}
+}
+
+// TestPrintColumns checks that each column gets its own tables and that
+// the per-family summary counts each column's outcomes apart.
+func TestPrintColumns(t *testing.T) {
+	rows := []Row{
+		{Column: ColumnCollect, Scenario: "crash", Family: "all", Expected: "crash", Verdict: "crash"},
+		{Column: ColumnCollect, Scenario: "crash", Family: "dump", Expected: "crash", Verdict: "crash"},
+		{Column: ColumnForeign, Scenario: "crash", Family: "all", Expected: "crash", Verdict: "none"},
+		{Column: ColumnForeign, Scenario: "healthy", Family: "all", Expected: "none", Verdict: "gc_stw"},
+		{Column: ColumnForeign, Scenario: "healthy", Family: "dump", Expected: "none", Verdict: "none"},
+	}
+	var sb strings.Builder
+	Print(&sb, rows)
+	out := sb.String()
+	for _, want := range []string{"== column collect: 2 rows", "== column foreign: 3 rows", "collect: 2 of 2 rows pass", "foreign: 1 of 3 rows pass"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	want := map[string][]string{
+		"all":   {"1", "0", "0", "0", "1", "1"},
+		"dump":  {"1", "0", "0", "1", "0", "0"},
+		"total": {"2", "0", "0", "1", "1", "1"},
+	}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 7 && want[f[0]] != nil {
+			if got := strings.Join(f[1:], " "); got != strings.Join(want[f[0]], " ") {
+				t.Errorf("summary %s: %s, want %s", f[0], got, strings.Join(want[f[0]], " "))
+			}
+			delete(want, f[0])
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("summary lacks the lines %v:\n%s", want, out)
+	}
+}
+
+// TestEvaluateEmptyColumn checks that a column without archives is an
+// error naming it, not a silently passing evaluation.
+func TestEvaluateEmptyColumn(t *testing.T) {
+	_, err := Evaluate(context.Background(), Config{Columns: []Column{{Name: ColumnForeign, Dirs: []string{t.TempDir()}}},
+		Scenarios: filepath.Join("..", "scenarios"), Log: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "column foreign: no archives") {
+		t.Errorf("err = %v, want one naming the empty foreign column", err)
 	}
 }
 

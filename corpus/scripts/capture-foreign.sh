@@ -62,6 +62,8 @@ mkdir -p "$OUT/run"
 OUT=$(cd "$OUT" && pwd)
 COR=$(cd "$(dirname "$COR")" && pwd)/$(basename "$COR")
 tools="$OUT/run/containerlog"
+trap 'rm -f "$tools"' EXIT
+trap 'exit 130' INT TERM
 timeout 300 go build -o "$tools" ./corpus/scripts/containerlog || die "building containerlog failed"
 
 # log_format prints the log format of scenario $1 (see the header).
@@ -92,13 +94,19 @@ say() { echo "  $(date -u +%T) $*" >&2; }
 # started records a background process for the cleanup.
 started() { pids+=("$1"); }
 
-# reap waits for a background process that has ended and forgets it.
-reap() {
-  local rc=0 p keep=()
-  # The braces keep bash's own "Aborted (core dumped)" notice quiet.
-  { wait "$1"; } 2>/dev/null || rc=$?
+# forget drops a process that has ended from the cleanup's list.
+forget() {
+  local p keep=()
   for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
   pids=("${keep[@]+"${keep[@]}"}")
+}
+
+# reap waits for a background process and forgets it; it returns the
+# process's exit status.
+reap() {
+  local rc=0
+  wait "$1" || rc=$?
+  forget "$1"
   return $rc
 }
 
@@ -205,6 +213,9 @@ capture_one() {
   ) >"$run/stdout.txt" 2>"$run/stderr.pipe" </dev/null &
   pid=$!
   started $pid
+  # Out of the job table, the service's death by SIGABRT passes without
+  # bash's own "Aborted (core dumped)" notice; the log has the runtime's.
+  disown $pid
   local i ready=0
   for i in $(seq 200); do
     running $pid || break
@@ -234,7 +245,8 @@ capture_one() {
   started $profpid
   sleep $((DURATION - TRACE_SECONDS))
   if running $pid; then
-    fetch "$inc/trace.out" "http://$addr/debug/pprof/trace?seconds=$TRACE_SECONDS" $((TRACE_SECONDS + 20)) &
+    # A spinning scheduler's trace can take a minute to stream out.
+    fetch "$inc/trace.out" "http://$addr/debug/pprof/trace?seconds=$TRACE_SECONDS" $((TRACE_SECONDS + 60)) &
     tracepid=$!
     started $tracepid
   else
@@ -260,8 +272,7 @@ capture_one() {
   # The core.
   method=$(core_method "$s")
   if ! running $pid; then
-    reap $pid && status=0 || status=$?
-    say "service had already exited (status $status); looking for the core it left"
+    say "service had already exited; looking for the core it left"
     core=$(find_core $pid "$svc" "$proc" "$run/started") || core=""
   elif [ "$method" = gcore ] && command -v gcore >/dev/null 2>&1; then
     if timeout 300 gcore -o "$inc/core" $pid >"$run/gcore.txt" 2>&1; then
@@ -271,12 +282,10 @@ capture_one() {
     fi
     kill -TERM $pid 2>/dev/null || true
     wait_gone $pid 10 || kill -KILL $pid 2>/dev/null || true
-    reap $pid || true
   else
     [ "$method" = gcore ] && say "gcore is missing; aborting the process instead"
     kill -ABRT $pid
     wait_gone $pid 120 || { say "still running 120 s after SIGABRT; killing it"; kill -KILL $pid 2>/dev/null || true; }
-    reap $pid || true
     core=$(find_core $pid "$svc" "$proc" "$run/started") || core=""
   fi
   if [ -n "$core" ] && [ "$core" != "$inc/$(basename "$core")" ]; then
@@ -286,6 +295,7 @@ capture_one() {
   # gcore writes every zero page out; the kernel leaves holes. Punch them
   # so a core costs its non-zero pages on disk.
   [ -z "$core" ] || timeout 300 fallocate --dig-holes "$core" 2>/dev/null || true
+  running $pid || forget $pid
   # The service is gone, so the log collector reaches the pipe's end.
   wait_gone $fmtpid 30 || say "log collector did not finish within 30 s"
   reap $fmtpid || die "writing the $fmt log failed"
@@ -312,6 +322,7 @@ for s in $scenarios; do
   (set -e; capture_one "$s" "$addr") 2>&1 >/dev/null | tee "$OUT/$s.log" >&2
   rc=$?
   set -e
+  [ $rc != 130 ] || exit 130
   if [ $rc != 0 ]; then
     echo "capture-foreign: $s failed (exit $rc), see $OUT/$s.log" >&2
     fail=1
@@ -321,5 +332,4 @@ for s in $scenarios; do
   inc=$(grep -o 'incident size [0-9]*' "$OUT/$s.log" | grep -o '[0-9]*$' || echo 0)
   printf '%-22s %-9s %8d %14s %12d\n' "$s" "$(log_format "$s")" "$ms" "$inc" "$size"
 done
-rm -f "$tools"
 exit $fail

@@ -112,12 +112,19 @@ type Row struct {
 	Failed    []string `json:"failed_analyzers,omitempty"`
 	Seconds   float64  `json:"seconds"`
 	NeedsName bool     `json:"-"`
+	// Absent marks a family whose primary kind the archive does not hold
+	// (nothing of it was captured, or nothing recognized): no check.
+	Absent bool `json:"absent,omitempty"`
 }
 
 // Pass reports whether the row meets the acceptance rules: the right
 // cause, the culprit named when the scenario has one, and for healthy
-// incidents no warning or critical finding.
+// incidents no warning or critical finding. An absent row checks nothing
+// and passes.
 func (r Row) Pass() bool {
+	if r.Absent {
+		return true
+	}
 	if r.Verdict != r.Expected {
 		return false
 	}
@@ -135,12 +142,16 @@ const (
 	OutcomeWrong = "wrong"
 	// OutcomeFalseAlarm is a healthy incident given a cause or a warning.
 	OutcomeFalseAlarm = "false alarm"
+	// OutcomeAbsent is a family the archive holds nothing of.
+	OutcomeAbsent = "absent"
 )
 
-// Outcome classifies the row: right when it passes, a false alarm when a
-// healthy incident fails, wrong otherwise.
+// Outcome classifies the row: absent, right when it passes, a false alarm
+// when a healthy incident fails, wrong otherwise.
 func (r Row) Outcome() string {
 	switch {
+	case r.Absent:
+		return OutcomeAbsent
 	case r.Pass():
 		return OutcomeRight
 	case r.Expected == analyze.CauseNone:
@@ -214,6 +225,7 @@ func evalArchive(ctx context.Context, c Config, column, path string, byName map[
 		}
 		src, ok := reduce(a, f)
 		if !ok {
+			rows = append(rows, Row{Column: column, Archive: path, Scenario: e.Scenario, Family: f.name, Expected: e.Primary, Absent: true})
 			continue
 		}
 		rows = append(rows, evalOne(ctx, src, column, path, e, f, log))

@@ -134,6 +134,7 @@ func TestOutcome(t *testing.T) {
 		{Row{Expected: "none", Verdict: "lock_wait"}, OutcomeFalseAlarm},
 		{Row{Expected: "none", Verdict: "none", False: []string{"gc_stw/gc-pressure"}}, OutcomeFalseAlarm},
 		{Row{Expected: "none", Verdict: "none"}, OutcomeRight},
+		{Row{Expected: "crash", Absent: true}, OutcomeAbsent},
 	} {
 		if got := c.r.Outcome(); got != c.want {
 			t.Errorf("%+v: Outcome() = %q, want %q", c.r, got, c.want)
@@ -150,23 +151,24 @@ func TestPrintColumns(t *testing.T) {
 		{Column: ColumnForeign, Scenario: "crash", Family: "all", Expected: "crash", Verdict: "none"},
 		{Column: ColumnForeign, Scenario: "healthy", Family: "all", Expected: "none", Verdict: "gc_stw"},
 		{Column: ColumnForeign, Scenario: "healthy", Family: "dump", Expected: "none", Verdict: "none"},
+		{Column: ColumnForeign, Scenario: "crash", Family: "dump", Expected: "crash", Absent: true},
 	}
 	var sb strings.Builder
 	Print(&sb, rows)
 	out := sb.String()
-	for _, want := range []string{"== column collect: 2 rows", "== column foreign: 3 rows", "collect: 2 of 2 rows pass", "foreign: 1 of 3 rows pass"} {
+	for _, want := range []string{"== column collect: 2 rows", "== column foreign: 4 rows", "collect: 2 of 2 rows pass (0 families absent)", "foreign: 1 of 3 rows pass (1 families absent)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 	want := map[string][]string{
-		"all":   {"1", "0", "0", "0", "1", "1"},
-		"dump":  {"1", "0", "0", "1", "0", "0"},
-		"total": {"2", "0", "0", "1", "1", "1"},
+		"all":   {"1", "0", "0", "0", "0", "1", "1", "0"},
+		"dump":  {"1", "0", "0", "0", "1", "0", "0", "1"},
+		"total": {"2", "0", "0", "0", "1", "1", "1", "1"},
 	}
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
-		if len(f) == 7 && want[f[0]] != nil {
+		if len(f) == 9 && want[f[0]] != nil {
 			if got := strings.Join(f[1:], " "); got != strings.Join(want[f[0]], " ") {
 				t.Errorf("summary %s: %s, want %s", f[0], got, strings.Join(want[f[0]], " "))
 			}

@@ -25,7 +25,8 @@ func Print(w io.Writer, rows []Row) {
 		printRows(w, cr)
 		fmt.Fprintln(w)
 		printConfusion(w, cr)
-		fmt.Fprintf(w, "\n%s: %d of %d rows pass\n\n", c, passing(cr), len(cr))
+		absent := countOutcome(cr, OutcomeAbsent)
+		fmt.Fprintf(w, "\n%s: %d of %d rows pass (%d families absent)\n\n", c, passing(cr), len(cr)-absent, absent)
 	}
 	printFamilies(w, rows, cols)
 }
@@ -39,7 +40,10 @@ func printRows(w io.Writer, rows []Row) {
 			named = yesNo(r.Named)
 		}
 		res := "ok"
-		if !r.Pass() {
+		switch {
+		case r.Absent:
+			named, res = "-", "absent"
+		case !r.Pass():
 			res = "FAIL"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d %s\t%s\t%s\n", r.Scenario, r.Family, r.Expected, r.Verdict, named,
@@ -59,8 +63,11 @@ func printConfusion(w io.Writer, rows []Row) {
 	m := map[[2]string]int{}
 	other := false
 	for _, r := range rows {
+		if r.Absent {
+			continue
+		}
 		m[[2]string{r.Expected, r.Verdict}]++
-		if !contains(causes, r.Verdict) {
+		if !r.Absent && !contains(causes, r.Verdict) {
 			other = true
 		}
 	}
@@ -89,12 +96,12 @@ func printConfusion(w io.Writer, rows []Row) {
 }
 
 // printFamilies writes one line per family (the whole archive first) with
-// each column's right, wrong and false-alarm row counts.
+// each column's right, wrong, false-alarm and absent row counts.
 func printFamilies(w io.Writer, rows []Row, cols []string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "FAMILY"
 	for _, c := range cols {
-		head += fmt.Sprintf("\t%s right\twrong\tfalse alarm", c)
+		head += fmt.Sprintf("\t%s right\twrong\tfalse alarm\tabsent", c)
 	}
 	fmt.Fprintln(tw, head)
 	names := []string{"all"}
@@ -112,18 +119,18 @@ func printFamilies(w io.Writer, rows []Row, cols []string) {
 	for _, f := range names {
 		line := f
 		for _, c := range cols {
-			line += fmt.Sprintf("\t%d\t%d\t%d", n[key{c, f, OutcomeRight}], n[key{c, f, OutcomeWrong}], n[key{c, f, OutcomeFalseAlarm}])
+			line += fmt.Sprintf("\t%d\t%d\t%d\t%d", n[key{c, f, OutcomeRight}], n[key{c, f, OutcomeWrong}], n[key{c, f, OutcomeFalseAlarm}], n[key{c, f, OutcomeAbsent}])
 		}
 		fmt.Fprintln(tw, line)
 	}
 	total := "total"
 	for _, c := range cols {
 		cr := columnRows(rows, c)
-		total += fmt.Sprintf("\t%d\t%d\t%d", passing(cr), countOutcome(cr, OutcomeWrong), countOutcome(cr, OutcomeFalseAlarm))
+		total += fmt.Sprintf("\t%d\t%d\t%d\t%d", passing(cr), countOutcome(cr, OutcomeWrong), countOutcome(cr, OutcomeFalseAlarm), countOutcome(cr, OutcomeAbsent))
 	}
 	fmt.Fprintln(tw, total)
 	tw.Flush()
-	fmt.Fprintln(w, "\nright: the row passes; wrong: a missed or misattributed cause, or the culprit not named; false alarm: a healthy incident given a cause or a warning finding.")
+	fmt.Fprintln(w, "\nright: the row passes; wrong: a missed or misattributed cause, or the culprit not named; false alarm: a healthy incident given a cause or a warning finding; absent: the archive holds nothing the family reads, so nothing was checked.")
 }
 
 // columnsOf returns the rows' columns in order of first appearance.

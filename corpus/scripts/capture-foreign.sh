@@ -36,7 +36,10 @@
 # Environment: CORONER (default bin/coroner), OUT (corpus/out/foreign),
 # DURATION (10, seconds), SEVERITY (severe), SCENARIOS (all), BASE_PORT
 # (17460), LOG_FORMAT (by position), KEEP_RUN=1 keeps each scenario's
-# working directory (core and all) under OUT/run.
+# working directory (core and all) under OUT/run, STRIP=1 builds with
+# -trimpath -ldflags='-s -w', and SKIP leaves steps out (any of profiles,
+# dump, trace, perf, core), e.g. for the small frozen archives
+# refresh-foreign-testdata.sh makes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=corpus/scripts/lib.sh
@@ -50,6 +53,13 @@ TRACE_SECONDS=3
 all=$(scenario_names)
 scenarios=${SCENARIOS:-$all}
 formats=(cri json-file plain)
+SKIP=" ${SKIP:-} "
+for w in $SKIP; do
+  case $w in profiles | dump | trace | perf | core) ;; *) echo "capture-foreign: SKIP: unknown step $w" >&2; exit 2 ;; esac
+done
+
+# wanted reports whether step $1 is not in SKIP.
+wanted() { [[ $SKIP != *" $1 "* ]]; }
 
 die() { echo "capture-foreign: $*" >&2; exit 2; }
 [ -x "$COR" ] || die "$COR not built (run make build)"
@@ -196,7 +206,11 @@ capture_one() {
   proc="$run/proc"
   rm -rf "$run" "$OUT/$s.tar.zst"
   mkdir -p "$inc" "$proc"
-  timeout 300 go build -o "$inc/$svc" "./corpus/scenarios/$s"
+  if [ "${STRIP:-0}" = 1 ]; then
+    timeout 300 go build -trimpath -ldflags='-s -w' -o "$inc/$svc" "./corpus/scenarios/$s"
+  else
+    timeout 300 go build -o "$inc/$svc" "./corpus/scenarios/$s"
+  fi
   touch "$run/started"
   echo "== $s ($svc on $addr, $fmt log)" >&2
 
@@ -226,25 +240,29 @@ capture_one() {
 
   # The window: host-wide perf with a noisy neighbour, the CPU profile,
   # and the trace over its last seconds.
-  if command -v taskset >/dev/null 2>&1; then
-    timeout $((DURATION + 60)) taskset -c $(($(nproc) - 1)) sha256sum /dev/zero >/dev/null &
-  else
-    timeout $((DURATION + 60)) sha256sum /dev/zero >/dev/null &
-  fi
-  cpupid=$!
-  started $cpupid
-  perfpid=""
-  if command -v perf >/dev/null 2>&1; then
+  perfpid="" cpupid=""
+  if wanted perf && command -v perf >/dev/null 2>&1; then
+    if command -v taskset >/dev/null 2>&1; then
+      timeout $((DURATION + 60)) taskset -c $(($(nproc) - 1)) sha256sum /dev/zero >/dev/null &
+    else
+      timeout $((DURATION + 60)) sha256sum /dev/zero >/dev/null &
+    fi
+    cpupid=$!
+    started $cpupid
     (cd "$inc" && exec timeout -s INT -k 60 "$DURATION" perf record -a -g -o perf.data) >"$run/perf.txt" 2>&1 &
     perfpid=$!
     started $perfpid
   fi
-  local profpid tracepid=""
-  fetch "$inc/cpu.pprof" "http://$addr/debug/pprof/profile?seconds=$DURATION" $((DURATION + 20)) &
-  profpid=$!
-  started $profpid
+  local profpid="" tracepid=""
+  if wanted profiles; then
+    fetch "$inc/cpu.pprof" "http://$addr/debug/pprof/profile?seconds=$DURATION" $((DURATION + 20)) &
+    profpid=$!
+    started $profpid
+  fi
   sleep $((DURATION - TRACE_SECONDS))
-  if running $pid; then
+  if ! wanted trace; then
+    :
+  elif running $pid; then
     # A spinning scheduler's trace can take a minute to stream out.
     fetch "$inc/trace.out" "http://$addr/debug/pprof/trace?seconds=$TRACE_SECONDS" $((TRACE_SECONDS + 60)) &
     tracepid=$!
@@ -252,26 +270,36 @@ capture_one() {
   else
     say "service gone before the trace"
   fi
-  reap $profpid || true
+  sleep "$TRACE_SECONDS"
+  [ -z "$profpid" ] || reap $profpid || true
   [ -z "$tracepid" ] || reap $tracepid || true
   if [ -n "$perfpid" ]; then
     # timeout's INT makes perf write the file out; 124 is that timeout.
     reap $perfpid || { status=$?; [ $status = 124 ] || say "perf record exited $status: $(tail -n 2 "$run/perf.txt" | tr '\n' ' ')"; }
     [ -s "$inc/perf.data" ] || { rm -f "$inc/perf.data"; say "perf wrote no data"; }
   fi
-  kill -TERM $cpupid 2>/dev/null || true
-  reap $cpupid || true
+  if [ -n "$cpupid" ]; then
+    kill -TERM $cpupid 2>/dev/null || true
+    reap $cpupid || true
+  fi
 
   # After the window: the snapshot profiles and the goroutine dump.
   local ep
-  for ep in heap allocs mutex block; do
-    fetch "$inc/$ep.pprof" "http://$addr/debug/pprof/$ep" 20 || true
-  done
-  fetch "$inc/goroutines.txt" "http://$addr/debug/pprof/goroutine?debug=2" 30 || true
+  if wanted profiles; then
+    for ep in heap allocs mutex block; do
+      fetch "$inc/$ep.pprof" "http://$addr/debug/pprof/$ep" 20 || true
+    done
+  fi
+  if wanted dump; then
+    fetch "$inc/goroutines.txt" "http://$addr/debug/pprof/goroutine?debug=2" 30 || true
+  fi
 
   # The core.
   method=$(core_method "$s")
-  if ! running $pid; then
+  if ! wanted core; then
+    running $pid && kill -TERM $pid 2>/dev/null
+    wait_gone $pid 10 || kill -KILL $pid 2>/dev/null || true
+  elif ! running $pid; then
     say "service had already exited; looking for the core it left"
     core=$(find_core $pid "$svc" "$proc" "$run/started") || core=""
   elif [ "$method" = gcore ] && command -v gcore >/dev/null 2>&1; then

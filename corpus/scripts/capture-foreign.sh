@@ -263,8 +263,9 @@ capture_one() {
   if ! wanted trace; then
     :
   elif running $pid; then
-    # A spinning scheduler's trace can take a minute to stream out.
-    fetch "$inc/trace.out" "http://$addr/debug/pprof/trace?seconds=$TRACE_SECONDS" $((TRACE_SECONDS + 60)) &
+    # A spinning scheduler's trace can take minutes to stream out on a
+    # loaded machine.
+    fetch "$inc/trace.out" "http://$addr/debug/pprof/trace?seconds=$TRACE_SECONDS" $((TRACE_SECONDS + 180)) &
     tracepid=$!
     started $tracepid
   else

@@ -6,8 +6,8 @@
 // confusion table: each scenario's expected primary cause against the
 // verdict, whether the headline names the culprit, and false findings, for
 // the whole archive and for each single-artifact-family reduction that
-// carries the signal; then both columns' right, wrong and false-alarm
-// counts per family side by side. An archive's scenario is its "scenario"
+// carries the signal; then both columns' right, wrong, false-alarm and
+// absent counts per family side by side. An archive's scenario is its "scenario"
 // label. It exits 1 when a required check fails in either column. Run it
 // with `make eval`.
 package main
@@ -84,7 +84,9 @@ const (
 // Column is one way of capturing the corpus and the directories holding
 // its archives (*.tar.zst, not recursive).
 type Column struct {
+	// Name is ColumnCollect or ColumnForeign; rows carry it.
 	Name string
+	// Dirs are globbed for *.tar.zst.
 	Dirs []string
 }
 
@@ -136,6 +138,7 @@ func (r Row) Pass() bool {
 
 // The outcomes of a row, as the per-family summary counts them.
 const (
+	// OutcomeRight is a row that passes.
 	OutcomeRight = "right"
 	// OutcomeWrong is a missed or misattributed cause, or a culprit not
 	// named.

@@ -65,6 +65,7 @@ die() { echo "capture-foreign: $*" >&2; exit 2; }
 [ -x "$COR" ] || die "$COR not built (run make build)"
 [[ $DURATION =~ ^[0-9]+$ ]] && [ "$DURATION" -gt "$TRACE_SECONDS" ] ||
   die "DURATION=$DURATION: want whole seconds, more than $TRACE_SECONDS"
+case ${LOG_FORMAT:-cri} in cri | json-file | plain) ;; *) die "LOG_FORMAT=$LOG_FORMAT: want cri, json-file or plain" ;; esac
 missing=$(need_tools curl:curl perf:linux-perf gdb:gdb gcore:gdb taskset:util-linux)
 case " $missing " in *" curl "*) die "curl is missing and could not be installed" ;; esac
 [ -n "$missing" ] && echo "capture-foreign: without $missing; those steps are skipped" >&2

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -47,15 +46,9 @@ func printRows(w io.Writer, rows []Row) {
 			res = "FAIL"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d %s\t%s\t%s\n", r.Scenario, r.Family, r.Expected, r.Verdict, named,
-			len(r.False), strings.Join(r.False, ","), res, archiveName(r.Archive))
+			len(r.False), strings.Join(r.False, ","), res, r.Archive)
 	}
 	tw.Flush()
-}
-
-// archiveName is the archive's file name with its directory's, which tells
-// a fresh capture from a frozen one.
-func archiveName(path string) string {
-	return filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path))
 }
 
 func printConfusion(w io.Writer, rows []Row) {

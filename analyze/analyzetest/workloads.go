@@ -25,6 +25,11 @@ var workloads = map[string]workload{
 	"lock":     updateSharedMap,
 	"counters": countPerWorker,
 	"yield":    awaitFlag,
+	"governor": governRequests,
+	"limit":    fillCacheUnderLimit,
+	"idle":     idle,
+	"http":     serveOrders,
+	"conns":    echoConnections,
 }
 
 // spawn runs n copies of body until ctx ends.

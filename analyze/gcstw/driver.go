@@ -1,0 +1,105 @@
+package gcstw
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/cpu"
+	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// Driver names what starts the collector's cycles.
+type Driver string
+
+// The drivers gc_stw tells apart.
+const (
+	// DriverAllocation: allocation carrying the heap to the trigger GOGC
+	// sets (gcTriggerHeap in runtime/mgc.go).
+	DriverAllocation Driver = "allocation"
+	// DriverForced: explicit runtime.GC or debug.FreeOSMemory calls
+	// (gcTriggerCycle; gctrace's "(forced)").
+	DriverForced Driver = "forced"
+	// DriverMemoryLimit: the memory limit's heap goal, below GOGC's or with
+	// GOGC=off (memoryLimitHeapGoal in runtime/mgcpacer.go).
+	DriverMemoryLimit Driver = "memory_limit"
+)
+
+// drive is what the artifacts say about the driver.
+type drive struct {
+	driver Driver
+	// why lists, per source, what showed the driver.
+	why []string
+	// forcer is the forcing caller, when a stack names it.
+	forcer       *analyze.Culprit
+	forcerStacks []analyze.Stack
+}
+
+// findDriver reads the trace's GC starts, the environment's settings and
+// the forcing callers in CPU samples and the goroutine census, and decides
+// what drives the cycles from everything gathered.
+func (s *signals) findDriver(pass *analyze.Pass, prof *cpu.Profile, tr *traces.Result) drive {
+	s.fromGCStarts(tr)
+	s.fromLimitSetting()
+	var censuses []*goroutines.Census
+	if r, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && r != nil {
+		censuses = r.Censuses()
+	}
+	censusT, censusSrc := censusForcers(censuses)
+	cpuT := cpuForcers(prof)
+	var cpuSrc string
+	if prof != nil {
+		cpuSrc = strings.Join(prof.Sources, ",")
+	}
+	d := drive{driver: DriverAllocation}
+	switch {
+	case len(s.forcedBy) > 0:
+		d.driver, d.why = DriverForced, s.forcedBy
+		d.forcer, d.forcerStacks = forcerCulprit(startsOf(tr), cpuT, censusT, cpuSrc, censusSrc)
+		if censusT.total > 0 {
+			pass.Used(censusSrc)
+		}
+	case len(s.limitBy) > 0:
+		d.driver, d.why = DriverMemoryLimit, s.limitBy
+	}
+	return d
+}
+
+// fromGCStarts judges what began the cycles the trace saw start.
+func (s *signals) fromGCStarts(tr *traces.Result) {
+	for _, t := range tr.Traces {
+		ts := startsOf(&traces.Result{Traces: []traces.Trace{t}})
+		if ts.total == 0 {
+			continue
+		}
+		of := fmt.Sprintf("%d of %d cycle starts in the trace (%d by allocation, %d periodic)", ts.forced, ts.total, ts.alloc, ts.periodic)
+		share := float64(ts.forced) / float64(ts.total)
+		if ts.total < minCycles || t.Summary.Duration < minSpan {
+			s.ev = append(s.ev, analyze.Evidence{Metric: "trace_gc_starts_forced_share", Value: round(share), Unit: "fraction", Artifact: t.Path,
+				Note: "insufficient data: " + of})
+			continue
+		}
+		s.ev = append(s.ev, analyze.Evidence{Metric: "trace_gc_starts_forced_share", Value: round(share), Unit: "fraction", Artifact: t.Path,
+			Threshold: analyze.Threshold(forcedShareWarn), Note: of})
+		rate := float64(ts.forced) / t.Summary.Duration.Seconds()
+		if s.check(analyze.Evidence{Metric: "trace_forced_gc_starts_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path, Note: of},
+			forcedRateWarn, 0, "is forced by explicit calls") && share >= forcedShareWarn {
+			s.forcedBy = append(s.forcedBy, t.Path+": "+of)
+		}
+	}
+}
+
+// fromLimitSetting reads the memory limit from the environment: with
+// GOGC=off the limit is the only trigger left besides explicit calls; with
+// GOGC set, the limit binds once the live heap comes near it.
+func (s *signals) fromLimitSetting() {
+	switch {
+	case s.memLimitMiB <= 0:
+	case s.gogcOff:
+		s.limitBy = append(s.limitBy, fmt.Sprintf("environment: GOGC=off with GOMEMLIMIT=%.0f MiB", s.memLimitMiB))
+	case s.liveMaxMB >= limitNearShare*s.memLimitMiB:
+		s.limitBy = append(s.limitBy, fmt.Sprintf("environment: live heap up to %.0f MB under GOMEMLIMIT=%.0f MiB", s.liveMaxMB, s.memLimitMiB))
+	}
+}

@@ -146,11 +146,19 @@ func (z *Summarizer) Event(e *trace.Event) {
 	switch e.Kind() {
 	case trace.EventRangeBegin, trace.EventRangeActive:
 		r := e.Range()
+		k := rangeKey{r.Scope, r.Name}
 		start := t
 		if e.Kind() == trace.EventRangeActive {
+			// The reader repeats every range in progress at the start of
+			// each generation (about once a second): one already open
+			// keeps its start; one opened before the trace began counts
+			// from the trace's first event.
+			if _, open := z.open[k]; open {
+				break
+			}
 			start = z.first
 		}
-		z.open[rangeKey{r.Scope, r.Name}] = start
+		z.open[k] = start
 		if r.Name == "GC mark assist" {
 			site := z.siteIn(z.assists, r.Name, e.Stack())
 			site.Count++

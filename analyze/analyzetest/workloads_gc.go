@@ -14,17 +14,18 @@ import (
 // rule must leave alone. Like the others, none is named after what the
 // analyzers look for.
 
-// frames is a pool of 64 KiB scratch buffers for requests.
-var frames = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+// frames is a pool of 2 MiB scratch buffers for requests.
+var frames = sync.Pool{New: func() any { b := make([]byte, 2<<20); return &b }}
 
 // governRequests serves requests that each take a scratch buffer from a
 // sync.Pool, while a memory governor keeps the heap "small" by calling
 // runtime.GC whenever the heap is above a budget the service always
-// exceeds. Requests arrive more slowly than the governor collects, so
-// every pool cycle (primary cache to victim at one collection, dropped at
-// the next) empties the pool between two requests on the same P.
+// exceeds. Each handler waits 50 ms for its next request, longer than
+// two of the governor's collections take, so a pool cycle (primary cache
+// to victim at one collection, dropped at the next) mostly empties the
+// pool between two requests on the same P.
 func governRequests(ctx context.Context) func() {
-	served := spawn(ctx, 8, func(ctx context.Context, i int) {
+	served := spawn(ctx, 4, func(ctx context.Context, i int) {
 		b := frames.Get().(*[]byte)
 		for j := range 4096 {
 			(*b)[j] = byte(i + j)
@@ -32,11 +33,11 @@ func governRequests(ctx context.Context) func() {
 		sum := sha256.Sum256((*b)[:4096])
 		(*b)[0] = sum[0]
 		frames.Put(b)
-		time.Sleep(8 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	})
 	governed := spawn(ctx, 1, func(ctx context.Context, i int) {
-		enforceMemoryBudget(1 << 20)
-		time.Sleep(2 * time.Millisecond)
+		enforceMemoryBudget(256 << 10)
+		time.Sleep(time.Millisecond)
 	})
 	return func() { served(); governed() }
 }
@@ -95,6 +96,6 @@ func fillCacheUnderLimit(ctx context.Context) func() {
 // idle is a service with nothing to do: a housekeeping tick.
 func idle(ctx context.Context) func() {
 	return spawn(ctx, 1, func(ctx context.Context, i int) {
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	})
 }

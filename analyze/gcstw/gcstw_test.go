@@ -44,7 +44,7 @@ func gcFinding(t *testing.T, files []analyzetest.File) (analyze.Finding, *analyz
 }
 
 func TestGCPressure(t *testing.T) {
-	files := analyzetest.Capture(t, "gc", window)
+	files := analyzetest.Capture(t, "gc", 4*time.Second)
 	for name, reduce := range families {
 		t.Run(name, func(t *testing.T) {
 			f, r := gcFinding(t, reduce(files))

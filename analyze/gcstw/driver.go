@@ -7,6 +7,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -52,6 +53,7 @@ func (s *signals) findDriver(pass *analyze.Pass, prof *cpu.Profile, tr *traces.R
 	var cpuSrc string
 	if prof != nil {
 		cpuSrc = strings.Join(prof.Sources, ",")
+		s.fromForcingCPU(prof, cpuT, cpuSrc)
 	}
 	d := drive{driver: DriverAllocation}
 	switch {
@@ -65,6 +67,28 @@ func (s *signals) findDriver(pass *analyze.Pass, prof *cpu.Profile, tr *traces.R
 		d.driver, d.why = DriverMemoryLimit, s.limitBy
 	}
 	return d
+}
+
+// fromForcingCPU judges the CPU spent inside runtime.GC and
+// debug.FreeOSMemory: the calling goroutine itself waits out the cycle,
+// sweeps every span before returning (runtime.GC in mgc.go) and, for
+// FreeOSMemory, returns every free page to the OS (scavengeAll).
+func (s *signals) fromForcingCPU(prof *cpu.Profile, t callerTally, src string) {
+	n := samples.Count(prof)
+	if t.total == 0 || n < minCPUSamples {
+		return
+	}
+	share := float64(t.total) / float64(prof.Total)
+	ev := analyze.Evidence{Metric: "cpu_share_in_forced_gc", Value: round(share), Unit: "fraction", Artifact: src,
+		Note: fmt.Sprintf("samples inside runtime.GC or debug.FreeOSMemory, of %d CPU samples", n)}
+	if !prof.Material(share) {
+		ev.Note += "; too little CPU to matter"
+		s.ev = append(s.ev, ev)
+		return
+	}
+	if s.check(ev, forcedCPUWarn, 0, "is forced by explicit calls") {
+		s.forcedBy = append(s.forcedBy, fmt.Sprintf("%s: %.0f%% of CPU samples inside explicit collections", src, 100*share))
+	}
 }
 
 // fromGCStarts judges what began the cycles the trace saw start.

@@ -33,13 +33,12 @@ func (s *signals) fromGCTraceSummary(path string, sum *gctrace.Summary, fromTrac
 	}
 	span := sum.Span
 	window := fmt.Sprintf("%d cycles over %s", sum.Cycles, span.Round(time.Millisecond))
-	if !s.enough(path, sum.Cycles, span) {
+	if !s.enough(path, sum.Cycles, minShareCycles, span) {
 		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_cycles_judged", Value: float64(sum.Cycles), Unit: "count", Artifact: path,
-			Threshold: analyze.Threshold(minCycles), Note: fmt.Sprintf("insufficient data: %s; rates need %d cycles over %s", window, minCycles, minSpan)})
+			Threshold: analyze.Threshold(minShareCycles), Note: fmt.Sprintf("insufficient data: %s; shares need %d cycles over %s", window, minShareCycles, minSpan)})
 		return
 	}
-	s.check(analyze.Evidence{Metric: "gctrace_cycles_per_second", Value: round(float64(sum.Cycles-1) / span.Seconds()), Unit: "1/s", Artifact: path, Note: window},
-		cyclesPerSecondWarn, 0, "runs back to back")
+	// Shares of wall time rest on the window they cover.
 	s.check(analyze.Evidence{Metric: "gctrace_stw_share_of_wall", Value: round(float64(sum.PauseTotal) / float64(span)), Unit: "fraction", Artifact: path,
 		Note: window}, stwShareWarn, stwShareCritical, "stops the world too often")
 	s.check(analyze.Evidence{Metric: "gctrace_mark_share_of_wall", Value: round(min(1, float64(sum.MarkInSpan)/float64(span))), Unit: "fraction", Artifact: path,
@@ -50,8 +49,16 @@ func (s *signals) fromGCTraceSummary(path string, sum *gctrace.Summary, fromTrac
 	}
 	s.check(analyze.Evidence{Metric: "gctrace_gc_cpu_share", Value: sum.CPUPercent / 100, Unit: "fraction", Artifact: path,
 		Note: fmt.Sprintf("cumulative GC CPU share since program start, as the runtime printed it on the last of %d cycles", sum.Cycles)}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
-	s.fromForcedCycles(path, sum, window)
 	s.fromHeapGoal(path, sum)
+	// Rates rest on the number of cycles counted.
+	if sum.Cycles < minCycles {
+		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_cycles_for_rates", Value: float64(sum.Cycles), Unit: "count", Artifact: path,
+			Threshold: analyze.Threshold(minCycles), Note: "insufficient data for rates: " + window})
+	} else {
+		s.check(analyze.Evidence{Metric: "gctrace_cycles_per_second", Value: round(float64(sum.Cycles-1) / span.Seconds()), Unit: "1/s", Artifact: path, Note: window},
+			cyclesPerSecondWarn, 0, "runs back to back")
+		s.fromForcedCycles(path, sum, window)
+	}
 	if sum.BelowGoal*2 > sum.Cycles {
 		s.ev = append(s.ev, analyze.Evidence{Metric: "cycles_started_below_heap_goal", Value: float64(sum.BelowGoal), Unit: "count",
 			Artifact: path, Note: fmt.Sprintf("of %d cycles: most began well below the heap goal", sum.Cycles)})
@@ -73,7 +80,7 @@ func (s *signals) fromForcedCycles(path string, sum *gctrace.Summary, window str
 // fromHeapGoal reads who set the heap goal from gctrace's heap sizes.
 func (s *signals) fromHeapGoal(path string, sum *gctrace.Summary) {
 	h := heapGoalOf(sum.CyclesList)
-	if h.pairs < minCycles {
+	if h.pairs < minGoalBelowLive {
 		return
 	}
 	of := fmt.Sprintf("over %d cycles that followed one with ≥ %d MB live", h.pairs, minPairLiveMB)

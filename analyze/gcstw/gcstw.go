@@ -77,14 +77,18 @@ const (
 	// to a safe point, so one outlier on an overloaded host (a thread
 	// descheduled by the kernel mid-stop) is noise; a recurring one is not.
 	minLongPauses = 3
-	// minCycles and minSpan: rates and shares are judged over at least 10
-	// cycles (a count of 10 estimates its rate to about ±30 %, the Poisson
-	// error 1/√10) spanning at least a second (a program's first cycles
-	// come in a burst while its heap grows to the 4 MB minimum,
-	// heapMinimum in runtime/mgcpacer.go). Below that the finding says
-	// "insufficient data", never a cause.
-	minCycles = 10
-	minSpan   = time.Second
+	// minCycles, minShareCycles and minSpan: rates (cycles or forced
+	// cycles per second) are judged over at least 10 cycles (a count of 10
+	// estimates its rate to about ±30 %, the Poisson error 1/√10); shares
+	// of wall time (stopped, marking, GC CPU) over at least 3 cycles, two
+	// whole intervals, as a heap marked back to back for seconds gives
+	// few; both over at least a second (a program's first cycles come in
+	// a burst while its heap grows to the 4 MB minimum, heapMinimum in
+	// runtime/mgcpacer.go). Below that the finding says "insufficient
+	// data", never a cause.
+	minCycles      = 10
+	minShareCycles = 3
+	minSpan        = time.Second
 	// minCPUSamples: CPU shares are judged over at least 100 samples (one
 	// CPU-second at pprof's 100 Hz): a 25 % share from 100 samples is known
 	// to about ±4 % (binomial standard error), enough to tell it from the
@@ -101,6 +105,13 @@ const (
 	// forcedShareWarn: forced cycles are what drives the collector when
 	// they are the majority of cycles.
 	forcedShareWarn = 0.5
+	// forcedCPUWarn: CPU samples inside runtime.GC or debug.FreeOSMemory,
+	// where the caller's goroutine waits out the cycle it forced, sweeps
+	// every span and (FreeOSMemory) scavenges every free page. The runtime
+	// does none of this unless asked; 5 % of CPU there, as for mark
+	// assists (assistShareWarn), is the collector taxing the program on
+	// the caller's behalf. Measured healthy: 0 in every capture.
+	forcedCPUWarn = 0.05
 	// limitNearShare: a GOMEMLIMIT the live heap reaches 80 % of is setting
 	// the goal: the limit's goal is the limit less the runtime's other
 	// memory and a 3 % margin (memoryLimitHeapGoal, runtime/mgcpacer.go),
@@ -189,8 +200,8 @@ func (s *signals) finding() analyze.Finding {
 	case sev == analyze.Info && s.judged == 0 && len(s.insufficient) > 0:
 		f.ID = "gc_stw/insufficient-data"
 		f.Title = "Garbage collection: insufficient data to judge rates and shares"
-		f.Summary = fmt.Sprintf("Need %d GC cycles over at least %s, or %d CPU samples; the archive holds %s.",
-			minCycles, minSpan, minCPUSamples, strings.Join(s.insufficient, "; "))
+		f.Summary = fmt.Sprintf("Need %d GC cycles over at least %s (%d for rates), or %d CPU samples; the archive holds %s.",
+			minShareCycles, minSpan, minCycles, minCPUSamples, strings.Join(s.insufficient, "; "))
 		f.Confidence = 0.3
 		return f
 	case sev == analyze.Info:

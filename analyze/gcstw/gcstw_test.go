@@ -76,7 +76,13 @@ func TestForcedCollections(t *testing.T) {
 			if f.Severity < analyze.Warning || f.Cause != analyze.CauseGCSTW {
 				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
 			}
-			if !strings.Contains(f.Title, "forced by explicit runtime.GC() calls") || !strings.Contains(f.Summary, "Driven by explicit collections") {
+			// gctrace's (forced) cannot tell runtime.GC from
+			// debug.FreeOSMemory; a stack can.
+			call := "forced by explicit runtime.GC() calls"
+			if name == "gctrace" {
+				call = "forced by explicit runtime.GC() or debug.FreeOSMemory() calls"
+			}
+			if !strings.Contains(f.Title, call) || !strings.Contains(f.Summary, "Driven by explicit collections") {
 				t.Errorf("driver not named: %s / %s", f.Title, f.Summary)
 			}
 			if name == "gctrace" {
@@ -155,5 +161,24 @@ func TestInsufficientData(t *testing.T) {
 	f, _ := gcFinding(t, analyzetest.Only(files, bundle.KindGCTrace))
 	if f.ID != "gc_stw/insufficient-data" || f.Severity != analyze.Info || f.Cause != "" || !strings.Contains(f.Summary, "cycles over") {
 		t.Errorf("want an insufficient-data info finding, got %s %v %q: %s", f.ID, f.Severity, f.Cause, f.Summary)
+	}
+}
+
+// TestHeapGoalSetter: real gctrace logs of the same 50 MiB live heap, one
+// with GOGC=off under a memory limit just above it, one under GOGC=10 (as
+// little headroom as a setting gives, but paced by GOGC): only the first
+// is the limit's doing (bundle/gctrace/testdata/gen.go writes both).
+func TestHeapGoalSetter(t *testing.T) {
+	for log, limit := range map[string]bool{"limit.log": true, "gogc10.log": false} {
+		t.Run(log, func(t *testing.T) {
+			files := []analyzetest.File{{Disk: "../../bundle/gctrace/testdata/" + log, Kind: bundle.KindGCTrace}}
+			f, _ := gcFinding(t, files)
+			if f.Cause != analyze.CauseGCSTW {
+				t.Fatalf("cause %q: %s", f.Cause, f.Title)
+			}
+			if got := strings.Contains(f.Summary, "Driven by the memory limit"); got != limit {
+				t.Errorf("memory limit named: %v, want %v: %s", got, limit, f.Summary)
+			}
+		})
 	}
 }

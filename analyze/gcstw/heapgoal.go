@@ -72,10 +72,9 @@ func heapGoalOf(cs []gctrace.Cycle) heapGoal {
 }
 
 // limitSet reports whether the memory limit, not GOGC, set the goal.
+// Each cycle whose goal lies at or below the live heap proves it on its
+// own; the median headroom needs minCycles of them.
 func (h heapGoal) limitSet() bool {
-	if h.pairs < minCycles {
-		return false
-	}
 	below := h.atOrBelow >= minGoalBelowLive && float64(h.atOrBelow) >= goalBelowLiveShare*float64(h.pairs)
-	return below || h.headroom < limitHeadroom
+	return below || (h.pairs >= minCycles && h.headroom < limitHeadroom)
 }

@@ -13,10 +13,16 @@ import (
 // the cycles, what holds the heap at the limit's goal, or the sites whose
 // allocation carries the heap to GOGC's trigger.
 func name(pass *analyze.Pass, f *analyze.Finding, d drive, prof *cpu.Profile) {
-	f.Summary += " Driven by " + driverPhrase(d.driver) + ": " + strings.Join(d.why, "; ") + "."
+	why := strings.Join(d.why, "; ")
+	if why == "" {
+		why = "no source shows the cycles forced or the heap held at a memory limit's goal"
+	}
+	f.Summary += " Driven by " + driverPhrase(d.driver) + ": " + why + "."
 	switch d.driver {
 	case DriverForced:
-		call := "runtime.GC()"
+		// gctrace's (forced) does not tell runtime.GC from
+		// debug.FreeOSMemory; a stack does.
+		call := "runtime.GC() or debug.FreeOSMemory()"
 		if len(d.forcerStacks) > 0 {
 			call = forcingName(d.forcerStacks[0].Frames)
 		}
@@ -33,15 +39,17 @@ func name(pass *analyze.Pass, f *analyze.Finding, d drive, prof *cpu.Profile) {
 			"the pacer already collects when the heap grows by GOGC percent, and every forced cycle stops the world twice, scans every stack " +
 			"and empties every sync.Pool (poolCleanup), so pooled objects are allocated anew. To cap memory, set GOMEMLIMIT instead."
 	case DriverMemoryLimit:
-		c, stacks := heldCulprit(pass)
-		if c == nil {
-			c, stacks = allocationCulprit(pass, prof, traces.Of(pass))
-		}
 		f.Title += ": the heap sits at the memory limit's goal"
-		if c != nil {
+		// What holds the heap is what a heap profile's inuse_space names;
+		// without one, the allocation that keeps reaching the goal.
+		if c, stacks := heldCulprit(pass); c != nil {
 			f.Culprit = c
 			f.Stacks = append(f.Stacks, stacks...)
 			f.Title += "; most of it held by " + c.Function
+		} else if c, stacks := allocationCulprit(pass, prof, traces.Of(pass)); c != nil {
+			f.Culprit = c
+			f.Stacks = append(f.Stacks, stacks...)
+			f.Title += "; allocations in " + c.Function + " keep reaching it"
 		}
 		f.Remedy = "The live heap fills what the memory limit allows, so each cycle ends with the heap already at its next goal: " +
 			"raise GOMEMLIMIT (and the container's memory) well above the live heap, or keep GOGC set (not off) so the goal keeps " +

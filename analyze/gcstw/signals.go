@@ -47,10 +47,10 @@ type signals struct {
 
 func (s *signals) any() bool { return len(s.ev) > 0 }
 
-// enough reports whether a source's cycles and window suffice for rates
-// and shares, and records it either way.
-func (s *signals) enough(src string, cycles int, window time.Duration) bool {
-	if cycles < minCycles || window < minSpan {
+// enough reports whether a source's cycles and window suffice to judge
+// it (at least need cycles over minSpan), and records it either way.
+func (s *signals) enough(src string, cycles, need int, window time.Duration) bool {
+	if cycles < need || window < minSpan {
 		s.insufficient = append(s.insufficient, fmt.Sprintf("%s: %d cycles over %s", src, cycles, window.Round(time.Millisecond)))
 		return false
 	}
@@ -148,17 +148,19 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 		s.check(analyze.Evidence{Metric: "stw_pauses_over_10ms", Value: float64(countOver(ds, pauseMaxWarn)), Unit: "count", Artifact: t.Path},
 			minLongPauses, 0, "stops the world too long")
 		window := fmt.Sprintf("%d GC cycles, %d pauses over %s of trace", sum.GCCycles, sum.STWCount, sum.Duration.Round(time.Millisecond))
-		if !s.enough(t.Path, sum.GCCycles, sum.Duration) {
+		if !s.enough(t.Path, sum.GCCycles, minShareCycles, sum.Duration) {
 			s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cycles", Value: float64(sum.GCCycles), Unit: "count", Artifact: t.Path,
-				Threshold: analyze.Threshold(minCycles), Note: "insufficient data: " + window})
+				Threshold: analyze.Threshold(minShareCycles), Note: "insufficient data: " + window})
 		} else {
 			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
 				Note: window}, stwShareWarn, stwShareCritical, "stops the world too often")
 			s.check(analyze.Evidence{Metric: "gc_mark_phase_share_of_wall", Value: round(min(1, float64(sum.GCMarkTime)/float64(sum.Duration))), Unit: "fraction",
 				Artifact: t.Path, Note: window}, markShareWarn, 0, "runs back to back")
-			rate := float64(sum.GCCycles) / sum.Duration.Seconds()
-			s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path, Note: window},
-				cyclesPerSecondWarn, 0, "runs back to back")
+			if sum.GCCycles >= minCycles {
+				rate := float64(sum.GCCycles) / sum.Duration.Seconds()
+				s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path, Note: window},
+					cyclesPerSecondWarn, 0, "runs back to back")
+			}
 		}
 		if procs := sum.GOMAXPROCS; procs > 0 {
 			assist := float64(sum.AssistTime) / (float64(sum.Duration) * float64(procs))

@@ -21,7 +21,7 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name: "syncpool_contention",
 	Doc: "sync.Pool slow paths, misses and locks\n\n" +
-		"CPU in sync.Pool slow paths (getSlow, pinSlow, poolCleanup at GC), the pool's New running hot or dominating " +
+		"CPU in sync.Pool past the private slot (shared chains, getSlow, pinSlow, poolCleanup at GC), the pool's New running hot or dominating " +
 		"allocations under Pool.Get, and pool locks in mutex profiles. Culprit: the pool's user and its New; when " +
 		"forced collections empty the pools, the forcing caller. Shares need enough samples; below that it says so.",
 	Version:  "2",

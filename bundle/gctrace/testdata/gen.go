@@ -53,7 +53,7 @@ func main() {
 		for range 50 {
 			live = append(live, make([]byte, 1<<20))
 		}
-		deadline := time.Now().Add(150 * time.Millisecond)
+		deadline := time.Now().Add(1200 * time.Millisecond)
 		for i := 0; time.Now().Before(deadline); i++ {
 			sink[i%len(sink)] = make([]byte, 4<<10+i%(8<<10))
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/coroner/coroner/analyze/cpu"
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/samples"
+	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -81,14 +82,54 @@ func (s *signals) fromForcingCPU(prof *cpu.Profile, t callerTally, src string) {
 	share := float64(t.total) / float64(prof.Total)
 	ev := analyze.Evidence{Metric: "cpu_share_in_forced_gc", Value: round(share), Unit: "fraction", Artifact: src,
 		Note: fmt.Sprintf("samples inside runtime.GC or debug.FreeOSMemory, of %d CPU samples", n)}
-	if !prof.Material(share) {
+	switch {
+	case !prof.Material(share):
 		ev.Note += "; too little CPU to matter"
 		s.ev = append(s.ev, ev)
-		return
-	}
-	if s.check(ev, forcedCPUWarn, 0, "is forced by explicit calls") {
+	case s.check(ev, forcedCPUWarn, 0, "is forced by explicit calls"):
 		s.forcedBy = append(s.forcedBy, fmt.Sprintf("%s: %.0f%% of CPU samples inside explicit collections", src, 100*share))
 	}
+	// Each cycle begins in gcStart on the goroutine that asked for it,
+	// which stops the world, empties the pools and starts the workers
+	// there: the samples in gcStart split between callers as the cycles
+	// do.
+	forced, all := startSamples(prof)
+	if all == 0 {
+		return
+	}
+	of := fmt.Sprintf("%d of %d CPU samples in gcStart are under runtime.GC or debug.FreeOSMemory", forced, all)
+	if all < minStartSamples {
+		s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_gc_starts_forced_share", Value: round(float64(forced) / float64(all)), Unit: "fraction",
+			Artifact: src, Note: "insufficient data: " + of})
+		return
+	}
+	start := float64(forced) / float64(all)
+	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_gc_starts_forced_share", Value: round(start), Unit: "fraction", Artifact: src,
+		Threshold: analyze.Threshold(forcedShareWarn), Note: of})
+	if start >= forcedShareWarn {
+		s.forcedBy = append(s.forcedBy, src+": "+of)
+	}
+}
+
+// startSamples counts the CPU samples starting a cycle in gcStart, and
+// those of them under a forcing call. gcStart first sweeps what the last
+// cycle left (sweepone) and takes the start semaphores; an allocation
+// whose trigger check raced with another start spends its time there and
+// starts nothing, so only the samples past that count.
+func startSamples(p *cpu.Profile) (forced, all int64) {
+	inStart := func(smp cpu.Sample) bool {
+		i, ok := stacks.Any(smp.Stack, func(f stacks.Frame) bool { return f.Func == "runtime.gcStart" })
+		if !ok {
+			return false
+		}
+		_, pre := stacks.Any(smp.Stack[:i], func(f stacks.Frame) bool {
+			return f.Func == "runtime.sweepone" || strings.HasPrefix(f.Func, "runtime.semacquire")
+		})
+		return !pre
+	}
+	all = samples.Where(p, inStart)
+	forced = samples.Where(p, func(smp cpu.Sample) bool { return inStart(smp) && has(smp.Stack, isForcing) })
+	return forced, all
 }
 
 // fromGCStarts judges what began the cycles the trace saw start.

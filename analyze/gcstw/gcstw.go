@@ -112,6 +112,9 @@ const (
 	// assists (assistShareWarn), is the collector taxing the program on
 	// the caller's behalf. Measured healthy: 0 in every capture.
 	forcedCPUWarn = 0.05
+	// minStartSamples: the split of gcStart's CPU samples between forcing
+	// and allocating callers is judged over at least 10 of them.
+	minStartSamples = 10
 	// limitNearShare: a GOMEMLIMIT the live heap reaches 80 % of is setting
 	// the goal: the limit's goal is the limit less the runtime's other
 	// memory and a 3 % margin (memoryLimitHeapGoal, runtime/mgcpacer.go),

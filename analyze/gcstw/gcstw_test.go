@@ -154,10 +154,10 @@ func TestHealthyShapes(t *testing.T) {
 	}
 }
 
-// TestInsufficientData: a second of an idle service holds a couple of
-// cycles: gc_stw says so and names no cause.
+// TestInsufficientData: half a second of an idle service holds a couple
+// of cycles: gc_stw says so and names no cause.
 func TestInsufficientData(t *testing.T) {
-	files := analyzetest.Capture(t, "idle", time.Second)
+	files := analyzetest.Capture(t, "idle", 500*time.Millisecond)
 	f, _ := gcFinding(t, analyzetest.Only(files, bundle.KindGCTrace))
 	if f.ID != "gc_stw/insufficient-data" || f.Severity != analyze.Info || f.Cause != "" || !strings.Contains(f.Summary, "cycles over") {
 		t.Errorf("want an insufficient-data info finding, got %s %v %q: %s", f.ID, f.Severity, f.Cause, f.Summary)
@@ -180,5 +180,24 @@ func TestHeapGoalSetter(t *testing.T) {
 				t.Errorf("memory limit named: %v, want %v: %s", got, limit, f.Summary)
 			}
 		})
+	}
+}
+
+// TestForcedCollectionsPerf: perf's samples of the governor show the CPU
+// its goroutine spends inside runtime.GC, and whose call that is.
+func TestForcedCollectionsPerf(t *testing.T) {
+	files := analyzetest.CapturePerf(t, "governor", 4*time.Second)
+	var perf []analyzetest.File
+	for _, f := range files {
+		if f.Kind == bundle.KindPerfData || f.Kind == bundle.KindGoBinary {
+			perf = append(perf, f)
+		}
+	}
+	f, _ := gcFinding(t, perf)
+	if f.Cause != analyze.CauseGCSTW || !strings.Contains(f.Title, "forced by explicit runtime.GC() calls") {
+		t.Errorf("cause %q: %s", f.Cause, f.Title)
+	}
+	if f.Culprit == nil || !strings.HasSuffix(f.Culprit.Function, "analyzetest.enforceMemoryBudget") {
+		t.Errorf("culprit %v, want the caller of runtime.GC", f.Culprit)
 	}
 }

@@ -11,23 +11,25 @@ import "github.com/coroner/coroner/analyze/cpu"
 // a fixed period, so its smallest stack value is one period (a stack seen
 // once) and its total divided by that period is its sample count.
 func Count(p *cpu.Profile) int64 {
+	return Where(p, func(cpu.Sample) bool { return true })
+}
+
+// Where estimates how many of p's samples satisfy pred, as Count does.
+func Where(p *cpu.Profile, pred func(cpu.Sample) bool) int64 {
 	if p == nil {
 		return 0
 	}
 	period := map[string]int64{}
-	total := map[string]int64{}
 	for _, s := range p.Samples {
-		if s.Value <= 0 {
-			continue
-		}
-		if q, ok := period[s.Source]; !ok || s.Value < q {
+		if q, ok := period[s.Source]; s.Value > 0 && (!ok || s.Value < q) {
 			period[s.Source] = s.Value
 		}
-		total[s.Source] += s.Value
 	}
 	var n int64
-	for src, t := range total {
-		n += t / period[src]
+	for _, s := range p.Samples {
+		if s.Value > 0 && pred(s) {
+			n += s.Value / period[s.Source]
+		}
 	}
 	return n
 }

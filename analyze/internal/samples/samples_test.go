@@ -16,6 +16,9 @@ func TestCount(t *testing.T) {
 	if got := Count(p); got != 12 {
 		t.Errorf("Count = %d, want 12", got)
 	}
+	if got := Where(p, func(s cpu.Sample) bool { return s.Source == "perf.data" }); got != 4 {
+		t.Errorf("Where = %d, want 4", got)
+	}
 	if Count(nil) != 0 || Count(&cpu.Profile{}) != 0 {
 		t.Error("empty profiles have samples")
 	}

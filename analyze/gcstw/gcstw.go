@@ -47,13 +47,20 @@ const (
 	// gcCPUCritical: the GC CPU limiter caps GC at 50 % of CPU
 	// (gcCPULimiterUpdatePeriod / limiter in runtime/mgclimit.go); reaching
 	// it means the program is out of memory headroom and the runtime is
-	// trading throughput for staying under GOMEMLIMIT.
+	// trading throughput for staying under GOMEMLIMIT. Measured healthy
+	// (both): gctrace's window share 0.001–0.002 for batch, idle and TCP
+	// connections, 0.04–0.11 for busy HTTP (its cumulative N% 0–6 %); CPU
+	// samples in the collector 0.13 for busy HTTP.
 	gcCPUCritical = 0.50
 	// stwShareWarn and stwShareCritical: stop-the-world share of wall time.
 	// A healthy Go program pauses well under 1 ms per cycle (Go 1.8+ made
 	// stack rescanning concurrent; the design target since Go 1.5 is 10 ms
 	// per 50 ms, i.e. 20 %, as an upper bound). 1 % of wall time stopped is
 	// already noticeable tail latency; 5 % is an outage-grade stall.
+	// Measured healthy: 0.001–0.003 for batch, idle and TCP connections;
+	// busy HTTP 0.06–0.14 on a host with load 9–14 on 2 cores, where
+	// stopping the world waits for descheduled threads — reported as a
+	// world slow to stop, without a cause, since the collector is not busy.
 	stwShareWarn     = 0.01
 	stwShareCritical = 0.05
 	// pauseMaxWarn: a single pause above 10 ms breaks the Go 1.5 GC design
@@ -123,6 +130,7 @@ const (
 	// assistShareWarn: mark assists charged to user goroutines above 5 % of
 	// CPU samples mean allocation outruns background marking (the pacer
 	// drafts allocators only when its 25 % background budget falls short).
+	// Measured healthy: 0.006 for busy HTTP, 0 elsewhere.
 	assistShareWarn = 0.05
 	// cyclesPerSecondWarn: 50 collections a second (one every 20 ms). A
 	// small heap collects often at no cost: below 4 MB live, GOGC=100

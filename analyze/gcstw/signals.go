@@ -215,7 +215,7 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	s.judged++
 	if gc := p.CategoryShare(stacks.CatGC); !p.Material(gc) {
 		s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cores", Value: round(gc * p.Cores()), Unit: "cores", Artifact: src,
-			Threshold: analyze.Threshold(cpu.MinMaterialCores), Note: "the collector's CPU is too small to matter: shares not judged"})
+			Threshold: analyze.Threshold(cpu.MinMaterialCores), Note: "the collector's CPU is too small to matter: shares not judged, " + of})
 		return
 	}
 	s.check(analyze.Evidence{Metric: "cpu_share_gc", Value: round(p.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
@@ -226,9 +226,9 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	_, bg := p.Share(stacks.IsGCBackground)
 	_, mt := p.Share(stacks.IsMarkTermination)
 	_, alloc := p.Share(stacks.IsMalloc)
-	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_share_gc_background", Value: round(bg), Unit: "fraction", Artifact: src},
-		analyze.Evidence{Metric: "cpu_share_mark_termination", Value: round(mt), Unit: "fraction", Artifact: src},
-		analyze.Evidence{Metric: "cpu_share_mallocgc", Value: round(alloc), Unit: "fraction", Artifact: src})
+	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_share_gc_background", Value: round(bg), Unit: "fraction", Artifact: src, Note: of},
+		analyze.Evidence{Metric: "cpu_share_mark_termination", Value: round(mt), Unit: "fraction", Artifact: src, Note: of},
+		analyze.Evidence{Metric: "cpu_share_mallocgc", Value: round(alloc), Unit: "fraction", Artifact: src, Note: of})
 }
 
 // maxEnvironBytes bounds how much of an environment dump is read.

@@ -25,6 +25,11 @@ var workloads = map[string]workload{
 	"lock":     updateSharedMap,
 	"counters": countPerWorker,
 	"yield":    awaitFlag,
+	"governor": governRequests,
+	"limit":    fillCacheUnderLimit,
+	"idle":     idle,
+	"http":     serveOrders,
+	"conns":    echoConnections,
 }
 
 // spawn runs n copies of body until ctx ends.
@@ -88,42 +93,35 @@ func pollTinyTimers(ctx context.Context) func() {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// shareBuffers takes buffers from a sync.Pool on one goroutine and returns
-// them from another, so Gets miss the local per-P cache and steal from
-// other Ps, while periodic collections empty the pool into its victim
-// cache and force New. Each taker hands its buffers to its own returner,
-// so the handoff channels' locks are not a contention of their own.
+// shareBuffers takes buffers from a sync.Pool in batches on eight
+// goroutines and returns them from two others, so the Puts fill the
+// returners' per-P caches while the takers' stay empty: the takers' Gets
+// miss locally and steal from other Ps (getSlow, popTail), and whatever
+// sits in a pool when a collection comes moves to its victim cache.
 func shareBuffers(ctx context.Context) func() {
-	var chans [4]chan *[]byte
-	for i := range chans {
-		chans[i] = make(chan *[]byte, 256)
-	}
-	w1 := spawn(ctx, len(chans), func(ctx context.Context, i int) {
+	batches := make(chan []*[]byte, 16)
+	taken := spawn(ctx, 8, func(ctx context.Context, i int) {
+		batch := make([]*[]byte, 0, 64)
 		for range 64 {
 			b := bufPool.Get().(*[]byte)
 			(*b)[0] = byte(i)
-			select {
-			case chans[i%len(chans)] <- b:
-			default:
-				bufPool.Put(b)
-			}
+			batch = append(batch, b)
+		}
+		select {
+		case batches <- batch:
+		case <-ctx.Done():
 		}
 	})
-	w2 := spawn(ctx, len(chans), func(ctx context.Context, i int) {
-		for range 64 {
-			select {
-			case b := <-chans[i%len(chans)]:
+	returned := spawn(ctx, 2, func(ctx context.Context, i int) {
+		select {
+		case batch := <-batches:
+			for _, b := range batch {
 				bufPool.Put(b)
-			default:
-				runtime.Gosched()
 			}
+		case <-ctx.Done():
 		}
 	})
-	w3 := spawn(ctx, 1, func(ctx context.Context, i int) {
-		runtime.GC()
-		time.Sleep(200 * time.Millisecond)
-	})
-	return func() { w1(); w2(); w3() }
+	return func() { taken(); returned() }
 }
 
 var (

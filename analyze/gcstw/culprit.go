@@ -17,16 +17,38 @@ import (
 // assist) in CPU samples; without either, the user frame where the trace
 // shows goroutines drafted into mark assists.
 func allocationCulprit(pass *analyze.Pass, prof *cpu.Profile, tr *traces.Result) (*analyze.Culprit, []analyze.Stack) {
-	type site struct {
-		f     stacks.Frame
-		bytes int64
-		stack []stacks.Frame
+	if best, total, used := topSite(pass, "alloc_space"); best != nil {
+		title := fmt.Sprintf("top allocation site: %.0f%% of alloc_space (%s)", 100*float64(best.bytes)/float64(max(total, 1)), used)
+		return &analyze.Culprit{Function: best.f.Func, File: best.f.File, Line: best.f.Line},
+			[]analyze.Stack{{Title: title, Count: best.bytes, Unit: "bytes", Frames: cpu.FrameStrings(best.stack, 24)}}
 	}
+	for _, pred := range []func(stacks.Frame) bool{stacks.IsMalloc, stacks.IsGCAssist} {
+		if hs := prof.Culprits(pred, 1); len(hs) > 0 {
+			h := hs[0]
+			return &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line},
+				[]analyze.Stack{{Title: fmt.Sprintf("allocating caller in CPU samples: %.0f%% of allocator time", 100*h.Share), Count: h.Value, Unit: "ns", Frames: []string{h.Func}}}
+		}
+	}
+	return assistCulprit(tr)
+}
+
+// site is a user frame and the bytes of a heap profile's samples whose
+// innermost user frame it is.
+type site struct {
+	f     stacks.Frame
+	bytes int64
+	stack []stacks.Frame
+}
+
+// topSite returns the user frame with the most bytes of sample type typ
+// (alloc_space, inuse_space) over the heap and allocs profiles, the
+// total, and the profile used.
+func topSite(pass *analyze.Pass, typ string) (*site, int64, string) {
 	agg := map[string]*site{}
 	var total int64
 	var used string
 	for _, l := range pprofs.Of(pprofs.LoadAll(pass), pprofs.Allocs) {
-		idx := pprofs.SampleIndex(l.Profile, "alloc_space")
+		idx := pprofs.SampleIndex(l.Profile, typ)
 		if idx < 0 {
 			continue
 		}
@@ -56,19 +78,7 @@ func allocationCulprit(pass *analyze.Pass, prof *cpu.Profile, tr *traces.Result)
 			best = x
 		}
 	}
-	if best != nil {
-		title := fmt.Sprintf("top allocation site: %.0f%% of alloc_space (%s)", 100*float64(best.bytes)/float64(max(total, 1)), used)
-		return &analyze.Culprit{Function: best.f.Func, File: best.f.File, Line: best.f.Line},
-			[]analyze.Stack{{Title: title, Count: best.bytes, Unit: "bytes", Frames: cpu.FrameStrings(best.stack, 24)}}
-	}
-	for _, pred := range []func(stacks.Frame) bool{stacks.IsMalloc, stacks.IsGCAssist} {
-		if hs := prof.Culprits(pred, 1); len(hs) > 0 {
-			h := hs[0]
-			return &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line},
-				[]analyze.Stack{{Title: fmt.Sprintf("allocating caller in CPU samples: %.0f%% of allocator time", 100*h.Share), Count: h.Value, Unit: "ns", Frames: []string{h.Func}}}
-		}
-	}
-	return assistCulprit(tr)
+	return best, total, used
 }
 
 // assistCulprit names the user frame with the most mark-assist time in

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle"
@@ -28,9 +29,34 @@ type signals struct {
 	// impact is the largest share of capacity the GC is seen to cost: CPU
 	// share or stopped share of wall time.
 	impact float64
+	// judged counts the sources whose rates and shares held enough cycles
+	// or samples to be judged; insufficient says, per source that did not,
+	// what it held.
+	judged       int
+	insufficient []string
+	// forcedBy lists the sources showing most cycles forced (runtime.GC,
+	// debug.FreeOSMemory); limitBy those showing the memory limit setting
+	// the heap goal.
+	forcedBy, limitBy []string
+	// gogcOff and memLimitMiB come from the process environment when the
+	// archive holds it; liveMaxMB is gctrace's largest live heap.
+	gogcOff     bool
+	memLimitMiB float64
+	liveMaxMB   float64
 }
 
 func (s *signals) any() bool { return len(s.ev) > 0 }
+
+// enough reports whether a source's cycles and window suffice to judge
+// it (at least need cycles over minSpan), and records it either way.
+func (s *signals) enough(src string, cycles, need int, window time.Duration) bool {
+	if cycles < need || window < minSpan {
+		s.insufficient = append(s.insufficient, fmt.Sprintf("%s: %d cycles over %s", src, cycles, window.Round(time.Millisecond)))
+		return false
+	}
+	s.judged++
+	return true
+}
 
 func (s *signals) family(name string) {
 	if s.families == nil {
@@ -121,18 +147,20 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 		s.ev = append(s.ev, analyze.Evidence{Metric: "stw_max", Value: ms(maxD), Unit: "ms", Artifact: t.Path})
 		s.check(analyze.Evidence{Metric: "stw_pauses_over_10ms", Value: float64(countOver(ds, pauseMaxWarn)), Unit: "count", Artifact: t.Path},
 			minLongPauses, 0, "stops the world too long")
-		if sum.STWCount >= minPausesForRate {
+		window := fmt.Sprintf("%d GC cycles, %d pauses over %s of trace", sum.GCCycles, sum.STWCount, sum.Duration.Round(time.Millisecond))
+		if !s.enough(t.Path, sum.GCCycles, minShareCycles, sum.Duration) {
+			s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cycles", Value: float64(sum.GCCycles), Unit: "count", Artifact: t.Path,
+				Threshold: analyze.Threshold(minShareCycles), Note: "insufficient data: " + window})
+		} else {
 			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
-				Note: fmt.Sprintf("over %s of trace", sum.Duration.Round(time.Millisecond))}, stwShareWarn, stwShareCritical, "stops the world too often")
-		}
-		if sum.GCCycles*2 >= minPausesForRate {
+				Note: window}, stwShareWarn, stwShareCritical, "stops the world too often")
 			s.check(analyze.Evidence{Metric: "gc_mark_phase_share_of_wall", Value: round(min(1, float64(sum.GCMarkTime)/float64(sum.Duration))), Unit: "fraction",
-				Artifact: t.Path, Note: fmt.Sprintf("%d mark phases", sum.GCCycles)}, markShareWarn, 0, "runs back to back")
-		}
-		if sum.GCCycles*2 >= minPausesForRate {
-			rate := float64(sum.GCCycles) / sum.Duration.Seconds()
-			s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path},
-				cyclesPerSecondWarn, 0, "runs back to back")
+				Artifact: t.Path, Note: window}, markShareWarn, 0, "runs back to back")
+			if sum.GCCycles >= minCycles {
+				rate := float64(sum.GCCycles) / sum.Duration.Seconds()
+				s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path, Note: window},
+					cyclesPerSecondWarn, 0, "runs back to back")
+			}
 		}
 		if procs := sum.GOMAXPROCS; procs > 0 {
 			assist := float64(sum.AssistTime) / (float64(sum.Duration) * float64(procs))
@@ -164,37 +192,7 @@ func (s *signals) fromGCTrace(pass *analyze.Pass, res *Result) error {
 			continue
 		}
 		pass.Used(a.Path)
-		s.family("gctrace")
-		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_cycles", Value: float64(sum.Cycles), Unit: "count", Artifact: a.Path},
-			analyze.Evidence{Metric: "gctrace_pause_total", Value: ms(sum.PauseTotal), Unit: "ms", Artifact: a.Path},
-			analyze.Evidence{Metric: "gctrace_pause_p99", Value: ms(sum.P99), Unit: "ms", Artifact: a.Path})
-		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_pause_max", Value: ms(sum.PauseMax), Unit: "ms", Artifact: a.Path})
-		var long int
-		for _, c := range sum.CyclesList {
-			long += countOver([]time.Duration{c.SweepTerm, c.MarkTerm}, pauseMaxWarn)
-		}
-		s.check(analyze.Evidence{Metric: "gctrace_pauses_over_10ms", Value: float64(long), Unit: "count", Artifact: a.Path}, minLongPauses, 0, "stops the world too long")
-		s.check(analyze.Evidence{Metric: "gctrace_gc_cpu_share", Value: sum.CPUPercent / 100, Unit: "fraction", Artifact: a.Path,
-			Note: "cumulative GC CPU share the runtime printed on the last cycle"}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
-		if span := sum.Span; span > 0 && sum.PauseCount >= minPausesForRate {
-			rate := float64(sum.Cycles-1) / span.Seconds()
-			s.check(analyze.Evidence{Metric: "gctrace_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: a.Path},
-				cyclesPerSecondWarn, 0, "runs back to back")
-			share := float64(sum.PauseTotal) / float64(span)
-			s.check(analyze.Evidence{Metric: "gctrace_stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: a.Path},
-				stwShareWarn, stwShareCritical, "stops the world too often")
-		}
-		if sum.BelowGoal*2 > sum.Cycles {
-			s.ev = append(s.ev, analyze.Evidence{Metric: "cycles_started_below_heap_goal", Value: float64(sum.BelowGoal), Unit: "count",
-				Artifact: a.Path, Note: "most cycles began well below the GOGC heap goal: GOMEMLIMIT (or forced GCs) drive the pace"})
-		}
-		if !fromTrace {
-			for _, c := range sum.CyclesList {
-				res.Pauses = append(res.Pauses,
-					analyze.Pause{At: c.At, Duration: c.SweepTerm, Kind: "sweep termination", Source: a.Path},
-					analyze.Pause{At: c.At + c.SweepTerm + c.Mark, Duration: c.MarkTerm, Kind: "mark termination", Source: a.Path})
-			}
-		}
+		s.fromGCTraceSummary(a.Path, sum, fromTrace, res)
 	}
 	return nil
 }
@@ -206,22 +204,31 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	}
 	s.family("CPU profile")
 	src := strings.Join(p.Sources, ",")
+	n := samples.Count(p)
+	of := fmt.Sprintf("of %d CPU samples", n)
+	if n < minCPUSamples {
+		s.insufficient = append(s.insufficient, fmt.Sprintf("%s: %d CPU samples", src, n))
+		s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_samples", Value: float64(n), Unit: "count", Artifact: src,
+			Threshold: analyze.Threshold(minCPUSamples), Note: "insufficient data: too few samples to judge CPU shares"})
+		return
+	}
+	s.judged++
 	if gc := p.CategoryShare(stacks.CatGC); !p.Material(gc) {
 		s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cores", Value: round(gc * p.Cores()), Unit: "cores", Artifact: src,
-			Threshold: analyze.Threshold(cpu.MinMaterialCores), Note: "the collector's CPU is too small to matter: shares not judged"})
+			Threshold: analyze.Threshold(cpu.MinMaterialCores), Note: "the collector's CPU is too small to matter: shares not judged, " + of})
 		return
 	}
 	s.check(analyze.Evidence{Metric: "cpu_share_gc", Value: round(p.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
-		Note: "samples in mark workers, assists, sweeping and stop-the-world phases"}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
+		Note: "samples in mark workers, assists, sweeping and stop-the-world phases, " + of}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
 	_, assist := p.Share(stacks.IsGCAssist)
-	s.check(analyze.Evidence{Metric: "cpu_share_gc_assist", Value: round(assist), Unit: "fraction", Artifact: src},
+	s.check(analyze.Evidence{Metric: "cpu_share_gc_assist", Value: round(assist), Unit: "fraction", Artifact: src, Note: of},
 		assistShareWarn, 0, "drafts allocating goroutines into marking")
 	_, bg := p.Share(stacks.IsGCBackground)
 	_, mt := p.Share(stacks.IsMarkTermination)
 	_, alloc := p.Share(stacks.IsMalloc)
-	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_share_gc_background", Value: round(bg), Unit: "fraction", Artifact: src},
-		analyze.Evidence{Metric: "cpu_share_mark_termination", Value: round(mt), Unit: "fraction", Artifact: src},
-		analyze.Evidence{Metric: "cpu_share_mallocgc", Value: round(alloc), Unit: "fraction", Artifact: src})
+	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_share_gc_background", Value: round(bg), Unit: "fraction", Artifact: src, Note: of},
+		analyze.Evidence{Metric: "cpu_share_mark_termination", Value: round(mt), Unit: "fraction", Artifact: src, Note: of},
+		analyze.Evidence{Metric: "cpu_share_mallocgc", Value: round(alloc), Unit: "fraction", Artifact: src, Note: of})
 }
 
 // maxEnvironBytes bounds how much of an environment dump is read.
@@ -244,7 +251,13 @@ func (s *signals) fromEnviron(pass *analyze.Pass) {
 				continue
 			}
 			pass.Used(a.Path)
-			s.ev = append(s.ev, analyze.Evidence{Metric: strings.ToLower(k), Value: envValue(k, v), Artifact: a.Path, Note: k + "=" + clip(v)})
+			val := envValue(k, v)
+			if k == "GOGC" {
+				s.gogcOff = val < 0
+			} else if val > 0 {
+				s.memLimitMiB = val
+			}
+			s.ev = append(s.ev, analyze.Evidence{Metric: strings.ToLower(k), Value: val, Artifact: a.Path, Note: k + "=" + clip(v)})
 		}
 		rc.Close()
 	}

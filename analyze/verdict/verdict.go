@@ -22,7 +22,7 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name:    "verdict",
 	Doc:     "rank the findings into one primary cause (gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock or none) with confidence, evidence chain, secondary contributors and an incident signature",
-	Version: "1",
+	Version: "2",
 	Run:     run,
 }
 
@@ -96,6 +96,12 @@ func run(pass *analyze.Pass) (any, error) {
 	seen := map[string]bool{top.Cause: true}
 	for _, f := range cands[1:] {
 		v.Secondary = append(v.Secondary, f.ID)
+		if explains(top, f.Cause) {
+			// A consequence of the primary cause is not a rival to it.
+			v.Chain = append(v.Chain, fmt.Sprintf("explains %s (%s) as its consequence", f.ID, f.Cause))
+			seen[f.Cause] = true
+			continue
+		}
 		if !seen[f.Cause] && f.Severity == top.Severity && top.Impact-f.Impact <= ambiguityMargin && top.Confidence-f.Confidence <= ambiguityMargin && causePriority[top.Cause] == causePriority[f.Cause] {
 			v.Confidence = round(v.Confidence * ambiguityPenalty)
 			v.Chain = append(v.Chain, fmt.Sprintf("ambiguous: %s (%s) is almost as strongly supported", f.ID, f.Cause))
@@ -114,9 +120,14 @@ func run(pass *analyze.Pass) (any, error) {
 }
 
 // promoteExplaining moves to the front a candidate whose finding explains
-// the leading candidate's cause as its consequence.
+// the leading candidate's cause as its consequence — unless the leader
+// explains that candidate's cause in turn, when neither is the other's
+// consequence and the ranking stands.
 func promoteExplaining(cands []analyze.Finding) {
 	for i := 1; i < len(cands); i++ {
+		if explains(cands[0], cands[i].Cause) {
+			continue
+		}
 		for _, c := range cands[i].Explains {
 			if c == cands[0].Cause && cands[i].Severity >= analyze.Warning && causePriority[cands[0].Cause] == 0 {
 				f := cands[i]
@@ -126,6 +137,16 @@ func promoteExplaining(cands []analyze.Finding) {
 			}
 		}
 	}
+}
+
+// explains reports whether f accounts for cause as its consequence.
+func explains(f analyze.Finding, cause string) bool {
+	for _, c := range f.Explains {
+		if c == cause {
+			return true
+		}
+	}
+	return false
 }
 
 // none is the verdict when no analyzer argued for a cause.

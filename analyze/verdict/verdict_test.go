@@ -111,3 +111,27 @@ func TestExplainingCauseLeads(t *testing.T) {
 		t.Errorf("without the causal link the stronger finding leads: %s", v.Cause)
 	}
 }
+
+// TestForcedCollectionsLead: forced collections empty a sync.Pool, so its
+// New allocates for every Get. The pool finding may weigh more, but the
+// collections explain it: the verdict names their cause and the forcing
+// caller, and lists the emptied pool as their consequence.
+func TestForcedCollectionsLead(t *testing.T) {
+	forcer := &analyze.Culprit{Function: "example.com/svc.(*Governor).Trim"}
+	gc := analyze.Finding{ID: "gc_stw/gc-pressure", Title: "forced", Severity: analyze.Warning, Confidence: 0.8, Impact: 0.05,
+		Cause: analyze.CauseGCSTW, Culprit: forcer, Explains: []string{analyze.CauseSyncPoolContention}}
+	pool := analyze.Finding{ID: "syncpool_contention/emptied-by-forced-gc", Title: "emptied", Severity: analyze.Warning, Confidence: 0.9, Impact: 0.3,
+		Cause: analyze.CauseSyncPoolContention, Culprit: forcer}
+	v := verdictOf(t, reporter("a", gc), reporter("b", pool))
+	if v.Cause != analyze.CauseGCSTW || v.Culprit == nil || v.Culprit.Function != forcer.Function {
+		t.Fatalf("verdict %s %v, want gc_stw and the forcing caller", v.Cause, v.Culprit)
+	}
+	if !strings.Contains(strings.Join(v.Chain, "\n"), "explains syncpool_contention/emptied-by-forced-gc") || v.Confidence != 0.8 {
+		t.Errorf("chain %q confidence %v", v.Chain, v.Confidence)
+	}
+	// Two findings each claiming to explain the other: the ranking stands.
+	pool.Explains = []string{analyze.CauseGCSTW}
+	if v := verdictOf(t, reporter("a", gc), reporter("b", pool)); v.Cause != analyze.CauseSyncPoolContention {
+		t.Errorf("mutual explanations: %s leads, want the higher-impact finding", v.Cause)
+	}
+}

@@ -9,9 +9,12 @@
 // (stop-the-world), the CPU times of sweep termination, mark assists,
 // background and idle marking, and mark termination, the heap size at start,
 // end and live after marking, the heap goal, stack and global scan sizes, and
-// the number of Ps. "(forced)" marks a cycle started by runtime.GC or the
-// periodic forced collection. Lines may carry a prefix (a logger's
-// timestamp); other lines are skipped.
+// the number of Ps. "(forced)" marks a cycle a caller asked for:
+// runtime.GC, or debug.FreeOSMemory which calls it (mgc.go sets
+// work.userForced for gcTriggerCycle only; the periodic collection sysmon
+// starts after two idle minutes is a gcTriggerTime cycle and is not marked).
+// Go 1.26 may print "(checking for goroutine leaks)" after the CPU share.
+// Lines may carry a prefix (a logger's timestamp); other lines are skipped.
 package gctrace
 
 import (
@@ -56,11 +59,20 @@ func (c Cycle) CPU() time.Duration {
 	return c.CPUSweepTerm + c.CPUAssist + c.CPUBackground + c.CPUIdle + c.CPUMarkTerm
 }
 
+// BusyCPU is the cycle's GC CPU time without idle marking, which only runs
+// on Ps that had nothing else to do: the part the program paid for, as the
+// runtime's own GC CPU share (gc_cpu_fraction) counts it.
+func (c Cycle) BusyCPU() time.Duration { return c.CPU() - c.CPUIdle }
+
+// Clock is the cycle's wall-clock time from sweep termination to the end
+// of mark termination.
+func (c Cycle) Clock() time.Duration { return c.SweepTerm + c.Mark + c.MarkTerm }
+
 // maxLine bounds one line: a gctrace line is about 150 bytes; longer lines
 // are something else and skipped.
 const maxLine = 64 << 10
 
-var lineRE = regexp.MustCompile(`gc (\d+) @([0-9.]+)s (\d+)%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock, ` +
+var lineRE = regexp.MustCompile(`gc (\d+) @([0-9.]+)s (\d+)%(?: \([a-z ]+\))?: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock, ` +
 	`([0-9.]+)\+([0-9.]+)/([0-9.]+)/([0-9.]+)\+([0-9.]+) ms cpu, ([0-9.]+)->([0-9.]+)->([0-9.]+) MB, ([0-9.]+) MB goal,` +
 	`(?: ([0-9.]+) MB stacks, ([0-9.]+) MB globals,)? (\d+) P( \(forced\))?`)
 

@@ -29,6 +29,10 @@ type Summary struct {
 	// by more than a tenth — the signature of a memory limit or a forced
 	// collection driving the pace instead of GOGC.
 	BelowGoal int
+	// MarkInSpan sums the wall-clock time, sweep termination to mark
+	// termination, of every cycle but the last: the cycles that ran inside
+	// Span. BusyCPUInSpan sums their GC CPU time without idle marking.
+	MarkInSpan, BusyCPUInSpan time.Duration
 	// CyclesList holds every cycle, in input order, for timelines.
 	CyclesList []Cycle
 	Skipped    int
@@ -45,6 +49,7 @@ func Summarize(r io.Reader, name string) (*Summary, error) {
 	rd := NewReader(r, name)
 	s := &Summary{}
 	var pauses []time.Duration
+	var prev Cycle
 	for {
 		c, err := rd.Next()
 		if err == io.EOF {
@@ -80,6 +85,11 @@ func Summarize(r io.Reader, name string) (*Summary, error) {
 		if !c.Forced && c.HeapGoal > 0 && c.HeapStart < 0.9*c.HeapGoal {
 			s.BelowGoal++
 		}
+		if s.Cycles > 1 {
+			s.MarkInSpan += prev.Clock()
+			s.BusyCPUInSpan += prev.BusyCPU()
+		}
+		prev = c
 		if len(s.CyclesList) < maxKept {
 			s.CyclesList = append(s.CyclesList, c)
 		}

@@ -75,6 +75,13 @@ type Summary struct {
 	// allocation sites outrunning the collector — heaviest first (at most
 	// keptSites), with Reason "GC mark assist".
 	Assists []BlockSite
+	// GCStarts are the stacks that started each GC cycle the trace saw
+	// begin (the runtime records the caller of gcStart with the GC-begin
+	// event): an allocation crossing the heap trigger (mallocgc), an
+	// explicit runtime.GC or debug.FreeOSMemory and its caller, or the
+	// periodic collection (forcegchelper). Heaviest first by Count, with
+	// Reason "GC start"; at most keptSites.
+	GCStarts []BlockSite
 	// Events counts the events read.
 	Events int64
 	// Truncated is set when the trace ended in an error (typically a cut
@@ -106,6 +113,7 @@ type Summarizer struct {
 	overflow *BlockSite
 	assists  map[string]*BlockSite
 	inAssist map[trace.ResourceID]*BlockSite
+	gcStarts map[string]*BlockSite
 }
 
 type rangeKey struct {
@@ -121,7 +129,8 @@ type blockStart struct {
 // NewSummarizer starts a summary.
 func NewSummarizer() *Summarizer {
 	return &Summarizer{open: map[rangeKey]trace.Time{}, blocked: map[trace.GoID]blockStart{},
-		sites: map[string]*BlockSite{}, assists: map[string]*BlockSite{}, inAssist: map[trace.ResourceID]*BlockSite{}}
+		sites: map[string]*BlockSite{}, assists: map[string]*BlockSite{}, inAssist: map[trace.ResourceID]*BlockSite{},
+		gcStarts: map[string]*BlockSite{}}
 }
 
 // Event folds one event into the summary.
@@ -137,15 +146,26 @@ func (z *Summarizer) Event(e *trace.Event) {
 	switch e.Kind() {
 	case trace.EventRangeBegin, trace.EventRangeActive:
 		r := e.Range()
+		k := rangeKey{r.Scope, r.Name}
 		start := t
 		if e.Kind() == trace.EventRangeActive {
+			// The reader repeats every range in progress at the start of
+			// each generation (about once a second): one already open
+			// keeps its start; one opened before the trace began counts
+			// from the trace's first event.
+			if _, open := z.open[k]; open {
+				break
+			}
 			start = z.first
 		}
-		z.open[rangeKey{r.Scope, r.Name}] = start
+		z.open[k] = start
 		if r.Name == "GC mark assist" {
 			site := z.siteIn(z.assists, r.Name, e.Stack())
 			site.Count++
 			z.inAssist[r.Scope] = site
+		}
+		if r.Name == "GC concurrent mark phase" && e.Kind() == trace.EventRangeBegin {
+			z.siteIn(z.gcStarts, "GC start", e.Stack()).Count++
 		}
 	case trace.EventRangeEnd:
 		r := e.Range()
@@ -285,6 +305,11 @@ func (z *Summarizer) Finalize() *Summary {
 		assists = append(assists, *s)
 	}
 	z.s.Assists = rankSites(assists)
+	starts := make([]BlockSite, 0, len(z.gcStarts))
+	for _, s := range z.gcStarts {
+		starts = append(starts, *s)
+	}
+	z.s.GCStarts = rankByCount(starts)
 	sort.SliceStable(z.s.STW, func(i, j int) bool { return z.s.STW[i].At < z.s.STW[j].At })
 	return &z.s
 }
@@ -298,6 +323,21 @@ func rankSites(sites []BlockSite) []BlockSite {
 		}
 		if sites[i].Reason != sites[j].Reason {
 			return sites[i].Reason < sites[j].Reason
+		}
+		return fmt.Sprint(sites[i].Frames) < fmt.Sprint(sites[j].Frames)
+	})
+	if len(sites) > keptSites {
+		sites = sites[:keptSites]
+	}
+	return sites
+}
+
+// rankByCount sorts sites by count, most first (deterministically), and
+// keeps the top keptSites.
+func rankByCount(sites []BlockSite) []BlockSite {
+	sort.Slice(sites, func(i, j int) bool {
+		if sites[i].Count != sites[j].Count {
+			return sites[i].Count > sites[j].Count
 		}
 		return fmt.Sprint(sites[i].Frames) < fmt.Sprint(sites[j].Frames)
 	})

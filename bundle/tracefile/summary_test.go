@@ -38,6 +38,22 @@ func TestSummarizeRealTrace(t *testing.T) {
 	if len(s.Assists) == 0 || len(s.Assists[0].Frames) == 0 || s.Assists[0].Count == 0 {
 		t.Errorf("no mark assist sites: %+v", s.Assists)
 	}
+	// Cycles begin where an allocation crosses the heap trigger, and once
+	// where the program calls runtime.GC.
+	var alloc, forced int64
+	for _, st := range s.GCStarts {
+		for _, f := range st.Frames {
+			switch f.Func {
+			case "runtime.mallocgc":
+				alloc += st.Count
+			case "runtime.GC":
+				forced += st.Count
+			}
+		}
+	}
+	if alloc == 0 || alloc+forced > int64(s.GCCycles)+1 {
+		t.Errorf("GC starts: %d by allocation, %d forced, of %d cycles: %+v", alloc, forced, s.GCCycles, s.GCStarts)
+	}
 	if !syncWait {
 		t.Errorf("no mutex blocking among %d sites", len(s.Blocks))
 	}

@@ -133,21 +133,25 @@ func IsSyncMutexWait(f Frame) bool {
 		"runtime.internal_sync_runtime_SemacquireMutex")
 }
 
-// IsSyncPool matches sync.Pool's slow paths and bookkeeping: getSlow
-// (stealing from other Ps' shared chains, then the victim cache), pin
-// (disabling preemption to reach the per-P local pool, and pinSlow growing
-// it under allPoolsMu), the lock-free poolChain/poolDequeue operations, and
-// poolCleanup, which the GC runs at every cycle start.
+// IsSyncPool matches sync.Pool past its private slot: the per-P shared
+// chains (poolChain/poolDequeue: a Put finding the private slot taken, a
+// Get finding it empty, racing thieves on the chain's head-tail word),
+// getSlow (a Get that found its own P's shard empty, stealing from other
+// Ps with popTail, then reading the victim cache), pinSlow (a pool's
+// first use on a P after it was created or emptied, growing its per-P
+// array under the global allPoolsMu), and poolCleanup, which the GC runs
+// at every cycle start (runtime.clearpools). The entry every Get and Put
+// takes — pin and procPin, the private slot — is not matched, however
+// busy a pool-heavy service keeps it.
 func IsSyncPool(f Frame) bool {
-	return hasPrefixAny(f.Func, "sync.(*Pool).getSlow", "sync.(*Pool).pin", "sync.(*Pool).pinSlow",
-		"sync.(*poolChain)", "sync.(*poolDequeue)", "sync.poolCleanup", "sync.indexLocal",
-		"sync.runtime_procPin", "sync.runtime_procUnpin", "runtime.sync_runtime_procPin",
-		"runtime.clearpools", "sync.runtime_LoadAcquintptr", "sync.runtime_StoreReluintptr")
+	return hasPrefixAny(f.Func, "sync.(*Pool).getSlow", "sync.(*Pool).pinSlow", "sync.poolCleanup",
+		"sync.(*poolChain)", "sync.(*poolDequeue)", "runtime.clearpools")
 }
 
 // IsSyncPoolAny matches any frame of sync.Pool, fast paths included.
 func IsSyncPoolAny(f Frame) bool {
-	return IsSyncPool(f) || hasPrefixAny(f.Func, "sync.(*Pool).")
+	return IsSyncPool(f) || hasPrefixAny(f.Func, "sync.(*Pool).", "sync.(*poolChain)", "sync.(*poolDequeue)",
+		"sync.runtime_procPin", "sync.runtime_procUnpin", "sync.indexLocal")
 }
 
 // IsSyscall matches system-call entry in Go and every kernel frame.

@@ -1,0 +1,87 @@
+package servicelog
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// HeadBytes is how much of a log's start Detect reads: detectLines lines
+// of the longest wrapper records (16 KiB CRI or Docker fragments) would
+// need more, but a few dozen ordinary lines fit many times over.
+const HeadBytes = 64 << 10
+
+// TailBytes is how much of a log's end Find reads for the runtime's
+// output: as much as the longest traceback kept whole (MaxTraceback), so
+// a crash whose traceback runtime/pprof could have given whole is read
+// whole when nothing follows it. A log no longer than this is read whole.
+const TailBytes = MaxTraceback
+
+// Find reads the tail of a log of size bytes (the last TailBytes, from the
+// start of a line) and returns the runtime output in it. The wrapper
+// format is detected from the head. name labels errors.
+func Find(r io.ReaderAt, size int64, name string) (*Found, error) {
+	head := make([]byte, min(size, HeadBytes))
+	n, err := r.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: reading the head: %w", name, err)
+	}
+	f := Detect(head[:n])
+	from := max(0, size-TailBytes)
+	lines := NewLines(io.NewSectionReader(r, from, size-from), f, from, name)
+	if from > 0 {
+		if err := lines.SkipPartial(); err != nil {
+			return nil, err
+		}
+	}
+	found, err := locate(lines)
+	if err != nil {
+		return nil, err
+	}
+	found.Format, found.From, found.To = f, from, size
+	return found, nil
+}
+
+// Scan reads a whole log from r, detecting its format from the head, and
+// returns the runtime output in it: for streams that cannot seek.
+func Scan(r io.Reader, name string) (*Found, error) {
+	br, f, err := detectStream(r, name)
+	if err != nil {
+		return nil, err
+	}
+	lines := NewLines(br, f, 0, name)
+	found, err := locate(lines)
+	if err != nil {
+		return nil, err
+	}
+	found.Format, found.To = f, lines.off
+	return found, nil
+}
+
+// detectStream peeks at the head of r to tell its format.
+func detectStream(r io.Reader, name string) (*bufio.Reader, Format, error) {
+	br := bufio.NewReaderSize(r, HeadBytes)
+	head, err := br.Peek(HeadBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, "", fmt.Errorf("%s: reading the head: %w", name, err)
+	}
+	return br, Detect(head), nil
+}
+
+func locate(lines *Lines) (*Found, error) {
+	var loc Locator
+	for {
+		ln, err := lines.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		loc.Line(ln)
+	}
+	found := loc.Finish()
+	found.CutLines = lines.Cut
+	return found, nil
+}

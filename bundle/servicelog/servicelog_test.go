@@ -1,0 +1,178 @@
+package servicelog
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+)
+
+// check runs Find and Scan over log and compares both with the real
+// run's traceback and gctrace count.
+func check(t *testing.T, log []byte, want Format, tb []byte, gcs, tracebacks int) *Found {
+	t.Helper()
+	if got := Detect(log[:min(len(log), HeadBytes)]); got != want {
+		t.Fatalf("Detect = %q, want %q; head:\n%.400s", got, want, log)
+	}
+	found, err := Find(bytes.NewReader(log), int64(len(log)), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanned, err := Scan(bytes.NewReader(log), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []*Found{found, scanned} {
+		if f.Format != want || f.Tracebacks != tracebacks || f.GCTraceLines != gcs {
+			t.Errorf("found %s, %d tracebacks, %d gctrace lines; want %s, %d, %d", f.Format, f.Tracebacks, f.GCTraceLines, want, tracebacks, gcs)
+		}
+		if f.Last == nil {
+			t.Fatal("no traceback found")
+		}
+		if !bytes.Equal(f.Last.Text, tb) {
+			t.Errorf("traceback differs from the runtime's output:\ngot:\n%s\nwant:\n%s", f.Last.Text, tb)
+		}
+		if f.Last.Cut {
+			t.Error("traceback marked cut")
+		}
+	}
+	return found
+}
+
+func TestCrashInEveryFormat(t *testing.T) {
+	for _, level := range []string{"all", "crash"} {
+		o := crashRun(t, level)
+		tb := tracebackOf(t, o.stderr, "panic: ")
+		gcs := gcLines(o.stderr)
+		if gcs < 10 {
+			t.Fatalf("only %d gctrace lines in the run:\n%s", gcs, o.stderr)
+		}
+		for _, w := range wrappers {
+			t.Run(level+"/"+w.name, func(t *testing.T) {
+				f := check(t, w.wrap(merge(o, "panic: ")), w.format, tb, gcs, 1)
+				if f.Last.Line != "panic: assignment to entry in nil map" {
+					t.Errorf("crash line %q", f.Last.Line)
+				}
+			})
+		}
+	}
+}
+
+func TestSIGQUITInEveryFormat(t *testing.T) {
+	stderr := quitRun(t)
+	tb := tracebackOf(t, append([]byte("\n"), stderr...), "SIGQUIT: quit")
+	for _, w := range wrappers {
+		t.Run(w.name, func(t *testing.T) {
+			f := check(t, w.wrap(merge(output{stderr: stderr}, "SIGQUIT: ")), w.format, tb, gcLines(stderr), 1)
+			if f.Last.Line != "SIGQUIT: quit" {
+				t.Errorf("crash line %q", f.Last.Line)
+			}
+		})
+	}
+}
+
+// TestRestarts: a service that crashed, was restarted, and crashed again
+// holds two tracebacks; the last is the incident.
+func TestRestarts(t *testing.T) {
+	o := crashRun(t, "all")
+	quit := quitRun(t)
+	tb := tracebackOf(t, append([]byte("\n"), quit...), "SIGQUIT: quit")
+	both := output{stdout: o.stdout, stderr: append(append([]byte(nil), o.stderr...), quit...)}
+	for _, w := range wrappers {
+		t.Run(w.name, func(t *testing.T) {
+			log := w.wrap(merge(both, "SIGQUIT: "))
+			f := check(t, log, w.format, tb, gcLines(both.stderr), 2)
+			first := bytes.Index(log, []byte("panic: assignment"))
+			if f.Last.Offset <= int64(first) {
+				t.Errorf("last traceback at %d, not after the first at %d", f.Last.Offset, first)
+			}
+		})
+	}
+}
+
+// jsonNoise is an application's structured log line.
+func jsonNoise(i int) string {
+	return fmt.Sprintf(`{"time":"2026-12-06T18:20:%02d.%06dZ","level":"info","msg":"request served","path":"/checkout","status":200,"bytes":%d}`, i%60, i, 1000+i%777)
+}
+
+// TestTracebackBeyondHead: 20,000 application lines before the runtime's
+// output, the traceback far past any head read.
+func TestTracebackBeyondHead(t *testing.T) {
+	o := crashRun(t, "all")
+	tb := tracebackOf(t, o.stderr, "panic: ")
+	var pre bytes.Buffer
+	for i := range 20000 {
+		pre.WriteString(jsonNoise(i) + "\n")
+	}
+	long := output{stdout: o.stdout, stderr: append(pre.Bytes(), o.stderr...)}
+	for _, w := range wrappers {
+		t.Run(w.name, func(t *testing.T) {
+			f := check(t, w.wrap(merge(long, "panic: ")), w.format, tb, gcLines(o.stderr), 1)
+			if f.Last.Offset < HeadBytes {
+				t.Errorf("traceback at offset %d, within the head", f.Last.Offset)
+			}
+		})
+	}
+}
+
+// TestHugeLogReadsOnlyTail: Find over a 1 GiB log (generated on the fly,
+// never stored) reads its head and its last TailBytes, no more.
+func TestHugeLogReadsOnlyTail(t *testing.T) {
+	o := crashRun(t, "all")
+	tb := tracebackOf(t, o.stderr, "panic: ")
+	for _, w := range []wrapper{wrappers[0], wrappers[1], wrappers[3]} {
+		t.Run(w.name, func(t *testing.T) {
+			tail := w.wrap(merge(o, "panic: "))
+			noise := w.wrap([]rec{{"stdout", jsonNoise(7)}, {"stderr", "gc 1 @0.012s 0%: 0.010+0.20+0.003 ms clock, 0.040+0/0.1/0+0.012 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P"}})
+			v := &virtualLog{noise: noise, tail: tail, size: (1<<30)/int64(len(noise))*int64(len(noise)) + int64(len(tail))}
+			f, err := Find(v, v.size, "huge")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Last == nil || !bytes.Equal(f.Last.Text, tb) || f.Tracebacks != 1 {
+				t.Fatalf("found %+v", f)
+			}
+			if f.From != v.size-TailBytes || v.lowest < f.From {
+				t.Errorf("read from %d (lowest read %d) of %d", f.From, v.lowest, v.size)
+			}
+			if v.read > HeadBytes+TailBytes+64<<10 {
+				t.Errorf("read %d bytes of a %d-byte log", v.read, v.size)
+			}
+			if f.GCTraceLines < TailBytes/len(noise)/2 {
+				t.Errorf("%d gctrace lines in the tail", f.GCTraceLines)
+			}
+		})
+	}
+}
+
+// virtualLog is a log of size bytes that repeats noise and ends with
+// tail, generated as it is read; it records how much was read.
+type virtualLog struct {
+	noise, tail  []byte
+	size         int64
+	read, lowest int64
+}
+
+func (v *virtualLog) ReadAt(p []byte, off int64) (int, error) {
+	if off >= HeadBytes && (v.lowest == 0 || off < v.lowest) {
+		v.lowest = off
+	}
+	tailAt := v.size - int64(len(v.tail))
+	n := 0
+	for n < len(p) && off < v.size {
+		var c int
+		if off >= tailAt {
+			c = copy(p[n:], v.tail[off-tailAt:])
+		} else {
+			i := off % int64(len(v.noise))
+			c = copy(p[n:], v.noise[i:min(int64(len(v.noise)), i+tailAt-off)])
+		}
+		n += c
+		off += int64(c)
+	}
+	v.read += int64(n)
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}

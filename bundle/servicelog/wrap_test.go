@@ -1,0 +1,226 @@
+package servicelog
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// rec is one line a process wrote to one stream.
+type rec struct {
+	stream string
+	text   string
+}
+
+// merge interleaves a run's stdout lines among its stderr lines before
+// the traceback, one after every other stderr line, as a collector
+// reading both pipes sees them; the traceback comes last, whole.
+func merge(o output, start string) []rec {
+	errLines := splitLines(o.stderr)
+	outLines := splitLines(o.stdout)
+	var rs []rec
+	tb := false
+	for i, l := range errLines {
+		if strings.HasPrefix(l, start) {
+			tb = true
+			for _, s := range outLines {
+				rs = append(rs, rec{"stdout", s})
+			}
+			outLines = nil
+		}
+		if !tb && i%2 == 1 && len(outLines) > 0 {
+			rs = append(rs, rec{"stdout", outLines[0]})
+			outLines = outLines[1:]
+		}
+		rs = append(rs, rec{"stderr", l})
+	}
+	for _, s := range outLines {
+		rs = append(rs, rec{"stdout", s})
+	}
+	return rs
+}
+
+func splitLines(b []byte) []string {
+	s := strings.TrimSuffix(string(b), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// clock gives each record a later timestamp.
+type clock struct{ t time.Time }
+
+func newClock() *clock { return &clock{time.Date(2026, 12, 6, 18, 26, 1, 1, time.UTC)} }
+
+func (c *clock) next() time.Time {
+	c.t = c.t.Add(1500 * time.Microsecond)
+	return c.t
+}
+
+// criMax is containerd's default max_container_log_line_size: a longer
+// line is written as "P" records of this many bytes, then an "F" record.
+const criMax = 16 << 10
+
+// wrapCRI writes records as containerd's CRI logger does
+// (pkg/cri/io/logger.go redirectLogs: "TIMESTAMP STREAM TAG CONTENT\n",
+// timestamp time.RFC3339Nano, tag "P" for a partial line). split, when
+// positive, cuts every stderr line of at least that length into a "P" and
+// an "F" record with a stdout record between them.
+func wrapCRI(rs []rec, split int) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	for _, r := range rs {
+		line := r.text
+		for len(line) > criMax {
+			fmt.Fprintf(&b, "%s %s P %s\n", c.next().Format(time.RFC3339Nano), r.stream, line[:criMax])
+			line = line[criMax:]
+		}
+		if split > 0 && r.stream == "stderr" && len(line) >= split {
+			fmt.Fprintf(&b, "%s %s P %s\n", c.next().Format(time.RFC3339Nano), r.stream, line[:split/2])
+			fmt.Fprintf(&b, "%s stdout F {\"level\":\"info\",\"msg\":\"between\"}\n", c.next().Format(time.RFC3339Nano))
+			line = line[split/2:]
+		}
+		fmt.Fprintf(&b, "%s %s F %s\n", c.next().Format(time.RFC3339Nano), r.stream, line)
+	}
+	return b.Bytes()
+}
+
+// dockerMax is dockerd's copier buffer (daemon/logger/copier.go bufSize):
+// a longer line is logged as several messages, all but the last without
+// the newline.
+const dockerMax = 16 << 10
+
+// wrapDocker writes records as dockerd's json-file driver does
+// (daemon/logger/jsonfilelog: {"log":…,"stream":…,"time":…} per message,
+// "log" keeping the line's newline, time in RFC 3339 with nanoseconds).
+func wrapDocker(rs []rec) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	for _, r := range rs {
+		line := r.text + "\n"
+		for len(line) > 0 {
+			n := min(len(line), dockerMax)
+			m, _ := json.Marshal(struct {
+				Log    string `json:"log"`
+				Stream string `json:"stream"`
+				Time   string `json:"time"`
+			}{line[:n], r.stream, c.next().Format(time.RFC3339Nano)})
+			b.Write(m)
+			b.WriteByte('\n')
+			line = line[n:]
+		}
+	}
+	return b.Bytes()
+}
+
+// wrapJournalShort writes records as `journalctl -o short` prints a
+// unit's stdout stream entries: "Mmm dd hh:mm:ss HOST IDENT[PID]: MESSAGE"
+// (journald stores each line of both streams as one entry), after the
+// header journalctl prints.
+func wrapJournalShort(rs []rec) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	b.WriteString("-- Logs begin at Sun 2026-12-06 09:00:00 UTC, end at Sun 2026-12-06 18:30:00 UTC. --\n")
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%s web-1 checkout[4242]: %s\n", c.next().Format("Jan 02 15:04:05"), r.text)
+	}
+	return b.Bytes()
+}
+
+// wrapJournalJSON writes records as `journalctl -o json` does: one object
+// per entry, MESSAGE a string, or an array of byte values when the text
+// is not printable UTF-8 (journalctl treats it as binary); asBytes forces
+// the array for lines holding a tab, as for any control character.
+func wrapJournalJSON(rs []rec, asBytes bool) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	for i, r := range rs {
+		var msg any = r.text
+		if asBytes && strings.Contains(r.text, "\t") {
+			ns := make([]int, len(r.text))
+			for j := range ns {
+				ns[j] = int(r.text[j])
+			}
+			msg = ns
+		}
+		m, _ := json.Marshal(map[string]any{
+			"__CURSOR":             fmt.Sprintf("s=5b1e;i=%x;b=9f0c;m=%x", i, i),
+			"__REALTIME_TIMESTAMP": fmt.Sprint(c.next().UnixMicro()),
+			"_PID":                 "4242",
+			"SYSLOG_IDENTIFIER":    "checkout",
+			"_TRANSPORT":           "stdout",
+			"PRIORITY":             "6",
+			"MESSAGE":              msg,
+		})
+		b.Write(m)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// wrapKubectl writes records as `kubectl logs --timestamps` prints them:
+// the CRI record's RFC3339Nano timestamp, a space, the line.
+func wrapKubectl(rs []rec) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%s %s\n", c.next().Format(time.RFC3339Nano), r.text)
+	}
+	return b.Bytes()
+}
+
+// wrapRFC3164 writes records as rsyslog's traditional file format with
+// the priority kept ("<PRI>Mmm  d hh:mm:ss HOST TAG[PID]: MSG", RFC 3164
+// 4.1), control characters escaped as "#ooo" (tab: "#011").
+func wrapRFC3164(rs []rec) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	for _, r := range rs {
+		fmt.Fprintf(&b, "<30>%s web-1 checkout[4242]: %s\n", c.next().Format("Jan _2 15:04:05"), strings.ReplaceAll(r.text, "\t", "#011"))
+	}
+	return b.Bytes()
+}
+
+// wrapRFC5424 writes records as RFC 5424 6 messages with structured data
+// whose value escapes a ']' (6.3.3) and a BOM before MSG (6.4).
+func wrapRFC5424(rs []rec) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	for _, r := range rs {
+		fmt.Fprintf(&b, "<30>1 %s web-1 checkout 4242 - [origin x=\"a\\]b\"][meta seq=\"1\"] \xef\xbb\xbf%s\n", c.next().Format(time.RFC3339Nano), r.text)
+	}
+	return b.Bytes()
+}
+
+// wrapPlain is the streams as one file, as `2>&1` or `journalctl -o cat`
+// give them.
+func wrapPlain(rs []rec) []byte {
+	var b bytes.Buffer
+	for _, r := range rs {
+		b.WriteString(r.text + "\n")
+	}
+	return b.Bytes()
+}
+
+// wrapper is one host format with the wrapping that mimics it.
+type wrapper struct {
+	name   string
+	format Format
+	wrap   func([]rec) []byte
+}
+
+var wrappers = []wrapper{
+	{"plain", Plain, wrapPlain},
+	{"cri", CRI, func(rs []rec) []byte { return wrapCRI(rs, 0) }},
+	{"cri-split", CRI, func(rs []rec) []byte { return wrapCRI(rs, 8) }},
+	{"docker", Docker, wrapDocker},
+	{"journal-short", Syslog, wrapJournalShort},
+	{"journal-json", JournalJSON, func(rs []rec) []byte { return wrapJournalJSON(rs, false) }},
+	{"journal-json-bytes", JournalJSON, func(rs []rec) []byte { return wrapJournalJSON(rs, true) }},
+	{"kubectl", Kubectl, wrapKubectl},
+	{"rfc3164", Syslog, wrapRFC3164},
+	{"rfc5424", RFC5424, wrapRFC5424},
+}

@@ -80,7 +80,7 @@ func Sniff(r io.ReaderAt, size int64) (Kind, map[string]string, []string) {
 		return KindOther, map[string]string{"container": c}, nil
 	}
 	if isText(head) {
-		k, a := sniffText(io.NewSectionReader(r, 0, size))
+		k, a := sniffText(r, size, head)
 		return k, a, nil
 	}
 	if sniffEnviron(head) {

@@ -69,7 +69,7 @@ func (f *Found) Runtime() bool { return f.Tracebacks > 0 || f.GCTraceLines > 0 }
 // Locator delimits tracebacks and counts gctrace lines in payload lines.
 //
 // A traceback begins at a start line (IsStart) and goes on while lines
-// have the runtime's shapes (isRuntimeLine); the first application line
+// have the runtime's shapes (IsRuntimeLine); the first application line
 // after its first goroutine header ends it. Lines from another stream or
 // process than the start line's (when the wrapper names them) neither
 // belong to it nor end it: the runtime writes only to standard error, and
@@ -106,7 +106,7 @@ func (l *Locator) Line(ln Line) {
 		switch {
 		case !gc && IsStart(text) && c.header && !c.afterSep:
 			l.close()
-		case !gc && isRuntimeLine(text):
+		case !gc && IsRuntimeLine(text):
 			c.add(text)
 			if IsGoroutineHeader(text) {
 				c.header, c.afterSep = true, false

@@ -70,12 +70,12 @@ func IsGoroutineHeader(line []byte) bool {
 	return bytes.HasPrefix(line, []byte("goroutine ")) && bytes.HasSuffix(line, []byte("]:")) && reGoroutineHeader.Match(line)
 }
 
-// isRuntimeLine reports whether line can belong to a traceback: a start,
+// IsRuntimeLine reports whether line can belong to a traceback: a start,
 // a goroutine header, a frame's function or file line, a register, or one
 // of the runtime's other messages. Blank lines separate goroutines; file
 // lines, nested panics ("\tpanic: …") and multi-line panic values
 // (error.go printindented) begin with a tab.
-func isRuntimeLine(line []byte) bool {
+func IsRuntimeLine(line []byte) bool {
 	if len(line) == 0 || line[0] == '\t' || IsStart(line) || IsGoroutineHeader(line) {
 		return true
 	}

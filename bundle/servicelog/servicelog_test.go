@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"testing"
+
+	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
 )
 
 // check runs Find and Scan over log and compares both with the real
@@ -47,9 +49,9 @@ func TestCrashInEveryFormat(t *testing.T) {
 		if gcs < 10 {
 			t.Fatalf("only %d gctrace lines in the run:\n%s", gcs, o.stderr)
 		}
-		for _, w := range wrappers {
-			t.Run(level+"/"+w.name, func(t *testing.T) {
-				f := check(t, w.wrap(merge(o, "panic: ")), w.format, tb, gcs, 1)
+		for _, w := range slt.Wrappers {
+			t.Run(level+"/"+w.Name, func(t *testing.T) {
+				f := check(t, w.Wrap(slt.Merge(o.stdout, o.stderr, "panic: ")), Format(w.Format), tb, gcs, 1)
 				if f.Last.Line != "panic: assignment to entry in nil map" {
 					t.Errorf("crash line %q", f.Last.Line)
 				}
@@ -61,9 +63,9 @@ func TestCrashInEveryFormat(t *testing.T) {
 func TestSIGQUITInEveryFormat(t *testing.T) {
 	stderr := quitRun(t)
 	tb := tracebackOf(t, append([]byte("\n"), stderr...), "SIGQUIT: quit")
-	for _, w := range wrappers {
-		t.Run(w.name, func(t *testing.T) {
-			f := check(t, w.wrap(merge(output{stderr: stderr}, "SIGQUIT: ")), w.format, tb, gcLines(stderr), 1)
+	for _, w := range slt.Wrappers {
+		t.Run(w.Name, func(t *testing.T) {
+			f := check(t, w.Wrap(slt.Merge(nil, stderr, "SIGQUIT: ")), Format(w.Format), tb, gcLines(stderr), 1)
 			if f.Last.Line != "SIGQUIT: quit" {
 				t.Errorf("crash line %q", f.Last.Line)
 			}
@@ -78,10 +80,10 @@ func TestRestarts(t *testing.T) {
 	quit := quitRun(t)
 	tb := tracebackOf(t, append([]byte("\n"), quit...), "SIGQUIT: quit")
 	both := output{stdout: o.stdout, stderr: append(append([]byte(nil), o.stderr...), quit...)}
-	for _, w := range wrappers {
-		t.Run(w.name, func(t *testing.T) {
-			log := w.wrap(merge(both, "SIGQUIT: "))
-			f := check(t, log, w.format, tb, gcLines(both.stderr), 2)
+	for _, w := range slt.Wrappers {
+		t.Run(w.Name, func(t *testing.T) {
+			log := w.Wrap(slt.Merge(both.stdout, both.stderr, "SIGQUIT: "))
+			f := check(t, log, Format(w.Format), tb, gcLines(both.stderr), 2)
 			first := bytes.Index(log, []byte("panic: assignment"))
 			if f.Last.Offset <= int64(first) {
 				t.Errorf("last traceback at %d, not after the first at %d", f.Last.Offset, first)
@@ -105,9 +107,9 @@ func TestTracebackBeyondHead(t *testing.T) {
 		pre.WriteString(jsonNoise(i) + "\n")
 	}
 	long := output{stdout: o.stdout, stderr: append(pre.Bytes(), o.stderr...)}
-	for _, w := range wrappers {
-		t.Run(w.name, func(t *testing.T) {
-			f := check(t, w.wrap(merge(long, "panic: ")), w.format, tb, gcLines(o.stderr), 1)
+	for _, w := range slt.Wrappers {
+		t.Run(w.Name, func(t *testing.T) {
+			f := check(t, w.Wrap(slt.Merge(long.stdout, long.stderr, "panic: ")), Format(w.Format), tb, gcLines(o.stderr), 1)
 			if f.Last.Offset < HeadBytes {
 				t.Errorf("traceback at offset %d, within the head", f.Last.Offset)
 			}
@@ -120,10 +122,10 @@ func TestTracebackBeyondHead(t *testing.T) {
 func TestHugeLogReadsOnlyTail(t *testing.T) {
 	o := crashRun(t, "all")
 	tb := tracebackOf(t, o.stderr, "panic: ")
-	for _, w := range []wrapper{wrappers[0], wrappers[1], wrappers[3]} {
-		t.Run(w.name, func(t *testing.T) {
-			tail := w.wrap(merge(o, "panic: "))
-			noise := w.wrap([]rec{{"stdout", jsonNoise(7)}, {"stderr", "gc 1 @0.012s 0%: 0.010+0.20+0.003 ms clock, 0.040+0/0.1/0+0.012 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P"}})
+	for _, w := range []slt.Wrapper{slt.Wrappers[0], slt.Wrappers[1], slt.Wrappers[3]} {
+		t.Run(w.Name, func(t *testing.T) {
+			tail := w.Wrap(slt.Merge(o.stdout, o.stderr, "panic: "))
+			noise := w.Wrap([]slt.Record{{Stream: "stdout", Text: jsonNoise(7)}, {Stream: "stderr", Text: "gc 1 @0.012s 0%: 0.010+0.20+0.003 ms clock, 0.040+0/0.1/0+0.012 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P"}})
 			v := &virtualLog{noise: noise, tail: tail, size: (1<<30)/int64(len(noise))*int64(len(noise)) + int64(len(tail))}
 			f, err := Find(v, v.size, "huge")
 			if err != nil {

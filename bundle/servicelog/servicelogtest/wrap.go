@@ -1,4 +1,9 @@
-package servicelog
+// Package servicelogtest wraps a real program's output the way hosts and
+// clusters store it — containerd's CRI log files, dockerd's json-file
+// driver, journald through journalctl, rsyslog, RFC 5424 syslog, kubectl
+// — so tests can build each log format from real runtime output. Each
+// wrapper's comment names the source of the format it mimics.
+package servicelogtest
 
 import (
 	"bytes"
@@ -8,36 +13,36 @@ import (
 	"time"
 )
 
-// rec is one line a process wrote to one stream.
-type rec struct {
-	stream string
-	text   string
+// Record is one line a process wrote to one stream.
+type Record struct {
+	Stream string
+	Text   string
 }
 
-// merge interleaves a run's stdout lines among its stderr lines before
+// Merge interleaves a run's stdout lines among its stderr lines before
 // the traceback, one after every other stderr line, as a collector
 // reading both pipes sees them; the traceback comes last, whole.
-func merge(o output, start string) []rec {
-	errLines := splitLines(o.stderr)
-	outLines := splitLines(o.stdout)
-	var rs []rec
+func Merge(stdout, stderr []byte, start string) []Record {
+	errLines := splitLines(stderr)
+	outLines := splitLines(stdout)
+	var rs []Record
 	tb := false
 	for i, l := range errLines {
 		if strings.HasPrefix(l, start) {
 			tb = true
 			for _, s := range outLines {
-				rs = append(rs, rec{"stdout", s})
+				rs = append(rs, Record{"stdout", s})
 			}
 			outLines = nil
 		}
 		if !tb && i%2 == 1 && len(outLines) > 0 {
-			rs = append(rs, rec{"stdout", outLines[0]})
+			rs = append(rs, Record{"stdout", outLines[0]})
 			outLines = outLines[1:]
 		}
-		rs = append(rs, rec{"stderr", l})
+		rs = append(rs, Record{"stderr", l})
 	}
 	for _, s := range outLines {
-		rs = append(rs, rec{"stdout", s})
+		rs = append(rs, Record{"stdout", s})
 	}
 	return rs
 }
@@ -64,26 +69,26 @@ func (c *clock) next() time.Time {
 // line is written as "P" records of this many bytes, then an "F" record.
 const criMax = 16 << 10
 
-// wrapCRI writes records as containerd's CRI logger does
+// WrapCRI writes records as containerd's CRI logger does
 // (pkg/cri/io/logger.go redirectLogs: "TIMESTAMP STREAM TAG CONTENT\n",
 // timestamp time.RFC3339Nano, tag "P" for a partial line). split, when
 // positive, cuts every stderr line of at least that length into a "P" and
 // an "F" record with a stdout record between them.
-func wrapCRI(rs []rec, split int) []byte {
+func WrapCRI(rs []Record, split int) []byte {
 	var b bytes.Buffer
 	c := newClock()
 	for _, r := range rs {
-		line := r.text
+		line := r.Text
 		for len(line) > criMax {
-			fmt.Fprintf(&b, "%s %s P %s\n", c.next().Format(time.RFC3339Nano), r.stream, line[:criMax])
+			fmt.Fprintf(&b, "%s %s P %s\n", c.next().Format(time.RFC3339Nano), r.Stream, line[:criMax])
 			line = line[criMax:]
 		}
-		if split > 0 && r.stream == "stderr" && len(line) >= split {
-			fmt.Fprintf(&b, "%s %s P %s\n", c.next().Format(time.RFC3339Nano), r.stream, line[:split/2])
+		if split > 0 && r.Stream == "stderr" && len(line) >= split {
+			fmt.Fprintf(&b, "%s %s P %s\n", c.next().Format(time.RFC3339Nano), r.Stream, line[:split/2])
 			fmt.Fprintf(&b, "%s stdout F {\"level\":\"info\",\"msg\":\"between\"}\n", c.next().Format(time.RFC3339Nano))
 			line = line[split/2:]
 		}
-		fmt.Fprintf(&b, "%s %s F %s\n", c.next().Format(time.RFC3339Nano), r.stream, line)
+		fmt.Fprintf(&b, "%s %s F %s\n", c.next().Format(time.RFC3339Nano), r.Stream, line)
 	}
 	return b.Bytes()
 }
@@ -93,21 +98,21 @@ func wrapCRI(rs []rec, split int) []byte {
 // the newline.
 const dockerMax = 16 << 10
 
-// wrapDocker writes records as dockerd's json-file driver does
+// WrapDocker writes records as dockerd's json-file driver does
 // (daemon/logger/jsonfilelog: {"log":…,"stream":…,"time":…} per message,
 // "log" keeping the line's newline, time in RFC 3339 with nanoseconds).
-func wrapDocker(rs []rec) []byte {
+func WrapDocker(rs []Record) []byte {
 	var b bytes.Buffer
 	c := newClock()
 	for _, r := range rs {
-		line := r.text + "\n"
+		line := r.Text + "\n"
 		for len(line) > 0 {
 			n := min(len(line), dockerMax)
 			m, _ := json.Marshal(struct {
 				Log    string `json:"log"`
 				Stream string `json:"stream"`
 				Time   string `json:"time"`
-			}{line[:n], r.stream, c.next().Format(time.RFC3339Nano)})
+			}{line[:n], r.Stream, c.next().Format(time.RFC3339Nano)})
 			b.Write(m)
 			b.WriteByte('\n')
 			line = line[n:]
@@ -116,33 +121,33 @@ func wrapDocker(rs []rec) []byte {
 	return b.Bytes()
 }
 
-// wrapJournalShort writes records as `journalctl -o short` prints a
+// WrapJournalShort writes records as `journalctl -o short` prints a
 // unit's stdout stream entries: "Mmm dd hh:mm:ss HOST IDENT[PID]: MESSAGE"
 // (journald stores each line of both streams as one entry), after the
 // header journalctl prints.
-func wrapJournalShort(rs []rec) []byte {
+func WrapJournalShort(rs []Record) []byte {
 	var b bytes.Buffer
 	c := newClock()
 	b.WriteString("-- Logs begin at Sun 2026-12-06 09:00:00 UTC, end at Sun 2026-12-06 18:30:00 UTC. --\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "%s web-1 checkout[4242]: %s\n", c.next().Format("Jan 02 15:04:05"), r.text)
+		fmt.Fprintf(&b, "%s web-1 checkout[4242]: %s\n", c.next().Format("Jan 02 15:04:05"), r.Text)
 	}
 	return b.Bytes()
 }
 
-// wrapJournalJSON writes records as `journalctl -o json` does: one object
+// WrapJournalJSON writes records as `journalctl -o json` does: one object
 // per entry, MESSAGE a string, or an array of byte values when the text
 // is not printable UTF-8 (journalctl treats it as binary); asBytes forces
 // the array for lines holding a tab, as for any control character.
-func wrapJournalJSON(rs []rec, asBytes bool) []byte {
+func WrapJournalJSON(rs []Record, asBytes bool) []byte {
 	var b bytes.Buffer
 	c := newClock()
 	for i, r := range rs {
-		var msg any = r.text
-		if asBytes && strings.Contains(r.text, "\t") {
-			ns := make([]int, len(r.text))
+		var msg any = r.Text
+		if asBytes && strings.Contains(r.Text, "\t") {
+			ns := make([]int, len(r.Text))
 			for j := range ns {
-				ns[j] = int(r.text[j])
+				ns[j] = int(r.Text[j])
 			}
 			msg = ns
 		}
@@ -161,66 +166,68 @@ func wrapJournalJSON(rs []rec, asBytes bool) []byte {
 	return b.Bytes()
 }
 
-// wrapKubectl writes records as `kubectl logs --timestamps` prints them:
+// WrapKubectl writes records as `kubectl logs --timestamps` prints them:
 // the CRI record's RFC3339Nano timestamp, a space, the line.
-func wrapKubectl(rs []rec) []byte {
+func WrapKubectl(rs []Record) []byte {
 	var b bytes.Buffer
 	c := newClock()
 	for _, r := range rs {
-		fmt.Fprintf(&b, "%s %s\n", c.next().Format(time.RFC3339Nano), r.text)
+		fmt.Fprintf(&b, "%s %s\n", c.next().Format(time.RFC3339Nano), r.Text)
 	}
 	return b.Bytes()
 }
 
-// wrapRFC3164 writes records as rsyslog's traditional file format with
+// WrapRFC3164 writes records as rsyslog's traditional file format with
 // the priority kept ("<PRI>Mmm  d hh:mm:ss HOST TAG[PID]: MSG", RFC 3164
 // 4.1), control characters escaped as "#ooo" (tab: "#011").
-func wrapRFC3164(rs []rec) []byte {
+func WrapRFC3164(rs []Record) []byte {
 	var b bytes.Buffer
 	c := newClock()
 	for _, r := range rs {
-		fmt.Fprintf(&b, "<30>%s web-1 checkout[4242]: %s\n", c.next().Format("Jan _2 15:04:05"), strings.ReplaceAll(r.text, "\t", "#011"))
+		fmt.Fprintf(&b, "<30>%s web-1 checkout[4242]: %s\n", c.next().Format("Jan _2 15:04:05"), strings.ReplaceAll(r.Text, "\t", "#011"))
 	}
 	return b.Bytes()
 }
 
-// wrapRFC5424 writes records as RFC 5424 6 messages with structured data
+// WrapRFC5424 writes records as RFC 5424 6 messages with structured data
 // whose value escapes a ']' (6.3.3) and a BOM before MSG (6.4).
-func wrapRFC5424(rs []rec) []byte {
+func WrapRFC5424(rs []Record) []byte {
 	var b bytes.Buffer
 	c := newClock()
 	for _, r := range rs {
-		fmt.Fprintf(&b, "<30>1 %s web-1 checkout 4242 - [origin x=\"a\\]b\"][meta seq=\"1\"] \xef\xbb\xbf%s\n", c.next().Format(time.RFC3339Nano), r.text)
+		fmt.Fprintf(&b, "<30>1 %s web-1 checkout 4242 - [origin x=\"a\\]b\"][meta seq=\"1\"] \xef\xbb\xbf%s\n", c.next().Format(time.RFC3339Nano), r.Text)
 	}
 	return b.Bytes()
 }
 
-// wrapPlain is the streams as one file, as `2>&1` or `journalctl -o cat`
+// WrapPlain is the streams as one file, as `2>&1` or `journalctl -o cat`
 // give them.
-func wrapPlain(rs []rec) []byte {
+func WrapPlain(rs []Record) []byte {
 	var b bytes.Buffer
 	for _, r := range rs {
-		b.WriteString(r.text + "\n")
+		b.WriteString(r.Text + "\n")
 	}
 	return b.Bytes()
 }
 
-// wrapper is one host format with the wrapping that mimics it.
-type wrapper struct {
-	name   string
-	format Format
-	wrap   func([]rec) []byte
+// Wrapper is one host format with the wrapping that mimics it.
+type Wrapper struct {
+	Name string
+	// Format is the servicelog.Format the wrapping gives.
+	Format string
+	Wrap   func([]Record) []byte
 }
 
-var wrappers = []wrapper{
-	{"plain", Plain, wrapPlain},
-	{"cri", CRI, func(rs []rec) []byte { return wrapCRI(rs, 0) }},
-	{"cri-split", CRI, func(rs []rec) []byte { return wrapCRI(rs, 8) }},
-	{"docker", Docker, wrapDocker},
-	{"journal-short", Syslog, wrapJournalShort},
-	{"journal-json", JournalJSON, func(rs []rec) []byte { return wrapJournalJSON(rs, false) }},
-	{"journal-json-bytes", JournalJSON, func(rs []rec) []byte { return wrapJournalJSON(rs, true) }},
-	{"kubectl", Kubectl, wrapKubectl},
-	{"rfc3164", Syslog, wrapRFC3164},
-	{"rfc5424", RFC5424, wrapRFC5424},
+// Wrappers are every host format, plain first.
+var Wrappers = []Wrapper{
+	{"plain", "plain", WrapPlain},
+	{"cri", "cri", func(rs []Record) []byte { return WrapCRI(rs, 0) }},
+	{"cri-split", "cri", func(rs []Record) []byte { return WrapCRI(rs, 8) }},
+	{"docker", "docker-json", WrapDocker},
+	{"journal-short", "syslog", WrapJournalShort},
+	{"journal-json", "journal-json", func(rs []Record) []byte { return WrapJournalJSON(rs, false) }},
+	{"journal-json-bytes", "journal-json", func(rs []Record) []byte { return WrapJournalJSON(rs, true) }},
+	{"kubectl", "kubectl", WrapKubectl},
+	{"rfc3164", "syslog", WrapRFC3164},
+	{"rfc5424", "rfc5424", WrapRFC5424},
 }

@@ -100,7 +100,8 @@ type textLines struct {
 }
 
 // scanText reads the first maxTextScan bytes of r line by line, stopping
-// after textHeadLines when they hold no runtime output.
+// after textHeadLines unless they hold nothing but the runtime's output
+// (a dump or a gctrace log, whose goroutines and cycles are counted).
 func scanText(r io.Reader) textLines {
 	sc := bufio.NewScanner(io.LimitReader(r, maxTextScan))
 	sc.Buffer(make([]byte, 0, 4096), maxTextLine)
@@ -132,8 +133,10 @@ func scanText(r io.Reader) textLines {
 		case len(bytes.TrimSpace(line)) > 0 && !servicelog.IsRuntimeLine(line):
 			t.foreign++
 		}
-		if t.n == textHeadLines && t.goroutines == 0 && t.gcs == 0 && !t.profile && !t.opensDump {
-			break // a kernel table, a log or unknown text: the head decides
+		if t.n == textHeadLines && (t.goroutines == 0 && t.gcs == 0 && !t.profile && !t.opensDump || t.foreign > 0 && !t.profile) {
+			// A kernel table, unknown text, or a log (the runtime's output
+			// among other lines, looked for in the tail): the head decides.
+			break
 		}
 	}
 	return t

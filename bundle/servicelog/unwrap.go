@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // record is what one raw line carries: the payload bytes, whether they end
@@ -29,13 +31,7 @@ func (u *unwrapper) unwrap(line []byte) record {
 	raw := record{payload: line, eol: true}
 	switch u.f {
 	case CRI:
-		m := reCRI.FindSubmatchIndex(line)
-		if m == nil {
-			return raw
-		}
-		content := line[m[1]:]
-		tag := line[m[4]:m[5]]
-		return record{payload: content, eol: !bytes.Contains(tag, []byte("P")), source: string(line[m[2]:m[3]])}
+		return cri(line, raw)
 	case Docker:
 		return u.docker(line, raw)
 	case JournalJSON:
@@ -56,6 +52,32 @@ func (u *unwrapper) unwrap(line []byte) record {
 		return record{payload: line[m[1]:], eol: true}
 	}
 	return raw
+}
+
+// cri reads "TIMESTAMP STREAM TAG CONTENT" without a regular expression:
+// it runs on every line of a log's tail.
+func cri(line []byte, raw record) record {
+	ts, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(ts) < len("2006-01-02T15:04:05Z") || ts[4] != '-' || ts[10] != 'T' {
+		return raw
+	}
+	stream, rest, ok := bytes.Cut(rest, []byte(" "))
+	src := ""
+	switch {
+	case !ok:
+		return raw
+	case bytes.Equal(stream, []byte("stderr")):
+		src = "stderr"
+	case bytes.Equal(stream, []byte("stdout")):
+		src = "stdout"
+	default:
+		return raw
+	}
+	tag, content, _ := bytes.Cut(rest, []byte(" "))
+	if len(tag) == 0 || tag[0] < 'A' || tag[0] > 'Z' {
+		return raw
+	}
+	return record{payload: content, eol: !bytes.Contains(tag, []byte("P")), source: src}
 }
 
 // dockerLine is a json-file record (moby daemon/logger/jsonfilelog).
@@ -99,30 +121,97 @@ func dockerRecord(s []byte, src string) record {
 
 // jsonString reads the JSON string at the start of b, returning its value
 // (in u.buf when it had escapes), the bytes after it, and whether it was
-// a well-formed string.
+// a well-formed string (RFC 8259 7).
 func (u *unwrapper) jsonString(b []byte) ([]byte, []byte, bool) {
 	if len(b) == 0 || b[0] != '"' {
 		return nil, nil, false
 	}
-	esc := false
-	for i := 1; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			esc = true
-			i++
-		case '"':
-			if !esc {
-				return b[1:i], b[i+1:], true
-			}
-			var s string
-			if json.Unmarshal(b[:i+1], &s) != nil {
+	i := 1 + bytes.IndexAny(b[1:], `"\`)
+	if i == 0 {
+		return nil, nil, false
+	}
+	if b[i] == '"' {
+		return b[1:i], b[i+1:], true
+	}
+	u.buf = append(u.buf[:0], b[1:i]...)
+	for i < len(b) {
+		if b[i] != '\\' {
+			j := bytes.IndexAny(b[i:], `"\`)
+			if j < 0 {
 				return nil, nil, false
 			}
-			u.buf = append(u.buf[:0], s...)
-			return u.buf, b[i+1:], true
+			u.buf = append(u.buf, b[i:i+j]...)
+			if i += j; b[i] == '"' {
+				return u.buf, b[i+1:], true
+			}
 		}
+		if i+1 >= len(b) {
+			return nil, nil, false
+		}
+		i++
+		switch e := b[i]; e {
+		case '"', '\\', '/':
+			u.buf = append(u.buf, e)
+		case 'b':
+			u.buf = append(u.buf, '\b')
+		case 'f':
+			u.buf = append(u.buf, '\f')
+		case 'n':
+			u.buf = append(u.buf, '\n')
+		case 'r':
+			u.buf = append(u.buf, '\r')
+		case 't':
+			u.buf = append(u.buf, '\t')
+		case 'u':
+			r, n, ok := jsonRune(b[i+1:])
+			if !ok {
+				return nil, nil, false
+			}
+			u.buf = utf8.AppendRune(u.buf, r)
+			i += n
+		default:
+			return nil, nil, false
+		}
+		i++
 	}
 	return nil, nil, false
+}
+
+// jsonRune reads the four hex digits after "\\u", and a second "\\uXXXX"
+// when the first is a UTF-16 high surrogate; n is the bytes consumed.
+func jsonRune(b []byte) (rune, int, bool) {
+	r, ok := hex4(b)
+	if !ok {
+		return 0, 0, false
+	}
+	if utf16.IsSurrogate(r) && len(b) >= 10 && b[4] == '\\' && b[5] == 'u' {
+		if r2, ok := hex4(b[6:]); ok {
+			if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+				return d, 10, true
+			}
+		}
+	}
+	return r, 4, true
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // journalEntry holds the fields of a `journalctl -o json` entry read here.

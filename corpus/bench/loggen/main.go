@@ -4,16 +4,20 @@
 //
 //	GODEBUG=gctrace=1 GOTRACEBACK=all loggen -crash 2> crash.txt   # crashes for real
 //	loggen -size 1073741824 -runtime crash.txt > service.log
+//	loggen -size 1073741824 -runtime crash.txt -docker > docker.log
 //
 // The gctrace lines and the traceback are taken from the runtime's own
 // output in the -runtime file: its gctrace lines are repeated, one every
 // 100 application lines, and its traceback (from its first "panic: "
-// line) ends the log.
+// line) ends the log. With -docker each line is a record of dockerd's
+// json-file driver ({"log":"…\n","stream":…,"time":…}), the application's
+// lines on stdout and the runtime's on stderr.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -45,18 +49,19 @@ func main() {
 	size := flag.Int64("size", 1<<30, "bytes of log to write")
 	runtimeOut := flag.String("runtime", "", "file holding the runtime's stderr (gctrace lines and a traceback)")
 	doCrash := flag.Bool("crash", false, "crash for real instead of writing a log")
+	docker := flag.Bool("docker", false, "write dockerd json-file records")
 	flag.Parse()
 	if *doCrash {
 		crash()
 		return
 	}
-	if err := write(*size, *runtimeOut); err != nil {
+	if err := write(*size, *runtimeOut, *docker); err != nil {
 		fmt.Fprintln(os.Stderr, "loggen:", err)
 		os.Exit(1)
 	}
 }
 
-func write(size int64, runtimeOut string) error {
+func write(size int64, runtimeOut string, docker bool) error {
 	b, err := os.ReadFile(runtimeOut)
 	if err != nil {
 		return err
@@ -77,10 +82,31 @@ func write(size int64, runtimeOut string) error {
 	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
 	var n int64
+	var rec []byte
+	emit := func(line []byte, stream string, i int) {
+		if docker {
+			q, _ := json.Marshal(string(line))
+			rec = append(append(append(rec[:0], `{"log":`...), q...), `,"stream":"`+stream+`","time":"2026-12-06T18:26:01.`...)
+			rec = fmt.Appendf(rec, "%09dZ\"}\n", i%1000000000)
+			line = rec
+		}
+		w.Write(line)
+		n += int64(len(line))
+	}
+	tbLines := bytes.SplitAfter(tb, []byte("\n"))
+	if !docker {
+		tbLines = [][]byte{tb}
+	}
+	var tbSize int64
+	for _, l := range tbLines {
+		tbSize += int64(len(l)) * 2
+	}
 	line := make([]byte, 0, 256)
-	for i := 0; n < size-int64(len(tb)); i++ {
+	for i := 0; n < size-tbSize; i++ {
 		line = line[:0]
+		stream := "stdout"
 		if i%100 == 99 {
+			stream = "stderr"
 			line = append(line, gcs[(i/100)%len(gcs)]...)
 		} else {
 			line = append(line, `{"time":"2026-12-06T18:`...)
@@ -92,9 +118,12 @@ func write(size int64, runtimeOut string) error {
 			line = append(line, "}"...)
 		}
 		line = append(line, '\n')
-		w.Write(line)
-		n += int64(len(line))
+		emit(line, stream, i)
 	}
-	w.Write(tb)
+	for i, l := range tbLines {
+		if len(l) > 0 {
+			emit(l, "stderr", i)
+		}
+	}
 	return w.Flush()
 }

@@ -28,9 +28,9 @@ go build -o "$gen" ./corpus/bench/loggen
 if [ ! -s "$dir/runtime.txt" ]; then
   GODEBUG=gctrace=1 GOTRACEBACK=all "$gen" -crash 2> "$dir/runtime.txt" && { echo "log.sh: loggen -crash did not crash" >&2; exit 1; }
 fi
-plain=$dir/service.log
-docker=$dir/docker.log
-if [ ! -s "$plain" ] || [ "$(stat -c %s "$plain")" -lt "$SIZE" ]; then
+plain=$dir/service-$SIZE.log
+docker=$dir/docker-$SIZE.log
+if [ ! -s "$plain" ]; then
   echo "log.sh: writing $plain ($SIZE bytes)" >&2
   "$gen" -size "$SIZE" -runtime "$dir/runtime.txt" > "$plain"
 fi

@@ -12,15 +12,27 @@ import (
 // need more, but a few dozen ordinary lines fit many times over.
 const HeadBytes = 64 << 10
 
-// TailBytes is how much of a log's end Find reads for the runtime's
+// TailBytes is the most of a log's end Find reads for the runtime's
 // output: as much as the longest traceback kept whole (MaxTraceback), so
 // a crash whose traceback runtime/pprof could have given whole is read
-// whole when nothing follows it. A log no longer than this is read whole.
+// whole when nothing follows it.
 const TailBytes = MaxTraceback
 
-// Find reads the tail of a log of size bytes (the last TailBytes, from the
-// start of a line) and returns the runtime output in it. The wrapper
-// format is detected from the head. name labels errors.
+// firstWindow is the part of a log's end Find reads first. A panic's
+// traceback under the default GOTRACEBACK=single is a few KiB, and one
+// listing all goroutines takes about 500 bytes per goroutine (header and
+// a handful of frames), so a service of a couple of thousand goroutines
+// has its crash in the last MiB; a longer one is found by reading four
+// times as far back, up to TailBytes.
+const firstWindow = 1 << 20
+
+// Find reads the end of a log of size bytes, from the start of a line,
+// and returns the runtime output there: first the last MiB, then four
+// times as much back until the last traceback is whole in what it read
+// (its first line seen, and not in the middle of a longer traceback), at
+// most TailBytes; a log no longer than what it reads is read whole. The
+// counts in Found are of the part read (From to To). The wrapper format
+// is detected from the head. name labels errors.
 func Find(r io.ReaderAt, size int64, name string) (*Found, error) {
 	head := make([]byte, min(size, HeadBytes))
 	n, err := r.ReadAt(head, 0)
@@ -28,19 +40,24 @@ func Find(r io.ReaderAt, size int64, name string) (*Found, error) {
 		return nil, fmt.Errorf("%s: reading the head: %w", name, err)
 	}
 	f := Detect(head[:n])
-	from := max(0, size-TailBytes)
-	lines := NewLines(io.NewSectionReader(r, from, size-from), f, from, name)
-	if from > 0 {
-		if err := lines.SkipPartial(); err != nil {
+	for window := int64(firstWindow); ; window *= 4 {
+		window = min(window, TailBytes)
+		from := max(0, size-window)
+		lines := NewLines(io.NewSectionReader(r, from, size-from), f, from, name)
+		if from > 0 {
+			if err := lines.SkipPartial(); err != nil {
+				return nil, err
+			}
+		}
+		found, err := locate(lines)
+		if err != nil {
 			return nil, err
 		}
+		found.Format, found.From, found.To = f, from, size
+		if from == 0 || window == TailBytes || found.Last != nil && !found.Last.AfterOrphan {
+			return found, nil
+		}
 	}
-	found, err := locate(lines)
-	if err != nil {
-		return nil, err
-	}
-	found.Format, found.From, found.To = f, from, size
-	return found, nil
 }
 
 // Scan reads a whole log from r, detecting its format from the head, and

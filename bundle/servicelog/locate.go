@@ -44,6 +44,11 @@ type Traceback struct {
 	Lines int
 	// Cut is true when it was longer than MaxTraceback.
 	Cut bool
+	// AfterOrphan is true when it began right after lines of a traceback
+	// whose start was not seen (goroutine headers, frames): a read that
+	// began inside a longer traceback, such as one of the dumps of other
+	// threads GOTRACEBACK=crash prints after "-----".
+	AfterOrphan bool
 }
 
 // Found is what a Locator saw in the payload it was fed.
@@ -83,6 +88,9 @@ func (f *Found) Runtime() bool { return f.Tracebacks > 0 || f.GCTraceLines > 0 }
 type Locator struct {
 	found Found
 	cur   *state
+	// orphan is set by traceback lines outside any traceback, cleared by
+	// an application line.
+	orphan bool
 }
 
 type state struct {
@@ -129,13 +137,19 @@ func (l *Locator) Line(ln Line) {
 			return
 		}
 	}
-	if !gc && IsStart(text) {
+	switch {
+	case !gc && IsStart(text):
 		line := text
 		if len(line) > maxCrashLine {
 			line = line[:maxCrashLine]
 		}
-		l.cur = &state{tb: Traceback{Offset: ln.Offset, Line: string(line), Source: ln.Source}}
+		l.cur = &state{tb: Traceback{Offset: ln.Offset, Line: string(line), Source: ln.Source, AfterOrphan: l.orphan}}
 		l.cur.add(text)
+		l.orphan = false
+	case gc || !IsRuntimeLine(text):
+		l.orphan = false
+	case len(text) > 0 && !bytes.HasPrefix(text, []byte("runtime: ")):
+		l.orphan = true
 	}
 }
 

@@ -15,6 +15,7 @@
 //   - Lines: the payload lines of a raw stream, one at a time.
 //   - Locator: fed payload lines, it counts gctrace lines and delimits
 //     tracebacks; Found is what it saw, Traceback the last crash.
-//   - Find reads only the tail of a file (TailBytes); Scan reads a stream
+//   - Find reads only the tail of a file (the last MiB, further back up to
+//     TailBytes while the last traceback is not whole); Scan reads a stream
 //     whole; NewReader gives the payload of a stream as an io.Reader.
 package servicelog

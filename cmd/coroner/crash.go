@@ -28,7 +28,8 @@ the top normalized user frames, identical for the same bug across rebuilds.
 The input may also be a single service log or goroutine dump, read where it
 lies without an archive: a log plain or as a host stored it (CRI, Docker
 json-file, journalctl short or json, syslog, kubectl --timestamps), of which
-only the head and the last 64 MiB are read, and whose last traceback counts.
+only the head and the tail (the last MiB, further back up to 64 MiB while the
+last traceback is not whole) are read, and whose last traceback counts.
 
 Exit codes: 0 shown (or no crash recorded: says so, JSON "crash": null);
 2 bad usage; 3 unreadable archive or no core/crash log in it.`,

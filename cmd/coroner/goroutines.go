@@ -37,7 +37,8 @@ label:KEY=VALUE.
 The input may also be a single service log or goroutine dump, read where it
 lies without an archive: a log plain or as a host stored it (CRI, Docker
 json-file, journalctl short or json, syslog, kubectl --timestamps), of which
-only the head and the last 64 MiB are read, and whose last traceback counts.
+only the head and the tail (the last MiB, further back up to 64 MiB while the
+last traceback is not whole) are read, and whose last traceback counts.
 
 Exit codes: 0 listed; 2 bad usage or filter; 3 unreadable archive or no
 goroutine source in it.`,

@@ -50,7 +50,7 @@ func TestLogGCTraceAndCensus(t *testing.T) {
 		t.Fatal("program did not panic")
 	}
 	want, err := gctrace.Summarize(bytes.NewReader(stderr.Bytes()), "stderr")
-	if err != nil || want.Cycles < 10 {
+	if err != nil || want.Cycles == 0 {
 		t.Fatalf("stderr: %v, %+v", err, want)
 	}
 	for _, w := range []slt.Wrapper{slt.Wrappers[1], slt.Wrappers[3], slt.Wrappers[5]} {

@@ -3,7 +3,6 @@ package servicelog
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -312,12 +311,4 @@ func sdEnd(b []byte) int {
 		}
 	}
 	return len(b)
-}
-
-// quote renders an untrusted string for an error message.
-func quote(b []byte) string {
-	if len(b) > 80 {
-		b = b[:80]
-	}
-	return strconv.Quote(string(b))
 }

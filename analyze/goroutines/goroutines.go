@@ -7,6 +7,7 @@
 package goroutines
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -248,6 +249,9 @@ func readDumps(pass *analyze.Pass) []*goroutines.Census {
 	}
 	for _, a := range pass.Artifacts(bundle.KindLog) {
 		c, err := logs.Census(pass, a)
+		if errors.Is(err, goroutines.ErrNoTraceback) {
+			continue // a log of gctrace and application lines only
+		}
 		if err != nil {
 			pass.Warn(err.Error())
 			continue

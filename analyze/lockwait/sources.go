@@ -144,6 +144,9 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			continue
 		}
 		cs, err := readDump(pass, a)
+		if errors.Is(err, goroutines.ErrNoTraceback) {
+			continue
+		}
 		if err != nil {
 			pass.Warn(err.Error())
 			continue

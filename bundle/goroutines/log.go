@@ -2,11 +2,16 @@ package goroutines
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/coroner/coroner/bundle/servicelog"
 )
+
+// ErrNoTraceback is wrapped by the error for a log with no traceback in
+// the part read: a log of a service that neither crashed nor was dumped.
+var ErrNoTraceback = errors.New("no Go traceback")
 
 // ParseLog reads the census from a service log of size bytes: the last
 // traceback in its tail (servicelog.Find), unwrapped from whatever
@@ -34,7 +39,7 @@ func ScanLog(r io.Reader, name string) (*Census, error) {
 func FromLog(f *servicelog.Found, name string) (*Census, error) {
 	tb := f.Last
 	if tb == nil {
-		return nil, fmt.Errorf("%s: no Go traceback in the %s log (bytes %d to %d read)", name, f.Format, f.From, f.To)
+		return nil, fmt.Errorf("%s: %w in the %s log (bytes %d to %d read)", name, ErrNoTraceback, f.Format, f.From, f.To)
 	}
 	c, err := parseTraceback(bytes.NewReader(tb.Text), name)
 	if err != nil {

@@ -35,7 +35,7 @@ func ScanLog(r io.Reader, name string) (*Census, error) {
 
 // FromLog parses the last traceback a log held. A log of a service that
 // crashed and was restarted holds one traceback per crash; the last is
-// the incident, and a warning says how many there were.
+// the incident, and a warning says how many the part read held.
 func FromLog(f *servicelog.Found, name string) (*Census, error) {
 	tb := f.Last
 	if tb == nil {
@@ -57,8 +57,12 @@ func FromLog(f *servicelog.Found, name string) (*Census, error) {
 			tb.Offset, servicelog.MaxTraceback>>20))
 	}
 	if f.Tracebacks > 1 {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("the log holds %d tracebacks (the process crashed or was dumped %d times and restarted): this census is the last one, at offset %d",
-			f.Tracebacks, f.Tracebacks, tb.Offset))
+		where := "the log"
+		if f.From > 0 {
+			where = fmt.Sprintf("the last %d bytes of the log read", f.To-f.From)
+		}
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds %d tracebacks (the process crashed or was dumped and restarted): this census is the last one, at offset %d",
+			where, f.Tracebacks, tb.Offset))
 	}
 	return c, nil
 }

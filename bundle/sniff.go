@@ -11,6 +11,7 @@ import (
 	"github.com/coroner/coroner/bundle/elfbin"
 	"github.com/coroner/coroner/bundle/perfdata"
 	"github.com/coroner/coroner/bundle/pprofdata"
+	"github.com/coroner/coroner/bundle/servicelog"
 	"github.com/coroner/coroner/bundle/tracefile"
 )
 
@@ -79,7 +80,9 @@ func Sniff(r io.ReaderAt, size int64) (Kind, map[string]string, []string) {
 	if c := containerOf(head); c != "" {
 		return KindOther, map[string]string{"container": c}, nil
 	}
-	if isText(head) {
+	// A wrapped log is text around a service's bytes, which need not be
+	// valid UTF-8 (a CRI record holds them as written).
+	if isText(head) || servicelog.Detect(head) != servicelog.Plain {
 		k, a := sniffText(r, size, head)
 		return k, a, nil
 	}

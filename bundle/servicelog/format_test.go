@@ -1,0 +1,38 @@
+package servicelog
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDetect: each format's shape as its specification or tool writes it,
+// with the lines a tool adds around them, and look-alikes that are plain.
+func TestDetect(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		lines []string
+		want  Format
+	}{
+		{"cri", []string{"2026-12-06T18:26:01.000000001Z stdout F {\"level\":\"info\"}", "2026-12-06T18:26:01.000000002Z stderr P panic: ass"}, CRI},
+		{"cri offset", []string{"2026-12-06T18:26:01.123+01:00 stderr F gc 1 @0.003s 8%: …"}, CRI},
+		{"docker", []string{`{"log":"hello\n","stream":"stdout","time":"2026-12-06T18:26:01.000000001Z"}`}, Docker},
+		{"docker attrs first", []string{`{"attrs":{"tag":"x"},"log":"hello\n","stream":"stdout","time":"2026-12-06T18:26:01Z"}`}, Docker},
+		{"journal json", []string{`{"__CURSOR":"s=1","MESSAGE":"hi","_PID":"1"}`}, JournalJSON},
+		{"journal short", []string{"-- Logs begin at Sun 2026-12-06 09:00:00 UTC. --", "Dec 06 18:26:01 web-1 checkout[42]: hi", "Dec 06 18:26:02 web-1 checkout[42]: there"}, Syslog},
+		{"journal short-iso", []string{"2026-12-06T18:26:01+0000 web-1 checkout[42]: hi"}, Syslog},
+		{"journal short-precise", []string{"Dec 06 18:26:01.123456 web-1 checkout[42]: hi"}, Syslog},
+		{"rfc3164", []string{"<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8"}, Syslog},
+		{"rsyslog", []string{"Dec  6 18:26:01 web-1 checkout[42]: #011/src/main.go:11"}, Syslog},
+		{"rfc5424", []string{`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] An application event`}, RFC5424},
+		{"kubectl", []string{`2026-12-06T18:26:01.000000001Z {"level":"info","msg":"request served"}`, "2026-12-06T18:26:01.000000002Z panic: boom"}, Kubectl},
+		{"json app log", []string{`{"level":"info","msg":"served","time":"2026-12-06T18:26:01Z"}`}, Plain},
+		{"go log", []string{"2026/12/06 18:26:01 listening on :8080"}, Plain},
+		{"logfmt", []string{`time=2026-12-06T18:26:01Z level=info msg="served"`}, Plain},
+		{"runtime", []string{"panic: boom", "", "goroutine 1 [running]:", "main.main()", "\t/src/main.go:5 +0x1d"}, Plain},
+		{"empty", nil, Plain},
+	} {
+		if got := Detect([]byte(strings.Join(c.lines, "\n") + "\n")); got != c.want {
+			t.Errorf("%s: Detect = %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -17,7 +17,9 @@ type LooseFile struct {
 }
 
 // OpenLoose sniffs the regular file at path and returns it as a
-// one-artifact source. Sniffing reads its head and, for a log, its tail.
+// one-artifact source. Sniffing reads its head and, for a log, its tail as
+// far back as its last traceback needs (servicelog.Find), so the counts in
+// the manifest are of that part.
 func OpenLoose(path string) (*LooseFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -31,7 +33,7 @@ func OpenLoose(path string) (*LooseFile, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	kind, attrs, warns := Sniff(f, st.Size())
+	kind, attrs, warns := sniff(f, st.Size(), true)
 	name := filepath.Base(path)
 	m := &Manifest{ID: name, Artifacts: []Artifact{{Path: name, Kind: kind, Size: st.Size(), Original: name, Attrs: attrs}}, Warnings: warns}
 	return &LooseFile{path: path, m: m}, nil

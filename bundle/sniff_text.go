@@ -154,11 +154,11 @@ func opensDump(line []byte) bool {
 // are head. A goroutine dump or a gctrace log holds nothing but the
 // runtime's output; a service log holds the runtime's output among other
 // lines, or is wrapped line by line (servicelog.Detect), and is looked
-// into by its tail. Nothing past maxTextScan from the start and
-// servicelog.TailBytes from the end is read.
-func sniffText(r io.ReaderAt, size int64, head []byte) (Kind, map[string]string) {
+// into by its tail (see sniffLog). Nothing past maxTextScan from the start
+// and servicelog.TailBytes from the end is read.
+func sniffText(r io.ReaderAt, size int64, head []byte, quick bool) (Kind, map[string]string) {
 	if servicelog.Detect(head) != servicelog.Plain {
-		return sniffLog(r, size)
+		return sniffLog(r, size, quick)
 	}
 	t := scanText(io.NewSectionReader(r, 0, size))
 	nh := min(t.n, textHeadLines)
@@ -186,7 +186,7 @@ func sniffText(r io.ReaderAt, size int64, head []byte) (Kind, map[string]string)
 	case nh > 0 && t.maps == nh:
 		return KindProcMaps, nil
 	case t.gcs > 0 || t.goroutines > 0 || t.crash != "" || t.foreign > 0:
-		return sniffLog(r, size)
+		return sniffLog(r, size, quick)
 	}
 	return KindOther, nil
 }
@@ -194,9 +194,15 @@ func sniffText(r io.ReaderAt, size int64, head []byte) (Kind, map[string]string)
 // sniffLog describes a service log by the runtime output in its tail:
 // its wrapper format, how many tracebacks (each a crash or a dump; more
 // than one means restarts), the last one's first line and offset, and the
-// gctrace lines. A log without runtime output is not one coroner reads.
-func sniffLog(r io.ReaderAt, size int64) (Kind, map[string]string) {
-	f, err := servicelog.Find(r, size, "log")
+// gctrace lines. It surveys the last servicelog.TailBytes, or, when quick,
+// reads only as far back as the last traceback needs (servicelog.Find).
+// A log without runtime output is not one coroner reads.
+func sniffLog(r io.ReaderAt, size int64, quick bool) (Kind, map[string]string) {
+	find := servicelog.Survey
+	if quick {
+		find = servicelog.Find
+	}
+	f, err := find(r, size, "log")
 	if err != nil || !f.Runtime() {
 		return KindOther, nil
 	}

@@ -16,6 +16,7 @@
 //   - Locator: fed payload lines, it counts gctrace lines and delimits
 //     tracebacks; Found is what it saw, Traceback the last crash.
 //   - Find reads only the tail of a file (the last MiB, further back up to
-//     TailBytes while the last traceback is not whole); Scan reads a stream
+//     TailBytes while the last traceback is not whole); Survey reads all
+//     of the last TailBytes, to count every traceback; Scan reads a stream
 //     whole; NewReader gives the payload of a stream as an io.Reader.
 package servicelog

@@ -34,13 +34,26 @@ const firstWindow = 1 << 20
 // counts in Found are of the part read (From to To). The wrapper format
 // is detected from the head. name labels errors.
 func Find(r io.ReaderAt, size int64, name string) (*Found, error) {
+	return find(r, size, name, firstWindow)
+}
+
+// Survey is Find reading the last TailBytes at once: every traceback there
+// is counted, so restarts long before the last crash are too. Ingest,
+// which reads the whole log anyway, describes a log by it.
+func Survey(r io.ReaderAt, size int64, name string) (*Found, error) {
+	return find(r, size, name, TailBytes)
+}
+
+// find reads back from the end, first window bytes, then four times as
+// far each time, until the last traceback is whole or TailBytes are read.
+func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 	head := make([]byte, min(size, HeadBytes))
 	n, err := r.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: reading the head: %w", name, err)
 	}
 	f := Detect(head[:n])
-	for window := int64(firstWindow); ; window *= 4 {
+	for window := first; ; window *= 4 {
 		window = min(window, TailBytes)
 		from := max(0, size-window)
 		lines := NewLines(io.NewSectionReader(r, from, size-from), f, from, name)

@@ -252,3 +252,29 @@ func (v *virtualLog) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+// TestSurveyCountsEarlierRestarts: a crash 8 MiB before the last one, in
+// a 1 GiB log, is past the part Find needs but counted by Survey.
+func TestSurveyCountsEarlierRestarts(t *testing.T) {
+	o := crashRun(t, "all")
+	tb := tracebackOf(t, o.stderr, "panic: ")
+	var tail bytes.Buffer
+	tail.Write(tb)
+	for tail.Len() < 8<<20 {
+		tail.WriteString(jsonNoise(tail.Len()) + "\n")
+	}
+	tail.Write(o.stderr)
+	noise := []byte(jsonNoise(3) + "\n")
+	v := &virtualLog{noise: noise, tail: tail.Bytes(), size: (1<<30)/int64(len(noise))*int64(len(noise)) + int64(tail.Len())}
+	f, err := Find(v, v.size, "huge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Survey(v, v.size, "huge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Tracebacks != 1 || s.Tracebacks != 2 || s.From != v.size-TailBytes || !bytes.Equal(f.Last.Text, tb) || !bytes.Equal(s.Last.Text, tb) {
+		t.Errorf("Find: %d tracebacks from %d; Survey: %d from %d", f.Tracebacks, f.From, s.Tracebacks, s.From)
+	}
+}

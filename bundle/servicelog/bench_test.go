@@ -1,6 +1,7 @@
 package servicelog
 
 import (
+	"io"
 	"testing"
 
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
@@ -9,9 +10,15 @@ import (
 // BenchmarkFind finds a real crash at the end of a 1 GiB log (generated
 // as it is read, never stored) of JSON lines with gctrace lines among
 // them, plain and as Docker and CRI store it: the work is reading the
-// last TailBytes. Compare with corpus/bench/log.sh, which runs coroner
+// last MiB. Compare with corpus/bench/log.sh, which runs coroner
 // and grep over such a file.
-func BenchmarkFind(b *testing.B) {
+func BenchmarkFind(b *testing.B) { benchTail(b, Find, firstWindow) }
+
+// BenchmarkSurvey is BenchmarkFind for Survey, which ingest uses: it reads
+// all of the last TailBytes.
+func BenchmarkSurvey(b *testing.B) { benchTail(b, Survey, TailBytes) }
+
+func benchTail(b *testing.B, find func(io.ReaderAt, int64, string) (*Found, error), read int64) {
 	o := crashRun(b, "all")
 	for _, w := range []slt.Wrapper{slt.Wrappers[0], slt.Wrappers[1], slt.Wrappers[3]} {
 		b.Run(w.Name, func(b *testing.B) {
@@ -23,10 +30,10 @@ func BenchmarkFind(b *testing.B) {
 			noise := w.Wrap(rs)
 			tail := w.Wrap(slt.Merge(o.stdout, o.stderr, "panic: "))
 			v := &virtualLog{noise: noise, tail: tail, size: (1<<30)/int64(len(noise))*int64(len(noise)) + int64(len(tail))}
-			b.SetBytes(TailBytes)
+			b.SetBytes(read)
 			b.ReportAllocs()
 			for b.Loop() {
-				f, err := Find(v, v.size, "bench")
+				f, err := find(v, v.size, "bench")
 				if err != nil || f.Last == nil {
 					b.Fatal(err, f)
 				}

@@ -9,10 +9,11 @@ import (
 // payload line followed by a newline, for readers of plain runtime
 // output such as the gctrace package.
 type Reader struct {
+	// Format is the wrapper format detected from the head.
+	Format Format
 	lines  *Lines
 	buf    []byte
 	err    error
-	Format Format
 }
 
 // NewReader unwraps r, detecting its format from the head; name labels

@@ -65,6 +65,12 @@ var (
 	reSyslog  = regexp.MustCompile(`^(?:<\d{1,3}>)?(?:` + bsdTS + `|` + isoTS + `) ` + host + ` ` + tag + `(?:\[[0-9]+\])?: ?`)
 	reRFC5424 = regexp.MustCompile(`^<\d{1,3}>\d{1,2} \S+ \S+ \S+ \S+ \S+ `)
 	reKubectl = regexp.MustCompile(`^` + isoTS + ` `)
+	// JSON keys, with the spaces journalctl before systemd 246 printed
+	// around the colon ({ "__CURSOR" : "…", … }) or without (dockerd, later
+	// journalctl). Inside a JSON string a quote is escaped, so a bare
+	// quoted key can only be a key.
+	reDockerKeys  = regexp.MustCompile(`"log"\s*:.*"stream"\s*:|"stream"\s*:.*"log"\s*:`)
+	reJournalKeys = regexp.MustCompile(`"(?:__CURSOR|MESSAGE)"\s*:`)
 )
 
 // detectLines is how many leading non-blank lines Detect looks at; a
@@ -116,9 +122,9 @@ func matches(f Format, line []byte) bool {
 	case CRI:
 		return reCRI.Match(line)
 	case Docker:
-		return bytes.HasPrefix(line, []byte("{")) && bytes.Contains(line, []byte(`"log":`)) && bytes.Contains(line, []byte(`"stream":`))
+		return bytes.HasPrefix(line, []byte("{")) && reDockerKeys.Match(line)
 	case JournalJSON:
-		return bytes.HasPrefix(line, []byte("{")) && (bytes.Contains(line, []byte(`"__CURSOR":`)) || bytes.Contains(line, []byte(`"MESSAGE":`)))
+		return bytes.HasPrefix(line, []byte("{")) && reJournalKeys.Match(line)
 	case RFC5424:
 		return reRFC5424.Match(line)
 	case Syslog:

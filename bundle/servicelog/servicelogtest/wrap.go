@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -166,6 +167,37 @@ func WrapJournalJSON(rs []Record, asBytes bool) []byte {
 	return b.Bytes()
 }
 
+// WrapJournalJSONSpaced writes records as journalctl -o json did before
+// systemd 246: "{ "KEY" : "VALUE", … }", spaces around each colon.
+func WrapJournalJSONSpaced(rs []Record) []byte {
+	compact := WrapJournalJSON(rs, false)
+	var b bytes.Buffer
+	for _, line := range bytes.SplitAfter(compact, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			panic(err)
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString("{ ")
+		for i, k := range keys {
+			v, _ := json.Marshal(m[k])
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q : %s", k, v)
+		}
+		b.WriteString(" }\n")
+	}
+	return b.Bytes()
+}
+
 // WrapKubectl writes records as `kubectl logs --timestamps` prints them:
 // the CRI record's RFC3339Nano timestamp, a space, the line.
 func WrapKubectl(rs []Record) []byte {
@@ -227,6 +259,7 @@ var Wrappers = []Wrapper{
 	{"journal-short", "syslog", WrapJournalShort},
 	{"journal-json", "journal-json", func(rs []Record) []byte { return WrapJournalJSON(rs, false) }},
 	{"journal-json-bytes", "journal-json", func(rs []Record) []byte { return WrapJournalJSON(rs, true) }},
+	{"journal-json-spaced", "journal-json", WrapJournalJSONSpaced},
 	{"kubectl", "kubectl", WrapKubectl},
 	{"rfc3164", "syslog", WrapRFC3164},
 	{"rfc5424", "rfc5424", WrapRFC5424},

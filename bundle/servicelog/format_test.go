@@ -38,3 +38,28 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalMessageValues: MESSAGE as a string, as bytes, as several
+// values (the last kept), or null (no payload), as the Journal JSON
+// Format describes them.
+func TestJournalMessageValues(t *testing.T) {
+	in := `{"MESSAGE":"panic: a","_PID":"1"}
+{"MESSAGE":[9,109,97,105,110,46,103,111,58,49],"_PID":"1"}
+{"MESSAGE":["first","goroutine 1 [running]:"],"_PID":"1"}
+{"MESSAGE":null,"_PID":"1"}
+{"MESSAGE":[[1,2],"x"],"_PID":"1"}
+`
+	l := NewLines(strings.NewReader(in), JournalJSON, 0, "j")
+	var got []string
+	for {
+		ln, err := l.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, string(ln.Text))
+	}
+	want := []string{"panic: a", "\tmain.go:1", "goroutine 1 [running]:", "x"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+}

@@ -227,6 +227,11 @@ func (u *unwrapper) journal(line []byte, raw record) record {
 	if json.Unmarshal(line, &e) != nil {
 		return raw
 	}
+	return u.journalValue(e, raw)
+}
+
+// journalValue reads an entry's MESSAGE value.
+func (u *unwrapper) journalValue(e journalEntry, raw record) record {
 	src := e.Identifier + "[" + e.PID + "]"
 	switch {
 	case len(e.Message) > 0 && e.Message[0] == '"':
@@ -237,10 +242,17 @@ func (u *unwrapper) journal(line []byte, raw record) record {
 		u.buf = append(u.buf[:0], s...)
 	case len(e.Message) > 0 && e.Message[0] == '[':
 		// journalctl writes the bytes as an array of numbers, which
-		// encoding/json reads into []int, not []byte (base64).
+		// encoding/json reads into []int, not []byte (base64); a field
+		// given several values in one entry is an array of them, of which
+		// the last is kept.
 		var ns []int
 		if json.Unmarshal(e.Message, &ns) != nil {
-			return record{none: true}
+			var vs []json.RawMessage
+			if json.Unmarshal(e.Message, &vs) != nil || len(vs) == 0 || len(vs[len(vs)-1]) == 0 || vs[len(vs)-1][0] == '[' {
+				return record{none: true}
+			}
+			e.Message = vs[len(vs)-1]
+			return u.journalValue(e, raw)
 		}
 		u.buf = u.buf[:0]
 		for _, n := range ns {

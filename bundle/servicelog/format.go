@@ -65,9 +65,9 @@ var (
 	reSyslog  = regexp.MustCompile(`^(?:<\d{1,3}>)?(?:` + bsdTS + `|` + isoTS + `) ` + host + ` ` + tag + `(?:\[[0-9]+\])?: ?`)
 	reRFC5424 = regexp.MustCompile(`^<\d{1,3}>\d{1,2} \S+ \S+ \S+ \S+ \S+ `)
 	reKubectl = regexp.MustCompile(`^` + isoTS + ` `)
-	// JSON keys, with the spaces journalctl before systemd 246 printed
-	// around the colon ({ "__CURSOR" : "…", … }) or without (dockerd, later
-	// journalctl). Inside a JSON string a quote is escaped, so a bare
+	// JSON keys, with the spaces older journalctl versions print around
+	// the colon ({ "__CURSOR" : "…", … }, as the Journal JSON Format's
+	// example shows) or without (dockerd, newer journalctl). Inside a JSON string a quote is escaped, so a bare
 	// quoted key can only be a key.
 	reDockerKeys  = regexp.MustCompile(`"log"\s*:.*"stream"\s*:|"stream"\s*:.*"log"\s*:`)
 	reJournalKeys = regexp.MustCompile(`"(?:__CURSOR|MESSAGE)"\s*:`)

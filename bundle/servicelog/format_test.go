@@ -18,7 +18,7 @@ func TestDetect(t *testing.T) {
 		{"docker", []string{`{"log":"hello\n","stream":"stdout","time":"2026-12-06T18:26:01.000000001Z"}`}, Docker},
 		{"docker attrs first", []string{`{"attrs":{"tag":"x"},"log":"hello\n","stream":"stdout","time":"2026-12-06T18:26:01Z"}`}, Docker},
 		{"journal json", []string{`{"__CURSOR":"s=1","MESSAGE":"hi","_PID":"1"}`}, JournalJSON},
-		{"journal json before systemd 246", []string{`{ "__CURSOR" : "s=1", "MESSAGE" : "hi", "_PID" : "1" }`}, JournalJSON},
+		{"journal json, older journalctl", []string{`{ "__CURSOR" : "s=1", "MESSAGE" : "hi", "_PID" : "1" }`}, JournalJSON},
 		{"docker spaced", []string{`{"log" : "hi", "stream" : "stderr"}`}, Docker},
 		{"journal short", []string{"-- Logs begin at Sun 2026-12-06 09:00:00 UTC. --", "Dec 06 18:26:01 web-1 checkout[42]: hi", "Dec 06 18:26:02 web-1 checkout[42]: there"}, Syslog},
 		{"journal short-iso", []string{"2026-12-06T18:26:01+0000 web-1 checkout[42]: hi"}, Syslog},

@@ -167,8 +167,8 @@ func WrapJournalJSON(rs []Record, asBytes bool) []byte {
 	return b.Bytes()
 }
 
-// WrapJournalJSONSpaced writes records as journalctl -o json did before
-// systemd 246: "{ "KEY" : "VALUE", … }", spaces around each colon.
+// WrapJournalJSONSpaced writes records as older journalctl versions print
+// -o json: "{ "KEY" : "VALUE", … }", spaces around each colon.
 func WrapJournalJSONSpaced(rs []Record) []byte {
 	compact := WrapJournalJSON(rs, false)
 	var b bytes.Buffer

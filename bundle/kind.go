@@ -17,6 +17,7 @@ const (
 	KindTrace         Kind = "trace"          // Go runtime execution trace
 	KindGCTrace       Kind = "gctrace"        // GODEBUG=gctrace=1 log lines
 	KindGoroutineDump Kind = "goroutine-dump" // goroutine dump text (SIGQUIT, crash, debug=1/2)
+	KindLog           Kind = "log"            // a service's text log with Go runtime output in it, plain or wrapped
 	KindKallsyms      Kind = "kallsyms"       // /proc/kallsyms
 	KindProcStatus    Kind = "proc-status"    // /proc/PID/status
 	KindProcMaps      Kind = "proc-maps"      // /proc/PID/maps

@@ -213,7 +213,7 @@ func TestRealIncidentRoundTrip(t *testing.T) {
 	want := map[string]Kind{
 		"incidentprog": KindGoBinary, "cpu.pprof": KindPprof, "heap.pprof": KindPprof,
 		"trace.out": KindTrace, "goroutines.txt": KindGoroutineDump, "gctrace.log": KindGCTrace,
-		"perf.data": KindPerfData, "core": KindCore, "crash.log": KindGoroutineDump,
+		"perf.data": KindPerfData, "core": KindCore, "crash.log": KindLog,
 	}
 	got := map[string]Artifact{}
 	for _, a := range m.Artifacts {
@@ -244,6 +244,8 @@ func TestRealIncidentRoundTrip(t *testing.T) {
 	checkAttr("heap.pprof", "profile_type", "heap")
 	checkAttr("trace.out", "trace_version", "1.")
 	checkAttr("crash.log", "crash", "assignment to entry in nil map")
+	checkAttr("crash.log", "log_format", "plain")
+	checkAttr("crash.log", "tracebacks", "1")
 	checkAttr("core", "exe", "incidentprog")
 	if got["incidentprog"].Attrs["build_id"] != "" && got["core"].Attrs["build_id"] != "" {
 		checkAttr("core", "build_id", got["incidentprog"].Attrs["build_id"])

@@ -11,6 +11,7 @@ import (
 	"github.com/coroner/coroner/bundle/elfbin"
 	"github.com/coroner/coroner/bundle/perfdata"
 	"github.com/coroner/coroner/bundle/pprofdata"
+	"github.com/coroner/coroner/bundle/servicelog"
 	"github.com/coroner/coroner/bundle/tracefile"
 )
 
@@ -47,6 +48,12 @@ var (
 // reported as KindOther with attribute "compression" or "container"; Ingest
 // unwraps or expands them.
 func Sniff(r io.ReaderAt, size int64) (Kind, map[string]string, []string) {
+	return sniff(r, size, false)
+}
+
+// sniff is Sniff; quick reads a log's tail only as far back as its last
+// traceback needs, for a command that reads the file once.
+func sniff(r io.ReaderAt, size int64, quick bool) (Kind, map[string]string, []string) {
 	head := make([]byte, min(size, sniffHead))
 	n, err := r.ReadAt(head, 0)
 	head = head[:n]
@@ -79,8 +86,10 @@ func Sniff(r io.ReaderAt, size int64) (Kind, map[string]string, []string) {
 	if c := containerOf(head); c != "" {
 		return KindOther, map[string]string{"container": c}, nil
 	}
-	if isText(head) {
-		k, a := sniffText(io.NewSectionReader(r, 0, size))
+	// A wrapped log is text around a service's bytes, which need not be
+	// valid UTF-8 (a CRI record holds them as written).
+	if isText(head) || servicelog.Detect(head) != servicelog.Plain {
+		k, a := sniffText(r, size, head, quick)
 		return k, a, nil
 	}
 	if sniffEnviron(head) {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/coroner/coroner/bundle/servicelog"
 )
 
 // Line shapes the Go runtime and the kernel print. Each is anchored to a
@@ -80,71 +82,143 @@ func sniffEnviron(head []byte) bool {
 	return true
 }
 
-// sniffText classifies a text artifact by its lines. It scans the whole
-// stream (counting dump headers or GC cycles) but decides the kind from the
-// first textHeadLines lines.
-func sniffText(r io.Reader) (Kind, map[string]string) {
-	sc := bufio.NewScanner(r)
+// maxTextScan bounds how much of a text file sniffing reads line by line:
+// runtime/pprof stops a goroutine?debug=2 dump at 64 MiB, so a dump's
+// goroutines are counted whole; a log's runtime output is looked for in
+// its tail (servicelog.Find) instead.
+const maxTextScan = 64 << 20
+
+// textLines is what a line-by-line scan of a text file's start saw.
+type textLines struct {
+	n, goroutines, gcs, kall, maps int
+	// foreign counts non-blank lines that are neither gctrace nor any
+	// line the runtime prints in a traceback: an application's.
+	foreign                 int
+	first, crash            string
+	opensDump               bool
+	profile, limits, status bool
+}
+
+// scanText reads the first maxTextScan bytes of r line by line, stopping
+// after textHeadLines unless they hold nothing but the runtime's output
+// (a dump or a gctrace log, whose goroutines and cycles are counted).
+func scanText(r io.Reader) textLines {
+	sc := bufio.NewScanner(io.LimitReader(r, maxTextScan))
 	sc.Buffer(make([]byte, 0, 4096), maxTextLine)
-	var (
-		n, goroutines, gcs, kall, maps int
-		first, crash                   string
-		profile, limits, status        bool
-	)
+	var t textLines
 	for sc.Scan() {
 		line := sc.Bytes()
-		n++
-		if n == 1 {
-			first = string(line)
+		t.n++
+		if t.n == 1 {
+			t.first = string(line)
+			t.limits = reProcLimits.MatchString(t.first)
+			t.status = bytes.HasPrefix(line, []byte("Name:\t"))
+		}
+		if len(bytes.TrimSpace(line)) > 0 && t.goroutines+t.gcs+t.foreign == 0 && !t.opensDump && t.n <= textHeadLines {
+			t.opensDump = opensDump(line)
 		}
 		switch {
 		case reGoroutineHeader.Match(line):
-			goroutines++
+			t.goroutines++
 		case reGCTrace.Match(line):
-			gcs++
-		case crash == "" && reCrashLine.Match(line):
-			crash = string(line)
-		case n <= textHeadLines && reGoroutineProfile.Match(line):
-			profile = true
-		case n <= textHeadLines && reKallsyms.Match(line):
-			kall++
-		case n <= textHeadLines && reProcMaps.Match(line):
-			maps++
+			t.gcs++
+		case t.crash == "" && reCrashLine.Match(line):
+			t.crash = string(line)
+		case t.n <= textHeadLines && reGoroutineProfile.Match(line):
+			t.profile = true
+		case t.n <= textHeadLines && reKallsyms.Match(line):
+			t.kall++
+		case t.n <= textHeadLines && reProcMaps.Match(line):
+			t.maps++
+		case len(bytes.TrimSpace(line)) > 0 && !servicelog.IsRuntimeLine(line):
+			t.foreign++
 		}
-		if n == 1 {
-			limits = reProcLimits.MatchString(first)
-			status = bytes.HasPrefix(line, []byte("Name:\t"))
-		}
-		if n == textHeadLines && goroutines == 0 && gcs == 0 && !profile {
-			break // a kernel table or unknown text: the head decides
+		if t.n == textHeadLines && (t.goroutines == 0 && t.gcs == 0 && !t.profile && !t.opensDump || t.foreign > 0 && !t.profile) {
+			// A kernel table, unknown text, or a log (the runtime's output
+			// among other lines, looked for in the tail): the head decides.
+			break
 		}
 	}
-	head := min(n, textHeadLines)
+	return t
+}
+
+// opensDump reports a first line that begins a goroutine dump: a header,
+// a debug=1 profile's, a crash's or SIGQUIT's first line, or the
+// runtime's diagnostics before a fatal error.
+func opensDump(line []byte) bool {
+	return reGoroutineHeader.Match(line) || reGoroutineProfile.Match(line) ||
+		servicelog.IsStart(line) || bytes.HasPrefix(line, []byte("runtime: "))
+}
+
+// sniffText classifies a text artifact of size bytes whose first bytes
+// are head. A goroutine dump or a gctrace log holds nothing but the
+// runtime's output; a service log holds the runtime's output among other
+// lines, or is wrapped line by line (servicelog.Detect), and is looked
+// into by its tail (see sniffLog). Nothing past maxTextScan from the start
+// and servicelog.TailBytes from the end is read.
+func sniffText(r io.ReaderAt, size int64, head []byte, quick bool) (Kind, map[string]string) {
+	if servicelog.Detect(head) != servicelog.Plain {
+		return sniffLog(r, size, quick)
+	}
+	t := scanText(io.NewSectionReader(r, 0, size))
+	nh := min(t.n, textHeadLines)
 	switch {
-	case goroutines > 0 || profile:
-		a := map[string]string{"goroutines": strconv.Itoa(goroutines), "format": "traceback"}
-		if profile {
+	case t.profile || t.opensDump && (t.foreign == 0 && t.gcs == 0 || t.crash == ""):
+		a := map[string]string{"goroutines": strconv.Itoa(t.goroutines), "format": "traceback"}
+		if t.profile {
 			a["format"] = "debug1"
 		}
-		if crash != "" {
-			a["crash"] = truncate(crash, 200)
+		if t.crash != "" {
+			a["crash"] = truncate(t.crash, 200)
 		}
-		if gcs > 0 {
-			a["gctrace_lines"] = strconv.Itoa(gcs)
+		if t.gcs > 0 {
+			a["gctrace_lines"] = strconv.Itoa(t.gcs)
 		}
 		return KindGoroutineDump, a
-	case gcs > 0:
-		return KindGCTrace, map[string]string{"gc_cycles": strconv.Itoa(gcs)}
-	case limits:
+	case t.gcs > 0 && t.goroutines == 0 && t.foreign == 0:
+		return KindGCTrace, map[string]string{"gc_cycles": strconv.Itoa(t.gcs)}
+	case t.limits:
 		return KindProcLimits, nil
-	case status:
+	case t.status:
 		return KindProcStatus, nil
-	case head > 0 && kall == head:
+	case nh > 0 && t.kall == nh:
 		return KindKallsyms, nil
-	case head > 0 && maps == head:
+	case nh > 0 && t.maps == nh:
 		return KindProcMaps, nil
+	case t.gcs > 0 || t.goroutines > 0 || t.crash != "" || t.foreign > 0:
+		return sniffLog(r, size, quick)
 	}
 	return KindOther, nil
+}
+
+// sniffLog describes a service log by the runtime output in its tail:
+// its wrapper format, how many tracebacks (each a crash or a dump; more
+// than one means restarts), the last one's first line and offset, and the
+// gctrace lines. It surveys the last servicelog.TailBytes, or, when quick,
+// reads only as far back as the last traceback needs (servicelog.Find).
+// A log without runtime output is not one coroner reads.
+func sniffLog(r io.ReaderAt, size int64, quick bool) (Kind, map[string]string) {
+	find := servicelog.Survey
+	if quick {
+		find = servicelog.Find
+	}
+	f, err := find(r, size, "log")
+	if err != nil || !f.Runtime() {
+		return KindOther, nil
+	}
+	a := map[string]string{
+		"log_format":    string(f.Format),
+		"tracebacks":    strconv.Itoa(f.Tracebacks),
+		"gctrace_lines": strconv.Itoa(f.GCTraceLines),
+	}
+	if f.From > 0 {
+		a["read_from"] = strconv.FormatInt(f.From, 10)
+	}
+	if tb := f.Last; tb != nil {
+		a["crash"] = truncate(tb.Line, 200)
+		a["crash_offset"] = strconv.FormatInt(tb.Offset, 10)
+	}
+	return KindLog, a
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.

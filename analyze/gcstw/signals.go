@@ -10,6 +10,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
@@ -173,11 +174,11 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 	}
 }
 
-// fromGCTrace reads gctrace logs.
+// fromGCTrace reads gctrace logs and the gctrace lines in service logs.
 func (s *signals) fromGCTrace(pass *analyze.Pass, res *Result) error {
 	fromTrace := len(res.Pauses) > 0
-	for _, a := range pass.Artifacts(bundle.KindGCTrace) {
-		rc, err := pass.Source.Open(a)
+	for _, a := range logs.GCTraceSources(pass) {
+		rc, err := logs.Open(pass, a)
 		if err != nil {
 			pass.Warn(err.Error())
 			continue

@@ -7,11 +7,13 @@
 package goroutines
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/coredump"
 	"github.com/coroner/coroner/bundle/goroutines"
@@ -20,8 +22,8 @@ import (
 // Analyzer is the goroutines analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:    "goroutines",
-	Doc:     "goroutine census from the core (read in a child process, where it lies in the archive) and text or pprof goroutine dumps: states, wait reasons and how long, creators, labels, stacks grouped into buckets of identical normalized stacks; prefers complete sources and says when a debug=2 dump was cut at 64 MiB",
-	Version: "1",
+	Doc:     "goroutine census from the core (read in a child process, where it lies in the archive), text or pprof goroutine dumps and the last traceback in a service log: states, wait reasons and how long, creators, labels, stacks grouped into buckets of identical normalized stacks; prefers complete sources and says when a debug=2 dump was cut at 64 MiB",
+	Version: "2",
 	// The core census runs in a worker child.
 	Offloaded: true,
 	Run:       run,
@@ -236,13 +238,26 @@ func executableFor(pass *analyze.Pass, core bundle.Artifact) (bundle.Artifact, b
 	return bundle.Artifact{}, false
 }
 
-// readDumps parses text goroutine dumps and binary goroutine profiles.
+// readDumps parses text goroutine dumps, the last traceback of each
+// service log, and binary goroutine profiles.
 func readDumps(pass *analyze.Pass) []*goroutines.Census {
 	var all []*goroutines.Census
 	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
 		if c := parse(pass, a, goroutines.ParseDump); c != nil {
 			all = append(all, c)
 		}
+	}
+	for _, a := range pass.Artifacts(bundle.KindLog) {
+		c, err := logs.Census(pass, a)
+		if errors.Is(err, goroutines.ErrNoTraceback) {
+			continue // a log of gctrace and application lines only
+		}
+		if err != nil {
+			pass.Warn(err.Error())
+			continue
+		}
+		pass.Used(a.Path)
+		all = append(all, c)
 	}
 	for _, a := range pass.Artifacts(bundle.KindPprof) {
 		if a.Attrs["profile_type"] != "goroutine" {

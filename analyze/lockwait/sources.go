@@ -1,11 +1,13 @@
 package lockwait
 
 import (
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/analyze/internal/pprofs"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
@@ -136,22 +138,15 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 	for _, cs := range censuses {
 		seen[cs.Source] = true
 	}
-	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
+	for _, a := range append(pass.Artifacts(bundle.KindGoroutineDump), pass.Artifacts(bundle.KindLog)...) {
 		if seen[a.Path] {
 			pass.Used(a.Path)
 			continue
 		}
-		if a.Size > maxDumpBytes {
-			pass.Warn(a.Path + ": goroutine dump too large to parse here")
+		cs, err := readDump(pass, a)
+		if errors.Is(err, goroutines.ErrNoTraceback) {
 			continue
 		}
-		rc, err := pass.Source.Open(a)
-		if err != nil {
-			pass.Warn(err.Error())
-			continue
-		}
-		cs, err := goroutines.ParseDump(rc, a.Path)
-		rc.Close()
 		if err != nil {
 			pass.Warn(err.Error())
 			continue
@@ -203,6 +198,23 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 				1, 0)
 		}
 	}
+}
+
+// readDump parses a goroutine dump, or the last traceback of a service
+// log (read from its tail).
+func readDump(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, error) {
+	if a.Kind == bundle.KindLog {
+		return logs.Census(pass, a)
+	}
+	if a.Size > maxDumpBytes {
+		return nil, errors.New(a.Path + ": goroutine dump too large to parse here")
+	}
+	rc, err := pass.Source.Open(a)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return goroutines.ParseDump(rc, a.Path)
 }
 
 // parkedOnLock reports a goroutine that waits for a lock: parked, or

@@ -87,7 +87,18 @@ func main() {
 	if err := json.Unmarshal([]byte(out), &cr); err != nil || !strings.HasPrefix(cr.Crash.SignatureKey, "v1:") {
 		t.Errorf("crash --json: %v\n%s", err, out)
 	}
-	if _, _, code := runCoroner(t, coroner, "crash", filepath.Join(in, "crash.log")); code != exitInput {
-		t.Errorf("crash on a non-archive: exit %d, want %d", code, exitInput)
+	// The crash output alone, not ingested, is read where it lies and
+	// gives the signature the archive's core gives.
+	out, errOut, code = runCoroner(t, coroner, "crash", "--json", filepath.Join(in, "crash.log"))
+	var loose struct {
+		Crash struct {
+			SignatureKey string `json:"signature_key"`
+		} `json:"crash"`
+	}
+	if err := json.Unmarshal([]byte(out), &loose); code != 0 || err != nil || loose.Crash.SignatureKey != cr.Crash.SignatureKey {
+		t.Errorf("crash on the loose crash log: exit %d, signature %q, want %q\n%s", code, loose.Crash.SignatureKey, cr.Crash.SignatureKey, errOut)
+	}
+	if _, _, code := runCoroner(t, coroner, "crash", filepath.Join(in, "app")); code != exitInput {
+		t.Errorf("crash on a binary: exit %d, want %d", code, exitInput)
 	}
 }

@@ -18,12 +18,18 @@ func init() {
 	register(&cli.Command{
 		Name:      "crash",
 		Usage:     "how the process died: crash site, panic value or fatal error, signal, crash signature",
-		ArgsUsage: "ARCHIVE",
+		ArgsUsage: "ARCHIVE|LOG",
 		Description: `Reads the crash from the archive's core (the panic value or fatal error text the
 runtime left in memory, the crashed goroutine and thread, the signal and faulting
 address) or from the crash output, and prints the crash site and the crash
 signature: a short stable string and a hash ("v1:…") built from the panic kind and
 the top normalized user frames, identical for the same bug across rebuilds.
+
+The input may also be a single service log or goroutine dump, read where it
+lies without an archive: a log plain or as a host stored it (CRI, Docker
+json-file, journalctl short or json, syslog, kubectl --timestamps), of which
+only the head and the tail (the last MiB, further back up to 64 MiB while the
+last traceback is not whole) are read, and whose last traceback counts.
 
 Exit codes: 0 shown (or no crash recorded: says so, JSON "crash": null);
 2 bad usage; 3 unreadable archive or no core/crash log in it.`,
@@ -39,11 +45,11 @@ func runCrash(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return withCode(exitUsage, errors.New("crash: name one ARCHIVE"))
 	}
-	a, err := bundle.Open(c.Args().First())
+	a, closer, err := openShown(c.Args().First())
 	if err != nil {
 		return withCode(exitInput, err)
 	}
-	defer a.Close()
+	defer closer.Close()
 	cr, gr, _, warns, err := crash.Read(c.Context, a, c.Bool("force"))
 	if err != nil {
 		return withCode(exitInternal, err)

@@ -22,7 +22,7 @@ func init() {
 	register(&cli.Command{
 		Name:      "goroutines",
 		Usage:     "goroutine census of an archive: from its core, crash log or goroutine dumps",
-		ArgsUsage: "ARCHIVE",
+		ArgsUsage: "ARCHIVE|LOG",
 		Description: `Lists every goroutine with its state, wait reason, how long it waited, the user
 frame it is in and where it was created; --group buckets identical stacks. The
 census comes from the most complete source in the archive: a core (read with
@@ -33,6 +33,12 @@ binary goroutine profile.
 Filters (--filter, repeatable, all must match): user, system, crashed,
 status=waiting, wait=TEXT, func=TEXT, file=TEXT, created=TEXT, min-wait=MINUTES,
 label:KEY=VALUE.
+
+The input may also be a single service log or goroutine dump, read where it
+lies without an archive: a log plain or as a host stored it (CRI, Docker
+json-file, journalctl short or json, syslog, kubectl --timestamps), of which
+only the head and the tail (the last MiB, further back up to 64 MiB while the
+last traceback is not whole) are read, and whose last traceback counts.
 
 Exit codes: 0 listed; 2 bad usage or filter; 3 unreadable archive or no
 goroutine source in it.`,
@@ -50,11 +56,11 @@ func runGoroutines(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return withCode(exitUsage, errors.New("goroutines: name one ARCHIVE"))
 	}
-	a, err := bundle.Open(c.Args().First())
+	a, closer, err := openShown(c.Args().First())
 	if err != nil {
 		return withCode(exitInput, err)
 	}
-	defer a.Close()
+	defer closer.Close()
 	r, _, warns, err := agoroutines.Read(c.Context, a, c.Bool("force"))
 	if err != nil {
 		return withCode(exitInternal, err)

@@ -112,6 +112,7 @@ var detailKeys = map[bundle.Kind][]string{
 	bundle.KindTrace:         {"trace_version"},
 	bundle.KindGCTrace:       {"gc_cycles"},
 	bundle.KindGoroutineDump: {"goroutines", "crash"},
+	bundle.KindLog:           {"log_format", "tracebacks", "crash", "gctrace_lines"},
 }
 
 func details(art bundle.Artifact) string {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 export BENCH_DIR="${BENCH_DIR:-$PWD/corpus/out/bench}"
 mkdir -p "$BENCH_DIR"
 status=0
-for b in archive perf core analyze batch; do
+for b in archive perf core analyze batch log; do
   script="corpus/bench/$b.sh"
   [ -x "$script" ] || { echo "== $b: no benchmark script" >&2; continue; }
   echo "== $b"

@@ -240,8 +240,10 @@ func evalOne(ctx context.Context, src analyze.Source, column, path string, e cor
 	start := time.Now()
 	r, err := analyze.Execute(ctx, src, all.Analyzers, analyze.Options{})
 	// gctrace lines name no code, so a gctrace-only reduction cannot name
-	// a culprit; every other family carries stacks.
-	row := Row{Column: column, Archive: path, Scenario: e.Scenario, Family: f.name, Expected: e.Primary, NeedsName: len(e.Culprits) > 0 && f.name != "gctrace",
+	// a culprit, nor can a log without a crash in it; every other family
+	// carries stacks.
+	named := f.name != "gctrace" && (f.name != "log" || e.Primary == analyze.CauseCrash)
+	row := Row{Column: column, Archive: path, Scenario: e.Scenario, Family: f.name, Expected: e.Primary, NeedsName: len(e.Culprits) > 0 && named,
 		Seconds: time.Since(start).Seconds()}
 	if err != nil {
 		row.Verdict = "error: " + err.Error()

@@ -228,3 +228,40 @@ type fakeSource struct{ m bundle.Manifest }
 func (f *fakeSource) Manifest() *bundle.Manifest                  { return &f.m }
 func (f *fakeSource) Open(bundle.Artifact) (io.ReadCloser, error) { return nil, os.ErrNotExist }
 func (f *fakeSource) Path(bundle.Artifact) (string, error)        { return "", os.ErrNotExist }
+
+// TestReduceToLog: the log reduction joins the gctrace log and the crash
+// output, each ending in a newline, into one service log beside the binary.
+func TestReduceToLog(t *testing.T) {
+	files := map[string]string{"g": "gc 1 @0.01s 1%: x", "d": "panic: boom\n", "q": "goroutine 1 [running]:\n"}
+	src := &textSource{fakeSource{m: bundle.Manifest{Artifacts: []bundle.Artifact{
+		{Path: "b", Kind: bundle.KindGoBinary}, {Path: "g", Kind: bundle.KindGCTrace, Size: 17},
+		{Path: "d", Kind: bundle.KindGoroutineDump, Size: 12, Attrs: map[string]string{"crash": "panic: boom"}},
+		{Path: "q", Kind: bundle.KindGoroutineDump, Size: 23}, {Path: "c", Kind: bundle.KindPprof}}}}, files}
+	r, ok := reduce(src, families[len(families)-1])
+	if !ok {
+		t.Fatal("no log reduction")
+	}
+	as := r.Manifest().Artifacts
+	if len(as) != 2 || as[0].Kind != bundle.KindGoBinary || as[1].Kind != bundle.KindLog || as[1].Size != 31 {
+		t.Fatalf("artifacts %+v", as)
+	}
+	rc, err := r.Open(as[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "gc 1 @0.01s 1%: x\npanic: boom\n\n" {
+		t.Errorf("log %q", b)
+	}
+}
+
+// textSource serves files by artifact path.
+type textSource struct {
+	fakeSource
+	files map[string]string
+}
+
+func (s *textSource) Open(a bundle.Artifact) (io.ReadCloser, error) {
+	return io.NopCloser(strings.NewReader(s.files[a.Path])), nil
+}

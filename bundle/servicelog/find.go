@@ -1,0 +1,117 @@
+package servicelog
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// HeadBytes is how much of a log's start Detect reads: detectLines lines
+// of the longest wrapper records (16 KiB CRI or Docker fragments) would
+// need more, but a few dozen ordinary lines fit many times over.
+const HeadBytes = 64 << 10
+
+// TailBytes is the most of a log's end Find reads for the runtime's
+// output: as much as the longest traceback kept whole (MaxTraceback), so
+// a crash whose traceback runtime/pprof could have given whole is read
+// whole when nothing follows it.
+const TailBytes = MaxTraceback
+
+// firstWindow is the part of a log's end Find reads first. A panic's
+// traceback under the default GOTRACEBACK=single is a few KiB, and one
+// listing all goroutines takes about 500 bytes per goroutine (header and
+// a handful of frames), so a service of a couple of thousand goroutines
+// has its crash in the last MiB; a longer one is found by reading four
+// times as far back, up to TailBytes.
+const firstWindow = 1 << 20
+
+// Find reads the end of a log of size bytes, from the start of a line,
+// and returns the runtime output there: first the last MiB, then four
+// times as much back until the last traceback is whole in what it read
+// (its first line seen, and not in the middle of a longer traceback), at
+// most TailBytes; a log no longer than what it reads is read whole. The
+// counts in Found are of the part read (From to To). The wrapper format
+// is detected from the head. name labels errors.
+func Find(r io.ReaderAt, size int64, name string) (*Found, error) {
+	return find(r, size, name, firstWindow)
+}
+
+// Survey is Find reading the last TailBytes at once: every traceback there
+// is counted, so restarts long before the last crash are too. Ingest,
+// which reads the whole log anyway, describes a log by it.
+func Survey(r io.ReaderAt, size int64, name string) (*Found, error) {
+	return find(r, size, name, TailBytes)
+}
+
+// find reads back from the end, first window bytes, then four times as
+// far each time, until the last traceback is whole or TailBytes are read.
+func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
+	head := make([]byte, min(size, HeadBytes))
+	n, err := r.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: reading the head: %w", name, err)
+	}
+	f := Detect(head[:n])
+	for window := first; ; window *= 4 {
+		window = min(window, TailBytes)
+		from := max(0, size-window)
+		lines := NewLines(io.NewSectionReader(r, from, size-from), f, from, name)
+		if from > 0 {
+			if err := lines.SkipPartial(); err != nil {
+				return nil, err
+			}
+		}
+		found, err := locate(lines)
+		if err != nil {
+			return nil, err
+		}
+		found.Format, found.From, found.To = f, from, size
+		if from == 0 || window == TailBytes || found.Last != nil && !found.Last.AfterOrphan {
+			return found, nil
+		}
+	}
+}
+
+// Scan reads a whole log from r, detecting its format from the head, and
+// returns the runtime output in it: for streams that cannot seek.
+func Scan(r io.Reader, name string) (*Found, error) {
+	br, f, err := detectStream(r, name)
+	if err != nil {
+		return nil, err
+	}
+	lines := NewLines(br, f, 0, name)
+	found, err := locate(lines)
+	if err != nil {
+		return nil, err
+	}
+	found.Format, found.To = f, lines.off
+	return found, nil
+}
+
+// detectStream peeks at the head of r to tell its format.
+func detectStream(r io.Reader, name string) (*bufio.Reader, Format, error) {
+	br := bufio.NewReaderSize(r, HeadBytes)
+	head, err := br.Peek(HeadBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, "", fmt.Errorf("%s: reading the head: %w", name, err)
+	}
+	return br, Detect(head), nil
+}
+
+func locate(lines *Lines) (*Found, error) {
+	var loc Locator
+	for {
+		ln, err := lines.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		loc.Line(ln)
+	}
+	found := loc.Finish()
+	found.CutLines = lines.Cut
+	return found, nil
+}

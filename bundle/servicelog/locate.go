@@ -1,0 +1,192 @@
+package servicelog
+
+import (
+	"bytes"
+
+	"github.com/coroner/coroner/bundle/gctrace"
+)
+
+// MaxTraceback bounds the text kept of one traceback. runtime/pprof stops
+// a goroutine?debug=2 dump at 64 MiB (writeGoroutineStacks: "Filled 64
+// MB - stop there"); a crash traceback of the same goroutines is of the
+// same size, so a census that pprof would have given whole fits. A longer
+// traceback is kept up to the bound and marked cut.
+const MaxTraceback = 64 << 20
+
+// maxPreamble bounds the lines a traceback may hold before its first
+// goroutine header (the panic value's lines, the signal, the registers):
+// a "panic: " line an application printed itself is followed by no header
+// and is dropped after this many runtime-looking lines at most.
+const maxPreamble = 4096
+
+// maxForeign bounds the application lines skipped between a start line
+// and the first goroutine header. The runtime prints at most the signal
+// line and a blank line between them (panic.go printpanics, dopanic_m),
+// so a few lines of other goroutines' output is all a merged log can put
+// there; a start line followed by more is an application's own text.
+const maxForeign = 16
+
+// maxCrashLine bounds Traceback.Line, which lands in manifests.
+const maxCrashLine = 512
+
+// Traceback is one run of the runtime's crash or SIGQUIT output.
+type Traceback struct {
+	// Offset is where its first line starts in the input.
+	Offset int64
+	// Line is its first line ("panic: …", "fatal error: …", "SIGQUIT:
+	// quit"), cut to 512 bytes; untrusted.
+	Line string
+	// Source is the stream or process the wrapper says wrote it.
+	Source string
+	// Text holds its lines, unwrapped, each ending in a newline.
+	Text []byte
+	// Lines counts them.
+	Lines int
+	// Cut is true when it was longer than MaxTraceback.
+	Cut bool
+	// AfterOrphan is true when it began right after lines of a traceback
+	// whose start was not seen (goroutine headers, frames): a read that
+	// began inside a longer traceback, such as one of the dumps of other
+	// threads GOTRACEBACK=crash prints after "-----".
+	AfterOrphan bool
+}
+
+// Found is what a Locator saw in the payload it was fed.
+type Found struct {
+	// Format is the wrapper format the log was read in.
+	Format Format
+	// From and To delimit the bytes of the input read.
+	From, To int64
+	// Tracebacks counts the tracebacks: more than one means the process
+	// crashed (or was dumped) and restarted; Last is the incident.
+	Tracebacks int
+	// GCTraceLines counts GODEBUG=gctrace=1 lines.
+	GCTraceLines int
+	// Last is the last traceback, nil when there was none.
+	Last *Traceback
+	// CutLines counts payload lines longer than MaxLine.
+	CutLines int
+}
+
+// Runtime reports whether the log held any Go runtime output.
+func (f *Found) Runtime() bool { return f.Tracebacks > 0 || f.GCTraceLines > 0 }
+
+// Locator delimits tracebacks and counts gctrace lines in payload lines.
+//
+// A traceback begins at a start line (IsStart) and goes on while lines
+// have the runtime's shapes (IsRuntimeLine); the first application line
+// after its first goroutine header ends it. Lines from another stream or
+// process than the start line's (when the wrapper names them) neither
+// belong to it nor end it: the runtime writes only to standard error, and
+// a host log interleaves other services. Up to maxForeign application
+// lines between the start line and the first goroutine header are
+// skipped, as a log merging stdout and stderr interleaves them. A start line before the first
+// goroutine header (nested panics, "fatal error: panic while printing
+// panic value"), or after the "-----" separator that GOTRACEBACK=crash
+// prints before each other thread's SIGQUIT dump, belongs to the current
+// traceback. A start never followed by a goroutine header is not counted.
+type Locator struct {
+	found Found
+	cur   *state
+	// orphan is set by traceback lines outside any traceback, cleared by
+	// an application line.
+	orphan bool
+}
+
+type state struct {
+	tb       Traceback
+	header   bool
+	afterSep bool
+	foreign  int
+}
+
+// Line feeds one payload line.
+func (l *Locator) Line(ln Line) {
+	text := ln.Text
+	gc := isGCTrace(text)
+	if gc {
+		l.found.GCTraceLines++
+	}
+	if c := l.cur; c != nil {
+		if c.tb.Source != "" && ln.Source != "" && ln.Source != c.tb.Source {
+			return
+		}
+		switch {
+		case !gc && IsStart(text) && c.header && !c.afterSep:
+			l.close()
+		case !gc && IsRuntimeLine(text):
+			c.add(text)
+			if IsGoroutineHeader(text) {
+				c.header, c.afterSep = true, false
+			} else if bytes.HasPrefix(text, []byte("-----")) {
+				c.afterSep = true
+			}
+			if !c.header && c.tb.Lines > maxPreamble {
+				l.cur = nil
+			}
+			return
+		case !c.header:
+			// Another goroutine's output between the first line and the
+			// first header, in a log that merges both streams.
+			if c.foreign++; c.foreign > maxForeign {
+				l.cur = nil
+			}
+			return
+		default:
+			l.close()
+			return
+		}
+	}
+	switch {
+	case !gc && IsStart(text):
+		line := text
+		if len(line) > maxCrashLine {
+			line = line[:maxCrashLine]
+		}
+		l.cur = &state{tb: Traceback{Offset: ln.Offset, Line: string(line), Source: ln.Source, AfterOrphan: l.orphan}}
+		l.cur.add(text)
+		l.orphan = false
+	case gc || !IsRuntimeLine(text):
+		l.orphan = false
+	case len(text) > 0 && !bytes.HasPrefix(text, []byte("runtime: ")):
+		l.orphan = true
+	}
+}
+
+// add appends a line to the traceback, up to MaxTraceback.
+func (c *state) add(text []byte) {
+	if len(c.tb.Text)+len(text)+1 > MaxTraceback {
+		c.tb.Cut = true
+		return
+	}
+	c.tb.Text = append(append(c.tb.Text, text...), '\n')
+	c.tb.Lines++
+}
+
+// close ends the current traceback; one that showed a goroutine header
+// is counted and becomes the last.
+func (l *Locator) close() {
+	if c := l.cur; c != nil && c.header {
+		l.found.Tracebacks++
+		tb := c.tb
+		l.found.Last = &tb
+	}
+	l.cur = nil
+}
+
+// Finish ends the input and returns what was found.
+func (l *Locator) Finish() *Found {
+	l.close()
+	f := l.found
+	return &f
+}
+
+// isGCTrace reports a gctrace line, as the gctrace package reads it.
+func isGCTrace(text []byte) bool {
+	i := bytes.Index(text, []byte("gc "))
+	if i < 0 || i+3 >= len(text) || text[i+3] < '0' || text[i+3] > '9' {
+		return false
+	}
+	_, err := gctrace.Parse(string(text))
+	return err == nil
+}

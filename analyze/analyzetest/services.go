@@ -1,0 +1,309 @@
+package analyzetest
+
+import (
+	"bufio"
+	"compress/flate"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Service workloads: healthy programs of the shapes a Go service takes —
+// a busy net/http server, a line-protocol server holding many TCP
+// connections, CPU-bound batch work, and an idle server. The servers
+// write their listen address to addrFile in the workload directory; the
+// load generator that calls them runs in a process of its own (Loaded
+// starts it), as a real client would, so the server's capture holds only
+// the server.
+var serviceWorkloads = map[string]workload{
+	"http":  serveQuotes,
+	"lines": serveLines,
+	"batch": compressBatches,
+	"idle":  idleServer,
+	// A sick one, for contrast: connections polled with tiny read deadlines.
+	"deadlines": probeConnections,
+}
+
+// addrFile is the file a server workload writes its listen address to.
+const addrFile = "addr"
+
+// lookup finds a workload by name.
+func lookup(name string) (workload, bool) {
+	if w, ok := workloads[name]; ok {
+		return w, true
+	}
+	w, ok := serviceWorkloads[name]
+	return w, ok
+}
+
+// listen opens a loopback listener and publishes its address in the
+// workload directory.
+func listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	if dir := os.Getenv(envDir); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, addrFile), []byte(ln.Addr().String()), 0o644); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	return ln, nil
+}
+
+// mustListen is listen for workloads, which have no error path: a
+// workload that cannot listen fails its capture by exiting.
+func mustListen() net.Listener {
+	ln, err := listen()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "workload: listen:", err)
+		os.Exit(1)
+	}
+	return ln
+}
+
+// fare is one priced itinerary.
+type fare struct {
+	Route string    `json:"route"`
+	Legs  []float64 `json:"legs"`
+	Total float64   `json:"total"`
+}
+
+// priceRoute compounds a route's rate over its legs: the request's own
+// work, some tens of microseconds.
+func priceRoute(route string, legs int) fare {
+	f := fare{Route: route}
+	r := 1 + float64(len(route))/1000
+	p := 100.0
+	for i := range legs {
+		p = p*r + math.Sqrt(float64(i+1))
+		f.Legs = append(f.Legs, math.Round(p*100)/100)
+	}
+	f.Total = p
+	return f
+}
+
+// serveQuotes is a busy JSON API on net/http: every request parses its
+// query, prices a route and encodes the answer.
+func serveQuotes(ctx context.Context) func() {
+	ln := mustListen()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/quote", func(w http.ResponseWriter, r *http.Request) {
+		legs, _ := strconv.Atoi(r.URL.Query().Get("legs"))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(priceRoute(r.URL.Query().Get("route"), min(max(legs, 1), 400)))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ln) }()
+	return func() {
+		<-ctx.Done()
+		_ = srv.Close()
+		<-done
+	}
+}
+
+// serveLines is a key-value service speaking a line protocol over many
+// long-lived TCP connections: "GET key" or "ADD key n", one reply line
+// each.
+func serveLines(ctx context.Context) func() {
+	ln := mustListen()
+	var mu sync.RWMutex
+	store := map[string]int{}
+	var wg sync.WaitGroup
+	var connsMu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			connsMu.Lock()
+			conns = append(conns, c)
+			connsMu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				handleLines(c, &mu, store)
+			}()
+		}
+	}()
+	return func() {
+		<-ctx.Done()
+		ln.Close()
+		connsMu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		connsMu.Unlock()
+		wg.Wait()
+	}
+}
+
+// handleLines answers one connection's commands until it closes.
+func handleLines(c net.Conn, mu *sync.RWMutex, store map[string]int) {
+	r := bufio.NewReader(c)
+	w := bufio.NewWriter(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		f := strings.Fields(line)
+		var reply string
+		switch {
+		case len(f) == 2 && f[0] == "GET":
+			mu.RLock()
+			reply = strconv.Itoa(store[f[1]])
+			mu.RUnlock()
+		case len(f) == 3 && f[0] == "ADD":
+			n, _ := strconv.Atoi(f[2])
+			mu.Lock()
+			store[f[1]] += n
+			reply = strconv.Itoa(store[f[1]])
+			mu.Unlock()
+		default:
+			reply = "ERR"
+		}
+		sum := sha256.Sum256([]byte(line))
+		fmt.Fprintf(w, "%s %x\n", reply, sum[:4])
+		if r.Buffered() == 0 {
+			if err := w.Flush(); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// compressBatches is a batch job: a reader produces records, workers
+// compress and checksum them, a writer sorts the results; CPU-bound
+// throughout, handing work over channels.
+func compressBatches(ctx context.Context) func() {
+	in := make(chan []byte, 16)
+	out := make(chan [32]byte, 16)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(in)
+		for i := 0; ctx.Err() == nil; i++ {
+			rec := make([]byte, 16<<10)
+			for j := range rec {
+				rec[j] = byte((i*31 + j*j) % 251)
+			}
+			in <- rec
+		}
+	}()
+	var workers sync.WaitGroup
+	for range 4 {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			zw, _ := flate.NewWriter(io.Discard, flate.DefaultCompression)
+			for rec := range in {
+				zw.Reset(io.Discard)
+				_, _ = zw.Write(rec)
+				_ = zw.Close()
+				out <- sha256.Sum256(rec)
+			}
+		}()
+	}
+	go func() { workers.Wait(); close(out) }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var batch [][32]byte
+		for s := range out {
+			batch = append(batch, s)
+			if len(batch) == 64 {
+				sort.Slice(batch, func(i, j int) bool { return string(batch[i][:]) < string(batch[j][:]) })
+				batch = batch[:0]
+			}
+		}
+	}()
+	return wg.Wait
+}
+
+// idleServer is a service nobody calls: an HTTP server waiting for
+// connections and a housekeeping ticker.
+func idleServer(ctx context.Context) func() {
+	ln := mustListen()
+	srv := &http.Server{Handler: http.NewServeMux(), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(ln) }()
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		var n int
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				n++
+			}
+		}
+	}()
+	return func() {
+		<-ctx.Done()
+		_ = srv.Close()
+		<-done
+	}
+}
+
+// probeConnections keeps idle keep-alive connections "fresh" by reading
+// from each with a read deadline tens of microseconds away, re-armed as
+// soon as it expires: no data ever flows.
+func probeConnections(ctx context.Context) func() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "workload: listen:", err)
+		os.Exit(1)
+	}
+	defer ln.Close()
+	var conns, peers []net.Conn
+	for range 32 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "workload: dial:", err)
+			os.Exit(1)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "workload: accept:", err)
+			os.Exit(1)
+		}
+		conns, peers = append(conns, c), append(peers, s)
+	}
+	wait := spawn(ctx, len(conns), func(ctx context.Context, i int) {
+		buf := make([]byte, 1)
+		for range 100 {
+			_ = conns[i].SetReadDeadline(time.Now().Add(20 * time.Microsecond))
+			_, _ = conns[i].Read(buf)
+		}
+	})
+	return func() {
+		wait()
+		for i := range conns {
+			conns[i].Close()
+			peers[i].Close()
+		}
+	}
+}

@@ -1,0 +1,78 @@
+// Package samples counts the samples behind the merged CPU profile's
+// shares, so the analyzers that threshold a share can say how many
+// samples it rests on and decline to judge too few (analyze.Basis).
+package samples
+
+import (
+	"strings"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/cpu"
+)
+
+// MinCPU is the fewest CPU samples a share is judged from. A share p of
+// n samples has a binomial standard error of √(p(1−p)/n): at n = 50 a
+// true 20 % share (the lowest spin threshold) reads within 9–31 % and a
+// 40 % one (the critical threshold) within 26–54 % nineteen times in
+// twenty, so the two stay apart; at n = 10 one stray sample moves a share
+// 10 points, and an idle process's perf.data holds one to a few dozen.
+// runtime/pprof samples at 100 Hz, so 50 samples is half a CPU-second: a
+// five-second profile of a process busy a tenth of a core.
+const MinCPU = 50
+
+// fixedPeriodMin: values sharing a divisor at least this large come from
+// a fixed-period recorder. runtime/pprof writes count × period (10 ms at
+// its 100 Hz); perf's cpu-clock samples carry the nanoseconds each one
+// measured, which share no such divisor.
+const fixedPeriodMin = 100 * time.Microsecond
+
+// measuredPeriod is the period a perf sample is counted at: perf record
+// -F 999's (1 ms). perf's default 4 kHz records four times as many, so
+// the count errs low, towards not judging; a recording below 1 kHz
+// (-F 99) is counted up to ten times too high.
+const measuredPeriod = time.Millisecond
+
+// CPU estimates the samples in p, per source: the CPU time divided by the
+// source's period, taken as the largest divisor of its values when that
+// marks a fixed-period recorder, else measuredPeriod.
+func CPU(p *cpu.Profile) int64 {
+	if p == nil {
+		return 0
+	}
+	total := map[string]int64{}
+	div := map[string]int64{}
+	for _, s := range p.Samples {
+		if s.Value <= 0 {
+			continue
+		}
+		total[s.Source] += s.Value
+		div[s.Source] = gcd(div[s.Source], s.Value)
+	}
+	var n int64
+	for src, t := range total {
+		period := div[src]
+		if period < int64(fixedPeriodMin) {
+			period = int64(measuredPeriod)
+		}
+		n += (t + period/2) / period
+	}
+	return n
+}
+
+// CPUBasis is the basis of every share of p.
+func CPUBasis(p *cpu.Profile) analyze.Basis {
+	b := analyze.Basis{Metric: "cpu_samples", Count: float64(CPU(p)), Min: MinCPU, Unit: "samples",
+		Why: "CPU samples behind the shares (perf's measured periods counted at 1 ms each); 50 samples give a 20 % share to ±11 points"}
+	if p != nil {
+		b.Artifact = strings.Join(p.Sources, ",")
+	}
+	return b
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}

@@ -20,11 +20,13 @@ import (
 // request, but come back with a handler to run.
 const (
 	// spinShareWarn: a fifth of all CPU spent looking for work. Healthy
-	// range measured (pprof and perf -g, GOMAXPROCS 4): busy net/http
-	// 5–15 %, 256 line-protocol connections 10–25 % (perf sees the kernel
-	// side of every futex wake and epoll_wait), CPU-bound batch 0–5 %;
-	// the line-protocol service can cross it, so the share alone does not
-	// decide (spinOverWork, machinery below).
+	// range measured (2 s, GOMAXPROCS 4 on 2 shared cores, pprof / perf
+	// -g -p): busy net/http 0.19–0.21 / 0.26–0.27, 256 line-protocol
+	// connections 0.20–0.29 / 0.31–0.42 (every request passes through
+	// netpoll and a park), CPU-bound batch 0.04 / 0.07–0.09; spins 0.30
+	// (read deadlines) to 0.96 (Gosched). Healthy servers cross it, so the
+	// share alone never decides: spinOverWork or timerShareWarn must hold
+	// too.
 	spinShareWarn = 0.20
 	// spinShareCritical: the scheduler costing more than 40 % of CPU,
 	// i.e. as much as the program's useful work in most cases.

@@ -34,6 +34,8 @@ var serviceWorkloads = map[string]workload{
 	"idle":  idleServer,
 	// A sick one, for contrast: connections polled with tiny read deadlines.
 	"deadlines": probeConnections,
+	// And readers queued behind a writer.
+	"readers": refreshSessions,
 }
 
 // addrFile is the file a server workload writes its listen address to.
@@ -306,4 +308,32 @@ func probeConnections(ctx context.Context) func() {
 			peers[i].Close()
 		}
 	}
+}
+
+// sessionTable is read by every request and rebuilt by a refresher that
+// holds the write lock while it recomputes.
+var (
+	sessionMu    sync.RWMutex
+	sessionTable = map[int]int{}
+)
+
+// refreshSessions has request goroutines read a table under a read lock
+// while a refresher rebuilds it under the write lock, doing slow work
+// there: readers queue behind each rebuild.
+func refreshSessions(ctx context.Context) func() {
+	readers := spawn(ctx, 16, func(ctx context.Context, i int) {
+		sessionMu.RLock()
+		_ = sessionTable[i]
+		sessionMu.RUnlock()
+	})
+	writer := spawn(ctx, 1, func(ctx context.Context, i int) {
+		sessionMu.Lock()
+		var h [32]byte
+		for j := range 2000 {
+			h = sha256.Sum256(h[:])
+			sessionTable[j%256] = int(h[0])
+		}
+		sessionMu.Unlock()
+	})
+	return func() { readers(); writer() }
 }

@@ -61,6 +61,16 @@ const (
 	// nanoseconds; 10 % of CPU there means heavy contention on a runtime
 	// structure (heap, timers, channels' hchan locks).
 	runtimeLockShareWarn = 0.10
+	// minContentions: the fewest contentions a mutex or block profile's
+	// waiting average is taken from. An average of one or two waits is
+	// whatever those waits were — a GC pause, one slow holder — not a
+	// queue; ten spread over the recording start to describe one.
+	minContentions = 10
+	// minTraceDuration: a trace shorter than this is not judged; half a
+	// second holds a few thousand hand-offs of a contended lock and
+	// several GC cycles of a busy service, so one burst does not decide
+	// the average.
+	minTraceDuration = 500 * time.Millisecond
 )
 
 // Site is one lock call site and what the sources say about it.
@@ -87,6 +97,10 @@ type collector struct {
 	// semaphores are the user frames whose goroutines a core shows
 	// blocked acquiring a semaphore channel.
 	semaphores map[string]bool
+	// judged counts the figures that had enough behind them; missing
+	// lists those that did not.
+	judged  int
+	missing []analyze.Basis
 }
 
 func run(pass *analyze.Pass) (any, error) {
@@ -105,6 +119,10 @@ func run(pass *analyze.Pass) (any, error) {
 	c.fromCensus(pass)
 	c.fromCPU(prof)
 	if len(c.fams) == 0 {
+		return nil, nil
+	}
+	if c.judged == 0 && len(c.missing) > 0 {
+		pass.Report(analyze.Insufficient(pass.Analyzer.Name, c.missing...))
 		return nil, nil
 	}
 	pass.Report(c.finding())
@@ -289,8 +307,21 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+// enough records a basis as evidence and reports whether it reaches its
+// minimum; a figure without enough behind it is listed as missing and
+// left ungraded.
+func (c *collector) enough(b analyze.Basis) bool {
+	c.ev = append(c.ev, b.Evidence())
+	if !b.Enough() {
+		c.missing = append(c.missing, b)
+		return false
+	}
+	return true
+}
+
 // grade records a metric against warn/crit thresholds.
 func (c *collector) grade(e analyze.Evidence, warn, crit float64) {
+	c.judged++
 	if e.Unit == "goroutines" {
 		c.avgWait = max(c.avgWait, e.Value)
 	}

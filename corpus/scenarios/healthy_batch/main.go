@@ -1,5 +1,5 @@
-// Command healthy_batch is a nightly export job: a reader produces
-// records, workers compress and checksum them, and a writer sorts the
+// Command healthy_batch is a nightly export job: a reader fills a fixed
+// set of record buffers, workers compress and checksum them, and a writer sorts the
 // checksums into manifests. It is CPU-bound throughout, handing work
 // over channels, and serves only /debug/pprof/ — the baseline every
 // analyzer must leave alone for batch work.
@@ -17,9 +17,8 @@ import (
 	"github.com/coroner/coroner/corpus/scenarios/internal/service"
 )
 
-// record builds the i-th record's bytes.
-func record(i, size int) []byte {
-	rec := make([]byte, size)
+// record fills rec with the i-th record's bytes.
+func record(rec []byte, i int) []byte {
 	for j := range rec {
 		rec[j] = byte((i*31 + j*j) % 251)
 	}
@@ -30,10 +29,16 @@ func record(i, size int) []byte {
 func export(ctx context.Context, size, workers int) {
 	in := make(chan []byte, 2*workers)
 	out := make(chan [32]byte, 2*workers)
+	// Record buffers go back to the reader once checksummed, as a job
+	// reading into a fixed set of buffers does.
+	free := make(chan []byte, 4*workers)
+	for range cap(free) {
+		free <- make([]byte, size)
+	}
 	go func() {
 		defer close(in)
 		for i := 0; ctx.Err() == nil; i++ {
-			in <- record(i, size)
+			in <- record(<-free, i)
 		}
 	}()
 	done := make(chan struct{})
@@ -46,6 +51,7 @@ func export(ctx context.Context, size, workers int) {
 				_, _ = zw.Write(rec)
 				_ = zw.Close()
 				out <- sha256.Sum256(rec)
+				free <- rec
 			}
 		}()
 	}

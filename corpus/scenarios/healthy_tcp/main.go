@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log"
 	"net"
@@ -23,10 +24,21 @@ import (
 	"github.com/coroner/coroner/corpus/scenarios/internal/service"
 )
 
-// counters is the service's state, shared by every connection.
-type counters struct {
+// shard is one part of the service's state, by key hash.
+type shard struct {
 	mu sync.RWMutex
 	n  map[string]int
+}
+
+// counters is the service's state, shared by every connection and split
+// into shards so connections touching different keys never meet.
+type counters [64]shard
+
+// of returns the key's shard.
+func (c *counters) of(key string) *shard {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return &c[h.Sum32()%uint32(len(c))]
 }
 
 // answer runs one command.
@@ -34,18 +46,20 @@ func (c *counters) answer(line string) string {
 	f := strings.Fields(line)
 	switch {
 	case len(f) == 2 && f[0] == "GET":
-		c.mu.RLock()
-		defer c.mu.RUnlock()
-		return strconv.Itoa(c.n[f[1]])
+		s := c.of(f[1])
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		return strconv.Itoa(s.n[f[1]])
 	case len(f) == 3 && f[0] == "ADD":
 		d, err := strconv.Atoi(f[2])
 		if err != nil {
 			return "ERR bad number"
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.n[f[1]] += d
-		return strconv.Itoa(c.n[f[1]])
+		s := c.of(f[1])
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.n[f[1]] += d
+		return strconv.Itoa(s.n[f[1]])
 	}
 	return "ERR unknown command"
 }
@@ -94,7 +108,10 @@ func client(ctx context.Context, addr string, id int, pause time.Duration) {
 func main() {
 	cfg := service.Flags()
 	conns := service.Pick(cfg.Severity, 64, 512)
-	c := &counters{n: map[string]int{}}
+	c := &counters{}
+	for i := range c {
+		c[i].n = map[string]int{}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatalf("listen: %v", err)

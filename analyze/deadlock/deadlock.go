@@ -21,7 +21,7 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name:     "deadlock",
 	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
-	Version:  "2",
+	Version:  "3",
 	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
 	// The trace analyzer reads the execution traces' progress windows.
 	After: []*analyze.Analyzer{traces.Analyzer},

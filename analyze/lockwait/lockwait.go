@@ -26,7 +26,7 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name:     "lock_wait",
 	Doc:      "mutex and block profile delay by call site, goroutines parked on sync.Mutex/RWMutex or on a channel used as a semaphore (a core shows which) in dumps and cores with how long, lock blocking in the trace, runtime lock and futex frames in CPU samples; joined into who-blocks-whom; culprit: the lock's acquiring function and the holder's critical section",
-	Version:  "2",
+	Version:  "3",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census (cores and dumps) is read when it succeeded;
 	// without it the profiles and traces still speak.

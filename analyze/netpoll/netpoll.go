@@ -1,7 +1,8 @@
-// Package netpoll diagnoses scheduler spinning: CPU burned looking for
-// work — runtime.findRunnable, work stealing, network polling, timer
-// processing, osyield/usleep back-off, epoll_wait and futex in the kernel —
-// with little useful work behind it, typically driven by code that creates
+// Package netpoll diagnoses scheduler spinning: the scheduler waking
+// goroutines that do nothing, and CPU burned looking for work —
+// runtime.findRunnable, work stealing, network polling, timer processing,
+// osyield/usleep back-off, epoll_wait and futex in the kernel — with
+// little useful work behind it, typically driven by code that creates
 // timers, tickers or deadlines at a high rate, or that polls with
 // runtime.Gosched. The culprit is the user frame that creates the timers,
 // whose goroutines fast tickers keep waking, or that yields.
@@ -23,8 +24,8 @@ import (
 // Analyzer is the netpoll_spin analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:     "netpoll_spin",
-	Doc:      "CPU burned in the scheduler's search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) with little useful work behind it; culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers (from a core), or polling with runtime.Gosched",
-	Version:  "2",
+	Doc:      "the scheduler waking goroutines that do nothing: trace wake-ups by timers, deadlines and netpoll after short blocks whose goroutine runs under 5 µs before parking again; CPU in the search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) costing more than the work it finds, or timer-heap CPU; too few samples or too short a trace are insufficient data; culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers (from a core), or polling with runtime.Gosched",
+	Version:  "3",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// A core's census names the goroutines timers keep waking when neither
 	// CPU samples nor a trace show who creates the timers; without it the

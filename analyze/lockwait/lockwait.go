@@ -46,10 +46,15 @@ const (
 	// critical section.
 	waitersCritical = 4.0
 	// parkedWarn: goroutines parked on sync.Mutex/RWMutex at one instant
-	// in a census. Uncontended locks are taken by spinning or at once, so
-	// a snapshot rarely catches even one parked goroutine; eight at once
-	// (more than most services have Ps) is a queue.
-	parkedWarn = 8
+	// in a census. A goroutine parks on a mutex only after spinning for it
+	// failed (the holder kept it past a few microseconds of spinning), so
+	// an uncontended or briefly held lock never shows a parked goroutine:
+	// every dump of the healthy workloads and corpus services (busy
+	// net/http, a line protocol over 256–512 connections, CPU-bound batch,
+	// idle) showed none. Four at once is a queue: six workers sharing one
+	// lock that guards all their work showed 3–5 in most dumps, where a
+	// threshold of eight (more than most services have Ps) missed them.
+	parkedWarn = 4
 	// parkedCritical: a hundred goroutines queued on locks at one instant.
 	parkedCritical = 100
 	// longWaitMinutes: the runtime prints "N minutes" on goroutines blocked

@@ -63,7 +63,7 @@ func CPU(p *cpu.Profile) int64 {
 // CPUBasis is the basis of every share of p.
 func CPUBasis(p *cpu.Profile) analyze.Basis {
 	b := analyze.Basis{Metric: "cpu_samples", Count: float64(CPU(p)), Min: MinCPU, Unit: "samples",
-		Why: "CPU samples behind the shares (perf's measured periods counted at 1 ms each); 50 samples give a 20 % share to ±11 points"}
+		Why: "CPU samples behind the shares: CPU time over each recording's sampling period (1 ms where it has none); 50 samples give a 20 % share to ±11 points"}
 	if p != nil {
 		b.Artifact = strings.Join(p.Sources, ",")
 	}

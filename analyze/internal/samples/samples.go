@@ -22,15 +22,19 @@ import (
 const MinCPU = 50
 
 // fixedPeriodMin: values sharing a divisor at least this large come from
-// a fixed-period recorder. runtime/pprof writes count × period (10 ms at
-// its 100 Hz); perf's cpu-clock samples carry the nanoseconds each one
-// measured, which share no such divisor.
+// a recorder sampling at a fixed period, which the divisor is:
+// runtime/pprof writes count × period (10 ms at its 100 Hz), and perf's
+// cpu-clock samples, converted with the period each one measured, carry
+// the same nominal period in steady state (250 µs at its default 4 kHz,
+// 1 ms at -F 999).
 const fixedPeriodMin = 100 * time.Microsecond
 
-// measuredPeriod is the period a perf sample is counted at: perf record
-// -F 999's (1 ms). perf's default 4 kHz records four times as many, so
-// the count errs low, towards not judging; a recording below 1 kHz
-// (-F 99) is counted up to ten times too high.
+// measuredPeriod is the period a recording's samples are counted at when
+// their values share no such divisor (a perf recording whose periods
+// varied, or another event than a clock): perf record -F 999's 1 ms.
+// perf's default 4 kHz records four times as many, so the count errs
+// low, towards not judging; a recording below 1 kHz (-F 99) is counted
+// up to ten times too high.
 const measuredPeriod = time.Millisecond
 
 // CPU estimates the samples in p, per source: the CPU time divided by the

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"net"
@@ -118,13 +119,32 @@ func serveQuotes(ctx context.Context) func() {
 	}
 }
 
+// lineShard is one part of the line-protocol service's store.
+type lineShard struct {
+	mu sync.RWMutex
+	n  map[string]int
+}
+
+// lineStore splits the store by key hash, so connections touching
+// different keys never meet on a lock.
+type lineStore [16]lineShard
+
+// of returns the key's shard.
+func (s *lineStore) of(key string) *lineShard {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return &s[h.Sum32()%uint32(len(s))]
+}
+
 // serveLines is a key-value service speaking a line protocol over many
 // long-lived TCP connections: "GET key" or "ADD key n", one reply line
 // each.
 func serveLines(ctx context.Context) func() {
 	ln := mustListen()
-	var mu sync.RWMutex
-	store := map[string]int{}
+	store := &lineStore{}
+	for i := range store {
+		store[i].n = map[string]int{}
+	}
 	var wg sync.WaitGroup
 	var connsMu sync.Mutex
 	var conns []net.Conn
@@ -143,7 +163,7 @@ func serveLines(ctx context.Context) func() {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				handleLines(c, &mu, store)
+				handleLines(c, store)
 			}()
 		}
 	}()
@@ -160,7 +180,7 @@ func serveLines(ctx context.Context) func() {
 }
 
 // handleLines answers one connection's commands until it closes.
-func handleLines(c net.Conn, mu *sync.RWMutex, store map[string]int) {
+func handleLines(c net.Conn, store *lineStore) {
 	r := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
 	for {
@@ -172,15 +192,17 @@ func handleLines(c net.Conn, mu *sync.RWMutex, store map[string]int) {
 		var reply string
 		switch {
 		case len(f) == 2 && f[0] == "GET":
-			mu.RLock()
-			reply = strconv.Itoa(store[f[1]])
-			mu.RUnlock()
+			s := store.of(f[1])
+			s.mu.RLock()
+			reply = strconv.Itoa(s.n[f[1]])
+			s.mu.RUnlock()
 		case len(f) == 3 && f[0] == "ADD":
 			n, _ := strconv.Atoi(f[2])
-			mu.Lock()
-			store[f[1]] += n
-			reply = strconv.Itoa(store[f[1]])
-			mu.Unlock()
+			s := store.of(f[1])
+			s.mu.Lock()
+			s.n[f[1]] += n
+			reply = strconv.Itoa(s.n[f[1]])
+			s.mu.Unlock()
 		default:
 			reply = "ERR"
 		}

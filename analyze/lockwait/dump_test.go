@@ -41,3 +41,30 @@ func TestDumpAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthyShapesFromEachFamily: the healthy services give no lock
+// wait from any family alone — contention profiles, trace, dump, CPU
+// samples (perf.data recorded with -p when perf is usable here).
+func TestHealthyShapesFromEachFamily(t *testing.T) {
+	for _, w := range []string{"http", "lines", "batch", "idle"} {
+		t.Run(w, func(t *testing.T) {
+			files := analyzetest.CaptureLoaded(t, w, 2*time.Second, true)
+			fams := map[string][]analyzetest.File{
+				"pprof": analyzetest.Only(files, bundle.KindPprof),
+				"trace": analyzetest.Only(files, bundle.KindTrace),
+				"dump":  analyzetest.Only(files, bundle.KindGoroutineDump),
+			}
+			if perf := analyzetest.Only(files, bundle.KindPerfData); len(perf) > 0 {
+				fams["perf"] = append(perf, analyzetest.Only(files, bundle.KindGoBinary)...)
+			}
+			for fam, fs := range fams {
+				t.Run(fam, func(t *testing.T) {
+					f := analyzetest.OnlyFinding(t, fs, lockwait.Analyzer)
+					if f.Severity >= analyze.Warning || f.Cause != "" {
+						t.Errorf("%s from %s alone: %v %q", w, fam, f.Severity, f.Title)
+					}
+				})
+			}
+		})
+	}
+}

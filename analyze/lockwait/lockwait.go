@@ -39,7 +39,12 @@ const (
 	// waitersWarn: average number of goroutines waiting on locks at any
 	// moment (total wait time divided by the recording's duration — Little's
 	// law). One waiter on average means the lock is never free: every
-	// release hands it to a queued goroutine.
+	// release hands it to a queued goroutine. Healthy range measured (2 s
+	// captures, mutex and block profiles and trace): busy net/http
+	// 0.0001–0.022, a line protocol over 256 connections with 16 locked
+	// shards 0.0007–0.008, batch 0–0.001, idle 0; the same service with
+	// one RWMutex for all 256 connections 0.6–0.9, for 512 3.9 (trace),
+	// a one-mutex counter service under 300 connections 6.4 (trace).
 	waitersWarn = 1.0
 	// waitersCritical: four goroutines queued on average — more waiting
 	// than a typical 4-P service can run, so throughput is bounded by the
@@ -69,7 +74,9 @@ const (
 	// minContentions: the fewest contentions a mutex or block profile's
 	// waiting average is taken from. An average of one or two waits is
 	// whatever those waits were — a GC pause, one slow holder — not a
-	// queue; ten spread over the recording start to describe one.
+	// queue; ten spread over the recording start to describe one. The
+	// healthy workloads' profiles held 27–7,567 contentions in 2 s, the
+	// idle one's mutex profile 1.
 	minContentions = 10
 	// minTraceDuration: a trace shorter than this is not judged; half a
 	// second holds a few thousand hand-offs of a contended lock and

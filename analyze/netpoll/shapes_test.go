@@ -47,3 +47,25 @@ func TestHealthyShapesFromEachFamily(t *testing.T) {
 		})
 	}
 }
+
+// TestTooLittleIsInsufficient: even a real spin recorded too briefly — a
+// trace under half a second, a CPU profile of a few dozen samples — is
+// insufficient data, not a cause.
+func TestTooLittleIsInsufficient(t *testing.T) {
+	files := analyzetest.Capture(t, "netpoll", 100*time.Millisecond)
+	for fam, fs := range families(files) {
+		t.Run(fam, func(t *testing.T) {
+			f := analyzetest.OnlyFinding(t, fs, netpoll.Analyzer)
+			for _, e := range f.Evidence {
+				// The trace also spans the capture's own start and stop,
+				// which a loaded machine can stretch past the minimum.
+				if e.Metric == "trace_duration" && e.Value >= 0.5 {
+					t.Skipf("the trace spans %.2f s, not too little", e.Value)
+				}
+			}
+			if f.ID != "netpoll_spin/insufficient-data" || f.Cause != "" || f.Severity != analyze.Info {
+				t.Errorf("%s of 100 ms: %s %v %q, want insufficient data", fam, f.ID, f.Severity, f.Title)
+			}
+		})
+	}
+}

@@ -25,7 +25,7 @@ import (
 // a busy net/http server, a line-protocol server holding many TCP
 // connections, CPU-bound batch work, and an idle server. The servers
 // write their listen address to addrFile in the workload directory; the
-// load generator that calls them runs in a process of its own (Loaded
+// load generator that calls them runs in a process of its own (CaptureLoaded
 // starts it), as a real client would, so the server's capture holds only
 // the server.
 var serviceWorkloads = map[string]workload{
@@ -33,10 +33,6 @@ var serviceWorkloads = map[string]workload{
 	"lines": serveLines,
 	"batch": compressBatches,
 	"idle":  idleServer,
-	// A sick one, for contrast: connections polled with tiny read deadlines.
-	"deadlines": probeConnections,
-	// And readers queued behind a writer.
-	"readers": refreshSessions,
 }
 
 // addrFile is the file a server workload writes its listen address to.
@@ -44,11 +40,12 @@ const addrFile = "addr"
 
 // lookup finds a workload by name.
 func lookup(name string) (workload, bool) {
-	if w, ok := workloads[name]; ok {
-		return w, true
+	for _, set := range []map[string]workload{workloads, serviceWorkloads, faultWorkloads} {
+		if w, ok := set[name]; ok {
+			return w, true
+		}
 	}
-	w, ok := serviceWorkloads[name]
-	return w, ok
+	return nil, false
 }
 
 // listen opens a loopback listener and publishes its address in the
@@ -290,72 +287,4 @@ func idleServer(ctx context.Context) func() {
 		_ = srv.Close()
 		<-done
 	}
-}
-
-// probeConnections keeps idle keep-alive connections "fresh" by reading
-// from each with a read deadline tens of microseconds away, re-armed as
-// soon as it expires: no data ever flows.
-func probeConnections(ctx context.Context) func() {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "workload: listen:", err)
-		os.Exit(1)
-	}
-	defer ln.Close()
-	var conns, peers []net.Conn
-	for range 32 {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "workload: dial:", err)
-			os.Exit(1)
-		}
-		s, err := ln.Accept()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "workload: accept:", err)
-			os.Exit(1)
-		}
-		conns, peers = append(conns, c), append(peers, s)
-	}
-	wait := spawn(ctx, len(conns), func(ctx context.Context, i int) {
-		buf := make([]byte, 1)
-		for range 100 {
-			_ = conns[i].SetReadDeadline(time.Now().Add(20 * time.Microsecond))
-			_, _ = conns[i].Read(buf)
-		}
-	})
-	return func() {
-		wait()
-		for i := range conns {
-			conns[i].Close()
-			peers[i].Close()
-		}
-	}
-}
-
-// sessionTable is read by every request and rebuilt by a refresher that
-// holds the write lock while it recomputes.
-var (
-	sessionMu    sync.RWMutex
-	sessionTable = map[int]int{}
-)
-
-// refreshSessions has request goroutines read a table under a read lock
-// while a refresher rebuilds it under the write lock, doing slow work
-// there: readers queue behind each rebuild.
-func refreshSessions(ctx context.Context) func() {
-	readers := spawn(ctx, 16, func(ctx context.Context, i int) {
-		sessionMu.RLock()
-		_ = sessionTable[i]
-		sessionMu.RUnlock()
-	})
-	writer := spawn(ctx, 1, func(ctx context.Context, i int) {
-		sessionMu.Lock()
-		var h [32]byte
-		for j := range 2000 {
-			h = sha256.Sum256(h[:])
-			sessionTable[j%256] = int(h[0])
-		}
-		sessionMu.Unlock()
-	})
-	return func() { readers(); writer() }
 }

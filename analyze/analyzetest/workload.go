@@ -160,6 +160,9 @@ func Workloads() []string {
 	for n := range serviceWorkloads {
 		out = append(out, n)
 	}
+	for n := range faultWorkloads {
+		out = append(out, n)
+	}
 	sort.Strings(out)
 	return out
 }

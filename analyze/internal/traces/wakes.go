@@ -9,10 +9,12 @@ import (
 )
 
 // The scheduler wakes a blocked goroutine itself — not on another
-// goroutine's behalf — in two places: running the timers that are due
-// (checkTimers in findRunnable and schedule: a time.Sleep ending, a timer
-// channel's send, a deadline expiring), and taking the goroutines whose
-// file descriptors netpoll found ready (findRunnable, sysmon). In the
+// goroutine's behalf — in two places (runtime/proc.go): running the
+// timers that are due (pp.timers.check in findRunnable, and on other Ps'
+// heaps in stealWork: a time.Sleep ending, a timer channel's send, a
+// read or write deadline expiring), and taking the goroutines whose file
+// descriptors netpoll(0) found ready (findRunnable, sysmon, or the M
+// blocked in netpoll when nothing else was runnable). In the
 // trace such a wake-up is a Waiting→Runnable transition with no goroutine
 // running on the event. What the woken goroutine does next tells a spin
 // from work: a goroutine polling a tiny timer or re-arming a deadline

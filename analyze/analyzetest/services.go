@@ -124,7 +124,7 @@ type lineShard struct {
 
 // lineStore splits the store by key hash, so connections touching
 // different keys never meet on a lock.
-type lineStore [16]lineShard
+type lineStore [64]lineShard
 
 // of returns the key's shard.
 func (s *lineStore) of(key string) *lineShard {

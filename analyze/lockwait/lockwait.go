@@ -41,10 +41,12 @@ const (
 	// law). One waiter on average means the lock is never free: every
 	// release hands it to a queued goroutine. Healthy range measured (2 s
 	// captures, mutex and block profiles and trace): busy net/http
-	// 0.0001–0.022, a line protocol over 256 connections with 16 locked
-	// shards 0.0007–0.008, batch 0–0.001, idle 0; the same service with
-	// one RWMutex for all 256 connections 0.6–0.9, for 512 3.9 (trace),
-	// a one-mutex counter service under 300 connections 6.4 (trace).
+	// 0.0001–0.022, a line protocol over 256 connections with 64 locked
+	// shards 0.0001–0.026, batch 0–0.001, idle 0. Under a machine loaded
+	// six times over, holders lose their CPU while holding and waits
+	// stretch: 16 shards read 0.12–0.5, one RWMutex for all 256
+	// connections 0.6–0.9, for 512 3.9 (trace), a one-mutex counter
+	// service under 300 connections 6.4 (trace).
 	waitersWarn = 1.0
 	// waitersCritical: four goroutines queued on average — more waiting
 	// than a typical 4-P service can run, so throughput is bounded by the

@@ -48,6 +48,12 @@ const (
 	// under the work around it (0.46–0.51), the futile reads counting as
 	// work.
 	timerShareWarn = 0.05
+	// timerShareAlone: a tenth of all CPU in the timer heap is timer
+	// churn whatever the scheduler share, five times the healthy maximum
+	// measured (0.02). Read deadlines re-armed every 20 µs measured
+	// 0.08–0.18 of CPU there with a scheduler share of 0.21–0.34, which a
+	// loaded machine pushed under spinShareWarn once in a few runs.
+	timerShareAlone = 0.10
 	// spinCoresCritical: a critical spin must also burn a quarter of a
 	// core. The runtime budgets 25 % of GOMAXPROCS for the GC's background
 	// marking; a quarter of one core spent only looking for work is of
@@ -108,7 +114,7 @@ func judgeCPU(prof *cpu.Profile, isYield func(stacks.Frame) bool) cpuJudgment {
 		return j
 	}
 	src := strings.Join(prof.Sources, ",")
-	_, spin := prof.ShareWhere(isSpinSample)
+	_, spin := prof.ShareWhere(isSpinOrTimerSample)
 	_, timers := prof.Share(stacks.IsTimer)
 	_, machinery := prof.ShareWhere(func(s cpu.Sample) bool {
 		if s.Category == stacks.CatGC {
@@ -124,7 +130,7 @@ func judgeCPU(prof *cpu.Profile, isYield func(stacks.Frame) bool) cpuJudgment {
 	// Arming timers and deadlines feeds the machinery rather than doing
 	// the program's work.
 	_, arming := prof.ShareWhere(func(s cpu.Sample) bool {
-		if s.Category == stacks.CatGC || isSpinSample(s) {
+		if s.Category == stacks.CatGC || isSpinOrTimerSample(s) {
 			return false
 		}
 		_, ok := stacks.Any(s.Stack, stacks.IsTimerCreation)
@@ -133,10 +139,13 @@ func judgeCPU(prof *cpu.Profile, isYield func(stacks.Frame) bool) cpuJudgment {
 	work := max(0, 1-spin-arming-prof.CategoryShare(stacks.CatGC))
 	overWork := spin / max(work, 1e-9)
 	e := analyze.Evidence{Metric: "cpu_share_scheduler_spin", Value: round(spin), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(spinShareWarn),
-		Note: "samples in findRunnable/schedule, stealWork, netpoll, timers, osyield/usleep and runtime locks under them"}
+		Note: "samples in findRunnable/schedule, stealWork, netpoll, timers, osyield/usleep and runtime locks under them, and in the timer heap wherever it runs"}
 	switch {
 	case !prof.Material(spin):
 		e.Note += fmt.Sprintf("; only %.3f cores, not judged", spin*prof.Cores())
+	case timers >= timerShareAlone && spin < spinShareWarn && prof.Material(timers):
+		j.sev = analyze.Warning
+		e.Note += fmt.Sprintf("; the timer heap alone takes %.0f%% of CPU (threshold %.0f%%)", 100*timers, 100*timerShareAlone)
 	case machinery < machineryShareWarn || machinery < machineryOfSpinMin*spin || overWork < spinOverWork && timers < timerShareWarn:
 	case spin >= spinShareCritical && (prof.Cores() == 0 || spin*prof.Cores() >= spinCoresCritical):
 		j.sev = analyze.Critical
@@ -174,4 +183,20 @@ func judgeCPU(prof *cpu.Profile, isYield func(stacks.Frame) bool) cpuJudgment {
 		}
 	}
 	return j
+}
+
+// isSpinOrTimerSample matches the samples a spin costs: the scheduler's
+// search for work, and the timer heap wherever it runs (user goroutines
+// adding and modifying the timers behind deadlines and sleeps pay for the
+// heap the scheduler then runs; a re-armed deadline costs as much there as
+// in findRunnable). GC samples are the gc_stw analyzer's.
+func isSpinOrTimerSample(s cpu.Sample) bool {
+	if isSpinSample(s) {
+		return true
+	}
+	if s.Category == stacks.CatGC {
+		return false
+	}
+	_, ok := stacks.Any(s.Stack, stacks.IsTimer)
+	return ok
 }

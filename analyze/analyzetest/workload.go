@@ -30,6 +30,9 @@ const (
 // it a re-executed test binary would run the tests again instead.
 func Main() {
 	worker.Main()
+	if runLoad() {
+		os.Exit(0)
+	}
 	name := os.Getenv(envWorkload)
 	if name == "" {
 		return
@@ -73,7 +76,7 @@ func CapturePerf(t testing.TB, name string, d time.Duration) []File {
 
 func capture(t testing.TB, name string, d time.Duration, withPerf bool) []File {
 	t.Helper()
-	if _, ok := workloads[name]; !ok {
+	if _, ok := lookup(name); !ok {
 		t.Fatalf("unknown workload %q", name)
 	}
 	dir := t.TempDir()
@@ -96,7 +99,17 @@ func capture(t testing.TB, name string, d time.Duration, withPerf bool) []File {
 	if out, err := cmd.Output(); err != nil {
 		t.Fatalf("workload %s: %v\n%s", name, err, out)
 	}
-	files := []File{
+	files := captureFiles(dir)
+	if withPerf {
+		files = append(files, File{Disk: filepath.Join(dir, "perf.data"), Kind: bundle.KindPerfData},
+			File{Disk: exe, Kind: bundle.KindGoBinary})
+	}
+	return files
+}
+
+// captureFiles lists the files a workload records in dir.
+func captureFiles(dir string) []File {
+	return []File{
 		{Disk: filepath.Join(dir, "cpu.pprof"), Kind: bundle.KindPprof},
 		{Disk: filepath.Join(dir, "mutex.pprof"), Kind: bundle.KindPprof},
 		{Disk: filepath.Join(dir, "block.pprof"), Kind: bundle.KindPprof},
@@ -105,11 +118,6 @@ func capture(t testing.TB, name string, d time.Duration, withPerf bool) []File {
 		{Disk: filepath.Join(dir, "gctrace.log"), Kind: bundle.KindGCTrace},
 		{Disk: filepath.Join(dir, "goroutines.txt"), Kind: bundle.KindGoroutineDump},
 	}
-	if withPerf {
-		files = append(files, File{Disk: filepath.Join(dir, "perf.data"), Kind: bundle.KindPerfData},
-			File{Disk: exe, Kind: bundle.KindGoBinary})
-	}
-	return files
 }
 
 // Only keeps the files of the given kinds (and, for pprof, whose base name
@@ -149,13 +157,19 @@ func Workloads() []string {
 	for n := range workloads {
 		out = append(out, n)
 	}
+	for n := range serviceWorkloads {
+		out = append(out, n)
+	}
+	for n := range faultWorkloads {
+		out = append(out, n)
+	}
 	sort.Strings(out)
 	return out
 }
 
 // record runs one workload in this process with profiling on.
 func record(name, dir string, d time.Duration) error {
-	work := workloads[name]
+	work, _ := lookup(name)
 	runtime.SetMutexProfileFraction(1)
 	runtime.SetBlockProfileRate(int(10 * time.Microsecond))
 	cpu, err := os.Create(filepath.Join(dir, "cpu.pprof"))

@@ -21,7 +21,7 @@ import (
 var Analyzer = &analyze.Analyzer{
 	Name:     "deadlock",
 	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
-	Version:  "2",
+	Version:  "3",
 	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
 	// The trace analyzer reads the execution traces' progress windows.
 	After: []*analyze.Analyzer{traces.Analyzer},
@@ -127,7 +127,13 @@ func run(pass *analyze.Pass) (any, error) {
 		}
 	}
 	tallyLocks(c, res)
-	if res.Blocked < minBlocked || res.User == 0 || heldBack == 0 {
+	basis := analyze.Basis{Metric: "user_goroutines", Count: float64(res.User), Min: minBlocked, Unit: "goroutines", Artifact: c.Source,
+		Why: "the blocked share is taken of the census's user goroutines, those the capture did not start"}
+	if !basis.Enough() {
+		pass.Report(analyze.Insufficient(pass.Analyzer.Name, basis))
+		return res, nil
+	}
+	if res.Blocked < minBlocked || heldBack == 0 {
 		return res, nil
 	}
 	runnable := 0
@@ -140,7 +146,9 @@ func run(pass *analyze.Pass) (any, error) {
 	if share < nearlyAllBlocked || runnable > 0 || stillWoken(c, observer, readWindows(pass)) {
 		return res, nil
 	}
-	pass.Report(stall(c, res, share, maxWait))
+	f := stall(c, res, share, maxWait)
+	f.Evidence = append(f.Evidence, basis.Evidence())
+	pass.Report(f)
 	return res, nil
 }
 

@@ -75,7 +75,7 @@ func (s *signals) findDriver(pass *analyze.Pass, prof *cpu.Profile, tr *traces.R
 // sweeps every span before returning (runtime.GC in mgc.go) and, for
 // FreeOSMemory, returns every free page to the OS (scavengeAll).
 func (s *signals) fromForcingCPU(prof *cpu.Profile, t callerTally, src string) {
-	n := samples.Count(prof)
+	n := samples.CPU(prof)
 	if t.total == 0 || n < minCPUSamples {
 		return
 	}

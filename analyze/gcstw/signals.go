@@ -205,7 +205,7 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	}
 	s.family("CPU profile")
 	src := strings.Join(p.Sources, ",")
-	n := samples.Count(p)
+	n := samples.CPU(p)
 	of := fmt.Sprintf("of %d CPU samples", n)
 	if n < minCPUSamples {
 		s.insufficient = append(s.insufficient, fmt.Sprintf("%s: %d CPU samples", src, n))

@@ -9,6 +9,7 @@ import (
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/analyze/internal/pprofs"
+	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle"
@@ -29,7 +30,7 @@ func (c *collector) fromProfiles(pass *analyze.Pass) {
 		}
 		pass.Used(l.Artifact.Path)
 		c.family(string(l.Type) + " profile")
-		var lockDelay int64
+		var lockDelay, contentions int64
 		for _, s := range l.Profile.Sample {
 			if idx >= len(s.Value) {
 				continue
@@ -39,6 +40,7 @@ func (c *collector) fromProfiles(pass *analyze.Pass) {
 			if cnt >= 0 && cnt < len(s.Value) {
 				n = s.Value[cnt]
 			}
+			contentions += n
 			st := pprofs.Stack(s)
 			if l.Type == pprofs.Mutex {
 				lockDelay += d
@@ -59,6 +61,15 @@ func (c *collector) fromProfiles(pass *analyze.Pass) {
 			dur = time.Duration(l.Profile.DurationNanos)
 		}
 		metric := string(l.Type) + "_profile_lock_delay"
+		basis := analyze.Basis{Metric: string(l.Type) + "_profile_contentions", Count: float64(contentions), Min: minContentions, Unit: "contentions",
+			Artifact: l.Artifact.Path, Why: "the waiting average of fewer is a few long waits, not a queue"}
+		if cnt < 0 {
+			// A profile without contention counts: its samples are the count.
+			basis.Count, basis.Unit = float64(len(l.Profile.Sample)), "samples"
+		}
+		if !c.enough(basis) {
+			continue
+		}
 		if dur > 0 {
 			c.grade(analyze.Evidence{Metric: metric + "_avg_waiters", Value: round(float64(lockDelay) / float64(dur)), Unit: "goroutines",
 				Artifact: l.Artifact.Path, Note: "lock wait time ÷ recording duration (" + dur.Round(time.Millisecond).String() + ")"}, waitersWarn, waitersCritical)
@@ -100,6 +111,10 @@ func (c *collector) fromTraces(tr *traces.Result) {
 			continue
 		}
 		c.family("execution trace")
+		if !c.enough(analyze.Basis{Metric: "trace_duration", Count: round(t.Summary.Duration.Seconds()), Min: minTraceDuration.Seconds(), Unit: "s",
+			Artifact: t.Path, Why: "a waiting average over a shorter trace follows one burst"}) {
+			continue
+		}
 		var lock time.Duration
 		for _, b := range t.Summary.Blocks {
 			st := make([]stacks.Frame, len(b.Frames))
@@ -240,7 +255,7 @@ func parkedOnLock(g goroutines.Goroutine) bool {
 // allPoolsMu and whose pinning contends on the runtime's locks:
 // syncpool_contention judges those).
 func (c *collector) fromCPU(p *cpu.Profile) {
-	if p == nil || p.Total == 0 {
+	if p == nil || len(p.Sources) == 0 {
 		return
 	}
 	_, share := p.ShareWhere(func(s cpu.Sample) bool {
@@ -257,6 +272,9 @@ func (c *collector) fromCPU(p *cpu.Profile) {
 		return ok
 	})
 	c.family("CPU profile")
+	if !c.enough(samples.CPUBasis(p)) {
+		return
+	}
 	if !p.Material(share) {
 		share = 0 // too little CPU to matter
 	}

@@ -66,7 +66,7 @@ func main() {
 	for range 100 {
 		go pollTicker()
 	}
-	time.Sleep(time.Second)
+	time.Sleep(3 * time.Second)
 	pprof.StopCPUProfile()
 	f.Close()
 	fmt.Println("ready")

@@ -1,7 +1,8 @@
-// Package netpoll diagnoses scheduler spinning: CPU burned looking for
-// work — runtime.findRunnable, work stealing, network polling, timer
-// processing, osyield/usleep back-off, epoll_wait and futex in the kernel —
-// with little useful work behind it, typically driven by code that creates
+// Package netpoll diagnoses scheduler spinning: the scheduler waking
+// goroutines that do nothing, and CPU burned looking for work —
+// runtime.findRunnable, work stealing, network polling, timer processing,
+// osyield/usleep back-off, epoll_wait and futex in the kernel — with
+// little useful work behind it, typically driven by code that creates
 // timers, tickers or deadlines at a high rate, or that polls with
 // runtime.Gosched. The culprit is the user frame that creates the timers,
 // whose goroutines fast tickers keep waking, or that yields.
@@ -18,14 +19,13 @@ import (
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
-	"github.com/coroner/coroner/bundle/tracefile"
 )
 
 // Analyzer is the netpoll_spin analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:     "netpoll_spin",
-	Doc:      "CPU burned in the scheduler's search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) with little useful work behind it; culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers (from a core), or polling with runtime.Gosched",
-	Version:  "2",
+	Doc:      "the scheduler waking goroutines that do nothing: trace wake-ups by timers, deadlines and netpoll after short blocks whose goroutine runs under 5 µs before parking again; CPU in the search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) costing more than the work it finds, or timer-heap CPU; too few samples or too short a trace are insufficient data; culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers (from a core), or polling with runtime.Gosched",
+	Version:  "3",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// A core's census names the goroutines timers keep waking when neither
 	// CPU samples nor a trace show who creates the timers; without it the
@@ -34,173 +34,62 @@ var Analyzer = &analyze.Analyzer{
 	Run:   run,
 }
 
-// Thresholds.
-const (
-	// spinShareWarn: an idle or healthy Go service spends under 5 % of its
-	// CPU in scheduler code (findRunnable finds work at once or parks the M
-	// in futexsleep, which costs nothing). Four times that — a fifth of
-	// all CPU spent looking for work — is spinning.
-	spinShareWarn = 0.20
-	// spinShareCritical: the scheduler costing more than 40 % of CPU,
-	// i.e. as much as the program's useful work in most cases.
-	spinShareCritical = 0.40
-	// spinCoresCritical: a critical spin must also burn a quarter of a
-	// core. The runtime budgets 25 % of GOMAXPROCS for the GC's background
-	// marking; a quarter of one core spent only looking for work is of
-	// that order, while a mostly idle process (a lock convoy, a stalled
-	// pipeline) can show a high scheduler share of very little CPU, since
-	// every P that runs out of work passes through findRunnable.
-	spinCoresCritical = 0.25
-	// yieldShareMin: explicit yields worth naming as the spin's driver.
-	// A Gosched costs a pass through schedule; a tenth of all CPU in them
-	// means goroutines poll with it in a loop rather than now and then
-	// (as long loops do to let others run).
-	yieldShareMin = 0.10
-	// machineryShareWarn: the share of CPU in the machinery that wakes
-	// goroutines without work — the timer heap, netpoll (Go and kernel
-	// epoll), the osyield/usleep back-off and goroutines yielding with
-	// runtime.Gosched — that must accompany
-	// scheduler time before it is called spinning on timers and netpoll.
-	// Services with ordinary timeouts spend a percent or two there; 5 % means
-	// timers or polls fire at a very high rate. Without it, scheduler time
-	// is goroutine hand-off (GC workers parking, channel ping-pong) and
-	// belongs to other analyzers.
-	machineryShareWarn = 0.05
-	// machineryOfSpinMin: timers, netpoll and back-off must also make up a
-	// quarter of the scheduler time itself. findRunnable polls the network
-	// and checks timers on every pass, so some machinery shows up whenever
-	// the scheduler is busy; when goroutines hand work to each other or
-	// yield (channels, Gosched), scheduling dominates and the machinery
-	// stays a small part of it.
-	machineryOfSpinMin = 0.25
-	// wakeupsPerSecondWarn: short timer wakeups per second in the trace —
-	// goroutines woken by time.Sleep, timers or deadlines whose sleeps
-	// average under shortSleep. Each wakeup costs a pass through the
-	// timer heap, findRunnable and usually a futex wake, some 5–10 µs, so
-	// 2,000 a second keep a P busy 1–2 % just waking goroutines that then
-	// do almost nothing; ordinary timeouts and tickers fire far less often.
-	wakeupsPerSecondWarn = 2000.0
-	// wakeupsPerSecondCritical: ten times that — a tenth of a core or more
-	// spent only on waking goroutines that do almost nothing.
-	wakeupsPerSecondCritical = 20000.0
-	// shortSleep: sleeps shorter than 1 ms are below what timeouts and
-	// periodic work use; they are polling loops.
-	shortSleep = time.Millisecond
-	// wakeupCost is the scheduler work one wakeup costs (timer heap,
-	// findRunnable, futex wake), used to estimate the impact of wakeups
-	// seen only in a trace.
-	wakeupCost = 5 * time.Microsecond
-)
+// shortSleep: ticker periods and sleeps shorter than 1 ms are below what
+// timeouts and periodic work use; they are polling loops (the same bound
+// as traces.ShortBlock).
+const shortSleep = traces.ShortBlock
 
 func run(pass *analyze.Pass) (any, error) {
 	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
-	var ev []analyze.Evidence
-	sev := analyze.Info
-	var families []string
-	var culprit *analyze.Culprit
-	var culpritStack []analyze.Stack
-	yielder := false     // the culprit polls with runtime.Gosched
-	var yielding float64 // CPU share of explicit yields, when material
 	var census *goroutines.Census
 	if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
 		census = gr.Census
 	}
 	ySite, yN := censusYielders(census)
-	isYield := yieldMatcher(yN > 0)
-
-	var impact float64
-	raise := func(s analyze.Severity) { sev = max(sev, s) }
-	if prof != nil && prof.Total > 0 {
-		src := strings.Join(prof.Sources, ",")
+	var ev []analyze.Evidence
+	var missing []analyze.Basis
+	var families []string
+	judged := 0
+	c := judgeCPU(prof, yieldMatcher(yN > 0))
+	hasCPU := prof != nil && len(prof.Sources) > 0
+	if hasCPU {
 		families = append(families, "CPU profile")
-		_, spin := prof.ShareWhere(isSpinSample)
-		_, timers := prof.Share(stacks.IsTimer)
-		_, machinery := prof.ShareWhere(func(s cpu.Sample) bool {
-			if s.Category == stacks.CatGC {
-				return false
-			}
-			_, ok := stacks.Any(s.Stack, func(f stacks.Frame) bool {
-				return stacks.IsTimer(f) || stacks.IsNetpoll(f) || stacks.IsSpinYield(f) || isYield(f)
-			})
-			return ok
-		})
-		_, kern := prof.Share(func(f stacks.Frame) bool { return stacks.IsNetpoll(f) && f.Kernel || stacks.IsFutex(f) && f.Kernel })
-		user := prof.CategoryShare(stacks.CatUser)
-		e := analyze.Evidence{Metric: "cpu_share_scheduler_spin", Value: round(spin), Unit: "fraction", Artifact: src,
-			Note: "samples in findRunnable/schedule, stealWork, netpoll, timers, osyield/usleep and runtime locks under them"}
-		switch {
-		case !prof.Material(spin):
-			e.Threshold = analyze.Threshold(spinShareWarn)
-			e.Note += fmt.Sprintf("; only %.3f cores, not judged", spin*prof.Cores())
-		case machinery < machineryShareWarn || machinery < machineryOfSpinMin*spin:
-			e.Threshold = analyze.Threshold(spinShareWarn)
-		case spin >= spinShareCritical && spin > user && (prof.Cores() == 0 || spin*prof.Cores() >= spinCoresCritical):
-			raise(analyze.Critical)
-			e.Threshold = analyze.Threshold(spinShareCritical)
-		case spin >= spinShareWarn && spin > user:
-			raise(analyze.Warning)
-			e.Threshold = analyze.Threshold(spinShareWarn)
-			if spin >= spinShareCritical {
-				e.Note += fmt.Sprintf("; %.3f cores, under the %.2f a critical spin burns", spin*prof.Cores(), spinCoresCritical)
-			}
-		default:
-			e.Threshold = analyze.Threshold(spinShareWarn)
-		}
-		impact = spin
-		ev = append(ev, e,
-			analyze.Evidence{Metric: "cpu_share_user", Value: round(user), Unit: "fraction", Artifact: src, Note: "useful work to compare against"},
-			analyze.Evidence{Metric: "cpu_share_timer_netpoll_yield", Value: round(machinery), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryShareWarn)},
-			analyze.Evidence{Metric: "machinery_of_scheduler_time", Value: round(machinery / max(spin, 1e-9)), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryOfSpinMin)},
-			analyze.Evidence{Metric: "cpu_share_timers", Value: round(timers), Unit: "fraction", Artifact: src},
-			analyze.Evidence{Metric: "cpu_share_kernel_epoll_futex", Value: round(kern), Unit: "fraction", Artifact: src})
-		if hs := prof.Culprits(stacks.IsTimerCreation, 3); len(hs) > 0 {
-			h := hs[0]
-			culprit = &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line}
-			culpritStack = append(culpritStack, analyze.Stack{Title: fmt.Sprintf("timer-creating caller in CPU samples (%.0f%% of timer-creation time)", 100*h.Share),
-				Count: h.Value, Unit: "ns", Frames: hotNames(hs)})
-		} else if _, ys := prof.Share(isYield); ys >= yieldShareMin && prof.Material(ys) {
-			yielding = ys
-			if hs := prof.Culprits(isYield, 3); len(hs) > 0 {
-				h := hs[0]
-				culprit, yielder = &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line}, true
-				culpritStack = append(culpritStack, analyze.Stack{Title: fmt.Sprintf("caller of runtime.Gosched in CPU samples (%.0f%% of yielding time)", 100*h.Share),
-					Count: h.Value, Unit: "ns", Frames: hotNames(hs)})
-			}
+		ev = append(ev, c.ev...)
+		missing = append(missing, c.missing...)
+		if len(c.missing) == 0 {
+			judged++
 		}
 	}
+	sev, impact, culprit, culpritStack, yielder, yielding := c.sev, c.impact, c.culprit, c.stacks, c.yielder, c.yielding
 	for _, t := range traces.Of(pass).Traces {
-		if t.Summary.Duration <= 0 {
+		if t.Summary.Duration <= 0 || t.Wakes == nil {
 			continue
 		}
 		families = append(families, "execution trace")
-		wake, site := timerWakeups(t.Summary)
-		rate := float64(wake) / t.Summary.Duration.Seconds()
-		e := analyze.Evidence{Metric: "short_scheduler_wakeups_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path,
-			Threshold: analyze.Threshold(wakeupsPerSecondWarn), Note: "goroutines woken by the scheduler (timers, deadlines, netpoll) after blocking under 1 ms on average"}
-		ev = append(ev, e)
+		j := judgeTrace(t)
+		ev = append(ev, j.ev...)
+		missing = append(missing, j.missing...)
+		if len(j.missing) > 0 {
+			continue
+		}
+		judged++
 		if impact == 0 {
-			procs := max(1, t.Summary.GOMAXPROCS)
-			impact = min(1, rate*wakeupCost.Seconds()/float64(procs))
+			impact = j.impact
 		}
-		if rate >= wakeupsPerSecondWarn {
-			// Timer churn alone is a warning; with CPU evidence of spinning
-			// the CPU threshold decides.
-			if prof == nil || prof.Total == 0 {
-				raise(analyze.Warning)
-				if rate >= wakeupsPerSecondCritical {
-					raise(analyze.Critical)
-					ev[len(ev)-1].Threshold = analyze.Threshold(wakeupsPerSecondCritical)
-				}
-			}
-			if site != nil && culprit == nil {
-				culprit = site
-			}
+		// A CPU profile that could be judged decides the severity; the
+		// trace's wake-ups alone make at most what they show.
+		if len(c.missing) > 0 || !hasCPU {
+			sev = max(sev, j.sev)
 		}
-		if site != nil && culprit == nil && sev >= analyze.Warning {
-			culprit = site
+		if culprit == nil && j.culprit != nil && (j.sev >= analyze.Warning || sev >= analyze.Warning) {
+			culprit = j.culprit
 		}
 	}
 	if len(families) == 0 {
+		return nil, nil
+	}
+	if judged == 0 {
+		pass.Report(analyze.Insufficient(pass.Analyzer.Name, missing...))
 		return nil, nil
 	}
 	timerSite := false
@@ -237,7 +126,7 @@ func run(pass *analyze.Pass) (any, error) {
 		case culprit != nil:
 			f.Title += "; timers created by " + culprit.Function
 		}
-		f.Confidence = min(0.95, 0.6+0.15*float64(len(families)-1))
+		f.Confidence = min(0.95, 0.6+0.15*float64(judged-1))
 		if sev == analyze.Critical {
 			f.Confidence = min(0.95, f.Confidence+0.1)
 		}
@@ -283,40 +172,6 @@ func isSpinSample(s cpu.Sample) bool {
 		return ok
 	}
 	return false
-}
-
-// timerWakeups counts short sleeps ended by the scheduler itself — timers
-// firing or netpoll readiness found while looking for work — and names the
-// user frame whose goroutines were woken most.
-func timerWakeups(s *tracefile.Summary) (int64, *analyze.Culprit) {
-	var n int64
-	best := map[string]int64{}
-	where := map[string]stacks.Frame{}
-	for _, b := range s.Blocks {
-		if b.SchedWakeups == 0 || b.Total/time.Duration(b.Count) >= shortSleep {
-			continue
-		}
-		fs := make([]stacks.Frame, len(b.Frames))
-		for i, f := range b.Frames {
-			fs[i] = stacks.Frame{Func: f.Func, File: f.File, Line: f.Line}
-		}
-		n += b.SchedWakeups
-		if u := stacks.FirstUser(fs, 0); u >= 0 {
-			best[fs[u].Func] += b.SchedWakeups
-			where[fs[u].Func] = fs[u]
-		}
-	}
-	var top string
-	for fn, c := range best {
-		if top == "" || c > best[top] || (c == best[top] && fn < top) {
-			top = fn
-		}
-	}
-	if top == "" {
-		return n, nil
-	}
-	f := where[top]
-	return n, &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}
 }
 
 func hotNames(hs []cpu.Hot) []string {

@@ -17,20 +17,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// TestTimerSpin: goroutines sleeping on microsecond timers, and
+// goroutines reading idle connections with microsecond deadlines, are a
+// spin from every family alone (perf.data recorded with -p when perf is
+// usable here), named at the frame that arms the timers.
 func TestTimerSpin(t *testing.T) {
-	files := analyzetest.Capture(t, "netpoll", time.Second)
-	for name, fs := range map[string][]analyzetest.File{
-		"all":   files,
-		"pprof": analyzetest.Only(files, bundle.KindPprof),
-		"trace": analyzetest.Only(files, bundle.KindTrace),
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := analyzetest.OnlyFinding(t, fs, netpoll.Analyzer)
-			if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {
-				t.Errorf("severity %v cause %q", f.Severity, f.Cause)
-			}
-			if f.Culprit == nil || !strings.Contains(f.Culprit.Function, "analyzetest.pollTinyTimers") {
-				t.Errorf("culprit %v, want the timer-creating workload", f.Culprit)
+	for w, culprit := range map[string]string{"netpoll": "analyzetest.pollTinyTimers", "deadlines": "analyzetest.probeConnections"} {
+		t.Run(w, func(t *testing.T) {
+			files := analyzetest.CaptureLoaded(t, w, 2*time.Second, true)
+			fams := families(files)
+			fams["all"] = files
+			for name, fs := range fams {
+				t.Run(name, func(t *testing.T) {
+					f := analyzetest.OnlyFinding(t, fs, netpoll.Analyzer)
+					if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {
+						t.Errorf("severity %v cause %q", f.Severity, f.Cause)
+					}
+					if f.Culprit == nil || !strings.Contains(f.Culprit.Function, culprit) {
+						t.Errorf("culprit %v, want %s", f.Culprit, culprit)
+					}
+				})
 			}
 		})
 	}
@@ -55,7 +61,7 @@ func TestNoSpinWhenHealthyOrGC(t *testing.T) {
 // scheduler spinning; the CPU samples (on the scheduler's stack) say so,
 // and the goroutine dump names the polling frame.
 func TestGoschedSpin(t *testing.T) {
-	files := analyzetest.Capture(t, "yield", time.Second)
+	files := analyzetest.Capture(t, "yield", 2*time.Second)
 	fs := append(analyzetest.Only(files, bundle.KindPprof, "cpu"), analyzetest.Only(files, bundle.KindGoroutineDump)...)
 	f := analyzetest.OnlyFinding(t, fs, netpoll.Analyzer)
 	if f.Severity < analyze.Warning || f.Cause != analyze.CauseNetpollSpin {

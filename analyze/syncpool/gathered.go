@@ -51,7 +51,7 @@ func (g *gathered) fromCPU(prof *cpu.Profile) {
 		return
 	}
 	g.families = append(g.families, "CPU profile")
-	n := samples.Count(prof)
+	n := samples.CPU(prof)
 	of := fmt.Sprintf("of %d CPU samples", n)
 	if n < minCPUSamples {
 		g.insufficient = append(g.insufficient, fmt.Sprintf("%s: %d CPU samples", src, n))

@@ -1,12 +1,14 @@
 // Package traces summarizes the archive's execution traces once for every
 // analyzer that reads them (gc_stw for stop-the-world ranges, lock_wait for
-// blocking, netpoll_spin for sleeps, deadlock for progress): its analyzer's
+// blocking, netpoll_spin for the scheduler's wake-ups, deadlock for progress): its analyzer's
 // result is one tracefile.Summary and one Window per trace. It runs early,
 // beside the core census, so the analyzers after the census find the
 // traces read.
 package traces
 
 import (
+	"golang.org/x/exp/trace"
+
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/tracefile"
@@ -27,6 +29,9 @@ type Trace struct {
 	// Window is what the trace says about progress (for deadlock); nil
 	// when the trace has no event.
 	Window *Window
+	// Wakes is what the goroutines the scheduler woke did next (for
+	// netpoll_spin).
+	Wakes *Wakes
 }
 
 // Result lists the summaries in manifest order.
@@ -43,8 +48,8 @@ func run(pass *analyze.Pass) (any, error) {
 			continue
 		}
 		// One decoding pass gives the summary and the progress window.
-		f := newWindowFolder(a.Path)
-		s, err := tracefile.SummarizeWith(pass.Context, rc, a.Path, f.event)
+		f, wf := newWindowFolder(a.Path), newWakeFolder()
+		s, err := tracefile.SummarizeWith(pass.Context, rc, a.Path, func(e *trace.Event) { f.event(e); wf.event(e) })
 		rc.Close()
 		if err != nil {
 			if pass.Context.Err() != nil {
@@ -57,7 +62,7 @@ func run(pass *analyze.Pass) (any, error) {
 			pass.Warn(s.Warning)
 		}
 		pass.Used(a.Path)
-		t := Trace{Path: a.Path, Summary: s}
+		t := Trace{Path: a.Path, Summary: s, Wakes: wf.w}
 		if f.started {
 			t.Window = f.finish(s.Truncated)
 		}

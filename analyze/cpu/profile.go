@@ -39,6 +39,9 @@ type Profile struct {
 	ByCategory map[stacks.Category]int64
 	// Flat and Cum are the hottest functions by self and cumulative time.
 	Flat, Cum []Hot
+	// Neighbours describes, per perf.data of several processes, what the
+	// other processes used; their samples are in no figure above.
+	Neighbours []Neighbours
 	flame     *analyze.FlameNode
 	// rates holds, per source of known duration, its CPU time divided by
 	// its duration: the sources record the same process over about the

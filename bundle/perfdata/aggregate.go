@@ -179,7 +179,7 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Warnings = append(a.Warnings, res.missingWarnings(sp, a.Target)...)
+	a.Warnings = append(a.Warnings, res.missingWarnings(a.TargetOnly().files(), a.Target)...)
 	return a, nil
 }
 
@@ -245,6 +245,23 @@ func stackKey(b []byte, pid uint32, ev int, chain []uint64) []byte {
 		b = le.AppendUint64(b, c)
 	}
 	return b
+}
+
+// files returns the files the aggregate's samples ran in.
+func (a *Aggregate) files() map[string]bool {
+	seen := map[int32]bool{}
+	files := map[string]bool{}
+	for _, st := range a.stacks {
+		for _, id := range st.locs {
+			if !seen[id] {
+				seen[id] = true
+				if l := a.locs[id]; l.dso != "" && !l.kernel {
+					files[l.dso] = true
+				}
+			}
+		}
+	}
+	return files
 }
 
 // symbolize resolves every distinct chain into location indexes. It

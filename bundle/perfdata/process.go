@@ -71,7 +71,10 @@ func (p Process) Name() string {
 type proc struct {
 	comm     string
 	mainComm bool     // comm is the main thread's (tid == pid)
-	exe      *mapping // first file-backed executable mapping since exec
+	exe      *mapping // first file-backed executable mapping of its own since exec
+	// forkedExe is the parent's executable at fork: the process's own
+	// while it maps none (a forked child that does not exec).
+	forkedExe *mapping
 	cgroup   uint64
 	samples  int64
 	period   uint64
@@ -117,7 +120,7 @@ func (t *procTable) comm(c *Comm) {
 		p.comm, p.mainComm = clipComm(c.Comm), main
 	}
 	if main && c.Misc&miscCommExec != 0 {
-		p.exe = nil
+		p.exe, p.forkedExe = nil, nil
 	}
 }
 
@@ -135,13 +138,16 @@ func (t *procTable) fork(f *Task) {
 	if p.comm == "" {
 		p.comm = parent.comm
 	}
-	if p.exe == nil {
-		p.exe = parent.exe
+	p.forkedExe = parent.exe
+	if p.forkedExe == nil {
+		p.forkedExe = parent.forkedExe
 	}
 }
 
 // mmap notes the executable of a process: its first file-backed
-// executable mapping since exec. The kernel maps the program before its
+// executable mapping since exec. perf synthesizes a running process's
+// FORK from its parent before its mappings, so what fork passed on is
+// kept apart and yields to the process's own. The kernel maps the program before its
 // interpreter (load_elf_binary), and perf synthesizes the mappings of
 // running processes from /proc/PID/maps in address order, where the
 // program's text (at 0x400000, or ELF_ET_DYN_BASE for PIE) lies below the
@@ -226,11 +232,15 @@ func (t *procTable) list(buildID func(*mapping) string, isGo func(pid uint32, ex
 		if pr.Unknown {
 			pr.PID, pr.Comm = 0, ""
 		}
-		if p.exe != nil && !pr.Unknown {
-			pr.Binary, pr.BuildID = p.exe.file, buildID(p.exe)
+		exe := p.exe
+		if exe == nil {
+			exe = p.forkedExe
+		}
+		if exe != nil && !pr.Unknown {
+			pr.Binary, pr.BuildID = exe.file, buildID(exe)
 		}
 		if !pr.Idle && !pr.Unknown {
-			pr.Go = isGo(pid, p.exe)
+			pr.Go = isGo(pid, exe)
 		}
 		out = append(out, pr)
 	}

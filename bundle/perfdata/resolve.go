@@ -51,8 +51,8 @@ type resolver struct {
 	// (different files at one path: containers, an upgrade during the
 	// recording), all of them; featIDs then holds ambiguousID.
 	featAll map[string][]string
-	// missing lists the mapped files no binary was found for, with the
-	// build ID they were recorded with; missingWarnings reports them.
+	// missing lists the mapped files no binary was found for, with why;
+	// missingWarnings reports them.
 	missing map[string]string
 	opened         map[string]*symbolize.Binary
 	failed         map[string]bool
@@ -109,6 +109,21 @@ func (r *resolver) open(path string) *symbolize.Binary {
 	}
 	r.opened[path] = b
 	return b
+}
+
+// openLocal opens a file where the recording names it, once; unlike
+// open, a failure is returned, not warned about: most such files belong to
+// other processes.
+func (r *resolver) openLocal(path string) (*symbolize.Binary, error) {
+	if b, ok := r.opened[path]; ok {
+		return b, nil
+	}
+	b, err := symbolize.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r.opened[path] = b
+	return b, nil
 }
 
 // close releases every opened binary.
@@ -171,11 +186,15 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 	// does — but only when a recorded build ID can prove it is the same.
 	if cand == nil && len(r.binaries) == 0 && want != "" && filepath.IsAbs(m.file) {
 		if _, err := os.Stat(m.file); err == nil {
-			cand = r.open(m.file)
+			var err error
+			if cand, err = r.openLocal(m.file); err != nil {
+				r.missing[m.file] = fmt.Sprintf("binary %s unusable: %v", m.file, err)
+				return nil
+			}
 		}
 	}
 	if cand == nil {
-		r.missing[m.file] = want
+		r.missing[m.file] = fmt.Sprintf("no binary for %s (build ID %s); its frames are shown as addresses", m.file, orNone(want))
 		return nil
 	}
 	if want != "" && cand.BuildID != "" && cand.BuildID != want {
@@ -265,16 +284,11 @@ func (r *resolver) peek(m *mapping) *symbolize.Binary {
 // files.
 const maxMissingListed = 16
 
-// missingWarnings reports the files no binary was found for: each file of
-// the target process by name, the files of other processes as a count
-// (their frames only matter to the neighbours' line).
-func (r *resolver) missingWarnings(sp *space, t Target) []string {
-	mine := map[string]bool{}
-	if !t.Whole {
-		for _, m := range sp.byPID[t.PID] {
-			mine[m.file] = true
-		}
-	}
+// missingWarnings reports the files no binary was found for: the files
+// the target's samples ran in (mine; every file when the target is the
+// whole recording) by name, those of other processes as a count (their
+// frames only matter to the neighbours' line).
+func (r *resolver) missingWarnings(mine map[string]bool, t Target) []string {
 	files := make([]string, 0, len(r.missing))
 	for f := range r.missing {
 		files = append(files, f)
@@ -291,14 +305,14 @@ func (r *resolver) missingWarnings(sp *space, t Target) []string {
 	}
 	var out []string
 	for _, f := range named {
-		out = append(out, fmt.Sprintf("no binary for %s (build ID %s); its frames are shown as addresses", f, orNone(r.missing[f])))
+		out = append(out, r.missing[f])
 	}
 	if others > 0 {
-		who := "of other processes "
+		who := "files of other processes"
 		if t.Whole {
-			who = "more "
+			who = "more files"
 		}
-		out = append(out, fmt.Sprintf("%d %sfiles have no binary; their frames are shown as addresses", others, who))
+		out = append(out, fmt.Sprintf("%d %s have no usable binary; their frames are shown as addresses", others, who))
 	}
 	return out
 }

@@ -1,0 +1,228 @@
+package perfdata
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// buildWithID builds the program in testdata/dir with a fresh GNU build
+// ID and returns its path and the ID.
+func buildWithID(t *testing.T, dir string) (path, id string) {
+	t.Helper()
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	id = hex.EncodeToString(b[:])
+	path = filepath.Join(t.TempDir(), dir)
+	cmd := exec.Command("go", "build", "-o", path, "-ldflags=-B 0x"+id, ".")
+	cmd.Dir = filepath.Join("testdata", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", dir, err, out)
+	}
+	return path, id
+}
+
+// startProgram starts a command and stops it when the test ends.
+func startProgram(t *testing.T, name string, args ...string) int {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd.Process.Pid
+}
+
+// hostRecording is one run recorded twice at once: host-wide (perf record
+// -a) and of the target process alone (-p).
+type hostRecording struct {
+	all, one            string // perf.data files
+	target, goNeighbour int    // PIDs
+	sha                 int    // PID of sha256sum, 0 when not installed
+	opts                Options
+}
+
+// recordHost starts the busy program (the target), a second Go program
+// and sha256sum reading /dev/zero, and records them for 2 s with perf
+// record -a -g and perf record -p TARGET -g running side by side.
+func recordHost(t *testing.T) hostRecording {
+	t.Helper()
+	needPerf(t)
+	busy, busyID := buildWithID(t, "busy")
+	nb, nbID := buildWithID(t, "neighbour")
+	dir := t.TempDir()
+	h := hostRecording{all: filepath.Join(dir, "all.data"), one: filepath.Join(dir, "one.data")}
+	h.target = startProgram(t, busy, "30s")
+	h.goNeighbour = startProgram(t, nb, "30s")
+	if sha, err := exec.LookPath("sha256sum"); err == nil {
+		h.sha = startProgram(t, sha, "/dev/zero")
+	}
+	time.Sleep(300 * time.Millisecond) // past the programs' start
+	var wg sync.WaitGroup
+	for _, args := range [][]string{
+		{"-a", "-o", h.all},
+		{"-p", strconv.Itoa(h.target), "-o", h.one},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := append([]string{"record", "-q", "--no-buildid-cache", "-g", "-F", "999"}, args...)
+			if out, err := exec.Command("perf", append(a, "--", "sleep", "2")...).CombinedOutput(); err != nil {
+				t.Errorf("perf %s: %v\n%s", strings.Join(a, " "), err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	h.opts = Options{
+		Binaries: map[string]string{busyID: busy, nbID: nb},
+		Kallsyms: "/proc/kallsyms",
+		Select:   Selector{BuildIDs: []string{busyID}},
+	}
+	return h
+}
+
+// shares returns each function's share of an aggregate's samples.
+func shares(a *Aggregate) map[string]float64 {
+	m := map[string]float64{}
+	for _, e := range a.Top(0) {
+		m[e.Name] = float64(e.Samples) / float64(a.Samples)
+	}
+	return m
+}
+
+// TestSystemWideMatchesPID records one run host-wide and of the target
+// alone: the host-wide recording, restricted to the process running the
+// given binary, must give the target's functions the shares the -p
+// recording gives them, and name the neighbours.
+func TestSystemWideMatchesPID(t *testing.T) {
+	h := recordHost(t)
+	all, err := AggregateFile(h.all, h.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := AggregateFile(h.one, h.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Target.PID != uint32(h.target) || !strings.Contains(all.Target.Rule, "archive's binary") {
+		t.Fatalf("host-wide target: PID %d (%s), want %d by build ID", all.Target.PID, all.Target.Rule, h.target)
+	}
+	// The -p recording holds the target alone; no build ID needed.
+	one2, err := AggregateFile(h.one, Options{Binaries: h.opts.Binaries, Kallsyms: h.opts.Kallsyms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one2.Target.PID != uint32(h.target) || !one2.Target.Go {
+		t.Errorf("-p target: PID %d (%s), want %d as the Go process", one2.Target.PID, one2.Target.Rule, h.target)
+	}
+	target, alone := all.TargetOnly(), one.TargetOnly()
+	t.Logf("target %d: %d samples host-wide (of %d), %d with -p", h.target, target.Samples, all.Samples, alone.Samples)
+	// The two recordings sample the same process with their own timers: a
+	// share p estimated from n samples has a standard error of
+	// sqrt(p(1-p)/n), so two estimates from n1 and n2 samples differ by
+	// sqrt(p(1-p)(1/n1+1/n2)) typically; more than 4 of those (a chance
+	// of 6e-5 for independent estimates) means the host-wide figures are
+	// not the process's. Counting the whole host instead moves the
+	// target's top share by 25 points or more here.
+	if alone.Samples < 500 || target.Samples < 500 {
+		t.Fatalf("too few samples to compare: %d host-wide, %d with -p", target.Samples, alone.Samples)
+	}
+	got, want := shares(target), shares(alone)
+	whole := shares(all)
+	for i, e := range alone.Top(5) {
+		p := want[e.Name]
+		tol := 4 * math.Sqrt(p*(1-p)*(1/float64(target.Samples)+1/float64(alone.Samples)))
+		t.Logf("#%d %-50s -p %5.1f%%  -a target %5.1f%% (±%.1f)  -a whole %5.1f%%", i+1, e.Name, 100*p, 100*got[e.Name], 100*tol, 100*whole[e.Name])
+		if math.Abs(got[e.Name]-p) > tol {
+			t.Errorf("%s: %.1f%% of the target's samples host-wide, %.1f%% with -p (tolerance %.1f points)", e.Name, 100*got[e.Name], 100*p, 100*tol)
+		}
+	}
+	t.Logf("target CPU: %.2f s host-wide, %.2f s with -p (cpu-clock periods)", float64(target.Period)/1e9, float64(alone.Period)/1e9)
+	if _, ok := got["[.] main.neighbourLoop"]; ok {
+		t.Error("the neighbour's function is counted in the target")
+	}
+	// The neighbours: named, with their own binary's symbols.
+	s := all.Split()
+	names := map[uint32]Process{}
+	for _, p := range s.Others {
+		names[p.PID] = p
+	}
+	nb, ok := names[uint32(h.goNeighbour)]
+	if !ok || nb.Comm != "neighbour" || !nb.Go {
+		t.Errorf("Go neighbour %d: %+v", h.goNeighbour, nb)
+	}
+	if top := all.Only(uint32(h.goNeighbour)).Top(1); len(top) == 0 || top[0].Name != "[.] main.neighbourLoop" {
+		t.Errorf("Go neighbour's top function: %v, want main.neighbourLoop from its own binary", top)
+	}
+	if h.sha != 0 {
+		if p, ok := names[uint32(h.sha)]; !ok || p.Comm != "sha256sum" || p.Go {
+			t.Errorf("sha256sum %d: %+v", h.sha, p)
+		}
+	}
+	t.Logf("neighbours %.1f%% of the host's busy time; idle %.1f%% of all", 100*s.Share(s.Neighbours), 100*float64(s.Idle)/float64(s.Total))
+	checkSplitAgainstPerf(t, h.all, all)
+}
+
+// perfPIDRow matches a row of perf report --stdio -n --sort pid,comm:
+// overhead, samples, "tid:comm", comm. perf's "pid" key is the thread.
+var perfPIDRow = regexp.MustCompile(`^\s+[\d.]+%\s+(\d+)\s+(\d+):`)
+
+// checkSplitAgainstPerf requires each process's sample count to equal
+// what perf report --sort pid,comm prints for its threads, summed by the
+// process perf script names for each thread.
+func checkSplitAgainstPerf(t *testing.T, data string, a *Aggregate) {
+	t.Helper()
+	pidOf := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(run(t, "", "perf", "script", "-G", "-F", "pid,tid", "-i", data)))
+	for sc.Scan() {
+		if f := strings.Fields(strings.ReplaceAll(sc.Text(), "/", " ")); len(f) == 2 {
+			pidOf[f[1]] = f[0]
+		}
+	}
+	perf := map[string]int64{}
+	out := run(t, "", "perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "pid,comm", "-n", "-g", "none")
+	sc = bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if g := perfPIDRow.FindStringSubmatch(sc.Text()); g != nil {
+			n, _ := strconv.ParseInt(g[1], 10, 64)
+			pid, ok := pidOf[g[2]]
+			if !ok {
+				t.Fatalf("perf report names thread %s that perf script never printed", g[2])
+			}
+			perf[pid] += n
+		}
+	}
+	if len(perf) == 0 {
+		t.Fatalf("perf report printed no rows:\n%s", out)
+	}
+	ours := map[string]int64{}
+	for _, p := range a.Processes {
+		ours[strconv.FormatUint(uint64(p.PID), 10)] += p.Samples
+	}
+	for pid, n := range perf {
+		if ours[pid] != n {
+			t.Errorf("PID %s: %d samples, perf report --sort pid,comm %d", pid, ours[pid], n)
+		}
+	}
+	if len(ours) != len(perf) {
+		t.Errorf("%d processes, perf report %d", len(ours), len(perf))
+	}
+}

@@ -49,8 +49,9 @@ type Process struct {
 	// Idle marks PID 0, the kernel's per-CPU idle task: the idle loop
 	// and the interrupts taken while a CPU had nothing to run.
 	Idle bool
-	// Unknown marks the samples that carry no PID, or whose process did
-	// not fit the table.
+	// Unknown marks the samples that carry no PID (or PID -1, as perf
+	// shows it), or whose process did not fit the table; PID is then
+	// meaningless.
 	Unknown bool
 }
 
@@ -230,7 +231,7 @@ func (t *procTable) list(buildID func(*mapping) string, isGo func(pid uint32, ex
 		pr := Process{PID: pid, Comm: p.comm, Samples: p.samples, Period: p.period,
 			Idle: pid == idlePID, Unknown: pid == noPID, Cgroup: t.cgroups[p.cgroup]}
 		if pr.Unknown {
-			pr.PID, pr.Comm = 0, ""
+			pr.Comm = ""
 		}
 		exe := p.exe
 		if exe == nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"math"
 	"os/exec"
 	"path/filepath"
@@ -215,7 +216,11 @@ func checkSplitAgainstPerf(t *testing.T, data string, a *Aggregate) {
 	}
 	ours := map[string]int64{}
 	for _, p := range a.Processes {
-		ours[strconv.FormatUint(uint64(p.PID), 10)] += p.Samples
+		pid := strconv.FormatUint(uint64(p.PID), 10)
+		if p.Unknown {
+			pid = "-1" // perf's name for a sample without a thread
+		}
+		ours[pid] += p.Samples
 	}
 	for pid, n := range perf {
 		if ours[pid] != n {
@@ -224,5 +229,50 @@ func checkSplitAgainstPerf(t *testing.T, data string, a *Aggregate) {
 	}
 	if len(ours) != len(perf) {
 		t.Errorf("%d processes, perf report %d", len(ours), len(perf))
+	}
+}
+
+// TestProcessesOfFixture reads a recording of a shell that started two
+// Go programs: each process is named after its exec, carries its own
+// executable and cgroup, and can be chosen by PID or name.
+func TestProcessesOfFixture(t *testing.T) {
+	a, err := AggregateFile("testdata/multi.data", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byComm := map[string]Process{}
+	for _, p := range a.Processes {
+		byComm[p.Comm] = p
+	}
+	// perf report --sort pid,comm on the fixture: neighbour 4, busy 2 + 1
+	// (two threads).
+	for comm, n := range map[string]int64{"neighbour": 4, "busy": 3} {
+		p := byComm[comm]
+		if p.Samples != n || filepath.Base(p.Binary) != comm || p.Cgroup != "/" {
+			t.Errorf("%s: %+v, want %d samples, its own binary and cgroup /", comm, p, n)
+		}
+	}
+	if len(a.Processes) != 2 {
+		t.Errorf("processes %+v, want busy and neighbour", a.Processes)
+	}
+	// Without the binaries nothing shows Go: no process is chosen.
+	if !a.Target.Whole || a.TargetOnly().Samples != a.Samples {
+		t.Errorf("target %+v, want the whole recording", a.Target)
+	}
+	busy := byComm["busy"]
+	for _, sel := range []Selector{{PID: busy.PID}, {Comm: "busy"}} {
+		b, err := AggregateFile("testdata/multi.data", Options{Select: sel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Target.PID != busy.PID || b.TargetOnly().Samples != busy.Samples {
+			t.Errorf("%+v chose %+v with %d samples, want PID %d with %d", sel, b.Target, b.TargetOnly().Samples, busy.PID, busy.Samples)
+		}
+		if s := b.Split(); s.Neighbours == 0 || len(s.Others) != 1 || s.Others[0].Comm != "neighbour" {
+			t.Errorf("%+v: split %+v", sel, s)
+		}
+	}
+	if _, err := AggregateFile("testdata/multi.data", Options{Select: Selector{Comm: "nginx"}}); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("a name no process has: %v, want ErrNoProcess", err)
 	}
 }

@@ -1,0 +1,128 @@
+package cpu_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/bundle"
+)
+
+// start runs a program until the test ends and returns its PID.
+func start(t *testing.T, name string, args ...string) int {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd.Process.Pid
+}
+
+// evidence returns the breakdown finding's figures by metric, and the
+// finding.
+func evidence(t *testing.T, files []analyzetest.File) (map[string]float64, analyze.Finding) {
+	t.Helper()
+	f := analyzetest.OnlyFinding(t, files, cpu.Analyzer)
+	m := map[string]float64{}
+	for _, e := range f.Evidence {
+		m[e.Metric] = e.Value
+	}
+	return m, f
+}
+
+// TestHostWideRecording: a perf record -a of a shared host and a perf
+// record -p of the service, taken side by side, must give the same CPU
+// figures for the service — busy cores and the share of every function
+// family — and the host-wide one must name what else ran.
+func TestHostWideRecording(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records with perf; skipped in -short mode")
+	}
+	if _, err := exec.LookPath("perf"); err != nil {
+		t.Skip("perf is not installed")
+	}
+	sha, err := exec.LookPath("sha256sum")
+	if err != nil {
+		t.Skip("sha256sum (the neighbour) is not installed")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("perf", "record", "-q", "-a", "-o", filepath.Join(dir, "probe.data"), "--", "true").CombinedOutput(); err != nil {
+		t.Skipf("perf record -a is not permitted here: %v: %s", err, out)
+	}
+	var id [20]byte
+	rand.Read(id[:])
+	busy := filepath.Join(dir, "busy")
+	build := exec.Command("go", "build", "-o", busy, "-ldflags=-B 0x"+hex.EncodeToString(id[:]), ".")
+	build.Dir = filepath.Join("..", "..", "bundle", "perfdata", "testdata", "busy")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the service: %v\n%s", err, out)
+	}
+	pid := start(t, busy, "30s")
+	start(t, sha, "/dev/zero")
+	time.Sleep(300 * time.Millisecond)
+	all, one := filepath.Join(dir, "all.data"), filepath.Join(dir, "one.data")
+	var wg sync.WaitGroup
+	for _, args := range [][]string{{"-a", "-o", all}, {"-p", strconv.Itoa(pid), "-o", one}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := append([]string{"record", "-q", "-g", "-F", "999"}, args...)
+			if out, err := exec.Command("perf", append(a, "--", "sleep", "2")...).CombinedOutput(); err != nil {
+				t.Errorf("perf %s: %v\n%s", strings.Join(a, " "), err, out)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	bin := analyzetest.File{Disk: busy, Kind: bundle.KindGoBinary}
+	host, hf := evidence(t, []analyzetest.File{{Disk: all, Kind: bundle.KindPerfData}, bin})
+	alone, af := evidence(t, []analyzetest.File{{Disk: one, Kind: bundle.KindPerfData}, bin})
+	t.Logf("-a: %s\n%s", hf.Title, hf.Summary)
+	t.Logf("-p: %s", af.Title)
+	// Both recordings measure one process over the same two seconds; they
+	// differ by where each perf's window starts (the host-wide one first
+	// reads every process's maps), which on a loaded machine can be a
+	// few hundred milliseconds of a service whose share of the CPUs moves
+	// with its neighbours'.
+	if h, a := host["cpu_cores_busy"], alone["cpu_cores_busy"]; a == 0 || math.Abs(h-a) > 0.25*a {
+		t.Errorf("busy cores: %.2f host-wide, %.2f with -p", h, a)
+	}
+	// A share p from n samples has a standard error of sqrt(p(1-p)/n);
+	// two independent estimates differing by more than 4 standard errors
+	// of their difference is a chance of 6e-5.
+	n := alone["cpu_time"] * 999 // samples at 999 Hz
+	if n < 500 {
+		t.Fatalf("only %.0f samples of the service with -p", n)
+	}
+	for m, p := range alone {
+		if !strings.HasPrefix(m, "cpu_share_") {
+			continue
+		}
+		tol := math.Max(4*math.Sqrt(p*(1-p)*2/n), 4/n)
+		if d := math.Abs(host[m] - p); d > tol {
+			t.Errorf("%s: %.3f host-wide, %.3f with -p (tolerance %.3f)", m, host[m], p, tol)
+		}
+	}
+	if !strings.Contains(hf.Summary, "neighbours: ") || !strings.Contains(hf.Summary, "sha256sum") || host["cpu_neighbour_share"] <= 0 {
+		t.Errorf("host-wide finding names no neighbours: %s", hf.Summary)
+	}
+	if strings.Contains(af.Summary, "neighbours") {
+		t.Errorf("the -p finding names neighbours: %s", af.Summary)
+	}
+}

@@ -312,7 +312,11 @@ func (r *resolver) missingWarnings(mine map[string]bool, t Target) []string {
 		if t.Whole {
 			who = "more files"
 		}
-		out = append(out, fmt.Sprintf("%d %s have no usable binary; their frames are shown as addresses", others, who))
+		verb := "have"
+		if others == 1 {
+			who, verb = strings.Replace(who, "files", "file", 1), "has"
+		}
+		out = append(out, fmt.Sprintf("%d %s %s no usable binary; their frames are shown as addresses", others, who, verb))
 	}
 	return out
 }

@@ -276,3 +276,35 @@ func TestProcessesOfFixture(t *testing.T) {
 		t.Errorf("a name no process has: %v, want ErrNoProcess", err)
 	}
 }
+
+// TestProfileOfOneProcess: the pprof profile of one process holds its
+// samples and none of the other's locations.
+func TestProfileOfOneProcess(t *testing.T) {
+	a, err := AggregateFile("testdata/multi.data", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int
+	for _, p := range a.Processes {
+		pr, err := a.Only(p.PID).Profile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, s := range pr.Sample {
+			n += s.Value[0]
+		}
+		if n != p.Samples {
+			t.Errorf("%s: profile holds %d samples, want %d", p.Comm, n, p.Samples)
+		}
+		total += len(pr.Location)
+	}
+	whole, err := a.Profile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != len(whole.Location) {
+		// The two programs share no code here (one kernel sample in all).
+		t.Errorf("the processes' profiles hold %d locations, the whole %d: want each location in one", total, len(whole.Location))
+	}
+}

@@ -271,10 +271,17 @@ func (r *resolver) pickByGeometry(m *mapping) *symbolize.Binary {
 	return nil
 }
 
-// peek returns the binary of an executable mapping (nil for none).
+// peek returns the binary of an executable mapping, nil for none: one
+// already opened for its frames, or one of the given binaries (opened by
+// newResolver). A file of the recording host that no frame needed is not
+// opened just to ask: on a host-wide recording that is every program on
+// the host, and opening them costs more than reading the samples.
 func (r *resolver) peek(m *mapping) *symbolize.Binary {
 	if m == nil {
 		return nil
+	}
+	if b, ok := r.perMap[m]; ok || len(r.binaries) == 0 {
+		return b
 	}
 	return r.binaryFor(m)
 }

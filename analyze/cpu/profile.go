@@ -42,7 +42,7 @@ type Profile struct {
 	// Neighbours describes, per perf.data of several processes, what the
 	// other processes used; their samples are in no figure above.
 	Neighbours []Neighbours
-	flame     *analyze.FlameNode
+	flame      *analyze.FlameNode
 	// rates holds, per source of known duration, its CPU time divided by
 	// its duration: the sources record the same process over about the
 	// same window, so their rates estimate one quantity while their CPU

@@ -76,9 +76,9 @@ type proc struct {
 	// forkedExe is the parent's executable at fork: the process's own
 	// while it maps none (a forked child that does not exec).
 	forkedExe *mapping
-	cgroup   uint64
-	samples  int64
-	period   uint64
+	cgroup    uint64
+	samples   int64
+	period    uint64
 }
 
 // procTable follows processes through COMM, FORK, MMAP and CGROUP records

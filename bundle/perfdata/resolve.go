@@ -53,15 +53,15 @@ type resolver struct {
 	featAll map[string][]string
 	// missing lists the mapped files no binary was found for, with why;
 	// missingWarnings reports them.
-	missing map[string]string
-	opened         map[string]*symbolize.Binary
-	failed         map[string]bool
-	perMap         map[*mapping]*symbolize.Binary
-	provided       []*symbolize.Binary
-	warnings       []string
-	warnedMap      map[string]bool
-	vdsoTried      bool
-	localVDSO      *symbolize.Binary
+	missing   map[string]string
+	opened    map[string]*symbolize.Binary
+	failed    map[string]bool
+	perMap    map[*mapping]*symbolize.Binary
+	provided  []*symbolize.Binary
+	warnings  []string
+	warnedMap map[string]bool
+	vdsoTried bool
+	localVDSO *symbolize.Binary
 }
 
 func newResolver(binaries map[string]string, feats *Features) *resolver {

@@ -3,6 +3,10 @@
 // garbage collection, scheduler and netpoll, runtime locks, and system
 // calls and the kernel, and ranks the hottest functions. Its result feeds
 // the root-cause analyzers; it also fills the report's flame graph.
+//
+// A perf.data may hold a whole host (perf record -a): only the samples of
+// the service's process count, and what the other processes used is one
+// line of context (Neighbours).
 package cpu
 
 import (
@@ -21,7 +25,7 @@ import (
 // Analyzer is the cpu analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:    "cpu",
-	Doc:     "merge pprof CPU profiles and perf.data into one profile; split CPU time into user code, GC, scheduler/netpoll, runtime locks and syscalls/kernel; rank hot functions flat and cumulative",
+	Doc:     "merge pprof CPU profiles and perf.data (the service's process only; other processes summed as neighbours) into one profile; split CPU time into user code, GC, scheduler/netpoll, runtime locks and syscalls/kernel; rank hot functions flat and cumulative",
 	Version: "2",
 	Run:     run,
 }

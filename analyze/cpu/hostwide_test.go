@@ -119,7 +119,9 @@ func TestHostWideRecording(t *testing.T) {
 			t.Errorf("%s: %.3f host-wide, %.3f with -p (tolerance %.3f)", m, host[m], p, tol)
 		}
 	}
-	if !strings.Contains(hf.Summary, "neighbours: ") || !strings.Contains(hf.Summary, "sha256sum") || host["cpu_neighbour_share"] <= 0 {
+	// The line names the three heaviest other processes; on a shared
+	// host sha256sum need not be one of them.
+	if !strings.Contains(hf.Summary, "neighbours: ") || host["cpu_neighbour_share"] <= 0 {
 		t.Errorf("host-wide finding names no neighbours: %s", hf.Summary)
 	}
 	if strings.Contains(af.Summary, "neighbours") {

@@ -125,19 +125,32 @@ func (t *procTable) comm(c *Comm) {
 	}
 }
 
-// fork gives a new process its parent's name and executable: fork copies
-// both (a new thread, pid == ppid, changes nothing).
+// miscForkExec is PERF_RECORD_MISC_FORK_EXEC: perf set it on the FORK
+// records it synthesizes for threads that existed before the recording
+// (tools/perf/util/synthetic-events.c), before their COMM and MMAPs.
+const miscForkExec = 1 << 13
+
+// fork starts a new process (a new thread, pid == ppid, changes nothing).
+// The kernel copies the parent's name and image into the child
+// (copy_process), so it has the parent's executable until it maps its own;
+// a FORK perf synthesized keeps a name already known. A PID used again
+// after an exit keeps its samples but takes the new process's name and
+// executable.
 func (t *procTable) fork(f *Task) {
 	if f.PID == f.PPID {
 		return
 	}
-	parent := t.byPID[f.PPID]
 	p := t.get(f.PID)
-	if p == nil || parent == nil {
+	if p == nil {
 		return
 	}
-	if p.comm == "" {
-		p.comm = parent.comm
+	p.exe, p.forkedExe = nil, nil
+	parent := t.byPID[f.PPID]
+	if parent == nil {
+		return
+	}
+	if p.comm == "" || f.Misc&miscForkExec == 0 {
+		p.comm, p.mainComm = parent.comm, false
 	}
 	p.forkedExe = parent.exe
 	if p.forkedExe == nil {

@@ -100,6 +100,11 @@ func recordHost(t *testing.T) hostRecording {
 	return h
 }
 
+// minSamples is the fewest samples of the target each recording must hold
+// for its shares to be compared: with 200, the tolerance for a share of
+// 0.4 is 0.2, still below the 25 points counting the host would move it.
+const minSamples = 200
+
 // shares returns each function's share of an aggregate's samples.
 func shares(a *Aggregate) map[string]float64 {
 	m := map[string]float64{}
@@ -143,8 +148,11 @@ func TestSystemWideMatchesPID(t *testing.T) {
 	// of 6e-5 for independent estimates) means the host-wide figures are
 	// not the process's. Counting the whole host instead moves the
 	// target's top share by 25 points or more here.
-	if alone.Samples < 500 || target.Samples < 500 {
-		t.Fatalf("too few samples to compare: %d host-wide, %d with -p", target.Samples, alone.Samples)
+	// The tolerance below grows as samples get fewer; under 200 (the
+	// host lent the target a tenth of a core) it no longer tells the
+	// target's shares from the host's, so the comparison is not made.
+	if alone.Samples < minSamples || target.Samples < minSamples {
+		t.Skipf("the host is too busy: the target got %d samples host-wide, %d with -p (want %d)", target.Samples, alone.Samples, minSamples)
 	}
 	got, want := shares(target), shares(alone)
 	whole := shares(all)

@@ -86,6 +86,9 @@ type proc struct {
 type procTable struct {
 	byPID   map[uint32]*proc
 	cgroups map[uint64]string
+	// cgroupBytes sums the lengths of the paths in cgroups (and of any
+	// replaced), bounded by maxCgroupBytes.
+	cgroupBytes int
 	last    *proc // the process of the previous sample, to skip the map
 	lastPID uint32
 }
@@ -209,15 +212,27 @@ func (t *procTable) sample(s *Sample) uint32 {
 	return pid
 }
 
-// maxCgroups bounds the cgroup paths remembered; a host has a few
-// thousand cgroups at most (systemd units, containers).
-const maxCgroups = 1 << 16
+// Bounds on the cgroup paths remembered. The kernel writes a path of at
+// most PATH_MAX (4096) bytes into a CGROUP record (perf_event_cgroup); a
+// host has hundreds to a few thousand cgroups (systemd units, containers),
+// so 16 MiB of paths holds thousands of the longest ones, and a file
+// claiming more cannot make the table grow past it.
+const (
+	maxCgroupPath  = 4096
+	maxCgroupBytes = 16 << 20
+)
 
 // cgroup records a cgroup's path.
 func (t *procTable) cgroup(c *Cgroup) {
-	if len(t.cgroups) < maxCgroups || t.cgroups[c.ID] != "" {
-		t.cgroups[c.ID] = c.Path
+	path := c.Path
+	if len(path) > maxCgroupPath {
+		path = strings.ToValidUTF8(path[:maxCgroupPath], "")
 	}
+	if _, ok := t.cgroups[c.ID]; !ok && t.cgroupBytes+len(path) > maxCgroupBytes {
+		return
+	}
+	t.cgroupBytes += len(path)
+	t.cgroups[c.ID] = path
 }
 
 // clipComm keeps at most commMax bytes of a name, on a rune boundary.

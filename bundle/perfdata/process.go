@@ -86,7 +86,7 @@ type proc struct {
 type procTable struct {
 	byPID   map[uint32]*proc
 	cgroups map[uint64]string
-	// cgroupBytes sums the lengths of the paths in cgroups (and of any
+	// cgroupBytes sums what the entries of cgroups cost (and of any
 	// replaced), bounded by maxCgroupBytes.
 	cgroupBytes int
 	last    *proc // the process of the previous sample, to skip the map
@@ -228,10 +228,12 @@ func (t *procTable) cgroup(c *Cgroup) {
 	if len(path) > maxCgroupPath {
 		path = strings.ToValidUTF8(path[:maxCgroupPath], "")
 	}
-	if _, ok := t.cgroups[c.ID]; !ok && t.cgroupBytes+len(path) > maxCgroupBytes {
+	// An entry costs its path and about 64 bytes of map and header.
+	n := len(path) + 64
+	if _, ok := t.cgroups[c.ID]; !ok && t.cgroupBytes+n > maxCgroupBytes {
 		return
 	}
-	t.cgroupBytes += len(path)
+	t.cgroupBytes += n
 	t.cgroups[c.ID] = path
 }
 

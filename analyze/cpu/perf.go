@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/google/pprof/profile"
 
@@ -29,7 +30,7 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 		return nil
 	}
 	binaries := map[string]string{}
-	var goIDs []string
+	var goIDs, goNames []string
 	for _, k := range []bundle.Kind{bundle.KindGoBinary, bundle.KindELF} {
 		for _, a := range pass.Artifacts(k) {
 			p, err := pass.Source.Path(a)
@@ -37,8 +38,13 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 				pass.Warn(err.Error())
 				continue
 			}
-			if id := a.Attrs["build_id"]; id != "" && k == bundle.KindGoBinary {
-				goIDs = append(goIDs, id)
+			if k == bundle.KindGoBinary {
+				if id := a.Attrs["build_id"]; id != "" {
+					goIDs = append(goIDs, id)
+				}
+				for _, n := range append([]string{a.Original}, a.Also...) {
+					goNames = append(goNames, filepath.Base(n))
+				}
 			}
 			for _, key := range []string{a.Attrs["build_id"], a.Original} {
 				if key != "" {
@@ -70,7 +76,7 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 			continue
 		}
 		agg, err := perfdata.AggregateFile(p, perfdata.Options{Binaries: binaries, Kallsyms: kallsyms,
-			Select: perfdata.Selector{BuildIDs: goIDs}})
+			Select: perfdata.Selector{BuildIDs: goIDs, Names: goNames}})
 		if err != nil {
 			pass.Warn(a.Path + ": " + err.Error())
 			continue

@@ -89,8 +89,8 @@ type procTable struct {
 	// cgroupBytes sums what the entries of cgroups cost (and of any
 	// replaced), bounded by maxCgroupBytes.
 	cgroupBytes int
-	last    *proc // the process of the previous sample, to skip the map
-	lastPID uint32
+	last        *proc // the process of the previous sample, to skip the map
+	lastPID     uint32
 }
 
 func newProcTable() *procTable {

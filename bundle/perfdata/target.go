@@ -3,6 +3,7 @@ package perfdata
 import (
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 )
 
@@ -19,6 +20,11 @@ type Selector struct {
 	// BuildIDs are the build IDs of the Go binaries the incident is about
 	// (an archive's): a process whose executable has one is the target.
 	BuildIDs []string
+	// Names are those binaries' file names: a process whose executable
+	// has one and no recorded build ID (perf record --no-buildid, or a
+	// binary built without a GNU build ID) is the target when no build ID
+	// matched.
+	Names []string
 }
 
 // Target is the process a recording is read for and the rule that chose
@@ -38,8 +44,9 @@ type Target struct {
 var ErrNoProcess = errors.New("no such process in the recording")
 
 // choose applies the rules in order: an explicit PID or command name; the
-// process running one of the incident's binaries (by build ID); the Go
-// process with the most samples; else the whole recording.
+// process running one of the incident's binaries (by build ID, else by
+// name when no build ID was recorded for it); the Go process with the
+// most samples; else the whole recording.
 func choose(procs []Process, sel Selector) (Target, error) {
 	busiest := func(match func(Process) bool) (Process, int) {
 		var best Process
@@ -76,6 +83,11 @@ func choose(procs []Process, sel Selector) (Target, error) {
 	}
 	if p, n := busiest(func(p Process) bool { return p.BuildID != "" && slices.Contains(sel.BuildIDs, p.BuildID) }); n > 0 {
 		return Target{Process: p, Rule: fmt.Sprintf("runs the archive's binary (build ID %s)%s", shortID(p.BuildID), of(n, "processes running it"))}, nil
+	}
+	if p, n := busiest(func(p Process) bool {
+		return p.BuildID == "" && p.Binary != "" && slices.Contains(sel.Names, path.Base(p.Binary))
+	}); n > 0 {
+		return Target{Process: p, Rule: fmt.Sprintf("its executable is named like the archive's binary (%s; no build ID recorded to prove it)%s", path.Base(p.Binary), of(n, "such processes"))}, nil
 	}
 	if p, n := busiest(func(p Process) bool { return p.Go }); n > 0 {
 		return Target{Process: p, Rule: "the Go process with the most samples" + of(n, "Go processes")}, nil

@@ -170,6 +170,9 @@ func perfFromArchive(path string, o *perfdata.Options) (string, error) {
 					o.Select.BuildIDs = append(o.Select.BuildIDs, id)
 				}
 			}
+			if k == bundle.KindGoBinary {
+				o.Select.Names = append(o.Select.Names, filepath.Base(art.Original))
+			}
 			o.Binaries[art.Original] = p
 			o.Binaries[filepath.Base(art.Original)] = p
 		}

@@ -95,12 +95,14 @@ func TestHostWideRecording(t *testing.T) {
 	alone, af := evidence(t, []analyzetest.File{{Disk: one, Kind: bundle.KindPerfData}, bin})
 	t.Logf("-a: %s\n%s", hf.Title, hf.Summary)
 	t.Logf("-p: %s", af.Title)
-	// Both recordings measure one process over the same two seconds; they
-	// differ by where each perf's window starts (the host-wide one first
-	// reads every process's maps), which on a loaded machine can be a
-	// few hundred milliseconds of a service whose share of the CPUs moves
-	// with its neighbours'.
-	if h, a := host["cpu_cores_busy"], alone["cpu_cores_busy"]; a == 0 || math.Abs(h-a) > 0.25*a {
+	// Both recordings measure one process over about the same two
+	// seconds, but the host-wide perf starts later (it first synthesizes
+	// every process's records) and a loaded host lends the service a
+	// varying share of its CPUs, so the two windows' averages differ by
+	// more than sampling does (bundle/perfdata compares them over their
+	// common window). Counting the whole host instead would report about
+	// all of its cores, several times the service's.
+	if h, a := host["cpu_cores_busy"], alone["cpu_cores_busy"]; a == 0 || h > 2*a || h < a/2 {
 		t.Errorf("busy cores: %.2f host-wide, %.2f with -p", h, a)
 	}
 	// A share p from n samples has a standard error of sqrt(p(1-p)/n);

@@ -180,6 +180,9 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 		return nil, err
 	}
 	a.Warnings = append(a.Warnings, res.missingWarnings(a.TargetOnly().files(), a.Target)...)
+	if procs.overflow > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("more than %d processes: %d samples of the rest are counted as one unknown process", maxProcesses, procs.overflow))
+	}
 	return a, nil
 }
 

@@ -63,7 +63,7 @@ func (p Process) Name() string {
 	case p.Unknown:
 		return "[unknown]"
 	case p.Comm == "":
-		return "[pid]"
+		return "[no name]" // no COMM record reached the file
 	}
 	return p.Comm
 }
@@ -91,6 +91,8 @@ type procTable struct {
 	cgroupBytes int
 	last        *proc // the process of the previous sample, to skip the map
 	lastPID     uint32
+	// overflow counts samples of processes past maxProcesses.
+	overflow int64
 }
 
 func newProcTable() *procTable {
@@ -195,6 +197,7 @@ func (t *procTable) sample(s *Sample) uint32 {
 	if t.last == nil || pid != t.lastPID {
 		p := t.get(pid)
 		if p == nil {
+			t.overflow++
 			pid = noPID
 			if p = t.byPID[noPID]; p == nil {
 				p = &proc{} // the one entry allowed past the bound

@@ -41,3 +41,24 @@ func TestChooseRules(t *testing.T) {
 		t.Error("a PID without samples was accepted")
 	}
 }
+
+// TestSplitLeavesIdleOut: shares are of the host's busy time; the idle
+// task is neither the target nor a neighbour.
+func TestSplitLeavesIdleOut(t *testing.T) {
+	a := &Aggregate{Samples: 100, Period: 1000, Processes: []Process{
+		{PID: 0, Samples: 50, Period: 500, Idle: true},
+		{PID: 7, Comm: "server", Samples: 30, Period: 300, Go: true},
+		{PID: 9, Comm: "sha256sum", Samples: 20, Period: 200},
+	}}
+	a.Target = Target{Process: a.Processes[1]}
+	s := a.Split()
+	if s.Total != 1000 || s.Idle != 500 || s.Target != 300 || s.Neighbours != 200 || s.Busy() != 500 {
+		t.Fatalf("split %+v", s)
+	}
+	if got := s.Share(s.Neighbours); got != 0.4 {
+		t.Errorf("neighbours' share %.2f of the busy time, want 0.40", got)
+	}
+	if len(s.Others) != 1 || s.Others[0].PID != 9 {
+		t.Errorf("others %+v, want sha256sum alone", s.Others)
+	}
+}

@@ -258,7 +258,13 @@ func targetSamples(t *testing.T, data string, pid int) (times, periods []uint64)
 // host lends the target a varying share of its CPUs, so whole windows
 // differ by more than sampling does. n samples of cpu-clock measure CPU
 // time with a relative error of about 1/sqrt(n); 4 of those bound the
-// difference of two such measures of the same time.
+// difference of two such measures of the same time. On top of that the
+// two timers are not equally fair to a task that is preempted within its
+// sampling period: a target lent 0.15 of a core by a crowded host got 20 %
+// fewer samples from its per-task timer (-p) than from the per-CPU one
+// (-a) over the same window, so a quarter is allowed for that. Counting
+// the host, or another process, instead is off by several times.
+const timerSkew = 0.25
 func checkCPUInCommonWindow(t *testing.T, h hostRecording) {
 	t.Helper()
 	at, ap := targetSamples(t, h.all, h.target)
@@ -284,7 +290,7 @@ func checkCPUInCommonWindow(t *testing.T, h hostRecording) {
 		t.Logf("the recordings share too little time to compare the target's CPU (%d and %d samples in common)", an, on)
 		return
 	}
-	tol := 4 / math.Sqrt(float64(min(an, on)))
+	tol := 4/math.Sqrt(float64(min(an, on))) + timerSkew
 	t.Logf("target CPU over the common %.2f s: %.3f s host-wide, %.3f s with -p (tolerance %.0f %%)", float64(hi-lo)/1e9, float64(a)/1e9, float64(o)/1e9, 100*tol)
 	if math.Abs(float64(a)-float64(o)) > tol*float64(o) {
 		t.Errorf("target CPU over the common window: %.3f s host-wide, %.3f s with -p", float64(a)/1e9, float64(o)/1e9)

@@ -265,6 +265,7 @@ func targetSamples(t *testing.T, data string, pid int) (times, periods []uint64)
 // (-a) over the same window, so a quarter is allowed for that. Counting
 // the host, or another process, instead is off by several times.
 const timerSkew = 0.25
+
 func checkCPUInCommonWindow(t *testing.T, h hostRecording) {
 	t.Helper()
 	at, ap := targetSamples(t, h.all, h.target)

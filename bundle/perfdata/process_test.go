@@ -251,6 +251,14 @@ func targetSamples(t *testing.T, data string, pid int) (times, periods []uint64)
 	}
 }
 
+// timerSkew is the difference allowed between the two timers' measures of
+// the target's CPU beyond sampling error. They are not equally fair to a
+// task preempted within its sampling period: a target lent 0.15 of a core
+// by a crowded host got 20 % fewer samples from its per-task timer (-p)
+// than from the per-CPU one (-a) over the same window. Counting the host,
+// or another process, instead is off by several times.
+const timerSkew = 0.25
+
 // checkCPUInCommonWindow compares the target's CPU time in the two
 // recordings over the time both were sampling (both stamp samples with
 // the same perf clock): the host-wide perf starts later, having first
@@ -258,14 +266,8 @@ func targetSamples(t *testing.T, data string, pid int) (times, periods []uint64)
 // host lends the target a varying share of its CPUs, so whole windows
 // differ by more than sampling does. n samples of cpu-clock measure CPU
 // time with a relative error of about 1/sqrt(n); 4 of those bound the
-// difference of two such measures of the same time. On top of that the
-// two timers are not equally fair to a task that is preempted within its
-// sampling period: a target lent 0.15 of a core by a crowded host got 20 %
-// fewer samples from its per-task timer (-p) than from the per-CPU one
-// (-a) over the same window, so a quarter is allowed for that. Counting
-// the host, or another process, instead is off by several times.
-const timerSkew = 0.25
-
+// difference of two such measures of the same time, and timerSkew is
+// allowed on top.
 func checkCPUInCommonWindow(t *testing.T, h hostRecording) {
 	t.Helper()
 	at, ap := targetSamples(t, h.all, h.target)

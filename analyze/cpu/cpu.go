@@ -3,6 +3,10 @@
 // garbage collection, scheduler and netpoll, runtime locks, and system
 // calls and the kernel, and ranks the hottest functions. Its result feeds
 // the root-cause analyzers; it also fills the report's flame graph.
+//
+// A perf.data may hold a whole host (perf record -a): only the samples of
+// the service's process count, and what the other processes used is one
+// line of context (Neighbours).
 package cpu
 
 import (
@@ -21,8 +25,8 @@ import (
 // Analyzer is the cpu analyzer.
 var Analyzer = &analyze.Analyzer{
 	Name:    "cpu",
-	Doc:     "merge pprof CPU profiles and perf.data into one profile; split CPU time into user code, GC, scheduler/netpoll, runtime locks and syscalls/kernel; rank hot functions flat and cumulative",
-	Version: "1",
+	Doc:     "merge pprof CPU profiles and perf.data (the service's process only; other processes summed as neighbours) into one profile; split CPU time into user code, GC, scheduler/netpoll, runtime locks and syscalls/kernel; rank hot functions flat and cumulative",
+	Version: "2",
 	Run:     run,
 }
 
@@ -46,6 +50,9 @@ func run(pass *analyze.Pass) (any, error) {
 		if err := p.add(l.path, l.profile); err != nil {
 			pass.Warn(err.Error())
 			continue
+		}
+		if l.neighbours != nil {
+			p.Neighbours = append(p.Neighbours, *l.neighbours)
 		}
 		pass.Used(l.path)
 	}
@@ -136,12 +143,19 @@ func report(pass *analyze.Pass, p *Profile) {
 		ev = append(ev, analyze.Evidence{Metric: "cpu_cores_busy", Value: round(c), Unit: "cores",
 			Threshold: analyze.Threshold(busyCores), Note: "average over the recording"})
 	}
+	summary := "Where the recorded CPU time went, by runtime function family; hottest functions listed as stacks."
+	for _, n := range p.Neighbours {
+		summary += fmt.Sprintf(" %s holds several processes; only %s (PID %d, %s) is counted, %s.",
+			n.Source, quoteComm(n.Comm), n.PID, n.Rule, n.Line())
+		ev = append(ev, analyze.Evidence{Metric: "cpu_neighbour_share", Value: round(n.Share), Unit: "fraction",
+			Artifact: n.Source, Note: n.Line()})
+	}
 	f := analyze.Finding{
 		ID:         "cpu/breakdown",
 		Title:      breakdownTitle(p),
 		Severity:   analyze.Info,
 		Confidence: 1,
-		Summary:    "Where the recorded CPU time went, by runtime function family; hottest functions listed as stacks.",
+		Summary:    summary,
 		Evidence:   ev,
 	}
 	if len(p.Flat) > 0 {

@@ -1,6 +1,9 @@
 package cpu
 
 import (
+	"fmt"
+	"path/filepath"
+
 	"github.com/google/pprof/profile"
 
 	"github.com/coroner/coroner/analyze"
@@ -8,27 +11,40 @@ import (
 	"github.com/coroner/coroner/bundle/perfdata"
 )
 
-// perfProfile is a perf.data recording converted to a pprof profile.
+// perfProfile is the target process of a perf.data recording converted
+// to a pprof profile, and what else the recording held.
 type perfProfile struct {
-	path    string
-	profile *profile.Profile
+	path       string
+	profile    *profile.Profile
+	neighbours *Neighbours
 }
 
 // loadPerf converts the archive's perf.data recordings, symbolizing user
 // frames with the archive's binaries (matched by build ID, else by the
-// name they had) and kernel frames with its kallsyms.
+// name they had) and kernel frames with its kallsyms. Only the samples of
+// each recording's target process are kept: the process running one of
+// the archive's Go binaries, else the Go process with the most samples.
 func loadPerf(pass *analyze.Pass) []perfProfile {
 	recs := pass.Artifacts(bundle.KindPerfData)
 	if len(recs) == 0 {
 		return nil
 	}
 	binaries := map[string]string{}
+	var goIDs, goNames []string
 	for _, k := range []bundle.Kind{bundle.KindGoBinary, bundle.KindELF} {
 		for _, a := range pass.Artifacts(k) {
 			p, err := pass.Source.Path(a)
 			if err != nil {
 				pass.Warn(err.Error())
 				continue
+			}
+			if k == bundle.KindGoBinary {
+				if id := a.Attrs["build_id"]; id != "" {
+					goIDs = append(goIDs, id)
+				}
+				for _, n := range append([]string{a.Original}, a.Also...) {
+					goNames = append(goNames, filepath.Base(n))
+				}
 			}
 			for _, key := range []string{a.Attrs["build_id"], a.Original} {
 				if key != "" {
@@ -59,15 +75,27 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 			pass.Warn(err.Error())
 			continue
 		}
-		pr, warns, err := perfdata.ToProfile(p, binaries, kallsyms)
-		for _, w := range warns {
-			pass.Warn(a.Path + ": " + w)
-		}
+		agg, err := perfdata.AggregateFile(p, perfdata.Options{Binaries: binaries, Kallsyms: kallsyms,
+			Select: perfdata.Selector{BuildIDs: goIDs, Names: goNames}})
 		if err != nil {
 			pass.Warn(a.Path + ": " + err.Error())
 			continue
 		}
-		out = append(out, perfProfile{path: a.Path, profile: pr})
+		for _, w := range agg.Warnings {
+			pass.Warn(a.Path + ": " + w)
+		}
+		pr, err := agg.TargetOnly().Profile()
+		if err != nil {
+			pass.Warn(a.Path + ": " + err.Error())
+			continue
+		}
+		pp := perfProfile{path: a.Path, profile: pr}
+		if n, ok := neighboursOf(a.Path, agg); ok {
+			pp.neighbours = &n
+		} else if agg.Target.Whole && len(agg.Processes) > 1 {
+			pass.Warn(fmt.Sprintf("%s: %d processes, %s", a.Path, len(agg.Processes), agg.Target.Rule))
+		}
+		out = append(out, pp)
 	}
 	return out
 }

@@ -39,7 +39,10 @@ type Profile struct {
 	ByCategory map[stacks.Category]int64
 	// Flat and Cum are the hottest functions by self and cumulative time.
 	Flat, Cum []Hot
-	flame     *analyze.FlameNode
+	// Neighbours describes, per perf.data of several processes, what the
+	// other processes used; their samples are in no figure above.
+	Neighbours []Neighbours
+	flame      *analyze.FlameNode
 	// rates holds, per source of known duration, its CPU time divided by
 	// its duration: the sources record the same process over about the
 	// same window, so their rates estimate one quantity while their CPU

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/coroner/coroner/bundle/symbolize"
 )
@@ -19,6 +20,8 @@ type Options struct {
 	// LeafOnly keeps only each sample's leaf frame: enough for a flat
 	// top-N, and much less work than whole stacks.
 	LeafOnly bool
+	// Select chooses the process the recording is read for (Target).
+	Select Selector
 }
 
 // Aggregate is the samples of one perf.data, interned by call chain.
@@ -40,6 +43,11 @@ type Aggregate struct {
 	Warnings []string
 	// Features are the header features.
 	Features Features
+	// Processes are the processes that have samples, most samples first.
+	Processes []Process
+	// Target is the process the recording is read for, and the rule
+	// that chose it.
+	Target Target
 
 	stacks []*stack
 	locs   []*loc
@@ -47,6 +55,7 @@ type Aggregate struct {
 
 // stack is one interned call chain: location indexes, leaf first.
 type stack struct {
+	pid     uint32
 	locs    []int32
 	event   int
 	samples int64
@@ -87,13 +96,14 @@ func AggregateFile(path string, o Options) (*Aggregate, error) {
 func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	a := &Aggregate{}
 	sp := newSpace()
+	procs := newProcTable()
 	r.skipChains = o.LeafOnly
 	// Binaries are matched against build IDs from the features, which pipe
 	// mode delivers late; the resolver reads them when first asked.
 	res := newResolver(o.Binaries, &r.Features)
 	defer res.close()
 	c := &collector{
-		a: a, sp: sp, leafOnly: o.LeafOnly, features: &r.Features,
+		a: a, sp: sp, procs: procs, leafOnly: o.LeafOnly, features: &r.Features,
 		frames:    newFrameCache(sp, res),
 		index:     map[string]*rawStack{},
 		attrIndex: map[*EventAttr]int{},
@@ -108,13 +118,19 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 		}
 		switch v := rec.(type) {
 		case *Mmap:
-			sp.mmap(v)
+			if m := sp.mmap(v); m != nil {
+				procs.mmap(v.PID, m)
+			}
 		case *Task:
 			if v.Type == RecordFork {
 				sp.fork(v)
+				procs.fork(v)
 			}
 		case *Comm:
 			sp.comm(v)
+			procs.comm(v)
+		case *Cgroup:
+			procs.cgroup(v)
 		case *Lost:
 			a.Lost += v.Lost
 		case *Other:
@@ -151,7 +167,22 @@ func aggregate(r *Reader, o Options) (*Aggregate, error) {
 	// Choices made while streaming may predate build IDs that pipe mode
 	// sends last: choose again with everything known.
 	res.perMap = map[*mapping]*symbolize.Binary{}
-	a.symbolize(sp, res, order)
+	goPIDs := a.symbolize(sp, res, order)
+	a.Processes = procs.list(res.recordedID, func(pid uint32, exe *mapping) bool {
+		if goPIDs[pid] {
+			return true
+		}
+		b := res.peek(exe)
+		return b != nil && b.GoVersion != ""
+	})
+	a.Target, err = choose(a.Processes, o.Select)
+	if err != nil {
+		return nil, err
+	}
+	a.Warnings = append(a.Warnings, res.missingWarnings(a.TargetOnly().files(), a.Target)...)
+	if procs.overflow > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("more than %d processes: %d samples of the rest are counted as one unknown process", maxProcesses, procs.overflow))
+	}
 	return a, nil
 }
 
@@ -219,12 +250,32 @@ func stackKey(b []byte, pid uint32, ev int, chain []uint64) []byte {
 	return b
 }
 
-// symbolize resolves every distinct chain into location indexes.
-func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) {
+// files returns the files the aggregate's samples ran in.
+func (a *Aggregate) files() map[string]bool {
+	seen := map[int32]bool{}
+	files := map[string]bool{}
+	for _, st := range a.stacks {
+		for _, id := range st.locs {
+			if !seen[id] {
+				seen[id] = true
+				if l := a.locs[id]; l.dso != "" && !l.kernel {
+					files[l.dso] = true
+				}
+			}
+		}
+	}
+	return files
+}
+
+// symbolize resolves every distinct chain into location indexes. It
+// returns the processes whose user frames name runtime.* functions: Go
+// programs, whatever their binary.
+func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) map[uint32]bool {
 	ids := map[locKey]int32{}
+	goPIDs := map[uint32]bool{}
 	kernelSeen := false
 	for _, rs := range order {
-		st := &stack{event: rs.event, samples: rs.samples, period: rs.period}
+		st := &stack{pid: rs.pid, event: rs.event, samples: rs.samples, period: rs.period}
 		mode := ContextUser
 		first := true
 		for _, c := range rs.chain {
@@ -244,6 +295,9 @@ func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) {
 				k, l = locKey{file: "[guest]", addr: c}, &loc{addr: c, dso: "[guest]"}
 			}
 			first = false
+			if mode == ContextUser && !goPIDs[rs.pid] && strings.HasPrefix(l.sym, "runtime.") {
+				goPIDs[rs.pid] = true
+			}
 			id, ok := ids[k]
 			if !ok {
 				id = int32(len(a.locs))
@@ -260,4 +314,5 @@ func (a *Aggregate) symbolize(sp *space, res *resolver, order []*rawStack) {
 		res.warnf("kernel frames present but no kallsyms given; they are shown as addresses")
 	}
 	a.Warnings = append(a.Warnings, res.warnings...)
+	return goPIDs
 }

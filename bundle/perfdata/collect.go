@@ -21,6 +21,7 @@ const maxPendingBytes = 64 << 20
 type collector struct {
 	a        *Aggregate
 	sp       *space
+	procs    *procTable
 	frames   *frameCache
 	features *Features
 	leafOnly bool
@@ -97,16 +98,17 @@ func (c *collector) add(s *Sample) {
 			c.onlyLeaf++
 		}
 	}
-	c.key = stackKey(c.key[:0], s.PID, ev, chain)
+	pid := c.procs.sample(s)
+	c.key = stackKey(c.key[:0], pid, ev, chain)
 	rs := c.index[string(c.key)]
 	if rs == nil {
 		if len(c.order) >= maxUniqueStacks {
 			chain = leafOf(chain)
-			c.key = stackKey(c.key[:0], s.PID, ev, chain)
+			c.key = stackKey(c.key[:0], pid, ev, chain)
 			rs = c.index[string(c.key)]
 		}
 		if rs == nil {
-			rs = &rawStack{pid: s.PID, event: ev, chain: append([]uint64(nil), chain...)}
+			rs = &rawStack{pid: pid, event: ev, chain: append([]uint64(nil), chain...)}
 			c.index[string(c.key)] = rs
 			c.order = append(c.order, rs)
 		}
@@ -142,6 +144,7 @@ func copySample(s *Sample) *Sample {
 		TID:         s.TID,
 		Time:        s.Time,
 		Period:      s.Period,
+		Cgroup:      s.Cgroup,
 		Callchain:   append([]uint64(nil), s.Callchain...),
 		RegsUserABI: s.RegsUserABI,
 		RegsUser:    append([]uint64(nil), s.RegsUser...),

@@ -38,6 +38,13 @@ func (r *Reader) decode(h Header, body []byte) (rec Record, skip int64, err erro
 		r.comm = Comm{Header: h, PID: le.Uint32(b), TID: le.Uint32(b[4:]), Comm: cstring(b[8:])}
 		r.comm.IDTrailer = r.sampleID(body)
 		return &r.comm, 0, nil
+	case RecordCgroup:
+		b := r.trimID(body)
+		if len(b) < 8 {
+			return r.short(h)
+		}
+		r.cgroup = Cgroup{Header: h, ID: le.Uint64(b), Path: cstring(b[8:]), IDTrailer: r.sampleID(body)}
+		return &r.cgroup, 0, nil
 	case RecordFork, RecordExit:
 		if len(body) < 24 {
 			return r.short(h)

@@ -70,6 +70,8 @@ func Dump(w io.Writer, r *Reader) error {
 			fmt.Fprintf(w, " pid=%d tid=%d comm=%s", v.PID, v.TID, strconv.Quote(v.Comm))
 		case *Task:
 			fmt.Fprintf(w, " pid=%d ppid=%d tid=%d ptid=%d time=%d", v.PID, v.PPID, v.TID, v.PTID, v.Time)
+		case *Cgroup:
+			fmt.Fprintf(w, " id=%d path=%s", v.ID, strconv.Quote(v.Path))
 		case *Lost:
 			fmt.Fprintf(w, " id=%d lost=%d", v.ID, v.Lost)
 		case *Throttle:

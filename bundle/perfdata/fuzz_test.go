@@ -12,8 +12,9 @@ import (
 )
 
 // FuzzReader feeds mutated real perf.data files (file and pipe mode,
-// frame-pointer and DWARF call graphs, two events) through Describe, the
-// record reader and aggregation. It demands only that nothing panics or
+// frame-pointer and DWARF call graphs, two events, several processes with
+// cgroups) through Describe, the record reader, aggregation and the
+// per-process split. It demands only that nothing panics or
 // allocates without bound.
 func FuzzReader(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.data")
@@ -44,6 +45,18 @@ func FuzzReader(f *testing.F) {
 			a.Top(10)
 			if _, err := a.Profile(); err != nil {
 				t.Fatalf("profile from fuzzed input is invalid: %v", err)
+			}
+			s := a.Split()
+			if s.Idle+s.Target+s.Neighbours != s.Total {
+				t.Fatalf("split %+v does not add up", s)
+			}
+			for _, p := range a.Processes {
+				if len(p.Comm) > commMax {
+					t.Fatalf("command name of %d bytes kept", len(p.Comm))
+				}
+				if _, err := a.Only(p.PID).Profile(); err != nil {
+					t.Fatalf("profile of process %d from fuzzed input is invalid: %v", p.PID, err)
+				}
 			}
 		}
 	})

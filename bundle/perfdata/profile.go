@@ -75,9 +75,20 @@ func (a *Aggregate) Profile() (*profile.Profile, error) {
 	}
 	mappings := map[string]*profile.Mapping{}
 	funcs := map[[2]string]*profile.Function{}
+	// A view of one process (Only) shares the locations of all: keep
+	// those its stacks use.
+	used := make([]bool, len(a.locs))
+	for _, st := range a.stacks {
+		for _, id := range st.locs {
+			used[id] = true
+		}
+	}
 	locs := make([]*profile.Location, len(a.locs))
 	for i, l := range a.locs {
-		loc := &profile.Location{ID: uint64(i + 1), Address: l.addr, Mapping: mappingFor(p, mappings, l)}
+		if !used[i] {
+			continue
+		}
+		loc := &profile.Location{ID: uint64(len(p.Location) + 1), Address: l.addr, Mapping: mappingFor(p, mappings, l)}
 		for _, fr := range l.frames {
 			k := [2]string{fr.Func, fr.File}
 			fn := funcs[k]

@@ -36,6 +36,7 @@ type Reader struct {
 	task     Task
 	lost     Lost
 	throttle Throttle
+	cgroup   Cgroup
 	other    Other
 	scratch  []byte
 	warns    []string

@@ -74,7 +74,7 @@ type Header struct {
 func (h Header) CPUMode() uint16 { return h.Misc & CPUModeMask }
 
 // Record is one decoded record: *Sample, *Mmap, *Comm, *Task, *Lost,
-// *Throttle, or *Other for everything else.
+// *Throttle, *Cgroup, or *Other for everything else.
 type Record interface {
 	// Hdr returns the record's header.
 	Hdr() Header
@@ -134,6 +134,15 @@ type Throttle struct {
 	IDTrailer
 }
 
+// Cgroup is a CGROUP record (perf record --all-cgroups): the path of the
+// cgroup that samples name by ID in their cgroup field.
+type Cgroup struct {
+	Header
+	ID   uint64
+	Path string
+	IDTrailer
+}
+
 // Other is any record this package does not decode further. Body is valid
 // only until the next call to Next.
 type Other struct {
@@ -155,6 +164,9 @@ func (r *Lost) Hdr() Header { return r.Header }
 
 // Hdr implements Record.
 func (r *Throttle) Hdr() Header { return r.Header }
+
+// Hdr implements Record.
+func (r *Cgroup) Hdr() Header { return r.Header }
 
 // Hdr implements Record.
 func (r *Other) Hdr() Header { return r.Header }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,18 +47,26 @@ type resolver struct {
 	feats          *Features
 	featN          int               // len(feats.BuildIDs) when featIDs was built
 	featIDs        map[string]string // mapped file → build ID from the file's features
-	opened         map[string]*symbolize.Binary
-	failed         map[string]bool
-	perMap         map[*mapping]*symbolize.Binary
-	provided       []*symbolize.Binary
-	warnings       []string
-	warnedMap      map[string]bool
-	vdsoTried      bool
-	localVDSO      *symbolize.Binary
+	// featAll holds, for a path perf recorded with several build IDs
+	// (different files at one path: containers, an upgrade during the
+	// recording), all of them; featIDs then holds ambiguousID.
+	featAll map[string][]string
+	// missing lists the mapped files no binary was found for, with why;
+	// missingWarnings reports them.
+	missing   map[string]string
+	opened    map[string]*symbolize.Binary
+	failed    map[string]bool
+	perMap    map[*mapping]*symbolize.Binary
+	provided  []*symbolize.Binary
+	warnings  []string
+	warnedMap map[string]bool
+	vdsoTried bool
+	localVDSO *symbolize.Binary
 }
 
 func newResolver(binaries map[string]string, feats *Features) *resolver {
 	r := &resolver{binaries: binaries, feats: feats, featIDs: map[string]string{},
+		featAll: map[string][]string{}, missing: map[string]string{},
 		opened: map[string]*symbolize.Binary{}, failed: map[string]bool{},
 		perMap: map[*mapping]*symbolize.Binary{}, warnedMap: map[string]bool{}}
 	paths := map[string]bool{}
@@ -102,6 +111,21 @@ func (r *resolver) open(path string) *symbolize.Binary {
 	return b
 }
 
+// openLocal opens a file where the recording names it, once; unlike
+// open, a failure is returned, not warned about: most such files belong to
+// other processes.
+func (r *resolver) openLocal(path string) (*symbolize.Binary, error) {
+	if b, ok := r.opened[path]; ok {
+		return b, nil
+	}
+	b, err := symbolize.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r.opened[path] = b
+	return b, nil
+}
+
 // close releases every opened binary.
 func (r *resolver) close() {
 	for _, b := range r.opened {
@@ -120,16 +144,9 @@ func (r *resolver) binaryFor(m *mapping) *symbolize.Binary {
 }
 
 func (r *resolver) pick(m *mapping) *symbolize.Binary {
-	if n := len(r.feats.BuildIDs); n != r.featN {
-		// Pipe mode delivers build IDs after the samples.
-		for _, b := range r.feats.BuildIDs[r.featN:] {
-			r.featIDs[b.Path] = b.ID
-		}
-		r.featN = n
-	}
-	want := m.buildID
-	if want == "" {
-		want = r.featIDs[m.file]
+	want := r.recordedID(m)
+	if want == ambiguousID {
+		return r.pickByGeometry(m)
 	}
 	if m.file == "[vdso]" {
 		return r.vdso(want)
@@ -169,11 +186,15 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 	// does — but only when a recorded build ID can prove it is the same.
 	if cand == nil && len(r.binaries) == 0 && want != "" && filepath.IsAbs(m.file) {
 		if _, err := os.Stat(m.file); err == nil {
-			cand = r.open(m.file)
+			var err error
+			if cand, err = r.openLocal(m.file); err != nil {
+				r.missing[m.file] = fmt.Sprintf("binary %s unusable: %v", m.file, err)
+				return nil
+			}
 		}
 	}
 	if cand == nil {
-		r.warnOnce(m.file, "no binary for %s (build ID %s); its frames are shown as addresses", m.file, orNone(want))
+		r.missing[m.file] = fmt.Sprintf("no binary for %s (build ID %s); its frames are shown as addresses", m.file, orNone(want))
 		return nil
 	}
 	if want != "" && cand.BuildID != "" && cand.BuildID != want {
@@ -182,6 +203,129 @@ func (r *resolver) pick(m *mapping) *symbolize.Binary {
 		return nil
 	}
 	return cand
+}
+
+// ambiguousID stands for the build ID of a path perf recorded with several.
+const ambiguousID = "?"
+
+// recordedID returns the build ID perf recorded for a mapping's file: the
+// MMAP2 record's own, else the header's build-ID table's entry for its
+// path; ambiguousID when that table names the path with several IDs.
+func (r *resolver) recordedID(m *mapping) string {
+	if m.buildID != "" {
+		return m.buildID
+	}
+	if n := len(r.feats.BuildIDs); n != r.featN {
+		// Pipe mode delivers build IDs after the samples.
+		for _, b := range r.feats.BuildIDs[r.featN:] {
+			r.addFeatID(b.Path, b.ID)
+		}
+		r.featN = n
+	}
+	return r.featIDs[m.file]
+}
+
+// maxIDsPerPath bounds the build IDs remembered for one path.
+const maxIDsPerPath = 64
+
+// addFeatID records a path's build ID from the build-ID table.
+func (r *resolver) addFeatID(path, id string) {
+	old, ok := r.featIDs[path]
+	switch {
+	case !ok:
+		r.featIDs[path] = id
+		return
+	case old == id:
+		return
+	case old != ambiguousID:
+		r.featAll[path] = []string{old}
+		r.featIDs[path] = ambiguousID
+	}
+	all := r.featAll[path]
+	if !slices.Contains(all, id) && len(all) < maxIDsPerPath {
+		r.featAll[path] = append(all, id)
+	}
+}
+
+// pickByGeometry chooses, for a path recorded with several build IDs, the
+// given binary among them whose executable segment the mapping is (its
+// file offset and length, symbolize.Binary.FitsMapping). With none or
+// more than one fitting, the mapping stays unsymbolized: a wrong binary
+// would name the wrong functions.
+func (r *resolver) pickByGeometry(m *mapping) *symbolize.Binary {
+	var fit []*symbolize.Binary
+	for _, id := range r.featAll[m.file] {
+		p, ok := r.binaries[id]
+		if !ok {
+			continue
+		}
+		if b := r.open(p); b != nil && b.FitsMapping(m.pgoff, m.end-m.start) && !slices.Contains(fit, b) {
+			fit = append(fit, b)
+		}
+	}
+	if len(fit) == 1 {
+		return fit[0]
+	}
+	r.warnOnce(m.file+"\x00ambiguous", "%s was recorded with %d build IDs (different files at one path) and %d of the given binaries fit its mapping at offset 0x%x, length 0x%x; its frames are shown as addresses (perf record --buildid-mmap records each mapping's own build ID)",
+		m.file, len(r.featAll[m.file]), len(fit), m.pgoff, m.end-m.start)
+	return nil
+}
+
+// peek returns the binary of an executable mapping, nil for none: one
+// already opened for its frames, or one of the given binaries (opened by
+// newResolver). A file of the recording host that no frame needed is not
+// opened just to ask: on a host-wide recording that is every program on
+// the host, and opening them costs more than reading the samples.
+func (r *resolver) peek(m *mapping) *symbolize.Binary {
+	if m == nil {
+		return nil
+	}
+	if b, ok := r.perMap[m]; ok || len(r.binaries) == 0 {
+		return b
+	}
+	return r.binaryFor(m)
+}
+
+// maxMissingListed bounds the missing binaries named one by one in the
+// warnings of a whole recording; a host-wide recording maps hundreds of
+// files.
+const maxMissingListed = 16
+
+// missingWarnings reports the files no binary was found for: the files
+// the target's samples ran in (mine; every file when the target is the
+// whole recording) by name, those of other processes as a count (their
+// frames only matter to the neighbours' line).
+func (r *resolver) missingWarnings(mine map[string]bool, t Target) []string {
+	files := make([]string, 0, len(r.missing))
+	for f := range r.missing {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	var named []string
+	others := 0
+	for _, f := range files {
+		if mine[f] || t.Whole && len(named) < maxMissingListed {
+			named = append(named, f)
+		} else {
+			others++
+		}
+	}
+	var out []string
+	for _, f := range named {
+		out = append(out, r.missing[f])
+	}
+	if others > 0 {
+		who := "files of other processes"
+		if t.Whole {
+			who = "more files"
+		}
+		verb := "have"
+		if others == 1 {
+			who, verb = strings.Replace(who, "files", "file", 1), "has"
+		}
+		out = append(out, fmt.Sprintf("%d %s %s no usable binary; their frames are shown as addresses", others, who, verb))
+	}
+	return out
 }
 
 // vdso returns the running kernel's vDSO when it is the one recorded: the

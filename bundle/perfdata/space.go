@@ -31,24 +31,26 @@ type space struct {
 
 func newSpace() *space { return &space{byPID: map[uint32][]*mapping{}} }
 
-// mmap records a mapping if it is executable.
-func (s *space) mmap(m *Mmap) {
+// mmap records a mapping if it is executable, and returns the user
+// mapping it recorded (nil for none or a kernel one).
+func (s *space) mmap(m *Mmap) *mapping {
 	if m.Type == RecordMmap2 && m.Prot&protExec == 0 || m.Type == RecordMmap && m.Misc&miscMmapData != 0 {
-		return
+		return nil
 	}
 	mp := &mapping{start: m.Addr, end: m.Addr + m.Len, pgoff: m.Pgoff, file: m.Filename, buildID: m.BuildID}
 	if m.End() < m.Addr {
-		return
+		return nil
 	}
 	if m.PID == kernelPID || m.CPUMode() == CPUModeKernel {
 		s.kernel = append(s.kernel, mp)
-		return
+		return nil
 	}
 	l := s.byPID[m.PID]
 	if len(l) >= maxMappingsPerPID {
-		return
+		return nil
 	}
 	s.byPID[m.PID] = append(l, mp)
+	return mp
 }
 
 // End returns the first address past the mapping.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,12 @@ as perf report --no-children --sort sym would. From an archive, the binaries and
 kallsyms stored in it are used; a binary whose build ID differs from the one perf
 recorded is reported, not used.
 
+A recording of several processes (perf record -a, several -p, --cgroup) is first
+split per process: PID, command, samples, share of the host's busy time and
+binary, with the idle task (PID 0) apart. --pid or --comm restricts the top and
+the export to one process; --target to the one the analysis would choose (the
+process running the archive's binary by build ID, else the busiest Go process).
+
 Exit codes: 0 done; 2 bad usage; 3 unreadable or malformed input; 4 writing the
 export failed.`,
 		Flags: []cli.Flag{
@@ -35,6 +42,9 @@ export failed.`,
 			&cli.StringSliceFlag{Name: "binary", Usage: "ELF `FILE` to symbolize with (repeatable); matched by build ID or name"},
 			&cli.StringFlag{Name: "kallsyms", Usage: "kallsyms `FILE` naming kernel frames (e.g. a copy of /proc/kallsyms)"},
 			&cli.BoolFlag{Name: "dump", Usage: "print every record as text instead (debugging)"},
+			&cli.UintFlag{Name: "pid", Usage: "only the samples of process `PID`"},
+			&cli.StringFlag{Name: "comm", Usage: "only the samples of the process named `NAME` (the busiest of that name)"},
+			&cli.BoolFlag{Name: "target", Usage: "only the samples of the process the analysis would choose"},
 		},
 		Action: runPerf,
 	})
@@ -48,7 +58,15 @@ func runPerf(c *cli.Context) error {
 		return withCode(exitUsage, errors.New("perf: --top must be ≥ 0"))
 	}
 	in := c.Args().First()
-	o := perfdata.Options{Binaries: map[string]string{}, Kallsyms: c.String("kallsyms"), LeafOnly: c.String("export") == ""}
+	pid := c.Uint("pid")
+	if pid > math.MaxUint32 || c.IsSet("pid") && pid == 0 {
+		return withCode(exitUsage, fmt.Errorf("perf: --pid %d is not a process ID (PID 0 is the idle task)", pid))
+	}
+	if n := btoi(c.IsSet("pid")) + btoi(c.String("comm") != "") + btoi(c.Bool("target")); n > 1 {
+		return withCode(exitUsage, errors.New("perf: give one of --pid, --comm and --target"))
+	}
+	o := perfdata.Options{Binaries: map[string]string{}, Kallsyms: c.String("kallsyms"), LeafOnly: c.String("export") == "",
+		Select: perfdata.Selector{PID: uint32(pid), Comm: c.String("comm")}}
 	for _, b := range c.StringSlice("binary") {
 		if err := addBinary(o.Binaries, b, b); err != nil {
 			return withCode(exitInput, err)
@@ -65,11 +83,21 @@ func runPerf(c *cli.Context) error {
 		return dumpPerf(c.App.Writer, data)
 	}
 	agg, err := perfdata.AggregateFile(data, o)
+	if errors.Is(err, perfdata.ErrNoProcess) {
+		return withCode(exitUsage, err)
+	}
 	if err != nil {
 		return withCode(exitInput, err)
 	}
 	for _, w := range agg.Warnings {
 		logWarning(in, w)
+	}
+	restrict := c.IsSet("pid") || c.String("comm") != "" || c.Bool("target")
+	if len(agg.Processes) > 1 || restrict {
+		printSplit(c.App.Writer, agg)
+	}
+	if restrict {
+		agg = agg.TargetOnly()
 	}
 	if err := printTop(c.App.Writer, agg, c.Int("top")); err != nil {
 		return withCode(exitInternal, err)
@@ -138,6 +166,12 @@ func perfFromArchive(path string, o *perfdata.Options) (string, error) {
 			}
 			if id := art.Attrs["build_id"]; id != "" {
 				o.Binaries[id] = p
+				if k == bundle.KindGoBinary {
+					o.Select.BuildIDs = append(o.Select.BuildIDs, id)
+				}
+			}
+			if k == bundle.KindGoBinary {
+				o.Select.Names = append(o.Select.Names, filepath.Base(art.Original))
 			}
 			o.Binaries[art.Original] = p
 			o.Binaries[filepath.Base(art.Original)] = p
@@ -149,6 +183,13 @@ func perfFromArchive(path string, o *perfdata.Options) (string, error) {
 		}
 	}
 	return a.Path(perfs[0])
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func firstOf(m *bundle.Manifest, k bundle.Kind) (bundle.Artifact, bool) {

@@ -67,3 +67,30 @@ func TestPerfCommand(t *testing.T) {
 		t.Errorf("--binary not ELF: exit %d, want %d", code, exitInput)
 	}
 }
+
+// TestPerfProcesses: a recording of several processes prints the split,
+// and --pid and --comm restrict the top to one of them.
+func TestPerfProcesses(t *testing.T) {
+	fixture := filepath.Join("..", "..", "bundle", "perfdata", "testdata", "multi.data")
+	out, code := runPerfCmd(t, fixture)
+	if code != exitOK || !strings.Contains(out, "# Processes: 2 with samples") || !strings.Contains(out, "neighbour") || !strings.Contains(out, "# Samples: 7 ") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	var busyPID string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 2 && f[1] == "busy" {
+			busyPID = f[0]
+		}
+	}
+	for _, args := range [][]string{{"--pid", busyPID}, {"--comm", "busy"}} {
+		out, code := runPerfCmd(t, append(args, fixture)...)
+		if code != exitOK || !strings.Contains(out, "target: PID "+busyPID+" busy") || !strings.Contains(out, "# Samples: 3 ") {
+			t.Errorf("%v: exit %d, output:\n%s", args, code, out)
+		}
+	}
+	for _, args := range [][]string{{"--pid", "1"}, {"--comm", "nginx"}, {"--pid", "0"}, {"--pid", "1", "--target"}} {
+		if _, code := runPerfCmd(t, append(args, fixture)...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}

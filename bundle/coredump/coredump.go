@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/coroner/coroner/bundle"
@@ -184,10 +183,6 @@ const sigQUIT = 3
 // sigABRT is SIGABRT's number on Linux.
 const sigABRT = 6
 
-// snapshotDump marks, in a census's warnings, a core written by a debugger
-// (gcore) of a process that was alive and stopped, not dying.
-const snapshotDump = "core written by a debugger while the process was stopped: a snapshot, not a crash"
-
 // kernelDumpsCore reports whether sig's default action on Linux is to dump
 // core (the kernel's SIG_KERNEL_COREDUMP_MASK: SIGQUIT, SIGILL, SIGTRAP,
 // SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS). Only those
@@ -212,31 +207,20 @@ func partialCensus(corePath string, info *corefile.Core) *goroutines.Census {
 }
 
 // mergeCoreCrash fills the crash's signal, fault address and thread from
-// the core's notes where memory did not give them.
+// the core's notes where memory did not give them, unless the census
+// found the core was requested (Census.Requested) or, with no crash found
+// in memory, the notes alone show it (notesRequested).
 func mergeCoreCrash(c *goroutines.Census, info *corefile.Core) {
-	if info == nil {
+	if info == nil || c.Requested != nil {
 		return
+	}
+	if c.Crash == nil {
+		if c.Requested = notesRequested(info); c.Requested != nil {
+			return
+		}
 	}
 	sig := info.Signal()
 	if sig == 0 {
-		return
-	}
-	if c.Crash == nil && (sig == sigQUIT || slices.Contains(c.Warnings, requestedDump)) {
-		// SIGQUIT with nothing thrown is a dump someone asked for (kill
-		// -QUIT, re-raised as SIGABRT under GOTRACEBACK=crash), not a crash.
-		if !slices.Contains(c.Warnings, requestedDump) {
-			c.Warnings = append(c.Warnings, requestedDump)
-		}
-		return
-	}
-	if c.Crash == nil && !kernelDumpsCore(sig) {
-		// The kernel writes a core only for signals whose default action
-		// is to dump one; any other signal in the notes means a debugger
-		// wrote the core while the process was stopped (gcore records
-		// SIGSTOP): a snapshot of a live process, not a crash.
-		if !slices.Contains(c.Warnings, snapshotDump) {
-			c.Warnings = append(c.Warnings, snapshotDump)
-		}
 		return
 	}
 	if c.Crash == nil {

@@ -198,13 +198,21 @@ func (p *Process) Gcore(t testing.TB) string {
 // stderr before exiting.
 func (p *Process) Quit(t testing.TB) []byte {
 	t.Helper()
-	_ = p.Cmd.Process.Signal(syscall.SIGQUIT)
+	return p.Kill(t, syscall.SIGQUIT)
+}
+
+// Kill sends sig, as an operator's kill(1) would, waits for the process
+// to exit and returns what it printed to stderr (under GOTRACEBACK=crash,
+// the runtime's dump before it aborts).
+func (p *Process) Kill(t testing.TB, sig syscall.Signal) []byte {
+	t.Helper()
+	_ = p.Cmd.Process.Signal(sig)
 	done := make(chan struct{})
 	go func() { _ = p.Cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		t.Fatal("process did not exit after SIGQUIT")
+		t.Fatalf("process did not exit after %v", sig)
 	}
 	return p.stderr.Bytes()
 }

@@ -6,10 +6,12 @@
 // Parked goroutines are read by a frame-pointer census (fast.go, walk.go)
 // that walks runtime.allgs, the g structs and their stacks straight from
 // the core, with struct layouts from the executable's DWARF and each
-// distinct PC symbolized once. For a snapshot (gcore) or a core the
-// capture requested with SIGABRT, it also unwinds the goroutines running
-// on threads (threads.go) and reads the core where it lies in the archive
-// (inplace.go, direct.go); otherwise delve's pkg/proc/core reads those
+// distinct PC symbolized once. For a snapshot (gcore) or a core someone
+// asked for with a signal sent from outside (kill -ABRT under
+// GOTRACEBACK=crash; origin.go reads the signal's sender from the core),
+// it also unwinds the goroutines running on threads (threads.go) and
+// reads the core where it lies in the archive (inplace.go, direct.go);
+// otherwise delve's pkg/proc/core reads those
 // goroutines and the crash details from an extracted core, and is the
 // fallback for everything. A stripped executable still yields the crash
 // site through the pclntab.

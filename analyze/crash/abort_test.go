@@ -216,3 +216,27 @@ func TestRealCrashesUnderAbort(t *testing.T) {
 		wantCrash(t, c.mode+": core and manifest", analyse(t, []analyzetest.File{e.files(true)[1], e.files(true)[2]}, capture), "")
 	}
 }
+
+// TestStrippedOperatorAbort: the core of a stripped binary (no DWARF, so
+// no runtime layout to find the signal's sender with) cannot show that
+// its SIGABRT came from outside, and alone stays a crash known only by
+// its signal — with a capture manifest's claim noted, not believed. The
+// runtime's crash header beside it shows the sigcode, and then it is a
+// requested dump.
+func TestStrippedOperatorAbort(t *testing.T) {
+	e := signalled(t, testcore.Build(t, endsSrc, "-ldflags=-s -w"), syscall.SIGABRT)
+	core := []analyzetest.File{e.files(true)[1], e.files(true)[2]}
+	capture := &bundle.Capture{Steps: []bundle.CaptureStep{{Name: "core", Status: "ok", Method: "abort"}}}
+	fs := analyse(t, core, capture)
+	wantCrash(t, "stripped core alone", fs, "signal SIGABRT")
+	if len(fs) == 1 {
+		noted := false
+		for _, ev := range fs[0].Evidence {
+			noted = noted || ev.Metric == "capture"
+		}
+		if !noted {
+			t.Errorf("stripped core alone: the capture manifest's claim is not noted: %+v", fs[0].Evidence)
+		}
+	}
+	wantRequested(t, "stripped core and output", analyse(t, e.files(true), nil), "SIGABRT")
+}

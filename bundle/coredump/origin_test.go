@@ -106,3 +106,22 @@ func TestCrashOriginIsSelf(t *testing.T) {
 		t.Errorf("direct census of a crash core: %v, want %v", err, errNeedsDelve)
 	}
 }
+
+// TestTerminalQuitCore: Ctrl-\ typed on the terminal of a
+// GOTRACEBACK=crash process is a SIGQUIT the kernel's terminal driver
+// sends (SI_KERNEL, no sender PID): a requested dump, found from the core.
+func TestTerminalQuitCore(t *testing.T) {
+	testcore.CheckCoreDumps(t)
+	exe := testcore.BuildIn(t, tmpDir, busySrc)
+	_, dir := testcore.QuitFromTerminal(t, exe, "ready", "GOTRACEBACK=crash", "GOMAXPROCS=4")
+	core := testcore.FindCoreIn(t, dir)
+	got, err := fileCensus(core, core, exe)
+	if err != nil {
+		t.Fatalf("a requested core: %v", err)
+	}
+	if r := got.Requested; got.Crash != nil || r == nil || r.Signal != "SIGQUIT" || r.Code != "SI_KERNEL (0x80)" || r.SenderPID != -1 {
+		t.Errorf("crash %+v, requested %+v", got.Crash, r)
+	} else {
+		t.Logf("evidence: %s", r.Evidence)
+	}
+}

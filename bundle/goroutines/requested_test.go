@@ -63,18 +63,22 @@ func TestRequestedFromHeader(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		return p.Kill(t, sig)
 	}
+	tty, _ := testcore.QuitFromTerminal(t, exe, "ready")
+	const user = "SI_USER (0)"
 	for _, c := range []struct {
 		name      string
 		out       []byte
 		requested string // the signal, or "" for a crash
+		code      string // the requested signal's code
 		crash     string // the crash kind when not requested
 	}{
-		{"kill -ABRT under GOTRACEBACK=crash", signalled(syscall.SIGABRT, "GOTRACEBACK=crash"), "SIGABRT", ""},
-		{"kill -QUIT under GOTRACEBACK=crash", signalled(syscall.SIGQUIT, "GOTRACEBACK=crash"), "SIGQUIT", ""},
-		{"kill -QUIT", signalled(syscall.SIGQUIT), "SIGQUIT", ""},
-		{"kill -ABRT", signalled(syscall.SIGABRT), "SIGABRT", ""},
-		{"panic under GOTRACEBACK=crash", runToEnd(t, exe, "MODE=panic", "GOTRACEBACK=crash"), "", "panic"},
-		{"SIGABRT raised at itself", runToEnd(t, exe, "MODE=raise", "GOTRACEBACK=crash"), "", "signal"},
+		{"kill -ABRT under GOTRACEBACK=crash", signalled(syscall.SIGABRT, "GOTRACEBACK=crash"), "SIGABRT", user, ""},
+		{"kill -QUIT under GOTRACEBACK=crash", signalled(syscall.SIGQUIT, "GOTRACEBACK=crash"), "SIGQUIT", user, ""},
+		{"kill -QUIT", signalled(syscall.SIGQUIT), "SIGQUIT", user, ""},
+		{"kill -ABRT", signalled(syscall.SIGABRT), "SIGABRT", user, ""},
+		{"Ctrl-\\ on a terminal", tty, "SIGQUIT", "SI_KERNEL (0x80)", ""},
+		{"panic under GOTRACEBACK=crash", runToEnd(t, exe, "MODE=panic", "GOTRACEBACK=crash"), "", "", "panic"},
+		{"SIGABRT raised at itself", runToEnd(t, exe, "MODE=raise", "GOTRACEBACK=crash"), "", "", "signal"},
 	} {
 		cen, err := ParseDump(bytes.NewReader(c.out), "stderr")
 		if err != nil {
@@ -84,7 +88,7 @@ func TestRequestedFromHeader(t *testing.T) {
 		head, _, _ := strings.Cut(string(c.out), "\ngoroutine ")
 		switch {
 		case c.requested != "":
-			if cen.Crash != nil || cen.Requested == nil || cen.Requested.Signal != c.requested || cen.Requested.Code != "SI_USER (0)" || cen.Requested.SenderPID != -1 {
+			if cen.Crash != nil || cen.Requested == nil || cen.Requested.Signal != c.requested || cen.Requested.Code != c.code || cen.Requested.SenderPID != -1 {
 				t.Errorf("%s: crash %+v, requested %+v\n%s", c.name, cen.Crash, cen.Requested, head)
 			}
 		default:

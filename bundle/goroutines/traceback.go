@@ -149,7 +149,8 @@ func (p *tracebackParser) preamble(line string) {
 		parseSignalLine(c, line)
 	case strings.HasPrefix(line, "PC=") && p.c.Crash != nil:
 		parsePCLine(p.c.Crash, line)
-	case isSignalBanner(line):
+	case isSignalBanner(strings.TrimPrefix(line, ttyQuitEcho)):
+		line = strings.TrimPrefix(line, ttyQuitEcho)
 		c := crash()
 		if c.Kind == "" {
 			c.Kind = "signal"
@@ -162,6 +163,10 @@ func (p *tracebackParser) preamble(line string) {
 		}
 	}
 }
+
+// ttyQuitEcho is how a terminal echoes Ctrl-\ (ECHOCTL, on by default):
+// on a terminal, the runtime's SIGQUIT banner follows it on the same line.
+const ttyQuitEcho = `^\`
 
 // isSignalBanner matches "SIGQUIT: quit", "SIGSEGV: segmentation violation".
 func isSignalBanner(line string) bool {

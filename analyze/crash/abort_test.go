@@ -240,3 +240,27 @@ func TestStrippedOperatorAbort(t *testing.T) {
 	}
 	wantRequested(t, "stripped core and output", analyse(t, e.files(true), nil), "SIGABRT")
 }
+
+// TestTgkillFromOutside: SIGABRT sent to one thread with tgkill(2) from
+// another process. The crash header shows only SI_TKILL, the code of a
+// process raising a signal at itself (abort(3), the runtime's crash), so
+// the output alone stays a crash; the core's siginfo names the sender, and
+// with it the incident is a requested dump.
+func TestTgkillFromOutside(t *testing.T) {
+	testcore.CheckCoreDumps(t)
+	exe := testcore.Build(t, endsSrc)
+	p := testcore.StartCoreDumping(t, exe, "ready", "GOTRACEBACK=crash")
+	time.Sleep(200 * time.Millisecond)
+	pid := p.Cmd.Process.Pid
+	if err := syscall.Tgkill(pid, pid, syscall.SIGABRT); err != nil {
+		t.Fatal(err)
+	}
+	stderr := p.Wait(t)
+	core := p.FindCore(t)
+	e := end{exe: exe, core: core, log: writeLog(t, filepath.Dir(core), stderr)}
+	wantCrash(t, "output alone", analyse(t, e.files(false), nil), "signal SIGABRT")
+	fs := analyse(t, e.files(true), nil)
+	if len(fs) != 1 || fs[0].ID != requestedID || !strings.Contains(fs[0].Evidence[0].Note, "SI_TKILL (-6) sent by pid "+fmt.Sprint(os.Getpid())) {
+		t.Errorf("core and output: want a requested dump sent with tgkill by this test, got %+v", fs)
+	}
+}

@@ -207,12 +207,19 @@ func (p *Process) Quit(t testing.TB) []byte {
 func (p *Process) Kill(t testing.TB, sig syscall.Signal) []byte {
 	t.Helper()
 	_ = p.Cmd.Process.Signal(sig)
+	return p.Wait(t)
+}
+
+// Wait waits up to 30 s for the process to exit and returns what it
+// printed to stderr.
+func (p *Process) Wait(t testing.TB) []byte {
+	t.Helper()
 	done := make(chan struct{})
 	go func() { _ = p.Cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("process did not exit after %v", sig)
+		t.Fatal("process did not exit")
 	}
 	return p.stderr.Bytes()
 }

@@ -123,10 +123,9 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 		}
 	}
 	gover, _ := goversion.Parse(c.GoVersion)
-	info, err := parseCore(corePath)
-	if err != nil {
-		return nil, err
-	}
+	// The notes' PID and siginfo tell a requested dump; without them
+	// (info nil) every signal counts as the crash it looks like.
+	info, _ := parseCore(corePath)
 	fast, fastErr := fastCensus(corePath, exePath, gover)
 	grp, err := core.OpenCore(corePath, exePath, nil)
 	if err != nil {
@@ -156,7 +155,7 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 		}
 	}
 	c.Crash = crashInfo(tgt, crashG, nil)
-	if c.Crash == nil || c.Crash.Kind == "" || c.Crash.Kind == "signal" {
+	if info != nil && (c.Crash == nil || c.Crash.Kind == "" || c.Crash.Kind == "signal") {
 		// No panic or throw found: a dump someone asked for, if the core
 		// says the signal came from outside.
 		var req *goroutines.Requested

@@ -75,8 +75,8 @@ func QuitFromTerminal(t testing.TB, exe, ready string, env ...string) (out []byt
 	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("process did not exit after Ctrl-\\")
+	case <-time.After(exitTimeout):
+		t.Fatalf("process did not exit within %v after Ctrl-\\", exitTimeout)
 	}
 	select {
 	case <-read:

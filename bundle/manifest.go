@@ -76,9 +76,11 @@ func (m *Manifest) Artifact(path string) (Artifact, bool) {
 	return Artifact{}, false
 }
 
-// CoreAborted reports whether the capture took the core by sending the
-// target SIGABRT itself (the core step's Method "abort"): the SIGABRT in
-// such a core is the capture's, not a crash.
+// CoreAborted reports whether the capture says it took the core by
+// sending the target SIGABRT itself (the core step's Method "abort"). It
+// adds certainty to what the core itself shows (the signal's sender, read
+// from the core by bundle/coredump) and hints that the core can be read in
+// place; it never decides on its own that a SIGABRT was no crash.
 func (m *Manifest) CoreAborted() bool {
 	if m.Capture == nil {
 		return false

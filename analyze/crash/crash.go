@@ -15,9 +15,15 @@ import (
 
 // Analyzer is the crash analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:     "crash",
-	Doc:      "the crashed goroutine and thread, fatal signal and faulting address, panic value or fatal error text (from the core's memory or the crash output), the crash site, and a crash signature (panic kind + top normalized user frames) that is stable across rebuilds",
-	Version:  "2",
+	Name: "crash",
+	Doc: "how the process died, if it crashed\n\n" +
+		"The crashed goroutine and thread, fatal signal and faulting address, panic value or fatal error text " +
+		"(from the core's memory or the crash output), the crash site, and a crash signature (panic kind + top " +
+		"normalized user frames) that is stable across rebuilds.\n\n" +
+		"A dump someone asked for is no crash: a signal another process sent (kill -ABRT, kill -QUIT, a watchdog; " +
+		"the signal frame's siginfo in the core, or the sigcode of the runtime's crash header) with no goroutine " +
+		"panicking or throwing, or a debugger's snapshot. It is reported as information, and the verdict comes from the other analyzers.",
+	Version:  "3",
 	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
 	Run:      run,
 }
@@ -55,6 +61,9 @@ func run(pass *analyze.Pass) (any, error) {
 	}
 	c, g := gr.Crash()
 	if c == nil {
+		if rc := gr.Requested(); rc != nil {
+			pass.Report(requestedFinding(pass, rc))
+		}
 		return nil, nil
 	}
 	cr := *c.Crash
@@ -76,37 +85,19 @@ func run(pass *analyze.Pass) (any, error) {
 	if cr.Message == deadlockThrow {
 		return res, nil
 	}
-	if requestedAbort(pass, &cr, c) {
-		pass.Report(analyze.Finding{
-			ID:         "crash/requested-abort",
-			Title:      "Core requested with SIGABRT by the capture, not a crash",
-			Severity:   analyze.Info,
-			Confidence: confidenceSite,
-			Summary: "The capture sent SIGABRT to take a core (coroner collect --core abort) and the runtime " +
-				"recorded no panic or fatal error of its own, so the process did not crash by itself.",
-			Evidence: []analyze.Evidence{{Metric: "signal", Artifact: c.Source, Note: cr.Signal + "; manifest capture step core: method abort"}},
-		})
-		return nil, nil
-	}
 	f := finding(&cr, c, frames)
 	if textFrom != "" {
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "crash_text", Artifact: textFrom,
 			Note: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
 	}
+	if cr.Kind == "signal" && cr.Message == "" && cr.Signal == "SIGABRT" && pass.Source.Manifest().CoreAborted() {
+		// The capture's record adds to the evidence but never decides:
+		// the artifacts could not show where the SIGABRT came from.
+		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "capture", Artifact: c.Source,
+			Note: "the capture manifest says the capture itself sent SIGABRT to take the core (core step method abort), but no artifact confirms the signal came from outside: a core of a binary with DWARF, or the runtime's crash output, would"})
+	}
 	pass.Report(f)
 	return res, nil
-}
-
-// requestedAbort reports whether the crash is only the SIGABRT the capture
-// itself sent to take a core: the manifest says the core step aborted the
-// target, and the runtime left no panic value or fatal error text (a real
-// panic or throw under GOTRACEBACK=crash also ends in SIGABRT, but always
-// with one of those).
-func requestedAbort(pass *analyze.Pass, cr *goroutines.Crash, c *goroutines.Census) bool {
-	if cr.Signal != "SIGABRT" || cr.Message != "" || (cr.Kind != "signal" && cr.Kind != "") || c.Format != "core" {
-		return false
-	}
-	return pass.Source.Manifest().CoreAborted()
 }
 
 func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Frame) analyze.Finding {

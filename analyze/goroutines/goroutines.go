@@ -48,10 +48,19 @@ type Result struct {
 func (r *Result) Censuses() []*goroutines.Census { return r.All }
 
 // Crash returns the first census's crash and the crashed goroutine's
-// frames, preferring the best source.
+// frames, preferring the best source. A crash known only by its signal
+// (no panic or fatal error text) does not count when another census shows
+// that signal was sent from outside (Requested): that is what a requested
+// dump looks like from a source that cannot tell where its signal came
+// from, such as the core of a stripped binary beside the runtime's crash
+// header.
 func (r *Result) Crash() (*goroutines.Census, *goroutines.Goroutine) {
+	req := r.Requested()
 	for _, c := range r.All {
 		if c.Crash == nil || c.Crash.Kind == "" {
+			continue
+		}
+		if req != nil && signalOnly(c.Crash, req.Requested) {
 			continue
 		}
 		for i := range c.Goroutines {
@@ -62,6 +71,27 @@ func (r *Result) Crash() (*goroutines.Census, *goroutines.Goroutine) {
 		return c, nil
 	}
 	return nil, nil
+}
+
+// signalOnly reports a crash known only by a signal that is the one a
+// requested dump was sent, or SIGABRT: after printing its dump for any
+// fatal signal, the runtime under GOTRACEBACK=crash re-raises SIGABRT at
+// itself to dump core (runtime.crash), and that is the signal the core's
+// notes record.
+func signalOnly(cr *goroutines.Crash, req *goroutines.Requested) bool {
+	return req.Signal != "" && cr.Kind == "signal" && cr.Message == "" &&
+		(cr.Signal == req.Signal || cr.Signal == "SIGABRT")
+}
+
+// Requested returns the best census that shows a dump someone asked for
+// (goroutines.Requested), or nil.
+func (r *Result) Requested() *goroutines.Census {
+	for _, c := range r.All {
+		if c.Requested != nil {
+			return c
+		}
+	}
+	return nil
 }
 
 // CrashText finds what the runtime said about a crash whose chosen
@@ -193,7 +223,7 @@ func readCores(pass *analyze.Pass, r *Result) {
 		if err != nil {
 			r.CoreErrors[core.Path] = err.Error()
 		}
-		if c != nil && (len(c.Goroutines) > 0 || c.Crash != nil) {
+		if c != nil && (len(c.Goroutines) > 0 || c.Crash != nil || c.Requested != nil) {
 			c.Source = core.Path
 			r.All = append(r.All, c)
 			pass.Used(core.Path)

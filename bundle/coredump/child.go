@@ -16,6 +16,7 @@ import (
 	"github.com/go-delve/delve/pkg/proc/core"
 	"github.com/go-delve/delve/service/api"
 
+	"github.com/coroner/coroner/bundle/corefile"
 	"github.com/coroner/coroner/bundle/goroutines"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -122,6 +123,9 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 		}
 	}
 	gover, _ := goversion.Parse(c.GoVersion)
+	// The notes' PID and siginfo tell a requested dump; without them
+	// (info nil) every signal counts as the crash it looks like.
+	info, _ := parseCore(corePath)
 	fast, fastErr := fastCensus(corePath, exePath, gover)
 	grp, err := core.OpenCore(corePath, exePath, nil)
 	if err != nil {
@@ -151,14 +155,38 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 		}
 	}
 	c.Crash = crashInfo(tgt, crashG, nil)
-	if (c.Crash == nil || c.Crash.Kind == "" || c.Crash.Kind == "signal") && handledSignal(tgt) == sigQUIT {
-		c.Crash = nil
-		for i := range c.Goroutines {
-			c.Goroutines[i].Crashed = false
+	if info != nil && (c.Crash == nil || c.Crash.Kind == "" || c.Crash.Kind == "signal") {
+		// No panic or throw found: a dump someone asked for, if the core
+		// says the signal came from outside.
+		var req *goroutines.Requested
+		if fastErr == nil {
+			req, _ = requestedDump(info, fast, c.Goroutines)
+		} else if handledSignal(tgt) == sigQUIT {
+			// Without the runtime's layout the origin is unread; SIGQUIT
+			// is never a crash of the process's own (the runtime raises it
+			// at itself only to relay a crash to its other threads, which
+			// do not dump).
+			req = &goroutines.Requested{Signal: "SIGQUIT", SenderPID: -1, PID: info.PID,
+				Evidence: "the dumping thread's runtime.sighandler was handling SIGQUIT (read by delve), and no goroutine in panic or throw"}
 		}
-		c.Warnings = append(c.Warnings, requestedDump)
+		if req != nil {
+			c.Crash, c.Requested = nil, req
+			for i := range c.Goroutines {
+				c.Goroutines[i].Crashed = false
+			}
+		}
 	}
 	return c, nil
+}
+
+// parseCore reads a core file's headers and notes.
+func parseCore(corePath string) (*corefile.Core, error) {
+	f, size, err := openCore(corePath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return corefile.Parse(f, size)
 }
 
 // Bounds on walking runtime.allgs in a damaged core.
@@ -270,7 +298,7 @@ func fillRunning(tgt *proc.Target, c *goroutines.Census, running map[int64]bool,
 	}
 	if crashG == nil {
 		for _, g := range c.Goroutines {
-			if inPanic(g.Frames) {
+			if goroutines.InPanic(g.Frames) {
 				if pg, err := proc.FindGoroutine(tgt, g.ID); err == nil && pg != nil {
 					crashG = pg
 				}
@@ -284,19 +312,6 @@ func fillRunning(tgt *proc.Target, c *goroutines.Census, running map[int64]bool,
 		}
 	}
 	return crashG
-}
-
-// inPanic reports a stack inside gopanic or throw.
-func inPanic(fs []goroutines.Frame) bool {
-	for _, f := range fs {
-		if _, ok := panicFrames[f.Func]; ok {
-			return true
-		}
-		if _, ok := throwFrames[f.Func]; ok {
-			return true
-		}
-	}
-	return false
 }
 
 func inWindow(v goversion.GoVersion) bool {

@@ -6,10 +6,12 @@
 // Parked goroutines are read by a frame-pointer census (fast.go, walk.go)
 // that walks runtime.allgs, the g structs and their stacks straight from
 // the core, with struct layouts from the executable's DWARF and each
-// distinct PC symbolized once. For a snapshot (gcore) or a core the
-// capture requested with SIGABRT, it also unwinds the goroutines running
-// on threads (threads.go) and reads the core where it lies in the archive
-// (inplace.go, direct.go); otherwise delve's pkg/proc/core reads those
+// distinct PC symbolized once. For a snapshot (gcore) or a core someone
+// asked for with a signal sent from outside (kill -ABRT under
+// GOTRACEBACK=crash; origin.go reads the signal's sender from the core),
+// it also unwinds the goroutines running on threads (threads.go) and
+// reads the core where it lies in the archive (inplace.go, direct.go);
+// otherwise delve's pkg/proc/core reads those
 // goroutines and the crash details from an extracted core, and is the
 // fallback for everything. A stripped executable still yields the crash
 // site through the pclntab.
@@ -27,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/coroner/coroner/bundle"
@@ -184,10 +185,6 @@ const sigQUIT = 3
 // sigABRT is SIGABRT's number on Linux.
 const sigABRT = 6
 
-// snapshotDump marks, in a census's warnings, a core written by a debugger
-// (gcore) of a process that was alive and stopped, not dying.
-const snapshotDump = "core written by a debugger while the process was stopped: a snapshot, not a crash"
-
 // kernelDumpsCore reports whether sig's default action on Linux is to dump
 // core (the kernel's SIG_KERNEL_COREDUMP_MASK: SIGQUIT, SIGILL, SIGTRAP,
 // SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS). Only those
@@ -212,31 +209,20 @@ func partialCensus(corePath string, info *corefile.Core) *goroutines.Census {
 }
 
 // mergeCoreCrash fills the crash's signal, fault address and thread from
-// the core's notes where memory did not give them.
+// the core's notes where memory did not give them, unless the census
+// found the core was requested (Census.Requested) or, with no crash found
+// in memory, the notes alone show it (notesRequested).
 func mergeCoreCrash(c *goroutines.Census, info *corefile.Core) {
-	if info == nil {
+	if info == nil || c.Requested != nil {
 		return
+	}
+	if c.Crash == nil {
+		if c.Requested = notesRequested(info); c.Requested != nil {
+			return
+		}
 	}
 	sig := info.Signal()
 	if sig == 0 {
-		return
-	}
-	if c.Crash == nil && (sig == sigQUIT || slices.Contains(c.Warnings, requestedDump)) {
-		// SIGQUIT with nothing thrown is a dump someone asked for (kill
-		// -QUIT, re-raised as SIGABRT under GOTRACEBACK=crash), not a crash.
-		if !slices.Contains(c.Warnings, requestedDump) {
-			c.Warnings = append(c.Warnings, requestedDump)
-		}
-		return
-	}
-	if c.Crash == nil && !kernelDumpsCore(sig) {
-		// The kernel writes a core only for signals whose default action
-		// is to dump one; any other signal in the notes means a debugger
-		// wrote the core while the process was stopped (gcore records
-		// SIGSTOP): a snapshot of a live process, not a crash.
-		if !slices.Contains(c.Warnings, snapshotDump) {
-			c.Warnings = append(c.Warnings, snapshotDump)
-		}
 		return
 	}
 	if c.Crash == nil {

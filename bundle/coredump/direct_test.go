@@ -78,7 +78,7 @@ func TestDirectMatchesDelve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := fileCensus(core, core, exe, false)
+	got, err := fileCensus(core, core, exe)
 	if err != nil {
 		t.Fatalf("direct census refused a snapshot: %v", err)
 	}
@@ -201,7 +201,7 @@ func TestDirectNeedsDelveForCrash(t *testing.T) {
 	testcore.CheckCoreDumps(t)
 	exe := testcore.BuildIn(t, tmpDir, crashSrcForDirect)
 	core, _ := testcore.CrashIn(t, tmpDir, exe, "GOTRACEBACK=crash")
-	if _, err := fileCensus(core, core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
+	if _, err := fileCensus(core, core, exe); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
 		t.Fatalf("direct census of a crash core: %v, want %v", err, errNeedsDelve)
 	}
 }
@@ -297,7 +297,7 @@ func TestInPlaceScatteredStacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mr.Close()
-	c, err := directCensus(mr, mr.Size(), art.Path, exe, false)
+	c, err := directCensus(mr, mr.Size(), art.Path, exe)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,10 +412,11 @@ func funcs(fs []goroutines.Frame) string {
 	return b.String()
 }
 
-// TestDirectRequestedAbort: a core the runtime wrote on a SIGABRT the
-// capture requested is read without delve, with the parked goroutines
-// delve lists; without that request it is left to delve.
-func TestDirectRequestedAbort(t *testing.T) {
+// TestDirectRequestedQuit: a core the runtime wrote under
+// GOTRACEBACK=crash on a SIGQUIT sent from outside is read without delve,
+// and both readers say it was requested, with the parked goroutines
+// delve lists.
+func TestDirectRequestedQuit(t *testing.T) {
 	testcore.CheckCoreDumps(t)
 	exe := testcore.BuildIn(t, tmpDir, busySrc)
 	p := testcore.StartCoreDumping(t, exe, "ready", "GOTRACEBACK=crash", "GOMAXPROCS=4")
@@ -425,12 +426,14 @@ func TestDirectRequestedAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fileCensus(core, core, exe, false); err == nil || !strings.Contains(err.Error(), errNeedsDelve.Error()) {
-		t.Fatalf("an abort core nobody requested: %v, want %v", err, errNeedsDelve)
-	}
-	got, err := fileCensus(core, core, exe, true)
+	got, err := fileCensus(core, core, exe)
 	if err != nil {
-		t.Fatalf("a requested abort core: %v", err)
+		t.Fatalf("a requested core: %v", err)
+	}
+	for name, c := range map[string]*goroutines.Census{"direct": got, "delve": want} {
+		if c.Crash != nil || c.Requested == nil || c.Requested.Signal != "SIGQUIT" || c.Requested.Code != "SI_USER (0)" {
+			t.Errorf("%s: crash %+v, requested %+v", name, c.Crash, c.Requested)
+		}
 	}
 	// delve starts a running goroutine's stack in the signal handler;
 	// TestSignalFrames checks these.

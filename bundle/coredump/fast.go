@@ -56,6 +56,12 @@ type fastResult struct {
 	running map[int64]bool
 	// runningAt maps a running goroutine's g address to its census index.
 	runningAt map[uint64]int
+	// panicking says, for each goroutine whose g shows it panicking, why
+	// (g._panic or g.sig set); its frames may not show it.
+	panicking []string
+	// origin is the signal that ended the process, as the core shows it
+	// (signalOrigin); nil when unread.
+	origin *sigOrigin
 }
 
 type fastReader struct {
@@ -80,6 +86,8 @@ type fastReader struct {
 	// heapChans maps channels fed by pending timers to their periods,
 	// from the Ps' timer heaps (heapChanTimers); nil when unread.
 	heapChans map[uint64]int64
+	// panicking collects fastResult.panicking during the walk.
+	panicking []string
 }
 
 // Bounds on pprof labels read from a core.
@@ -185,10 +193,15 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	fr.sema = fr.semaWaiters(l)
 	fr.heldScan = fr.newHeldScan(l)
 	res, err := fr.walk(l)
-	if err == nil && threads {
+	if err != nil {
+		return nil, err
+	}
+	res.panicking = fr.panicking
+	res.origin = fr.signalOrigin(l, ef, info)
+	if threads {
 		fr.threadStacks(l, ef, info.Threads, res)
 	}
-	return res, err
+	return res, nil
 }
 
 // nanotime estimates the runtime's clock at the dump, which a core does
@@ -250,6 +263,7 @@ func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.
 		// names the sudogs until the goroutine clears it on resuming.
 		sudog = fr.u64(b, fr.o.waiting)
 	}
+	fr.notePanic(g.ID, b)
 	if status != gRunning {
 		g.Frames = fr.unwind(fr.u64(b, o.schedPC), fr.u64(b, o.schedSP), fr.u64(b, o.schedBP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
 	}

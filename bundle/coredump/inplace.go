@@ -13,10 +13,12 @@ import (
 // pages it needs from the archive's frames (bundle.MemberReader) instead
 // of extracting a multi-GiB file first. The frame-pointer census with
 // thread-register unwinding then covers every goroutine of a snapshot
-// (a core written by a debugger of a stopped, live process). delve is
-// still needed where the runtime left crash details in memory (the panic
-// value, the fatal error text, the signal a handler was taking): for those
-// cores the child extracts the core and reads it as Census does.
+// (a core written by a debugger of a stopped, live process) and of a dump
+// someone asked for with a signal sent from outside (kill -ABRT under
+// GOTRACEBACK=crash; requestedDump decides from the core). delve is still
+// needed where the runtime left crash details in memory (the panic value,
+// the fatal error text): for those cores the child extracts the core and
+// reads it as Census does.
 
 // archiveArg marks a worker invocation on an archive member:
 // archive ARCHIVE MEMBER EXE.
@@ -35,11 +37,10 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		return nil, fmt.Errorf("%s: member %s: %w", archivePath, member, bundle.ErrNotFound)
 	}
 	needsDelve, scattered := false, false
-	requested := a.Manifest().CoreAborted()
 	mr, err := a.OpenMember(art)
 	if err == nil {
 		br := &budgetReader{mr: mr, limit: inPlaceLimit(mr.Size())}
-		c, derr := directCensus(br, mr.Size(), member, exePath, requested)
+		c, derr := directCensus(br, mr.Size(), member, exePath)
 		mr.Close()
 		switch {
 		case br.over.Load():
@@ -59,7 +60,7 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		return nil, err
 	}
 	if !needsDelve {
-		c, derr := fileCensus(corePath, member, exePath, requested)
+		c, derr := fileCensus(corePath, member, exePath)
 		if derr == nil {
 			if scattered {
 				c.Warnings = append(c.Warnings, fmt.Sprintf("the core's pages lay too scattered over the archive's frames to read in place (over %d MiB decoded): read from an extracted copy", inPlaceLimit(art.Size)>>20))
@@ -78,13 +79,13 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 }
 
 // fileCensus is directCensus over an extracted core.
-func fileCensus(corePath, name, exePath string, requested bool) (*goroutines.Census, error) {
+func fileCensus(corePath, name, exePath string) (*goroutines.Census, error) {
 	f, size, err := openCore(corePath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return directCensus(f, size, name, exePath, requested)
+	return directCensus(f, size, name, exePath)
 }
 
 // inPlaceLimit is how many bytes a census may decode reading a core of

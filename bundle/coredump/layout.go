@@ -20,6 +20,8 @@ var wantStructs = map[string]bool{
 	"runtime.g": true, "runtime.gobuf": true, "runtime.stack": true,
 	"runtime.sudog": true, "runtime.semaRoot": true, "runtime.schedt": true,
 	"runtime.mstats": true,
+	// Optional: a panic's record, to tell runtime.Goexit from a panic.
+	"runtime._panic": true,
 	// Optional: the threads' Ms, to find the goroutine each runs.
 	"runtime.m": true,
 	// Optional: present only in programs that use pprof labels.
@@ -34,7 +36,7 @@ var wantStructs = map[string]bool{
 }
 
 // optionalStructs may be missing without failing the census.
-var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime.mstats": true, "runtime.m": true,
+var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime._panic": true, "runtime.mstats": true, "runtime.m": true,
 	"sync.Mutex": true, "internal/sync.Mutex": true, "runtime.hchan": true, "runtime.timer": true,
 	"runtime.p": true, "runtime.timers": true, "runtime.timerWhen": true}
 
@@ -135,10 +137,22 @@ func (l *layout) off(strct, field string) (int64, error) {
 	return o, nil
 }
 
+// optionalOff is a field's offset, or -1 when the layout lacks it.
+func optionalOff(l *layout, strct, field string) int64 {
+	o, err := l.off(strct, field)
+	if err != nil {
+		return -1
+	}
+	return o
+}
+
 // gOffsets are the runtime.g fields the census reads.
 type gOffsets struct {
 	goid, status, schedSP, schedPC, schedBP, stackLo, stackHi,
 	waitReason, waitSince, gopc, startpc, waiting, labels, size int64
+	// panic and sig are g._panic and g.sig, goexit _panic.goexit; -1
+	// when absent.
+	panic, sig, goexit                                                        int64
 	sudogG, sudogNext, sudogPrev, sudogElem, sudogC, sudogWaitlink, semaTreap int64
 }
 
@@ -168,6 +182,10 @@ func (l *layout) gOffsets() (*gOffsets, error) {
 	o.sudogWaitlink = get("runtime.sudog", "waitlink")
 	o.semaTreap = get("runtime.semaRoot", "treap")
 	o.size = l.sizes["runtime.g"]
+	// g._panic and g.sig only mark goroutines in panic; a layout without
+	// them (-1) leaves that to the goroutines' frames.
+	o.panic, o.sig = optionalOff(l, "runtime.g", "_panic"), optionalOff(l, "runtime.g", "sig")
+	o.goexit = optionalOff(l, "runtime._panic", "goexit")
 	err := fo.err
 	if err == nil && (o.size <= 0 || o.size > maxGSize) {
 		err = fmt.Errorf("runtime.g size %d out of range", o.size)

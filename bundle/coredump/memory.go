@@ -335,10 +335,6 @@ func evalThread(tgt *proc.Target, th proc.Thread, frames []proc.Stackframe, expr
 	return v, err
 }
 
-// requestedDump marks, in a census's warnings, a core the runtime wrote on
-// SIGQUIT (kill -QUIT under GOTRACEBACK=crash): a dump someone asked for.
-const requestedDump = "core written on SIGQUIT: a requested dump, not a crash"
-
 // handledSignal returns the signal the crashing thread's runtime.sighandler
 // frame was handling (the runtime re-raises SIGABRT after printing a
 // SIGQUIT dump under GOTRACEBACK=crash), or 0. The number is read from the

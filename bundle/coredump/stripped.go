@@ -28,9 +28,11 @@ func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sig := info.Signal(); sig == sigQUIT || !kernelDumpsCore(sig) {
-		// A snapshot (gcore's SIGSTOP) or a requested dump: no thread
-		// crashed, and without DWARF no goroutine can be listed.
+	if notesRequested(info) != nil {
+		// A snapshot (gcore's SIGSTOP) or a signal sent from outside that
+		// the kernel dumped on: no thread crashed, and without DWARF no
+		// goroutine can be listed. (A SIGABRT the runtime re-raised needs
+		// the runtime's layout to trace to its origin: it stays a crash.)
 		return &goroutines.Census{Format: "core"}, nil
 	}
 	if len(info.Threads) == 0 || info.Machine != "amd64" {

@@ -48,19 +48,15 @@ type onThread struct {
 	curg, sigLo, sigHi uint64
 }
 
-// threadStacks replaces the stale stacks of running goroutines with ones
-// unwound from their threads' registers, and removes them from
-// res.running. Goroutines it cannot pair with a thread stay there.
-func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []corefile.Thread, res *fastResult) {
-	if len(res.runningAt) == 0 {
-		return
-	}
+// threadMs reads runtime.allm: what each thread's M says, by thread ID;
+// nil when the program's DWARF does not describe runtime.m.
+func (fr *fastReader) threadMs(l *layout) map[uint64]onThread {
 	mo, ok := l.mOffsets()
 	allm, ok2 := l.syms["runtime.allm"]
 	if !ok || !ok2 {
-		return
+		return nil
 	}
-	ms := map[uint64]onThread{} // by thread ID
+	ms := map[uint64]onThread{}
 	mp, err := fr.mem.u64(allm.Value)
 	for n := 0; err == nil && mp != 0 && n < maxMs; n++ {
 		tid, err1 := fr.mem.u64(mp + uint64(mo.procid))
@@ -74,16 +70,25 @@ func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []corefile.T
 			t.sigLo, _ = fr.mem.u64(gsignal + uint64(fr.o.stackLo))
 			t.sigHi, _ = fr.mem.u64(gsignal + uint64(fr.o.stackHi))
 		}
-		if curg != 0 {
-			ms[tid] = t
-		}
+		ms[tid] = t
 		mp, err = fr.mem.u64(mp + uint64(mo.alllink))
 	}
+	return ms
+}
+
+// threadStacks replaces the stale stacks of running goroutines with ones
+// unwound from their threads' registers, and removes them from
+// res.running. Goroutines it cannot pair with a thread stay there.
+func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []corefile.Thread, res *fastResult) {
+	if len(res.runningAt) == 0 {
+		return
+	}
+	ms := fr.threadMs(l)
 	cfi := newCallFrames(ef)
 	gb := make([]byte, fr.o.size)
 	for _, th := range threads {
 		m, ok := ms[uint64(th.TID)]
-		if !ok {
+		if !ok || m.curg == 0 {
 			continue
 		}
 		i, ok := res.runningAt[m.curg]
@@ -105,7 +110,7 @@ func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []corefile.T
 			sp, bp := th.SP, th.BP
 			var pc uint64
 			for n := 0; n < maxNestedSignals && sp >= m.sigLo && sp < m.sigHi; n++ {
-				if pc, sp, bp, ok = fr.signalContext(cfi, bp, m.sigLo, m.sigHi); !ok {
+				if _, pc, sp, bp, ok = fr.signalContext(cfi, bp, m.sigLo, m.sigHi); !ok {
 					break
 				}
 			}
@@ -151,30 +156,31 @@ var sigtramps = map[string]bool{"runtime.sigtramp": true, "runtime.cgoSigtramp":
 
 // signalContext follows the frame records from bp on the signal stack
 // [lo, hi) to the one that returns into the signal trampoline, and reads
-// the interrupted registers from the ucontext above the trampoline.
-func (fr *fastReader) signalContext(cfi *callFrames, bp, lo, hi uint64) (pc, sp, fbp uint64, ok bool) {
+// the interrupted registers from the ucontext above the trampoline; uc is
+// the ucontext's address.
+func (fr *fastReader) signalContext(cfi *callFrames, bp, lo, hi uint64) (uc, pc, sp, fbp uint64, ok bool) {
 	for n := 0; n < maxSignalFrames && bp >= lo && bp+16 <= hi; n++ {
 		ret, err1 := fr.mem.u64(bp + 8)
 		next, err2 := fr.mem.u64(bp)
 		if err1 != nil || err2 != nil || ret == 0 {
-			return 0, 0, 0, false
+			return 0, 0, 0, 0, false
 		}
 		if sigtramps[fr.sym.funcAt(ret-1)] {
 			uc, ok := cfi.cfa(ret, bp+16)
 			if !ok {
-				return 0, 0, 0, false
+				return 0, 0, 0, 0, false
 			}
 			pc, err1 := fr.mem.u64(uc + ucontextPC)
 			sp, err2 := fr.mem.u64(uc + ucontextSP)
 			fbp, err3 := fr.mem.u64(uc + ucontextBP)
-			return pc, sp, fbp, err1 == nil && err2 == nil && err3 == nil && pc != 0
+			return uc, pc, sp, fbp, err1 == nil && err2 == nil && err3 == nil && pc != 0
 		}
 		if next <= bp {
-			return 0, 0, 0, false
+			return 0, 0, 0, 0, false
 		}
 		bp = next
 	}
-	return 0, 0, 0, false
+	return 0, 0, 0, 0, false
 }
 
 // unwindThread unwinds a stack from a thread's live registers. A thread

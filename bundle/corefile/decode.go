@@ -33,6 +33,10 @@ type Siginfo struct {
 	Signo int    `json:"signo"`
 	Code  int    `json:"code"`
 	Addr  uint64 `json:"addr,omitempty"` // fault address for SIGSEGV/SIGBUS/SIGILL/SIGFPE
+	// PID is the sender's process ID (si_pid) of a signal a process sent
+	// (si_code ≤ 0: kill, sigqueue, tgkill), as the receiver's PID
+	// namespace numbers it (0 for a sender outside it); -1 otherwise.
+	PID int `json:"pid"`
 }
 
 // elf_prstatus layout, common to amd64 and arm64 (see
@@ -87,18 +91,32 @@ func decodePrpsinfo(b []byte, o binary.ByteOrder) (fname, args string, pid int, 
 	return fname, args, int(int32(o.Uint32(b[prpsinfoPid:]))), nil
 }
 
-// siginfo_t: si_signo, si_errno, si_code (int32 each), pad, then the union
-// whose first field for fault signals is si_addr.
+// decodeSiginfo reads the NT_SIGINFO note's descriptor.
 func decodeSiginfo(b []byte, o binary.ByteOrder) (Siginfo, error) {
-	if len(b) < 24 {
-		return Siginfo{}, fmt.Errorf("NT_SIGINFO of %d bytes is shorter than 24", len(b))
+	if len(b) < SiginfoPrefix {
+		return Siginfo{}, fmt.Errorf("NT_SIGINFO of %d bytes is shorter than %d", len(b), SiginfoPrefix)
 	}
-	s := Siginfo{Signo: int(int32(o.Uint32(b[0:]))), Code: int(int32(o.Uint32(b[8:])))}
-	switch s.Signo {
-	case 4, 7, 8, 11: // SIGILL, SIGBUS, SIGFPE, SIGSEGV carry a fault address
+	return DecodeSiginfo(b, o), nil
+}
+
+// SiginfoPrefix is how much of a siginfo_t (128 bytes on Linux)
+// DecodeSiginfo reads.
+const SiginfoPrefix = 24
+
+// DecodeSiginfo reads a siginfo_t from b (at least SiginfoPrefix bytes): si_signo,
+// si_errno, si_code (int32 each), padding to 16, then the union, whose
+// first fields are si_addr for fault signals and si_pid, si_uid for
+// signals a process sent (include/uapi/asm-generic/siginfo.h).
+func DecodeSiginfo(b []byte, o binary.ByteOrder) Siginfo {
+	s := Siginfo{Signo: int(int32(o.Uint32(b[0:]))), Code: int(int32(o.Uint32(b[8:]))), PID: -1}
+	switch {
+	case s.Code <= 0: // SI_USER, SI_QUEUE, SI_TKILL, …: sent by a process
+		s.PID = int(int32(o.Uint32(b[16:])))
+	case s.Signo == 4, s.Signo == 7, s.Signo == 8, s.Signo == 11:
+		// SIGILL, SIGBUS, SIGFPE, SIGSEGV raised by a fault carry its address.
 		s.Addr = o.Uint64(b[16:])
 	}
-	return s, nil
+	return s
 }
 
 // decodeFile parses NT_FILE: count, page size, count×(start,end,pgoff),

@@ -32,6 +32,9 @@ func (c *Core) WriteText(w io.Writer) error {
 		p("signal %s", SignalName(s))
 		if c.Siginfo != nil {
 			p(" code=%d addr=%#x", c.Siginfo.Code, c.Siginfo.Addr)
+			if c.Siginfo.PID >= 0 {
+				p(" sender=%d", c.Siginfo.PID)
+			}
 		}
 		p("\n")
 	}

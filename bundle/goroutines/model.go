@@ -87,6 +87,10 @@ type Census struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Crash holds what the runtime printed or left in memory about a crash.
 	Crash *Crash `json:"crash,omitempty"`
+	// Requested is set instead of Crash when the source shows a dump
+	// someone asked for: a signal sent from outside with no goroutine
+	// panicking or throwing, or a debugger's snapshot.
+	Requested *Requested `json:"requested,omitempty"`
 	// GoVersion is the Go toolchain that built the program, when known.
 	GoVersion string `json:"go_version,omitempty"`
 	// Reader names what read the source and its version, e.g.

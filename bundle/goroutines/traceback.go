@@ -149,7 +149,8 @@ func (p *tracebackParser) preamble(line string) {
 		parseSignalLine(c, line)
 	case strings.HasPrefix(line, "PC=") && p.c.Crash != nil:
 		parsePCLine(p.c.Crash, line)
-	case isSignalBanner(line):
+	case isSignalBanner(strings.TrimPrefix(line, ttyQuitEcho)):
+		line = strings.TrimPrefix(line, ttyQuitEcho)
 		c := crash()
 		if c.Kind == "" {
 			c.Kind = "signal"
@@ -162,6 +163,10 @@ func (p *tracebackParser) preamble(line string) {
 		}
 	}
 }
+
+// ttyQuitEcho is how a terminal echoes Ctrl-\ (ECHOCTL, on by default):
+// on a terminal, the runtime's SIGQUIT banner follows it on the same line.
+const ttyQuitEcho = `^\`
 
 // isSignalBanner matches "SIGQUIT: quit", "SIGSEGV: segmentation violation".
 func isSignalBanner(line string) bool {
@@ -343,9 +348,8 @@ func (p *tracebackParser) finish() {
 	if p.c.Crash != nil && p.c.Crash.Kind == "" {
 		p.c.Crash.Kind = "signal"
 	}
-	if p.c.Crash != nil && p.c.Crash.Signal == "SIGQUIT" && p.c.Crash.Kind == "signal" {
-		// A SIGQUIT dump is a snapshot someone asked for, not a crash.
-		p.c.Format, p.c.Crash = "sigquit", nil
+	if r := p.requested(); r != nil {
+		p.c.Format, p.c.Crash, p.c.Requested = "sigquit", nil, r
 	}
 	if p.c.Crash != nil && p.c.Crash.Kind != "signal" && len(p.c.Goroutines) == 1 && p.c.Goroutines[0].Crashed {
 		// GOTRACEBACK=single (the default) prints only the goroutine that
@@ -359,6 +363,49 @@ func (p *tracebackParser) finish() {
 			p.c.Crash.Site = CrashSite(p.c.Goroutines[i].Frames)
 		}
 	}
+}
+
+// requested decides whether the dump is one someone asked for, from the
+// header the runtime's signal handler printed (runtime.fatalsignal:
+// "SIGABRT: abort" then "PC=0x… m=N sigcode=C"): a signal with no panic or
+// fatal error text, whose code says another process sent it
+// (SentFromOutside; the header does not name the sender), and no goroutine
+// inside panic or throw. A SIGQUIT header without its PC line still
+// counts: the runtime raises SIGQUIT at itself only to make its other
+// threads print their stacks, after the first thread's header.
+func (p *tracebackParser) requested() *Requested {
+	cr := p.c.Crash
+	if cr == nil || cr.Kind != "signal" || cr.Message != "" || cr.Signal == "" || p.c.Panicking() != nil {
+		return nil
+	}
+	code, known := sigcode(cr.Code)
+	switch {
+	case known && SentFromOutside(cr.Signal, code, -1, -1):
+		return &Requested{Signal: cr.Signal, Code: CodeName(code), SenderPID: -1,
+			Evidence: fmt.Sprintf("the runtime's header %s with sigcode=%d (%s: sent by a process, not a fault), no panic or fatal error text, and no goroutine in panic or throw",
+				cr.Signal, code, CodeName(code))}
+	case !known && cr.Signal == "SIGQUIT":
+		return &Requested{Signal: cr.Signal, SenderPID: -1,
+			Evidence: "the runtime's header SIGQUIT (no sigcode line), no panic or fatal error text, and no goroutine in panic or throw"}
+	}
+	return nil
+}
+
+// sigcode reads the header's sigcode: the runtime prints si_code, an
+// int32, converted to uint64 (sigctxt.sigcode), so SI_TKILL (-6) reads
+// 18446744073709551610.
+func sigcode(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(s, 0, 32); err == nil {
+		return int(n), true
+	}
+	u, err := strconv.ParseUint(s, 0, 64)
+	if err != nil || u < 1<<64-1<<31 { // not a sign-extended int32
+		return 0, false
+	}
+	return int(int32(uint32(u))), true
 }
 
 // funcName strips the argument list from "pkg.(*T).M[...](0x1, {…})".

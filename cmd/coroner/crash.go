@@ -73,6 +73,10 @@ func runCrash(c *cli.Context) error {
 	}
 	if cr == nil {
 		fmt.Fprintf(w, "no crash recorded in %s (census from %s)\n", bundle.DisplayName(c.Args().First()), bundle.DisplayName(gr.Census.Source))
+		if rc := gr.Requested(); rc != nil {
+			// A dump someone asked for: say why it is none.
+			fmt.Fprintf(w, "%s: %s\n", bundle.DisplayName(rc.Source), bundle.DisplayName(rc.Requested.Evidence))
+		}
 		return nil
 	}
 	return printCrash(w, cr)

@@ -108,6 +108,34 @@ type Process struct {
 	Cmd    *exec.Cmd
 	Stdout *bufio.Reader
 	stderr *bytes.Buffer
+	// exited is closed once the one goroutine that waits for the process
+	// (exec.Cmd.Wait may not be called twice, even concurrently) has seen
+	// it exit; nil until that goroutine starts.
+	exited chan struct{}
+}
+
+// exitTimeout bounds the wait for a signalled process to exit: the
+// runtime writes its dump a line at a time, and a SIGQUIT dump of 4000
+// goroutines 100 frames deep (42 MB) took 60 s on a loaded 2-core machine.
+const exitTimeout = 2 * time.Minute
+
+// waitInBackground starts the goroutine that waits for the process.
+func (p *Process) waitInBackground() {
+	p.exited = make(chan struct{})
+	go func() { _ = p.Cmd.Wait(); close(p.exited) }()
+}
+
+// stop kills the process and waits for it, at the end of a test.
+func (p *Process) stop() {
+	_ = p.Cmd.Process.Kill()
+	if p.exited == nil {
+		_ = p.Cmd.Wait()
+		return
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(exitTimeout):
+	}
 }
 
 // Start runs exe and waits until it prints a line equal to ready on stdout.
@@ -137,13 +165,15 @@ func start(t testing.TB, cmd *exec.Cmd, ready string, env ...string) *Process {
 		t.Fatal(err)
 	}
 	p := &Process{Cmd: cmd, Stdout: bufio.NewReader(out), stderr: &errb}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(p.stop)
 	for {
 		line, err := p.Stdout.ReadString('\n')
 		if err != nil {
 			t.Fatalf("%s ended before printing %q: %v\n%s", exe, ready, err, errb.String())
 		}
 		if strings.TrimSpace(line) == ready {
+			// Only now: Wait closes the stdout pipe once the process exits.
+			p.waitInBackground()
 			return p
 		}
 	}
@@ -172,8 +202,10 @@ func StartPlain(t testing.TB, exe string, args ...string) *Process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return &Process{Cmd: cmd, stderr: &errb}
+	p := &Process{Cmd: cmd, stderr: &errb}
+	p.waitInBackground()
+	t.Cleanup(p.stop)
+	return p
 }
 
 // Gcore snapshots the process with gdb's gcore and returns the core path.
@@ -198,13 +230,26 @@ func (p *Process) Gcore(t testing.TB) string {
 // stderr before exiting.
 func (p *Process) Quit(t testing.TB) []byte {
 	t.Helper()
-	_ = p.Cmd.Process.Signal(syscall.SIGQUIT)
-	done := make(chan struct{})
-	go func() { _ = p.Cmd.Wait(); close(done) }()
+	return p.Kill(t, syscall.SIGQUIT)
+}
+
+// Kill sends sig, as an operator's kill(1) would, waits for the process
+// to exit and returns what it printed to stderr (under GOTRACEBACK=crash,
+// the runtime's dump before it aborts).
+func (p *Process) Kill(t testing.TB, sig syscall.Signal) []byte {
+	t.Helper()
+	_ = p.Cmd.Process.Signal(sig)
+	return p.Wait(t)
+}
+
+// Wait waits up to exitTimeout for the process to exit and returns what
+// it printed to stderr.
+func (p *Process) Wait(t testing.TB) []byte {
+	t.Helper()
 	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("process did not exit after SIGQUIT")
+	case <-p.exited:
+	case <-time.After(exitTimeout):
+		t.Fatalf("process did not exit within %v", exitTimeout)
 	}
 	return p.stderr.Bytes()
 }

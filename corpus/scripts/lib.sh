@@ -12,6 +12,9 @@ service_name() {
     crash) echo orders ;;
     deadlock) echo inventory ;;
     healthy) echo quotes ;;
+    healthy_tcp) echo counters ;;
+    healthy_batch) echo rollup ;;
+    healthy_idle) echo notifier ;;
     *) echo "$1" ;;
   esac
 }

@@ -27,8 +27,7 @@ var workloads = map[string]workload{
 	"yield":    awaitFlag,
 	"governor": governRequests,
 	"limit":    fillCacheUnderLimit,
-	"idle":     idle,
-	"http":     serveOrders,
+	"orders":   serveOrders,
 	"conns":    echoConnections,
 }
 

@@ -92,10 +92,3 @@ func fillCacheUnderLimit(ctx context.Context) func() {
 		debug.SetGCPercent(oldPercent)
 	}
 }
-
-// idle is a service with nothing to do: a housekeeping tick.
-func idle(ctx context.Context) func() {
-	return spawn(ctx, 1, func(ctx context.Context, i int) {
-		time.Sleep(50 * time.Millisecond)
-	})
-}

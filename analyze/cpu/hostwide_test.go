@@ -126,7 +126,14 @@ func TestHostWideRecording(t *testing.T) {
 		}
 		p := v / (1 - alone[kernel])
 		h := host[m] / (1 - host[kernel])
-		tol := math.Max(4*math.Sqrt(p*(1-p)*2/nu), 4/nu)
+		// The windows differ (see above), so a family whose share
+		// drifts over the run, such as the scheduler's on a host whose
+		// load changes, moves by more than sampling alone explains; ten
+		// points is still far below what counting the neighbours does
+		// (they held 50-60 % of the host's busy samples here). The
+		// sampling-exact comparison over the common window is
+		// bundle/perfdata's TestSystemWideMatchesPID.
+		tol := math.Max(math.Max(4*math.Sqrt(p*(1-p)*2/nu), 4/nu), 0.10)
 		if math.Abs(h-p) > tol {
 			t.Errorf("%s of the time outside the kernel: %.3f host-wide, %.3f with -p (tolerance %.3f)", m, h, p, tol)
 		}

@@ -59,7 +59,7 @@ func topSite(pass *analyze.Pass, typ string) (*site, int64, string) {
 				continue
 			}
 			st := pprofs.Stack(s)
-			u := stacks.FirstUser(st, 0)
+			u := blamedFrame(st)
 			if u < 0 {
 				continue
 			}
@@ -79,6 +79,29 @@ func topSite(pass *analyze.Pass, typ string) (*site, int64, string) {
 		}
 	}
 	return best, total, used
+}
+
+// blamedFrame returns the index in st (innermost first) of the user frame
+// an allocation is charged to: the innermost one, except for a sync.Pool's
+// New, which runs only when Pool.Get finds the pool empty — and every
+// cycle's poolCleanup empties the pools (sync/pool.go), so what New
+// allocates follows the cycles rather than drives them. Its bytes are
+// charged to the code that uses the pool, the first user frame past
+// Pool.Get, which is where a maintainer can change how much is allocated.
+func blamedFrame(st []stacks.Frame) int {
+	u := stacks.FirstUser(st, 0)
+	if u < 0 {
+		return u
+	}
+	for i := u + 1; i < len(st); i++ {
+		if st[i].Func == "sync.(*Pool).Get" {
+			if past := stacks.FirstUser(st, i+1); past >= 0 {
+				return past
+			}
+			break
+		}
+	}
+	return u
 }
 
 // assistCulprit names the user frame with the most mark-assist time in

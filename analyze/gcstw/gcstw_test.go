@@ -135,7 +135,7 @@ func TestMemoryLimit(t *testing.T) {
 // without a cause) when the host is loaded; the CPU-bound and the idle
 // one not even that.
 func TestHealthyShapes(t *testing.T) {
-	for _, w := range []string{"healthy", "http", "conns", "idle"} {
+	for _, w := range []string{"healthy", "orders", "conns", "idle"} {
 		files := analyzetest.Capture(t, w, window)
 		for name, reduce := range families {
 			t.Run(w+"/"+name, func(t *testing.T) {

@@ -38,7 +38,7 @@ func TestPoolContention(t *testing.T) {
 // pools its own buffers), allocation-bound and lock-bound ones, whole and
 // reduced to their profiles: no pool alarm.
 func TestNoContentionElsewhere(t *testing.T) {
-	for _, w := range []string{"healthy", "http", "conns", "idle", "gc", "lock"} {
+	for _, w := range []string{"healthy", "orders", "conns", "idle", "gc", "lock"} {
 		files := analyzetest.Capture(t, w, window)
 		for name, fs := range map[string][]analyzetest.File{"all": files, "pprof": analyzetest.Only(files, bundle.KindPprof)} {
 			t.Run(w+"/"+name, func(t *testing.T) {
@@ -54,12 +54,16 @@ func TestNoContentionElsewhere(t *testing.T) {
 	}
 }
 
-// TestFirstMoments: profiles of a service's first moments, as an incident
-// that crashed right after starting leaves them, hold too few samples to
-// judge: no alarm, and the finding says why.
+// TestFirstMoments: a CPU profile of a service's first moments, as an
+// incident that crashed right after starting leaves it, holds too few
+// samples to judge (runtime/pprof's 100 Hz over 200 ms, with the
+// workload's four Ps all busy, is at most 80, under the minimum of 100): no alarm, and the finding says
+// why. The contention profiles are left out: they count events since the
+// program started, and a contended pool can record enough of them in
+// 200 ms to be judged.
 func TestFirstMoments(t *testing.T) {
 	files := analyzetest.Capture(t, "syncpool", 200*time.Millisecond)
-	r := analyzetest.Run(t, analyzetest.Source(t, analyzetest.Only(files, bundle.KindPprof)), syncpool.Analyzer)
+	r := analyzetest.Run(t, analyzetest.Source(t, analyzetest.Only(files, bundle.KindPprof, "cpu")), syncpool.Analyzer)
 	fs := analyzetest.FindingsOf(r, "syncpool_contention")
 	if len(fs) != 1 {
 		t.Fatalf("findings %+v", fs)

@@ -35,29 +35,14 @@ var loadKinds = map[string]string{"http": "http", "lines": "lines"}
 // hold no perf.data).
 func CaptureLoaded(t testing.TB, name string, d time.Duration, withPerf bool) []File {
 	t.Helper()
-	if _, ok := lookup(name); !ok {
-		t.Fatalf("unknown workload %q", name)
-	}
 	if withPerf {
 		if err := perfUsable(t); err != nil {
 			t.Logf("no perf.data: %v", err)
 			withPerf = false
 		}
 	}
-	dir := t.TempDir()
-	log, err := os.Create(filepath.Join(dir, "gctrace.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd, dir, exe, log := workloadCommand(t, name, d)
 	defer log.Close()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), envWorkload+"="+name, envDir+"="+dir, envDuration+"="+d.String(),
-		"GODEBUG=gctrace=1", "GOMAXPROCS=4")
-	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

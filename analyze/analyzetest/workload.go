@@ -76,26 +76,12 @@ func CapturePerf(t testing.TB, name string, d time.Duration) []File {
 
 func capture(t testing.TB, name string, d time.Duration, withPerf bool) []File {
 	t.Helper()
-	if _, ok := lookup(name); !ok {
-		t.Fatalf("unknown workload %q", name)
-	}
-	dir := t.TempDir()
-	log, err := os.Create(filepath.Join(dir, "gctrace.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "-test.run=^$")
+	var prefix []string
 	if withPerf {
-		cmd = exec.Command("perf", "record", "-q", "-F", "999", "-g", "-o", filepath.Join(dir, "perf.data"), "--", exe, "-test.run=^$")
+		prefix = []string{"perf", "record", "-q", "-F", "999", "-g", "-o", "perf.data", "--"}
 	}
-	cmd.Env = append(os.Environ(), envWorkload+"="+name, envDir+"="+dir, envDuration+"="+d.String(),
-		"GODEBUG=gctrace=1", "GOMAXPROCS=4")
-	cmd.Stderr = log
+	cmd, dir, exe, log := workloadCommand(t, name, d, prefix...)
+	defer log.Close()
 	if out, err := cmd.Output(); err != nil {
 		t.Fatalf("workload %s: %v\n%s", name, err, out)
 	}
@@ -105,6 +91,35 @@ func capture(t testing.TB, name string, d time.Duration, withPerf bool) []File {
 			File{Disk: exe, Kind: bundle.KindGoBinary})
 	}
 	return files
+}
+
+// workloadCommand prepares the child that runs workload name for d in a
+// fresh directory, its stderr (the gctrace lines) going to gctrace.log
+// there. prefix, when given, is a command the child runs under (perf
+// record … --), with relative paths in it taken in that directory. The
+// caller closes log once the child has ended.
+func workloadCommand(t testing.TB, name string, d time.Duration, prefix ...string) (cmd *exec.Cmd, dir, exe string, log *os.File) {
+	t.Helper()
+	if _, ok := lookup(name); !ok {
+		t.Fatalf("unknown workload %q", name)
+	}
+	dir = t.TempDir()
+	log, err := os.Create(filepath.Join(dir, "gctrace.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, err = os.Executable()
+	if err != nil {
+		log.Close()
+		t.Fatal(err)
+	}
+	args := append(append([]string{}, prefix...), exe, "-test.run=^$")
+	cmd = exec.Command(args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), envWorkload+"="+name, envDir+"="+dir, envDuration+"="+d.String(),
+		"GODEBUG=gctrace=1", "GOMAXPROCS=4")
+	cmd.Stderr = log
+	return cmd, dir, exe, log
 }
 
 // captureFiles lists the files a workload records in dir.

@@ -205,12 +205,11 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	}
 	s.family("CPU profile")
 	src := strings.Join(p.Sources, ",")
-	n := samples.CPU(p)
+	n, few, ok := samples.Enough(p, minCPUSamples)
 	of := fmt.Sprintf("of %d CPU samples", n)
-	if n < minCPUSamples {
+	if !ok {
 		s.insufficient = append(s.insufficient, fmt.Sprintf("%s: %d CPU samples", src, n))
-		s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_samples", Value: float64(n), Unit: "count", Artifact: src,
-			Threshold: analyze.Threshold(minCPUSamples), Note: "insufficient data: too few samples to judge CPU shares"})
+		s.ev = append(s.ev, few)
 		return
 	}
 	s.judged++

@@ -51,12 +51,11 @@ func (g *gathered) fromCPU(prof *cpu.Profile) {
 		return
 	}
 	g.families = append(g.families, "CPU profile")
-	n := samples.CPU(prof)
+	n, few, ok := samples.Enough(prof, minCPUSamples)
 	of := fmt.Sprintf("of %d CPU samples", n)
-	if n < minCPUSamples {
+	if !ok {
 		g.insufficient = append(g.insufficient, fmt.Sprintf("%s: %d CPU samples", src, n))
-		g.ev = append(g.ev, analyze.Evidence{Metric: "cpu_samples", Value: float64(n), Unit: "count", Artifact: src,
-			Threshold: analyze.Threshold(minCPUSamples), Note: "insufficient data: too few samples to judge CPU shares"})
+		g.ev = append(g.ev, few)
 		return
 	}
 	g.judged = true

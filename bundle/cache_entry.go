@@ -1,0 +1,141 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// fillFunc writes an entry's bytes into the empty file f and returns
+// their hex SHA-256.
+type fillFunc func(f *os.File) (string, error)
+
+// Get returns the entry for key (a hex SHA-256) of size bytes, opened and
+// holding a shared lock that keeps it from eviction until the file is
+// closed. A missing or untrusted entry is written by fill first, once
+// however many processes ask for it at the same time: the others wait for
+// the writer and use its entry. name names the artifact in errors.
+func (c *Cache) Get(key string, size int64, name string, fill fillFunc) (*os.File, error) {
+	if !validKey(key) {
+		return nil, fmt.Errorf("%s: malformed SHA-256 %q", name, key)
+	}
+	// Three rounds: a fresh entry can be evicted before its writer locks it
+	// for use only by a concurrent prune that found the cache over its
+	// bound with everything else in use; by then the others have finished.
+	for range 3 {
+		if f := c.use(key, size); f != nil {
+			return f, nil
+		}
+		af, err := c.claim(key, true)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if f := c.use(key, size); f != nil { // written while we waited
+			af.Abort()
+			return f, nil
+		}
+		if err := c.write(af, key, size, name, fill); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%s: cache entry %s was evicted as soon as it was written, three times: the cache at %s is over its bound with every other entry in use", name, key, c.dir)
+}
+
+// use opens a complete, trusted entry with a shared lock and marks it
+// used; nil if there is none.
+func (c *Cache) use(key string, size int64) *os.File {
+	p := c.entryPath(key)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	// An evictor holds its exclusive lock only while it unlinks.
+	if err := flock(f, lockShared); err != nil && !noLocks(err) {
+		f.Close()
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || !sameFile(f, p) || !st.Mode().IsRegular() || st.Size() != size || !cached(p, key) {
+		f.Close()
+		return nil
+	}
+	now := time.Now()
+	os.Chtimes(p, now, now) // last use; best effort on a cache shared by users
+	return f
+}
+
+// claim opens and locks key's partial file for writing; with wait unset
+// it returns nil if another process is writing it. A partial file a dead
+// writer left is taken over and emptied.
+func (c *Cache) claim(key string, wait bool) (*atomicFile, error) {
+	p := c.partialPath(key)
+	how := lockExclusive
+	if !wait {
+		how |= lockTry
+	}
+	for range 8 {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("cache: creating %s: %w", p, err)
+		}
+		err = flock(f, how)
+		if errors.Is(err, errLocked) {
+			f.Close()
+			return nil, nil
+		}
+		if err != nil && !noLocks(err) {
+			f.Close()
+			return nil, fmt.Errorf("cache: locking %s: %w", p, err)
+		}
+		if !sameFile(f, p) { // its writer renamed it, or a sweep removed it
+			f.Close()
+			continue
+		}
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cache: emptying %s: %w", p, err)
+		}
+		return &atomicFile{File: f, dest: c.entryPath(key)}, nil
+	}
+	return nil, fmt.Errorf("cache: %s keeps being replaced", p)
+}
+
+// write fills the claimed partial file and renames it into place, after
+// making room for it. A full disk is reported with the file, the free
+// space and the size; nothing partial is left.
+func (c *Cache) write(af *atomicFile, key string, size int64, name string, fill fillFunc) error {
+	defer af.Abort()
+	c.makeRoom(size)
+	sum, err := fill(af.File)
+	if err != nil {
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return fmt.Errorf("%s: extracting into the cache as %s: %w (%s free there, the artifact is %s; see coroner cache prune and --cache-max)",
+				name, af.Name(), err, humanize.IBytes(uint64(max(0, freeSpace(c.dir)))), humanize.IBytes(uint64(size)))
+		}
+		return fmt.Errorf("%s: extracting into the cache as %s: %w", name, af.Name(), err)
+	}
+	if sum != key {
+		return fmt.Errorf("%s: SHA-256 %s, manifest says %s: %w", name, sum, key, ErrCorrupt)
+	}
+	if err := commitCached(af, af.dest); err != nil {
+		return fmt.Errorf("%s: cache: %w", name, err)
+	}
+	return nil
+}
+
+// warnOversized warns that the entry f, in use, is over the bound by
+// itself: it stays for this run and is evicted once unused.
+func (c *Cache) warnOversized(f *os.File, name string) {
+	limit, _, err := c.Limit()
+	if err != nil {
+		return
+	}
+	if st, err := f.Stat(); err == nil && diskUsage(st) > limit {
+		c.warn(fmt.Sprintf("%s: %s extracted into the cache at %s is larger than its bound (%s, --cache-max %s): kept for this run only",
+			name, humanize.IBytes(uint64(diskUsage(st))), c.dir, humanize.IBytes(uint64(limit)), c.bound))
+	}
+}

@@ -1,0 +1,61 @@
+package bundle
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"strings"
+)
+
+// bootIDFile names this boot of the machine on Linux.
+const bootIDFile = "/proc/sys/kernel/random/boot_id"
+
+// bootID identifies the running boot of the machine, or "" where unknown.
+func bootID() string {
+	b, err := os.ReadFile(bootIDFile)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// commitCached puts an extracted cache entry in place. Syncing a
+// multi-GiB core to disk can take longer than extracting it, and only a
+// crash of the machine can lose what is already in the page cache; so
+// where the file system keeps a boot stamp on the file (set before the
+// rename, so a rename that survives a crash carries it) the entry is
+// renamed unsynced, and cached checks it again after a reboot. Elsewhere
+// it is synced first.
+func commitCached(af *atomicFile, dest string) error {
+	if id := bootID(); id != "" && setBootStamp(af.File, id) == nil {
+		return af.CommitUnsynced()
+	}
+	return af.Commit()
+}
+
+// cached reports whether the cache entry at dest, already of the right
+// size, can be used as it is: it has no boot stamp (it was synced), or
+// was written during this boot (the page cache holds what was written).
+// An entry written unsynced before a crash or reboot is trusted only if
+// its SHA-256 still matches; it is then synced and its stamp dropped.
+func cached(dest, sum string) bool {
+	stamp, ok := bootStamp(dest)
+	if !ok || stamp != "" && stamp == bootID() {
+		return true
+	}
+	f, err := os.Open(dest)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != sum {
+		return false
+	}
+	if f.Sync() != nil {
+		return false
+	}
+	clearBootStamp(dest)
+	return true
+}

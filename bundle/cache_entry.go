@@ -68,30 +68,43 @@ func (c *Cache) use(key string, size int64) *os.File {
 	return f
 }
 
+// claimPoll is how often claim looks again at a partial file another
+// process is writing: extracting anything takes longer than the 50 ms it
+// adds at most, and polling costs one flock call.
+const claimPoll = 50 * time.Millisecond
+
 // claim opens and locks key's partial file for writing; with wait unset
-// it returns nil if another process is writing it. A partial file a dead
-// writer left is taken over and emptied.
+// it returns nil if another process is writing it, else it waits for that
+// writer. A partial file a dead writer left is taken over and emptied.
+//
+// It never blocks in flock: the file a writer holds becomes the entry
+// when renamed, and waiting for that lock would wait for every run using
+// the entry.
 func (c *Cache) claim(key string, wait bool) (*atomicFile, error) {
 	p := c.partialPath(key)
-	how := lockExclusive
-	if !wait {
-		how |= lockTry
-	}
-	for range 8 {
+	for {
 		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, fmt.Errorf("cache: creating %s: %w", p, err)
 		}
-		err = flock(f, how)
-		if errors.Is(err, errLocked) {
+		for {
+			err = flock(f, lockExclusive|lockTry)
+			if !errors.Is(err, errLocked) || !wait || !sameFile(f, p) {
+				break
+			}
+			time.Sleep(claimPoll)
+		}
+		switch {
+		case errors.Is(err, errLocked) && !wait:
 			f.Close()
 			return nil, nil
-		}
-		if err != nil && !noLocks(err) {
+		case errors.Is(err, errLocked):
+			f.Close() // renamed into the entry, or removed: look again
+			continue
+		case err != nil && !noLocks(err):
 			f.Close()
 			return nil, fmt.Errorf("cache: locking %s: %w", p, err)
-		}
-		if !sameFile(f, p) { // its writer renamed it, or a sweep removed it
+		case !sameFile(f, p): // its writer renamed it, or a sweep removed it
 			f.Close()
 			continue
 		}
@@ -101,7 +114,6 @@ func (c *Cache) claim(key string, wait bool) (*atomicFile, error) {
 		}
 		return &atomicFile{File: f, dest: c.entryPath(key)}, nil
 	}
-	return nil, fmt.Errorf("cache: %s keeps being replaced", p)
 }
 
 // write fills the claimed partial file and renames it into place, after

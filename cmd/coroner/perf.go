@@ -79,7 +79,7 @@ func runPerf(c *cli.Context) error {
 		if err != nil {
 			return withCode(exitInput, err)
 		}
-		if err := writeFileAtomic(out, func(w io.Writer) error { return p.Write(w) }); err != nil {
+		if err := bundle.WriteAtomic(out, func(w io.Writer) error { return p.Write(w) }); err != nil {
 			return withCode(exitInternal, fmt.Errorf("--export %s: %w", out, err))
 		}
 	}
@@ -184,27 +184,4 @@ func logWarning(input, msg string) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: warning: %s: %s\n", input, msg)
-}
-
-// writeFileAtomic writes path via a temporary file in its directory, fsync
-// and rename, so readers never see a partial file.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -162,4 +162,3 @@ func printPruned(w io.Writer, res bundle.PruneResult) {
 		fmt.Fprintf(w, "kept %d entries in use by a running coroner\n", n)
 	}
 }
-

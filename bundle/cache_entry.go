@@ -125,6 +125,7 @@ func (c *Cache) write(af *atomicFile, key string, size int64, name string, fill 
 	sum, err := fill(af.File)
 	if err != nil {
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			af.Abort() // the free space to report is without it
 			return fmt.Errorf("%s: extracting into the cache as %s: %w (%s free there, the artifact is %s; see coroner cache prune and --cache-max)",
 				name, af.Name(), err, humanize.IBytes(uint64(max(0, freeSpace(c.dir)))), humanize.IBytes(uint64(size)))
 		}

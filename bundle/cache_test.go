@@ -352,6 +352,7 @@ func TestCacheFullDisk(t *testing.T) {
 	if err == nil {
 		t.Fatal("extracting 16 MiB into an 8 MiB file system succeeded")
 	}
+	t.Log(err)
 	for _, want := range []string{art.Path, "no space left on device", filepath.Join(dir, entriesDir, "."+art.SHA256+partialEx)} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)

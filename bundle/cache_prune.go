@@ -177,7 +177,7 @@ func (c *Cache) evict(limit int64, all bool) (PruneResult, error) {
 		case e.Legacy && (all || !e.InUse):
 			gone = os.RemoveAll(e.Path) == nil
 		case !e.Legacy:
-			gone = removeIfUnowned(e.Path)
+			gone = removePathIfUnowned(e.Path)
 		}
 		if gone {
 			total -= e.Disk

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -99,22 +100,40 @@ func sameFile(f *os.File, name string) bool {
 	return err == nil && os.SameFile(a, b)
 }
 
-// removeIfUnowned removes the file or directory at path if no process
-// holds a lock on it, and reports whether it did. It holds the lock while
-// removing, so the owner-to-be of a file just created sees it gone.
-func removeIfUnowned(path string) bool {
-	f, err := os.Open(path)
+// removeIfUnowned removes the file or directory name under root if no
+// process holds a lock on it, and reports whether it did. It holds the
+// lock while removing, so the owner-to-be of a file just created sees it
+// gone. Going through root, it never follows a link out of the directory.
+func removeIfUnowned(root *os.Root, name string) bool {
+	f, err := root.Open(name)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	if flock(f, lockExclusive|lockTry) != nil || !sameFile(f, path) {
+	if flock(f, lockExclusive|lockTry) != nil {
 		return false
 	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return os.RemoveAll(path) == nil
+	st, err := f.Stat()
+	if err != nil {
+		return false
 	}
-	return os.Remove(path) == nil
+	if l, err := root.Lstat(name); err != nil || !os.SameFile(st, l) {
+		return false
+	}
+	if st.IsDir() {
+		return root.RemoveAll(name) == nil
+	}
+	return root.Remove(name) == nil
+}
+
+// removePathIfUnowned is removeIfUnowned for a path.
+func removePathIfUnowned(p string) bool {
+	root, err := os.OpenRoot(filepath.Dir(p))
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	return removeIfUnowned(root, filepath.Base(p))
 }
 
 // leftoverKind classifies a directory entry's name.
@@ -165,24 +184,48 @@ func digits(s string) bool {
 // coroner's unowned ones once unmodified for legacyAge. A live process's
 // files are never touched. It returns the paths it removed.
 func SweepLeftovers(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("sweeping %s: %w", dir, err)
+	}
+	defer root.Close()
+	names, err := sweepRoot(root, ".")
+	if err != nil {
+		return nil, fmt.Errorf("sweeping %s: %w", dir, err)
+	}
+	var removed []string
+	for _, n := range names {
+		removed = append(removed, filepath.Join(dir, n))
+	}
+	return removed, nil
+}
+
+// sweepRoot is SweepLeftovers for the directory dir under root; it
+// returns the names it removed, relative to root.
+func sweepRoot(root *os.Root, dir string) ([]string, error) {
+	d, err := root.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	ents, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return nil, err
 	}
 	var removed []string
 	for _, e := range ents {
 		if t := e.Type(); t != 0 && t != fs.ModeDir {
 			continue // links, devices: never ours
 		}
-		p := filepath.Join(dir, e.Name())
+		name := path.Join(dir, e.Name())
 		switch classifyLeftover(e.Name()) {
 		case ownedLeftover:
-			if removeIfUnowned(p) {
-				removed = append(removed, p)
+			if removeIfUnowned(root, name) {
+				removed = append(removed, name)
 			}
 		case legacyLeftover:
-			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > legacyAge && os.RemoveAll(p) == nil {
-				removed = append(removed, p)
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > legacyAge && root.RemoveAll(name) == nil {
+				removed = append(removed, name)
 			}
 		}
 	}

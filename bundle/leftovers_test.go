@@ -158,3 +158,55 @@ func TestSweepLegacyByAge(t *testing.T) {
 		t.Errorf("removed %q, want only the old stage directory", removed)
 	}
 }
+
+// Extract writes each member through a temporary linked into place: a
+// killed extract's temporary is swept by the next one into the same
+// directory, a live one's is not, and a member that fails its check
+// leaves nothing.
+func TestExtractSweepsAndLeavesNoPartial(t *testing.T) {
+	path, m := smallArchive(t)
+	dest := t.TempDir()
+	var art Artifact
+	for _, a := range m.Artifacts {
+		if a.Size > art.Size {
+			art = a
+		}
+	}
+	dir := filepath.Join(dest, filepath.Dir(art.Path))
+	os.MkdirAll(dir, 0o755)
+	dead := filepath.Join(dir, "."+filepath.Base(art.Path)+".tmp-p999999-1")
+	os.WriteFile(dead, []byte("part of a member"), 0o644)
+	live := filepath.Join(dir, ".other.tmp-p1-2")
+	lf, _ := os.Create(live)
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if err := Extract(path, dest, []string{art.Path}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dirNames(dir); len(got) != 2 || got[0] != ".other.tmp-p1-2" || got[1] != filepath.Base(art.Path) {
+		t.Errorf("after extract %s holds %q, want the member and the live temporary", dir, got)
+	}
+	// A member whose bytes do not match the manifest leaves nothing.
+	b, _ := os.ReadFile(path)
+	bad := filepath.Join(t.TempDir(), "bad.tar.zst")
+	for _, end := range frameEnds(t, b) {
+		if end > len(b)/2 {
+			c := bytes.Clone(b)
+			c[end-20] ^= 0x40
+			os.WriteFile(bad, c, 0o644)
+			break
+		}
+	}
+	dest2 := t.TempDir()
+	if err := Extract(bad, dest2, nil); err == nil {
+		t.Fatal("extract of an altered archive succeeded")
+	}
+	filepath.WalkDir(dest2, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(d.Name(), tempMark) {
+			t.Errorf("failed extract left %s", p)
+		}
+		return nil
+	})
+}

@@ -32,7 +32,7 @@ func (a *Archive) cachedPath(art Artifact) (string, error) {
 		return "", err
 	}
 	name := fmt.Sprintf("%s: member %s", a.path, quoteName(art.Path))
-	f, err = c.Get(art.SHA256, art.Size, name, func(w *os.File) (string, error) {
+	f, err = c.get(art.SHA256, art.Size, name, func(w *os.File) (string, error) {
 		r, err := a.memberData(art)
 		if err != nil {
 			return "", err

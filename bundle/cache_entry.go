@@ -14,12 +14,12 @@ import (
 // their hex SHA-256.
 type fillFunc func(f *os.File) (string, error)
 
-// Get returns the entry for key (a hex SHA-256) of size bytes, opened and
+// get returns the entry for key (a hex SHA-256) of size bytes, opened and
 // holding a shared lock that keeps it from eviction until the file is
 // closed. A missing or untrusted entry is written by fill first, once
 // however many processes ask for it at the same time: the others wait for
 // the writer and use its entry. name names the artifact in errors.
-func (c *Cache) Get(key string, size int64, name string, fill fillFunc) (*os.File, error) {
+func (c *Cache) get(key string, size int64, name string, fill fillFunc) (*os.File, error) {
 	if !validKey(key) {
 		return nil, fmt.Errorf("%s: malformed SHA-256 %q", name, key)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -29,6 +30,9 @@ type driverArgs struct {
 
 func TestMain(m *testing.M) {
 	AnalyzeFunc = testAnalyze
+	if os.Getenv(seekAllEnv) != "" {
+		Seekable = func(*bundle.Manifest, bundle.Artifact) bool { return true }
+	}
 	analyzetest.Main()
 	worker.Main()
 	if a := os.Getenv(driverEnv); a != "" {

@@ -38,17 +38,26 @@ func (a *atomicFile) Commit() error {
 	if err := a.File.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", a.Name(), err)
 	}
-	if err := a.CommitUnsynced(); err != nil {
+	if err := a.rename(true); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(a.dest))
+	return a.close()
 }
 
 // CommitUnsynced renames the file to its destination without syncing it:
 // for files that can be rebuilt and are checked again after a crash of
-// the machine. The lock is released only after the rename, so no sweep
-// can take the temporary from under it.
+// the machine.
 func (a *atomicFile) CommitUnsynced() error {
+	if err := a.rename(false); err != nil {
+		return err
+	}
+	return a.close()
+}
+
+// rename puts the file in place, still open: its lock is held across the
+// rename, so no sweep can take the temporary from under it. With
+// syncDirectory the rename is made durable.
+func (a *atomicFile) rename(syncDirectory bool) error {
 	if err := a.File.Chmod(0o644); err != nil {
 		return fmt.Errorf("chmod %s: %w", a.Name(), err)
 	}
@@ -56,8 +65,17 @@ func (a *atomicFile) CommitUnsynced() error {
 		return fmt.Errorf("renaming to %s: %w", a.dest, err)
 	}
 	a.done = true
+	if syncDirectory {
+		return syncDir(filepath.Dir(a.dest))
+	}
+	return nil
+}
+
+// close closes a renamed file; what a failed close did not write is not
+// in it, so it goes.
+func (a *atomicFile) close() error {
 	if err := a.File.Close(); err != nil {
-		os.Remove(a.dest) // what the close failed to write is not in it
+		os.Remove(a.dest)
 		return fmt.Errorf("closing %s: %w", a.dest, err)
 	}
 	return nil

@@ -27,7 +27,7 @@ func (a *Archive) cachedPath(art Artifact) (string, error) {
 	a.heldMu.Unlock()
 	switch {
 	case ok:
-		return f.Name(), nil
+		return c.entryPath(art.SHA256), nil
 	case err != nil:
 		return "", err
 	}
@@ -45,16 +45,16 @@ func (a *Archive) cachedPath(art Artifact) (string, error) {
 	}
 	a.heldMu.Lock()
 	defer a.heldMu.Unlock()
-	if held, ok := a.held[art.SHA256]; ok { // a concurrent Path got it too
+	if _, ok := a.held[art.SHA256]; ok { // a concurrent Path got it too
 		f.Close()
-		return held.Name(), nil
+		return c.entryPath(art.SHA256), nil
 	}
 	if a.held == nil {
 		a.held = map[string]*os.File{}
 	}
 	a.held[art.SHA256] = f
 	c.warnOversized(f, name)
-	return f.Name(), nil
+	return c.entryPath(art.SHA256), nil
 }
 
 // releaseCache lets go of the entries Path returned and, if there were

@@ -14,8 +14,8 @@ import (
 // their hex SHA-256.
 type fillFunc func(f *os.File) (string, error)
 
-// get returns the entry for key (a hex SHA-256) of size bytes, opened and
-// holding a shared lock that keeps it from eviction until the file is
+// get returns the entry for key (a hex SHA-256) of size bytes (at
+// entryPath), opened and holding a shared lock that keeps it from eviction until the file is
 // closed. A missing or untrusted entry is written by fill first, once
 // however many processes ask for it at the same time: the others wait for
 // the writer and use its entry. name names the artifact in errors.
@@ -23,9 +23,9 @@ func (c *Cache) get(key string, size int64, name string, fill fillFunc) (*os.Fil
 	if !validKey(key) {
 		return nil, fmt.Errorf("%s: malformed SHA-256 %q", name, key)
 	}
-	// Three rounds: a fresh entry can be evicted before its writer locks it
-	// for use only by a concurrent prune that found the cache over its
-	// bound with everything else in use; by then the others have finished.
+	// A second round only when an entry found could not be used (it
+	// vanished, or is untrusted and rewritten); a third would mean another
+	// process keeps replacing it.
 	for range 3 {
 		if f := c.use(key, size); f != nil {
 			return f, nil
@@ -38,11 +38,9 @@ func (c *Cache) get(key string, size int64, name string, fill fillFunc) (*os.Fil
 			af.Abort()
 			return f, nil
 		}
-		if err := c.write(af, key, size, name, fill); err != nil {
-			return nil, err
-		}
+		return c.write(af, key, size, name, fill)
 	}
-	return nil, fmt.Errorf("%s: cache entry %s was evicted as soon as it was written, three times: the cache at %s is over its bound with every other entry in use", name, key, c.dir)
+	return nil, fmt.Errorf("%s: cache entry %s keeps changing under %s", name, key, c.dir)
 }
 
 // use opens a complete, trusted entry with a shared lock and marks it
@@ -117,27 +115,37 @@ func (c *Cache) claim(key string, wait bool) (*atomicFile, error) {
 }
 
 // write fills the claimed partial file and renames it into place, after
-// making room for it. A full disk is reported with the file, the free
-// space and the size; nothing partial is left.
-func (c *Cache) write(af *atomicFile, key string, size int64, name string, fill fillFunc) error {
+// making room for it, and returns it open for use. The writer's exclusive
+// lock is converted to a shared one in one flock call rather than dropped
+// and taken again, so an eviction has no window worth the name to take
+// the fresh entry before its first use, however far over the bound it is
+// (flock(2) does not promise the conversion atomic). A full
+// disk is reported with the file, the free space and the size; nothing
+// partial is left.
+func (c *Cache) write(af *atomicFile, key string, size int64, name string, fill fillFunc) (*os.File, error) {
 	defer af.Abort()
 	c.makeRoom(size)
 	sum, err := fill(af.File)
 	if err != nil {
 		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 			af.Abort() // the free space to report is without it
-			return fmt.Errorf("%s: extracting into the cache as %s: %w (%s free there, the artifact is %s; see coroner cache prune and --cache-max)",
+			return nil, fmt.Errorf("%s: extracting into the cache as %s: %w (%s free there, the artifact is %s; see coroner cache prune and --cache-max)",
 				name, af.Name(), err, humanize.IBytes(uint64(max(0, freeSpace(c.dir)))), humanize.IBytes(uint64(size)))
 		}
-		return fmt.Errorf("%s: extracting into the cache as %s: %w", name, af.Name(), err)
+		return nil, fmt.Errorf("%s: extracting into the cache as %s: %w", name, af.Name(), err)
 	}
 	if sum != key {
-		return fmt.Errorf("%s: SHA-256 %s, manifest says %s: %w", name, sum, key, ErrCorrupt)
+		return nil, fmt.Errorf("%s: SHA-256 %s, manifest says %s: %w", name, sum, key, ErrCorrupt)
 	}
-	if err := commitCached(af, af.dest); err != nil {
-		return fmt.Errorf("%s: cache: %w", name, err)
+	if err := publishCached(af); err != nil {
+		return nil, fmt.Errorf("%s: cache: %w", name, err)
 	}
-	return nil
+	f := af.File
+	if err := flock(f, lockShared); err != nil && !noLocks(err) {
+		f.Close()
+		return nil, fmt.Errorf("%s: cache: %w", name, err)
+	}
+	return f, nil
 }
 
 // warnOversized warns that the entry f, in use, is over the bound by

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -20,18 +21,21 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// commitCached puts an extracted cache entry in place. Syncing a
-// multi-GiB core to disk can take longer than extracting it, and only a
-// crash of the machine can lose what is already in the page cache; so
-// where the file system keeps a boot stamp on the file (set before the
-// rename, so a rename that survives a crash carries it) the entry is
-// renamed unsynced, and cached checks it again after a reboot. Elsewhere
-// it is synced first.
-func commitCached(af *atomicFile, dest string) error {
+// publishCached renames an extracted cache entry into place, leaving it
+// open (and locked) for the caller. Syncing a multi-GiB core to disk can
+// take longer than extracting it, and only a crash of the machine can
+// lose what is already in the page cache; so where the file system keeps
+// a boot stamp on the file (set before the rename, so a rename that
+// survives a crash carries it) the entry is renamed unsynced, and cached
+// checks it again after a reboot. Elsewhere it is synced first.
+func publishCached(af *atomicFile) error {
 	if id := bootID(); id != "" && setBootStamp(af.File, id) == nil {
-		return af.CommitUnsynced()
+		return af.rename(false)
 	}
-	return af.Commit()
+	if err := af.File.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", af.Name(), err)
+	}
+	return af.rename(true)
 }
 
 // cached reports whether the cache entry at dest, already of the right

@@ -163,7 +163,7 @@ func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string, 
 
 // createOwnedIn is createOwned through root, for a directory dir under it.
 func createOwnedIn(root *os.Root, dir, prefix string) (string, *os.File, error) {
-	for range 8 {
+	for range ownAttempts {
 		name := path.Join(dir, prefix+"p"+strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
 		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) {

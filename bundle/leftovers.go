@@ -39,10 +39,15 @@ const (
 // killed run; this is also the age the batch used for its own.
 const legacyAge = time.Hour
 
+// ownAttempts bounds the tries at creating an owned temporary: a sweep
+// takes one only in the instant between its creation and its lock, so
+// eight lost in a row mean something sweeps without pause, not chance.
+const ownAttempts = 8
+
 // createOwned creates and locks a new file in dir named
 // prefix + "p<pid>-<random>".
 func createOwned(dir, prefix string) (*os.File, error) {
-	for range 8 {
+	for range ownAttempts {
 		f, err := os.CreateTemp(dir, prefix+"p"+strconv.Itoa(os.Getpid())+"-*")
 		if err != nil {
 			return nil, err
@@ -58,7 +63,7 @@ func createOwned(dir, prefix string) (*os.File, error) {
 // mkdirOwned creates and locks a new directory in dir named
 // prefix + "p<pid>-<random>"; closing the returned file releases it.
 func mkdirOwned(dir, prefix string) (string, *os.File, error) {
-	for range 8 {
+	for range ownAttempts {
 		p, err := os.MkdirTemp(dir, prefix+"p"+strconv.Itoa(os.Getpid())+"-*")
 		if err != nil {
 			return "", nil, err

@@ -73,7 +73,11 @@ func VerifyExtract(path string, want func(*Manifest, Artifact) bool) error {
 		return err
 	}
 	for _, af := range pending {
-		if err := commitCached(af, af.dest); err != nil {
+		err := publishCached(af)
+		if err == nil {
+			err = af.close()
+		}
+		if err != nil {
 			return fmt.Errorf("%s: cache: %w", path, err)
 		}
 	}

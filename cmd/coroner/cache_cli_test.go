@@ -54,6 +54,11 @@ func TestCacheCommand(t *testing.T) {
 			t.Errorf("after %s the cache holds %d bytes in %d files, over --cache-max %d", a, use, n, bound)
 		}
 	}
+	// perf reads the files it had extracted before the archive closes,
+	// even when the bound evicts them all at the close.
+	if out, errOut, code := runCoroner(t, exe, "--cache-max", "0", "perf", archives[0]); code != exitOK || !strings.Contains(out, "%") {
+		t.Errorf("perf under --cache-max 0: exit %d\n%s\n%s", code, out, errOut)
+	}
 	if !warned {
 		t.Error("no warning that an entry is larger than the bound")
 	}

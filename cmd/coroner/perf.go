@@ -56,8 +56,14 @@ func runPerf(c *cli.Context) error {
 	}
 	data := in
 	if bundle.IsArchive(in) {
-		var err error
-		if data, err = perfFromArchive(in, &o); err != nil {
+		a, err := bundle.Open(in)
+		if err != nil {
+			return withCode(exitInput, err)
+		}
+		// Closing the archive lets the cache evict what it extracted:
+		// only once the files have been read.
+		defer a.Close()
+		if data, err = perfFromArchive(a, &o); err != nil {
 			return withCode(exitInput, err)
 		}
 	}
@@ -115,13 +121,10 @@ func addBinary(m map[string]string, path, original string) error {
 }
 
 // perfFromArchive picks the archive's perf.data and registers its binaries
-// and kallsyms; it returns the perf.data's local path.
-func perfFromArchive(path string, o *perfdata.Options) (string, error) {
-	a, err := bundle.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer a.Close()
+// and kallsyms; it returns the perf.data's local path, valid until a is
+// closed.
+func perfFromArchive(a *bundle.Archive, o *perfdata.Options) (string, error) {
+	path := a.File()
 	m := a.Manifest()
 	perfs := m.ArtifactsOf(bundle.KindPerfData)
 	if len(perfs) == 0 {
@@ -144,9 +147,11 @@ func perfFromArchive(path string, o *perfdata.Options) (string, error) {
 		}
 	}
 	if ks, ok := firstOf(m, bundle.KindKallsyms); ok && o.Kallsyms == "" {
-		if o.Kallsyms, err = a.Path(ks); err != nil {
+		p, err := a.Path(ks)
+		if err != nil {
 			return "", err
 		}
+		o.Kallsyms = p
 	}
 	return a.Path(perfs[0])
 }

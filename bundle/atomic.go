@@ -2,13 +2,17 @@ package bundle
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
 
 // atomicFile is a file written under a temporary name in its destination's
 // directory and renamed into place only once complete and synced, so the
-// destination name never holds a partial file, whatever happens.
+// destination name never holds a partial file, whatever happens. The
+// temporary is owned (see SweepLeftovers): its lock is held until the
+// rename or removal, so a run after a kill removes it and a concurrent run
+// leaves it alone.
 type atomicFile struct {
 	*os.File
 	dest string
@@ -21,7 +25,7 @@ func createAtomic(dest string) (*atomicFile, error) {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := createOwned(dir, "."+base+tempMark)
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %s: %w", dest, err)
 	}
@@ -34,43 +38,74 @@ func (a *atomicFile) Commit() error {
 	if err := a.File.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", a.Name(), err)
 	}
-	if err := a.File.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", a.Name(), err)
+	if err := a.rename(true); err != nil {
+		return err
 	}
-	if err := a.File.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", a.Name(), err)
-	}
-	if err := os.Rename(a.Name(), a.dest); err != nil {
-		return fmt.Errorf("renaming to %s: %w", a.dest, err)
-	}
-	a.done = true
-	return syncDir(filepath.Dir(a.dest))
+	return a.close()
 }
 
 // CommitUnsynced renames the file to its destination without syncing it:
 // for files that can be rebuilt and are checked again after a crash of
 // the machine.
 func (a *atomicFile) CommitUnsynced() error {
+	if err := a.rename(false); err != nil {
+		return err
+	}
+	return a.close()
+}
+
+// rename puts the file in place, still open: its lock is held across the
+// rename, so no sweep can take the temporary from under it. With
+// syncDirectory the rename is made durable.
+func (a *atomicFile) rename(syncDirectory bool) error {
 	if err := a.File.Chmod(0o644); err != nil {
 		return fmt.Errorf("chmod %s: %w", a.Name(), err)
-	}
-	if err := a.File.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", a.Name(), err)
 	}
 	if err := os.Rename(a.Name(), a.dest); err != nil {
 		return fmt.Errorf("renaming to %s: %w", a.dest, err)
 	}
 	a.done = true
+	if syncDirectory {
+		return syncDir(filepath.Dir(a.dest))
+	}
 	return nil
 }
 
-// Abort removes the temporary file unless Commit succeeded.
+// close closes a renamed file; what a failed close did not write is not
+// in it, so it goes.
+func (a *atomicFile) close() error {
+	if err := a.File.Close(); err != nil {
+		os.Remove(a.dest)
+		return fmt.Errorf("closing %s: %w", a.dest, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary file unless Commit succeeded. It removes the
+// file before closing it, while the lock still says it is in use.
 func (a *atomicFile) Abort() {
 	if a.done {
 		return
 	}
-	a.File.Close()
+	a.done = true
 	os.Remove(a.Name())
+	a.File.Close()
+}
+
+// WriteAtomic writes path with write, through a temporary file in its
+// directory, fsync and rename: readers see the old file or the whole new
+// one, and a killed writer leaves only a temporary that SweepLeftovers
+// removes.
+func WriteAtomic(path string, write func(io.Writer) error) error {
+	af, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	defer af.Abort()
+	if err := write(af.File); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return af.Commit()
 }
 
 // syncDir fsyncs a directory, making renames and creations in it durable.

@@ -1,61 +1,161 @@
 package bundle
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
+	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/dustin/go-humanize"
 )
 
-// bootIDFile names this boot of the machine on Linux.
-const bootIDFile = "/proc/sys/kernel/random/boot_id"
+// The extraction cache holds the artifacts that are read as files (a core
+// for delve, a binary for symbols, a perf.data) once extracted from their
+// archive. Its layout under the cache directory:
+//
+//	entries/<SHA-256>           a complete entry, keyed by the artifact's
+//	                            content hash (the manifest's and trailer's),
+//	                            so the same core in two archives is stored once
+//	entries/.<SHA-256>.partial  an entry being extracted, locked by its writer
+//	lock                        serializes evictions
+//
+// A process using an entry holds a shared flock on it until it closes the
+// archive (or dies); eviction takes the lock exclusively, without waiting,
+// so an entry in use is never removed. An entry's modification time is its
+// last use (Path touches it): access times are unreliable under relatime
+// and noatime. Entries are evicted least recently used first, whenever one
+// is added and when an archive that used the cache is closed, until their
+// disk use is within the bound.
 
-// bootID identifies the running boot of the machine, or "" where unknown.
-func bootID() string {
-	b, err := os.ReadFile(bootIDFile)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
+// Environment variables that configure the cache; the coroner command's
+// --cache-max sets the second, and worker children inherit both.
+const (
+	CacheDirEnv = "CORONER_CACHE_DIR"
+	CacheMaxEnv = "CORONER_CACHE_MAX"
+)
+
+// DefaultCacheMax is the bound when none is given: a quarter of the space
+// available to the cache (free space on its file system plus what the
+// cache already holds, so the bound does not shrink as the cache fills).
+// A quarter leaves three quarters of that space to the service and its
+// data on a shared disk, and still holds the largest benchmarked core
+// extracted (3.7 GiB on disk) wherever 15 GiB is available; an entry that
+// does not fit is still extracted for its run (see Cache).
+const DefaultCacheMax = "25%"
+
+// Cache is the extraction cache in one directory under a size bound. An
+// entry larger than the bound is still extracted and used by the run that
+// needs it, with a warning, and evicted as soon as no run uses it: refusing
+// it would make a small bound fail every analysis of a large core.
+type Cache struct {
+	dir   string
+	bound CacheBound
+	// warn receives the cache's warnings (an entry over the bound).
+	warn func(string)
 }
 
-// commitCached puts an extracted cache entry in place. Syncing a
-// multi-GiB core to disk can take longer than extracting it, and only a
-// crash of the machine can lose what is already in the page cache; so
-// where the file system keeps a boot stamp on the file (set before the
-// rename, so a rename that survives a crash carries it) the entry is
-// renamed unsynced, and cached checks it again after a reboot. Elsewhere
-// it is synced first.
-func commitCached(af *atomicFile, dest string) error {
-	if id := bootID(); id != "" && setBootStamp(af.File, id) == nil {
-		return af.CommitUnsynced()
-	}
-	return af.Commit()
+// CacheBound is a cache size bound: a number of bytes, or a percentage of
+// the space available to the cache.
+type CacheBound struct {
+	Bytes   int64
+	Percent float64 // used when > 0
 }
 
-// cached reports whether the cache entry at dest, already of the right
-// size, can be used as it is: it has no boot stamp (it was synced), or
-// was written during this boot (the page cache holds what was written).
-// An entry written unsynced before a crash or reboot is trusted only if
-// its SHA-256 still matches; it is then synced and its stamp dropped.
-func cached(dest, sum string) bool {
-	stamp, ok := bootStamp(dest)
-	if !ok || stamp != "" && stamp == bootID() {
-		return true
+// ParseCacheBound reads a bound such as "2GiB", "500MB", "0" or "25%".
+func ParseCacheBound(s string) (CacheBound, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f > 0 && f <= 100) {
+			return CacheBound{}, fmt.Errorf("cache bound %q: want a percentage in (0, 100]", s)
+		}
+		return CacheBound{Percent: f}, nil
 	}
-	f, err := os.Open(dest)
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n > 1<<62 {
+		return CacheBound{}, fmt.Errorf("cache bound %q: want a size such as 10GiB, or a percentage such as 25%%", s)
+	}
+	return CacheBound{Bytes: int64(n)}, nil
+}
+
+// String is the bound as ParseCacheBound reads it.
+func (b CacheBound) String() string {
+	if b.Percent > 0 {
+		return strconv.FormatFloat(b.Percent, 'f', -1, 64) + "%"
+	}
+	return humanize.IBytes(uint64(b.Bytes))
+}
+
+// CacheDir is the cache directory: $CORONER_CACHE_DIR, else coroner/ in
+// the user cache directory.
+func CacheDir() (string, error) {
+	if d := os.Getenv(CacheDirEnv); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
 	if err != nil {
-		return false
+		return "", fmt.Errorf("no cache directory (set %s): %w", CacheDirEnv, err)
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != sum {
-		return false
+	return filepath.Join(d, "coroner"), nil
+}
+
+// OpenCache opens the cache in dir under bound, creating the directory.
+func OpenCache(dir string, bound CacheBound) (*Cache, error) {
+	if err := os.MkdirAll(filepath.Join(dir, entriesDir), 0o755); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
 	}
-	if f.Sync() != nil {
-		return false
+	return &Cache{dir: dir, bound: bound, warn: stderrWarning}, nil
+}
+
+// DefaultCache opens the cache the environment names: CacheDir, bounded by
+// $CORONER_CACHE_MAX or DefaultCacheMax.
+func DefaultCache() (*Cache, error) {
+	dir, err := CacheDir()
+	if err != nil {
+		return nil, err
 	}
-	clearBootStamp(dest)
-	return true
+	spec := os.Getenv(CacheMaxEnv)
+	if spec == "" {
+		spec = DefaultCacheMax
+	}
+	bound, err := ParseCacheBound(spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", CacheMaxEnv, err)
+	}
+	return OpenCache(dir, bound)
+}
+
+// Dir is the cache's directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// Bound is the cache's bound as configured.
+func (c *Cache) Bound() CacheBound { return c.bound }
+
+// entriesDir holds the entries, apart from an earlier layout's
+// <archive digest>/ directories beside it.
+const entriesDir = "entries"
+
+func (c *Cache) entryPath(key string) string { return filepath.Join(c.dir, entriesDir, key) }
+
+func (c *Cache) partialPath(key string) string {
+	return filepath.Join(c.dir, entriesDir, "."+key+partialEx)
+}
+
+// validKey reports whether key is a hex SHA-256, as entries are named.
+func validKey(key string) bool {
+	return len(key) == 64 && strings.Trim(key, "0123456789abcdef") == ""
+}
+
+// stderrWarning writes a warning to stderr, as a JSON line when
+// CORONER_LOG_FORMAT asks for JSON (the coroner command sets it from
+// --log-format), so bots reading stderr get JSON only.
+func stderrWarning(msg string) {
+	if os.Getenv("CORONER_LOG_FORMAT") == "json" {
+		b, _ := json.Marshal(map[string]string{"level": "warning", "warning": msg})
+		fmt.Fprintf(os.Stderr, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "coroner: warning: %s\n", msg)
 }

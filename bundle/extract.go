@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -38,6 +40,7 @@ func Extract(archivePath, dir string, names []string) error {
 		return err
 	}
 	want, byPath := selectMembers(m, names)
+	swept := map[string]bool{}
 	if len(names) > 0 {
 		var missing []string
 		for _, n := range names {
@@ -50,7 +53,7 @@ func Extract(archivePath, dir string, names []string) error {
 		}
 	}
 	if len(names) == 0 {
-		if err := writeNew(root, ManifestName, strings.NewReader(string(mb)), "", archivePath); err != nil {
+		if err := writeNew(root, ManifestName, strings.NewReader(string(mb)), "", archivePath, swept); err != nil {
 			return err
 		}
 	}
@@ -72,11 +75,11 @@ func Extract(archivePath, dir string, names []string) error {
 		art, isArt := byPath[h.Name]
 		switch {
 		case h.Name == TrailerName && len(names) == 0:
-			if err := writeNew(root, TrailerName, s.tr, "", archivePath); err != nil {
+			if err := writeNew(root, TrailerName, s.tr, "", archivePath, swept); err != nil {
 				return err
 			}
 		case isArt:
-			if err := writeNew(root, h.Name, s.tr, art.SHA256, archivePath); err != nil {
+			if err := writeNew(root, h.Name, s.tr, art.SHA256, archivePath, swept); err != nil {
 				return err
 			}
 			delete(byPath, h.Name)
@@ -111,8 +114,12 @@ func selectMembers(m *Manifest, names []string) (matched map[string]bool, byPath
 }
 
 // writeNew writes r to name under root, refusing to overwrite, and checks
-// its SHA-256 when sum is given; on any failure the file is removed.
-func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string) error {
+// its SHA-256 when sum is given. It writes an owned temporary beside name
+// and links it into place only once complete and checked, so a killed
+// extract leaves no partial file under the member's name, only a
+// temporary the next extract into the directory sweeps (once per
+// directory, recorded in swept); on any failure nothing is left.
+func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string, swept map[string]bool) error {
 	if err := checkMemberName(name); err != nil {
 		return fmt.Errorf("%s: %w", archivePath, err)
 	}
@@ -121,26 +128,62 @@ func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string) 
 			return fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if d := path.Dir(name); !swept[d] {
+		sweepRoot(root, d)
+		swept[d] = true
+	}
+	if _, err := root.Lstat(name); err == nil {
+		return fmt.Errorf("%s already exists; not overwriting", name)
+	}
+	tmp, f, err := createOwnedIn(root, path.Dir(name), "."+path.Base(name)+tempMark)
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s already exists; not overwriting", name)
-		}
 		return fmt.Errorf("creating %s: %w", name, err)
 	}
+	defer func() {
+		root.Remove(tmp) // the link, when made, keeps the file
+		f.Close()
+	}()
 	h := sha256.New()
 	_, err = io.Copy(io.MultiWriter(f, h), r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err == nil && sum != "" {
 		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
 			err = fmt.Errorf("SHA-256 %s, manifest says %s: %w", got, sum, ErrCorrupt)
 		}
 	}
+	if err == nil {
+		if err = root.Link(tmp, name); errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s already exists; not overwriting", name)
+		}
+	}
 	if err != nil {
-		root.Remove(name)
 		return fmt.Errorf("%s: extracting %s: %w", archivePath, quoteName(name), err)
 	}
 	return nil
+}
+
+// createOwnedIn is createOwned through root, for a directory dir under it.
+func createOwnedIn(root *os.Root, dir, prefix string) (string, *os.File, error) {
+	for range ownAttempts {
+		name := path.Join(dir, prefix+"p"+strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		f, err := root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		err = flock(f, lockExclusive|lockTry)
+		if err != nil && !errors.Is(err, errLocked) {
+			return name, f, nil // no locks here: unowned, and sweeps leave it
+		}
+		if err == nil {
+			st, serr := f.Stat()
+			l, lerr := root.Lstat(name)
+			if serr == nil && lerr == nil && os.SameFile(st, l) {
+				return name, f, nil
+			}
+		}
+		f.Close() // a sweep took it first
+	}
+	return "", nil, fmt.Errorf("creating a temporary file in %s: taken by concurrent sweeps each time", dir)
 }

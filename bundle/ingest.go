@@ -67,10 +67,16 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	if err := checkOutputOutsideInputs(out, o.Inputs); err != nil {
 		return nil, err
 	}
-	stage, err := os.MkdirTemp(filepath.Dir(out), ".coroner-stage-*")
+	// What killed runs left beside the output goes first; a concurrent
+	// run's temporaries are left alone.
+	for _, p := range sweepQuiet(filepath.Dir(out)) {
+		logf(o.Log, "removed %s, left by a killed run", p)
+	}
+	stage, lock, err := mkdirOwned(filepath.Dir(out), stagePre)
 	if err != nil {
 		return nil, fmt.Errorf("creating staging directory next to %s: %w", o.Output, err)
 	}
+	defer lock.Close()
 	defer os.RemoveAll(stage)
 
 	c := &collector{ctx: ctx, lim: o.Limits.orDefault(), stage: stage, log: o.Log, stdin: o.Stdin}

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -12,7 +13,11 @@ import (
 // TestMain runs the package's tests, or, when re-executed by a test as a
 // child, one ingest (see runChild).
 func TestMain(m *testing.M) {
-	if os.Getenv("CORONER_TEST_CHILD") != "" {
+	switch os.Getenv("CORONER_TEST_CHILD") {
+	case "":
+	case "path":
+		os.Exit(runPathChild())
+	default:
 		os.Exit(runChild())
 	}
 	code := m.Run()
@@ -45,4 +50,42 @@ func runChild() int {
 	}
 	fmt.Println("ok")
 	return 0
+}
+
+// runPathChild opens the archive CORONER_TEST_ARCHIVE and asks Path for
+// its member CORONER_TEST_MEMBER, after a line on stdin when
+// CORONER_TEST_BARRIER is set (so a parent can start several at once). It
+// prints "path <path> <inode>" and holds the entry until stdin closes.
+func runPathChild() int {
+	in := bufio.NewReader(os.Stdin)
+	if os.Getenv("CORONER_TEST_BARRIER") != "" {
+		in.ReadString('\n')
+	}
+	a, err := Open(os.Getenv("CORONER_TEST_ARCHIVE"))
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	for _, art := range a.Manifest().Artifacts {
+		if art.Path != os.Getenv("CORONER_TEST_MEMBER") {
+			continue
+		}
+		fmt.Println("opened")
+		p, err := a.Path(art)
+		if err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		fmt.Println("path", p, inode(st))
+		in.ReadString('\n')
+		a.Close()
+		return 0
+	}
+	fmt.Println("error: no member", os.Getenv("CORONER_TEST_MEMBER"))
+	return 1
 }

@@ -5,9 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 )
 
 // VerifyExtract verifies the archive exactly as Verify does and, in the
@@ -30,6 +27,12 @@ func VerifyExtract(path string, want func(*Manifest, Artifact) bool) error {
 			byName[art.Path] = art
 		}
 	}
+	var c *Cache
+	if len(byName) > 0 {
+		if c, err = DefaultCache(); err != nil {
+			return err
+		}
+	}
 	var pending []*atomicFile
 	defer func() {
 		for _, af := range pending {
@@ -38,27 +41,25 @@ func VerifyExtract(path string, want func(*Manifest, Artifact) bool) error {
 	}()
 	each := func(name string, r io.Reader, size int64) (string, error) {
 		art, ok := byName[name]
-		if !ok || art.Size != size {
+		if !ok || art.Size != size || !validKey(art.SHA256) {
 			return hashMember(r, size)
 		}
-		dest, err := a.cachePath(art)
-		if err != nil {
-			return "", err
-		}
-		if st, err := os.Stat(dest); err == nil && st.Mode().IsRegular() && st.Size() == size && cached(dest, art.SHA256) {
+		if f := c.use(art.SHA256, size); f != nil {
+			f.Close()
 			return hashMember(r, size)
 		}
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-			return "", fmt.Errorf("cache: %w", err)
-		}
-		af, err := createAtomic(dest)
+		af, err := c.claim(art.SHA256, false)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+		if af == nil { // another process is extracting it
+			return hashMember(r, size)
 		}
 		pending = append(pending, af)
+		c.makeRoom(size)
 		sum, err := extractSparse(af.File, r, size)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("%s: member %s: extracting into the cache as %s: %w", path, quoteName(name), af.Name(), err)
 		}
 		if sum != art.SHA256 {
 			// The trailer check names the mismatch; this copy must not
@@ -72,8 +73,17 @@ func VerifyExtract(path string, want func(*Manifest, Artifact) bool) error {
 		return err
 	}
 	for _, af := range pending {
-		if err := commitCached(af, af.dest); err != nil {
+		err := publishCached(af)
+		if err == nil {
+			err = af.close()
+		}
+		if err != nil {
 			return fmt.Errorf("%s: cache: %w", path, err)
+		}
+	}
+	if len(pending) > 0 {
+		if _, err := c.Prune(-1); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	return nil
@@ -91,22 +101,4 @@ func hashMember(r io.Reader, size int64) (string, error) {
 		return "", fmt.Errorf("member ends after %d of its %d bytes: %w", n, size, ErrCorrupt)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// cachePath is where Path keeps art's extracted copy:
-// $CORONER_CACHE_DIR (or the user cache directory's coroner/) /
-// <archive digest>/<artifact SHA-256><extension>.
-func (a *Archive) cachePath(art Artifact) (string, error) {
-	base := os.Getenv("CORONER_CACHE_DIR")
-	if base == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("no cache directory (set CORONER_CACHE_DIR): %w", err)
-		}
-		base = filepath.Join(d, "coroner")
-	}
-	if len(art.SHA256) != 64 || strings.Trim(art.SHA256, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("%s: artifact %s has a malformed SHA-256", a.path, quoteName(art.Path))
-	}
-	return filepath.Join(base, a.digest, art.SHA256+filepath.Ext(art.Path)), nil
 }

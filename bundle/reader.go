@@ -12,7 +12,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -55,6 +54,10 @@ type Archive struct {
 	idxMu  sync.Mutex // guards what follows
 	idx    *indexRef  // the frame index, built on first use
 	idxErr error      // why the index cannot be built
+
+	heldMu sync.Mutex // guards what follows
+	cache  *Cache     // the extraction cache, opened on first use
+	held   map[string]*os.File
 }
 
 // stream is a decompressing tar reader over an archive file.
@@ -203,20 +206,21 @@ func (a *Archive) Digest() string { return a.digest }
 // File returns the archive's file name, as given to Open.
 func (a *Archive) File() string { return a.path }
 
-// Close releases the archive's frame index. Readers opened from the
-// archive before Close keep working: the archive file is closed with the
-// last of them. The archive stays usable; a later Open, Path or
+// Close releases the archive's frame index and the cache entries Path
+// returned, which may be evicted from then on (see Cache). Readers opened
+// from the archive before Close keep working: the archive file is closed
+// with the last of them. The archive stays usable; a later Open, Path or
 // OpenMember indexes it again.
 func (a *Archive) Close() error {
 	a.idxMu.Lock()
-	defer a.idxMu.Unlock()
 	if a.idx != nil {
 		a.idx.cleanup.Stop()
 		a.idx.drop()
 		a.idx = nil
 	}
 	a.idxErr = nil
-	return nil
+	a.idxMu.Unlock()
+	return a.releaseCache()
 }
 
 // Open streams one artifact's bytes, decoding only the archive frames
@@ -284,42 +288,11 @@ func (m *memberReader) Read(p []byte) (int, error) {
 
 func (m *memberReader) Close() error { return m.r.Close() }
 
-// Path returns a seekable copy of the artifact, extracted once into a cache
-// directory ($CORONER_CACHE_DIR, or the user cache directory's
-// coroner/<digest>) and verified by its SHA-256. Extracting decodes only
-// the frames that hold the artifact, as Open does. All-zero blocks are
-// left as holes; see cached for when a cached copy is trusted.
+// Path returns a seekable copy of the artifact, extracted once into the
+// extraction cache (see Cache) and verified by its SHA-256. Extracting
+// decodes only the frames that hold the artifact, as Open does. All-zero
+// blocks are left as holes; see cached for when a cached copy is trusted.
+// The copy stays in place until the archive is closed.
 func (a *Archive) Path(art Artifact) (string, error) {
-	dest, err := a.cachePath(art)
-	if err != nil {
-		return "", err
-	}
-	dir := filepath.Dir(dest)
-	if st, err := os.Stat(dest); err == nil && st.Mode().IsRegular() && st.Size() == art.Size && cached(dest, art.SHA256) {
-		return dest, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("cache: %w", err)
-	}
-	r, err := a.memberData(art)
-	if err != nil {
-		return "", err
-	}
-	defer r.Close()
-	af, err := createAtomic(dest)
-	if err != nil {
-		return "", err
-	}
-	defer af.Abort()
-	got, err := extractSparse(af.File, r, art.Size)
-	if err != nil {
-		return "", fmt.Errorf("%s: member %s: %w", a.path, quoteName(art.Path), err)
-	}
-	if got != art.SHA256 {
-		return "", fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", a.path, quoteName(art.Path), got, art.SHA256, ErrCorrupt)
-	}
-	if err := commitCached(af, dest); err != nil {
-		return "", err
-	}
-	return dest, nil
+	return a.cachedPath(art)
 }

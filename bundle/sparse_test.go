@@ -62,9 +62,10 @@ func TestCacheStamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	af.Write(body)
-	if err := commitCached(af, dest); err != nil {
+	if err := publishCached(af); err != nil {
 		t.Fatal(err)
 	}
+	af.close()
 	if !cached(dest, "not the sum") {
 		t.Error("entry written during this boot not trusted")
 	}

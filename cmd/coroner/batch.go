@@ -86,6 +86,7 @@ func runBatch(c *cli.Context) error {
 		Index:       c.String("index"),
 		RetryFailed: c.Bool("retry-failed"),
 		Verify:      c.Bool("verify"),
+		CacheMax:    c.String("cache-max"),
 		OnStart:     prog.start,
 		OnDone:      prog.done,
 	}

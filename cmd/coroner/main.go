@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/version"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -61,15 +62,25 @@ func newApp() *cli.App {
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "stderr log and error format: text or json (for bots)", EnvVars: []string{"CORONER_LOG_FORMAT"}},
+			&cli.StringFlag{Name: "cache-max", Value: bundle.DefaultCacheMax, EnvVars: []string{bundle.CacheMaxEnv},
+				Usage: "bound on the extraction cache's disk use: a `SIZE` (10GiB) or a percentage of the space available to it"},
 		},
 		Before: func(c *cli.Context) error {
-			switch f := c.String("log-format"); f {
-			case "text", "json":
-				logFormat = f
-				return nil
-			default:
+			f := c.String("log-format")
+			if f != "text" && f != "json" {
 				return withCode(exitUsage, fmt.Errorf("--log-format %q: want text or json", f))
 			}
+			logFormat = f
+			if _, err := bundle.ParseCacheBound(c.String("cache-max")); err != nil {
+				return withCode(exitUsage, fmt.Errorf("--cache-max: %w", err))
+			}
+			// Both reach the bundle package's cache and the worker
+			// children through the environment: analyzers ask for
+			// extracted files through analyze.Source.Path, which takes no
+			// options, and the census runs in a child process.
+			os.Setenv("CORONER_LOG_FORMAT", f)
+			os.Setenv(bundle.CacheMaxEnv, c.String("cache-max"))
+			return nil
 		},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return withCode(exitUsage, err)

@@ -74,8 +74,14 @@ func runPerf(c *cli.Context) error {
 	}
 	data := in
 	if bundle.IsArchive(in) {
-		var err error
-		if data, err = perfFromArchive(in, &o); err != nil {
+		a, err := bundle.Open(in)
+		if err != nil {
+			return withCode(exitInput, err)
+		}
+		// Closing the archive lets the cache evict what it extracted:
+		// only once the files have been read.
+		defer a.Close()
+		if data, err = perfFromArchive(a, &o); err != nil {
 			return withCode(exitInput, err)
 		}
 	}
@@ -107,7 +113,7 @@ func runPerf(c *cli.Context) error {
 		if err != nil {
 			return withCode(exitInput, err)
 		}
-		if err := writeFileAtomic(out, func(w io.Writer) error { return p.Write(w) }); err != nil {
+		if err := bundle.WriteAtomic(out, func(w io.Writer) error { return p.Write(w) }); err != nil {
 			return withCode(exitInternal, fmt.Errorf("--export %s: %w", out, err))
 		}
 	}
@@ -143,13 +149,10 @@ func addBinary(m map[string]string, path, original string) error {
 }
 
 // perfFromArchive picks the archive's perf.data and registers its binaries
-// and kallsyms; it returns the perf.data's local path.
-func perfFromArchive(path string, o *perfdata.Options) (string, error) {
-	a, err := bundle.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer a.Close()
+// and kallsyms; it returns the perf.data's local path, valid until a is
+// closed.
+func perfFromArchive(a *bundle.Archive, o *perfdata.Options) (string, error) {
+	path := a.File()
 	m := a.Manifest()
 	perfs := m.ArtifactsOf(bundle.KindPerfData)
 	if len(perfs) == 0 {
@@ -178,9 +181,11 @@ func perfFromArchive(path string, o *perfdata.Options) (string, error) {
 		}
 	}
 	if ks, ok := firstOf(m, bundle.KindKallsyms); ok && o.Kallsyms == "" {
-		if o.Kallsyms, err = a.Path(ks); err != nil {
+		p, err := a.Path(ks)
+		if err != nil {
 			return "", err
 		}
+		o.Kallsyms = p
 	}
 	return a.Path(perfs[0])
 }
@@ -225,27 +230,4 @@ func logWarning(input, msg string) {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: warning: %s: %s\n", input, msg)
-}
-
-// writeFileAtomic writes path via a temporary file in its directory, fsync
-// and rename, so readers never see a partial file.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -56,6 +57,10 @@ type Options struct {
 	// coroner verify does; by default the seal over its compressed bytes
 	// and its structure are checked (bundle.CheckSealed).
 	Verify bool
+	// CacheMax bounds the extraction cache the children share, as
+	// bundle.ParseCacheBound reads it; "" leaves the environment's
+	// ($CORONER_CACHE_MAX, else bundle.DefaultCacheMax).
+	CacheMax string
 	// OnStart is called once with the number of inputs; OnDone after each
 	// input finishes, from one goroutine at a time.
 	OnStart func(total int)
@@ -116,6 +121,11 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 	if o.Limits.Timeout <= 0 {
 		o.Limits.Timeout = DefaultTimeout
 	}
+	if o.CacheMax != "" {
+		if _, err := bundle.ParseCacheBound(o.CacheMax); err != nil {
+			return nil, fmt.Errorf("batch: %w", err)
+		}
+	}
 	if o.Limits.CPUs <= 0 {
 		// Jobs children share the CPUs: each sized to the whole machine
 		// would oversubscribe it (runtime threads, GC workers fighting
@@ -126,7 +136,10 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}
-		cleanTemps(d)
+		// Temporaries of a killed run go; a concurrent run's stay.
+		if _, err := bundle.SweepLeftovers(d); err != nil {
+			return nil, fmt.Errorf("batch: %w", err)
+		}
 	}
 	var db *index.DB
 	if o.Index != "-" {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -29,6 +30,9 @@ type driverArgs struct {
 
 func TestMain(m *testing.M) {
 	AnalyzeFunc = testAnalyze
+	if os.Getenv(seekAllEnv) != "" {
+		Seekable = func(*bundle.Manifest, bundle.Artifact) bool { return true }
+	}
 	analyzetest.Main()
 	worker.Main()
 	if a := os.Getenv(driverEnv); a != "" {
@@ -204,10 +208,30 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	if len(kept) >= len(f.good) {
 		t.Skipf("the batch finished all %d archives before it was killed", len(f.good))
 	}
+	// A result a killed run was writing (its owner gone: unlocked) and one
+	// a live run is writing (locked).
+	dead := filepath.Join(out, resultsDir, ".x@set.json.tmp-p999999-1")
+	live := filepath.Join(out, resultsDir, ".y@set.json.tmp-p1-2")
+	os.WriteFile(dead, []byte("{"), 0o644)
+	lf, err := os.Create(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
 	s, cached, err := run(t, f.good, nil, testOptions(out, 2))
 	if err != nil {
 		t.Fatalf("re-run after SIGKILL: %v", err)
 	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("re-run left a killed run's temporary %s (%v)", dead, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("re-run removed a live run's temporary: %v", err)
+	}
+	os.Remove(live)
 	if s.OK != len(f.good) {
 		t.Errorf("re-run: %d ok, want %d", s.OK, len(f.good))
 	}

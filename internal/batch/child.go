@@ -61,6 +61,9 @@ type childArgs struct {
 	Options analyze.Options `json:"options"`
 	// Verify re-hashes every member before the analysis.
 	Verify bool `json:"verify,omitempty"`
+	// CacheMax is Options.CacheMax; the child puts it in its environment,
+	// where the bundle package and the child's own workers read it.
+	CacheMax string `json:"cache_max,omitempty"`
 }
 
 // childReply is the worker's whole stdout.
@@ -87,6 +90,9 @@ func childMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "coroner: batch worker: no analysis entry point linked in")
 		return 4
 	}
+	if a.CacheMax != "" {
+		os.Setenv(bundle.CacheMaxEnv, a.CacheMax)
+	}
 	var reply childReply
 	r, err := verifyAndAnalyze(a)
 	if err != nil {
@@ -104,8 +110,8 @@ func childMain(args []string) int {
 
 // analyzeInChild runs the worker on input and returns its result, or an
 // error and its exit-code class.
-func analyzeInChild(ctx context.Context, input string, o analyze.Options, verify bool, lim worker.Limits) (*analyze.Result, int, error) {
-	arg, err := json.Marshal(childArgs{Input: input, Options: o, Verify: verify})
+func analyzeInChild(ctx context.Context, input string, o analyze.Options, verify bool, cacheMax string, lim worker.Limits) (*analyze.Result, int, error) {
+	arg, err := json.Marshal(childArgs{Input: input, Options: o, Verify: verify, CacheMax: cacheMax})
 	if err != nil {
 		return nil, exitInternal, err
 	}
@@ -155,7 +161,7 @@ func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker
 	if lim.Timeout <= 0 {
 		lim.Timeout = DefaultTimeout
 	}
-	return analyzeInChild(ctx, input, o, false, lim)
+	return analyzeInChild(ctx, input, o, false, "", lim)
 }
 
 // verifyAndAnalyze analyses an archive, which AnalyzeFunc refuses whole

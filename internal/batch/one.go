@@ -103,7 +103,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		}
 	}
 
-	res, code, err := analyzeInChild(ctx, input, r.o.Analyze, r.o.Verify, r.o.Limits)
+	res, code, err := analyzeInChild(ctx, input, r.o.Analyze, r.o.Verify, r.o.CacheMax, r.o.Limits)
 	if ctx.Err() != nil {
 		e.Status = StatusInterrupted
 		return e, false

@@ -6,10 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Layout of a batch output directory.
@@ -32,40 +31,13 @@ func name(key, set string) string { return key + "@" + set + ".json" }
 // directory, fsync, rename and a directory fsync, so a reader (or a re-run
 // after SIGKILL) sees the old file or the whole new one, never a part.
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	return bundle.WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	})
 }
 
 // writeJSON writes v as indented JSON, atomically.
@@ -105,25 +77,6 @@ func ReadResult(path string) (*analyze.Result, error) {
 		return nil, fmt.Errorf("%s: result schema version %d (this coroner reads 1..%d)", path, r.SchemaVersion, analyze.SchemaVersion)
 	}
 	return &r, nil
-}
-
-// staleTemp is how old a temporary file must be before cleanTemps removes
-// it: results are written in well under a second, so an hour-old temporary
-// belongs to a killed run, not to a concurrent one still writing.
-const staleTemp = time.Hour
-
-// cleanTemps removes temporary files a killed run left behind.
-func cleanTemps(dir string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		info, err := e.Info()
-		if err == nil && strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") && time.Since(info.ModTime()) > staleTemp {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 // exists reports whether path is a regular file.

@@ -39,8 +39,8 @@ func (s *signals) fromGCTraceSummary(path string, sum *gctrace.Summary, fromTrac
 		return
 	}
 	// Shares of wall time rest on the window they cover.
-	s.check(analyze.Evidence{Metric: "gctrace_stw_share_of_wall", Value: round(float64(sum.PauseTotal) / float64(span)), Unit: "fraction", Artifact: path,
-		Note: window}, stwShareWarn, stwShareCritical, "stops the world too often")
+	s.check(analyze.Evidence{Metric: "gctrace_stw_share_of_wall", Value: round(recurringShare(sum.PauseTotal, sum.PauseMax, span)), Unit: "fraction", Artifact: path,
+		Note: window + recurringNote}, stwShareWarn, stwShareCritical, "stops the world too often")
 	s.check(analyze.Evidence{Metric: "gctrace_mark_share_of_wall", Value: round(min(1, float64(sum.MarkInSpan)/float64(span))), Unit: "fraction", Artifact: path,
 		Note: "wall time from sweep termination to mark termination (the A+B+C ms clock), " + window}, markShareWarn, 0, "runs back to back")
 	if procs := sum.MaxProcs; procs > 0 {

@@ -94,6 +94,9 @@ func (s *signals) fromForcingCPU(prof *cpu.Profile, t callerTally, src string) {
 	// there: the samples in gcStart split between callers as the cycles
 	// do.
 	forced, all := startSamples(prof)
+	if all < minStartSamples {
+		s.fromForcingPresence(prof, src)
+	}
 	if all == 0 {
 		return
 	}
@@ -108,6 +111,8 @@ func (s *signals) fromForcingCPU(prof *cpu.Profile, t callerTally, src string) {
 		Threshold: analyze.Threshold(forcedShareWarn), Note: of})
 	if start >= forcedShareWarn {
 		s.forcedBy = append(s.forcedBy, src+": "+of)
+		s.check(analyze.Evidence{Metric: "cpu_share_gc_when_forced", Value: round(prof.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
+			Note: "the collector's share of CPU samples, with its cycles forced by explicit calls"}, forcedGCCPUWarn, 0, "takes too much CPU")
 	}
 }
 
@@ -141,7 +146,9 @@ func (s *signals) fromGCStarts(tr *traces.Result) {
 		}
 		of := fmt.Sprintf("%d of %d cycle starts in the trace (%d by allocation, %d periodic)", ts.forced, ts.total, ts.alloc, ts.periodic)
 		share := float64(ts.forced) / float64(ts.total)
-		if ts.total < minCycles || t.Summary.Duration < minSpan {
+		// Which call starts the cycles is a share of the cycles seen,
+		// judged from minShareCycles like the other shares.
+		if ts.total < minShareCycles || t.Summary.Duration < minSpan {
 			s.ev = append(s.ev, analyze.Evidence{Metric: "trace_gc_starts_forced_share", Value: round(share), Unit: "fraction", Artifact: t.Path,
 				Note: "insufficient data: " + of})
 			continue
@@ -166,5 +173,24 @@ func (s *signals) fromLimitSetting() {
 		s.limitBy = append(s.limitBy, fmt.Sprintf("environment: GOGC=off with GOMEMLIMIT=%.0f MiB", s.memLimitMiB))
 	case s.liveMaxMB >= limitNearShare*s.memLimitMiB:
 		s.limitBy = append(s.limitBy, fmt.Sprintf("environment: live heap up to %.0f MB under GOMEMLIMIT=%.0f MiB", s.liveMaxMB, s.memLimitMiB))
+	}
+}
+
+// fromForcingPresence names explicit calls as the driver when too few
+// samples catch a cycle starting to compare callers (a 100 Hz CPU profile
+// rarely lands in gcStart), but the collector is busy and the calls
+// themselves show: the runtime never calls runtime.GC or
+// debug.FreeOSMemory on its own, so samples inside them mean the program
+// keeps asking for collections while the collector costs too much.
+func (s *signals) fromForcingPresence(prof *cpu.Profile, src string) {
+	if !s.gcBusy {
+		return
+	}
+	n := samples.Where(prof, func(smp cpu.Sample) bool { return has(smp.Stack, isForcing) })
+	ev := analyze.Evidence{Metric: "cpu_samples_in_forced_gc", Value: float64(n), Unit: "count", Artifact: src,
+		Threshold: analyze.Threshold(minForcingSamples), Note: "CPU samples inside runtime.GC or debug.FreeOSMemory while the collector is busy"}
+	s.ev = append(s.ev, ev)
+	if n >= minForcingSamples {
+		s.forcedBy = append(s.forcedBy, fmt.Sprintf("%s: %d CPU samples inside explicit collections while the collector is busy", src, n))
 	}
 }

@@ -119,6 +119,19 @@ const (
 	// assists (assistShareWarn), is the collector taxing the program on
 	// the caller's behalf. Measured healthy: 0 in every capture.
 	forcedCPUWarn = 0.05
+	// forcedGCCPUWarn: the collector's CPU share when its cycles are
+	// forced. Forced cycles are ones the pacer would not have run, so
+	// collector CPU above what healthy services spend under the pacer is
+	// the forcing's cost. Measured healthy: CPU samples in the collector
+	// 0.13 for busy HTTP, the highest of the healthy shapes (gcCPUWarn).
+	forcedGCCPUWarn = 0.15
+	// minForcingSamples: CPU samples inside runtime.GC or
+	// debug.FreeOSMemory that show a program forcing collections
+	// repeatedly: each call ends by sweeping the heap on the caller's
+	// goroutine, so 5 samples (50 ms at runtime/pprof's 100 Hz) is many
+	// calls, where one at start-up or an hourly one leaves a sample or
+	// none. Measured healthy: 0 in every capture.
+	minForcingSamples = 5
 	// minStartSamples: the split of gcStart's CPU samples between forcing
 	// and allocating callers is judged over at least 10 of them.
 	minStartSamples = 10

@@ -34,7 +34,12 @@ func name(pass *analyze.Pass, f *analyze.Finding, d drive, prof *cpu.Profile) {
 		}
 		// Every forced cycle also runs poolCleanup: sync.Pools empty and
 		// their users allocate anew, which gc_stw reports under its cause.
-		f.Explains = []string{analyze.CauseSyncPoolContention}
+		// And every cycle stops and restarts the world (each P then runs
+		// schedule), wakes and parks a mark worker per P it drafts, and
+		// the caller yields in runtime.GC until sweeping ends: forced
+		// hundreds of times a second, that is scheduler time the
+		// scheduler analyzer sees as a spin.
+		f.Explains = []string{analyze.CauseSyncPoolContention, analyze.CauseNetpollSpin}
 		f.Remedy = "Remove the explicit " + call + " calls or bound them (at most one every few seconds, and only after a real release of memory): " +
 			"the pacer already collects when the heap grows by GOGC percent, and every forced cycle stops the world twice, scans every stack " +
 			"and empties every sync.Pool (poolCleanup), so pooled objects are allocated anew. To cap memory, set GOMEMLIMIT instead."

@@ -258,6 +258,15 @@ func evalOne(ctx context.Context, src analyze.Source, column, path string, e cor
 	for _, s := range e.Secondary {
 		allowed[s] = true
 	}
+	// A cause the headline finding explains is reported as its
+	// consequence, not as a rival: not a false finding either.
+	for _, fd := range r.Findings {
+		if fd.ID == r.Verdict.FindingID && r.Verdict.Cause == e.Primary {
+			for _, c := range fd.Explains {
+				allowed[c] = true
+			}
+		}
+	}
 	for _, fd := range r.Findings {
 		if fd.Severity < analyze.Warning || fd.Analyzer == analyze.AnalysisName {
 			continue

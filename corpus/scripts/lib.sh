@@ -6,6 +6,7 @@
 service_name() {
   case "$1" in
     gc_stw) echo catalog ;;
+    gc_forced) echo reports ;;
     netpoll_spin) echo upstream-pool ;;
     syncpool_contention) echo logship ;;
     lock_wait) echo sessions ;;

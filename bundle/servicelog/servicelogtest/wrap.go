@@ -127,13 +127,9 @@ func WrapDocker(rs []Record) []byte {
 // (journald stores each line of both streams as one entry), after the
 // header journalctl prints.
 func WrapJournalShort(rs []Record) []byte {
-	var b bytes.Buffer
-	c := newClock()
-	b.WriteString("-- Logs begin at Sun 2026-12-06 09:00:00 UTC, end at Sun 2026-12-06 18:30:00 UTC. --\n")
-	for _, r := range rs {
-		fmt.Fprintf(&b, "%s web-1 checkout[4242]: %s\n", c.next().Format("Jan 02 15:04:05"), r.Text)
-	}
-	return b.Bytes()
+	return wrapEach(rs, "-- Logs begin at Sun 2026-12-06 09:00:00 UTC, end at Sun 2026-12-06 18:30:00 UTC. --\n", func(t time.Time, r Record) string {
+		return fmt.Sprintf("%s web-1 checkout[4242]: %s\n", t.Format("Jan 02 15:04:05"), r.Text)
+	})
 }
 
 // WrapJournalJSON writes records as `journalctl -o json` does: one object
@@ -201,35 +197,26 @@ func WrapJournalJSONSpaced(rs []Record) []byte {
 // WrapKubectl writes records as `kubectl logs --timestamps` prints them:
 // the CRI record's RFC3339Nano timestamp, a space, the line.
 func WrapKubectl(rs []Record) []byte {
-	var b bytes.Buffer
-	c := newClock()
-	for _, r := range rs {
-		fmt.Fprintf(&b, "%s %s\n", c.next().Format(time.RFC3339Nano), r.Text)
-	}
-	return b.Bytes()
+	return wrapEach(rs, "", func(t time.Time, r Record) string {
+		return fmt.Sprintf("%s %s\n", t.Format(time.RFC3339Nano), r.Text)
+	})
 }
 
 // WrapRFC3164 writes records as rsyslog's traditional file format with
 // the priority kept ("<PRI>Mmm  d hh:mm:ss HOST TAG[PID]: MSG", RFC 3164
 // 4.1), control characters escaped as "#ooo" (tab: "#011").
 func WrapRFC3164(rs []Record) []byte {
-	var b bytes.Buffer
-	c := newClock()
-	for _, r := range rs {
-		fmt.Fprintf(&b, "<30>%s web-1 checkout[4242]: %s\n", c.next().Format("Jan _2 15:04:05"), strings.ReplaceAll(r.Text, "\t", "#011"))
-	}
-	return b.Bytes()
+	return wrapEach(rs, "", func(t time.Time, r Record) string {
+		return fmt.Sprintf("<30>%s web-1 checkout[4242]: %s\n", t.Format("Jan _2 15:04:05"), strings.ReplaceAll(r.Text, "\t", "#011"))
+	})
 }
 
 // WrapRFC5424 writes records as RFC 5424 6 messages with structured data
 // whose value escapes a ']' (6.3.3) and a BOM before MSG (6.4).
 func WrapRFC5424(rs []Record) []byte {
-	var b bytes.Buffer
-	c := newClock()
-	for _, r := range rs {
-		fmt.Fprintf(&b, "<30>1 %s web-1 checkout 4242 - [origin x=\"a\\]b\"][meta seq=\"1\"] \xef\xbb\xbf%s\n", c.next().Format(time.RFC3339Nano), r.Text)
-	}
-	return b.Bytes()
+	return wrapEach(rs, "", func(t time.Time, r Record) string {
+		return fmt.Sprintf("<30>1 %s web-1 checkout 4242 - [origin x=\"a\\]b\"][meta seq=\"1\"] \xef\xbb\xbf%s\n", t.Format(time.RFC3339Nano), r.Text)
+	})
 }
 
 // WrapPlain is the streams as one file, as `2>&1` or `journalctl -o cat`
@@ -263,4 +250,16 @@ var Wrappers = []Wrapper{
 	{"kubectl", "kubectl", WrapKubectl},
 	{"rfc3164", "syslog", WrapRFC3164},
 	{"rfc5424", "rfc5424", WrapRFC5424},
+}
+
+// wrapEach writes header, then one line per record as line formats it
+// with the record's timestamp.
+func wrapEach(rs []Record, header string, line func(t time.Time, r Record) string) []byte {
+	var b bytes.Buffer
+	c := newClock()
+	b.WriteString(header)
+	for _, r := range rs {
+		b.WriteString(line(c.next(), r))
+	}
+	return b.Bytes()
 }

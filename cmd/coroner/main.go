@@ -123,7 +123,7 @@ func reportError(err error) int {
 // logError writes "coroner: …" to stderr, as JSON under --log-format json.
 func logError(err error, code int) {
 	if logFormat == "json" {
-		fmt.Fprintf(os.Stderr, "{\"level\":\"error\",\"exit_code\":%d,\"error\":%q}\n", code, err.Error())
+		writeJSONLine(os.Stderr, "level", "error", "exit_code", code, "error", err.Error())
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: %v\n", err)
@@ -133,7 +133,7 @@ func logError(err error, code int) {
 func logLine(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if logFormat == "json" {
-		fmt.Fprintf(os.Stderr, "{\"level\":\"info\",\"msg\":%q}\n", msg)
+		writeJSONLine(os.Stderr, "level", "info", "msg", msg)
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: %s\n", msg)

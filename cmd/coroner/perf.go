@@ -226,7 +226,7 @@ func printTop(w io.Writer, a *perfdata.Aggregate, n int) error {
 // logWarning writes a non-fatal problem to stderr.
 func logWarning(input, msg string) {
 	if logFormat == "json" {
-		fmt.Fprintf(os.Stderr, "{\"level\":\"warning\",\"input\":%q,\"warning\":%q}\n", input, msg)
+		writeJSONLine(os.Stderr, "level", "warning", "input", input, "warning", msg)
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: warning: %s: %s\n", input, msg)

@@ -21,7 +21,10 @@ deps:
 demo: deps build
 	@corpus/scripts/demo.sh
 
+# The suite first checks that go.mod and go.sum are what go mod tidy makes
+# of the imports (it prints the difference and fails otherwise).
 test: deps
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 

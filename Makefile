@@ -21,11 +21,16 @@ deps:
 demo: deps build
 	@corpus/scripts/demo.sh
 
+# staticcheck's release, run from the module proxy by version.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 # The suite first checks that go.mod and go.sum are what go mod tidy makes
-# of the imports (it prints the difference and fails otherwise).
+# of the imports (it prints the difference and fails otherwise), then vet
+# and staticcheck.
 test: deps
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 # Both columns of the corpus: coroner collect's captures, then the foreign

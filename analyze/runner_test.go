@@ -54,8 +54,7 @@ func TestValidate(t *testing.T) {
 
 func TestExecuteResultsFlowAndStamp(t *testing.T) {
 	base := an("base", ok(41))
-	var top *analyze.Analyzer
-	top = an("top", func(p *analyze.Pass) (any, error) {
+	top := an("top", func(p *analyze.Pass) (any, error) {
 		v := p.ResultOf(base).(int)
 		p.Used("artifacts/pprof/cpu.pb.gz")
 		p.Report(analyze.Finding{Title: "Answer is 42!", Severity: analyze.Warning, Confidence: 0.5})

@@ -22,7 +22,7 @@ func (a *Archive) openCache() (*Cache, error) {
 // held (locked against eviction) until the archive is closed.
 func (a *Archive) cachedPath(art Artifact) (string, error) {
 	a.heldMu.Lock()
-	f, ok := a.held[art.SHA256]
+	_, ok := a.held[art.SHA256]
 	c, err := a.openCache()
 	a.heldMu.Unlock()
 	switch {
@@ -32,7 +32,7 @@ func (a *Archive) cachedPath(art Artifact) (string, error) {
 		return "", err
 	}
 	name := fmt.Sprintf("%s: member %s", a.path, quoteName(art.Path))
-	f, err = c.get(art.SHA256, art.Size, name, func(w *os.File) (string, error) {
+	f, err := c.get(art.SHA256, art.Size, name, func(w *os.File) (string, error) {
 		r, err := a.memberData(art)
 		if err != nil {
 			return "", err

@@ -23,24 +23,18 @@ func (c *Cache) get(key string, size int64, name string, fill fillFunc) (*os.Fil
 	if !validKey(key) {
 		return nil, fmt.Errorf("%s: malformed SHA-256 %q", name, key)
 	}
-	// A second round only when an entry found could not be used (it
-	// vanished, or is untrusted and rewritten); a third would mean another
-	// process keeps replacing it.
-	for range 3 {
-		if f := c.use(key, size); f != nil {
-			return f, nil
-		}
-		af, err := c.claim(key, true)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		if f := c.use(key, size); f != nil { // written while we waited
-			af.Abort()
-			return f, nil
-		}
-		return c.write(af, key, size, name, fill)
+	if f := c.use(key, size); f != nil {
+		return f, nil
 	}
-	return nil, fmt.Errorf("%s: cache entry %s keeps changing under %s", name, key, c.dir)
+	af, err := c.claim(key, true)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if f := c.use(key, size); f != nil { // written while we waited
+		af.Abort()
+		return f, nil
+	}
+	return c.write(af, key, size, name, fill)
 }
 
 // use opens a complete, trusted entry with a shared lock and marks it

@@ -228,13 +228,12 @@ func TestCacheKilledMidExtraction(t *testing.T) {
 	entry := filepath.Join(dir, entriesDir, art.SHA256)
 	partial := filepath.Join(dir, entriesDir, "."+art.SHA256+partialEx)
 
-	// How long an uninterrupted extraction takes, to kill within it.
-	start := time.Now()
 	_, _, out := pathChild(t, archive, art.Path, false)
 	if line, _ := out.ReadString('\n'); line != "opened\n" {
 		t.Fatalf("child: %q", line)
 	}
-	start = time.Now()
+	// How long an uninterrupted extraction takes, to kill within it.
+	start := time.Now()
 	if line, _ := out.ReadString('\n'); !strings.HasPrefix(line, "path ") {
 		t.Fatalf("child: %q", line)
 	}

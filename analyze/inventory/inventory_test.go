@@ -2,8 +2,8 @@ package inventory_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -36,7 +36,14 @@ func TestBuildIDMatching(t *testing.T) {
 
 	// The go command is a Go binary too, built elsewhere: the profile does
 	// not belong to it.
-	other := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	other, err := filepath.EvalSymlinks(goBin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	src = analyzetest.Source(t, append(cpu, analyzetest.File{Disk: other, Kind: bundle.KindGoBinary}))
 	r = analyzetest.Run(t, src, inventory.Analyzer)
 	fs := analyzetest.FindingsOf(r, "inventory")

@@ -14,8 +14,8 @@ import (
 
 var (
 	fuzzOnce          sync.Once
-	fuzzCore, fuzzExe []byte
-	fuzzExePath       string
+	fuzzCore    []byte
+	fuzzExePath string
 )
 
 // FuzzFastCensus damages a real core — each 12-byte chunk of the input

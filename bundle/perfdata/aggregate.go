@@ -201,7 +201,8 @@ func sampleChain(s *Sample, arch string, leafOnly bool, out []uint64, spDelta fu
 	if unwindable(s) {
 		n := len(out)
 		out = append(out, ContextUser)
-		out, ok := unwindFP(s, arch, out, spDelta)
+		var ok bool
+		out, ok = unwindFP(s, arch, out, spDelta)
 		if ok {
 			return out, true, len(out)-n == 2
 		}

@@ -1,7 +1,5 @@
 package perfdata
 
-import "sort"
-
 // Flags in record headers and mmap records that decide which mappings
 // hold code.
 const (
@@ -82,20 +80,4 @@ func (s *space) find(pid uint32, addr uint64) *mapping {
 		}
 	}
 	return nil
-}
-
-// files returns the distinct files of user mappings, sorted.
-func (s *space) files() []string {
-	seen := map[string]bool{}
-	for _, l := range s.byPID {
-		for _, m := range l {
-			seen[m.file] = true
-		}
-	}
-	var out []string
-	for f := range seen {
-		out = append(out, f)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -130,7 +130,7 @@ func batchErrorCode(err error) int {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
-	case errors.Is(err, batch.InputError), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
+	case errors.Is(err, batch.ErrInput), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
 		errors.Is(err, bundle.ErrTooLarge), isInputError(err):
 		return exitInput
 	}

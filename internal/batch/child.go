@@ -28,11 +28,11 @@ var AnalyzeFunc func(ctx context.Context, input string, o analyze.Options) (*ana
 // from the analyzer set; nil extracts nothing ahead.
 var Seekable func(*bundle.Manifest, bundle.Artifact) bool
 
-// InputError marks an analysis error caused by the input (unreadable,
+// ErrInput marks an analysis error caused by the input (unreadable,
 // malformed, failing verification) rather than by coroner; AnalyzeFunc
 // implementations may wrap errors with it. Errors that the bundle package
 // reports are classified the same way by ClassifyError.
-var InputError = errors.New("bad input")
+var ErrInput = errors.New("bad input")
 
 // ClassifyError returns the exit-code class of an analysis error: 3 for a
 // bad input, 5 for an expired budget, 4 otherwise. The command sets it to
@@ -41,7 +41,7 @@ var ClassifyError = func(err error) int {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
-	case errors.Is(err, InputError), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
+	case errors.Is(err, ErrInput), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
 		errors.Is(err, bundle.ErrTooLarge):
 		return exitInput
 	}

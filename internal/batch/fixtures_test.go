@@ -32,7 +32,7 @@ func testAnalyze(ctx context.Context, input string, o analyze.Options) (*analyze
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "incident.tar.zst")
 		if _, err := bundle.Ingest(ctx, bundle.IngestOptions{Inputs: []string{input}, Output: path, ID: "attachment"}); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", InputError, input, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrInput, input, err)
 		}
 	}
 	if err := bundle.Verify(path); err != nil {

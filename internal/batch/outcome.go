@@ -1,11 +1,6 @@
 package batch
 
-import (
-	"errors"
-	"os"
-
-	"github.com/coroner/coroner/analyze"
-)
+import "github.com/coroner/coroner/analyze"
 
 // Outcome is the part of a result that diffs and summaries compare.
 type Outcome struct {
@@ -31,11 +26,4 @@ func outcomeOf(r *analyze.Result) Outcome {
 		o.Culprit = r.Verdict.Culprit.Function
 	}
 	return o
-}
-
-func removeIfExists(p string) error {
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
 }

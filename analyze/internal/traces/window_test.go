@@ -21,7 +21,7 @@ func recordTrace(t testing.TB) []byte {
 	go func() {
 		close(started)
 		held.Lock() // never released while tracing
-		held.Unlock()
+		defer held.Unlock()
 	}()
 	<-started
 	time.Sleep(20 * time.Millisecond)

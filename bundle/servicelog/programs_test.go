@@ -140,12 +140,13 @@ func tracebackOf(t testing.TB, stderr []byte, start string) []byte {
 	return stderr[i+1:]
 }
 
-// reGCLine is a whole line as mgc.go gcMarkTermination prints it under
-// gctrace=1, from "gc N @" to the P count and the optional " (forced)".
-// The runtime prints a line in several writes, so an application writing
-// to stderr at the same time can land inside one; such a line is not
-// counted, here or by the gctrace package.
-var reGCLine = regexp.MustCompile(`^gc [0-9]+ @[0-9.]+s [0-9]+%: .* [0-9]+ P(?: \(forced\))?$`)
+// reGCLine is a whole record as mgc.go gcMarkTermination prints it under
+// gctrace=1, from "gc N @" to the P count. The runtime prints a record in
+// several writes, so an application writing to stderr at the same time
+// can land inside one: a record cut before its P count is not counted,
+// here or by the gctrace package, while one whose newline comes only
+// after the application's text is whole and counted.
+var reGCLine = regexp.MustCompile(`^gc [0-9]+ @[0-9.]+s [0-9]+%: .* [0-9]+ P`)
 
 // gcLines counts the whole gctrace lines in a run's stderr.
 func gcLines(b []byte) int {

@@ -101,11 +101,12 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 	}
 	path := input
 	if !bundle.IsArchive(input) {
-		dir, err := os.MkdirTemp("", "coroner-analyze-")
+		// An owned stage, so a killed run's ingest is swept by the next.
+		dir, release, err := bundle.TempStage("")
 		if err != nil {
-			return nil, fmt.Errorf("temporary directory: %w", err)
+			return nil, err
 		}
-		defer os.RemoveAll(dir)
+		defer release()
 		path = filepath.Join(dir, "incident.tar.zst")
 		if logf != nil {
 			logf("ingesting %s", input)

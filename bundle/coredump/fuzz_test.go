@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	fuzzOnce          sync.Once
+	fuzzOnce    sync.Once
 	fuzzCore    []byte
 	fuzzExePath string
 )

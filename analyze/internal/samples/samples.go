@@ -4,6 +4,7 @@
 package samples
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -99,18 +100,11 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
-// Enough counts p's samples and reports whether they reach min; when they
-// do not, ev is the evidence that says so, for the analyzer to report
-// instead of judging p's shares.
+// Enough is CPUBasis with min as the minimum: p's sample count, its
+// evidence, and whether the shares are judged.
 func Enough(p *cpu.Profile, min int64) (n int64, ev analyze.Evidence, ok bool) {
-	n = CPU(p)
-	if n >= min {
-		return n, analyze.Evidence{}, true
-	}
-	ev = analyze.Evidence{Metric: "cpu_samples", Value: float64(n), Unit: "count", Threshold: analyze.Threshold(float64(min)),
-		Note: "insufficient data: too few samples to judge CPU shares"}
-	if p != nil {
-		ev.Artifact = strings.Join(p.Sources, ",")
-	}
-	return n, ev, false
+	b := CPUBasis(p)
+	b.Min = float64(min)
+	b.Why = fmt.Sprintf("CPU samples behind the shares: CPU time over each recording's sampling period; fewer than %d are not judged", min)
+	return int64(b.Count), b.Evidence(), b.Enough()
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/corpus"
-	"github.com/coroner/coroner/corpus/capture"
+	"github.com/coroner/coroner/bundle/capture"
 	"github.com/coroner/coroner/corpus/evidence"
 )
 

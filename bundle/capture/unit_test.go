@@ -88,7 +88,7 @@ func TestPprofBase(t *testing.T) {
 // crash archive's gctrace and traceback, interleaved as the runtime wrote
 // them (gctrace first, then the crash).
 func realStderr(t testing.TB) []byte {
-	a, err := bundle.Open(filepath.Join("..", "testdata", "crash.tar.zst"))
+	a, err := bundle.Open(filepath.Join("..", "..", "corpus", "testdata", "crash.tar.zst"))
 	if err != nil {
 		t.Fatalf("frozen crash archive: %v (corpus/scripts/refresh-testdata.sh remakes it)", err)
 	}

@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/crash"
 	"github.com/coroner/coroner/analyze/deadlock"
 	"github.com/coroner/coroner/analyze/gcstw"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/analyze/inventory"
 	"github.com/coroner/coroner/analyze/lockwait"
@@ -35,7 +35,7 @@ var Analyzers = []*analyze.Analyzer{
 	gcstw.Analyzer,
 	netpoll.Analyzer,
 	syncpool.Analyzer,
-	agoroutines.Analyzer,
+	census.Analyzer,
 	crash.Analyzer,
 	deadlock.Analyzer,
 	lockwait.Analyzer,

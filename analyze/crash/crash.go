@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -24,7 +24,7 @@ var Analyzer = &analyze.Analyzer{
 		"the signal frame's siginfo in the core, or the sigcode of the runtime's crash header) with no goroutine " +
 		"panicking or throwing, or a debugger's snapshot. It is reported as information, and the verdict comes from the other analyzers.",
 	Version:  "3",
-	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
+	Requires: []*analyze.Analyzer{census.Analyzer},
 	Run:      run,
 }
 
@@ -55,7 +55,7 @@ const (
 )
 
 func run(pass *analyze.Pass) (any, error) {
-	gr, _ := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result)
+	gr, _ := pass.ResultOf(census.Analyzer).(*census.Result)
 	if gr == nil {
 		return nil, nil
 	}
@@ -144,7 +144,7 @@ func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Fra
 		Remedy:     remedy(cr),
 	}
 	if len(frames) > 0 {
-		f.Stacks = []analyze.Stack{{Title: fmt.Sprintf("goroutine %d (crashed)", cr.GoroutineID), Frames: agoroutines.FrameStrings(frames)}}
+		f.Stacks = []analyze.Stack{{Title: fmt.Sprintf("goroutine %d (crashed)", cr.GoroutineID), Frames: census.FrameStrings(frames)}}
 	}
 	return f
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -22,7 +22,7 @@ var Analyzer = &analyze.Analyzer{
 	Name:     "deadlock",
 	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
 	Version:  "3",
-	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
+	Requires: []*analyze.Analyzer{census.Analyzer},
 	// The trace analyzer reads the execution traces' progress windows.
 	After: []*analyze.Analyzer{traces.Analyzer},
 	Run:   run,
@@ -88,7 +88,7 @@ type Result struct {
 }
 
 func run(pass *analyze.Pass) (any, error) {
-	gr, _ := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result)
+	gr, _ := pass.ResultOf(census.Analyzer).(*census.Result)
 	if gr == nil || gr.Census == nil {
 		return nil, nil
 	}
@@ -215,7 +215,7 @@ func groupKeyOf(c *goroutines.Census, g goroutines.Goroutine) string {
 }
 
 // stateful returns the best census that carries goroutine states.
-func stateful(gr *agoroutines.Result) *goroutines.Census {
+func stateful(gr *census.Result) *goroutines.Census {
 	for _, c := range gr.All {
 		switch c.Format {
 		case "core", "crash", "sigquit", "debug2":
@@ -313,7 +313,7 @@ func stall(c *goroutines.Census, res *Result, share float64, maxWait int) analyz
 		if len(g.LockAddrs) > 0 {
 			title += " on " + addrList(g.LockAddrs)
 		}
-		stacks = append(stacks, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+		stacks = append(stacks, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: census.FrameStrings(g.Frames)})
 	}
 	return analyze.Finding{
 		ID:         "deadlock/stall",
@@ -381,7 +381,7 @@ func runtimeDeadlock(c *goroutines.Census) analyze.Finding {
 		if f := goroutines.TopUserFrame(g.Frames); f != nil && culprit == nil {
 			culprit = &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}
 		}
-		stacks = append(stacks, analyze.Stack{Title: fmt.Sprintf("%d × %s", g.Count, g.WaitReason), Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+		stacks = append(stacks, analyze.Stack{Title: fmt.Sprintf("%d × %s", g.Count, g.WaitReason), Count: int64(g.Count), Unit: "goroutines", Frames: census.FrameStrings(g.Frames)})
 	}
 	return analyze.Finding{
 		ID:         "deadlock/runtime",

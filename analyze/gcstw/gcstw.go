@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/traces"
 )
 
@@ -33,7 +33,7 @@ var Analyzer = &analyze.Analyzer{
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census names callers caught inside runtime.GC when it
 	// succeeded; without it the other sources still speak.
-	After: []*analyze.Analyzer{agoroutines.Analyzer},
+	After: []*analyze.Analyzer{census.Analyzer},
 	Run:   run,
 }
 

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
 )
@@ -30,7 +30,7 @@ var Analyzer = &analyze.Analyzer{
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census (cores and dumps) is read when it succeeded;
 	// without it the profiles and traces still speak.
-	After: []*analyze.Analyzer{agoroutines.Analyzer},
+	After: []*analyze.Analyzer{census.Analyzer},
 	Run:   run,
 }
 

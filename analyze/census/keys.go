@@ -1,4 +1,4 @@
-package goroutines
+package census
 
 import "sort"
 

@@ -4,7 +4,7 @@
 // debug=1 text, the binary goroutine profile — picks the most complete one,
 // groups its goroutines by normalized stack and reports the census. Its
 // result is what the crash, deadlock and lock_wait analyzers read.
-package goroutines
+package census
 
 import (
 	"errors"

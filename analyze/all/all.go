@@ -23,7 +23,7 @@ import (
 	"github.com/coroner/coroner/analyze/syncpool"
 	"github.com/coroner/coroner/analyze/verdict"
 	"github.com/coroner/coroner/bundle"
-	"github.com/coroner/coroner/bundle/coredump"
+	"github.com/coroner/coroner/bundle/gocore"
 )
 
 // Analyzers is every analyzer, in the order reports list them; the
@@ -59,13 +59,13 @@ func init() {
 // streaming it: executables, perf.data recordings and the kallsyms that
 // symbolizes them, and cores when the archive holds a Go executable for
 // the census to read them with — except snapshots, which the census reads
-// where they lie in the archive (coredump.ReadInPlace).
+// where they lie in the archive (gocore.ReadInPlace).
 func Seekable(m *bundle.Manifest, a bundle.Artifact) bool {
 	switch a.Kind {
 	case bundle.KindGoBinary, bundle.KindELF, bundle.KindPerfData, bundle.KindKallsyms:
 		return true
 	case bundle.KindCore:
-		if coredump.ReadInPlace(m, a) {
+		if gocore.ReadInPlace(m, a) {
 			return false
 		}
 		for _, b := range m.Artifacts {

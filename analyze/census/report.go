@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
-	"github.com/coroner/coroner/bundle/coredump"
+	"github.com/coroner/coroner/bundle/gocore"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -61,7 +61,7 @@ func report(pass *analyze.Pass, r *Result) {
 			Title:      fmt.Sprintf("no goroutine census from core %s", core),
 			Severity:   analyze.Warning,
 			Confidence: 1,
-			Summary:    msg + fmt.Sprintf(" (delve %s reads Go versions in its support window)", coredump.DelveVersion()),
+			Summary:    msg + fmt.Sprintf(" (delve %s reads Go versions in its support window)", gocore.DelveVersion()),
 			Remedy:     "Archive the exact unstripped binary that produced the core; the census falls back to text goroutine dumps.",
 		})
 	}

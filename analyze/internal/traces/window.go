@@ -26,7 +26,7 @@ import (
 // Bounds on what the trace pass keeps.
 const (
 	// maxTraceGoroutines bounds the goroutines tracked (a census of 16M
-	// goroutines is beyond any core read; see coredump's maxAllgs).
+	// goroutines is beyond any core read; see gocore's maxAllgs).
 	maxTraceGoroutines = 1 << 24
 	// maxWakeSites bounds the distinct user blocking sites recorded as
 	// woken.

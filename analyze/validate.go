@@ -3,6 +3,7 @@ package analyze
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -40,6 +41,11 @@ func Validate(set []*Analyzer) error {
 		}
 		if a.Run == nil {
 			errs = append(errs, fmt.Errorf("analyzer %q has no Run function", a.Name))
+		}
+		for _, r := range a.Requires {
+			if r != nil && r.RunsLast {
+				errs = append(errs, fmt.Errorf("analyzer %q requires %q, which runs last", a.Name, r.Name))
+			}
 		}
 		for _, r := range deps(a) {
 			if r == nil {
@@ -88,5 +94,15 @@ func order(set []*Analyzer) []*Analyzer {
 	for _, a := range set {
 		visit(a)
 	}
+	// Those that run last come after all the others, in their order.
+	slices.SortStableFunc(out, func(a, b *Analyzer) int {
+		switch {
+		case a.RunsLast == b.RunsLast:
+			return 0
+		case a.RunsLast:
+			return 1
+		}
+		return -1
+	})
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 
 	"github.com/coroner/coroner/analyze"
@@ -26,7 +27,10 @@ var Analyzer = &analyze.Analyzer{
 	Version: "2",
 	// The core census runs in a worker child.
 	Offloaded: true,
-	Run:       run,
+	Inputs: []analyze.Input{{Kind: bundle.KindCore, Seeks: coreSeeks}, analyze.Seeked(bundle.KindGoBinary),
+		analyze.Streamed(bundle.KindGoroutineDump), analyze.Streamed(bundle.KindLog), analyze.Streamed(bundle.KindPprof)},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Result is the census the analyzer settled on, its groups, and every
@@ -214,7 +218,7 @@ func readCores(pass *analyze.Pass, r *Result) {
 			r.CoreErrors[core.Path] = "no Go executable in the archive for this core (add the binary that produced it)"
 			continue
 		}
-		exePath, err := pass.Source.Path(exe)
+		exePath, err := pass.Path(exe)
 		if err != nil {
 			r.CoreErrors[core.Path] = err.Error()
 			continue
@@ -236,10 +240,10 @@ func readCores(pass *analyze.Pass, r *Result) {
 // one, else from the extracted file.
 func census(pass *analyze.Pass, core bundle.Artifact, exePath string) (*goroutines.Census, error) {
 	o := gocore.Options{Force: pass.Force}
-	if a, ok := pass.Source.(*bundle.Archive); ok {
+	if a, ok := pass.Archive(); ok {
 		return gocore.ArchiveCensus(pass.Context, a, core, exePath, o)
 	}
-	corePath, err := pass.Source.Path(core)
+	corePath, err := pass.Path(core)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +305,7 @@ func readDumps(pass *analyze.Pass) []*goroutines.Census {
 }
 
 func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name string) (*goroutines.Census, error)) *goroutines.Census {
-	rc, err := pass.Source.Open(a)
+	rc, err := pass.Open(a)
 	if err != nil {
 		pass.Warn(fmt.Sprintf("%s: %v", a.Path, err))
 		return nil
@@ -314,4 +318,18 @@ func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name stri
 	}
 	pass.Used(a.Path)
 	return c
+}
+
+// coreSeeks reports whether the census reads core a as a file: cores are
+// read where they lie in the archive when gocore.ReadInPlace says they can
+// be, and only with a Go executable to read them by.
+func coreSeeks(m *bundle.Manifest, a bundle.Artifact) bool {
+	return !gocore.ReadInPlace(m, a) && len(m.ArtifactsOf(bundle.KindGoBinary)) > 0
+}
+
+// Of returns the census result of a pass that requires or runs after the
+// census analyzer (nil if it failed or did not run).
+func Of(pass *analyze.Pass) *Result {
+	r, _ := pass.ResultOf(Analyzer).(*Result)
+	return r
 }

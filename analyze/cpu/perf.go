@@ -33,7 +33,7 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 	var goIDs, goNames []string
 	for _, k := range []bundle.Kind{bundle.KindGoBinary, bundle.KindELF} {
 		for _, a := range pass.Artifacts(k) {
-			p, err := pass.Source.Path(a)
+			p, err := pass.Path(a)
 			if err != nil {
 				pass.Warn(err.Error())
 				continue
@@ -58,7 +58,7 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 	}
 	kallsyms := ""
 	if a, ok := pass.Artifact(bundle.KindKallsyms); ok {
-		if p, err := pass.Source.Path(a); err == nil {
+		if p, err := pass.Path(a); err == nil {
 			kallsyms = p
 			pass.Used(a.Path)
 		} else {
@@ -70,7 +70,7 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 		if err := pass.Context.Err(); err != nil {
 			return out
 		}
-		p, err := pass.Source.Path(a)
+		p, err := pass.Path(a)
 		if err != nil {
 			pass.Warn(err.Error())
 			continue

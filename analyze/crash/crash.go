@@ -6,6 +6,7 @@ package crash
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
@@ -23,9 +24,10 @@ var Analyzer = &analyze.Analyzer{
 		"A dump someone asked for is no crash: a signal another process sent (kill -ABRT, kill -QUIT, a watchdog; " +
 		"the signal frame's siginfo in the core, or the sigcode of the runtime's crash header) with no goroutine " +
 		"panicking or throwing, or a debugger's snapshot. It is reported as information, and the verdict comes from the other analyzers.",
-	Version:  "3",
-	Requires: []*analyze.Analyzer{census.Analyzer},
-	Run:      run,
+	Version:    "3",
+	Requires:   []*analyze.Analyzer{census.Analyzer},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Result is the crash, when there was one.
@@ -55,7 +57,7 @@ const (
 )
 
 func run(pass *analyze.Pass) (any, error) {
-	gr, _ := pass.ResultOf(census.Analyzer).(*census.Result)
+	gr := census.Of(pass)
 	if gr == nil {
 		return nil, nil
 	}
@@ -90,7 +92,7 @@ func run(pass *analyze.Pass) (any, error) {
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "crash_text", Artifact: textFrom,
 			Note: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
 	}
-	if cr.Kind == "signal" && cr.Message == "" && cr.Signal == "SIGABRT" && pass.Source.Manifest().CoreAborted() {
+	if cr.Kind == "signal" && cr.Message == "" && cr.Signal == "SIGABRT" && pass.Manifest().CoreAborted() {
 		// The capture's record adds to the evidence but never decides:
 		// the artifacts could not show where the SIGABRT came from.
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "capture", Artifact: c.Source,
@@ -183,4 +185,11 @@ func orUnknown(s string) string {
 		return "an unknown Go version"
 	}
 	return s
+}
+
+// Of returns the crash result of a pass that requires or runs after the
+// crash analyzer (nil if it failed, did not run, or found no crash).
+func Of(pass *analyze.Pass) *Result {
+	r, _ := pass.ResultOf(Analyzer).(*Result)
+	return r
 }

@@ -44,7 +44,7 @@ func requestedFinding(pass *analyze.Pass, c *goroutines.Census) analyze.Finding 
 		}
 	}
 	conf := confidenceRequested
-	if c.Format == "core" && r.Signal == "SIGABRT" && pass.Source.Manifest().CoreAborted() {
+	if c.Format == "core" && r.Signal == "SIGABRT" && pass.Manifest().CoreAborted() {
 		conf = confidenceCaptured
 		ev = append(ev, analyze.Evidence{Metric: "capture", Artifact: c.Source,
 			Note: "the capture manifest agrees: the capture sent SIGABRT itself (core step method abort)"})

@@ -8,6 +8,7 @@ package deadlock
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -24,8 +25,9 @@ var Analyzer = &analyze.Analyzer{
 	Version:  "3",
 	Requires: []*analyze.Analyzer{census.Analyzer},
 	// The trace analyzer reads the execution traces' progress windows.
-	After: []*analyze.Analyzer{traces.Analyzer},
-	Run:   run,
+	After:      []*analyze.Analyzer{traces.Analyzer},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Thresholds.
@@ -88,7 +90,7 @@ type Result struct {
 }
 
 func run(pass *analyze.Pass) (any, error) {
-	gr, _ := pass.ResultOf(census.Analyzer).(*census.Result)
+	gr := census.Of(pass)
 	if gr == nil || gr.Census == nil {
 		return nil, nil
 	}

@@ -10,6 +10,7 @@ package gcstw
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Analyzer is the gc_stw analyzer.
@@ -34,7 +36,10 @@ var Analyzer = &analyze.Analyzer{
 	// The goroutine census names callers caught inside runtime.GC when it
 	// succeeded; without it the other sources still speak.
 	After: []*analyze.Analyzer{census.Analyzer},
-	Run:   run,
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGCTrace), analyze.Streamed(bundle.KindLog),
+		analyze.Streamed(bundle.KindPprof), analyze.Streamed(bundle.KindEnviron)},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Thresholds. Each finding's evidence carries the one it was compared with.
@@ -179,7 +184,7 @@ func (r *Result) ContributeTo(res *analyze.Result) {
 }
 
 func run(pass *analyze.Pass) (any, error) {
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	prof := cpu.ProfileOf(pass)
 	var sig signals
 	res := &Result{}
 	sig.fromTraces(pass, traces.Of(pass), res)
@@ -258,4 +263,11 @@ func (s *signals) finding() analyze.Finding {
 		f.Summary += " Not judged for want of data: " + strings.Join(s.insufficient, "; ") + "."
 	}
 	return f
+}
+
+// Of returns the gc_stw result of a pass that requires or runs after the
+// gc_stw analyzer (nil if it failed or did not run).
+func Of(pass *analyze.Pass) *Result {
+	r, _ := pass.ResultOf(Analyzer).(*Result)
+	return r
 }

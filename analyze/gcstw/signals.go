@@ -238,7 +238,7 @@ const maxEnvironBytes = 1 << 20
 // the process environment.
 func (s *signals) fromEnviron(pass *analyze.Pass) {
 	for _, a := range pass.Artifacts(bundle.KindEnviron) {
-		rc, err := pass.Source.Open(a)
+		rc, err := pass.Open(a)
 		if err != nil {
 			continue
 		}

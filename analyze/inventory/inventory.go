@@ -7,6 +7,7 @@ package inventory
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -19,7 +20,10 @@ var Analyzer = &analyze.Analyzer{
 	Name:    "inventory",
 	Doc:     "match cores, profiles and perf.data to the archive's binaries by build ID and report mismatches",
 	Version: "1",
-	Run:     run,
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGoBinary), analyze.Streamed(bundle.KindELF),
+		analyze.Streamed(bundle.KindCore), analyze.Streamed(bundle.KindPerfData), analyze.Streamed(bundle.KindPprof)},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Result maps artifact paths to the archive path of their binary.

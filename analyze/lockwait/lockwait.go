@@ -20,6 +20,7 @@ import (
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Analyzer is the lock_wait analyzer.
@@ -30,8 +31,9 @@ var Analyzer = &analyze.Analyzer{
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census (cores and dumps) is read when it succeeded;
 	// without it the profiles and traces still speak.
-	After: []*analyze.Analyzer{census.Analyzer},
-	Run:   run,
+	After:  []*analyze.Analyzer{census.Analyzer},
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGoroutineDump), analyze.Streamed(bundle.KindLog), analyze.Streamed(bundle.KindPprof)},
+	Run:    run,
 }
 
 // Thresholds.
@@ -119,7 +121,7 @@ type collector struct {
 
 func run(pass *analyze.Pass) (any, error) {
 	c := &collector{waiters: map[string]*Site{}, holders: map[string]*Site{}, fams: map[string]bool{}}
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	prof := cpu.ProfileOf(pass)
 	if prof != nil {
 		c.dur = prof.Wall
 	}

@@ -40,9 +40,9 @@ var Analyzer = &analyze.Analyzer{
 const shortSleep = traces.ShortBlock
 
 func run(pass *analyze.Pass) (any, error) {
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	prof := cpu.ProfileOf(pass)
 	var gs *goroutines.Census
-	if gr, ok := pass.ResultOf(census.Analyzer).(*census.Result); ok && gr != nil {
+	if gr := census.Of(pass); gr != nil {
 		gs = gr.Census
 	}
 	ySite, yN := censusYielders(gs)

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -20,10 +21,12 @@ import (
 // Analyzer is the verdict analyzer. It runs after every other analyzer
 // of the set (analyze/all sets After) and reads their findings.
 var Analyzer = &analyze.Analyzer{
-	Name:    "verdict",
-	Doc:     "rank the findings into one primary cause (gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock or none) with confidence, evidence chain, secondary contributors and an incident signature",
-	Version: "2",
-	Run:     run,
+	Name:       "verdict",
+	Doc:        "rank the findings into one primary cause (gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock or none) with confidence, evidence chain, secondary contributors and an incident signature",
+	Version:    "2",
+	RunsLast:   true,
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // SignatureVersion is the version of the signature algorithm: bump it when
@@ -109,7 +112,7 @@ func run(pass *analyze.Pass) (any, error) {
 		seen[f.Cause] = true
 	}
 	v.Signature = Signature(top)
-	if cr, ok := pass.ResultOf(crash.Analyzer).(*crash.Result); ok && cr != nil && top.Cause == analyze.CauseCrash && cr.SignatureKey != "" {
+	if cr := crash.Of(pass); cr != nil && top.Cause == analyze.CauseCrash && cr.SignatureKey != "" {
 		// The crash signature skips the runtime's panic and signal frames
 		// and normalizes closures, generics and inlining; it carries its
 		// own algorithm version.

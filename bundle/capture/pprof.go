@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -14,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/pprof/profile"
+	"github.com/coroner/coroner/bundle/pprofdata"
 )
 
 // readyPoll is the interval between pprof readiness probes of an --exec
@@ -152,7 +151,7 @@ func checkProfile(path string) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := profile.Parse(bufio.NewReader(f)); err != nil {
+	if _, err := pprofdata.Parse(f); err != nil {
 		return fmt.Errorf("response is not a pprof profile: %w", err)
 	}
 	return nil

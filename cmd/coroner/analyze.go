@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/reports"
 )
 
@@ -84,10 +85,10 @@ func runAnalyze(c *cli.Context) error {
 	}
 	logLine("analyzing %s", o.input)
 	start := time.Now()
-	res, err := all.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logLine)
+	res, err := driver.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logLine)
 	timedOut := false
 	if err != nil {
-		var ie *all.InputError
+		var ie *driver.InputError
 		switch {
 		case errors.As(err, &ie):
 			return withCode(exitInput, fmt.Errorf("analyze: %w", err))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/reports"
 )
 
@@ -114,9 +115,9 @@ func loadOrAnalyze(ctx context.Context, in string, o analyze.Options) (*analyze.
 		return nil, exitInput, fmt.Errorf("report: %w", err)
 	}
 	if !isJSON {
-		res, err := all.Analyze(ctx, in, o)
+		res, err := driver.Analyze(ctx, in, all.Analyzers, o)
 		if err != nil {
-			var ie *all.InputError
+			var ie *driver.InputError
 			if errors.As(err, &ie) {
 				return nil, exitInput, fmt.Errorf("report: %w", err)
 			}

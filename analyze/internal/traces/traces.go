@@ -7,6 +7,8 @@
 package traces
 
 import (
+	"reflect"
+
 	"golang.org/x/exp/trace"
 
 	"github.com/coroner/coroner/analyze"
@@ -16,10 +18,12 @@ import (
 
 // Analyzer summarizes execution traces; its result is *Result.
 var Analyzer = &analyze.Analyzer{
-	Name:    "trace",
-	Doc:     "summarize the execution traces (stop-the-world ranges, GC phases and assists, heap metrics, where goroutines blocked) for the analyzers that read them",
-	Version: "1",
-	Run:     run,
+	Name:       "trace",
+	Doc:        "summarize the execution traces (stop-the-world ranges, GC phases and assists, heap metrics, where goroutines blocked) for the analyzers that read them",
+	Version:    "1",
+	Inputs:     []analyze.Input{analyze.Streamed(bundle.KindTrace)},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Trace is one summarized trace.
@@ -42,7 +46,7 @@ type Result struct {
 func run(pass *analyze.Pass) (any, error) {
 	res := &Result{}
 	for _, a := range pass.Artifacts(bundle.KindTrace) {
-		rc, err := pass.Source.Open(a)
+		rc, err := pass.Open(a)
 		if err != nil {
 			pass.Warn(err.Error())
 			continue

@@ -9,11 +9,11 @@ import (
 	"github.com/coroner/coroner/analyze/crash"
 	"github.com/coroner/coroner/analyze/deadlock"
 	"github.com/coroner/coroner/analyze/gcstw"
-	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/analyze/inventory"
 	"github.com/coroner/coroner/analyze/lockwait"
 	"github.com/coroner/coroner/analyze/netpoll"
 	"github.com/coroner/coroner/analyze/syncpool"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/analyze/verdict"
 	"github.com/coroner/coroner/bundle"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/census"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 

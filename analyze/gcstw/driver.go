@@ -9,7 +9,7 @@ import (
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 

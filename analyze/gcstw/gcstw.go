@@ -17,7 +17,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
 )
 

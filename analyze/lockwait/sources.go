@@ -11,7 +11,7 @@ import (
 	"github.com/coroner/coroner/analyze/internal/pprofs"
 	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
 )

@@ -75,7 +75,7 @@ func TestReadWindow(t *testing.T) {
 	}
 	woken := false
 	for s := range w.LastWake {
-		if s.Func == "github.com/coroner/coroner/analyze/internal/traces.recordTrace.func2" {
+		if s.Func == "github.com/coroner/coroner/analyze/traces.recordTrace.func2" {
 			woken = true
 		}
 	}

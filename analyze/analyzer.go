@@ -18,7 +18,9 @@ type Analyzer struct {
 	// Name is unique, snake_case, and stable: it appears in finding IDs,
 	// --only/--skip flags and JSON results.
 	Name string
-	// Doc is the one-paragraph description shown by --help and reports.
+	// Doc describes the analyzer as x/tools' analyzers do: a title line
+	// of at most 60 characters, then a blank line and paragraphs. --help
+	// shows it whole.
 	Doc string
 	// Version changes whenever the analyzer's rules change, so a re-analysis
 	// can tell which results a newer analyzer may judge differently.

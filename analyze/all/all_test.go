@@ -141,3 +141,16 @@ func TestIngestCutShort(t *testing.T) {
 		t.Errorf("warnings %q do not name the input", r.Warnings)
 	}
 }
+
+// TestSetValid: the full set passes Validate (names, Doc shape, no
+// cycles, nothing requiring the verdict).
+func TestSetValid(t *testing.T) {
+	if err := analyze.Validate(all.Analyzers); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all.Analyzers {
+		if a.RunsLast && a != all.Analyzers[len(all.Analyzers)-1] {
+			t.Errorf("%s runs last but is not listed last", a.Name)
+		}
+	}
+}

@@ -22,8 +22,12 @@ import (
 
 // Analyzer is the goroutines analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:    "goroutines",
-	Doc:     "goroutine census from the core (read in a child process, where it lies in the archive), text or pprof goroutine dumps and the last traceback in a service log: states, wait reasons and how long, creators, labels, stacks grouped into buckets of identical normalized stacks; prefers complete sources and says when a debug=2 dump was cut at 64 MiB",
+	Name: "goroutines",
+	Doc: "goroutine census from cores, dumps and logs\n\n" +
+		"Lists every goroutine from the core (read where it lies in the archive), text or pprof goroutine dumps, " +
+		"or the last traceback in a service log: states, wait reasons and how long, creators, labels, and stacks " +
+		"grouped into buckets of identical normalized stacks.\n\n" +
+		"Prefers complete sources, and says when a debug=2 dump was cut at 64 MiB.",
 	Version: "2",
 	// The core census runs in a worker child.
 	Offloaded: true,

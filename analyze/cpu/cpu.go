@@ -26,8 +26,12 @@ import (
 
 // Analyzer is the cpu analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:    "cpu",
-	Doc:     "merge pprof CPU profiles and perf.data (the service's process only; other processes summed as neighbours) into one profile; split CPU time into user code, GC, scheduler/netpoll, runtime locks and syscalls/kernel; rank hot functions flat and cumulative",
+	Name: "cpu",
+	Doc: "merge CPU samples and split where the time goes\n\n" +
+		"Merges pprof CPU profiles and perf.data into one profile: only the service's own process, other " +
+		"processes of a system-wide recording summed as neighbours. Splits CPU time into user code, GC, " +
+		"scheduler and netpoll, runtime locks, and system calls and the kernel.\n\n" +
+		"Ranks hot functions by flat and cumulative time for the other analyzers and the flame graph.",
 	Version: "2",
 	Inputs: []analyze.Input{analyze.Seeked(bundle.KindPerfData), analyze.Seeked(bundle.KindGoBinary),
 		analyze.Seeked(bundle.KindELF), analyze.Seeked(bundle.KindKallsyms), analyze.Streamed(bundle.KindPprof)},

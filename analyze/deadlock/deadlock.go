@@ -20,8 +20,11 @@ import (
 
 // Analyzer is the deadlock analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:     "deadlock",
-	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
+	Name: "deadlock",
+	Doc: "goroutines blocked with none left to wake them\n\n" +
+		"All or nearly all user goroutines blocked on channels, mutexes or select with none runnable, or the " +
+		"runtime's \"all goroutines are asleep\" error. Names the groups involved and the lock addresses their " +
+		"waiters share.",
 	Version:  "3",
 	Requires: []*analyze.Analyzer{census.Analyzer},
 	// The trace analyzer reads the execution traces' progress windows.

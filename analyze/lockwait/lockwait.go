@@ -25,8 +25,12 @@ import (
 
 // Analyzer is the lock_wait analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:     "lock_wait",
-	Doc:      "mutex and block profile delay by call site, goroutines parked on sync.Mutex/RWMutex or on a channel used as a semaphore (a core shows which) in dumps and cores with how long, lock blocking in the trace, runtime lock and futex frames in CPU samples; joined into who-blocks-whom; culprit: the lock's acquiring function and the holder's critical section",
+	Name: "lock_wait",
+	Doc: "lock waits, who blocks whom\n\n" +
+		"Mutex and block profile delay by call site; goroutines parked on sync.Mutex or RWMutex, or on a channel " +
+		"used as a semaphore (a core shows which), in dumps and cores with how long; lock blocking in the trace; " +
+		"runtime lock and futex frames in CPU samples. Joined into who blocks whom.\n\n" +
+		"Culprit: the lock's acquiring function and the holder's critical section.",
 	Version:  "3",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census (cores and dumps) is read when it succeeded;

@@ -23,8 +23,13 @@ import (
 
 // Analyzer is the netpoll_spin analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:     "netpoll_spin",
-	Doc:      "the scheduler waking goroutines that do nothing: trace wake-ups by timers, deadlines and netpoll after short blocks whose goroutine runs under 5 µs before parking again; CPU in the search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) costing more than the work it finds, or timer-heap CPU; too few samples or too short a trace are insufficient data; culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers (from a core), or polling with runtime.Gosched",
+	Name: "netpoll_spin",
+	Doc: "scheduler and netpoll waking goroutines for nothing\n\n" +
+		"Trace wake-ups by timers, deadlines and netpoll after short blocks, whose goroutine runs under 5 µs " +
+		"before parking again. CPU in the search for work (findRunnable, stealWork, netpoll, timers, " +
+		"osyield/usleep, epoll_wait/futex kernel frames) costing more than the work it finds, or timer-heap CPU.\n\n" +
+		"Culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers " +
+		"(from a core), or polling with runtime.Gosched. Too few samples or too short a trace are insufficient data.",
 	Version:  "3",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// A core's census names the goroutines timers keep waking when neither

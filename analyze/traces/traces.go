@@ -18,8 +18,10 @@ import (
 
 // Analyzer summarizes execution traces; its result is *Result.
 var Analyzer = &analyze.Analyzer{
-	Name:       "trace",
-	Doc:        "summarize the execution traces (stop-the-world ranges, GC phases and assists, heap metrics, where goroutines blocked) for the analyzers that read them",
+	Name: "trace",
+	Doc: "summarize runtime execution traces\n\n" +
+		"Reads each execution trace once into what the other analyzers judge: stop-the-world ranges, GC " +
+		"phases and assists, heap metrics, scheduler wake-ups, and where goroutines blocked and for how long.",
 	Version:    "1",
 	Inputs:     []analyze.Input{analyze.Streamed(bundle.KindTrace)},
 	ResultType: reflect.TypeFor[*Result](),

@@ -21,8 +21,11 @@ import (
 // Analyzer is the verdict analyzer. It runs after every other analyzer
 // of the set (analyze/all sets After) and reads their findings.
 var Analyzer = &analyze.Analyzer{
-	Name:       "verdict",
-	Doc:        "rank the findings into one primary cause (gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock or none) with confidence, evidence chain, secondary contributors and an incident signature",
+	Name: "verdict",
+	Doc: "one primary cause from all the findings\n\n" +
+		"Ranks the other analyzers' findings into one primary cause (gc_stw, netpoll_spin, syncpool_contention, " +
+		"lock_wait, crash, deadlock or none) with its confidence, evidence chain, secondary contributors and an " +
+		"incident signature.",
 	Version:    "2",
 	RunsLast:   true,
 	ResultType: reflect.TypeFor[*Result](),

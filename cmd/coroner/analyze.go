@@ -18,10 +18,6 @@ import (
 )
 
 func init() {
-	var docs strings.Builder
-	for _, a := range all.Analyzers {
-		fmt.Fprintf(&docs, "\n  %-20s %s", a.Name, a.Doc)
-	}
 	register(&cli.Command{
 		Name:      "analyze",
 		Usage:     "analyze an incident archive, a directory of loose artifacts, or an attachment, and report the root cause",
@@ -35,7 +31,7 @@ Exit codes: 0 analysis done, no finding at or above --fail-on (or no --fail-on);
 above --fail-on; 2 bad flags or arguments; 3 the input is unreadable or malformed; 4 coroner itself
 failed (writing reports); 5 --timeout expired (partial results were printed and written).
 
-Analyzers:` + docs.String(),
+Analyzers:` + analyzerHelp(all.Analyzers),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "comma-separated: text (terminal table on stdout), md, html, json (files in -o)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory for md/html/json reports"},

@@ -3,12 +3,10 @@ package capture
 import (
 	"bytes"
 	"os"
-	"regexp"
 	"sync"
-)
 
-// gctraceLine matches the lines GODEBUG=gctrace=1 prints, "gc 12 @3.456s …".
-var gctraceLine = regexp.MustCompile(`^gc \d+ @\d`)
+	"github.com/coroner/coroner/bundle/gctrace"
+)
 
 // maxLine bounds how much of one stderr line is buffered; a longer line is
 // written out in pieces rather than growing memory with the target's output.
@@ -86,7 +84,7 @@ func (s *lineSplitter) Write(p []byte) (int, error) {
 
 func (s *lineSplitter) emit(line []byte) {
 	f := s.rest
-	if gctraceLine.Match(line) {
+	if gctrace.IsLine(line) {
 		f = s.gc
 		s.gcLines++
 	} else {

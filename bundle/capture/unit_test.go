@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/gctrace"
 )
 
 func TestFindCore(t *testing.T) {
@@ -157,7 +158,7 @@ func FuzzLineSplitter(f *testing.F) {
 			t.Fatalf("%d+%d bytes out of %d in", len(gc), len(rest), len(in))
 		}
 		for _, l := range bytes.SplitAfter(gc, []byte("\n")) {
-			if len(l) > 0 && !gctraceLine.Match(l) {
+			if len(l) > 0 && !gctrace.IsLine(l) {
 				t.Fatalf("non-gctrace line %q in gctrace output", l)
 			}
 		}

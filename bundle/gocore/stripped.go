@@ -2,17 +2,13 @@ package gocore
 
 import (
 	"debug/elf"
-	"debug/gosym"
 	"encoding/binary"
 	"fmt"
 
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/bundle/symbolize"
 )
-
-// maxPclntab bounds the .gopclntab section read for a stripped executable;
-// the largest Go binaries carry well under 256 MiB of it.
-const maxPclntab = 256 << 20
 
 // pclntabCrash is what a crash core still tells when the executable has no DWARF
 // (and so no layout for runtime.g): the crashing thread's stack, unwound
@@ -43,22 +39,15 @@ func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
 		return nil, err
 	}
 	defer ef.Close()
-	pcln, text := ef.Section(".gopclntab"), ef.Section(".text")
-	if pcln == nil || text == nil || pcln.Size > maxPclntab {
-		return nil, fmt.Errorf("executable has no usable .gopclntab")
-	}
-	data, err := pcln.Data()
+	sym, err := symbolize.Open(exePath)
 	if err != nil {
-		return nil, fmt.Errorf(".gopclntab: %w", err)
+		return nil, err
 	}
-	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
-	if err != nil {
-		return nil, fmt.Errorf(".gopclntab: %w", err)
-	}
+	defer sym.Close()
 	mem := newCoreMem(cf, info)
 	mem.addExecutable(ef)
 	th := info.Threads[0]
-	frames := fpFrames(mem, tab, th.PC, th.BP)
+	frames := fpFrames(mem, sym, th.PC, th.BP)
 	g := goroutines.Goroutine{ID: -1, Status: "running", WaitMinutes: -1, Count: 1, Thread: th.TID, Crashed: true, Frames: frames}
 	c := &goroutines.Census{Format: "core", Goroutines: []goroutines.Goroutine{g}}
 	c.Crash = &goroutines.Crash{Kind: "signal", Thread: th.TID, Site: goroutines.CrashSite(frames)}
@@ -66,16 +55,19 @@ func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
 }
 
 // fpFrames follows the frame-pointer chain from a thread's registers,
-// guarding against cycles, and symbolizes each PC with the pclntab.
-func fpFrames(mem *coreMem, tab *gosym.Table, pc, bp uint64) []goroutines.Frame {
+// guarding against cycles, and symbolizes each PC with the pclntab,
+// inlined calls expanded.
+func fpFrames(mem *coreMem, sym *symbolize.Binary, pc, bp uint64) []goroutines.Frame {
 	var out []goroutines.Frame
 	add := func(pc uint64) {
-		file, line, fn := tab.PCToLine(pc)
-		if fn == nil {
+		fs := sym.Frames(pc)
+		if len(fs) == 0 {
 			out = append(out, goroutines.Frame{Func: fmt.Sprintf("?%#x", pc)})
 			return
 		}
-		out = append(out, goroutines.Frame{Func: fn.Name, File: file, Line: line})
+		for _, f := range fs {
+			out = append(out, goroutines.Frame{Func: f.Func, File: f.File, Line: f.Line, Inlined: f.Inlined})
+		}
 	}
 	add(pc)
 	seen := map[uint64]bool{}

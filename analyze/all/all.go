@@ -18,6 +18,7 @@ import (
 	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/traces"
 	"github.com/coroner/coroner/analyze/inventory"
+	"github.com/coroner/coroner/analyze/lines"
 	"github.com/coroner/coroner/analyze/lockwait"
 	"github.com/coroner/coroner/analyze/netpoll"
 	"github.com/coroner/coroner/analyze/syncpool"
@@ -39,6 +40,7 @@ var Analyzers = []*analyze.Analyzer{
 	crash.Analyzer,
 	deadlock.Analyzer,
 	lockwait.Analyzer,
+	lines.Analyzer,
 	verdict.Analyzer,
 }
 

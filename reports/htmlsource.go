@@ -39,7 +39,7 @@ func htmlSource(b *strings.Builder, r *analyze.Result) {
 				b.WriteByte('\n')
 			}
 			if row.target {
-				b.WriteString("<mark>" + h(row.text) + "</mark>")
+				b.WriteString("<strong>" + h(row.text) + "</strong>")
 			} else {
 				b.WriteString(h(row.text))
 			}

@@ -102,10 +102,13 @@ func firstUser(st []stacks.Frame) int {
 // ContributeTo adds the line samples of the files r's findings blame and
 // of the hottest user lines.
 func (t *Table) ContributeTo(r *analyze.Result) {
-	v := &analyze.LineSamples{Build: t.build}
+	v := &analyze.LineSamples{Build: t.build, Kinds: []analyze.SampleKind{}, Files: []analyze.FileSamples{}}
 	present := map[string]bool{}
 	for _, k := range t.kinds {
 		if k.Total > 0 {
+			if k.Sources == nil {
+				k.Sources = []string{}
+			}
 			v.Kinds = append(v.Kinds, k)
 			present[k.Name] = true
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // write creates a file under dir, with its directories.
-func write(t *testing.T, dir, rel, content string) string {
+func write(t testing.TB, dir, rel, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -21,8 +21,8 @@ func htmlSource(b *strings.Builder, r *analyze.Result) {
 	code := func(s string) string { return "<code>" + h(s) + "</code>" }
 	for _, l := range v.Listings {
 		fmt.Fprintf(b, "<details class=\"source\" open><summary><code>%s</code></summary>\n<ul>\n", h(l.File))
-		for _, t := range l.Targets {
-			fmt.Fprintf(b, "<li>%s</li>\n", targetText(t, code))
+		for _, t := range targetTexts(l.Targets, code) {
+			fmt.Fprintf(b, "<li>%s</li>\n", t)
 		}
 		b.WriteString("</ul>\n")
 		if l.Path == "" {

@@ -22,8 +22,8 @@ func mdSource(r *analyze.Result) string {
 	cols := sourceColumns(r)
 	for _, l := range v.Listings {
 		fmt.Fprintf(&b, "### %s\n\n", mdCode(l.File))
-		for _, t := range l.Targets {
-			b.WriteString("- " + targetText(t, mdCode) + "\n")
+		for _, t := range targetTexts(l.Targets, mdCode) {
+			b.WriteString("- " + t + "\n")
 		}
 		b.WriteString("\n")
 		if l.Path == "" {

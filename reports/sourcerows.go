@@ -157,19 +157,38 @@ func expandTabs(s string) string {
 	return b.String()
 }
 
-// targetText says why a listing was made, in coroner's words; the
-// function names and finding IDs it quotes come from the result.
-func targetText(t analyze.Target, quote func(string) string) string {
-	what := "hottest line"
-	switch {
-	case t.FindingID != "":
-		what = "culprit of " + quote(t.FindingID)
-	case t.HotKind != "":
-		what = "hottest line of " + quote(t.HotKind)
+// targetTexts say why a listing was made, one entry per target line, in
+// coroner's words; the finding IDs, kinds and functions they quote come
+// from the result.
+func targetTexts(ts []analyze.Target, quote func(string) string) []string {
+	var out []string
+	for i := 0; i < len(ts); {
+		j := i
+		var why, hot, funcs []string
+		for ; j < len(ts) && ts[j].Line == ts[i].Line; j++ {
+			t := ts[j]
+			switch {
+			case t.FindingID != "":
+				why = append(why, "culprit of "+quote(t.FindingID))
+			case t.HotKind != "":
+				hot = append(hot, quote(t.HotKind))
+			}
+			if t.Function != "" && !slices.Contains(funcs, t.Function) {
+				funcs = append(funcs, t.Function)
+			}
+		}
+		if len(hot) > 0 {
+			why = append(why, "hottest line of "+strings.Join(hot, ", "))
+		}
+		s := fmt.Sprintf("line %d: %s", ts[i].Line, strings.Join(why, "; "))
+		for k, f := range funcs {
+			funcs[k] = quote(f)
+		}
+		if len(funcs) > 0 {
+			s += " in " + strings.Join(funcs, ", ")
+		}
+		out = append(out, s)
+		i = j
 	}
-	s := fmt.Sprintf("line %d: %s", t.Line, what)
-	if t.Function != "" {
-		s += " in " + quote(t.Function)
-	}
-	return s
+	return out
 }

@@ -2,9 +2,12 @@ package source
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/coroner/coroner/analyze"
 )
 
 func FuzzPackedRefs(f *testing.F) {
@@ -96,4 +99,22 @@ func abs(i int) int {
 		return -i
 	}
 	return i
+}
+
+// FuzzCandidates checks that no file name an executable may carry maps to
+// a path outside the tree it is tried under.
+func FuzzCandidates(f *testing.F) {
+	f.Add("github.com/BurntSushi/toml@v1.2.0/decode.go", "example.com/svc")
+	f.Add("/usr/local/go/src/runtime/proc.go", "")
+	f.Add("example.com/svc/../../../etc/passwd", "example.com/svc")
+	f.Add("x@/../y", "x")
+	f.Fuzz(func(t *testing.T, name, mainPath string) {
+		b := &analyze.BuildInfo{MainPath: mainPath, Modules: []analyze.Module{{Path: mainPath + "/dep", Version: "v1.0.0",
+			Replace: &analyze.Module{Path: "../up", Version: "v0"}}}}
+		for _, rel := range candidates(name, b, &root{module: mainPath}) {
+			if !filepath.IsLocal(rel) {
+				t.Fatalf("%q maps to %q, outside the tree", name, rel)
+			}
+		}
+	})
 }

@@ -17,6 +17,9 @@ func htmlSource(b *strings.Builder, r *analyze.Result) {
 	}
 	b.WriteString("<section id=\"source\">\n<h2>Source</h2>\n")
 	fmt.Fprintf(b, "<p class=\"note\">%d lines either side of each culprit and hottest line, with the samples charged to each line (flat: the line itself; cum: the line and what it called).</p>\n", v.Context)
+	if len(v.Listings) == 0 {
+		b.WriteString("<p class=\"note\">No finding names a source line, and no profile sampled user code.</p>\n")
+	}
 	cols := sourceColumns(r)
 	code := func(s string) string { return "<code>" + h(s) + "</code>" }
 	for _, l := range v.Listings {

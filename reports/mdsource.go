@@ -19,6 +19,9 @@ func mdSource(r *analyze.Result) string {
 	v := r.Source
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Source\n\n%d lines either side of each culprit and hottest line, with the samples charged to each line (flat: the line itself; cum: the line and what it called).\n\n", v.Context)
+	if len(v.Listings) == 0 {
+		b.WriteString("No finding names a source line, and no profile sampled user code.\n\n")
+	}
 	cols := sourceColumns(r)
 	for _, l := range v.Listings {
 		fmt.Fprintf(&b, "### %s\n\n", mdCode(l.File))

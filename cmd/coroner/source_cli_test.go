@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,4 +141,120 @@ func rowOf(text, s string) string {
 		}
 	}
 	return ""
+}
+
+// staleProgram burns CPU in one of its own functions under the CPU
+// profiler and writes the profile to the file its argument names.
+const staleProgram = `package main
+
+import (
+	"os"
+	"runtime/pprof"
+	"time"
+)
+
+func spin(d time.Duration) (n int) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		n++
+	}
+	return n
+}
+
+func main() {
+	f, err := os.Create(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	pprof.StartCPUProfile(f)
+	spin(700 * time.Millisecond)
+	pprof.StopCPUProfile()
+	f.Close()
+}
+`
+
+// TestAnalyzeSourceStale builds a program from a git checkout (so the
+// toolchain stamps vcs.revision), profiles it, and lists its hottest line
+// from the checkout: unflagged at the commit built, flagged as stale once
+// HEAD has moved on.
+func TestAnalyzeSourceStale(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed: cannot make a checkout the toolchain stamps")
+	}
+	repo := t.TempDir()
+	gitIn := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module example.com/spinner\n\ngo 1.22\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "main.go"), []byte(staleProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn("init", "-q", "-b", "main")
+	gitIn("add", ".")
+	gitIn("commit", "-q", "-m", "spinner")
+	loose := t.TempDir()
+	exe := filepath.Join(loose, "spinner")
+	build := exec.Command("go", "build", "-trimpath", "-buildvcs=true", "-o", exe, ".")
+	build.Dir = repo
+	build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(exe, filepath.Join(loose, "cpu.pprof")).CombinedOutput(); err != nil {
+		t.Fatalf("spinner: %v\n%s", err, out)
+	}
+	coroner := buildCoroner(t)
+	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
+	list := func() (analyze.Listing, string) {
+		t.Helper()
+		dir := t.TempDir()
+		out, errOut, code := runCoroner(t, coroner, "analyze", "--format", "json", "-o", dir, "--source", repo, loose)
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r analyze.Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Lines == nil || r.Lines.Build == nil || r.Lines.Build.VCSRevision == "" || r.Source == nil {
+			t.Fatalf("no build revision or source in the result: %+v %+v", r.Lines, r.Source)
+		}
+		for _, l := range r.Source.Listings {
+			if l.File == "example.com/spinner/main.go" {
+				return l, errOut
+			}
+		}
+		t.Fatalf("main.go not listed: %+v\n%s", r.Source.Listings, errOut)
+		return analyze.Listing{}, ""
+	}
+	l, errOut := list()
+	hot := false
+	for _, s := range l.Lines {
+		inSpin := strings.Contains(s.Text, "n++") || strings.Contains(s.Text, "time.Now()")
+		hot = hot || (s.Target && inSpin && s.Values[analyze.SampleCPU].Cum > 0)
+	}
+	if len(l.Stale) != 0 || !hot {
+		t.Fatalf("at the commit built: stale %q, listing %+v\n%s", l.Stale, l, errOut)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "README"), []byte("moved on\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn("add", "README")
+	gitIn("commit", "-q", "-m", "later")
+	l, errOut = list()
+	if len(l.Stale) != 1 || !strings.Contains(l.Stale[0], "vcs.revision") || !strings.Contains(errOut, "vcs.revision") {
+		t.Errorf("after a later commit: stale %q\n%s", l.Stale, errOut)
+	}
 }

@@ -46,10 +46,12 @@ type Table struct {
 	user  [4]map[pos]int64
 	funcs map[pos]string
 	build *analyze.BuildInfo
+	// seen is add's scratch set of the lines on one stack.
+	seen map[pos]bool
 }
 
 func newTable() *Table {
-	t := &Table{lines: map[pos]*counts{}, funcs: map[pos]string{}}
+	t := &Table{lines: map[pos]*counts{}, funcs: map[pos]string{}, seen: map[pos]bool{}}
 	for i, k := range kinds {
 		t.kinds = append(t.kinds, analyze.SampleKind{Name: k.name, Unit: k.unit})
 		t.user[i] = map[pos]int64{}
@@ -65,7 +67,8 @@ func (t *Table) add(k int, st []stacks.Frame, v int64) {
 		return
 	}
 	t.kinds[k].Total += v
-	seen := make(map[pos]bool, len(st))
+	seen := t.seen
+	clear(seen)
 	for i, f := range st {
 		if f.File == "" || f.Line <= 0 {
 			continue

@@ -85,6 +85,7 @@ func renderHTMLPage(b *strings.Builder, r *analyze.Result, flameBudget int) erro
 	htmlVerdict(b, r)
 	b.WriteString(`<nav><a href="#findings">Findings</a><a href="#cpu">CPU</a><a href="#pauses">GC pauses</a><a href="#goroutines">Goroutines</a><a href="#inventory">Inventory</a><a href="#analyzers">Analyzers</a></nav>` + "\n")
 	htmlFindings(b, r)
+	htmlSource(b, r)
 	layout := layoutFlame(r.Flame, flameBudget)
 	htmlFlame(b, r, layout)
 	htmlPauses(b, r.Pauses)

@@ -88,6 +88,9 @@ func markdownSections(r *analyze.Result) []mdSection {
 			add(sp, false, fmt.Sprintf("stacks of finding %d", i+1), mdStacks(f.Stacks))
 		}
 	}
+	if r.Source != nil {
+		add(prioSource, false, "source", mdSource(r))
+	}
 	if r.Flame != nil && r.Flame.Value > 0 {
 		add(prioCPU, false, "hot functions", mdCPU(r.Flame, r.FlameUnit))
 	}

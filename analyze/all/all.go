@@ -10,6 +10,7 @@ import (
 	"github.com/coroner/coroner/analyze/deadlock"
 	"github.com/coroner/coroner/analyze/gcstw"
 	"github.com/coroner/coroner/analyze/inventory"
+	"github.com/coroner/coroner/analyze/lines"
 	"github.com/coroner/coroner/analyze/lockwait"
 	"github.com/coroner/coroner/analyze/netpoll"
 	"github.com/coroner/coroner/analyze/syncpool"
@@ -31,6 +32,7 @@ var Analyzers = []*analyze.Analyzer{
 	crash.Analyzer,
 	deadlock.Analyzer,
 	lockwait.Analyzer,
+	lines.Analyzer,
 	verdict.Analyzer,
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/reports"
+	"github.com/coroner/coroner/reports/source"
 )
 
 func init() {
@@ -32,7 +33,7 @@ above --fail-on; 2 bad flags or arguments; 3 the input is unreadable or malforme
 failed (writing reports); 5 --timeout expired (partial results were printed and written).
 
 Analyzers:` + analyzerHelp(all.Analyzers),
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "comma-separated: text (terminal table on stdout), md, html, json (files in -o)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory for md/html/json reports"},
 			&cli.StringFlag{Name: "fail-on", Usage: "exit 1 when a finding has this severity or higher: warning or critical"},
@@ -43,7 +44,7 @@ Analyzers:` + analyzerHelp(all.Analyzers),
 			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
 			&cli.BoolFlag{Name: "force", Usage: "go on where analyzers would refuse (e.g. build ID mismatch)"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the analysis to this file"},
-		},
+		}, sourceFlags()...),
 		Action: runAnalyze,
 	})
 }
@@ -59,6 +60,7 @@ type analyzeOpts struct {
 	opts     analyze.Options
 	input    string
 	cpuprof  string
+	source   source.Options
 }
 
 func runAnalyze(c *cli.Context) error {
@@ -97,6 +99,9 @@ func runAnalyze(c *cli.Context) error {
 		}
 	}
 	logLine("analysis finished in %s", time.Since(start).Round(time.Millisecond))
+	if err := attachSource(res, o.source); err != nil {
+		return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+	}
 	if o.text {
 		if err := reports.Terminal(c.App.Writer, res); err != nil {
 			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
@@ -174,6 +179,11 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 		Budget: budget,
 		Force:  c.Bool("force"),
 	}
+	src, err := sourceOpts(c)
+	if err != nil {
+		return o, err
+	}
+	o.source = src
 	known := map[string]bool{}
 	for _, a := range all.Analyzers {
 		known[a.Name] = true

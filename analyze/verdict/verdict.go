@@ -15,8 +15,8 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
-	"github.com/coroner/coroner/internal/units"
 	"github.com/coroner/coroner/analyze/crash"
+	"github.com/coroner/coroner/internal/units"
 )
 
 // Analyzer is the verdict analyzer. It runs after every other analyzer

@@ -365,7 +365,7 @@ func mdPauses(ps []analyze.Pause) string {
 		for i, x := range s.Sources {
 			src[i] = mdCell(x)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdText(s.Kind), plural(s.Count, "pause", "pauses"), formatDuration(s.Total),
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", mdText(s.Kind), s.Count, formatDuration(s.Total),
 			formatDuration(s.Max), formatDuration(s.P50), formatDuration(s.P99), strings.Join(src, " "))
 	}
 	b.WriteString("\n")
@@ -406,7 +406,7 @@ func mdGroupsSection(gs []analyze.Group) string {
 	shown := gs[:min(len(gs), mdGroups)]
 	for _, g := range shown {
 		top := telling(g.Frames)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", plural(g.Count, "goroutine", "goroutines"), mdText(g.Status), mdText(g.WaitReason), waitMinutes(g.MaxWaitMin), mdCell(top))
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", g.Count, mdText(g.Status), mdText(g.WaitReason), waitMinutes(g.MaxWaitMin), mdCell(top))
 	}
 	b.WriteString("\n<details><summary>Group stacks</summary>\n\n")
 	for i, g := range shown {

@@ -69,8 +69,9 @@ const mdSpecials = "\\`*_[]<>!#|~&$"
 // control and invisible characters are made visible (cleanText), every
 // Markdown special is backslash-escaped, so no emphasis, link, image, HTML
 // or table cell can start; extended autolinks are broken by escaping the
-// colon of "://" and the dot of "www."; an "@" becomes the fullwidth "＠"
-// (U+FF20), which no host turns into a mention or an e-mail link; and
+// colon of "://" and the dot of "www."; an "@" before a letter or digit
+// becomes the fullwidth "＠" (U+FF20), which no host turns into a mention
+// or an e-mail link; and
 // what would start a block at the beginning of a line (a list marker,
 // "1.", a setext underline) is escaped. Surrounding spaces are dropped, as
 // they would otherwise make a line break or a code block.
@@ -81,7 +82,7 @@ func mdText(s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '@':
+		case c == '@' && i+1 < len(s) && isAlnum(s[i+1]):
 			b.WriteString("＠")
 		case strings.IndexByte(mdSpecials, c) >= 0:
 			b.WriteByte('\\')
@@ -108,4 +109,10 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// isAlnum reports whether c is an ASCII letter or digit, which can start a
+// user, team or e-mail name after "@".
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

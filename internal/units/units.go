@@ -64,6 +64,9 @@ func Format(v float64, unit string) (s string, ok bool) {
 		return s, true
 	}
 	if known[unit] {
+		if v == 1 && len(unit) > 1 && unit[len(unit)-1] == 's' {
+			unit = unit[:len(unit)-1] // "1 core", "1 sample"
+		}
 		return s + " " + unit, true
 	}
 	return s, false

@@ -19,6 +19,7 @@ var known = map[string]bool{
 	"goroutines": true, "count": true, "minutes": true, "seconds": true, "s": true,
 	"ms": true, "cycles": true, "events": true, "Hz": true, "bytes/s": true, "1/s": true,
 	"cores": true, "stacks": true, "frames": true, "threads": true,
+	"contentions": true, "locks": true, "wake-ups": true, "nanoseconds": true,
 }
 
 // Known reports whether Format renders unit itself.
@@ -33,7 +34,7 @@ func Value(v float64, unit string) string {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	switch unit {
-	case "ns":
+	case "ns", "nanoseconds":
 		return Duration(time.Duration(v))
 	case "ms":
 		return Duration(time.Duration(v * float64(time.Millisecond)))
@@ -60,7 +61,7 @@ func Value(v float64, unit string) string {
 func Format(v float64, unit string) (s string, ok bool) {
 	s = Value(v, unit)
 	switch unit {
-	case "", "count", "ns", "ms", "s", "seconds", "%", "ratio", "fraction", "1/s", "bytes", "bytes/s":
+	case "", "count", "ns", "nanoseconds", "ms", "s", "seconds", "%", "ratio", "fraction", "1/s", "bytes", "bytes/s":
 		return s, true
 	}
 	if known[unit] {

@@ -24,6 +24,8 @@ func TestFormat(t *testing.T) {
 		{2.5, "1/s", "2.50/s", true},
 		{1536, "bytes", "1.5 KiB", true},
 		{7, "widgets", "7", false},
+		{3, "wake-ups", "3 wake-ups", true},
+		{1500, "nanoseconds", "1.5µs", true},
 		{math.NaN(), "ns", "NaN", true},
 	} {
 		got, ok := Format(c.v, c.unit)

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/google/pprof/profile"
 
@@ -19,8 +20,12 @@ func Pprof(w io.Writer, p *cpu.Profile) error {
 		SampleType:    []*profile.ValueType{{Type: "cpu", Unit: "nanoseconds"}},
 		PeriodType:    &profile.ValueType{Type: "cpu", Unit: "nanoseconds"},
 		DurationNanos: int64(p.Wall),
-		Comments:      []string{"merged by coroner from " + fmt.Sprint(p.Sources)},
 	}
+	sources := make([]string, len(p.Sources))
+	for i, src := range p.Sources {
+		sources[i] = frameName(src)
+	}
+	out.Comments = []string{"merged by coroner from " + strings.Join(sources, ", ")}
 	// One mapping that says the functions are known, so pprof does not try
 	// to symbolize addresses it was never given.
 	m := &profile.Mapping{ID: 1, File: "coroner-merged", HasFunctions: true, HasFilenames: true, HasLineNumbers: true}

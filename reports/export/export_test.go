@@ -19,6 +19,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
 )
 
 // analyzeFor runs the cpu and gc_stw analyzers (and what they need) over
@@ -28,7 +29,7 @@ func analyzeFor(t *testing.T, input string) *Inputs {
 	in := &Inputs{Name: filepath.Base(input)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := all.AnalyzeWith(ctx, input, all.Analyzers, analyze.Options{Only: []string{"cpu", "gc_stw"}, Results: in.Take}, nil); err != nil {
+	if _, err := driver.AnalyzeWith(ctx, input, all.Analyzers, analyze.Options{Only: []string{"cpu", "gc_stw"}, Results: in.Take}, nil); err != nil {
 		t.Fatalf("analyzing %s: %v", input, err)
 	}
 	return in

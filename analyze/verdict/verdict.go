@@ -195,7 +195,7 @@ func chain(f analyze.Finding) []string {
 			s += " from " + e.Artifact
 		}
 		if e.Threshold != nil && e.Text == "" {
-			thr, _ := units.Format(*e.Threshold, e.Unit)
+			thr := figure(*e.Threshold, e.Unit)
 			if e.Value >= *e.Threshold {
 				over = append(over, s+" (≥ threshold "+thr+")")
 				continue
@@ -270,17 +270,22 @@ func dedupe(ss []string) []string {
 }
 
 // chainValue renders an evidence's value as the reports show it: the
-// fact when it is one, else the figure in its unit (an unknown unit
-// follows the number as it is).
+// fact when it is one, else the figure in its unit.
 func chainValue(e analyze.Evidence) string {
 	if e.Text != "" {
 		return e.Text
 	}
-	v, ok := units.Format(e.Value, e.Unit)
+	return figure(e.Value, e.Unit)
+}
+
+// figure renders v in its unit (units.Format); a unit it does not know
+// follows the number as it is.
+func figure(v float64, unit string) string {
+	s, ok := units.Format(v, unit)
 	if !ok {
-		v += " " + e.Unit
+		s += " " + unit
 	}
-	return v
+	return s
 }
 
 func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

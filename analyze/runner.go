@@ -126,6 +126,13 @@ func Execute(ctx context.Context, src Source, set []*Analyzer, o Options) (*Resu
 	}
 	wg.Wait()
 	r := assemble(src, list)
+	if o.Results != nil {
+		for _, n := range list {
+			if n.status == StatusOK {
+				o.Results(n.a, n.result)
+			}
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return r, fmt.Errorf("analysis ended early: %w", err)
 	}

@@ -24,8 +24,8 @@ func report(pass *analyze.Pass, r *Result) {
 		{Metric: "groups", Value: float64(len(r.Groups)), Unit: "stacks", Artifact: c.Source},
 	}
 	if c.Reader != "" || c.GoVersion != "" {
-		ev = append(ev, analyze.Evidence{Metric: "reader", Value: 0, Artifact: c.Source,
-			Note: strings.TrimSpace(fmt.Sprintf("%s; program built with %s", c.Reader, orUnknown(c.GoVersion)))})
+		ev = append(ev, analyze.Evidence{Metric: "reader", Artifact: c.Source,
+			Text: strings.TrimSpace(fmt.Sprintf("%s; program built with %s", c.Reader, orUnknown(c.GoVersion)))})
 	}
 	var stacks []analyze.Stack
 	for i, g := range r.Groups {

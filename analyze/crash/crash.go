@@ -90,13 +90,13 @@ func run(pass *analyze.Pass) (any, error) {
 	f := finding(&cr, c, frames)
 	if textFrom != "" {
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "crash_text", Artifact: textFrom,
-			Note: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
+			Text: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
 	}
 	if cr.Kind == "signal" && cr.Message == "" && cr.Signal == "SIGABRT" && pass.Manifest().CoreAborted() {
 		// The capture's record adds to the evidence but never decides:
 		// the artifacts could not show where the SIGABRT came from.
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "capture", Artifact: c.Source,
-			Note: "the capture manifest says the capture itself sent SIGABRT to take the core (core step method abort), but no artifact confirms the signal came from outside: a core of a binary with DWARF, or the runtime's crash output, would"})
+			Text: "the capture manifest says the capture itself sent SIGABRT to take the core (core step method abort), but no artifact confirms the signal came from outside: a core of a binary with DWARF, or the runtime's crash output, would"})
 	}
 	pass.Report(f)
 	return res, nil
@@ -117,16 +117,16 @@ func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Fra
 	} else {
 		conf = confidenceSignalOnly
 	}
-	ev := []analyze.Evidence{{Metric: "crash_signature", Artifact: c.Source, Note: cr.SignatureKey + " " + cr.Signature}}
+	ev := []analyze.Evidence{{Metric: "crash_signature", Artifact: c.Source, Text: cr.SignatureKey, Note: cr.Signature}}
 	if cr.Signal != "" {
-		ev = append(ev, analyze.Evidence{Metric: "signal", Artifact: c.Source, Note: cr.Signal + codeNote(cr.Code)})
+		ev = append(ev, analyze.Evidence{Metric: "signal", Artifact: c.Source, Text: cr.Signal + codeNote(cr.Code)})
 	}
 	if cr.FaultAddr != 0 || strings.Contains(cr.Message, "nil pointer") {
 		ev = append(ev, analyze.Evidence{Metric: "fault_address", Value: float64(cr.FaultAddr), Artifact: c.Source, Note: fmt.Sprintf("%#x", cr.FaultAddr)})
 	}
 	if c.Reader != "" || c.GoVersion != "" {
 		ev = append(ev, analyze.Evidence{Metric: "reader", Artifact: c.Source,
-			Note: strings.TrimSpace(c.Reader + "; program built with " + orUnknown(c.GoVersion))})
+			Text: strings.TrimSpace(c.Reader + "; program built with " + orUnknown(c.GoVersion))})
 	}
 	if cr.GoroutineID != 0 {
 		ev = append(ev, analyze.Evidence{Metric: "goroutine", Value: float64(cr.GoroutineID), Artifact: c.Source})

@@ -19,6 +19,7 @@ import (
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/gctrace"
 )
 
 // Analyzer is the gc_stw analyzer.
@@ -165,6 +166,9 @@ const (
 // drives the cycles.
 type Result struct {
 	Pauses []analyze.Pause
+	// Cycles are the collections gctrace logs tell of, with their heap
+	// sizes, in log order: what the GC pause timeline export lists.
+	Cycles []Cycle
 	// Driver is what starts the cycles; Forcer the caller of runtime.GC
 	// or debug.FreeOSMemory when Driver is DriverForced and a stack names
 	// it; ForcedWhy says which sources showed the cycles forced.
@@ -175,6 +179,19 @@ type Result struct {
 
 // maxPausesShown bounds the timeline the report draws.
 const maxPausesShown = 5000
+
+// maxCyclesKept bounds the gctrace cycles the result keeps, so a log of
+// days keeps memory bounded: 100,000 cycles is over an hour of a service
+// collecting 25 times a second (cyclesPerSecondWarn's busy HTTP example),
+// about 10 MB.
+const maxCyclesKept = 100_000
+
+// Cycle is one collection as a gctrace line tells it, and the log it came
+// from.
+type Cycle struct {
+	Source string
+	gctrace.Cycle
+}
 
 // ContributeTo fills the report's GC timeline.
 func (r *Result) ContributeTo(res *analyze.Result) {

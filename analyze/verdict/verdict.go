@@ -16,6 +16,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/crash"
+	"github.com/coroner/coroner/internal/units"
 )
 
 // Analyzer is the verdict analyzer. It runs after every other analyzer
@@ -189,16 +190,17 @@ func none(pass *analyze.Pass) analyze.Verdict {
 func chain(f analyze.Finding) []string {
 	var over, rest []string
 	for _, e := range f.Evidence {
-		s := fmt.Sprintf("%s = %s%s", e.Metric, num(e.Value), unit(e.Unit))
+		s := e.Metric + ": " + chainValue(e)
 		if e.Artifact != "" {
 			s += " from " + e.Artifact
 		}
-		if e.Threshold != nil {
+		if e.Threshold != nil && e.Text == "" {
+			thr := figure(*e.Threshold, e.Unit)
 			if e.Value >= *e.Threshold {
-				over = append(over, s+fmt.Sprintf(" (≥ threshold %s)", num(*e.Threshold)))
+				over = append(over, s+" (≥ threshold "+thr+")")
 				continue
 			}
-			s += fmt.Sprintf(" (threshold %s)", num(*e.Threshold))
+			s += " (threshold " + thr + ")"
 		}
 		rest = append(rest, s)
 	}
@@ -267,18 +269,23 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-func num(v float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
+// chainValue renders an evidence's value as the reports show it: the
+// fact when it is one, else the figure in its unit.
+func chainValue(e analyze.Evidence) string {
+	if e.Text != "" {
+		return e.Text
+	}
+	return figure(e.Value, e.Unit)
 }
 
-func unit(u string) string {
-	switch u {
-	case "", "count":
-		return ""
-	case "fraction":
-		return ""
+// figure renders v in its unit (units.Format); a unit it does not know
+// follows the number as it is.
+func figure(v float64, unit string) string {
+	s, ok := units.Format(v, unit)
+	if !ok {
+		s += " " + unit
 	}
-	return " " + u
+	return s
 }
 
 func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

@@ -15,6 +15,7 @@ import (
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/reports"
+	"github.com/coroner/coroner/reports/export"
 	"github.com/coroner/coroner/reports/source"
 )
 
@@ -25,7 +26,9 @@ func init() {
 		ArgsUsage: "ARCHIVE|DIR|ATTACHMENT",
 		Description: `Runs every analyzer (or those named by --only, minus --skip) and prints the verdict and
 findings as a table (--format text, the default), or writes report.md / report.html / report.json
-into -o DIR for --format md,html,json (text may be combined with them). A directory, a loose file
+into -o DIR for --format md,html,json (text may be combined with them). --export DIR also writes
+the merged CPU profile as cpu.pb.gz (go tool pprof), cpu.folded (flamegraph.pl) and
+cpu.speedscope.json (speedscope.app), and the GC pause timeline as gc-pauses.csv. A directory, a loose file
 or a .zip/.tar.gz/.tgz/.tar/.tar.zst attachment is ingested into a temporary archive first.
 
 Exit codes: 0 analysis done, no finding at or above --fail-on (or no --fail-on); 1 a finding at or
@@ -42,6 +45,7 @@ Analyzers:` + analyzerHelp(all.Analyzers),
 			&cli.DurationFlag{Name: "timeout", Usage: "stop the whole analysis after this long and report what finished (exit 5)"},
 			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},
 			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
+			&cli.StringFlag{Name: "export", Usage: "write the merged CPU profile (cpu.pb.gz, cpu.folded, cpu.speedscope.json) and the GC pause timeline (gc-pauses.csv) into this directory"},
 			&cli.BoolFlag{Name: "force", Usage: "go on where analyzers would refuse (e.g. build ID mismatch)"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the analysis to this file"},
 		}, sourceFlags()...),
@@ -61,6 +65,7 @@ type analyzeOpts struct {
 	input    string
 	cpuprof  string
 	source   source.Options
+	export   string
 }
 
 func runAnalyze(c *cli.Context) error {
@@ -82,6 +87,11 @@ func runAnalyze(c *cli.Context) error {
 		defer stop()
 	}
 	logLine("analyzing %s", o.input)
+	var exports *export.Inputs
+	if o.export != "" {
+		exports = &export.Inputs{}
+		o.opts.Results = exports.Take
+	}
 	start := time.Now()
 	res, err := driver.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logLine)
 	timedOut := false
@@ -116,6 +126,19 @@ func runAnalyze(c *cli.Context) error {
 			fmt.Fprintln(c.App.Writer, reports.SafeText(p))
 		}
 	}
+	if exports != nil {
+		exports.Name = res.Incident.ID
+		paths, skipped, err := export.Write(o.export, exports)
+		for _, s := range skipped {
+			logLine("export: not written: %s", s)
+		}
+		for _, p := range paths {
+			fmt.Fprintln(c.App.Writer, reports.SafeText(p))
+		}
+		if err != nil {
+			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
+		}
+	}
 	if timedOut {
 		return withCode(exitTimeout, fmt.Errorf("analyze: --timeout %s expired; the report holds the analyzers that finished", o.timeout))
 	}
@@ -141,6 +164,7 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 	o.input = args[0]
 	o.output = c.String("output")
 	o.cpuprof = c.String("cpuprofile")
+	o.export = c.String("export")
 	for _, f := range strings.Split(c.String("format"), ",") {
 		switch f = strings.TrimSpace(strings.ToLower(f)); f {
 		case "":

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,18 +95,12 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	}
 	c.name()
 	packOrder(c.files)
-	provisional, err := json.MarshalIndent(c.manifest(o, c.files, true), "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	reserve := manifestReserve(len(provisional) + 1)
-
 	af, err := createAtomic(out)
 	if err != nil {
 		return nil, err
 	}
 	defer af.Abort()
-	m, err := c.write(af.File, o, reserve)
+	m, err := c.write(af.File, o)
 	if err != nil {
 		var ie *InputError
 		switch {
@@ -125,73 +118,21 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	return m, nil
 }
 
-// write lays out the archive in out: the members are written from offset
-// reserve on, each input read once; then the trailer and tar end marker;
-// then the manifest frame (which needs every hash) and a gap frame fill
-// the reserved space at the start; then the seal.
-func (c *collector) write(out *os.File, o IngestOptions, reserve int) (*Manifest, error) {
-	if _, err := out.Seek(int64(reserve), io.SeekStart); err != nil {
-		return nil, err
-	}
-	fw, err := newFrameWriter(out, int64(reserve))
+// write packs the candidates into an archive in out and finishes it with
+// their manifest. Space for the manifest is reserved by a provisional
+// one, of the same candidates with placeholder hashes.
+func (c *collector) write(out *os.File, o IngestOptions) (*Manifest, error) {
+	w, err := NewArchiveWriter(out, c.manifest(o, c.files, true))
 	if err != nil {
 		return nil, err
 	}
-	stored, err := c.pack(fw, out)
+	stored, err := c.pack(w)
 	if err != nil {
-		fw.Close()
+		w.Abort()
 		return nil, err
 	}
 	m := c.manifest(o, stored, false)
-	mb, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		fw.Close()
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	mb = append(mb, '\n')
-	msum := sha256.Sum256(mb)
-	tr := Trailer{FormatVersion: FormatVersion, ManifestSHA256: hex.EncodeToString(msum[:])}
-	tr.Members = append(tr.Members, TrailerMember{Name: ManifestName, Size: int64(len(mb)), SHA256: tr.ManifestSHA256})
-	for _, a := range m.Artifacts {
-		tr.Members = append(tr.Members, TrailerMember{Name: a.Path, Size: a.Size, SHA256: a.SHA256})
-	}
-	tb, err := json.MarshalIndent(tr, "", "  ")
-	if err != nil {
-		fw.Close()
-		return nil, err
-	}
-	// The trailer shares its frame with the tar end marker: cutting the
-	// stream at any frame boundary loses the trailer.
-	tm, err := memberBytes(TrailerName, append(tb, '\n'))
-	if err != nil {
-		fw.Close()
-		return nil, err
-	}
-	fw.Write(tm)
-	fw.Write(zeros[:])
-	if err := fw.Close(); err != nil {
-		return nil, err
-	}
-	mm, err := memberBytes(ManifestName, mb)
-	if err != nil {
-		return nil, err
-	}
-	mframe, err := encodeFrame(mm)
-	if err != nil {
-		return nil, err
-	}
-	if len(mframe)+8 > reserve {
-		return nil, fmt.Errorf("manifest frame of %d bytes exceeds the %d reserved for it", len(mframe), reserve)
-	}
-	gap := gapFrame(reserve - len(mframe))
-	if _, err := out.WriteAt(append(mframe, gap...), 0); err != nil {
-		return nil, err
-	}
-	sums := append([][32]byte{sha256.Sum256(mframe), sha256.Sum256(gap)}, fw.sums...)
-	if _, err := out.Seek(0, io.SeekEnd); err != nil {
-		return nil, err
-	}
-	if _, err := out.Write(sealFrame(sumOfSums(sums))); err != nil {
+	if err := w.Finish(m); err != nil {
 		return nil, err
 	}
 	return m, nil

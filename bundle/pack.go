@@ -1,11 +1,9 @@
 package bundle
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 )
 
@@ -21,35 +19,22 @@ func packOrder(cs []*candidate) {
 	})
 }
 
-// pack writes every candidate as a member into the archive through fw,
-// reading each input once: it is hashed while all cores compress it. A
-// candidate whose content equals one already written is rewound and
-// recorded as an alias of it. It returns the stored candidates in order.
-func (c *collector) pack(fw *frameWriter, out *os.File) ([]*candidate, error) {
-	buf := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(buf)
+// pack writes every candidate as a member into the archive through w,
+// reading each input once. A candidate whose content equals one already
+// written is dropped again and recorded as an alias of it. It returns the
+// stored candidates in order.
+func (c *collector) pack(w *ArchiveWriter) ([]*candidate, error) {
 	bySHA := map[string]*candidate{}
 	var stored []*candidate
 	for _, cd := range c.files {
-		off, frames, err := fw.Barrier()
-		if err != nil {
-			return nil, err
-		}
 		c.log("writing %s", cd.name)
-		if err := c.packOne(fw, cd, *buf); err != nil {
+		if err := c.packOne(w, cd); err != nil {
 			return nil, err
 		}
 		if first, ok := bySHA[cd.sha]; ok {
-			if _, _, err := fw.Barrier(); err != nil {
+			if err := w.DropLastMember(); err != nil {
 				return nil, err
 			}
-			if err := out.Truncate(off); err != nil {
-				return nil, fmt.Errorf("dropping duplicate: %w", err)
-			}
-			if _, err := out.Seek(off, io.SeekStart); err != nil {
-				return nil, fmt.Errorf("dropping duplicate: %w", err)
-			}
-			fw.rewind(off, frames)
 			first.also = append(first.also, cd.original)
 			c.log("%s: identical to %s, stored once", quoteName(cd.original), quoteName(first.original))
 			continue
@@ -60,9 +45,9 @@ func (c *collector) pack(fw *frameWriter, out *os.File) ([]*candidate, error) {
 	return stored, nil
 }
 
-// packOne writes one member: its tar header frame, then its data (padded
-// to a tar record) in frames, hashing the data as it is read.
-func (c *collector) packOne(fw *frameWriter, cd *candidate, buf []byte) error {
+// packOne writes one candidate as a member, checking that its file is
+// still the size it had when collected.
+func (c *collector) packOne(w *ArchiveWriter, cd *candidate) error {
 	f, st, err := openRegular(cd.src)
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("%s: %w", quoteName(cd.original), err)}
@@ -71,38 +56,39 @@ func (c *collector) packOne(fw *frameWriter, cd *candidate, buf []byte) error {
 	if st.Size() != cd.size {
 		return &InputError{Err: fmt.Errorf("%s changed while being ingested (%d bytes, was %d)", quoteName(cd.original), st.Size(), cd.size)}
 	}
-	hdr, err := tarHeader(cd.name, cd.size)
+	r := &inputReader{ctx: c.ctx, r: io.NewSectionReader(f, 0, cd.size), original: cd.original, size: cd.size}
+	sum, err := w.WriteMember(cd.name, cd.size, r)
 	if err != nil {
 		return err
 	}
-	fw.Write(hdr)
-	fw.EndFrame()
-	h := sha256.New()
-	r := &ctxReader{ctx: c.ctx, r: io.NewSectionReader(f, 0, cd.size)}
-	var n int64
-	for {
-		k, err := r.Read(buf)
-		if k > 0 {
-			h.Write(buf[:k])
-			fw.Write(buf[:k])
-			n += int64(k)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if c.ctx.Err() != nil {
-				return err
-			}
-			return &InputError{Err: fmt.Errorf("%s: reading: %w", quoteName(cd.original), err)}
-		}
-	}
-	if n != cd.size {
-		return &InputError{Err: fmt.Errorf("%s changed while being ingested (read %d bytes, expected %d)", quoteName(cd.original), n, cd.size)}
-	}
-	if _, err := fw.Write(zeros[:padding(n)]); err != nil {
-		return fmt.Errorf("writing: %w", err)
-	}
-	cd.sha = hex.EncodeToString(h.Sum(nil))
+	cd.sha = sum
 	return nil
+}
+
+// inputReader reads a candidate's file for the archive writer, turning
+// its failures into InputErrors: a read error, or the file ending before
+// the size it had when collected. It stops once ctx is done.
+type inputReader struct {
+	ctx      context.Context
+	r        io.Reader
+	original string
+	n, size  int64
+}
+
+func (r *inputReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	k, err := r.r.Read(p)
+	r.n += int64(k)
+	switch {
+	case err == io.EOF && r.n != r.size:
+		return k, &InputError{Err: fmt.Errorf("%s changed while being ingested (read %d bytes, expected %d)", quoteName(r.original), r.n, r.size)}
+	case err != nil && err != io.EOF:
+		if r.ctx.Err() != nil {
+			return k, err
+		}
+		return k, &InputError{Err: fmt.Errorf("%s: reading: %w", quoteName(r.original), err)}
+	}
+	return k, err
 }

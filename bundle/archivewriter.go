@@ -97,7 +97,7 @@ func (w *ArchiveWriter) WriteMember(name string, size int64, data io.Reader) (st
 		}
 	}
 	if n != size {
-		return "", fmt.Errorf("member %s: its data ended after %d bytes of %d", quoteName(name), n, size)
+		return "", fmt.Errorf("member %s: its data ended after %d bytes of %d", QuoteName(name), n, size)
 	}
 	if _, err := w.fw.Write(zeros[:padding(n)]); err != nil {
 		return "", fmt.Errorf("writing: %w", err)

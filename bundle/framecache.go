@@ -101,7 +101,7 @@ func (s *frameStream) ReadAt(p []byte, off int64) (int, error) {
 		i := s.idx.frameAt(off)
 		d, err := s.frame(i)
 		if err != nil {
-			return n, fmt.Errorf("%s: member %s: %w", s.idx.path, quoteName(s.member), err)
+			return n, fmt.Errorf("%s: member %s: %w", s.idx.path, QuoteName(s.member), err)
 		}
 		k := copy(p[n:], d.data[off-s.idx.starts[i]:])
 		s.unpin(d)

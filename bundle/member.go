@@ -87,7 +87,7 @@ func (m *MemberReader) Size() int64 { return m.size }
 // that fails to decode is an error wrapping ErrCorrupt.
 func (m *MemberReader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, fmt.Errorf("%s: member %s: negative offset %d", m.s.idx.path, quoteName(m.s.member), off)
+		return 0, fmt.Errorf("%s: member %s: negative offset %d", m.s.idx.path, QuoteName(m.s.member), off)
 	}
 	if off >= m.size {
 		return 0, io.EOF
@@ -117,17 +117,17 @@ func (m *MemberReader) Close() error { return m.s.close() }
 func (s *frameStream) locate(art Artifact) (int64, error) {
 	path, size := s.idx.path, s.idx.size
 	found := int64(-1)
-	_, err := s.walkHeaders("looking for "+quoteName(art.Path), func(h *tar.Header, start int64) (bool, error) {
+	_, err := s.walkHeaders("looking for "+QuoteName(art.Path), func(h *tar.Header, start int64) (bool, error) {
 		if h.Name != art.Path {
 			return false, nil
 		}
 		switch {
 		case h.Typeflag != tar.TypeReg || sparseRecords(h):
-			return true, fmt.Errorf("%s: member %s is not a plain regular file: %w", path, quoteName(art.Path), ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s is not a plain regular file: %w", path, QuoteName(art.Path), ErrCorrupt)
 		case h.Size != art.Size:
-			return true, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", path, QuoteName(art.Path), h.Size, art.Size, ErrCorrupt)
 		case h.Size > size-start:
-			return true, fmt.Errorf("%s: member %s ends at %#x, past the end of the stream at %#x: %w", path, quoteName(art.Path), start+h.Size, size, ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s ends at %#x, past the end of the stream at %#x: %w", path, QuoteName(art.Path), start+h.Size, size, ErrCorrupt)
 		}
 		found = start
 		return true, nil
@@ -136,7 +136,7 @@ func (s *frameStream) locate(art Artifact) (int64, error) {
 	case err != nil:
 		return 0, err
 	case found < 0:
-		return 0, fmt.Errorf("%s: member %s: %w", path, quoteName(art.Path), ErrNotFound)
+		return 0, fmt.Errorf("%s: member %s: %w", path, QuoteName(art.Path), ErrNotFound)
 	}
 	return found, nil
 }
@@ -177,7 +177,7 @@ func (s *frameStream) walkHeaders(what string, fn func(h *tar.Header, start int6
 		}
 		next := h.Size + padding(h.Size) // the data, padded to a record
 		if h.Size > size-start || next > size-start {
-			return 0, fmt.Errorf("%s: %s: member %s ends past the end of the stream at %#x: %w", path, what, quoteName(h.Name), size, ErrCorrupt)
+			return 0, fmt.Errorf("%s: %s: member %s ends past the end of the stream at %#x: %w", path, what, QuoteName(h.Name), size, ErrCorrupt)
 		}
 		base = start + next
 		sr = io.NewSectionReader(s, base, size-base)

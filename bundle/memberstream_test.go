@@ -30,7 +30,7 @@ func lateArchiveT(t *testing.T) (*Archive, map[string][]byte) {
 		"early.bin": wordData(11, earlyMember),
 		"late.bin":  wordData(12, earlyMember+1),
 	}
-	a := openIngested(t, files)
+	a := openArchived(t, files)
 	t.Cleanup(func() { a.Close() })
 	return a, files
 }

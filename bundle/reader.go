@@ -103,7 +103,7 @@ func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
 		return nil, "", nil, fmt.Errorf("%s: reading first member: %w: %v", path, ErrNotArchive, err)
 	}
 	if h.Name != ManifestName || h.Typeflag != tar.TypeReg {
-		return nil, "", nil, fmt.Errorf("%s: %w: first member is %s, not %s", path, ErrNotArchive, quoteName(h.Name), ManifestName)
+		return nil, "", nil, fmt.Errorf("%s: %w: first member is %s, not %s", path, ErrNotArchive, QuoteName(h.Name), ManifestName)
 	}
 	if h.Size > maxManifestBytes {
 		return nil, "", nil, fmt.Errorf("%s: %s is %d bytes, over the %d-byte limit: %w", path, ManifestName, h.Size, maxManifestBytes, ErrCorrupt)
@@ -125,10 +125,10 @@ func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
 		if err := checkStoredName(a.Path); err != nil {
 			return nil, "", nil, fmt.Errorf("%s: %s: %w: %v", path, ManifestName, ErrCorrupt, err)
 		}
-		if seen[foldKey(a.Path)] {
-			return nil, "", nil, fmt.Errorf("%s: %s lists %s twice: %w", path, ManifestName, quoteName(a.Path), ErrCorrupt)
+		if seen[FoldKey(a.Path)] {
+			return nil, "", nil, fmt.Errorf("%s: %s lists %s twice: %w", path, ManifestName, QuoteName(a.Path), ErrCorrupt)
 		}
-		seen[foldKey(a.Path)] = true
+		seen[FoldKey(a.Path)] = true
 	}
 	return m, hex.EncodeToString(sum[:]), b, nil
 }
@@ -136,20 +136,20 @@ func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
 // checkStoredName accepts only the member names coroner writes for
 // artifacts: "artifacts/<kind>/<name>" made of portable characters.
 func checkStoredName(name string) error {
-	if err := checkMemberName(name); err != nil {
+	if err := CheckMemberName(name); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(name, ArtifactDir) || strings.Count(name, "/") != 2 {
-		return fmt.Errorf("member name %s is not of the form %s<kind>/<name>", quoteName(name), ArtifactDir)
+		return fmt.Errorf("member name %s is not of the form %s<kind>/<name>", QuoteName(name), ArtifactDir)
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/", r)) {
-			return fmt.Errorf("member name %s has a character outside [A-Za-z0-9._-]", quoteName(name))
+			return fmt.Errorf("member name %s has a character outside [A-Za-z0-9._-]", QuoteName(name))
 		}
 	}
 	for _, el := range strings.Split(name, "/") {
 		if el == "" || el == "." {
-			return fmt.Errorf("member name %s has an empty element", quoteName(name))
+			return fmt.Errorf("member name %s has an empty element", QuoteName(name))
 		}
 	}
 	return nil
@@ -249,14 +249,14 @@ func (a *Archive) member(art Artifact) (*stream, error) {
 		if err != nil {
 			s.Close()
 			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: member %s: %w", a.path, quoteName(art.Path), ErrNotFound)
+				return nil, fmt.Errorf("%s: member %s: %w", a.path, QuoteName(art.Path), ErrNotFound)
 			}
-			return nil, fmt.Errorf("%s: looking for %s: %w: %v", a.path, quoteName(art.Path), ErrCorrupt, err)
+			return nil, fmt.Errorf("%s: looking for %s: %w: %v", a.path, QuoteName(art.Path), ErrCorrupt, err)
 		}
 		if h.Name == art.Path {
 			if h.Size != art.Size {
 				s.Close()
-				return nil, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", a.path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
+				return nil, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", a.path, QuoteName(art.Path), h.Size, art.Size, ErrCorrupt)
 			}
 			return s, nil
 		}
@@ -276,12 +276,12 @@ func (m *memberReader) Read(p []byte) (int, error) {
 	m.h.Write(p[:n])
 	if errors.Is(err, io.EOF) {
 		if got := hex.EncodeToString(m.h.Sum(nil)); got != m.want {
-			return n, fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", m.archive, quoteName(m.name), got, m.want, ErrCorrupt)
+			return n, fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", m.archive, QuoteName(m.name), got, m.want, ErrCorrupt)
 		}
 	} else if errors.Is(err, ErrCorrupt) || errors.Is(err, os.ErrClosed) {
-		err = fmt.Errorf("%s: member %s: %w", m.archive, quoteName(m.name), err)
+		err = fmt.Errorf("%s: member %s: %w", m.archive, QuoteName(m.name), err)
 	} else if err != nil {
-		err = fmt.Errorf("%s: member %s: %w: %v", m.archive, quoteName(m.name), ErrCorrupt, err)
+		err = fmt.Errorf("%s: member %s: %w: %v", m.archive, QuoteName(m.name), ErrCorrupt, err)
 	}
 	return n, err
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/coroner/coroner/analyze/verdict"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/gocore"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
 // Analyzers is every analyzer, in the order reports list them; the
@@ -111,9 +112,9 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 		if logf != nil {
 			logf("ingesting %s", input)
 		}
-		_, err = bundle.Ingest(ctx, bundle.IngestOptions{Inputs: []string{input}, Output: path, Limits: bundle.DefaultLimits(), Log: logf})
+		_, err = ingest.Run(ctx, ingest.Options{Inputs: []string{input}, Output: path, Limits: ingest.DefaultLimits(), Log: logf})
 		if err != nil {
-			var ie *bundle.InputError
+			var ie *ingest.InputError
 			if errors.As(err, &ie) {
 				return nil, &InputError{err}
 			}

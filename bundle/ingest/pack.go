@@ -1,10 +1,12 @@
-package bundle
+package ingest
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/coroner/coroner/bundle"
 )
 
 // packOrder sorts candidates for storage: small members first (profiles,
@@ -23,7 +25,7 @@ func packOrder(cs []*candidate) {
 // reading each input once. A candidate whose content equals one already
 // written is dropped again and recorded as an alias of it. It returns the
 // stored candidates in order.
-func (c *collector) pack(w *ArchiveWriter) ([]*candidate, error) {
+func (c *collector) pack(w *bundle.ArchiveWriter) ([]*candidate, error) {
 	bySHA := map[string]*candidate{}
 	var stored []*candidate
 	for _, cd := range c.files {
@@ -36,7 +38,7 @@ func (c *collector) pack(w *ArchiveWriter) ([]*candidate, error) {
 				return nil, err
 			}
 			first.also = append(first.also, cd.original)
-			c.log("%s: identical to %s, stored once", quoteName(cd.original), quoteName(first.original))
+			c.log("%s: identical to %s, stored once", bundle.QuoteName(cd.original), bundle.QuoteName(first.original))
 			continue
 		}
 		bySHA[cd.sha] = cd
@@ -47,14 +49,14 @@ func (c *collector) pack(w *ArchiveWriter) ([]*candidate, error) {
 
 // packOne writes one candidate as a member, checking that its file is
 // still the size it had when collected.
-func (c *collector) packOne(w *ArchiveWriter, cd *candidate) error {
+func (c *collector) packOne(w *bundle.ArchiveWriter, cd *candidate) error {
 	f, st, err := openRegular(cd.src)
 	if err != nil {
-		return &InputError{Err: fmt.Errorf("%s: %w", quoteName(cd.original), err)}
+		return &InputError{Err: fmt.Errorf("%s: %w", bundle.QuoteName(cd.original), err)}
 	}
 	defer f.Close()
 	if st.Size() != cd.size {
-		return &InputError{Err: fmt.Errorf("%s changed while being ingested (%d bytes, was %d)", quoteName(cd.original), st.Size(), cd.size)}
+		return &InputError{Err: fmt.Errorf("%s changed while being ingested (%d bytes, was %d)", bundle.QuoteName(cd.original), st.Size(), cd.size)}
 	}
 	r := &inputReader{ctx: c.ctx, r: io.NewSectionReader(f, 0, cd.size), original: cd.original, size: cd.size}
 	sum, err := w.WriteMember(cd.name, cd.size, r)
@@ -83,12 +85,12 @@ func (r *inputReader) Read(p []byte) (int, error) {
 	r.n += int64(k)
 	switch {
 	case err == io.EOF && r.n != r.size:
-		return k, &InputError{Err: fmt.Errorf("%s changed while being ingested (read %d bytes, expected %d)", quoteName(r.original), r.n, r.size)}
+		return k, &InputError{Err: fmt.Errorf("%s changed while being ingested (read %d bytes, expected %d)", bundle.QuoteName(r.original), r.n, r.size)}
 	case err != nil && err != io.EOF:
 		if r.ctx.Err() != nil {
 			return k, err
 		}
-		return k, &InputError{Err: fmt.Errorf("%s: reading: %w", quoteName(r.original), err)}
+		return k, &InputError{Err: fmt.Errorf("%s: reading: %w", bundle.QuoteName(r.original), err)}
 	}
 	return k, err
 }

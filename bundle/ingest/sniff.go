@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/elfbin"
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/perfdata"
@@ -47,44 +48,44 @@ var (
 // whose details could not be read). Compressed and archive inputs are
 // reported as KindOther with attribute "compression" or "container"; Ingest
 // unwraps or expands them.
-func Sniff(r io.ReaderAt, size int64) (Kind, map[string]string, []string) {
+func Sniff(r io.ReaderAt, size int64) (bundle.Kind, map[string]string, []string) {
 	return sniff(r, size, false)
 }
 
 // sniff is Sniff; quick reads a log's tail only as far back as its last
 // traceback needs, for a command that reads the file once.
-func sniff(r io.ReaderAt, size int64, quick bool) (Kind, map[string]string, []string) {
+func sniff(r io.ReaderAt, size int64, quick bool) (bundle.Kind, map[string]string, []string) {
 	head := make([]byte, min(size, sniffHead))
 	n, err := r.ReadAt(head, 0)
 	head = head[:n]
 	if err != nil && !errors.Is(err, io.EOF) {
-		return KindOther, nil, []string{fmt.Sprintf("reading: %v", err)}
+		return bundle.KindOther, nil, []string{fmt.Sprintf("reading: %v", err)}
 	}
 	switch {
 	case bytes.HasPrefix(head, magicELF):
 		return sniffELF(r, size, head)
 	case bytes.HasPrefix(head, magicPerf) || bytes.HasPrefix(head, magicPerfSwap):
-		return describeWith(KindPerfData, describePerf, r, size, nil)
+		return describeWith(bundle.KindPerfData, describePerf, r, size, nil)
 	case bytes.HasPrefix(head, []byte("go 1.")):
 		if a, err := tracefile.Describe(r, size); err == nil {
-			return KindTrace, a, nil
+			return bundle.KindTrace, a, nil
 		}
-	case bytes.HasPrefix(head, magicGzip) || pprofdata.LooksLikeProto(head):
-		if size <= pprofdata.MaxBytes || bytes.HasPrefix(head, magicGzip) {
+	case bundle.CompressionOf(head) == bundle.CompressionGzip || pprofdata.LooksLikeProto(head):
+		if size <= pprofdata.MaxBytes || bundle.CompressionOf(head) == bundle.CompressionGzip {
 			a, err := pprofdata.Describe(r, size)
 			if err == nil {
-				return KindPprof, a, nil
+				return bundle.KindPprof, a, nil
 			}
 			if errors.Is(err, pprofdata.ErrTooLarge) {
-				return KindOther, map[string]string{"compression": compGzip}, nil
+				return bundle.KindOther, map[string]string{"compression": bundle.CompressionGzip}, nil
 			}
 		}
 	}
-	if c := compressionOf(head); c != "" {
-		return KindOther, map[string]string{"compression": c}, nil
+	if c := bundle.CompressionOf(head); c != "" {
+		return bundle.KindOther, map[string]string{"compression": c}, nil
 	}
 	if c := containerOf(head); c != "" {
-		return KindOther, map[string]string{"container": c}, nil
+		return bundle.KindOther, map[string]string{"container": c}, nil
 	}
 	// A wrapped log is text around a service's bytes, which need not be
 	// valid UTF-8 (a CRI record holds them as written).
@@ -93,9 +94,9 @@ func sniff(r io.ReaderAt, size int64, quick bool) (Kind, map[string]string, []st
 		return k, a, nil
 	}
 	if sniffEnviron(head) {
-		return KindEnviron, nil, nil
+		return bundle.KindEnviron, nil, nil
 	}
-	return KindOther, nil, nil
+	return bundle.KindOther, nil, nil
 }
 
 // containerOf names the archive format starting head ("tar", "zip"), or "".
@@ -113,30 +114,30 @@ func containerOf(head []byte) string {
 const etCore = 4
 
 // sniffELF tells cores from executables by e_type and describes them.
-func sniffELF(r io.ReaderAt, size int64, head []byte) (Kind, map[string]string, []string) {
+func sniffELF(r io.ReaderAt, size int64, head []byte) (bundle.Kind, map[string]string, []string) {
 	if len(head) < 18 {
-		return KindOther, nil, []string{"ELF header truncated"}
+		return bundle.KindOther, nil, []string{"ELF header truncated"}
 	}
 	var bo binary.ByteOrder = binary.LittleEndian
 	if head[5] == 2 { // EI_DATA: ELFDATA2MSB
 		bo = binary.BigEndian
 	}
 	if bo.Uint16(head[16:]) == etCore {
-		return describeWith(KindCore, describeCore, r, size, map[string]string{"elf_type": "core"})
+		return describeWith(bundle.KindCore, describeCore, r, size, map[string]string{"elf_type": "core"})
 	}
 	a, err := elfbin.Describe(r, size)
 	if err != nil {
-		return KindELF, nil, []string{fmt.Sprintf("ELF headers unreadable: %v", err)}
+		return bundle.KindELF, nil, []string{fmt.Sprintf("ELF headers unreadable: %v", err)}
 	}
 	if elfbin.IsGo(a) {
-		return KindGoBinary, a, nil
+		return bundle.KindGoBinary, a, nil
 	}
-	return KindELF, a, nil
+	return bundle.KindELF, a, nil
 }
 
 // describeWith runs d (when wired) for a kind already recognized by magic;
 // a failing describer keeps the kind and adds a warning.
-func describeWith(k Kind, d Describer, r io.ReaderAt, size int64, dflt map[string]string) (Kind, map[string]string, []string) {
+func describeWith(k bundle.Kind, d Describer, r io.ReaderAt, size int64, dflt map[string]string) (bundle.Kind, map[string]string, []string) {
 	if d == nil {
 		return k, dflt, nil
 	}

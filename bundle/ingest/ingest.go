@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"context"
@@ -14,11 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/version"
 )
 
-// IngestOptions says what to ingest and where to write the archive.
-type IngestOptions struct {
+// Options says what to ingest and where to write the archive.
+type Options struct {
 	// Inputs are directories (walked recursively), files, .tar, .tar.gz,
 	// .tgz, .tar.zst or .zip attachments, or "-" for a tar on Stdin.
 	Inputs []string
@@ -31,7 +32,7 @@ type IngestOptions struct {
 	Labels map[string]string
 	// Capture is recorded in the manifest when coroner collect produced the
 	// inputs.
-	Capture *Capture
+	Capture *bundle.Capture
 	Limits  Limits
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
@@ -48,11 +49,11 @@ func (e *InputError) Unwrap() error { return e.Err }
 // skipped symlinks must not make the manifest huge.
 const maxWarnings = 200
 
-// Ingest reads every input, sniffs each file's kind by its content, and
+// Run reads every input, sniffs each file's kind by its content, and
 // writes one deterministic archive to o.Output: the same inputs always give
 // the same bytes. On any failure, including cancellation of ctx, nothing is
 // left under the output name.
-func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
+func Run(ctx context.Context, o Options) (*bundle.Manifest, error) {
 	if o.Output == "" {
 		return nil, errors.New("no output path")
 	}
@@ -67,16 +68,19 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 		return nil, err
 	}
 	// What killed runs left beside the output goes first; a concurrent
-	// run's temporaries are left alone.
-	for _, p := range sweepQuiet(filepath.Dir(out)) {
-		logf(o.Log, "removed %s, left by a killed run", p)
+	// run's temporaries are left alone. An unreadable directory fails
+	// below, where it is written, with its own error.
+	removed, _ := bundle.SweepLeftovers(filepath.Dir(out))
+	for _, p := range removed {
+		if o.Log != nil {
+			o.Log("removed %s, left by a killed run", p)
+		}
 	}
-	stage, lock, err := mkdirOwned(filepath.Dir(out), stagePre)
+	stage, release, err := bundle.TempStage(filepath.Dir(out))
 	if err != nil {
 		return nil, fmt.Errorf("creating staging directory next to %s: %w", o.Output, err)
 	}
-	defer lock.Close()
-	defer os.RemoveAll(stage)
+	defer release()
 
 	c := &collector{ctx: ctx, lim: o.Limits.orDefault(), stage: stage, log: o.Log, stdin: o.Stdin}
 	if c.log == nil {
@@ -95,7 +99,7 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	}
 	c.name()
 	packOrder(c.files)
-	af, err := createAtomic(out)
+	af, err := bundle.CreateAtomic(out)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +125,8 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 // write packs the candidates into an archive in out and finishes it with
 // their manifest. Space for the manifest is reserved by a provisional
 // one, of the same candidates with placeholder hashes.
-func (c *collector) write(out *os.File, o IngestOptions) (*Manifest, error) {
-	w, err := NewArchiveWriter(out, c.manifest(o, c.files, true))
+func (c *collector) write(out *os.File, o Options) (*bundle.Manifest, error) {
+	w, err := bundle.NewArchiveWriter(out, c.manifest(o, c.files, true))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +173,7 @@ type candidate struct {
 	name        string   // member name
 	also        []string // originals of identical candidates not stored
 	sha         string
-	kind        Kind
+	kind        bundle.Kind
 	attrs       map[string]string
 	compression string
 }
@@ -194,8 +198,8 @@ func (c *collector) name() {
 // manifest builds the manifest of the stored candidates. With provisional
 // set, hashes and the ID are placeholders of their final length: the
 // result bounds the final manifest's size, for which space is reserved.
-func (c *collector) manifest(o IngestOptions, stored []*candidate, provisional bool) *Manifest {
-	m := &Manifest{FormatVersion: FormatVersion, ID: o.ID, Title: o.Title, Labels: o.Labels,
+func (c *collector) manifest(o Options, stored []*candidate, provisional bool) *bundle.Manifest {
+	m := &bundle.Manifest{FormatVersion: bundle.FormatVersion, ID: o.ID, Title: o.Title, Labels: o.Labels,
 		Tool: version.Tool(), Capture: o.Capture, Warnings: c.warningList()}
 	ids := sha256.New()
 	for _, cd := range stored {
@@ -205,7 +209,7 @@ func (c *collector) manifest(o IngestOptions, stored []*candidate, provisional b
 		}
 		also := append([]string(nil), cd.also...)
 		sort.Strings(also)
-		m.Artifacts = append(m.Artifacts, Artifact{Path: cd.name, Kind: cd.kind, Size: cd.size, SHA256: sha,
+		m.Artifacts = append(m.Artifacts, bundle.Artifact{Path: cd.name, Kind: cd.kind, Size: cd.size, SHA256: sha,
 			Original: cd.original, Also: also, Compression: cd.compression, Attrs: cd.attrs})
 		ids.Write([]byte(sha))
 		if t, err := time.Parse(time.RFC3339Nano, cd.attrs["time"]); err == nil && (m.Time.IsZero() || t.Before(m.Time)) {
@@ -227,10 +231,10 @@ func (c *collector) manifest(o IngestOptions, stored []*candidate, provisional b
 func uniqueName(kind, base string, used map[string]bool) string {
 	ext := path.Ext(base)
 	stem := strings.TrimSuffix(base, ext)
-	name := ArtifactDir + kind + "/" + base
-	for i := 2; used[foldKey(name)]; i++ {
-		name = fmt.Sprintf("%s%s/%s-%d%s", ArtifactDir, kind, stem, i, ext)
+	name := bundle.ArtifactDir + kind + "/" + base
+	for i := 2; used[bundle.FoldKey(name)]; i++ {
+		name = fmt.Sprintf("%s%s/%s-%d%s", bundle.ArtifactDir, kind, stem, i, ext)
 	}
-	used[foldKey(name)] = true
+	used[bundle.FoldKey(name)] = true
 	return name
 }

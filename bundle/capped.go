@@ -6,7 +6,9 @@ import (
 	"io"
 )
 
-// ErrTooLarge reports that an input exceeded one of the Limits.
+// ErrTooLarge reports an input over a size limit: one of ingest's
+// Limits, or a bound of the decompressors (a zstd window, an xz
+// dictionary).
 var ErrTooLarge = errors.New("exceeds limit")
 
 // cappedReader fails with ErrTooLarge once more than max bytes were read,
@@ -18,8 +20,9 @@ type cappedReader struct {
 	what string
 }
 
-// NewCappedReader caps r at max bytes; what names the limit in the error.
-func NewCappedReader(r io.Reader, max int64, what string) *cappedReader {
+// NewCappedReader caps r at max bytes: reading past them fails with an
+// error wrapping ErrTooLarge, in which what names the limit.
+func NewCappedReader(r io.Reader, max int64, what string) io.Reader {
 	return &cappedReader{r: r, max: max, what: what}
 }
 

@@ -52,8 +52,11 @@ func CompressionOf(head []byte) string {
 // allowed to make the decoder allocate gigabytes.
 const maxZstdWindow = 128 << 20
 
-// Decompress returns a reader of r's decompressed bytes, capped at max,
-// and a function that releases the decoder.
+// Decompress returns a reader of r's bytes decompressed from comp (one of
+// the Compression names), failing with an error wrapping ErrTooLarge past
+// max bytes or when the stream asks for a window or dictionary over the
+// bounds here, and a function that releases the decoder. It expands
+// attachments; archives are read by their own readers.
 func Decompress(r io.Reader, comp string, max int64) (io.Reader, func(), error) {
 	var dr io.Reader
 	done := func() {}
@@ -92,7 +95,7 @@ func Decompress(r io.Reader, comp string, max int64) (io.Reader, func(), error) 
 	return NewCappedReader(&prefixErr{r: dr, prefix: comp}, max, "the per-member limit"), done, nil
 }
 
-// prefixErr names the Decompress in its errors ("gzip: unexpected EOF").
+// prefixErr names the decompressor in its errors ("gzip: unexpected EOF").
 type prefixErr struct {
 	r      io.Reader
 	prefix string

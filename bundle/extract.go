@@ -30,7 +30,7 @@ func Extract(archivePath, dir string, names []string) error {
 		return fmt.Errorf("opening %s: %w", dir, err)
 	}
 	defer root.Close()
-	s, err := openStream(archivePath, 2)
+	s, err := openWholeArchive(archivePath, 2)
 	if err != nil {
 		return err
 	}

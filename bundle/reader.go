@@ -51,23 +51,25 @@ type Archive struct {
 	// index is built without hashing the file again.
 	sealed bool
 
-	idxMu  sync.Mutex // guards what follows
-	idx    *indexRef  // the frame index, built on first use
-	idxErr error      // why the index cannot be built
+	idxMu  sync.Mutex     // guards what follows
+	idx    *frameIndexRef // the frame index, built on first use
+	idxErr error          // why the index cannot be built
 
 	heldMu sync.Mutex // guards what follows
 	cache  *Cache     // the extraction cache, opened on first use
 	held   map[string]*os.File
 }
 
-// stream is a decompressing tar reader over an archive file.
-type stream struct {
+// wholeArchiveReader decodes an archive file from its start as one tar
+// stream: for the manifest, which is its first member, and for archives
+// whose frames cannot be read one at a time.
+type wholeArchiveReader struct {
 	f   *os.File
 	dec *zstd.Decoder
 	tr  *tar.Reader
 }
 
-func openStream(path string, concurrency int) (*stream, error) {
+func openWholeArchive(path string, concurrency int) (*wholeArchiveReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -84,20 +86,20 @@ func openStream(path string, concurrency int) (*stream, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: zstd: %w", path, err)
 	}
-	return &stream{f: f, dec: dec, tr: tar.NewReader(dec)}, nil
+	return &wholeArchiveReader{f: f, dec: dec, tr: tar.NewReader(dec)}, nil
 }
 
 // Read reads the data of the member the tar reader is at.
-func (s *stream) Read(p []byte) (int, error) { return s.tr.Read(p) }
+func (s *wholeArchiveReader) Read(p []byte) (int, error) { return s.tr.Read(p) }
 
-func (s *stream) Close() error {
+func (s *wholeArchiveReader) Close() error {
 	s.dec.Close()
 	return s.f.Close()
 }
 
 // readManifest reads and hashes the first member, which must be the
 // manifest.
-func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
+func (s *wholeArchiveReader) readManifest(path string) (*Manifest, string, []byte, error) {
 	h, err := s.tr.Next()
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("%s: reading first member: %w: %v", path, ErrNotArchive, err)
@@ -157,7 +159,7 @@ func checkStoredName(name string) error {
 
 // Open opens an archive, reading only its manifest member.
 func Open(path string) (*Archive, error) {
-	s, err := openStream(path, 1)
+	s, err := openWholeArchive(path, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func OpenSealed(path string) (*Archive, error) {
 // IsArchive reports whether path is a coroner archive: zstd-compressed with
 // manifest.json as its first member. It reads only the first frame.
 func IsArchive(path string) bool {
-	s, err := openStream(path, 1)
+	s, err := openWholeArchive(path, 1)
 	if err != nil {
 		return false
 	}
@@ -233,14 +235,14 @@ func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &memberReader{r: r, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
+	return &checkedMemberReader{r: r, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
 }
 
-// member opens a stream positioned at the start of art's data, after
+// member opens a wholeArchiveReader positioned at the start of art's data, after
 // checking the member's size against the manifest. It decodes every
 // member before art: it serves archives that do not allow random access.
-func (a *Archive) member(art Artifact) (*stream, error) {
-	s, err := openStream(a.path, 1)
+func (a *Archive) member(art Artifact) (*wholeArchiveReader, error) {
+	s, err := openWholeArchive(a.path, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -263,15 +265,15 @@ func (a *Archive) member(art Artifact) (*stream, error) {
 	}
 }
 
-// memberReader checks a member's hash when it has been read to the end.
-type memberReader struct {
+// checkedMemberReader checks a member's hash when it has been read to the end.
+type checkedMemberReader struct {
 	r             io.ReadCloser
 	h             hash.Hash
 	want          string
 	name, archive string
 }
 
-func (m *memberReader) Read(p []byte) (int, error) {
+func (m *checkedMemberReader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	m.h.Write(p[:n])
 	if errors.Is(err, io.EOF) {
@@ -286,7 +288,7 @@ func (m *memberReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (m *memberReader) Close() error { return m.r.Close() }
+func (m *checkedMemberReader) Close() error { return m.r.Close() }
 
 // Path returns a seekable copy of the artifact, extracted once into the
 // extraction cache (see Cache) and verified by its SHA-256. Extracting

@@ -39,7 +39,7 @@ func (a *Archive) CheckSealed() error {
 	if err != nil {
 		return err
 	}
-	s := newFrameStream(idx, "(tar headers)", 2*frameBlock)
+	s := newFrameReader(idx, "(tar headers)", 2*frameBlock)
 	defer s.close()
 	want := map[string]Artifact{}
 	for _, art := range a.manifest.Artifacts {

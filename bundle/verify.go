@@ -33,7 +33,7 @@ func verify(path string, each memberFunc) error {
 	if err := checkSeal(path); err != nil {
 		return err
 	}
-	s, err := openStream(path, runtime.GOMAXPROCS(0))
+	s, err := openWholeArchive(path, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return err
 	}

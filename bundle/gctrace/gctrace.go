@@ -15,6 +15,8 @@
 // starts after two idle minutes is a gcTriggerTime cycle and is not marked).
 // Go 1.26 may print "(checking for goroutine leaks)" after the CPU share.
 // Lines may carry a prefix (a logger's timestamp); other lines are skipped.
+//
+// A per-kind reader: it imports no other coroner package.
 package gctrace
 
 import (

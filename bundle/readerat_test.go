@@ -89,7 +89,7 @@ func artifact(t testing.TB, a *Archive, base string) Artifact {
 // checkRead reads n bytes at off and checks the count, the bytes against
 // orig and io.ReaderAt's end-of-file rule (io.EOF when short; either nil
 // or io.EOF when the read reaches the end exactly).
-func checkRead(t *testing.T, m *MemberReader, orig []byte, off int64, n int) {
+func checkRead(t *testing.T, m *MemberReaderAt, orig []byte, off int64, n int) {
 	t.Helper()
 	p := make([]byte, n)
 	got, err := m.ReadAt(p, off)
@@ -312,7 +312,7 @@ func memberFrame(t *testing.T, a *Archive, art Artifact, off int64) frameSpan {
 
 // readChecked reads the whole member in 1 MiB pieces, failing on any
 // byte that differs from orig, and returns the first error.
-func readChecked(t *testing.T, m *MemberReader, orig []byte) error {
+func readChecked(t *testing.T, m *MemberReaderAt, orig []byte) error {
 	t.Helper()
 	p := make([]byte, 1<<20)
 	for off := int64(0); ; off += int64(len(p)) {

@@ -1,4 +1,4 @@
-// Package ingest turns incident files into an archive (Run): it collects
+// Package ingest turns incident files into an archive (Run): it gathers
 // the inputs (directories, files, a tar on standard input; inputs.go),
 // expands attachments (.tar, .zip, compressed ones; expand.go), sniffs
 // what each file is by its bytes through a table of the reader packages'

@@ -16,7 +16,7 @@ import (
 // addCompressed unwraps a gzip, zstd, xz or lz4 file: a compressed tar is
 // expanded, anything else is decompressed to the staging directory and
 // sniffed, and stored unwrapped with its compression recorded.
-func (c *collector) addCompressed(f *os.File, st os.FileInfo, original, comp string, depth int) error {
+func (c *gatherer) addCompressed(f *os.File, st os.FileInfo, original, comp string, depth int) error {
 	dr, done, err := bundle.Decompress(io.NewSectionReader(f, 0, st.Size()), comp, c.lim.MaxMemberBytes)
 	if err != nil {
 		return fmt.Errorf("%s: %w", bundle.QuoteName(original), err)
@@ -71,7 +71,7 @@ func (c *collector) addCompressed(f *os.File, st os.FileInfo, original, comp str
 // addTar expands a tar stream. Member names are checked, never used as
 // paths: members are staged under generated names. Links, devices and
 // FIFOs are skipped with a warning.
-func (c *collector) addTar(r io.Reader, original string, depth int) error {
+func (c *gatherer) addTar(r io.Reader, original string, depth int) error {
 	tr := tar.NewReader(r)
 	last := "(start)"
 	for {
@@ -132,7 +132,7 @@ func (c *collector) addTar(r io.Reader, original string, depth int) error {
 // entries (the classic zip bomb, which reuses one compressed block for many
 // entries), and declared sizes past the limits are refused; encrypted
 // entries are skipped with a warning.
-func (c *collector) addZip(f io.ReaderAt, size int64, original string, depth int) error {
+func (c *gatherer) addZip(f io.ReaderAt, size int64, original string, depth int) error {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
 		return fmt.Errorf("%s: %w", bundle.QuoteName(original), err)
@@ -219,7 +219,7 @@ func checkZipOverlap(zr *zip.Reader, size int64) error {
 
 // addStream expands a tar (optionally compressed) read from a stream such
 // as standard input.
-func (c *collector) addStream(r io.Reader, original string, depth int) error {
+func (c *gatherer) addStream(r io.Reader, original string, depth int) error {
 	br := bufio.NewReaderSize(r, 1024)
 	head, _ := br.Peek(512)
 	var src io.Reader = br

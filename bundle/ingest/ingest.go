@@ -82,7 +82,7 @@ func Run(ctx context.Context, o Options) (*bundle.Manifest, error) {
 	}
 	defer release()
 
-	c := &collector{ctx: ctx, lim: o.Limits.orDefault(), stage: stage, log: o.Log, stdin: o.Stdin}
+	c := &gatherer{ctx: ctx, lim: o.Limits.orDefault(), stage: stage, log: o.Log, stdin: o.Stdin}
 	if c.log == nil {
 		c.log = func(string, ...any) {}
 	}
@@ -125,7 +125,7 @@ func Run(ctx context.Context, o Options) (*bundle.Manifest, error) {
 // write packs the candidates into an archive in out and finishes it with
 // their manifest. Space for the manifest is reserved by a provisional
 // one, of the same candidates with placeholder hashes.
-func (c *collector) write(out *os.File, o Options) (*bundle.Manifest, error) {
+func (c *gatherer) write(out *os.File, o Options) (*bundle.Manifest, error) {
 	w, err := bundle.NewArchiveWriter(out, c.manifest(o, c.files, true))
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ type candidate struct {
 // name gives every candidate its member name. Names depend only on the
 // inputs (kind and original name, in sorted order), so they are fixed
 // before anything is hashed.
-func (c *collector) name() {
+func (c *gatherer) name() {
 	sort.Slice(c.files, func(i, j int) bool {
 		a, b := c.files[i], c.files[j]
 		if a.kind != b.kind {
@@ -198,7 +198,7 @@ func (c *collector) name() {
 // manifest builds the manifest of the stored candidates. With provisional
 // set, hashes and the ID are placeholders of their final length: the
 // result bounds the final manifest's size, for which space is reserved.
-func (c *collector) manifest(o Options, stored []*candidate, provisional bool) *bundle.Manifest {
+func (c *gatherer) manifest(o Options, stored []*candidate, provisional bool) *bundle.Manifest {
 	m := &bundle.Manifest{FormatVersion: bundle.FormatVersion, ID: o.ID, Title: o.Title, Labels: o.Labels,
 		Tool: version.Tool(), Capture: o.Capture, Warnings: c.warningList()}
 	ids := sha256.New()

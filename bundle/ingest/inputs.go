@@ -19,8 +19,8 @@ import (
 // files, so no input is ever expanded without bound.
 const maxExpandDepth = 2
 
-// collector gathers candidates from the inputs, enforcing the limits.
-type collector struct {
+// gatherer gathers the candidates from the inputs, enforcing the limits.
+type gatherer struct {
 	ctx   context.Context
 	lim   Limits
 	stage string
@@ -37,7 +37,7 @@ type collector struct {
 }
 
 // warn records a warning for the manifest and logs it.
-func (c *collector) warn(format string, args ...any) {
+func (c *gatherer) warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	c.log("warning: %s", msg)
 	if len(c.warnings) < maxWarnings {
@@ -47,7 +47,7 @@ func (c *collector) warn(format string, args ...any) {
 	}
 }
 
-func (c *collector) warningList() []string {
+func (c *gatherer) warningList() []string {
 	w := append([]string(nil), c.warnings...)
 	sort.Strings(w)
 	if c.dropped > 0 {
@@ -57,7 +57,7 @@ func (c *collector) warningList() []string {
 }
 
 // count enforces MaxMembers over every entry met in the inputs.
-func (c *collector) count(name string) error {
+func (c *gatherer) count(name string) error {
 	c.seen++
 	if c.seen > c.lim.MaxMembers {
 		return fmt.Errorf("%s: more than %d entries in the inputs: %w", bundle.QuoteName(name), c.lim.MaxMembers, bundle.ErrTooLarge)
@@ -66,7 +66,7 @@ func (c *collector) count(name string) error {
 }
 
 // addInput adds one command-line input.
-func (c *collector) addInput(in string) error {
+func (c *gatherer) addInput(in string) error {
 	if in == "-" {
 		if c.stdin == nil {
 			return errors.New("input \"-\": no standard input")
@@ -89,7 +89,7 @@ func (c *collector) addInput(in string) error {
 
 // addDir walks a directory in lexical order. Symlinks are not followed;
 // devices, FIFOs and sockets are never opened.
-func (c *collector) addDir(dir string) error {
+func (c *gatherer) addDir(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == dir {
@@ -170,7 +170,7 @@ func openRegular(p string) (*os.File, os.FileInfo, error) {
 
 // addFile sniffs a file on disk and adds it, unwrapping compression and
 // expanding archives up to maxExpandDepth.
-func (c *collector) addFile(p, original string, depth int) error {
+func (c *gatherer) addFile(p, original string, depth int) error {
 	f, st, err := openRegular(p)
 	if err != nil {
 		return &openError{name: original, err: err}
@@ -209,7 +209,7 @@ func (c *collector) addFile(p, original string, depth int) error {
 
 // addCandidate records f; it is hashed and compressed later, in one read
 // (see pack).
-func (c *collector) addCandidate(f *os.File, st os.FileInfo, original string, kind bundle.Kind, attrs map[string]string, comp string) error {
+func (c *gatherer) addCandidate(f *os.File, st os.FileInfo, original string, kind bundle.Kind, attrs map[string]string, comp string) error {
 	if len(c.files) >= c.lim.MaxMembers {
 		return fmt.Errorf("%s: more than %d artifacts: %w", bundle.QuoteName(original), c.lim.MaxMembers, bundle.ErrTooLarge)
 	}
@@ -225,7 +225,7 @@ func (c *collector) addCandidate(f *os.File, st os.FileInfo, original string, ki
 
 // spool copies r (at most max bytes) into a new file in the staging
 // directory and returns its path.
-func (c *collector) spool(r io.Reader, original string, max int64) (string, error) {
+func (c *gatherer) spool(r io.Reader, original string, max int64) (string, error) {
 	c.spooled++
 	p := filepath.Join(c.stage, fmt.Sprintf("m%06d", c.spooled))
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)

@@ -25,7 +25,7 @@ func packOrder(cs []*candidate) {
 // reading each input once. A candidate whose content equals one already
 // written is dropped again and recorded as an alias of it. It returns the
 // stored candidates in order.
-func (c *collector) pack(w *bundle.ArchiveWriter) ([]*candidate, error) {
+func (c *gatherer) pack(w *bundle.ArchiveWriter) ([]*candidate, error) {
 	bySHA := map[string]*candidate{}
 	var stored []*candidate
 	for _, cd := range c.files {
@@ -48,8 +48,8 @@ func (c *collector) pack(w *bundle.ArchiveWriter) ([]*candidate, error) {
 }
 
 // packOne writes one candidate as a member, checking that its file is
-// still the size it had when collected.
-func (c *collector) packOne(w *bundle.ArchiveWriter, cd *candidate) error {
+// still the size it had when gathered.
+func (c *gatherer) packOne(w *bundle.ArchiveWriter, cd *candidate) error {
 	f, st, err := openRegular(cd.src)
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("%s: %w", bundle.QuoteName(cd.original), err)}
@@ -69,7 +69,7 @@ func (c *collector) packOne(w *bundle.ArchiveWriter, cd *candidate) error {
 
 // inputReader reads a candidate's file for the archive writer, turning
 // its failures into InputErrors: a read error, or the file ending before
-// the size it had when collected. It stops once ctx is done.
+// the size it had when gathered. It stops once ctx is done.
 type inputReader struct {
 	ctx      context.Context
 	r        io.Reader

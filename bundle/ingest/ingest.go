@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -223,18 +222,4 @@ func (c *gatherer) manifest(o Options, stored []*candidate, provisional bool) *b
 		m.ID = "inc-" + hex.EncodeToString(ids.Sum(nil))[:16]
 	}
 	return m
-}
-
-// uniqueName returns "artifacts/<kind>/<base>", adding "-2", "-3", … before
-// the extension while the name collides, ignoring case and Unicode
-// normalization, with one already used.
-func uniqueName(kind, base string, used map[string]bool) string {
-	ext := path.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
-	name := bundle.ArtifactDir + kind + "/" + base
-	for i := 2; used[bundle.FoldKey(name)]; i++ {
-		name = fmt.Sprintf("%s%s/%s-%d%s", bundle.ArtifactDir, kind, stem, i, ext)
-	}
-	used[bundle.FoldKey(name)] = true
-	return name
 }

@@ -1,12 +1,15 @@
 package ingest
 
 import (
+	"fmt"
 	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/coroner/coroner/bundle"
 )
 
 // maxStoredBase bounds the base name of a stored member so that
@@ -37,4 +40,18 @@ func storedBase(original string) string {
 		s = s[:maxStoredBase]
 	}
 	return s
+}
+
+// uniqueName returns "artifacts/<kind>/<base>", adding "-2", "-3", … before
+// the extension while the name collides, ignoring case and Unicode
+// normalization, with one already used.
+func uniqueName(kind, base string, used map[string]bool) string {
+	ext := path.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	name := bundle.ArtifactDir + kind + "/" + base
+	for i := 2; used[bundle.FoldKey(name)]; i++ {
+		name = fmt.Sprintf("%s%s/%s-%d%s", bundle.ArtifactDir, kind, stem, i, ext)
+	}
+	used[bundle.FoldKey(name)] = true
+	return name
 }

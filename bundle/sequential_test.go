@@ -30,7 +30,7 @@ func lateArchiveT(t *testing.T) (*Archive, map[string][]byte) {
 		"early.bin": wordData(11, earlyMember),
 		"late.bin":  wordData(12, earlyMember+1),
 	}
-	a := openIngested(t, files)
+	a := openArchived(t, files)
 	t.Cleanup(func() { a.Close() })
 	return a, files
 }
@@ -211,7 +211,7 @@ func TestOpenCorruptMember(t *testing.T) {
 }
 
 // TestFrameBuffersConcurrent reads one member from many goroutines through
-// a MemberReader whose cache holds two frames, so that frames are evicted
+// a MemberReaderAt whose cache holds two frames, so that frames are evicted
 // and their buffers reused while other readers copy, and through Open
 // streams sharing the archive's index. Run it with -race.
 func TestFrameBuffersConcurrent(t *testing.T) {
@@ -284,7 +284,7 @@ func TestArchiveIndexShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := m1.s.idx
-	if m2.s.idx != x || rc.(*memberReader).r.(*memberStream).s.idx != x {
+	if m2.s.idx != x || rc.(*checkedMemberReader).r.(*sequentialMemberReader).s.idx != x {
 		t.Fatal("readers of one Archive do not share its index")
 	}
 	if n := x.refs.Load(); n != 4 {

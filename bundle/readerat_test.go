@@ -42,14 +42,11 @@ func wordData(seed uint64, size int) []byte {
 // so that the whole stream re-encoded as one frame declares too much.
 const bigMember = maxFrameContent + frameBlock/2 + 12345
 
-// openIngested ingests files (by base name) into an archive and opens it.
-func openIngested(t *testing.T, files map[string][]byte) *Archive {
+// openArchived archives files (by base name) and opens the archive.
+func openArchived(t *testing.T, files map[string][]byte) *Archive {
 	t.Helper()
-	r := ingestFiles(t, files, Limits{})
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	a, err := Open(r.out)
+	out, _ := archiveFiles(t, files)
+	a, err := Open(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +63,7 @@ func memberArchive(t *testing.T, big int) (*Archive, map[string][]byte) {
 		"gc.log":   []byte("gc 1 @0.012s 2%: 0.010+0.5+0.003 ms clock, 0.04+0.1/0.4/0.9+0.01 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P\n"),
 		"mid.bin":  wordData(2, 300_000),
 	}
-	a := openIngested(t, files)
+	a := openArchived(t, files)
 	orig := map[string][]byte{}
 	for _, art := range a.Manifest().Artifacts {
 		orig[art.Path] = files[path.Base(art.Original)]
@@ -92,7 +89,7 @@ func artifact(t testing.TB, a *Archive, base string) Artifact {
 // checkRead reads n bytes at off and checks the count, the bytes against
 // orig and io.ReaderAt's end-of-file rule (io.EOF when short; either nil
 // or io.EOF when the read reaches the end exactly).
-func checkRead(t *testing.T, m *MemberReader, orig []byte, off int64, n int) {
+func checkRead(t *testing.T, m *MemberReaderAt, orig []byte, off int64, n int) {
 	t.Helper()
 	p := make([]byte, n)
 	got, err := m.ReadAt(p, off)
@@ -315,7 +312,7 @@ func memberFrame(t *testing.T, a *Archive, art Artifact, off int64) frameSpan {
 
 // readChecked reads the whole member in 1 MiB pieces, failing on any
 // byte that differs from orig, and returns the first error.
-func readChecked(t *testing.T, m *MemberReader, orig []byte) error {
+func readChecked(t *testing.T, m *MemberReaderAt, orig []byte) error {
 	t.Helper()
 	p := make([]byte, 1<<20)
 	for off := int64(0); ; off += int64(len(p)) {
@@ -560,10 +557,7 @@ func FuzzMemberReader(f *testing.F) {
 		os.WriteFile(filepath.Join(in, name), b, 0o644)
 	}
 	p := filepath.Join(f.TempDir(), "seed.tar.zst")
-	m, err := Ingest(f.Context(), IngestOptions{Inputs: []string{in}, Output: p})
-	if err != nil {
-		f.Fatal(err)
-	}
+	m := archiveDir(f, in, p, "")
 	seed, err := os.ReadFile(p)
 	if err != nil {
 		f.Fatal(err)

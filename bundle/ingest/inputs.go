@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"syscall"
+
+	"github.com/coroner/coroner/bundle"
 )
 
 // maxExpandDepth is how many archive layers are opened: the attachment
@@ -17,8 +19,8 @@ import (
 // files, so no input is ever expanded without bound.
 const maxExpandDepth = 2
 
-// collector gathers candidates from the inputs, enforcing the limits.
-type collector struct {
+// gatherer gathers the candidates from the inputs, enforcing the limits.
+type gatherer struct {
 	ctx   context.Context
 	lim   Limits
 	stage string
@@ -35,7 +37,7 @@ type collector struct {
 }
 
 // warn records a warning for the manifest and logs it.
-func (c *collector) warn(format string, args ...any) {
+func (c *gatherer) warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	c.log("warning: %s", msg)
 	if len(c.warnings) < maxWarnings {
@@ -45,7 +47,7 @@ func (c *collector) warn(format string, args ...any) {
 	}
 }
 
-func (c *collector) warningList() []string {
+func (c *gatherer) warningList() []string {
 	w := append([]string(nil), c.warnings...)
 	sort.Strings(w)
 	if c.dropped > 0 {
@@ -55,16 +57,16 @@ func (c *collector) warningList() []string {
 }
 
 // count enforces MaxMembers over every entry met in the inputs.
-func (c *collector) count(name string) error {
+func (c *gatherer) count(name string) error {
 	c.seen++
 	if c.seen > c.lim.MaxMembers {
-		return fmt.Errorf("%s: more than %d entries in the inputs: %w", quoteName(name), c.lim.MaxMembers, ErrTooLarge)
+		return fmt.Errorf("%s: more than %d entries in the inputs: %w", bundle.QuoteName(name), c.lim.MaxMembers, bundle.ErrTooLarge)
 	}
 	return nil
 }
 
 // addInput adds one command-line input.
-func (c *collector) addInput(in string) error {
+func (c *gatherer) addInput(in string) error {
 	if in == "-" {
 		if c.stdin == nil {
 			return errors.New("input \"-\": no standard input")
@@ -81,19 +83,19 @@ func (c *collector) addInput(in string) error {
 	case st.Mode().IsRegular():
 		return c.addFile(in, filepath.Base(in), 0)
 	default:
-		return fmt.Errorf("input %s is a %s, not a file or directory", quoteName(in), fileType(st.Mode()))
+		return fmt.Errorf("input %s is a %s, not a file or directory", bundle.QuoteName(in), fileType(st.Mode()))
 	}
 }
 
 // addDir walks a directory in lexical order. Symlinks are not followed;
 // devices, FIFOs and sockets are never opened.
-func (c *collector) addDir(dir string) error {
+func (c *gatherer) addDir(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == dir {
-				return fmt.Errorf("input %s: %w", quoteName(dir), err)
+				return fmt.Errorf("input %s: %w", bundle.QuoteName(dir), err)
 			}
-			c.warn("%s: skipped: %v", quoteName(p), err)
+			c.warn("%s: skipped: %v", bundle.QuoteName(p), err)
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -114,7 +116,7 @@ func (c *collector) addDir(dir string) error {
 			err := c.addFile(p, rel, 0)
 			var oe *openError
 			if errors.As(err, &oe) {
-				c.warn("%s: skipped: %v", quoteName(rel), oe.err)
+				c.warn("%s: skipped: %v", bundle.QuoteName(rel), oe.err)
 				return nil
 			}
 			return err
@@ -122,7 +124,7 @@ func (c *collector) addDir(dir string) error {
 			if err := c.count(rel); err != nil {
 				return err
 			}
-			c.warn("%s: %s skipped (never followed or opened)", quoteName(rel), fileType(t))
+			c.warn("%s: %s skipped (never followed or opened)", bundle.QuoteName(rel), fileType(t))
 			return nil
 		}
 	})
@@ -168,54 +170,54 @@ func openRegular(p string) (*os.File, os.FileInfo, error) {
 
 // addFile sniffs a file on disk and adds it, unwrapping compression and
 // expanding archives up to maxExpandDepth.
-func (c *collector) addFile(p, original string, depth int) error {
+func (c *gatherer) addFile(p, original string, depth int) error {
 	f, st, err := openRegular(p)
 	if err != nil {
 		return &openError{name: original, err: err}
 	}
 	defer f.Close()
 	if st.Size() == 0 {
-		c.warn("%s: empty file skipped", quoteName(original))
+		c.warn("%s: empty file skipped", bundle.QuoteName(original))
 		return nil
 	}
 	if st.Size() > c.lim.MaxMemberBytes {
-		return fmt.Errorf("%s: %d bytes: single member size limit of %d bytes: %w", quoteName(original), st.Size(), c.lim.MaxMemberBytes, ErrTooLarge)
+		return fmt.Errorf("%s: %d bytes: single member size limit of %d bytes: %w", bundle.QuoteName(original), st.Size(), c.lim.MaxMemberBytes, bundle.ErrTooLarge)
 	}
 	kind, attrs, warns := Sniff(f, st.Size())
 	for _, w := range warns {
-		c.warn("%s: %s", quoteName(original), w)
+		c.warn("%s: %s", bundle.QuoteName(original), w)
 	}
 	if comp := attrs["compression"]; comp != "" {
 		return c.addCompressed(f, st, original, comp, depth)
 	}
 	if cont := attrs["container"]; cont != "" {
 		if depth >= maxExpandDepth {
-			c.warn("%s: %s archive nested inside an archive; stored as a file, not expanded", quoteName(original), cont)
-			return c.addCandidate(f, st, original, KindOther, map[string]string{"container": cont}, "")
+			c.warn("%s: %s archive nested inside an archive; stored as a file, not expanded", bundle.QuoteName(original), cont)
+			return c.addCandidate(f, st, original, bundle.KindOther, map[string]string{"container": cont}, "")
 		}
-		c.log("%s: expanding %s archive", quoteName(original), cont)
+		c.log("%s: expanding %s archive", bundle.QuoteName(original), cont)
 		if cont == "zip" {
 			return c.addZip(f, st.Size(), original, depth+1)
 		}
 		return c.addTar(io.NewSectionReader(f, 0, st.Size()), original, depth+1)
 	}
-	if kind == KindOther {
-		c.warn("%s: content not recognized; stored as other", quoteName(original))
+	if kind == bundle.KindOther {
+		c.warn("%s: content not recognized; stored as other", bundle.QuoteName(original))
 	}
 	return c.addCandidate(f, st, original, kind, attrs, "")
 }
 
 // addCandidate records f; it is hashed and compressed later, in one read
 // (see pack).
-func (c *collector) addCandidate(f *os.File, st os.FileInfo, original string, kind Kind, attrs map[string]string, comp string) error {
+func (c *gatherer) addCandidate(f *os.File, st os.FileInfo, original string, kind bundle.Kind, attrs map[string]string, comp string) error {
 	if len(c.files) >= c.lim.MaxMembers {
-		return fmt.Errorf("%s: more than %d artifacts: %w", quoteName(original), c.lim.MaxMembers, ErrTooLarge)
+		return fmt.Errorf("%s: more than %d artifacts: %w", bundle.QuoteName(original), c.lim.MaxMembers, bundle.ErrTooLarge)
 	}
 	c.total += st.Size()
 	if c.total > c.lim.MaxTotalBytes {
-		return fmt.Errorf("%s: inputs exceed the total size limit of %d bytes: %w", quoteName(original), c.lim.MaxTotalBytes, ErrTooLarge)
+		return fmt.Errorf("%s: inputs exceed the total size limit of %d bytes: %w", bundle.QuoteName(original), c.lim.MaxTotalBytes, bundle.ErrTooLarge)
 	}
-	c.log("%s: %s, %d bytes", quoteName(original), kind, st.Size())
+	c.log("%s: %s, %d bytes", bundle.QuoteName(original), kind, st.Size())
 	c.files = append(c.files, &candidate{original: original, src: f.Name(), size: st.Size(),
 		kind: kind, attrs: attrs, compression: comp})
 	return nil
@@ -223,25 +225,25 @@ func (c *collector) addCandidate(f *os.File, st os.FileInfo, original string, ki
 
 // spool copies r (at most max bytes) into a new file in the staging
 // directory and returns its path.
-func (c *collector) spool(r io.Reader, original string, max int64) (string, error) {
+func (c *gatherer) spool(r io.Reader, original string, max int64) (string, error) {
 	c.spooled++
 	p := filepath.Join(c.stage, fmt.Sprintf("m%06d", c.spooled))
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("staging %s: %w", quoteName(original), err)
+		return "", fmt.Errorf("staging %s: %w", bundle.QuoteName(original), err)
 	}
 	what := "the per-member limit"
 	if left := c.lim.MaxTotalBytes - c.staged; left < max {
 		max, what = left, "the total size limit"
 	}
-	n, err := io.Copy(f, &ctxReader{ctx: c.ctx, r: newCappedReader(r, max, what)})
+	n, err := io.Copy(f, &ctxReader{ctx: c.ctx, r: bundle.NewCappedReader(r, max, what)})
 	c.staged += n
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err != nil {
 		os.Remove(p)
-		return "", fmt.Errorf("%s: %w", quoteName(original), err)
+		return "", fmt.Errorf("%s: %w", bundle.QuoteName(original), err)
 	}
 	return p, nil
 }
@@ -253,5 +255,5 @@ type openError struct {
 	err  error
 }
 
-func (e *openError) Error() string { return fmt.Sprintf("%s: %v", quoteName(e.name), e.err) }
+func (e *openError) Error() string { return fmt.Sprintf("%s: %v", bundle.QuoteName(e.name), e.err) }
 func (e *openError) Unwrap() error { return e.err }

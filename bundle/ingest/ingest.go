@@ -1,25 +1,24 @@
-package bundle
+package ingest
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/version"
 )
 
-// IngestOptions says what to ingest and where to write the archive.
-type IngestOptions struct {
+// Options says what to ingest and where to write the archive.
+type Options struct {
 	// Inputs are directories (walked recursively), files, .tar, .tar.gz,
 	// .tgz, .tar.zst or .zip attachments, or "-" for a tar on Stdin.
 	Inputs []string
@@ -32,28 +31,21 @@ type IngestOptions struct {
 	Labels map[string]string
 	// Capture is recorded in the manifest when coroner collect produced the
 	// inputs.
-	Capture *Capture
+	Capture *bundle.Capture
 	Limits  Limits
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
 }
 
-// InputError reports a problem with an input (unreadable, malformed, over
-// a limit) as opposed to a failure writing the archive.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
 // maxWarnings caps the warnings kept in a manifest; a tar with a million
 // skipped symlinks must not make the manifest huge.
 const maxWarnings = 200
 
-// Ingest reads every input, sniffs each file's kind by its content, and
+// Run reads every input, sniffs each file's kind by its content, and
 // writes one deterministic archive to o.Output: the same inputs always give
 // the same bytes. On any failure, including cancellation of ctx, nothing is
 // left under the output name.
-func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
+func Run(ctx context.Context, o Options) (*bundle.Manifest, error) {
 	if o.Output == "" {
 		return nil, errors.New("no output path")
 	}
@@ -68,18 +60,21 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 		return nil, err
 	}
 	// What killed runs left beside the output goes first; a concurrent
-	// run's temporaries are left alone.
-	for _, p := range sweepQuiet(filepath.Dir(out)) {
-		logf(o.Log, "removed %s, left by a killed run", p)
+	// run's temporaries are left alone. An unreadable directory fails
+	// below, where it is written, with its own error.
+	removed, _ := bundle.SweepLeftovers(filepath.Dir(out))
+	for _, p := range removed {
+		if o.Log != nil {
+			o.Log("removed %s, left by a killed run", p)
+		}
 	}
-	stage, lock, err := mkdirOwned(filepath.Dir(out), stagePre)
+	stage, release, err := bundle.TempStage(filepath.Dir(out))
 	if err != nil {
 		return nil, fmt.Errorf("creating staging directory next to %s: %w", o.Output, err)
 	}
-	defer lock.Close()
-	defer os.RemoveAll(stage)
+	defer release()
 
-	c := &collector{ctx: ctx, lim: o.Limits.orDefault(), stage: stage, log: o.Log, stdin: o.Stdin}
+	c := &gatherer{ctx: ctx, lim: o.Limits.orDefault(), stage: stage, log: o.Log, stdin: o.Stdin}
 	if c.log == nil {
 		c.log = func(string, ...any) {}
 	}
@@ -96,18 +91,12 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	}
 	c.name()
 	packOrder(c.files)
-	provisional, err := json.MarshalIndent(c.manifest(o, c.files, true), "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	reserve := manifestReserve(len(provisional) + 1)
-
-	af, err := createAtomic(out)
+	af, err := bundle.CreateAtomic(out)
 	if err != nil {
 		return nil, err
 	}
 	defer af.Abort()
-	m, err := c.write(af.File, o, reserve)
+	m, err := c.write(af.File, o)
 	if err != nil {
 		var ie *InputError
 		switch {
@@ -125,73 +114,21 @@ func Ingest(ctx context.Context, o IngestOptions) (*Manifest, error) {
 	return m, nil
 }
 
-// write lays out the archive in out: the members are written from offset
-// reserve on, each input read once; then the trailer and tar end marker;
-// then the manifest frame (which needs every hash) and a gap frame fill
-// the reserved space at the start; then the seal.
-func (c *collector) write(out *os.File, o IngestOptions, reserve int) (*Manifest, error) {
-	if _, err := out.Seek(int64(reserve), io.SeekStart); err != nil {
-		return nil, err
-	}
-	fw, err := newFrameWriter(out, int64(reserve))
+// write packs the candidates into an archive in out and finishes it with
+// their manifest. Space for the manifest is reserved by a provisional
+// one, of the same candidates with placeholder hashes.
+func (c *gatherer) write(out *os.File, o Options) (*bundle.Manifest, error) {
+	w, err := bundle.NewArchiveWriter(out, c.manifest(o, c.files, true))
 	if err != nil {
 		return nil, err
 	}
-	stored, err := c.pack(fw, out)
+	stored, err := c.pack(w)
 	if err != nil {
-		fw.Close()
+		w.Abort()
 		return nil, err
 	}
 	m := c.manifest(o, stored, false)
-	mb, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		fw.Close()
-		return nil, fmt.Errorf("encoding manifest: %w", err)
-	}
-	mb = append(mb, '\n')
-	msum := sha256.Sum256(mb)
-	tr := Trailer{FormatVersion: FormatVersion, ManifestSHA256: hex.EncodeToString(msum[:])}
-	tr.Members = append(tr.Members, TrailerMember{Name: ManifestName, Size: int64(len(mb)), SHA256: tr.ManifestSHA256})
-	for _, a := range m.Artifacts {
-		tr.Members = append(tr.Members, TrailerMember{Name: a.Path, Size: a.Size, SHA256: a.SHA256})
-	}
-	tb, err := json.MarshalIndent(tr, "", "  ")
-	if err != nil {
-		fw.Close()
-		return nil, err
-	}
-	// The trailer shares its frame with the tar end marker: cutting the
-	// stream at any frame boundary loses the trailer.
-	tm, err := memberBytes(TrailerName, append(tb, '\n'))
-	if err != nil {
-		fw.Close()
-		return nil, err
-	}
-	fw.Write(tm)
-	fw.Write(zeros[:])
-	if err := fw.Close(); err != nil {
-		return nil, err
-	}
-	mm, err := memberBytes(ManifestName, mb)
-	if err != nil {
-		return nil, err
-	}
-	mframe, err := encodeFrame(mm)
-	if err != nil {
-		return nil, err
-	}
-	if len(mframe)+8 > reserve {
-		return nil, fmt.Errorf("manifest frame of %d bytes exceeds the %d reserved for it", len(mframe), reserve)
-	}
-	gap := gapFrame(reserve - len(mframe))
-	if _, err := out.WriteAt(append(mframe, gap...), 0); err != nil {
-		return nil, err
-	}
-	sums := append([][32]byte{sha256.Sum256(mframe), sha256.Sum256(gap)}, fw.sums...)
-	if _, err := out.Seek(0, io.SeekEnd); err != nil {
-		return nil, err
-	}
-	if _, err := out.Write(sealFrame(sumOfSums(sums))); err != nil {
+	if err := w.Finish(m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -228,7 +165,7 @@ type candidate struct {
 	name        string   // member name
 	also        []string // originals of identical candidates not stored
 	sha         string
-	kind        Kind
+	kind        bundle.Kind
 	attrs       map[string]string
 	compression string
 }
@@ -236,7 +173,7 @@ type candidate struct {
 // name gives every candidate its member name. Names depend only on the
 // inputs (kind and original name, in sorted order), so they are fixed
 // before anything is hashed.
-func (c *collector) name() {
+func (c *gatherer) name() {
 	sort.Slice(c.files, func(i, j int) bool {
 		a, b := c.files[i], c.files[j]
 		if a.kind != b.kind {
@@ -253,8 +190,8 @@ func (c *collector) name() {
 // manifest builds the manifest of the stored candidates. With provisional
 // set, hashes and the ID are placeholders of their final length: the
 // result bounds the final manifest's size, for which space is reserved.
-func (c *collector) manifest(o IngestOptions, stored []*candidate, provisional bool) *Manifest {
-	m := &Manifest{FormatVersion: FormatVersion, ID: o.ID, Title: o.Title, Labels: o.Labels,
+func (c *gatherer) manifest(o Options, stored []*candidate, provisional bool) *bundle.Manifest {
+	m := &bundle.Manifest{FormatVersion: bundle.FormatVersion, ID: o.ID, Title: o.Title, Labels: o.Labels,
 		Tool: version.Tool(), Capture: o.Capture, Warnings: c.warningList()}
 	ids := sha256.New()
 	for _, cd := range stored {
@@ -264,7 +201,7 @@ func (c *collector) manifest(o IngestOptions, stored []*candidate, provisional b
 		}
 		also := append([]string(nil), cd.also...)
 		sort.Strings(also)
-		m.Artifacts = append(m.Artifacts, Artifact{Path: cd.name, Kind: cd.kind, Size: cd.size, SHA256: sha,
+		m.Artifacts = append(m.Artifacts, bundle.Artifact{Path: cd.name, Kind: cd.kind, Size: cd.size, SHA256: sha,
 			Original: cd.original, Also: also, Compression: cd.compression, Attrs: cd.attrs})
 		ids.Write([]byte(sha))
 		if t, err := time.Parse(time.RFC3339Nano, cd.attrs["time"]); err == nil && (m.Time.IsZero() || t.Before(m.Time)) {
@@ -278,18 +215,4 @@ func (c *collector) manifest(o IngestOptions, stored []*candidate, provisional b
 		m.ID = "inc-" + hex.EncodeToString(ids.Sum(nil))[:16]
 	}
 	return m
-}
-
-// uniqueName returns "artifacts/<kind>/<base>", adding "-2", "-3", … before
-// the extension while the name collides, ignoring case and Unicode
-// normalization, with one already used.
-func uniqueName(kind, base string, used map[string]bool) string {
-	ext := path.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
-	name := ArtifactDir + kind + "/" + base
-	for i := 2; used[foldKey(name)]; i++ {
-		name = fmt.Sprintf("%s%s/%s-%d%s", ArtifactDir, kind, stem, i, ext)
-	}
-	used[foldKey(name)] = true
-	return name
 }

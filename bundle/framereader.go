@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 )
 
-// maxFreeFrames bounds the decoded-frame buffers a frameStream keeps for
+// maxFreeFrames bounds the decoded-frame buffers a frameReader keeps for
 // reuse: a frame evicted makes room for one decoded next, so two cover a
 // read-ahead racing a reader.
 const maxFreeFrames = 2
@@ -24,10 +24,10 @@ var srcPool = sync.Pool{New: func() any { return new([]byte) }}
 // collector.
 const maxPooledSrc = 2 * frameBlock
 
-// frameStream is an archive's decoded tar stream, read at any offset by
+// frameReader is an archive's decoded tar stream, read at any offset by
 // decoding whole frames, the latest of which are kept. It reads for one
 // member (named in errors) and holds a reference to the index.
-type frameStream struct {
+type frameReader struct {
 	idx    *frameIndex
 	member string
 	limit  int64 // bytes of decoded frames the cache keeps
@@ -58,24 +58,24 @@ type decodedFrame struct {
 	data    []byte // the decoded frame, within buf
 	buf     []byte
 	err     error
-	done    bool   // data and err are set; this and what follows are guarded by frameStream.mu
+	done    bool   // data and err are set; this and what follows are guarded by frameReader.mu
 	used    uint64 // tick of the latest use
 	ahead   bool   // read ahead and not used yet
 	pins    int    // readers holding data
 	evicted bool   // out of the cache: buf is recycled at the last unpin
 }
 
-// newFrameStream reads idx, taking over the caller's reference to it,
+// newFrameReader reads idx, taking over the caller's reference to it,
 // keeping up to limit bytes of decoded frames.
-func newFrameStream(idx *frameIndex, member string, limit int64) *frameStream {
-	return &frameStream{idx: idx, member: member, limit: limit, cache: map[int]*decodedFrame{}, lastMiss: -2}
+func newFrameReader(idx *frameIndex, member string, limit int64) *frameReader {
+	return &frameReader{idx: idx, member: member, limit: limit, cache: map[int]*decodedFrame{}, lastMiss: -2}
 }
 
 // follow turns reading ahead on for the member's data at [start,
 // start+size), once it is located: only frames holding its data are read
 // ahead. A sequential reader reads ahead from its first frame on; a
 // random one waits for a read that follows the one before.
-func (s *frameStream) follow(start, size int64, sequential bool) {
+func (s *frameReader) follow(start, size int64, sequential bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if size == 0 {
@@ -89,7 +89,7 @@ func (s *frameStream) follow(start, size int64, sequential bool) {
 
 // ReadAt reads the decoded stream at off, frame by frame. Errors name the
 // archive and the member.
-func (s *frameStream) ReadAt(p []byte, off int64) (int, error) {
+func (s *frameReader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("%s: negative offset %d", s.idx.path, off)
 	}
@@ -101,7 +101,7 @@ func (s *frameStream) ReadAt(p []byte, off int64) (int, error) {
 		i := s.idx.frameAt(off)
 		d, err := s.frame(i)
 		if err != nil {
-			return n, fmt.Errorf("%s: member %s: %w", s.idx.path, quoteName(s.member), err)
+			return n, fmt.Errorf("%s: member %s: %w", s.idx.path, QuoteName(s.member), err)
 		}
 		k := copy(p[n:], d.data[off-s.idx.starts[i]:])
 		s.unpin(d)
@@ -122,7 +122,7 @@ func (s *frameStream) ReadAt(p []byte, off int64) (int, error) {
 // opening included) and left scattered reads as they were. While tar
 // looks for the member, the frame after a header is most often data it
 // skips.
-func (s *frameStream) frame(i int) (*decodedFrame, error) {
+func (s *frameReader) frame(i int) (*decodedFrame, error) {
 	s.mu.Lock()
 	s.tick++
 	d, ok := s.cache[i]
@@ -155,7 +155,7 @@ func (s *frameStream) frame(i int) (*decodedFrame, error) {
 
 // unpin ends a reader's hold on d's data, recycling its buffer if d was
 // evicted meanwhile.
-func (s *frameStream) unpin(d *decodedFrame) {
+func (s *frameReader) unpin(d *decodedFrame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d.pins--
@@ -167,7 +167,7 @@ func (s *frameStream) unpin(d *decodedFrame) {
 // discard ends a reader's hold on frame i, d, and drops it from the cache:
 // a sequential reader is through with it, and its buffer can take the
 // frame being read ahead next.
-func (s *frameStream) discard(i int, d *decodedFrame) {
+func (s *frameReader) discard(i int, d *decodedFrame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d.pins--
@@ -183,7 +183,7 @@ func (s *frameStream) discard(i int, d *decodedFrame) {
 
 // readAhead starts decoding frame i in the background unless it is
 // cached, being decoded, or past the member. The caller holds s.mu.
-func (s *frameStream) readAhead(i int) {
+func (s *frameReader) readAhead(i int) {
 	if _, ok := s.cache[i]; ok || i >= s.aheadEnd {
 		return
 	}
@@ -194,7 +194,7 @@ func (s *frameStream) readAhead(i int) {
 
 // fill decodes frame i into d, the cache's entry for it, and wakes the
 // readers waiting for it.
-func (s *frameStream) fill(i int, d *decodedFrame) {
+func (s *frameReader) fill(i int, d *decodedFrame) {
 	data, buf, err := s.decode(i)
 	s.mu.Lock()
 	d.data, d.buf, d.err, d.done = data, buf, err, true
@@ -215,7 +215,7 @@ func (s *frameStream) fill(i int, d *decodedFrame) {
 
 // evict drops the least recently used decoded frames, keeping keep, until
 // the cache holds at most s.limit bytes. The caller holds s.mu.
-func (s *frameStream) evict(keep *decodedFrame) {
+func (s *frameReader) evict(keep *decodedFrame) {
 	for s.held > s.limit {
 		victim, oldest := -1, uint64(0)
 		for i, d := range s.cache {
@@ -239,7 +239,7 @@ func (s *frameStream) evict(keep *decodedFrame) {
 // recycle keeps the buffer of d, evicted and unpinned, for a later
 // decode. Only full-size frame buffers are worth keeping. The caller holds
 // s.mu.
-func (s *frameStream) recycle(d *decodedFrame) {
+func (s *frameReader) recycle(d *decodedFrame) {
 	if !s.closed && cap(d.buf) == frameBlock && len(s.free) < maxFreeFrames {
 		s.free = append(s.free, d.buf)
 	}
@@ -250,7 +250,7 @@ func (s *frameStream) recycle(d *decodedFrame) {
 // recycled one for a frame of most of frameBlock, else a new one. A
 // small frame (a tar header) gets a buffer of its size, so that the
 // cache's bound counts what it holds.
-func (s *frameStream) buffer(n int64) []byte {
+func (s *frameReader) buffer(n int64) []byte {
 	if n <= frameBlock/2 || n > frameBlock {
 		return make([]byte, n)
 	}
@@ -267,7 +267,7 @@ func (s *frameStream) buffer(n int64) []byte {
 // decode reads and decodes frame i, checking its content checksum and
 // that it decodes to the size its header declares. It returns the decoded
 // bytes and the buffer they lie in.
-func (s *frameStream) decode(i int) ([]byte, []byte, error) {
+func (s *frameReader) decode(i int) ([]byte, []byte, error) {
 	s.life.RLock()
 	defer s.life.RUnlock()
 	if s.closed {
@@ -305,7 +305,7 @@ func (s *frameStream) decode(i int) ([]byte, []byte, error) {
 
 // close releases the stream's reference to the index once no decode is
 // running; decodes after it fail with os.ErrClosed.
-func (s *frameStream) close() error {
+func (s *frameReader) close() error {
 	s.life.Lock()
 	defer s.life.Unlock()
 	if s.closed {

@@ -24,7 +24,7 @@ var ErrNoRandomAccess = errors.New("archive does not allow random access")
 // recompressed as one frame of the whole stream.
 const maxFrameContent = 4 * frameBlock
 
-// memberCacheBytes bounds the decoded frames a MemberReader keeps: 16 of
+// memberCacheBytes bounds the decoded frames a MemberReaderAt keeps: 16 of
 // coroner's frames, as much as the stream reader's window (maxReadWindow).
 // A core reader returns again and again to a few places (the ELF headers
 // and notes, the runtime's globals, the stacks it walks) between scattered
@@ -32,7 +32,7 @@ const maxFrameContent = 4 * frameBlock
 // whatever the member's size.
 const memberCacheBytes = 16 * frameBlock
 
-// MemberReader reads one member's bytes at any offset, decoding only the
+// MemberReaderAt reads one member's bytes at any offset, decoding only the
 // archive's frames that hold them. It is safe for concurrent use.
 //
 // It does not hash the member, which is its point: a multi-GiB core is not
@@ -41,8 +41,8 @@ const memberCacheBytes = 16 * frameBlock
 // reader reads when the Archive first indexes it, and from the content
 // checksum of every frame it decodes. Verify re-hashes members against
 // the manifest.
-type MemberReader struct {
-	s           *frameStream
+type MemberReaderAt struct {
+	s           *frameReader
 	start, size int64 // the member's data in the decoded stream
 }
 
@@ -52,24 +52,24 @@ type MemberReader struct {
 // then decodes only the frames that hold headers. An archive whose frames
 // do not allow it is refused with an error wrapping ErrNoRandomAccess:
 // callers fall back to Path.
-func (a *Archive) OpenMember(art Artifact) (*MemberReader, error) {
+func (a *Archive) OpenMember(art Artifact) (*MemberReaderAt, error) {
 	idx, err := a.index()
 	if err != nil {
 		return nil, err
 	}
-	s, start, err := locatedStream(idx, art, memberCacheBytes, false)
+	s, start, err := locatedFrameReader(idx, art, memberCacheBytes, false)
 	if err != nil {
 		return nil, err
 	}
-	return &MemberReader{s: s, start: start, size: art.Size}, nil
+	return &MemberReaderAt{s: s, start: start, size: art.Size}, nil
 }
 
-// locatedStream opens a frame stream over idx for art, taking over the
+// locatedFrameReader opens a frameReader over idx for art, taking over the
 // caller's reference to idx, keeping up to limit bytes of decoded frames;
 // it returns the stream with the decoded offset of art's data, read ahead
 // for a sequential reader or for scattered reads (see follow).
-func locatedStream(idx *frameIndex, art Artifact, limit int64, sequential bool) (*frameStream, int64, error) {
-	s := newFrameStream(idx, art.Path, limit)
+func locatedFrameReader(idx *frameIndex, art Artifact, limit int64, sequential bool) (*frameReader, int64, error) {
+	s := newFrameReader(idx, art.Path, limit)
 	start, err := s.locate(art)
 	if err != nil {
 		s.close()
@@ -80,14 +80,14 @@ func locatedStream(idx *frameIndex, art Artifact, limit int64, sequential bool) 
 }
 
 // Size returns the member's size in bytes.
-func (m *MemberReader) Size() int64 { return m.size }
+func (m *MemberReaderAt) Size() int64 { return m.size }
 
 // ReadAt reads len(p) bytes of the member from offset off, as io.ReaderAt
 // does: fewer only with an error, io.EOF at the end of the member. A frame
 // that fails to decode is an error wrapping ErrCorrupt.
-func (m *MemberReader) ReadAt(p []byte, off int64) (int, error) {
+func (m *MemberReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, fmt.Errorf("%s: member %s: negative offset %d", m.s.idx.path, quoteName(m.s.member), off)
+		return 0, fmt.Errorf("%s: member %s: negative offset %d", m.s.idx.path, QuoteName(m.s.member), off)
 	}
 	if off >= m.size {
 		return 0, io.EOF
@@ -106,28 +106,28 @@ func (m *MemberReader) ReadAt(p []byte, off int64) (int, error) {
 // Decoded returns how many bytes the reader has decoded so far, reading
 // ahead included: what its reads have cost, to set against the member's
 // size (reading it whole decodes each frame once).
-func (m *MemberReader) Decoded() int64 { return m.s.decoded.Load() }
+func (m *MemberReaderAt) Decoded() int64 { return m.s.decoded.Load() }
 
 // Close releases the reader's cache and its hold on the archive file.
 // Reads after Close fail with an error wrapping os.ErrClosed.
-func (m *MemberReader) Close() error { return m.s.close() }
+func (m *MemberReaderAt) Close() error { return m.s.close() }
 
 // locate finds art's tar header and returns the decoded offset of its
 // data, after checking the header against the manifest entry.
-func (s *frameStream) locate(art Artifact) (int64, error) {
+func (s *frameReader) locate(art Artifact) (int64, error) {
 	path, size := s.idx.path, s.idx.size
 	found := int64(-1)
-	_, err := s.walkHeaders("looking for "+quoteName(art.Path), func(h *tar.Header, start int64) (bool, error) {
+	_, err := s.walkHeaders("looking for "+QuoteName(art.Path), func(h *tar.Header, start int64) (bool, error) {
 		if h.Name != art.Path {
 			return false, nil
 		}
 		switch {
 		case h.Typeflag != tar.TypeReg || sparseRecords(h):
-			return true, fmt.Errorf("%s: member %s is not a plain regular file: %w", path, quoteName(art.Path), ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s is not a plain regular file: %w", path, QuoteName(art.Path), ErrCorrupt)
 		case h.Size != art.Size:
-			return true, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", path, QuoteName(art.Path), h.Size, art.Size, ErrCorrupt)
 		case h.Size > size-start:
-			return true, fmt.Errorf("%s: member %s ends at %#x, past the end of the stream at %#x: %w", path, quoteName(art.Path), start+h.Size, size, ErrCorrupt)
+			return true, fmt.Errorf("%s: member %s ends at %#x, past the end of the stream at %#x: %w", path, QuoteName(art.Path), start+h.Size, size, ErrCorrupt)
 		}
 		found = start
 		return true, nil
@@ -136,7 +136,7 @@ func (s *frameStream) locate(art Artifact) (int64, error) {
 	case err != nil:
 		return 0, err
 	case found < 0:
-		return 0, fmt.Errorf("%s: member %s: %w", path, quoteName(art.Path), ErrNotFound)
+		return 0, fmt.Errorf("%s: member %s: %w", path, QuoteName(art.Path), ErrNotFound)
 	}
 	return found, nil
 }
@@ -148,7 +148,7 @@ func (s *frameStream) locate(art Artifact) (int64, error) {
 // past a plain regular member, the walk starts afresh at the next header
 // rather than letting tar skip the data, which would read its last byte
 // and decode a frame of it. what names the walk in errors.
-func (s *frameStream) walkHeaders(what string, fn func(h *tar.Header, start int64) (done bool, err error)) (int64, error) {
+func (s *frameReader) walkHeaders(what string, fn func(h *tar.Header, start int64) (done bool, err error)) (int64, error) {
 	path, size := s.idx.path, s.idx.size
 	var base int64 // where sr starts in the stream
 	sr := io.NewSectionReader(s, 0, size)
@@ -177,7 +177,7 @@ func (s *frameStream) walkHeaders(what string, fn func(h *tar.Header, start int6
 		}
 		next := h.Size + padding(h.Size) // the data, padded to a record
 		if h.Size > size-start || next > size-start {
-			return 0, fmt.Errorf("%s: %s: member %s ends past the end of the stream at %#x: %w", path, what, quoteName(h.Name), size, ErrCorrupt)
+			return 0, fmt.Errorf("%s: %s: member %s ends past the end of the stream at %#x: %w", path, what, QuoteName(h.Name), size, ErrCorrupt)
 		}
 		base = start + next
 		sr = io.NewSectionReader(s, base, size-base)

@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"bufio"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/gctrace"
 	"github.com/coroner/coroner/bundle/servicelog"
 )
 
@@ -21,9 +23,6 @@ var (
 	reGoroutineHeader = regexp.MustCompile(`^goroutine [0-9]+ (?:gp=0x[0-9a-f]+ m=[0-9a-z]+ (?:mp=0x[0-9a-f]+ )?)?\[[^\]\n]+\]:$`)
 	// runtime/pprof's goroutine profile with debug=1.
 	reGoroutineProfile = regexp.MustCompile(`^goroutine profile: total [0-9]+$`)
-	// runtime/mgc.go gcMarkTermination with GODEBUG=gctrace=1:
-	// "gc 12 @3.456s 2%: 0.1+1.2+0.05 ms clock, …".
-	reGCTrace = regexp.MustCompile(`^gc [0-9]+ @[0-9.]+s [0-9]+%: `)
 	// /proc/kallsyms (kernel/kallsyms.c s_show): "ffffffff81000000 T _text".
 	reKallsyms = regexp.MustCompile(`^[0-9a-f]{8,16} [A-Za-z?] \S+(\t\[\S+\])?$`)
 	// /proc/PID/maps (fs/proc/task_mmu.c show_map_vma).
@@ -120,7 +119,7 @@ func scanText(r io.Reader) textLines {
 		switch {
 		case reGoroutineHeader.Match(line):
 			t.goroutines++
-		case reGCTrace.Match(line):
+		case gctrace.Opens(line):
 			t.gcs++
 		case t.crash == "" && reCrashLine.Match(line):
 			t.crash = string(line)
@@ -156,7 +155,7 @@ func opensDump(line []byte) bool {
 // lines, or is wrapped line by line (servicelog.Detect), and is looked
 // into by its tail (see sniffLog). Nothing past maxTextScan from the start
 // and servicelog.TailBytes from the end is read.
-func sniffText(r io.ReaderAt, size int64, head []byte, quick bool) (Kind, map[string]string) {
+func sniffText(r io.ReaderAt, size int64, head []byte, quick bool) (bundle.Kind, map[string]string) {
 	if servicelog.Detect(head) != servicelog.Plain {
 		return sniffLog(r, size, quick)
 	}
@@ -174,21 +173,21 @@ func sniffText(r io.ReaderAt, size int64, head []byte, quick bool) (Kind, map[st
 		if t.gcs > 0 {
 			a["gctrace_lines"] = strconv.Itoa(t.gcs)
 		}
-		return KindGoroutineDump, a
+		return bundle.KindGoroutineDump, a
 	case t.gcs > 0 && t.goroutines == 0 && t.foreign == 0:
-		return KindGCTrace, map[string]string{"gc_cycles": strconv.Itoa(t.gcs)}
+		return bundle.KindGCTrace, map[string]string{"gc_cycles": strconv.Itoa(t.gcs)}
 	case t.limits:
-		return KindProcLimits, nil
+		return bundle.KindProcLimits, nil
 	case t.status:
-		return KindProcStatus, nil
+		return bundle.KindProcStatus, nil
 	case nh > 0 && t.kall == nh:
-		return KindKallsyms, nil
+		return bundle.KindKallsyms, nil
 	case nh > 0 && t.maps == nh:
-		return KindProcMaps, nil
+		return bundle.KindProcMaps, nil
 	case t.gcs > 0 || t.goroutines > 0 || t.crash != "" || t.foreign > 0:
 		return sniffLog(r, size, quick)
 	}
-	return KindOther, nil
+	return bundle.KindOther, nil
 }
 
 // sniffLog describes a service log by the runtime output in its tail:
@@ -197,14 +196,14 @@ func sniffText(r io.ReaderAt, size int64, head []byte, quick bool) (Kind, map[st
 // gctrace lines. It surveys the last servicelog.TailBytes, or, when quick,
 // reads only as far back as the last traceback needs (servicelog.Find).
 // A log without runtime output is not one coroner reads.
-func sniffLog(r io.ReaderAt, size int64, quick bool) (Kind, map[string]string) {
+func sniffLog(r io.ReaderAt, size int64, quick bool) (bundle.Kind, map[string]string) {
 	find := servicelog.Survey
 	if quick {
 		find = servicelog.Find
 	}
 	f, err := find(r, size, "log")
 	if err != nil || !f.Runtime() {
-		return KindOther, nil
+		return bundle.KindOther, nil
 	}
 	a := map[string]string{
 		"log_format":    string(f.Format),
@@ -218,7 +217,7 @@ func sniffLog(r io.ReaderAt, size int64, quick bool) (Kind, map[string]string) {
 		a["crash"] = truncate(tb.Line, 200)
 		a["crash_offset"] = strconv.FormatInt(tb.Offset, 10)
 	}
-	return KindLog, a
+	return bundle.KindLog, a
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.

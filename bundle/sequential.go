@@ -5,39 +5,39 @@ import (
 	"io"
 )
 
-// streamCacheBytes bounds the decoded frames a sequential member stream
+// sequentialCacheBytes bounds the decoded frames a sequentialMemberReader
 // keeps: the one being read and the one read ahead. A frame is dropped as
 // soon as the reader is through with it, so that its buffer takes the
-// next frame read ahead: a stream holds two frames, whatever the member's
+// next frame read ahead: it holds two frames, whatever the member's
 // size.
-const streamCacheBytes = 2 * frameBlock
+const sequentialCacheBytes = 2 * frameBlock
 
-// memberStream reads one member's data from start to end through the
+// sequentialMemberReader reads one member's data from start to end through the
 // archive's frame index. It decodes only the frames holding the data,
 // each next one in the background while the reader consumes the current
 // one; tar would decode every member before it. It does not hash: its
 // callers do. It is not safe for concurrent use.
-type memberStream struct {
-	s        *frameStream
+type sequentialMemberReader struct {
+	s        *frameReader
 	off, end int64         // next byte to read and end of the data, in the decoded stream
 	i        int           // frame cur
 	cur      *decodedFrame // pinned while the reader is in it
 }
 
-// openMemberStream locates art through idx, taking over the caller's
+// openSequentialMember locates art through idx, taking over the caller's
 // reference to it.
-func openMemberStream(idx *frameIndex, art Artifact) (*memberStream, error) {
-	s, start, err := locatedStream(idx, art, streamCacheBytes, true)
+func openSequentialMember(idx *frameIndex, art Artifact) (*sequentialMemberReader, error) {
+	s, start, err := locatedFrameReader(idx, art, sequentialCacheBytes, true)
 	if err != nil {
 		return nil, err
 	}
-	return &memberStream{s: s, off: start, end: start + art.Size}, nil
+	return &sequentialMemberReader{s: s, off: start, end: start + art.Size}, nil
 }
 
 // Read reads the member's next bytes, io.EOF at its end. A frame that
 // fails to decode is an error wrapping ErrCorrupt; it does not name the
 // archive or the member, which the caller adds.
-func (m *memberStream) Read(p []byte) (int, error) {
+func (m *sequentialMemberReader) Read(p []byte) (int, error) {
 	if m.off >= m.end {
 		return 0, io.EOF
 	}
@@ -67,7 +67,7 @@ func (m *memberStream) Read(p []byte) (int, error) {
 }
 
 // Close releases the frames and the stream's hold on the archive file.
-func (m *memberStream) Close() error {
+func (m *sequentialMemberReader) Close() error {
 	if m.cur != nil {
 		m.s.unpin(m.cur)
 		m.cur = nil
@@ -77,16 +77,16 @@ func (m *memberStream) Close() error {
 
 // memberData opens a reader of art's data, positioned at its first byte.
 // It reads through the frame index when the archive allows it, else
-// (ErrNoRandomAccess) through a stream that decodes the archive from its
-// start. Any other error from the index, a bad seal among them, is
-// returned: the seal is not bypassed.
+// (ErrNoRandomAccess) through a wholeArchiveReader, which decodes the
+// archive from its start. Any other error from the index, a bad seal
+// among them, is returned: the seal is not bypassed.
 func (a *Archive) memberData(art Artifact) (io.ReadCloser, error) {
 	idx, err := a.index()
 	switch {
 	case err == nil:
-		m, err := openMemberStream(idx, art)
+		m, err := openSequentialMember(idx, art)
 		if err != nil {
-			return nil, err // not a nil *memberStream in an interface
+			return nil, err // not a nil *sequentialMemberReader in an interface
 		}
 		return m, nil
 	case errors.Is(err, ErrNoRandomAccess):

@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/servicelog"
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
 )
@@ -28,34 +29,34 @@ func seedFile(t *testing.T, name string) []byte {
 func TestSniffLogs(t *testing.T) {
 	crash := seedFile(t, "crash.log")
 	crash = crash[:bytes.LastIndexByte(crash, '\n')+1] // the seed is cut mid-line
-	sniff := func(b []byte) (Kind, map[string]string) {
+	sniff := func(b []byte) (bundle.Kind, map[string]string) {
 		k, a, _ := Sniff(bytes.NewReader(b), int64(len(b)))
 		return k, a
 	}
 	for _, w := range slt.Wrappers {
 		k, a := sniff(w.Wrap(slt.Merge([]byte("{\"level\":\"info\",\"msg\":\"up\"}\n"), crash, "panic: ")))
-		if k != KindLog || a["log_format"] != w.Format || a["tracebacks"] != "1" || a["crash"] != "panic: assignment to entry in nil map" || a["gctrace_lines"] == "0" {
+		if k != bundle.KindLog || a["log_format"] != w.Format || a["tracebacks"] != "1" || a["crash"] != "panic: assignment to entry in nil map" || a["gctrace_lines"] == "0" {
 			t.Errorf("%s: %s %v", w.Name, k, a)
 		}
 	}
-	if k, a := sniff(crash); k != KindLog || a["log_format"] != "plain" {
+	if k, a := sniff(crash); k != bundle.KindLog || a["log_format"] != "plain" {
 		t.Errorf("gctrace lines then a crash: %s %v", k, a)
 	}
 	i := bytes.Index(crash, []byte("panic: "))
-	if k, _ := sniff(crash[i:]); k != KindGoroutineDump {
+	if k, _ := sniff(crash[i:]); k != bundle.KindGoroutineDump {
 		t.Errorf("the crash output alone: %s", k)
 	}
-	if k, _ := sniff(crash[:i]); k != KindGCTrace {
+	if k, _ := sniff(crash[:i]); k != bundle.KindGCTrace {
 		t.Errorf("the gctrace lines alone: %s", k)
 	}
-	if k, _ := sniff(seedFile(t, "goroutines.txt")); k != KindGoroutineDump {
+	if k, _ := sniff(seedFile(t, "goroutines.txt")); k != bundle.KindGoroutineDump {
 		t.Errorf("goroutines.txt: %s", k)
 	}
 	noise := strings.Repeat("{\"level\":\"info\",\"msg\":\"served\"}\n", 1000)
-	if k, _ := sniff([]byte(noise)); k != KindOther {
+	if k, _ := sniff([]byte(noise)); k != bundle.KindOther {
 		t.Errorf("a log without runtime output: %s", k)
 	}
-	if k, _ := sniff(slt.WrapCRI(slt.Merge([]byte(noise), nil, "panic: "), 0)); k != KindOther {
+	if k, _ := sniff(slt.WrapCRI(slt.Merge([]byte(noise), nil, "panic: "), 0)); k != bundle.KindOther {
 		t.Errorf("a CRI log without runtime output: %s", k)
 	}
 }
@@ -69,7 +70,7 @@ func TestSniffHugeLogIsBounded(t *testing.T) {
 	size := (1<<30)/int64(len(noise))*int64(len(noise)) + int64(len(tail))
 	r := &countingLog{noise: noise, tail: tail, size: size}
 	k, a, _ := Sniff(r, size)
-	if k != KindLog || a["crash"] != "panic: assignment to entry in nil map" || a["read_from"] == "" {
+	if k != bundle.KindLog || a["crash"] != "panic: assignment to entry in nil map" || a["read_from"] == "" {
 		t.Fatalf("%s %v", k, a)
 	}
 	if limit := int64(sniffHead + maxTextLine + servicelog.TailBytes + 1<<20); r.read > limit {

@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"bytes"
@@ -6,11 +6,10 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/coroner/coroner/bundle"
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 )
@@ -42,15 +41,7 @@ func TestCompressedCores(t *testing.T) {
 			return b.Bytes()
 		},
 		"core.zst": func() []byte {
-			if _, err := exec.LookPath("zstd"); err == nil { // as systemd-coredump writes it
-				cmd := exec.Command("zstd", "-q", "-c")
-				cmd.Stdin = bytes.NewReader(core)
-				if out, err := cmd.Output(); err == nil {
-					return out
-				}
-			}
-			e, _ := zstd.NewWriter(nil)
-			return e.EncodeAll(core, nil)
+			return zstdBytes(t, core) // as systemd-coredump writes it
 		},
 		"core.xz": func() []byte {
 			var b bytes.Buffer
@@ -80,14 +71,14 @@ func TestCompressedCores(t *testing.T) {
 		t.Fatalf("%d artifacts, want 1 (identical cores stored once): %+v", len(r.m.Artifacts), r.m.Artifacts)
 	}
 	a := r.m.Artifacts[0]
-	if a.Kind != KindCore || a.Size != int64(len(core)) || len(a.Also) != 3 {
+	if a.Kind != bundle.KindCore || a.Size != int64(len(core)) || len(a.Also) != 3 {
 		t.Errorf("artifact %+v", a)
 	}
 	if a.Attrs["exe"] == "" {
 		t.Errorf("core attributes not read through the compression: %v", a.Attrs)
 	}
 	dir := t.TempDir()
-	if err := Extract(r.out, dir, nil); err != nil {
+	if err := bundle.Extract(r.out, dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, a.Path)); !bytes.Equal(b, core) {
@@ -95,20 +86,27 @@ func TestCompressedCores(t *testing.T) {
 	}
 }
 
+// TestXzDictionaryCap ingests an xz file whose first block declares a
+// 2 GiB dictionary: the decompressor refuses it before allocating
+// (bundle's TestCheckXzDict checks the header parsing itself).
 func TestXzDictionaryCap(t *testing.T) {
-	var b bytes.Buffer
-	w, err := xz.NewWriter(&b)
+	data := xzHugeDict(t, []byte(gotrace))
+	r := ingestFiles(t, map[string][]byte{"dump.xz": data}, Limits{})
+	wantErr(t, r.err, "dump.xz", "dictionary")
+}
+
+// xzHugeDict compresses b with xz, then declares a 2 GiB dictionary in
+// the first block header (xz format §3.1: the LZMA2 filter's property
+// byte) and fixes the header's CRC32.
+func xzHugeDict(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	w, err := xz.NewWriter(&buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write([]byte(gotrace))
+	w.Write(b)
 	w.Close()
-	data := b.Bytes()
-	if err := checkXzDict(data); err != nil {
-		t.Fatalf("default xz stream refused: %v", err)
-	}
-	// Declare a 2 GiB dictionary in the first block header (xz format
-	// §3.1: the LZMA2 filter's property byte) and fix the header's CRC32.
+	data := buf.Bytes()
 	const hdr = 12
 	size := (int(data[hdr]) + 1) * 4
 	i := bytes.Index(data[hdr:hdr+size], []byte{0x21, 0x01})
@@ -117,6 +115,5 @@ func TestXzDictionaryCap(t *testing.T) {
 	}
 	data[hdr+i+2] = 38 // 2 << (38/2 + 11) = 2 GiB
 	binary.LittleEndian.PutUint32(data[hdr+size-4:], crc32.ChecksumIEEE(data[hdr:hdr+size-4]))
-	r := ingestFiles(t, map[string][]byte{"dump.xz": data}, Limits{})
-	wantErr(t, r.err, "dump.xz", "dictionary")
+	return data
 }

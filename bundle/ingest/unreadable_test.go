@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/coroner/coroner/bundle"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,7 +46,7 @@ func TestUnreadableFile(t *testing.T) {
 	os.WriteFile(locked, []byte(gotrace+"x"), 0o000)
 	out := filepath.Join(t.TempDir(), "o.tar.zst")
 	var (
-		m    *Manifest
+		m    *bundle.Manifest
 		err1 error
 		err2 error
 		skip bool
@@ -57,9 +58,9 @@ func TestUnreadableFile(t *testing.T) {
 			return
 		}
 		// In a directory: skipped with a warning naming it.
-		m, err1 = Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: out})
+		m, err1 = Run(context.Background(), Options{Inputs: []string{in}, Output: out})
 		// Named explicitly: an error naming it.
-		_, err2 = Ingest(context.Background(), IngestOptions{Inputs: []string{locked}, Output: out + ".2"})
+		_, err2 = Run(context.Background(), Options{Inputs: []string{locked}, Output: out + ".2"})
 	})
 	if skip {
 		t.Skip("permission bits are not enforced here")

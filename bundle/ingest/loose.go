@@ -1,10 +1,12 @@
-package bundle
+package ingest
 
 import (
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/coroner/coroner/bundle"
 )
 
 // LooseFile is one file read where it lies, without an archive: a
@@ -13,7 +15,7 @@ import (
 // (Manifest, Open, Path), with a manifest of the one artifact sniffed.
 type LooseFile struct {
 	path string
-	m    *Manifest
+	m    *bundle.Manifest
 }
 
 // OpenLoose sniffs the regular file at path and returns it as a
@@ -35,19 +37,19 @@ func OpenLoose(path string) (*LooseFile, error) {
 	}
 	kind, attrs, warns := sniff(f, st.Size(), true)
 	name := filepath.Base(path)
-	m := &Manifest{ID: name, Artifacts: []Artifact{{Path: name, Kind: kind, Size: st.Size(), Original: name, Attrs: attrs}}, Warnings: warns}
+	m := &bundle.Manifest{ID: name, Artifacts: []bundle.Artifact{{Path: name, Kind: kind, Size: st.Size(), Original: name, Attrs: attrs}}, Warnings: warns}
 	return &LooseFile{path: path, m: m}, nil
 }
 
 // Manifest returns the one-artifact manifest.
-func (l *LooseFile) Manifest() *Manifest { return l.m }
+func (l *LooseFile) Manifest() *bundle.Manifest { return l.m }
 
 // Open opens the file; what it returns is an *os.File, which also reads
 // at offsets (io.ReaderAt), so a log's tail is read without its head.
-func (l *LooseFile) Open(Artifact) (io.ReadCloser, error) { return os.Open(l.path) }
+func (l *LooseFile) Open(bundle.Artifact) (io.ReadCloser, error) { return os.Open(l.path) }
 
 // Path returns the file's path.
-func (l *LooseFile) Path(Artifact) (string, error) { return l.path, nil }
+func (l *LooseFile) Path(bundle.Artifact) (string, error) { return l.path, nil }
 
 // Close releases nothing: each Open is closed by its caller.
 func (l *LooseFile) Close() error { return nil }

@@ -18,7 +18,7 @@ const benchMemberSize = 256 << 20
 func benchMember(b *testing.B) (*Archive, Artifact) {
 	in := b.TempDir()
 	benchInput(b, in, benchMemberSize)
-	out := ingestDir(b, in)
+	out := archiveDirB(b, in)
 	a, err := Open(out)
 	if err != nil {
 		b.Fatal(err)

@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"archive/tar"
@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/coroner/coroner/bundle"
 )
 
 func TestUnsafeMemberPaths(t *testing.T) {
@@ -53,7 +53,7 @@ func TestTarLinksAndSpecialFiles(t *testing.T) {
 	// The file beneath the symlink is stored as data under a generated
 	// name; nothing was created at its path.
 	a, ok := originals(r.m)["x.tar/link/passwd"]
-	if !ok || a.Kind != KindGoroutineDump || a.Path != "artifacts/goroutine-dump/passwd" {
+	if !ok || a.Kind != bundle.KindGoroutineDump || a.Path != "artifacts/goroutine-dump/passwd" {
 		t.Errorf("file beneath the symlink: %+v", a)
 	}
 	if len(r.m.Artifacts) != 1 {
@@ -72,10 +72,10 @@ func TestDirectoryWithSpecialFiles(t *testing.T) {
 	dev := syscall.Mknod(filepath.Join(in, "null"), syscall.S_IFCHR|0o644, 1<<8|3) == nil
 	out := filepath.Join(t.TempDir(), "o.tar.zst")
 	done := make(chan error, 1)
-	var m *Manifest
+	var m *bundle.Manifest
 	go func() {
 		var err error
-		m, err = Ingest(t.Context(), IngestOptions{Inputs: []string{in}, Output: out})
+		m, err = Run(t.Context(), Options{Inputs: []string{in}, Output: out})
 		done <- err
 	}()
 	select {
@@ -116,14 +116,14 @@ func TestDuplicateAndConfusableNames(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, a := range r.m.Artifacts {
-		k := foldKey(a.Path)
+		k := bundle.FoldKey(a.Path)
 		if prev, ok := seen[k]; ok {
 			t.Errorf("stored names %q and %q collide on a case-insensitive file system", prev, a.Path)
 		}
 		seen[k] = a.Path
 	}
 	dir := t.TempDir()
-	if err := Extract(r.out, dir, nil); err != nil {
+	if err := bundle.Extract(r.out, dir, nil); err != nil {
 		t.Fatalf("extract: %v", err)
 	}
 }
@@ -143,8 +143,8 @@ func TestControlAndBidiNames(t *testing.T) {
 			t.Fatalf("stored name %q has a non-printable or non-ASCII character", a.Path)
 		}
 	}
-	if d := DisplayName(a.Original); strings.ContainsAny(d, "\x1b\u202e") {
-		t.Errorf("DisplayName(%q) = %q still holds the escape or the override", a.Original, d)
+	if d := bundle.DisplayName(a.Original); strings.ContainsAny(d, "\x1b\u202e") {
+		t.Errorf("bundle.DisplayName(%q) = %q still holds the escape or the override", a.Original, d)
 	}
 	for _, w := range r.m.Warnings {
 		if strings.ContainsAny(w, "\x07\x1b\u202e") {
@@ -195,8 +195,8 @@ func TestGNUSparse(t *testing.T) {
 	// anything is expanded.
 	r = ingestFiles(t, map[string][]byte{"s.tar": data}, Limits{MaxMemberBytes: 1 << 20})
 	wantErr(t, r.err, "s.tar/sparse", "limit")
-	if !errors.Is(r.err, ErrTooLarge) {
-		t.Errorf("error %v is not ErrTooLarge", r.err)
+	if !errors.Is(r.err, bundle.ErrTooLarge) {
+		t.Errorf("error %v is not bundle.ErrTooLarge", r.err)
 	}
 }
 
@@ -249,21 +249,20 @@ func TestCompressedPastCap(t *testing.T) {
 	g := gzip.NewWriter(&gz)
 	g.Write(big)
 	g.Close()
-	enc, _ := zstd.NewWriter(nil)
-	zs := enc.EncodeAll(big, nil)
+	zs := zstdBytes(t, big)
 	for name, data := range map[string][]byte{"dump.gz": gz.Bytes(), "dump.zst": zs} {
 		t.Run(name, func(t *testing.T) {
 			r := ingestFiles(t, map[string][]byte{name: data}, Limits{MaxMemberBytes: 1 << 20})
 			wantErr(t, r.err, name, "limit")
-			if !errors.Is(r.err, ErrTooLarge) {
-				t.Errorf("error %v is not ErrTooLarge", r.err)
+			if !errors.Is(r.err, bundle.ErrTooLarge) {
+				t.Errorf("error %v is not bundle.ErrTooLarge", r.err)
 			}
 			// Within limits, the same file is unwrapped and sniffed.
 			r = ingestFiles(t, map[string][]byte{name: data}, Limits{})
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
-			if a := r.m.Artifacts[0]; a.Kind != KindGoroutineDump || a.Size != int64(len(big)) || a.Compression == "" {
+			if a := r.m.Artifacts[0]; a.Kind != bundle.KindGoroutineDump || a.Size != int64(len(big)) || a.Compression == "" {
 				t.Errorf("unwrapped artifact: kind %s size %d compression %q", a.Kind, a.Size, a.Compression)
 			}
 		})
@@ -294,13 +293,13 @@ func TestNestedArchives(t *testing.T) {
 		t.Errorf("one level of nesting was not expanded: %v", keys(o))
 	}
 	inner, ok := o["attachment.zip/mid.tar.gz/inner.zip"]
-	if !ok || inner.Kind != KindOther || inner.Attrs["container"] != "zip" {
+	if !ok || inner.Kind != bundle.KindOther || inner.Attrs["container"] != "zip" {
 		t.Errorf("archive two levels deep should be stored as a file: %v", keys(o))
 	}
 	wantWarning(t, r.m, "inner.zip", "not expanded")
 }
 
-func keys(m map[string]Artifact) []string {
+func keys(m map[string]bundle.Artifact) []string {
 	var k []string
 	for n := range m {
 		k = append(k, n)
@@ -314,8 +313,7 @@ func TestTruncatedCompressed(t *testing.T) {
 	g := gzip.NewWriter(&gz)
 	g.Write(body)
 	g.Close()
-	enc, _ := zstd.NewWriter(nil)
-	zs := enc.EncodeAll(body, nil)
+	zs := zstdBytes(t, body)
 	z := mkZip(t, zreg("dump.txt", string(body)))
 	for name, data := range map[string][]byte{"d.gz": gz.Bytes(), "d.zst": zs, "d.zip": z} {
 		t.Run(name, func(t *testing.T) {
@@ -350,7 +348,7 @@ func TestZeroByteFile(t *testing.T) {
 func TestOutputInsideInput(t *testing.T) {
 	in := t.TempDir()
 	os.WriteFile(filepath.Join(in, "dump.txt"), []byte(gotrace), 0o644)
-	_, err := Ingest(t.Context(), IngestOptions{Inputs: []string{in}, Output: filepath.Join(in, "sub", "..", "o.tar.zst")})
+	_, err := Run(t.Context(), Options{Inputs: []string{in}, Output: filepath.Join(in, "sub", "..", "o.tar.zst")})
 	wantErr(t, err, "inside input directory")
 	if _, err := os.Stat(filepath.Join(in, "o.tar.zst")); err == nil {
 		t.Error("output written inside the input directory")

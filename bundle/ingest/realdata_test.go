@@ -1,4 +1,4 @@
-package bundle
+package ingest
 
 import (
 	"bufio"
@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coroner/coroner/bundle"
 )
 
 // incident holds real artifacts taken from testdata/incidentprog at test
@@ -206,16 +208,16 @@ func copyFile(src, dst string) error {
 func TestRealIncidentRoundTrip(t *testing.T) {
 	inc := realIncident(t)
 	out := filepath.Join(t.TempDir(), "inc.tar.zst")
-	m, err := Ingest(context.Background(), IngestOptions{Inputs: []string{inc.dir}, Output: out})
+	m, err := Run(context.Background(), Options{Inputs: []string{inc.dir}, Output: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Kind{
-		"incidentprog": KindGoBinary, "cpu.pprof": KindPprof, "heap.pprof": KindPprof,
-		"trace.out": KindTrace, "goroutines.txt": KindGoroutineDump, "gctrace.log": KindGCTrace,
-		"perf.data": KindPerfData, "core": KindCore, "crash.log": KindLog,
+	want := map[string]bundle.Kind{
+		"incidentprog": bundle.KindGoBinary, "cpu.pprof": bundle.KindPprof, "heap.pprof": bundle.KindPprof,
+		"trace.out": bundle.KindTrace, "goroutines.txt": bundle.KindGoroutineDump, "gctrace.log": bundle.KindGCTrace,
+		"perf.data": bundle.KindPerfData, "core": bundle.KindCore, "crash.log": bundle.KindLog,
 	}
-	got := map[string]Artifact{}
+	got := map[string]bundle.Artifact{}
 	for _, a := range m.Artifacts {
 		got[a.Original] = a
 	}
@@ -253,14 +255,14 @@ func TestRealIncidentRoundTrip(t *testing.T) {
 	if m.Time.IsZero() {
 		t.Error("manifest has no incident time, though the profiles carry one")
 	}
-	if err := Verify(out); err != nil {
+	if err := bundle.Verify(out); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if !IsArchive(out) {
+	if !bundle.IsArchive(out) {
 		t.Error("IsArchive = false for a fresh archive")
 	}
 	dir := t.TempDir()
-	if err := Extract(out, dir, nil); err != nil {
+	if err := bundle.Extract(out, dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range m.Artifacts {
@@ -272,7 +274,7 @@ func TestRealIncidentRoundTrip(t *testing.T) {
 	}
 	// Same inputs, same bytes.
 	out2 := filepath.Join(t.TempDir(), "again.tar.zst")
-	if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{inc.dir}, Output: out2}); err != nil {
+	if _, err := Run(context.Background(), Options{Inputs: []string{inc.dir}, Output: out2}); err != nil {
 		t.Fatal(err)
 	}
 	b1, _ := os.ReadFile(out)
@@ -285,7 +287,7 @@ func TestRealIncidentRoundTrip(t *testing.T) {
 		list, err := exec.Command("tar", "--zstd", "-tf", out).Output()
 		if err != nil {
 			t.Errorf("tar --zstd -tf: %v", err)
-		} else if lines := strings.Fields(string(list)); lines[0] != ManifestName || lines[len(lines)-1] != TrailerName {
+		} else if lines := strings.Fields(string(list)); lines[0] != bundle.ManifestName || lines[len(lines)-1] != bundle.TrailerName {
 			t.Errorf("tar lists %v; want manifest first and trailer last", lines)
 		}
 	}

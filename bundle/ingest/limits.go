@@ -1,10 +1,4 @@
-package bundle
-
-import (
-	"errors"
-	"fmt"
-	"io"
-)
+package ingest
 
 // Limits bound what one ingest may read, so that a hostile or mistaken input
 // (a zip bomb, a tar claiming a terabyte) fails with a clear error instead of
@@ -47,36 +41,4 @@ func (l Limits) orDefault() Limits {
 		l.MaxMembers = d.MaxMembers
 	}
 	return l
-}
-
-// ErrTooLarge reports that an input exceeded one of the Limits.
-var ErrTooLarge = errors.New("exceeds limit")
-
-// cappedReader fails with ErrTooLarge once more than max bytes were read,
-// rather than silently truncating like io.LimitReader.
-type cappedReader struct {
-	r    io.Reader
-	n    int64 // bytes read so far
-	max  int64
-	what string
-}
-
-// newCappedReader caps r at max bytes; what names the limit in the error.
-func newCappedReader(r io.Reader, max int64, what string) *cappedReader {
-	return &cappedReader{r: r, max: max, what: what}
-}
-
-func (c *cappedReader) Read(p []byte) (int, error) {
-	if c.n > c.max {
-		return 0, fmt.Errorf("decompressed size %s: %w", c.what, ErrTooLarge)
-	}
-	if rem := c.max - c.n + 1; int64(len(p)) > rem {
-		p = p[:rem]
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.n > c.max {
-		return n, fmt.Errorf("decompressed size exceeds %s (%d bytes): %w", c.what, c.max, ErrTooLarge)
-	}
-	return n, err
 }

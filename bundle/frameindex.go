@@ -31,12 +31,12 @@ type frameIndex struct {
 	decodes []atomic.Int32
 }
 
-// buildIndex opens the archive at path, walks its frames checking the
+// buildFrameIndex opens the archive at path, walks its frames checking the
 // seal unless sealed says it was checked before (a failure wraps
 // ErrCorrupt, as Verify reports it), and indexes them. Frames that cannot
 // be decoded one at a time are refused with an error wrapping
 // ErrNoRandomAccess. The caller holds the one reference.
-func buildIndex(path string, sealed bool) (*frameIndex, error) {
+func buildFrameIndex(path string, sealed bool) (*frameIndex, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -90,17 +90,17 @@ func (x *frameIndex) release() {
 	}
 }
 
-// indexRef is an Archive's own reference to its index. It is dropped
+// frameIndexRef is an Archive's own reference to its index. It is dropped
 // once, by Close or, for an Archive never closed, when the garbage
 // collector frees the Archive: an Archive left unclosed, harmless while
 // Close did nothing, then leaks no file.
-type indexRef struct {
+type frameIndexRef struct {
 	x       *frameIndex
 	dropped atomic.Bool
 	cleanup runtime.Cleanup
 }
 
-func (r *indexRef) drop() {
+func (r *frameIndexRef) drop() {
 	if r.dropped.CompareAndSwap(false, true) {
 		r.x.release()
 	}
@@ -116,11 +116,11 @@ func (a *Archive) index() (*frameIndex, error) {
 	a.idxMu.Lock()
 	defer a.idxMu.Unlock()
 	if a.idx == nil && a.idxErr == nil {
-		x, err := buildIndex(a.path, a.sealed)
+		x, err := buildFrameIndex(a.path, a.sealed)
 		switch {
 		case err == nil:
-			a.idx = &indexRef{x: x}
-			a.idx.cleanup = runtime.AddCleanup(a, (*indexRef).drop, a.idx)
+			a.idx = &frameIndexRef{x: x}
+			a.idx.cleanup = runtime.AddCleanup(a, (*frameIndexRef).drop, a.idx)
 		case errors.Is(err, ErrCorrupt), errors.Is(err, ErrNoRandomAccess):
 			a.idxErr = err
 		default:

@@ -15,7 +15,6 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
-	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
@@ -129,19 +128,6 @@ func registerBatchWorker() {
 			return driver.Analyze(ctx, input, all.Analyzers, o)
 		},
 		Seekable: all.Seekable,
-		Classify: batchErrorCode,
 	})
 }
 
-// batchErrorCode classifies an analysis error inside a batch worker like
-// the analyze command's exit codes: an expired budget, a bad input, or
-// coroner's own failure.
-func batchErrorCode(err error) int {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return exitTimeout
-	case ingest.IsInputError(err):
-		return exitInput
-	}
-	return exitInternal
-}

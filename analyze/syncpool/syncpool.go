@@ -108,14 +108,18 @@ func run(pass *analyze.Pass) (any, error) {
 func (g *gathered) finding() analyze.Finding {
 	f := analyze.Finding{ID: "syncpool_contention/pool", Severity: g.sev, Impact: round(min(1, g.impact)), Evidence: g.ev, Stacks: g.stacks,
 		Summary: "Signals from " + strings.Join(g.families, ", ") + "."}
-	if len(g.insufficient) > 0 {
-		f.Summary += " Not judged for want of data: " + strings.Join(g.insufficient, "; ") + "."
+	if len(g.missing) > 0 {
+		var what []string
+		for _, b := range g.missing {
+			what = append(what, b.String())
+		}
+		f.Summary += " Not judged for want of data: " + strings.Join(what, "; ") + "."
 	}
 	switch {
-	case g.sev == analyze.Info && !g.judged:
-		f.ID = "syncpool_contention/insufficient-data"
-		f.Title = "sync.Pool: insufficient data to judge"
-		f.Confidence = 0.3
+	case g.sev == analyze.Info && !g.judged && len(g.missing) > 0:
+		in := analyze.Insufficient("syncpool_contention", g.missing...)
+		in.Evidence = g.ev
+		return in
 	case g.sev == analyze.Info:
 		f.Title = "sync.Pool use within normal bounds"
 		f.Confidence = 0.9

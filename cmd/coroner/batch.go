@@ -130,4 +130,3 @@ func registerBatchWorker() {
 		Seekable: all.Seekable,
 	})
 }
-

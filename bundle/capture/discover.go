@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -57,6 +58,9 @@ func (d discovered) summary() string {
 // does not depend on the kernel's hash order.
 func discoverPprof(ctx context.Context, pid int) (discovered, error) {
 	inodes, err := socketInodes(pid)
+	if errors.Is(err, fs.ErrPermission) {
+		return discovered{}, fmt.Errorf("reading the process's descriptors: %w (coroner must run as the process's user, or with CAP_SYS_PTRACE)", err)
+	}
 	if err != nil {
 		return discovered{}, fmt.Errorf("reading the process's descriptors: %w", err)
 	}

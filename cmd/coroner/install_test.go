@@ -66,6 +66,7 @@ func TestMakeInstall(t *testing.T) {
 	checkSyntax(t, "bash", filepath.Join(root, "share/bash-completion/completions/coroner"))
 	checkSyntax(t, "zsh", filepath.Join(root, "share/zsh/site-functions/_coroner"))
 	checkSyntax(t, "fish", filepath.Join(root, "share/fish/vendor_completions.d/coroner.fish"))
+	t.Run("bash completion", func(t *testing.T) { testBashCompletion(t, root) })
 }
 
 // checkRoff formats the page with groff's warnings on (-ww) and its input
@@ -94,15 +95,13 @@ func checkSyntax(t *testing.T, shell, script string) {
 	}
 }
 
-// TestBashCompletion drives the installed bash completion as bash does on
-// TAB: COMP_WORDS holds the words typed, and the installed coroner on PATH
-// is asked for the candidates.
-func TestBashCompletion(t *testing.T) {
+// testBashCompletion drives the bash completion installed under root as
+// bash does on TAB: COMP_WORDS holds the words typed, and the installed
+// coroner on PATH is asked for the candidates.
+func testBashCompletion(t *testing.T, root string) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash not on PATH:", err)
 	}
-	dest, prefix := installed(t)
-	root := filepath.Join(dest, prefix)
 	script := filepath.Join(root, "share/bash-completion/completions/coroner")
 	for _, tc := range []struct {
 		words []string

@@ -11,7 +11,7 @@ import (
 // had before (batch --out, extract -C), so scripts written for those keep
 // working without the help and completions offering two spellings.
 func outputFlags(value, usage string, formerly ...string) []cli.Flag {
-	flags := []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: value, Usage: usage}}
+	flags := []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: value, Usage: usage, TakesFile: true}}
 	for _, n := range formerly {
 		flags = append(flags, &cli.StringFlag{Name: n, Hidden: true, Usage: "former name of --output"})
 	}

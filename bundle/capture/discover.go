@@ -57,6 +57,11 @@ func (d discovered) summary() string {
 // /debug/pprof/. Sockets are tried by port, lowest first, so the choice
 // does not depend on the kernel's hash order.
 func discoverPprof(ctx context.Context, pid int) (discovered, error) {
+	if !sameNetNS(pid) {
+		// 127.0.0.1:PORT from here would be another namespace's port,
+		// perhaps another Go service's pprof: the wrong process.
+		return discovered{}, errors.New("coroner runs in another network namespace than the process, so its listening sockets are not reachable from here; run coroner in the process's (nsenter -n -t PID, docker run --network container:NAME, kubectl debug --target) or pass --pprof")
+	}
 	inodes, err := socketInodes(pid)
 	if errors.Is(err, fs.ErrPermission) {
 		return discovered{}, fmt.Errorf("reading the process's descriptors: %w (coroner must run as the process's user, or with CAP_SYS_PTRACE)", err)
@@ -106,9 +111,6 @@ func discoverPprof(ctx context.Context, pid int) (discovered, error) {
 		}
 		d.url = base
 		return d, nil
-	}
-	if len(d.tried) > 0 && !sameNetNS(pid) {
-		d.tried = append(d.tried, "coroner runs in another network namespace than the process; run it in the process's (kubectl debug --target, docker run --network container:…)")
 	}
 	return d, nil
 }

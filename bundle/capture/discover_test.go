@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -265,4 +266,25 @@ func FuzzParseSocketLink(f *testing.F) {
 			t.Errorf("parseSocketLink(%q) = %d, accepted a malformed link", link, ino)
 		}
 	})
+}
+
+func FuzzReadListeners(f *testing.F) {
+	f.Add([]byte("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   0: 0100007F:46A7 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1000301 2 000000000d0bab35 100 0 0 10 0\n" +
+		"   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 7 1\n"))
+	f.Fuzz(func(t *testing.T, table []byte) {
+		want := map[uint64]bool{1000301: true, 7: true}
+		ls, _ := readListeners(bytes.NewReader(table), want)
+		for _, l := range ls {
+			if !want[l.inode] || !l.addr.IsValid() {
+				t.Errorf("listener %+v: not a wanted inode or not an address", l)
+			}
+		}
+	})
+}
+
+func TestSameNetNSAsItself(t *testing.T) {
+	if !sameNetNS(os.Getpid()) {
+		t.Error("a process is not in its own network namespace")
+	}
 }

@@ -120,7 +120,12 @@ type capturer struct {
 	rec     *recorder
 	wg      sync.WaitGroup
 	pprofOK bool
-	start   time.Time // when the window opened
+	note    string // how the pprof URL was found, when it was not given
+	// stderr is a --pid target's stderr file, opened at the start;
+	// stderrWhy says why there is none.
+	stderr    *os.File
+	stderrWhy string
+	start     time.Time // when the window opened
 }
 
 // step is a capture action; it returns the staged files it wrote.
@@ -129,11 +134,20 @@ type step func(context.Context) ([]string, error)
 // run performs every step and returns the capture record.
 func run(ctx context.Context, o *Options, t *target, split *lineSplitter, dir string, rec *recorder) *bundle.Capture {
 	s := &capturer{ctx: ctx, o: o, t: t, split: split, dir: dir, rec: rec}
+	if split == nil {
+		s.stderr, s.stderrWhy = openStderr(t.pid)
+	}
 	s.instant()
 	s.ready()
 	s.window()
 	s.snapshots()
 	s.wg.Wait()
+	if s.stderr != nil {
+		// Before the core: the traceback of coroner's own SIGABRT is
+		// not the target's output.
+		s.split, s.stderrWhy = takeStderrTail(s.stderr, dir)
+		s.stderr.Close()
+	}
 	diedEarly := t.gone()
 	s.core(diedEarly)
 	t.stop()
@@ -153,7 +167,9 @@ func (s *capturer) async(name string, timeout time.Duration, fn step) {
 func (s *capturer) viaPprof(name string, timeout time.Duration, fn step) {
 	if !s.pprofOK {
 		reason := "no --pprof URL given"
-		if s.o.PprofURL != "" {
+		if s.t.cmd == nil {
+			reason = "no pprof endpoint (see step pprof)"
+		} else if s.o.PprofURL != "" {
 			reason = "pprof URL unusable (see step pprof)"
 		}
 		s.rec.add(bundle.CaptureStep{Name: name, Status: StatusSkipped, Reason: reason})
@@ -183,6 +199,8 @@ func (s *capturer) ready() {
 	s.rec.run(s.ctx, "pprof", o.ReadyTimeout+snapshotTimeout, func(c context.Context) ([]string, error) {
 		var err error
 		switch {
+		case o.PprofURL == "" && s.t.cmd == nil:
+			return nil, s.discover(c)
 		case o.PprofURL == "":
 			return nil, skip("no --pprof URL given")
 		case s.t.cmd != nil:
@@ -193,6 +211,28 @@ func (s *capturer) ready() {
 		s.pprofOK = err == nil
 		return nil, err
 	})
+	if s.note != "" {
+		s.rec.setMethod("pprof", "discovered")
+		s.rec.setReason("pprof", s.note)
+	}
+}
+
+// discover looks for a --pid target's pprof endpoint when no URL was
+// given, and probes what it found as a given URL would be.
+func (s *capturer) discover(c context.Context) error {
+	d, err := discoverPprof(c, s.t.pid)
+	if err != nil {
+		return skip("no --pprof URL given, and looking for one failed: %v", err)
+	}
+	if d.url == "" {
+		return skip("%s", d.summary())
+	}
+	s.o.Log("pprof: %s", d.summary())
+	if err := probe(c, d.url); err != nil {
+		return fmt.Errorf("%s, but: %w", d.summary(), err)
+	}
+	s.o.PprofURL, s.note, s.pprofOK = d.url, d.summary(), true
+	return nil
 }
 
 // window starts perf, the CPU profile and the trace, which overlap, and
@@ -288,13 +328,7 @@ func (s *capturer) finish(diedEarly bool) *bundle.Capture {
 		targetStep.Reason = "process " + e
 	}
 	s.rec.add(targetStep)
-	if s.split != nil {
-		finishStderr(s.rec, s.split)
-	} else {
-		why := "stderr is only captured for targets started with --exec"
-		s.rec.add(bundle.CaptureStep{Name: "gctrace", Status: StatusSkipped, Reason: why})
-		s.rec.add(bundle.CaptureStep{Name: "stderr", Status: StatusSkipped, Reason: why})
-	}
+	recordStderr(s.rec, s.split, s.stderrWhy)
 	capt.Steps = s.rec.result()
 	return capt
 }

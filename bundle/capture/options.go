@@ -61,8 +61,9 @@ type Options struct {
 	// Dir is the working directory for Exec (default: coroner's).
 	Dir string
 	// PprofURL is the target's net/http/pprof base URL, e.g.
-	// "http://127.0.0.1:6060" or ".../debug/pprof/". Empty skips the
-	// pprof steps.
+	// "http://127.0.0.1:6060" or ".../debug/pprof/". Empty, for a PID
+	// target, looks for the endpoint among the process's own listening
+	// TCP sockets; for an Exec target it skips the pprof steps.
 	PprofURL string
 	// Duration is the capture window for CPU profile, perf and trace.
 	Duration time.Duration

@@ -134,3 +134,14 @@ func (r *recorder) setMethod(name, method string) {
 		}
 	}
 }
+
+// setReason records, on a step that succeeded, how it went about it.
+func (r *recorder) setReason(name, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.steps {
+		if r.steps[i].Name == name {
+			r.steps[i].Reason = reason
+		}
+	}
+}

@@ -38,9 +38,8 @@ printed and written to DIR/diff.json.
 
 Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analyzed);
 4 the output directory or index could not be written; 5 interrupted.`,
-		Flags: []cli.Flag{
+		Flags: append(outputFlags(defaultBatchOut, "output directory", "out"),
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "archives analyzed at once"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: defaultBatchOut, Usage: "output directory"},
 			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
 			&cli.StringFlag{Name: "index", Usage: "incident index file (default OUT/index.sqlite; - for none)"},
 			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},
@@ -50,7 +49,7 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 			&cli.BoolFlag{Name: "retry-failed", Usage: "re-analyze archives whose earlier attempt failed"},
 			&cli.BoolFlag{Name: "verify", Usage: "re-hash every member of each archive before analyzing it, as coroner verify does (default: check the seal over its compressed bytes; members are hashed as they are read)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON on stdout"},
-		},
+		),
 		Action: runBatch,
 	})
 }
@@ -66,6 +65,10 @@ func runBatch(c *cli.Context) error {
 	if c.Int("jobs") < 1 {
 		return withCode(exitUsage, fmt.Errorf("--jobs %d: want at least 1", c.Int("jobs")))
 	}
+	out, err := outputValue(c, "out")
+	if err != nil {
+		return err
+	}
 	inputs, missing, err := batch.Expand(c.Args().Slice())
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -76,7 +79,7 @@ func runBatch(c *cli.Context) error {
 	prog := newBatchProgress(c.App.ErrWriter)
 	o := batch.Options{
 		Jobs:        c.Int("jobs"),
-		Out:         c.String("out"),
+		Out:         out,
 		AnalyzerSet: index.SetVersionOf(all.Analyzers),
 		Analyze:     analyze.Options{Budget: c.Duration("budget"), Force: c.Bool("force")},
 		Limits:      worker.Limits{Memory: int64(mem), Timeout: c.Duration("timeout")},

@@ -37,7 +37,8 @@ the same archive and analyzer set replaces its row.
 
 Exit codes: 0 all added; 3 an input could not be read or analyzed (the others were added);
 4 the index could not be written.`,
-		Flags: []cli.Flag{indexFlag},
+		Flags: []cli.Flag{indexFlag,
+			&cli.BoolFlag{Name: "json", Usage: "print the rows added as a JSON array, as search --json prints them"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return withCode(exitUsage, errors.New("index: name at least one ARCHIVE or RESULT.json"))
@@ -48,6 +49,7 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 			}
 			defer db.Close()
 			var failed []string
+			added := []index.Run{}
 			for _, in := range c.Args().Slice() {
 				runs, code, err := indexRuns(c, in)
 				if err == nil {
@@ -62,8 +64,17 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 					failed = append(failed, in)
 					continue
 				}
+				added = append(added, runs...)
 				for _, run := range runs {
+					if c.Bool("json") {
+						continue
+					}
 					fmt.Fprintf(c.App.Writer, "indexed %s: %s %s %s\n", sanitizeTerm(run.Source), run.Cause, run.Severity, sanitizeTerm(run.Signature))
+				}
+			}
+			if c.Bool("json") {
+				if err := writeJSONOut(c.App.Writer, added); err != nil {
+					return withCode(exitInternal, err)
 				}
 			}
 			if len(failed) > 0 {

@@ -170,4 +170,3 @@ func FuzzDecodeName(f *testing.F) {
 		}
 	})
 }
-

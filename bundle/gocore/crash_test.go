@@ -14,7 +14,9 @@ import (
 )
 
 // crashesSrc crashes in the way its CRASH environment variable names,
-// with goroutines parked on a channel, a mutex and a timer beside it.
+// with goroutines parked on a channel, a mutex and a timer beside it (no
+// timer for a deadlock, which the runtime reports only when no timer is
+// pending), and for "busy" goroutines spinning on other threads.
 const crashesSrc = `package main
 
 import (
@@ -78,6 +80,18 @@ func crash(how string) {
 	case "unlock":
 		var mu sync.Mutex
 		mu.Unlock()
+	case "deadlock":
+		select {}
+	case "busy":
+		for i := 0; i < 3; i++ {
+			go func() {
+				for j := 0; ; j++ {
+					sink += j
+				}
+			}()
+		}
+		time.Sleep(10 * time.Millisecond)
+		nilMap["busy"] = 1
 	}
 }
 
@@ -89,14 +103,16 @@ func main() {
 		go func() { <-ch }()
 		go func() { mu.Lock() }()
 	}
-	go time.Sleep(time.Hour)
+	if os.Getenv("CRASH") != "deadlock" {
+		go time.Sleep(time.Hour)
+	}
 	time.Sleep(100 * time.Millisecond)
 	crash(os.Getenv("CRASH"))
 }
 `
 
 // crashCases are the crashes crashesSrc makes.
-var crashCases = []string{"nilmap", "nilderef", "mapwrites", "overflow", "wrapped", "errorsnew", "string", "index", "throw", "unlock"}
+var crashCases = []string{"nilmap", "nilderef", "mapwrites", "overflow", "wrapped", "errorsnew", "string", "index", "throw", "unlock", "deadlock", "busy"}
 
 // TestCrashInPlaceMatchesDelve: on a crash core of a real program, the
 // census read where the core lies in the archive, without delve, lists

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -142,6 +144,12 @@ func TestCrashInPlaceMatchesDelve(t *testing.T) {
 			if got.Reader != directReader {
 				t.Errorf("census read by %q, warnings %q", got.Reader, got.Warnings)
 			}
+			filepath.WalkDir(os.Getenv("CORONER_CACHE_DIR"), func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					t.Errorf("the census extracted %s", p)
+				}
+				return nil
+			})
 			if !ReadInPlace(a.Manifest(), art) {
 				t.Errorf("ReadInPlace is false for a crash core with a DWARF executable beside it")
 			}

@@ -114,7 +114,7 @@ func (fr *fastReader) panicArg(l *layout, gb []byte) (string, bool, error) {
 // faultSignal copies the signal a fault turned into a panic (g.sig and
 // the fields beside it) into c.
 func (fr *fastReader) faultSignal(l *layout, gb []byte, c *goroutines.Crash) {
-	if fr.o.sig < 0 {
+	if fr.o.sig < 0 || fr.o.sig+4 > int64(len(gb)) {
 		return
 	}
 	sig := binary.LittleEndian.Uint32(gb[fr.o.sig:])
@@ -122,14 +122,21 @@ func (fr *fastReader) faultSignal(l *layout, gb []byte, c *goroutines.Crash) {
 		return
 	}
 	c.Signal = elfcore.SignalName(int(sig))
-	if off, err := l.off("runtime.g", "sigcode0"); err == nil {
-		c.Code = fmt.Sprintf("%#x", fr.u64(gb, off))
+	word := func(field string) (uint64, bool) {
+		off, err := l.off("runtime.g", field)
+		if err != nil || off < 0 || off+8 > int64(len(gb)) {
+			return 0, false
+		}
+		return fr.u64(gb, off), true
 	}
-	if off, err := l.off("runtime.g", "sigcode1"); err == nil {
-		c.FaultAddr = fr.u64(gb, off)
+	if v, ok := word("sigcode0"); ok {
+		c.Code = fmt.Sprintf("%#x", v)
 	}
-	if off, err := l.off("runtime.g", "sigpc"); err == nil {
-		c.PC = fr.u64(gb, off)
+	if v, ok := word("sigcode1"); ok {
+		c.FaultAddr = v
+	}
+	if v, ok := word("sigpc"); ok {
+		c.PC = v
 	}
 }
 

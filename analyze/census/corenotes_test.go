@@ -9,6 +9,7 @@ import (
 
 	"github.com/coroner/coroner/analyze/analyzetest"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/testcore"
 )
 
@@ -36,7 +37,7 @@ func TestCoreReadByDelveReported(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "incident.tar.zst")
-	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
+	if _, err := ingest.Run(context.Background(), ingest.Options{Inputs: []string{in}, Output: path, Limits: ingest.DefaultLimits()}); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("CORONER_CACHE_DIR", t.TempDir())

@@ -71,7 +71,7 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		if !errors.Is(derr, errNeedsDelve) {
 			return nil, derr
 		}
-		needsDelve, refused = true, derr
+		refused = derr
 	}
 	c, err := delveCensus(corePath, exePath)
 	if c != nil {

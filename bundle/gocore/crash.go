@@ -20,8 +20,9 @@ import (
 // string. It lies near the top of the thread's stack (the system stack,
 // where throw runs for the runtime's own fatal errors such as a stack
 // overflow) or of the goroutine's (where it runs for fatal errors a
-// program's misuse raises, such as concurrent map writes), the frames
-// above it being those that dump core (fatalthrow, crash, raise).
+// program's misuse raises, such as concurrent map writes): only the frames
+// that dump core (fatalthrow, crash, raise) lie between it and the stack
+// pointer.
 
 // throwScan bounds how far above a stack pointer the fatal error's
 // closure is looked for: throw's frame lies under the dozen small frames

@@ -55,6 +55,7 @@ func report(pass *analyze.Pass, r *Result) {
 			})
 		}
 	}
+	reportCoreNotes(pass, r)
 	for core, msg := range r.CoreErrors {
 		pass.Report(analyze.Finding{
 			ID:         "goroutines/core-" + analyze.Slug(core),

@@ -62,6 +62,11 @@ type fastResult struct {
 	// origin is the signal that ended the process, as the core shows it
 	// (signalOrigin); nil when unread.
 	origin *sigOrigin
+	// crash is what a core the kernel wrote for a fatal signal records
+	// of the crash (crashDetails), read with the threads; crashErr says
+	// why it is nil.
+	crash    *goroutines.Crash
+	crashErr error
 }
 
 type fastReader struct {
@@ -200,6 +205,9 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	res.origin = fr.signalOrigin(l, ef, info)
 	if threads {
 		fr.threadStacks(l, ef, info.Threads, res)
+		if kernelDumpsCore(info.Signal()) {
+			res.crash, res.crashErr = fr.crashDetails(l, newCallFrames(ef), info, res)
+		}
 	}
 	return res, nil
 }

@@ -3,17 +3,15 @@
 // stack; the crashed goroutine and thread; the panic value or fatal error
 // text left in memory; and the lock or channel addresses waiters share.
 //
-// Parked goroutines are read by a frame-pointer census (fast.go, walk.go)
-// that walks runtime.allgs, the g structs and their stacks straight from
-// the core, with struct layouts from the executable's DWARF and each
-// distinct PC symbolized once. For a snapshot (gcore) or a core someone
-// asked for with a signal sent from outside (kill -ABRT under
-// GOTRACEBACK=crash; origin.go reads the signal's sender from the core),
-// it also unwinds the goroutines running on threads (threads.go) and
-// reads the core where it lies in the archive (inplace.go, direct.go);
-// otherwise delve's pkg/proc/core reads those
-// goroutines and the crash details from an extracted core, and is the
-// fallback for everything. A stripped executable still yields the crash
+// Goroutines are read by a frame-pointer census (fast.go, walk.go) that
+// walks runtime.allgs, the g structs and their stacks straight from the
+// core, with struct layouts from the executable's DWARF and each distinct
+// PC symbolized once; it unwinds the goroutines running on threads from
+// their registers (threads.go), reads a crash's panic value or fatal error
+// text (crash.go, panicvalue.go), and reads a core where it lies in the
+// archive (inplace.go, direct.go). delve's pkg/proc/core reads a core that
+// reader refuses, from an extracted copy, and is the fallback for
+// everything. A stripped executable still yields the crash
 // site through the pclntab.
 // All of it runs in a child process (internal/worker) under a memory limit
 // and a time budget, and only after elfcore.Validate has checked the

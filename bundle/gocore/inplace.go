@@ -12,13 +12,13 @@ import (
 // A core inside an archive is read where it lies: the census pulls the
 // pages it needs from the archive's frames (bundle.MemberReaderAt) instead
 // of extracting a multi-GiB file first. The frame-pointer census with
-// thread-register unwinding then covers every goroutine of a snapshot
-// (a core written by a debugger of a stopped, live process) and of a dump
-// someone asked for with a signal sent from outside (kill -ABRT under
-// GOTRACEBACK=crash; requestedDump decides from the core). delve is still
-// needed where the runtime left crash details in memory (the panic value,
-// the fatal error text): for those cores the child extracts the core and
-// reads it as Census does.
+// thread-register unwinding covers every goroutine of a snapshot (a core
+// written by a debugger of a stopped, live process), of a dump someone
+// asked for with a signal sent from outside (kill -ABRT under
+// GOTRACEBACK=crash; requestedDump decides from the core), and of a crash
+// (crash.go reads the panic value or fatal error text). delve remains the
+// fallback for a core that reader refuses: the child then extracts the
+// core, reads it with delve, and says so in a warning.
 
 // archiveArg marks a worker invocation on an archive member:
 // archive ARCHIVE MEMBER EXE.
@@ -37,6 +37,7 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		return nil, fmt.Errorf("%s: member %s: %w", archivePath, member, bundle.ErrNotFound)
 	}
 	needsDelve, scattered := false, false
+	var refused error
 	mr, err := a.OpenMember(art)
 	if err == nil {
 		br := &budgetReader{mr: mr, limit: inPlaceLimit(mr.Size())}
@@ -50,7 +51,7 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		case !errors.Is(derr, errNeedsDelve):
 			return nil, derr
 		default:
-			needsDelve = true
+			needsDelve, refused = true, derr
 		}
 	} else if !errors.Is(err, bundle.ErrNoRandomAccess) {
 		return nil, err
@@ -70,10 +71,14 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		if !errors.Is(derr, errNeedsDelve) {
 			return nil, derr
 		}
+		refused = derr
 	}
 	c, err := delveCensus(corePath, exePath)
 	if c != nil {
 		c.Source = member
+		if refused != nil {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("coroner's core reader refused this core (%v): read by delve from an extracted copy, which is slower and takes disk", refused))
+		}
 	}
 	return c, err
 }

@@ -33,15 +33,24 @@ var wantStructs = map[string]bool{
 	// and the Ps' timer heaps (Go 1.23's layout).
 	"runtime.hchan": true, "runtime.timer": true,
 	"runtime.p": true, "runtime.timers": true, "runtime.timerWhen": true,
+	// Optional: a crash's panic value (panicvalue.go): the type descriptor,
+	// the module data its names are relative to, the runtime's bounds
+	// errors.
+	"internal/abi.Type": true, "runtime.moduledata": true, "runtime.boundsError": true,
 }
 
 // optionalStructs may be missing without failing the census.
 var optionalStructs = map[string]bool{"runtime/pprof.labelMap": true, "runtime._panic": true, "runtime.mstats": true, "runtime.m": true,
 	"sync.Mutex": true, "internal/sync.Mutex": true, "runtime.hchan": true, "runtime.timer": true,
-	"runtime.p": true, "runtime.timers": true, "runtime.timerWhen": true}
+	"runtime.p": true, "runtime.timers": true, "runtime.timerWhen": true,
+	"internal/abi.Type": true, "runtime.moduledata": true, "runtime.boundsError": true}
 
 // wantSyms are the runtime variables the census starts from.
-var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats", "runtime.allm", "runtime.allp"}
+// The last ones serve crash cores (crash.go): the module data type names
+// are relative to, and the closures runtime.throw and runtime.fatal pass to
+// systemstack, which hold the fatal error's text.
+var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", "runtime.sched", "runtime.memstats", "runtime.allm", "runtime.allp",
+	"runtime.firstmoduledata", "runtime.throw.func1", "runtime.fatal.func1"}
 
 func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 	l := &layout{fields: map[string]map[string]int64{}, sizes: map[string]int64{}, syms: map[string]elf.Symbol{}}

@@ -29,7 +29,7 @@ const maxMs = 1 << 16
 const dwarfRegSP = 7
 
 // mOffsets are the runtime.m fields the thread pairing reads.
-type mOffsets struct{ procid, curg, gsignal, alllink int64 }
+type mOffsets struct{ procid, curg, gsignal, alllink, g0 int64 }
 
 func (l *layout) mOffsets() (*mOffsets, bool) {
 	procid, err1 := l.off("runtime.m", "procid")
@@ -39,13 +39,14 @@ func (l *layout) mOffsets() (*mOffsets, bool) {
 	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		return nil, false
 	}
-	return &mOffsets{procid: procid, curg: curg, gsignal: gsignal, alllink: alllink}, true
+	return &mOffsets{procid: procid, curg: curg, gsignal: gsignal, alllink: alllink, g0: optionalOff(l, "runtime.m", "g0")}, true
 }
 
 // onThread is what a thread's M says: the goroutine it runs and the
-// bounds of its signal-handling stack.
+// bounds of its signal-handling stack and of its system stack (g0's).
 type onThread struct {
 	curg, sigLo, sigHi uint64
+	g0Lo, g0Hi         uint64
 }
 
 // threadMs reads runtime.allm: what each thread's M says, by thread ID;
@@ -69,6 +70,12 @@ func (fr *fastReader) threadMs(l *layout) map[uint64]onThread {
 		if gsignal != 0 {
 			t.sigLo, _ = fr.mem.u64(gsignal + uint64(fr.o.stackLo))
 			t.sigHi, _ = fr.mem.u64(gsignal + uint64(fr.o.stackHi))
+		}
+		if mo.g0 >= 0 {
+			if g0, err := fr.mem.u64(mp + uint64(mo.g0)); err == nil && g0 != 0 {
+				t.g0Lo, _ = fr.mem.u64(g0 + uint64(fr.o.stackLo))
+				t.g0Hi, _ = fr.mem.u64(g0 + uint64(fr.o.stackHi))
+			}
 		}
 		ms[tid] = t
 		mp, err = fr.mem.u64(mp + uint64(mo.alllink))
@@ -114,10 +121,17 @@ func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []elfcore.Th
 					break
 				}
 			}
-			if !ok || sp < lo || sp >= hi {
+			switch {
+			case ok && sp >= lo && sp < hi:
+				g.Frames = fr.unwindThread(cfi, pc, sp, bp, lo, hi)
+			case ok && sp >= m.g0Lo && sp < m.g0Hi:
+				// The signal interrupted the thread on its system stack
+				// (a throw crashes there): the switch there saved the
+				// goroutine's registers.
+				g.Frames = fr.unwind(fr.u64(gb, fr.o.schedPC), fr.u64(gb, fr.o.schedSP), fr.u64(gb, fr.o.schedBP), lo, hi)
+			default:
 				continue
 			}
-			g.Frames = fr.unwindThread(cfi, pc, sp, bp, lo, hi)
 		default:
 			// The thread is on its system stack; the switch there
 			// (systemstack, mcall) saved the goroutine's registers.

@@ -73,9 +73,7 @@ func Signature(c *Crash, frames []Frame) (short, key string) {
 		}
 	}
 	fs := SignatureFrames(frames)
-	h := sha256.New()
-	h.Write([]byte(kind + "\x00" + msg + "\x00" + strings.Join(fs, "\x00")))
-	key = "v1:" + hex.EncodeToString(h.Sum(nil)[:8])
+	key = SignatureKey(kind, msg, fs)
 	m := msg
 	if len(m) > maxSignatureMessage {
 		m = m[:maxSignatureMessage] + "…"
@@ -88,4 +86,14 @@ func Signature(c *Crash, frames []Frame) (short, key string) {
 		short += " @ " + strings.Join(fs, " < ")
 	}
 	return short, key
+}
+
+// SignatureKey hashes a crash's kind, normalized message and signature
+// frames (as SignatureFrames picks them) into the key Signature returns.
+// It lets the short string, when its message was not cut, be turned back
+// into its key.
+func SignatureKey(kind, normalizedMessage string, signatureFrames []string) string {
+	h := sha256.New()
+	h.Write([]byte(kind + "\x00" + normalizedMessage + "\x00" + strings.Join(signatureFrames, "\x00")))
+	return "v1:" + hex.EncodeToString(h.Sum(nil)[:8])
 }

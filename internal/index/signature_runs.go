@@ -1,0 +1,102 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// RunOf returns the run of one archive digest and analyzer set, and false
+// when the index holds none.
+func (d *DB) RunOf(ctx context.Context, digest, set string) (Run, bool, error) {
+	row := d.db.QueryRowContext(ctx, "SELECT "+columns+" FROM runs WHERE archive_digest = ? AND analyzer_set = ?", digest, set)
+	r, err := scanRun(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, false, nil
+	}
+	if err != nil {
+		return Run{}, false, d.errorf("run "+digest+"@"+set, err)
+	}
+	return r, true, nil
+}
+
+// RunsWithSignature returns up to limit runs whose signature and cause are
+// exactly these, newest incident first, then by digest and set (the
+// order Search uses), and how many there are in all.
+func (d *DB) RunsWithSignature(ctx context.Context, sig, cause string, limit int) ([]Run, int, error) {
+	var total int
+	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM runs WHERE signature = ? AND cause = ?", sig, cause).Scan(&total); err != nil {
+		return nil, 0, d.errorf("runs with signature", err)
+	}
+	rows, err := d.db.QueryContext(ctx, "SELECT "+columns+" FROM runs WHERE signature = ? AND cause = ? ORDER BY "+runTime+
+		" DESC, archive_digest, analyzer_set LIMIT "+strconv.Itoa(max(limit, 0)), sig, cause)
+	if err != nil {
+		return nil, 0, d.errorf("runs with signature", err)
+	}
+	runs, err := d.scanRuns(rows, "runs with signature")
+	return runs, total, err
+}
+
+// RunsOfSet returns up to limit runs of one analyzer set, by archive
+// digest.
+func (d *DB) RunsOfSet(ctx context.Context, set string, limit int) ([]Run, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT "+columns+" FROM runs WHERE analyzer_set = ? ORDER BY archive_digest LIMIT "+
+		strconv.Itoa(max(limit, 0)), set)
+	if err != nil {
+		return nil, d.errorf("runs of analyzer set "+set, err)
+	}
+	return d.scanRuns(rows, "runs of analyzer set "+set)
+}
+
+func (d *DB) scanRuns(rows *sql.Rows, what string) ([]Run, error) {
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r, err := scanRun(rows.Scan)
+		if err != nil {
+			return nil, d.errorf(what, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.errorf(what, err)
+	}
+	return out, nil
+}
+
+// SetSummary is one analyzer set in the index.
+type SetSummary struct {
+	AnalyzerSet string    `json:"analyzer_set"`
+	Runs        int       `json:"runs"`
+	LastIndexed time.Time `json:"last_indexed"`
+}
+
+// maxSets bounds the analyzer sets listed: each coroner release with a
+// changed analyzer makes one, so this is years of releases.
+const maxSets = 100
+
+// AnalyzerSets lists the index's analyzer sets, most recently indexed
+// first.
+func (d *DB) AnalyzerSets(ctx context.Context) ([]SetSummary, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT analyzer_set, count(*), max(indexed_at) AS last FROM runs GROUP BY analyzer_set ORDER BY last DESC, analyzer_set LIMIT "+strconv.Itoa(maxSets))
+	if err != nil {
+		return nil, d.errorf("analyzer sets", err)
+	}
+	defer rows.Close()
+	var out []SetSummary
+	for rows.Next() {
+		var s SetSummary
+		var last int64
+		if err := rows.Scan(&s.AnalyzerSet, &s.Runs, &last); err != nil {
+			return nil, d.errorf("analyzer sets", err)
+		}
+		s.LastIndexed = time.Unix(0, last).UTC()
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.errorf("analyzer sets", err)
+	}
+	return out, nil
+}

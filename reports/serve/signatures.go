@@ -31,9 +31,9 @@ type SignatureFilters struct {
 type SignaturesData struct {
 	Filters SignatureFilters `json:"filters"`
 	// SignatureMatch says how the signature filter was read.
-	SignatureMatch *index.SignatureMatch `json:"signature_match,omitempty"`
-	Total          int                   `json:"total"`
-	Pages          int                   `json:"pages"`
+	SignatureMatch *index.SignatureMatch  `json:"signature_match,omitempty"`
+	Total          int                    `json:"total"`
+	Pages          int                    `json:"pages"`
 	Groups         []index.SignatureGroup `json:"groups"`
 	AnalyzerSets   []index.SetSummary     `json:"analyzer_sets"`
 }

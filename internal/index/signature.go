@@ -53,6 +53,9 @@ var (
 	crashKeyRE   = regexp.MustCompile(`^v[0-9]+:[0-9a-f]{16}$`)
 	crashHashRE  = regexp.MustCompile(`^(crash/)?[0-9a-f]{16}$`)
 	culpritKeyRE = regexp.MustCompile(`#[0-9a-f]{8}$`)
+	// crashKindRE is a crash kind as the runtime names it: lower-case
+	// words ("panic", "fatal error", "signal").
+	crashKindRE = regexp.MustCompile(`^[a-z]+( [a-z]+)*$`)
 )
 
 // ResolveSignature reads s in any spelling coroner has printed and
@@ -107,8 +110,8 @@ func crashTextKey(s string) (string, error) {
 		head, frames = s[:i], strings.Split(s[i+len(" @ "):], " < ")
 	}
 	kind, msg, _ := strings.Cut(head, ": ")
-	if kind == "" || strings.ContainsAny(kind, "\n\t") {
-		return "", fmt.Errorf("no crash kind before ': ' or ' @ '")
+	if !crashKindRE.MatchString(kind) {
+		return "", fmt.Errorf("no crash kind (panic, fatal error, signal …) before ': ' or ' @ '")
 	}
 	if strings.HasSuffix(msg, "…") {
 		return "", fmt.Errorf("the message is cut short (…), so its hash cannot be recomputed; search by the key instead")

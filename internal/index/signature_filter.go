@@ -10,8 +10,10 @@ import (
 // fields match everything.
 type SignatureFilter struct {
 	// Signatures are canonical signatures matched exactly (what
-	// ResolveSignature returns), or one prefix ending in '*'.
+	// ResolveSignature returns).
 	Signatures []string
+	// SignaturePrefix keeps signatures that start with it.
+	SignaturePrefix string
 	// Cause is a verdict cause.
 	Cause string
 	// Module matches the main module path exactly, or as a prefix when it
@@ -37,14 +39,14 @@ func (f SignatureFilter) where() (string, []any) {
 		conds = append(conds, "substr("+col+", 1, ?) = ?")
 		args = append(args, len(p), p)
 	}
-	switch {
-	case len(f.Signatures) == 1 && strings.HasSuffix(f.Signatures[0], "*"):
-		prefix("signature", strings.TrimSuffix(f.Signatures[0], "*"))
-	case len(f.Signatures) > 0:
+	if len(f.Signatures) > 0 {
 		conds = append(conds, "signature IN ("+placeholders(len(f.Signatures))+")")
 		for _, s := range f.Signatures {
 			args = append(args, s)
 		}
+	}
+	if f.SignaturePrefix != "" {
+		prefix("signature", f.SignaturePrefix)
 	}
 	if f.Cause != "" {
 		conds = append(conds, "cause = ?")

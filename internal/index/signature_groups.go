@@ -152,7 +152,7 @@ func groupKey(sig, cause string) string { return cause + "\x00" + sig }
 func (d *DB) groupDetails(ctx context.Context, f SignatureFilter, groups []SignatureGroup, chartDays int) error {
 	byKey := make(map[string]*SignatureGroup, len(groups))
 	page := f
-	page.Signatures = nil
+	page.Signatures, page.SignaturePrefix = nil, ""
 	seen := map[string]bool{}
 	for i := range groups {
 		g := &groups[i]

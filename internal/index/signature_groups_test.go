@@ -63,7 +63,7 @@ func TestSignatureGroups(t *testing.T) {
 	if groups, total, err = db.SignatureGroups(ctx, SignatureFilter{Module: "example.com/*"}, GroupPage{Limit: 1, Offset: 1}); err != nil || total != 2 || len(groups) != 1 || groups[0].Cause != "lock_wait" {
 		t.Errorf("second page: %v %d %+v", err, total, groups)
 	}
-	same, n, err := db.RunsWithSignature(ctx, "crash:v1:aa", "crash", 2)
+	same, n, err := db.RunsMatching(ctx, SignatureFilter{Signatures: []string{"crash:v1:aa"}, Cause: "crash"}, 2)
 	if err != nil || n != 3 || len(same) != 2 || same[0].ArchiveDigest != "c2" || same[1].ArchiveDigest != "c3" {
 		t.Errorf("runs with signature: %v %d %+v", err, n, same)
 	}
@@ -75,5 +75,28 @@ func TestSignatureGroups(t *testing.T) {
 	}
 	if sets, err := db.AnalyzerSets(ctx); err != nil || len(sets) != 2 || sets[0].AnalyzerSet != "s1" || sets[0].Runs != 4 {
 		t.Errorf("analyzer sets: %v %+v", err, sets)
+	}
+}
+
+func TestSignatureFilterPrefix(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Add(ctx,
+		Run{ArchiveDigest: "a", AnalyzerSet: "s", Cause: "crash", Signature: "crash:v1:ab12"},
+		Run{ArchiveDigest: "b", AnalyzerSet: "s", Cause: "crash", Signature: "crash:v1:ab*"},
+		Run{ArchiveDigest: "c", AnalyzerSet: "s", Cause: "crash", Signature: "crash:v1:cd"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	// An exact signature that ends in '*' is no prefix.
+	if runs, n, err := db.RunsMatching(ctx, SignatureFilter{Signatures: []string{"crash:v1:ab*"}}, 10); err != nil || n != 1 || runs[0].ArchiveDigest != "b" {
+		t.Errorf("exact: %v %d %+v", err, n, runs)
+	}
+	if _, n, err := db.SignatureGroups(ctx, SignatureFilter{SignaturePrefix: "crash:v1:ab"}, GroupPage{}); err != nil || n != 2 {
+		t.Errorf("prefix: %v %d groups, want 2", err, n)
 	}
 }

@@ -22,20 +22,21 @@ func (d *DB) RunOf(ctx context.Context, digest, set string) (Run, bool, error) {
 	return r, true, nil
 }
 
-// RunsWithSignature returns up to limit runs whose signature and cause are
-// exactly these, newest incident first, then by digest and set (the
-// order Search uses), and how many there are in all.
-func (d *DB) RunsWithSignature(ctx context.Context, sig, cause string, limit int) ([]Run, int, error) {
+// RunsMatching returns up to limit runs f selects, newest incident
+// first, then by digest and set (the order Search uses), and how many
+// there are in all.
+func (d *DB) RunsMatching(ctx context.Context, f SignatureFilter, limit int) ([]Run, int, error) {
+	where, args := f.where()
 	var total int
-	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM runs WHERE signature = ? AND cause = ?", sig, cause).Scan(&total); err != nil {
-		return nil, 0, d.errorf("runs with signature", err)
+	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM runs WHERE "+where, args...).Scan(&total); err != nil {
+		return nil, 0, d.errorf("matching runs", err)
 	}
-	rows, err := d.db.QueryContext(ctx, "SELECT "+columns+" FROM runs WHERE signature = ? AND cause = ? ORDER BY "+runTime+
-		" DESC, archive_digest, analyzer_set LIMIT "+strconv.Itoa(max(limit, 0)), sig, cause)
+	rows, err := d.db.QueryContext(ctx, "SELECT "+columns+" FROM runs WHERE "+where+" ORDER BY "+runTime+
+		" DESC, archive_digest, analyzer_set LIMIT "+strconv.Itoa(max(limit, 0)), args...)
 	if err != nil {
-		return nil, 0, d.errorf("runs with signature", err)
+		return nil, 0, d.errorf("matching runs", err)
 	}
-	runs, err := d.scanRuns(rows, "runs with signature")
+	runs, err := d.scanRuns(rows, "matching runs")
 	return runs, total, err
 }
 

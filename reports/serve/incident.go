@@ -25,8 +25,9 @@ type IncidentData struct {
 	Inventory []analyze.Item `json:"inventory"`
 	// ResultError says why the stored result could not be read.
 	ResultError string `json:"result_error,omitempty"`
-	// Same lists the newest incidents with the same signature and cause
-	// (this one included), SameTotal counts them all.
+	// Same lists the newest incidents with the same signature and cause,
+	// each archive's latest run (this one's included when it is its
+	// archive's latest), SameTotal counts them all.
 	Same      []index.Run `json:"same_signature"`
 	SameTotal int         `json:"same_signature_total"`
 }
@@ -67,7 +68,8 @@ func (s *Server) incident(w http.ResponseWriter, r *request, digest, set string)
 	} else if res.Inventory != nil {
 		data.Inventory = res.Inventory
 	}
-	data.Same, data.SameTotal, err = s.o.Index.RunsWithSignature(r.Context(), run.Signature, run.Cause, sameSignatureRows)
+	data.Same, data.SameTotal, err = s.o.Index.RunsMatching(r.Context(),
+		index.SignatureFilter{Signatures: []string{run.Signature}, Cause: run.Cause}, sameSignatureRows)
 	if err != nil {
 		return err
 	}

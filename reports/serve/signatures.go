@@ -83,7 +83,12 @@ func parseFilters(r *request, now time.Time) (SignatureFilters, index.SignatureF
 		if err != nil {
 			return sf, f, nil, badRequest(err)
 		}
-		m, f.Signatures = &sm, sm.Canonical
+		m = &sm
+		if sm.Form == index.FormPrefix {
+			f.SignaturePrefix = strings.TrimSuffix(sm.Canonical[0], "*")
+		} else {
+			f.Signatures = sm.Canonical
+		}
 	}
 	for _, t := range []struct {
 		name, v string

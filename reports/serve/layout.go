@@ -86,6 +86,7 @@ var layout = template.Must(template.New("layout").Funcs(template.FuncMap{
 <meta charset="utf-8">
 <meta name="referrer" content="no-referrer">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{{.Title}} · coroner</title>
 <style>{{css}}</style>
 </head>

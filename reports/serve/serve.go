@@ -84,6 +84,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read-only: GET and HEAD only", http.StatusMethodNotAllowed)
 		return
 	}
+	if r.URL.Path == "/favicon.ico" {
+		// Browsers ask for it beside the stored report, which names no icon.
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	p, ok := strings.CutPrefix(r.URL.Path, s.o.BasePath)
 	if !ok || (p != "" && !strings.HasPrefix(p, "/")) {
 		http.NotFound(w, r)

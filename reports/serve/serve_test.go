@@ -116,10 +116,10 @@ func TestIncidentAndReport(t *testing.T) {
 		t.Errorf("report.json: %d %v", code, reports.ValidateJSON([]byte(body)))
 	}
 	for path, want := range map[string]int{
-		"/coroner/incidents/" + g.NewestDigest + "/nope":   http.StatusNotFound,
-		"/coroner/incidents/../../etc/passwd/report":     http.StatusNotFound,
-		"/coroner/elsewhere":                             http.StatusNotFound,
-		"/signatures":                                    http.StatusNotFound,
+		"/coroner/incidents/" + g.NewestDigest + "/nope":    http.StatusNotFound,
+		"/coroner/incidents/../../etc/passwd/report":        http.StatusNotFound,
+		"/coroner/elsewhere":                                http.StatusNotFound,
+		"/signatures":                                       http.StatusNotFound,
 		"/coroner/incidents/" + hostileDigest + "/x/report": http.StatusNotFound,
 	} {
 		if code, _, _ := get(t, ts.URL+path, ""); code != want {

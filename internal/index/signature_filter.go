@@ -22,9 +22,12 @@ type SignatureFilter struct {
 	// Since and Until keep incidents in [Since, Until): the incident's own
 	// time, or when it was indexed if the artifacts did not tell.
 	Since, Until time.Time
-	// AnalyzerSet keeps runs of one analyzer set; empty keeps each
-	// archive's most recently indexed run.
+	// AnalyzerSet keeps runs of one analyzer set.
 	AnalyzerSet string
+	// Latest keeps each archive's most recently indexed run. It looks up
+	// every run's archive, so it is for narrow selections (one signature);
+	// listing a whole index is fast by AnalyzerSet.
+	Latest bool
 }
 
 // runTime is the time a run is filed under, as SQL.
@@ -69,7 +72,8 @@ func (f SignatureFilter) where() (string, []any) {
 	if f.AnalyzerSet != "" {
 		conds = append(conds, "analyzer_set = ?")
 		args = append(args, f.AnalyzerSet)
-	} else {
+	}
+	if f.Latest {
 		conds = append(conds, "indexed_at = (SELECT max(r2.indexed_at) FROM runs r2 WHERE r2.archive_digest = runs.archive_digest)")
 	}
 	if len(conds) == 0 {

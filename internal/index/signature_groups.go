@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"database/sql"
 	"sort"
 	"strconv"
 	"time"
@@ -79,14 +80,14 @@ type GroupPage struct {
 // over, and the size of the IN lists the detail queries send.
 const MaxGroupPage = 200
 
+// maxGroups bounds the groups one listing reads: a hundred times the
+// distinct signatures of the benchmark's 100,000 generated incidents (2,000).
+// Past it the total is a lower bound.
+const maxGroups = 200000
+
 // DetailValues is how many Go versions, modules and revisions a group
 // lists; the rest are counted in the JSON only by their absence.
 const DetailValues = 5
-
-// detailRowsPerGroup bounds the detail rows read per group: enough for
-// DetailValues of each kind on most groups, while a group of 100,000
-// distinct revisions costs a bounded query.
-const detailRowsPerGroup = 50
 
 // severityRank orders severity names as analyze.Severity does, in SQL.
 const severityRank = "CASE severity WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 WHEN 'info' THEN 1 ELSE 0 END"
@@ -97,11 +98,6 @@ var severityOfRank = []string{"", "info", "warning", "critical"}
 // selects, and how many groups there are in all.
 func (d *DB) SignatureGroups(ctx context.Context, f SignatureFilter, p GroupPage) ([]SignatureGroup, int, error) {
 	where, args := f.where()
-	var total int
-	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT signature FROM runs WHERE "+where+
-		" GROUP BY signature, cause) g", args...).Scan(&total); err != nil {
-		return nil, 0, d.errorf("signature groups", err)
-	}
 	limit := p.Limit
 	if limit <= 0 || limit > MaxGroupPage {
 		limit = MaxGroupPage
@@ -112,14 +108,22 @@ func (d *DB) SignatureGroups(ctx context.Context, f SignatureFilter, p GroupPage
 	}
 	q := "SELECT signature, cause, count(*) AS n, min(" + runTime + ") AS first_seen, max(" + runTime + ") AS last_seen, max(" +
 		severityRank + "), max(culprit) FROM runs WHERE " + where + " GROUP BY signature, cause ORDER BY " + order +
-		", signature, cause LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(max(0, p.Offset))
+		", signature, cause LIMIT " + strconv.Itoa(maxGroups)
+	// Every group is read, and the page cut here: one pass over the runs
+	// gives the page and the total, where LIMIT/OFFSET and a count would
+	// group them twice.
 	rows, err := d.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, 0, d.errorf("signature groups", err)
 	}
 	defer rows.Close()
 	var groups []SignatureGroup
+	total := 0
 	for rows.Next() {
+		total++
+		if total <= p.Offset || total > p.Offset+limit {
+			continue
+		}
 		g := SignatureGroup{GoVersions: []ValueCount{}, Modules: []ValueCount{}, VCSRevisions: []ValueCount{}, Days: []DayCount{}}
 		var first, last int64
 		var rank int
@@ -147,104 +151,112 @@ func (d *DB) SignatureGroups(ctx context.Context, f SignatureFilter, p GroupPage
 // groupKey identifies a group within one page.
 func groupKey(sig, cause string) string { return cause + "\x00" + sig }
 
-// groupDetails fills each group's newest run, value lists and day counts,
-// with queries restricted to the page's signatures.
+// maxDistinct bounds the distinct values counted per group and kind, so a
+// group of a million distinct revisions costs bounded memory; values first
+// seen after the bound are not counted (the lists show the most frequent
+// few, which a long tail does not displace in practice).
+const maxDistinct = 1024
+
+// groupTally accumulates one group's details while its runs stream by.
+type groupTally struct {
+	g      *SignatureGroup
+	values [3]map[string]int // go_version, module, vcs_revision
+	days   map[int64]int
+}
+
+// groupDetails fills each group's newest run, value lists and day counts
+// from one pass over the page's runs (the page's signatures only).
 func (d *DB) groupDetails(ctx context.Context, f SignatureFilter, groups []SignatureGroup, chartDays int) error {
-	byKey := make(map[string]*SignatureGroup, len(groups))
+	tallies := make(map[string]*groupTally, len(groups))
 	page := f
 	page.Signatures, page.SignaturePrefix = nil, ""
 	seen := map[string]bool{}
 	for i := range groups {
 		g := &groups[i]
-		byKey[groupKey(g.Signature, g.Cause)] = g
+		tallies[groupKey(g.Signature, g.Cause)] = &groupTally{g: g, values: [3]map[string]int{{}, {}, {}}, days: map[int64]int{}}
 		if !seen[g.Signature] {
 			seen[g.Signature] = true
 			page.Signatures = append(page.Signatures, g.Signature)
 		}
 	}
-	if err := d.newestRuns(ctx, page, byKey); err != nil {
-		return err
+	firstDay, lastDay := chartWindow(page.Until, groups, chartDays)
+	where, args := page.where()
+	rows, err := d.db.QueryContext(ctx, "SELECT signature, cause, go_version, module, vcs_revision, "+runTime+
+		", archive_digest, analyzer_set FROM runs WHERE "+where, args...)
+	if err != nil {
+		return d.errorf("signature details", err)
 	}
-	for _, col := range []struct {
-		name string
-		dst  func(*SignatureGroup) *[]ValueCount
-	}{
-		{"go_version", func(g *SignatureGroup) *[]ValueCount { return &g.GoVersions }},
-		{"module", func(g *SignatureGroup) *[]ValueCount { return &g.Modules }},
-		{"vcs_revision", func(g *SignatureGroup) *[]ValueCount { return &g.VCSRevisions }},
-	} {
-		if err := d.valueCounts(ctx, page, col.name, len(groups)*detailRowsPerGroup, func(key string, vc ValueCount) {
-			if g := byKey[key]; g != nil && len(*col.dst(g)) < DetailValues {
-				*col.dst(g) = append(*col.dst(g), vc)
+	defer rows.Close()
+	// Raw bytes, valid until the next row: a value is copied into a string
+	// only when it is new to its group, so 100,000 rows cost few allocations.
+	var sig, cause, digest, set sql.RawBytes
+	var vals [3]sql.RawBytes
+	var at int64
+	key := make([]byte, 0, 256)
+	for rows.Next() {
+		if err := rows.Scan(&sig, &cause, &vals[0], &vals[1], &vals[2], &at, &digest, &set); err != nil {
+			return d.errorf("signature details", err)
+		}
+		key = append(append(append(key[:0], cause...), 0), sig...)
+		t := tallies[string(key)]
+		if t == nil {
+			continue
+		}
+		for k, v := range vals {
+			if len(v) == 0 {
+				continue
 			}
-		}); err != nil {
-			return err
+			if n, ok := t.values[k][string(v)]; ok {
+				t.values[k][string(v)] = n + 1
+			} else if len(t.values[k]) < maxDistinct {
+				t.values[k][string(v)] = 1
+			}
+		}
+		if day := at / nanosPerDay; chartDays > 0 && day >= firstDay && day <= lastDay {
+			t.days[day]++
+		}
+		if at == t.g.LastSeen.UnixNano() && (t.g.NewestDigest == "" || string(digest)+"@"+string(set) < t.g.NewestDigest+"@"+t.g.NewestSet) {
+			t.g.NewestDigest, t.g.NewestSet = string(digest), string(set)
 		}
 	}
-	if chartDays > 0 {
-		return d.dayCounts(ctx, page, groups, byKey, chartDays)
+	if err := rows.Err(); err != nil {
+		return d.errorf("signature details", err)
+	}
+	for _, t := range tallies {
+		t.g.GoVersions, t.g.Modules, t.g.VCSRevisions = topValues(t.values[0]), topValues(t.values[1]), topValues(t.values[2])
+		if chartDays > 0 {
+			t.g.Days = make([]DayCount, 0, chartDays)
+			for day := firstDay; day <= lastDay; day++ {
+				t.g.Days = append(t.g.Days, DayCount{Day: time.Unix(0, day*nanosPerDay).UTC(), Count: t.days[day]})
+			}
+		}
 	}
 	return nil
 }
 
-// newestRuns names each group's newest run: among the page's runs filed
-// at one of the groups' LastSeen times, the first by digest and set.
-func (d *DB) newestRuns(ctx context.Context, page SignatureFilter, byKey map[string]*SignatureGroup) error {
-	where, args := page.where()
-	times := map[int64]bool{}
-	for _, g := range byKey {
-		times[g.LastSeen.UnixNano()] = true
+// topValues returns the DetailValues most frequent values, ties by value.
+func topValues(m map[string]int) []ValueCount {
+	out := make([]ValueCount, 0, len(m))
+	for v, n := range m {
+		out = append(out, ValueCount{Value: v, Count: n})
 	}
-	for t := range times {
-		args = append(args, t)
-	}
-	rows, err := d.db.QueryContext(ctx, "SELECT signature, cause, archive_digest, analyzer_set, "+runTime+" FROM runs WHERE "+where+
-		" AND "+runTime+" IN ("+placeholders(len(times))+") ORDER BY signature, cause, archive_digest, analyzer_set", args...)
-	if err != nil {
-		return d.errorf("newest runs", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var sig, cause, digest, set string
-		var at int64
-		if err := rows.Scan(&sig, &cause, &digest, &set, &at); err != nil {
-			return d.errorf("newest runs", err)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
 		}
-		if g := byKey[groupKey(sig, cause)]; g != nil && g.NewestDigest == "" && at == g.LastSeen.UnixNano() {
-			g.NewestDigest, g.NewestSet = digest, set
-		}
-	}
-	return rows.Err()
-}
-
-// valueCounts reads the distinct values of col per group, most frequent
-// first, at most limit rows in all.
-func (d *DB) valueCounts(ctx context.Context, page SignatureFilter, col string, limit int, each func(key string, vc ValueCount)) error {
-	where, args := page.where()
-	rows, err := d.db.QueryContext(ctx, "SELECT signature, cause, "+col+", count(*) AS n FROM runs WHERE "+where+" AND "+col+
-		" <> '' GROUP BY signature, cause, "+col+" ORDER BY signature, cause, n DESC, "+col+" LIMIT "+strconv.Itoa(limit), args...)
-	if err != nil {
-		return d.errorf(col+" per signature", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var sig, cause string
-		var vc ValueCount
-		if err := rows.Scan(&sig, &cause, &vc.Value, &vc.Count); err != nil {
-			return d.errorf(col+" per signature", err)
-		}
-		each(groupKey(sig, cause), vc)
-	}
-	return rows.Err()
+		return out[i].Value < out[j].Value
+	})
+	return out[:min(len(out), DetailValues)]
 }
 
 // nanosPerDay is one UTC day in the index's time unit (nanoseconds).
 const nanosPerDay = int64(24 * time.Hour)
 
-// dayCounts fills each group's Days over chartDays days ending with the
-// filter's Until (exclusive) or the page's newest incident.
-func (d *DB) dayCounts(ctx context.Context, page SignatureFilter, groups []SignatureGroup, byKey map[string]*SignatureGroup, chartDays int) error {
-	end := page.Until
+// chartWindow returns the first and last day numbers (days since the
+// epoch, UTC) of chartDays days ending with the day before until, or with
+// the day of the page's newest incident.
+func chartWindow(until time.Time, groups []SignatureGroup, chartDays int) (first, last int64) {
+	end := until
 	if end.IsZero() {
 		for _, g := range groups {
 			if g.LastSeen.After(end) {
@@ -253,48 +265,6 @@ func (d *DB) dayCounts(ctx context.Context, page SignatureFilter, groups []Signa
 		}
 		end = end.Truncate(24 * time.Hour).Add(24 * time.Hour)
 	}
-	lastDay := (end.UnixNano() - 1) / nanosPerDay
-	firstDay := lastDay - int64(chartDays) + 1
-	if start := time.Unix(0, firstDay*nanosPerDay).UTC(); page.Since.Before(start) {
-		page.Since = start
-	}
-	page.Until = end
-	where, args := page.where()
-	args = append([]any{nanosPerDay}, args...)
-	rows, err := d.db.QueryContext(ctx, "SELECT signature, cause, "+runTime+" / ? AS day, count(*) FROM runs WHERE "+where+
-		" GROUP BY signature, cause, day", args...)
-	if err != nil {
-		return d.errorf("incidents per day", err)
-	}
-	defer rows.Close()
-	counts := map[string]map[int64]int{}
-	for rows.Next() {
-		var sig, cause string
-		var day int64
-		var n int
-		if err := rows.Scan(&sig, &cause, &day, &n); err != nil {
-			return d.errorf("incidents per day", err)
-		}
-		k := groupKey(sig, cause)
-		if counts[k] == nil {
-			counts[k] = map[int64]int{}
-		}
-		counts[k][day] += n
-	}
-	if err := rows.Err(); err != nil {
-		return d.errorf("incidents per day", err)
-	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		g := byKey[k]
-		g.Days = make([]DayCount, 0, chartDays)
-		for day := firstDay; day <= lastDay; day++ {
-			g.Days = append(g.Days, DayCount{Day: time.Unix(0, day*nanosPerDay).UTC(), Count: counts[k][day]})
-		}
-	}
-	return nil
+	last = (end.UnixNano() - 1) / nanosPerDay
+	return last - int64(chartDays) + 1, last
 }

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"sort"
 	"context"
 	"database/sql"
 	"errors"
@@ -70,7 +71,6 @@ func (d *DB) scanRuns(rows *sql.Rows, what string) ([]Run, error) {
 // SetSummary is one analyzer set in the index.
 type SetSummary struct {
 	AnalyzerSet string    `json:"analyzer_set"`
-	Runs        int       `json:"runs"`
 	LastIndexed time.Time `json:"last_indexed"`
 }
 
@@ -78,26 +78,35 @@ type SetSummary struct {
 // changed analyzer makes one, so this is years of releases.
 const maxSets = 100
 
-// AnalyzerSets lists the index's analyzer sets, most recently indexed
-// first.
+// AnalyzerSets lists the index's analyzer sets (at most maxSets), most
+// recently indexed first. It steps from set to set through the index on
+// (analyzer_set, indexed_at), a few lookups per set whatever the number
+// of runs.
 func (d *DB) AnalyzerSets(ctx context.Context) ([]SetSummary, error) {
-	rows, err := d.db.QueryContext(ctx, "SELECT analyzer_set, count(*), max(indexed_at) AS last FROM runs GROUP BY analyzer_set ORDER BY last DESC, analyzer_set LIMIT "+strconv.Itoa(maxSets))
-	if err != nil {
-		return nil, d.errorf("analyzer sets", err)
-	}
-	defer rows.Close()
 	var out []SetSummary
-	for rows.Next() {
-		var s SetSummary
-		var last int64
-		if err := rows.Scan(&s.AnalyzerSet, &s.Runs, &last); err != nil {
+	var after *string
+	for len(out) < maxSets {
+		var q string
+		var args []any
+		if after == nil {
+			q = "SELECT min(analyzer_set) FROM runs"
+		} else {
+			q, args = "SELECT min(analyzer_set) FROM runs WHERE analyzer_set > ?", []any{*after}
+		}
+		var set *string
+		if err := d.db.QueryRowContext(ctx, q, args...).Scan(&set); err != nil {
 			return nil, d.errorf("analyzer sets", err)
 		}
-		s.LastIndexed = time.Unix(0, last).UTC()
-		out = append(out, s)
+		if set == nil {
+			break
+		}
+		var last int64
+		if err := d.db.QueryRowContext(ctx, "SELECT max(indexed_at) FROM runs WHERE analyzer_set = ?", *set).Scan(&last); err != nil {
+			return nil, d.errorf("analyzer sets", err)
+		}
+		out = append(out, SetSummary{AnalyzerSet: *set, LastIndexed: time.Unix(0, last).UTC()})
+		after = set
 	}
-	if err := rows.Err(); err != nil {
-		return nil, d.errorf("analyzer sets", err)
-	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].LastIndexed.After(out[j].LastIndexed) })
 	return out, nil
 }

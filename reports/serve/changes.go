@@ -94,8 +94,8 @@ func sideOf(set string, runs []index.Run) *batch.Side {
 var changesTemplate = pageTemplate(`{{template "top" .}}<h1>Changes</h1>
 <form class="filter" method="get" action="{{.Changes}}">
 {{$o := .Old}}{{$n := .New}}
-<label>Old analyzer set <select name="old">{{range .AnalyzerSets}}<option value="{{.AnalyzerSet}}"{{if eq .AnalyzerSet $o}} selected{{end}}>{{.AnalyzerSet}} ({{.Runs}} runs, {{when .LastIndexed}})</option>{{end}}</select></label>
-<label>New analyzer set <select name="new">{{range .AnalyzerSets}}<option value="{{.AnalyzerSet}}"{{if eq .AnalyzerSet $n}} selected{{end}}>{{.AnalyzerSet}} ({{.Runs}} runs, {{when .LastIndexed}})</option>{{end}}</select></label>
+<label>Old analyzer set <select name="old">{{range .AnalyzerSets}}<option value="{{.AnalyzerSet}}"{{if eq .AnalyzerSet $o}} selected{{end}}>{{.AnalyzerSet}} (indexed {{when .LastIndexed}})</option>{{end}}</select></label>
+<label>New analyzer set <select name="new">{{range .AnalyzerSets}}<option value="{{.AnalyzerSet}}"{{if eq .AnalyzerSet $n}} selected{{end}}>{{.AnalyzerSet}} (indexed {{when .LastIndexed}})</option>{{end}}</select></label>
 <button type="submit">Compare</button>
 </form>
 {{if .Partial}}<p class="error">Each analyzer set has more runs than one page compares; this comparison covers the first of them by archive digest.</p>{{end}}

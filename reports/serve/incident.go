@@ -69,7 +69,7 @@ func (s *Server) incident(w http.ResponseWriter, r *request, digest, set string)
 		data.Inventory = res.Inventory
 	}
 	data.Same, data.SameTotal, err = s.o.Index.RunsMatching(r.Context(),
-		index.SignatureFilter{Signatures: []string{run.Signature}, Cause: run.Cause}, sameSignatureRows)
+		index.SignatureFilter{Signatures: []string{run.Signature}, Cause: run.Cause, Latest: true}, sameSignatureRows)
 	if err != nil {
 		return err
 	}

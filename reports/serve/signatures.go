@@ -22,6 +22,8 @@ type SignatureFilters struct {
 	Module      string `json:"module,omitempty"`
 	Since       string `json:"since,omitempty"`
 	Until       string `json:"until,omitempty"`
+	// AnalyzerSet is a set's name, "latest" (each archive's latest run)
+	// or "all" (every run); the page's default is the newest set.
 	AnalyzerSet string `json:"analyzer_set,omitempty"`
 	Sort        string `json:"sort"`
 	Page        int    `json:"page"`
@@ -76,7 +78,14 @@ func parseFilters(r *request, now time.Time) (SignatureFilters, index.SignatureF
 	if sf.Cause != "" && !validCause(sf.Cause) {
 		return sf, f, nil, badRequest(fmt.Errorf("cause %q: want one of %s", sf.Cause, strings.Join(analyze.Causes, ", ")))
 	}
-	f.Cause, f.Module, f.AnalyzerSet = sf.Cause, sf.Module, sf.AnalyzerSet
+	f.Cause, f.Module = sf.Cause, sf.Module
+	switch sf.AnalyzerSet {
+	case setLatest:
+		f.Latest = true
+	case setAll:
+	default:
+		f.AnalyzerSet = sf.AnalyzerSet
+	}
 	var m *index.SignatureMatch
 	if sf.Signature != "" {
 		sm, err := index.ResolveSignature(sf.Signature)
@@ -126,11 +135,27 @@ func validCause(c string) bool {
 	return false
 }
 
+// The analyzer-set choices besides a set's own name. Without one the page
+// lists the most recently indexed set's runs: what the current analyzers
+// say, fast on any index size. Each archive's latest run, whichever set
+// made it, looks up every run's archive and takes seconds on 100,000 runs.
+const (
+	setLatest = "latest"
+	setAll    = "all"
+)
+
 // signatures answers the signatures page.
 func (s *Server) signatures(w http.ResponseWriter, r *request) error {
 	sf, f, m, err := parseFilters(r, time.Now())
 	if err != nil {
 		return err
+	}
+	sets, err := s.o.Index.AnalyzerSets(r.Context())
+	if err != nil {
+		return err
+	}
+	if sf.AnalyzerSet == "" && len(sets) > 0 {
+		sf.AnalyzerSet, f.AnalyzerSet = sets[0].AnalyzerSet, sets[0].AnalyzerSet
 	}
 	chart := 0
 	if !r.json || r.query.Get("days") != "" {
@@ -138,10 +163,6 @@ func (s *Server) signatures(w http.ResponseWriter, r *request) error {
 	}
 	groups, total, err := s.o.Index.SignatureGroups(r.Context(), f, index.GroupPage{Sort: index.SignatureSort(sf.Sort),
 		Limit: pageSize, Offset: (sf.Page - 1) * pageSize, ChartDays: chart})
-	if err != nil {
-		return err
-	}
-	sets, err := s.o.Index.AnalyzerSets(r.Context())
 	if err != nil {
 		return err
 	}
@@ -178,7 +199,7 @@ var signaturesTemplate = pageTemplate(chartTemplate + `{{template "top" .}}<h1>S
 <label>Module <input name="module" value="{{.Filters.Module}}" size="24" placeholder="example.com/svc*"></label>
 <label>Since <input name="since" value="{{.Filters.Since}}" size="11" placeholder="7d, 2026-05-01"></label>
 <label>Until <input name="until" value="{{.Filters.Until}}" size="11"></label>
-<label>Analyzer set <select name="set"><option value="">latest run of each archive</option>{{$s := .Filters.AnalyzerSet}}{{range .AnalyzerSets}}<option value="{{.AnalyzerSet}}"{{if eq .AnalyzerSet $s}} selected{{end}}>{{.AnalyzerSet}} ({{.Runs}} runs)</option>{{end}}</select></label>
+<label>Analyzer set <select name="set">{{$s := .Filters.AnalyzerSet}}{{range $i, $x := .AnalyzerSets}}<option value="{{.AnalyzerSet}}"{{if eq .AnalyzerSet $s}} selected{{end}}>{{.AnalyzerSet}} ({{if eq $i 0}}newest, {{end}}indexed {{when .LastIndexed}})</option>{{end}}<option value="latest"{{if eq $s "latest"}} selected{{end}}>each archive's latest run (slow on large indexes)</option><option value="all"{{if eq $s "all"}} selected{{end}}>every run</option></select></label>
 <label>Sort <select name="sort">{{$o := .Filters.Sort}}{{range .Sorts}}<option{{if eq . $o}} selected{{end}}>{{.}}</option>{{end}}</select></label>
 <button type="submit">Apply</button>
 </form>

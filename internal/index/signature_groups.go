@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"database/sql"
 	"sort"
 	"strconv"
 	"time"
@@ -148,88 +147,67 @@ func (d *DB) SignatureGroups(ctx context.Context, f SignatureFilter, p GroupPage
 	return groups, total, nil
 }
 
-// groupKey identifies a group within one page.
-func groupKey(sig, cause string) string { return cause + "\x00" + sig }
-
 // maxDistinct bounds the distinct values counted per group and kind, so a
 // group of a million distinct revisions costs bounded memory; values first
 // seen after the bound are not counted (the lists show the most frequent
 // few, which a long tail does not displace in practice).
 const maxDistinct = 1024
 
-// groupTally accumulates one group's details while its runs stream by.
-type groupTally struct {
-	g      *SignatureGroup
-	values [3]map[string]int // go_version, module, vcs_revision
-	days   map[int64]int
-}
-
-// groupDetails fills each group's newest run, value lists and day counts
-// from one pass over the page's runs (the page's signatures only).
+// groupDetails fills each group's newest run, value lists and day counts,
+// group by group: selecting one group's runs is a range of the covering
+// index, and reading only the columns the details need keeps the cost
+// per run low.
 func (d *DB) groupDetails(ctx context.Context, f SignatureFilter, groups []SignatureGroup, chartDays int) error {
-	tallies := make(map[string]*groupTally, len(groups))
-	page := f
-	page.Signatures, page.SignaturePrefix = nil, ""
-	seen := map[string]bool{}
+	firstDay, lastDay := chartWindow(f.Until, groups, chartDays)
 	for i := range groups {
 		g := &groups[i]
-		tallies[groupKey(g.Signature, g.Cause)] = &groupTally{g: g, values: [3]map[string]int{{}, {}, {}}, days: map[int64]int{}}
-		if !seen[g.Signature] {
-			seen[g.Signature] = true
-			page.Signatures = append(page.Signatures, g.Signature)
+		one := f
+		one.Signatures, one.SignaturePrefix, one.Cause = []string{g.Signature}, "", g.Cause
+		where, args := one.where()
+		if err := d.db.QueryRowContext(ctx, "SELECT archive_digest, analyzer_set FROM runs WHERE "+where+" AND "+runTime+
+			" = ? ORDER BY archive_digest, analyzer_set LIMIT 1", append(args, g.LastSeen.UnixNano())...).Scan(&g.NewestDigest, &g.NewestSet); err != nil {
+			return d.errorf("newest run of "+g.Signature, err)
+		}
+		if err := d.tally(ctx, g, where, args, firstDay, lastDay, chartDays); err != nil {
+			return err
 		}
 	}
-	firstDay, lastDay := chartWindow(page.Until, groups, chartDays)
-	where, args := page.where()
-	rows, err := d.db.QueryContext(ctx, "SELECT signature, cause, go_version, module, vcs_revision, "+runTime+
-		", archive_digest, analyzer_set FROM runs WHERE "+where, args...)
+	return nil
+}
+
+// tally counts one group's Go versions, modules, revisions and runs per day.
+func (d *DB) tally(ctx context.Context, g *SignatureGroup, where string, args []any, firstDay, lastDay int64, chartDays int) error {
+	rows, err := d.db.QueryContext(ctx, "SELECT go_version, module, vcs_revision, "+runTime+" FROM runs WHERE "+where, args...)
 	if err != nil {
-		return d.errorf("signature details", err)
+		return d.errorf("details of "+g.Signature, err)
 	}
 	defer rows.Close()
-	// Raw bytes, valid until the next row: a value is copied into a string
-	// only when it is new to its group, so 100,000 rows cost few allocations.
-	var sig, cause, digest, set sql.RawBytes
-	var vals [3]sql.RawBytes
+	values := [3]map[string]int{{}, {}, {}}
+	days := make([]int, max(chartDays, 0))
+	var vals [3]string
 	var at int64
-	key := make([]byte, 0, 256)
 	for rows.Next() {
-		if err := rows.Scan(&sig, &cause, &vals[0], &vals[1], &vals[2], &at, &digest, &set); err != nil {
-			return d.errorf("signature details", err)
-		}
-		key = append(append(append(key[:0], cause...), 0), sig...)
-		t := tallies[string(key)]
-		if t == nil {
-			continue
+		if err := rows.Scan(&vals[0], &vals[1], &vals[2], &at); err != nil {
+			return d.errorf("details of "+g.Signature, err)
 		}
 		for k, v := range vals {
-			if len(v) == 0 {
-				continue
-			}
-			if n, ok := t.values[k][string(v)]; ok {
-				t.values[k][string(v)] = n + 1
-			} else if len(t.values[k]) < maxDistinct {
-				t.values[k][string(v)] = 1
+			if n, ok := values[k][v]; ok {
+				values[k][v] = n + 1
+			} else if v != "" && len(values[k]) < maxDistinct {
+				values[k][v] = 1
 			}
 		}
 		if day := at / nanosPerDay; chartDays > 0 && day >= firstDay && day <= lastDay {
-			t.days[day]++
-		}
-		if at == t.g.LastSeen.UnixNano() && (t.g.NewestDigest == "" || string(digest)+"@"+string(set) < t.g.NewestDigest+"@"+t.g.NewestSet) {
-			t.g.NewestDigest, t.g.NewestSet = string(digest), string(set)
+			days[day-firstDay]++
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return d.errorf("signature details", err)
+		return d.errorf("details of "+g.Signature, err)
 	}
-	for _, t := range tallies {
-		t.g.GoVersions, t.g.Modules, t.g.VCSRevisions = topValues(t.values[0]), topValues(t.values[1]), topValues(t.values[2])
-		if chartDays > 0 {
-			t.g.Days = make([]DayCount, 0, chartDays)
-			for day := firstDay; day <= lastDay; day++ {
-				t.g.Days = append(t.g.Days, DayCount{Day: time.Unix(0, day*nanosPerDay).UTC(), Count: t.days[day]})
-			}
-		}
+	g.GoVersions, g.Modules, g.VCSRevisions = topValues(values[0]), topValues(values[1]), topValues(values[2])
+	g.Days = make([]DayCount, 0, chartDays)
+	for k, n := range days {
+		g.Days = append(g.Days, DayCount{Day: time.Unix(0, (firstDay+int64(k))*nanosPerDay).UTC(), Count: n})
 	}
 	return nil
 }

@@ -34,6 +34,9 @@ type Options struct {
 	QueryTimeout time.Duration
 	// Log receives request errors (nil: the standard logger, on stderr).
 	Log *log.Logger
+	// NoCache builds every signatures listing afresh instead of reusing
+	// one the index has not changed since (for measuring the queries).
+	NoCache bool
 }
 
 // DefaultQueryTimeout bounds a page's queries: the signatures page over
@@ -44,8 +47,9 @@ const DefaultQueryTimeout = 10 * time.Second
 // Server answers the UI's pages. It has no write endpoint: every route
 // is GET or HEAD.
 type Server struct {
-	o   Options
-	log *log.Logger
+	o     Options
+	log   *log.Logger
+	cache groupCache
 }
 
 // New returns a server over o.Index and o.Results.

@@ -161,11 +161,17 @@ func (s *Server) signatures(w http.ResponseWriter, r *request) error {
 	if !r.json || r.query.Get("days") != "" {
 		chart = chartDays
 	}
-	groups, total, err := s.o.Index.SignatureGroups(r.Context(), f, index.GroupPage{Sort: index.SignatureSort(sf.Sort),
-		Limit: pageSize, Offset: (sf.Page - 1) * pageSize, ChartDays: chart})
-	if err != nil {
-		return err
+	gp := index.GroupPage{Sort: index.SignatureSort(sf.Sort), Limit: pageSize, Offset: (sf.Page - 1) * pageSize, ChartDays: chart}
+	key := cacheKey(f, gp, sets)
+	cached, ok := s.cache.get(key)
+	if !ok || s.o.NoCache {
+		cached.groups, cached.total, err = s.o.Index.SignatureGroups(r.Context(), f, gp)
+		if err != nil {
+			return err
+		}
+		s.cache.put(key, cached)
 	}
+	groups, total := cached.groups, cached.total
 	if groups == nil {
 		groups = []index.SignatureGroup{}
 	}

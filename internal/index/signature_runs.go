@@ -1,10 +1,10 @@
 package index
 
 import (
-	"sort"
 	"context"
 	"database/sql"
 	"errors"
+	"sort"
 	"strconv"
 	"time"
 )

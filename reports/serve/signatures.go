@@ -17,11 +17,11 @@ const pageSize = 50
 
 // SignatureFilters are the signatures page's query parameters, as given.
 type SignatureFilters struct {
-	Signature   string `json:"signature,omitempty"`
-	Cause       string `json:"cause,omitempty"`
-	Module      string `json:"module,omitempty"`
-	Since       string `json:"since,omitempty"`
-	Until       string `json:"until,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Cause     string `json:"cause,omitempty"`
+	Module    string `json:"module,omitempty"`
+	Since     string `json:"since,omitempty"`
+	Until     string `json:"until,omitempty"`
 	// AnalyzerSet is a set's name, "latest" (each archive's latest run)
 	// or "all" (every run); the page's default is the newest set.
 	AnalyzerSet string `json:"analyzer_set,omitempty"`

@@ -53,9 +53,10 @@ var (
 	crashKeyRE   = regexp.MustCompile(`^v[0-9]+:[0-9a-f]{16}$`)
 	crashHashRE  = regexp.MustCompile(`^(crash/)?[0-9a-f]{16}$`)
 	culpritKeyRE = regexp.MustCompile(`#[0-9a-f]{8}$`)
-	// crashKindRE is a crash kind as the runtime names it: lower-case
-	// words ("panic", "fatal error", "signal").
-	crashKindRE = regexp.MustCompile(`^[a-z]+( [a-z]+)*$`)
+	// crashKindRE is a crash kind the goroutines readers give: the
+	// runtime's "panic" and "fatal error", a fatal "signal", and "crash"
+	// when none of them was named.
+	crashKindRE = regexp.MustCompile(`^(panic|fatal error|signal|crash)$`)
 )
 
 // ResolveSignature reads s in any spelling coroner has printed and

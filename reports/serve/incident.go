@@ -129,7 +129,7 @@ var incidentTemplate = pageTemplate(`{{template "top" .}}<h1>{{.Title}}</h1>
 <dt>Signature</dt><dd><code>{{.Signature}}</code></dd>
 {{if .CulpritSite}}<dt>Culprit</dt><dd><code>{{.CulpritSite}}</code></dd>{{end}}
 {{if .Title}}<dt>Title</dt><dd>{{.Title}}</dd>{{end}}
-<dt>Time</dt><dd>{{when .IncidentTime}} <span class="muted">(indexed {{when .IndexedAt}})</span></dd>
+<dt>Time</dt><dd>{{if .IncidentTime.IsZero}}not recorded{{else}}{{when .IncidentTime}}{{end}} <span class="muted">(indexed {{when .IndexedAt}})</span></dd>
 {{if .GoVersion}}<dt>Go</dt><dd>{{.GoVersion}}</dd>{{end}}
 {{if .Module}}<dt>Module</dt><dd><code>{{.Module}}</code>{{if .VCSRevision}} at <code>{{.VCSRevision}}</code>{{end}}</dd>{{end}}
 {{if .Host}}<dt>Host</dt><dd>{{.Host}}</dd>{{end}}
@@ -146,7 +146,7 @@ var incidentTemplate = pageTemplate(`{{template "top" .}}<h1>{{.Title}}</h1>
 <h2>Incidents with this signature ({{.SameTotal}})</h2>
 <p><a href="{{.Others}}">This signature on the signatures page</a></p>
 <table id="same"><thead><tr><th>Time</th><th>Incident</th><th>Severity</th><th>Go</th><th>Revision</th><th>Host</th><th>Archive</th><th>Analyzer set</th></tr></thead><tbody>
-{{range .SameRows}}<tr><td>{{when .IncidentTime}}</td><td>{{if .Current}}<strong>{{or .IncidentID "this incident"}}</strong>{{else}}<a href="{{.Link}}">{{or .IncidentID (short .ArchiveDigest)}}</a>{{end}}</td>
+{{range .SameRows}}<tr><td>{{when (filed .Run)}}</td><td>{{if .Current}}<strong>{{or .IncidentID "this incident"}}</strong>{{else}}<a href="{{.Link}}">{{or .IncidentID (short .ArchiveDigest)}}</a>{{end}}</td>
 <td class="sev-{{.Severity}}">{{.Severity}}</td><td>{{.GoVersion}}</td><td class="mono">{{short .VCSRevision}}</td><td>{{.Host}}</td><td class="mono">{{short .ArchiveDigest}}</td><td class="mono">{{.AnalyzerSet}}</td></tr>
 {{end}}</tbody></table>
 {{template "bottom" .}}`)

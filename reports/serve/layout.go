@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/coroner/coroner/internal/index"
 )
 
 // pageCSS is the one style sheet, inline in every page and allowed by its
@@ -75,9 +77,14 @@ func (s *Server) page(r *request, title string) Page {
 
 // layout holds the templates every page shares: "top" and "bottom".
 var layout = template.Must(template.New("layout").Funcs(template.FuncMap{
-	"css":    func() template.CSS { return template.CSS(pageCSS) },
-	"when":   when,
-	"day":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	"css":  func() template.CSS { return template.CSS(pageCSS) },
+	"when": when,
+	"filed": func(r index.Run) time.Time {
+		if r.IncidentTime.IsZero() {
+			return r.IndexedAt
+		}
+		return r.IncidentTime
+	},
 	"short":  short,
 	"mul100": func(f float64) float64 { return f * 100 },
 }).Parse(`{{define "top"}}<!DOCTYPE html>

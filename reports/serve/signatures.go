@@ -157,11 +157,7 @@ func (s *Server) signatures(w http.ResponseWriter, r *request) error {
 	if sf.AnalyzerSet == "" && len(sets) > 0 {
 		sf.AnalyzerSet, f.AnalyzerSet = sets[0].AnalyzerSet, sets[0].AnalyzerSet
 	}
-	chart := 0
-	if !r.json || r.query.Get("days") != "" {
-		chart = chartDays
-	}
-	gp := index.GroupPage{Sort: index.SignatureSort(sf.Sort), Limit: pageSize, Offset: (sf.Page - 1) * pageSize, ChartDays: chart}
+	gp := index.GroupPage{Sort: index.SignatureSort(sf.Sort), Limit: pageSize, Offset: (sf.Page - 1) * pageSize, ChartDays: chartDays}
 	key := cacheKey(f, gp, sets)
 	cached, ok := s.cache.get(key)
 	if !ok || s.o.NoCache {

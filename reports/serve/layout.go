@@ -22,8 +22,9 @@ main{padding:1em 1.2em;max-width:1400px}
 h1{font-size:1.35em;margin:.2em 0 .6em}h2{font-size:1.1em;margin:1.4em 0 .5em}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border-bottom:1px solid #e1e4e8;padding:.35em .5em;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}#inventory td:first-child{min-width:18em}
 th{background:#f3f4f6;font-weight:600;white-space:nowrap}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap;overflow-wrap:normal}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12.5px;overflow-wrap:anywhere}
 .sev-critical{color:#b42318;font-weight:600}.sev-warning{color:#b54708;font-weight:600}.sev-info{color:#475467}
 .muted{color:#667085}ul.vals{margin:0;padding:0;list-style:none}

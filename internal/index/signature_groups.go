@@ -2,6 +2,8 @@ package index
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"sort"
 	"strconv"
 	"time"
@@ -164,12 +166,30 @@ func (d *DB) groupDetails(ctx context.Context, f SignatureFilter, groups []Signa
 		one := f
 		one.Signatures, one.SignaturePrefix, one.Cause = []string{g.Signature}, "", g.Cause
 		where, args := one.where()
-		if err := d.db.QueryRowContext(ctx, "SELECT archive_digest, analyzer_set FROM runs WHERE "+where+" AND "+runTime+
-			" = ? ORDER BY archive_digest, analyzer_set LIMIT 1", append(args, g.LastSeen.UnixNano())...).Scan(&g.NewestDigest, &g.NewestSet); err != nil {
-			return d.errorf("newest run of "+g.Signature, err)
+		if err := d.newestRun(ctx, g, where, args); err != nil {
+			return err
 		}
 		if err := d.tally(ctx, g, where, args, firstDay, lastDay, chartDays); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// newestRun names the group's run filed at its LastSeen, the first by
+// digest and set. It asks first for a run whose own incident time it is,
+// which the covering index finds by seeking, and only then for one filed
+// at its indexing time, which needs the group's runs read.
+func (d *DB) newestRun(ctx context.Context, g *SignatureGroup, where string, args []any) error {
+	at := g.LastSeen.UnixNano()
+	for _, cond := range []string{"incident_time = ?", "incident_time IS NULL AND indexed_at = ?"} {
+		err := d.db.QueryRowContext(ctx, "SELECT archive_digest, analyzer_set FROM runs WHERE "+where+" AND "+cond+
+			" ORDER BY archive_digest, analyzer_set LIMIT 1", append(args, at)...).Scan(&g.NewestDigest, &g.NewestSet)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return d.errorf("newest run of "+g.Signature, err)
 		}
 	}
 	return nil

@@ -95,7 +95,8 @@ func (a *atomicFile) Abort() {
 // WriteAtomic writes path with write, through a temporary file in its
 // directory, fsync and rename: readers see the old file or the whole new
 // one, and a killed writer leaves only a temporary that SweepLeftovers
-// removes.
+// removes. The file is readable by all (0644), as reports and results are
+// served and shared; archives keep their creator-only mode.
 func WriteAtomic(path string, write func(io.Writer) error) error {
 	af, err := createAtomic(path)
 	if err != nil {
@@ -103,6 +104,9 @@ func WriteAtomic(path string, write func(io.Writer) error) error {
 	}
 	defer af.Abort()
 	if err := write(af.File); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := af.Chmod(0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return af.Commit()

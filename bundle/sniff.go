@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/coroner/coroner/bundle/corefile"
 	"github.com/coroner/coroner/bundle/elfbin"
+	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/perfdata"
 	"github.com/coroner/coroner/bundle/pprofdata"
 	"github.com/coroner/coroner/bundle/servicelog"
@@ -33,12 +33,12 @@ var (
 )
 
 // Describer describes one artifact kind from its bytes, returning manifest
-// attributes. perfdata.Describe and corefile.Describe plug in here.
+// attributes. perfdata.Describe and elfcore.Describe plug in here.
 type Describer func(r io.ReaderAt, size int64) (map[string]string, error)
 
 // Describers for kinds whose readers live in their own packages.
 var (
-	describeCore Describer = corefile.Describe
+	describeCore Describer = elfcore.Describe
 	describePerf Describer = perfdata.Describe
 )
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/internal/browsertest"
@@ -30,6 +31,10 @@ type session struct{ *browsertest.Session }
 
 func (s session) call(method string, params, result any) error { return s.Call(method, params, result) }
 func (s session) eval(expr string, out any) error              { return s.Eval(expr, out) }
+func (s session) clearEvents()                                 { s.ClearEvents() }
+func (s session) waitEvent(method string, timeout time.Duration) error {
+	return s.WaitEvent(method, timeout)
+}
 
 func startBrowser(t *testing.T, bin string) *browser {
 	t.Helper()

@@ -13,7 +13,7 @@ import (
 	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/gctrace"
 )
@@ -238,7 +238,7 @@ const maxEnvironBytes = 1 << 20
 // the process environment.
 func (s *signals) fromEnviron(pass *analyze.Pass) {
 	for _, a := range pass.Artifacts(bundle.KindEnviron) {
-		rc, err := pass.Source.Open(a)
+		rc, err := pass.Open(a)
 		if err != nil {
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/gcstw"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Analyzer is the syncpool_contention analyzer.
@@ -28,8 +29,9 @@ var Analyzer = &analyze.Analyzer{
 	Requires: []*analyze.Analyzer{cpu.Analyzer},
 	// gc_stw says whether explicit collections drive the GC; without its
 	// result the pool's own signals still speak.
-	After: []*analyze.Analyzer{gcstw.Analyzer},
-	Run:   run,
+	After:  []*analyze.Analyzer{gcstw.Analyzer},
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindPprof)},
+	Run:    run,
 }
 
 // Thresholds.
@@ -86,7 +88,7 @@ const (
 )
 
 func run(pass *analyze.Pass) (any, error) {
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	prof := cpu.ProfileOf(pass)
 	var g gathered
 	g.fromCPU(prof)
 	g.fromContention(pass)
@@ -95,7 +97,7 @@ func run(pass *analyze.Pass) (any, error) {
 		return nil, nil
 	}
 	f := g.finding()
-	if gc, ok := pass.ResultOf(gcstw.Analyzer).(*gcstw.Result); ok && gc != nil && gc.Driver == gcstw.DriverForced {
+	if gc := gcstw.Of(pass); gc != nil && gc.Driver == gcstw.DriverForced {
 		g.forcedFlush(&f, gc)
 	}
 	pass.Report(f)

@@ -36,7 +36,7 @@ func IsGo(attrs map[string]string) bool { return attrs["go_version"] != "" }
 // Go executables go_version, path (the main package), main_path,
 // main_version, vcs, vcs_revision,
 // vcs_time, vcs_modified, goos, goarch. Cores (ET_CORE) are described by
-// the corefile package; here they only get elf_type.
+// the elfcore package; here they only get elf_type.
 func Describe(r io.ReaderAt, size int64) (attrs map[string]string, err error) {
 	defer func() {
 		// debug/elf has had panics on hostile section tables; turn any

@@ -19,6 +19,7 @@ package gctrace
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -187,4 +188,15 @@ func parse(line string) (Cycle, bool) {
 		return Cycle{}, false
 	}
 	return c, true
+}
+
+// IsLine reports whether text holds a gctrace line, after any prefix a
+// log adds (a timestamp, a container runtime's stream tag).
+func IsLine(text []byte) bool {
+	i := bytes.Index(text, []byte("gc "))
+	if i < 0 || i+3 >= len(text) || text[i+3] < '0' || text[i+3] > '9' {
+		return false
+	}
+	_, err := Parse(string(text))
+	return err == nil
 }

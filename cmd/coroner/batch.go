@@ -14,6 +14,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/internal/index"
@@ -24,9 +25,6 @@ import (
 const defaultBatchOut = "coroner-batch"
 
 func init() {
-	batch.AnalyzeFunc = all.Analyze
-	batch.Seekable = all.Seekable
-	batch.ClassifyError = batchErrorCode
 	register(&cli.Command{
 		Name:      "batch",
 		Usage:     "re-analyze many archives in parallel child processes, resumably, into an output directory and an incident index",
@@ -134,7 +132,7 @@ func batchErrorCode(err error) int {
 		errors.Is(err, bundle.ErrTooLarge), isInputError(err):
 		return exitInput
 	}
-	var ie *all.InputError
+	var ie *driver.InputError
 	if errors.As(err, &ie) {
 		return exitInput
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/coroner/coroner/corpus/capture"
+	"github.com/coroner/coroner/bundle/capture"
 )
 
 func init() {

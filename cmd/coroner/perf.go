@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -68,7 +67,7 @@ func runPerf(c *cli.Context) error {
 	o := perfdata.Options{Binaries: map[string]string{}, Kallsyms: c.String("kallsyms"), LeafOnly: c.String("export") == "",
 		Select: perfdata.Selector{PID: uint32(pid), Comm: c.String("comm")}}
 	for _, b := range c.StringSlice("binary") {
-		if err := addBinary(o.Binaries, b, b); err != nil {
+		if err := addBinary(&o, b); err != nil {
 			return withCode(exitInput, err)
 		}
 	}
@@ -133,18 +132,15 @@ func dumpPerf(w io.Writer, path string) error {
 	return nil
 }
 
-// addBinary registers an ELF under its path, base name and build ID.
-func addBinary(m map[string]string, path, original string) error {
+// addBinary registers a --binary ELF under its path, base name and build
+// ID.
+func addBinary(o *perfdata.Options, path string) error {
 	b, err := symbolize.Open(path)
 	if err != nil {
 		return fmt.Errorf("--binary: %w", err)
 	}
 	defer b.Close()
-	if b.BuildID != "" {
-		m[b.BuildID] = path
-	}
-	m[original] = path
-	m[filepath.Base(original)] = path
+	o.AddBinary(path, b.BuildID, []string{path}, false)
 	return nil
 }
 
@@ -167,17 +163,7 @@ func perfFromArchive(a *bundle.Archive, o *perfdata.Options) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if id := art.Attrs["build_id"]; id != "" {
-				o.Binaries[id] = p
-				if k == bundle.KindGoBinary {
-					o.Select.BuildIDs = append(o.Select.BuildIDs, id)
-				}
-			}
-			if k == bundle.KindGoBinary {
-				o.Select.Names = append(o.Select.Names, filepath.Base(art.Original))
-			}
-			o.Binaries[art.Original] = p
-			o.Binaries[filepath.Base(art.Original)] = p
+			o.AddBinary(p, art.Attrs["build_id"], append([]string{art.Original}, art.Also...), k == bundle.KindGoBinary)
 		}
 	}
 	if ks, ok := firstOf(m, bundle.KindKallsyms); ok && o.Kallsyms == "" {

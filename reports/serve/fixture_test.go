@@ -14,14 +14,16 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
 )
 
 func TestMain(m *testing.M) {
-	batch.AnalyzeFunc = all.Analyze
-	batch.Seekable = all.Seekable
+	batch.RegisterWorker(batch.Analysis{Analyze: func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error) {
+		return driver.Analyze(ctx, input, all.Analyzers, o)
+	}, Seekable: all.Seekable})
 	worker.Main()
 	code := m.Run()
 	if fix.dir != "" {

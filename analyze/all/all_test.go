@@ -14,6 +14,7 @@ import (
 	"github.com/coroner/coroner/analyze/analyzetest"
 	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
 func TestMain(m *testing.M) {
@@ -101,7 +102,7 @@ func TestVerdicts(t *testing.T) {
 
 func TestUnreadableInput(t *testing.T) {
 	_, err := driver.Analyze(context.Background(), filepath.Join(t.TempDir(), "missing"), all.Analyzers, analyze.Options{})
-	var ie *driver.InputError
+	var ie *ingest.InputError
 	if err == nil || !errorsAs(err, &ie) {
 		t.Errorf("missing input: %v", err)
 	}

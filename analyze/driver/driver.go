@@ -15,19 +15,14 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
-
-// InputError reports that the input could not be opened or ingested, as
-// opposed to a failure of the analysis.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
 
 // Analyze runs the analyzers of set over input: a coroner archive, or anything
 // ingest accepts (a directory of loose files, a file, a .zip/.tar.gz/.tgz/
 // .tar/.tar.zst attachment), which is first ingested into a temporary
-// archive. The error is an *InputError when the input is unreadable; with
+// archive. The error is an *ingest.InputError when the input is
+// unreadable (ingest.IsInputError); with
 // ctx ending early the partial result comes back with the error.
 func Analyze(ctx context.Context, input string, set []*analyze.Analyzer, o analyze.Options) (*analyze.Result, error) {
 	return AnalyzeWith(ctx, input, set, o, nil)
@@ -36,7 +31,7 @@ func Analyze(ctx context.Context, input string, set []*analyze.Analyzer, o analy
 // AnalyzeWith is Analyze with a progress log (may be nil).
 func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o analyze.Options, logf func(string, ...any)) (*analyze.Result, error) {
 	if _, err := os.Stat(input); err != nil {
-		return nil, &InputError{err}
+		return nil, &ingest.InputError{Err: err}
 	}
 	path := input
 	if !bundle.IsArchive(input) {
@@ -50,11 +45,10 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 		if logf != nil {
 			logf("ingesting %s", input)
 		}
-		_, err = bundle.Ingest(ctx, bundle.IngestOptions{Inputs: []string{input}, Output: path, Limits: bundle.DefaultLimits(), Log: logf})
+		_, err = ingest.Run(ctx, ingest.Options{Inputs: []string{input}, Output: path, Limits: ingest.DefaultLimits(), Log: logf})
 		if err != nil {
-			var ie *bundle.InputError
-			if errors.As(err, &ie) {
-				return nil, &InputError{err}
+			if errors.As(err, new(*ingest.InputError)) {
+				return nil, err
 			}
 			if ctx.Err() != nil {
 				// The report still says what happened: no analyzer ran.
@@ -62,18 +56,18 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 				r, _ := analyze.Execute(ctx, unread{m}, set, o)
 				return r, err
 			}
-			return nil, &InputError{fmt.Errorf("ingesting %s: %w", input, err)}
+			return nil, &ingest.InputError{Err: fmt.Errorf("ingesting %s: %w", input, err)}
 		}
 	}
 	a, err := bundle.Open(path)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, &ingest.InputError{Err: err}
 	}
 	defer a.Close()
 	// A cut or altered archive is refused whole rather than analysed in
 	// part; members are hashed as the analyzers read them.
 	if err := a.CheckSealed(); err != nil {
-		return nil, &InputError{err}
+		return nil, &ingest.InputError{Err: err}
 	}
 	return analyze.Execute(ctx, a, set, o)
 }

@@ -39,8 +39,6 @@ func (s *signals) fromGCTraceSummary(path string, sum *gctrace.Summary, fromTrac
 	span := sum.Span
 	window := fmt.Sprintf("%d cycles over %s", sum.Cycles, span.Round(time.Millisecond))
 	if !s.enough(path, sum.Cycles, minShareCycles, span) {
-		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_cycles_judged", Value: float64(sum.Cycles), Unit: "count", Artifact: path,
-			Threshold: analyze.Threshold(minShareCycles), Note: fmt.Sprintf("insufficient data: %s; shares need %d cycles over %s", window, minShareCycles, minSpan)})
 		return
 	}
 	// Shares of wall time rest on the window they cover.

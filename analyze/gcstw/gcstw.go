@@ -243,13 +243,8 @@ func (s *signals) finding() analyze.Finding {
 	}
 	families := len(s.families)
 	switch {
-	case sev == analyze.Info && s.judged == 0 && len(s.insufficient) > 0:
-		f.ID = "gc_stw/insufficient-data"
-		f.Title = "Garbage collection: insufficient data to judge rates and shares"
-		f.Summary = fmt.Sprintf("Need %d GC cycles over at least %s (%d for rates), or %d CPU samples; the archive holds %s.",
-			minShareCycles, minSpan, minCycles, minCPUSamples, strings.Join(s.insufficient, "; "))
-		f.Confidence = 0.3
-		return f
+	case sev == analyze.Info && s.judged == 0 && len(s.missing) > 0:
+		return analyze.Insufficient("gc_stw", s.missing...)
 	case sev == analyze.Info:
 		f.Title = "Garbage collection within normal bounds"
 		f.Confidence = 0.9
@@ -276,8 +271,12 @@ func (s *signals) finding() analyze.Finding {
 			"raise GOGC or set a GOMEMLIMIT with real headroom above the live heap; check heap growth with an allocs profile (-sample_index=alloc_space)."
 	}
 	f.Summary = fmt.Sprintf("Signals from %s.", strings.Join(s.familyList(), ", "))
-	if len(s.insufficient) > 0 {
-		f.Summary += " Not judged for want of data: " + strings.Join(s.insufficient, "; ") + "."
+	if len(s.missing) > 0 {
+		var what []string
+		for _, b := range s.missing {
+			what = append(what, b.String())
+		}
+		f.Summary += " Not judged for want of data: " + strings.Join(what, "; ") + "."
 	}
 	return f
 }

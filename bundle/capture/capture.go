@@ -96,7 +96,7 @@ func Collect(ctx context.Context, o Options) (*Result, error) {
 		capt.Partial = true
 		ictx = context.WithoutCancel(ctx)
 	}
-	m, err := ingest(ictx, &o, dir, capt)
+	m, err := pack(ictx, &o, dir, capt)
 	if err != nil {
 		writeStepLog(dir, capt)
 		return res, fmt.Errorf("writing %s: %w; nothing captured is lost: the files are kept in %s", out, err, dir)

@@ -7,4 +7,7 @@
 // Every step has a timeout and records its outcome; one failed step never
 // stops the others, and a target that dies mid-capture still yields an
 // archive of what was captured, marked partial.
+//
+// It writes its archive through bundle/ingest; cmd/coroner and the corpus
+// import it, no reader does.
 package capture

@@ -4,19 +4,20 @@ import (
 	"context"
 
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
-// ingest turns the staging directory into the archive through the same
+// pack turns the staging directory into the archive through the same
 // code path as `coroner ingest`, with the step record in the manifest.
-func ingest(ctx context.Context, o *Options, dir string, c *bundle.Capture) (*bundle.Manifest, error) {
-	return bundle.Ingest(ctx, bundle.IngestOptions{
+func pack(ctx context.Context, o *Options, dir string, c *bundle.Capture) (*bundle.Manifest, error) {
+	return ingest.Run(ctx, ingest.Options{
 		Inputs:  []string{dir},
 		Output:  o.Output,
 		ID:      o.ID,
 		Title:   o.Title,
 		Labels:  o.Labels,
 		Capture: c,
-		Limits:  bundle.DefaultLimits(),
+		Limits:  ingest.DefaultLimits(),
 		Log:     o.Log,
 	})
 }

@@ -84,7 +84,7 @@ func (s *lineSplitter) Write(p []byte) (int, error) {
 
 func (s *lineSplitter) emit(line []byte) {
 	f := s.rest
-	if gctrace.IsLine(line) {
+	if gctrace.Opens(line) {
 		f = s.gc
 		s.gcLines++
 	} else {

@@ -158,7 +158,7 @@ func FuzzLineSplitter(f *testing.F) {
 			t.Fatalf("%d+%d bytes out of %d in", len(gc), len(rest), len(in))
 		}
 		for _, l := range bytes.SplitAfter(gc, []byte("\n")) {
-			if len(l) > 0 && !gctrace.IsLine(l) {
+			if len(l) > 0 && !gctrace.Opens(l) {
 				t.Fatalf("non-gctrace line %q in gctrace output", l)
 			}
 		}

@@ -2,6 +2,9 @@
 // executables the toolchain's build information (Go version, main module,
 // VCS revision, GOOS/GOARCH), and for every ELF file its build IDs and
 // whether symbols and DWARF are present or split off via .gnu_debuglink.
+//
+// A per-kind reader: it imports no other coroner package; bundle/ingest
+// sniffs executables with its Recognize.
 package elfbin
 
 import (

@@ -5,6 +5,9 @@
 // is checked against the file's real length before it is used, so a hostile
 // or truncated core gives an error naming the offset, never a panic or an
 // allocation sized by an unchecked field.
+//
+// A per-kind reader: it imports no other coroner package; bundle/ingest
+// sniffs cores with its Recognize.
 package elfcore
 
 import (

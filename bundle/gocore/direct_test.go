@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/testcore"
 )
 
@@ -108,7 +109,7 @@ func ingestCore(tb testing.TB, core, exe string) string {
 		}
 	}
 	path := filepath.Join(tb.TempDir(), "incident.tar.zst")
-	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: path, Limits: bundle.DefaultLimits()}); err != nil {
+	if _, err := ingest.Run(context.Background(), ingest.Options{Inputs: []string{in}, Output: path, Limits: ingest.DefaultLimits()}); err != nil {
 		tb.Fatal(err)
 	}
 	return path

@@ -19,6 +19,9 @@
 // and a time budget, and only after elfcore.Validate has checked the
 // core's headers: delve and debug/elf are not hardened against hostile
 // cores.
+//
+// A per-kind reader: it may import the archive format (bundle), the
+// other readers and internal/worker, never bundle/ingest.
 package gocore
 
 import (

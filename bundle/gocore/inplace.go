@@ -10,7 +10,7 @@ import (
 )
 
 // A core inside an archive is read where it lies: the census pulls the
-// pages it needs from the archive's frames (bundle.MemberReader) instead
+// pages it needs from the archive's frames (bundle.MemberReaderAt) instead
 // of extracting a multi-GiB file first. The frame-pointer census with
 // thread-register unwinding then covers every goroutine of a snapshot
 // (a core written by a debugger of a stopped, live process) and of a dump
@@ -112,7 +112,7 @@ var errInPlaceBudget = errors.New("in-place read budget spent")
 // from then on every read fails and over is set, so the census's partial
 // result is discarded for one from an extracted copy.
 type budgetReader struct {
-	mr    *bundle.MemberReader
+	mr    *bundle.MemberReaderAt
 	limit int64
 	over  atomic.Bool
 }

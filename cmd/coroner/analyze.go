@@ -14,6 +14,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/reports"
 	"github.com/coroner/coroner/reports/export"
 	"github.com/coroner/coroner/reports/source"
@@ -96,9 +97,8 @@ func runAnalyze(c *cli.Context) error {
 	res, err := driver.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logLine)
 	timedOut := false
 	if err != nil {
-		var ie *driver.InputError
 		switch {
-		case errors.As(err, &ie):
+		case ingest.IsInputError(err):
 			return withCode(exitInput, fmt.Errorf("analyze: %w", err))
 		case res != nil && ctx.Err() != nil:
 			timedOut = true

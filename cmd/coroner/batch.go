@@ -15,7 +15,6 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
-	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
@@ -121,20 +120,14 @@ func runBatch(c *cli.Context) error {
 	return withCode(exitInternal, runErr)
 }
 
-// batchErrorCode classifies an analysis error inside a batch worker like
-// the analyze command's exit codes: an expired budget, a bad input, or
-// coroner's own failure.
-func batchErrorCode(err error) int {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return exitTimeout
-	case errors.Is(err, batch.ErrInput), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
-		errors.Is(err, bundle.ErrTooLarge), isInputError(err):
-		return exitInput
-	}
-	var ie *driver.InputError
-	if errors.As(err, &ie) {
-		return exitInput
-	}
-	return exitInternal
+// registerBatchWorker lets this executable serve as a batch's worker
+// child, analysing one input with the full analyzer set.
+func registerBatchWorker() {
+	batch.RegisterWorker(batch.Analysis{
+		Analyze: func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error) {
+			return driver.Analyze(ctx, input, all.Analyzers, o)
+		},
+		Seekable: all.Seekable,
+	})
 }
+

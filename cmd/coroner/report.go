@@ -13,6 +13,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/reports"
 )
 
@@ -124,8 +125,7 @@ func loadOrAnalyze(ctx context.Context, in string, o analyze.Options) (*analyze.
 	if !isJSON {
 		res, err := driver.Analyze(ctx, in, all.Analyzers, o)
 		if err != nil {
-			var ie *driver.InputError
-			if errors.As(err, &ie) {
+			if ingest.IsInputError(err) {
 				return nil, exitInput, fmt.Errorf("report: %w", err)
 			}
 			return nil, exitInternal, fmt.Errorf("report: analyzing %s: %w", in, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/worker"
 )
 
@@ -40,20 +41,13 @@ func RegisterWorker(an Analysis) {
 	worker.Register(WorkerName, func(args []string) int { return childMain(an, args) })
 }
 
-// ErrInput marks an analysis error caused by the input (unreadable,
-// malformed, failing verification) rather than by coroner; Analysis.Analyze
-// functions may wrap errors with it. Errors that the bundle package
-// reports are classified the same way by ClassifyError.
-var ErrInput = errors.New("bad input")
-
 // ClassifyError returns the exit-code class of an analysis error: 3 for a
-// bad input, 5 for an expired budget, 4 otherwise.
+// bad input (ingest.IsInputError), 5 for an expired budget, 4 otherwise.
 func ClassifyError(err error) int {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
-	case errors.Is(err, ErrInput), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
-		errors.Is(err, bundle.ErrTooLarge):
+	case ingest.IsInputError(err):
 		return exitInput
 	}
 	return exitInternal

@@ -2,141 +2,44 @@ package reports
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/internal/browsertest"
 )
 
-// findChromium returns Debian's chromium, installing it with apt-get when
-// it is missing and the test runs as root; otherwise it skips the test.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if testing.Short() {
-		t.Skip("chromium is not installed (and -short forbids installing it)")
-	}
-	if os.Getuid() != 0 {
-		t.Skip("chromium is not installed and installing it needs root")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	install := exec.CommandContext(ctx, "sh", "-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium")
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Skipf("chromium is not installed and apt-get could not install it: %v\n%s", err, lastLines(out, 5))
-	}
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not on PATH after installing it")
-	}
-	return p
-}
+// findChromium returns Chromium or skips the test (browsertest.Find).
+func findChromium(t *testing.T) string { return browsertest.Find(t) }
 
-func lastLines(b []byte, n int) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// artifactDir is where the test leaves screenshots: $CORONER_TEST_ARTIFACTS
-// when set, else a temporary directory.
-func artifactDir(t *testing.T) string {
-	if d := os.Getenv("CORONER_TEST_ARTIFACTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	return t.TempDir()
-}
+// artifactDir is where the test leaves screenshots (browsertest.ArtifactDir).
+func artifactDir(t *testing.T) string { return browsertest.ArtifactDir(t) }
 
 // browser is a headless chromium with a DevTools session on its page.
 type browser struct {
-	cmd *exec.Cmd
-	cdp *cdp
+	*browsertest.Browser
+	cdp session
+}
+
+// session is the DevTools session, with the calls the tests below make.
+type session struct{ *browsertest.Session }
+
+func (s session) call(method string, params, result any) error { return s.Call(method, params, result) }
+func (s session) eval(expr string, out any) error              { return s.Eval(expr, out) }
+func (s session) clearEvents()                                 { s.ClearEvents() }
+func (s session) waitEvent(method string, timeout time.Duration) error {
+	return s.WaitEvent(method, timeout)
 }
 
 func startBrowser(t *testing.T, bin string) *browser {
 	t.Helper()
-	profile := t.TempDir()
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
-		"--user-data-dir="+profile, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-		"--window-size=1280,1600", "about:blank")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Skipf("cannot start %s: %v", bin, err)
-	}
-	b := &browser{cmd: cmd}
-	t.Cleanup(func() {
-		if b.cdp != nil {
-			b.cdp.call("Browser.close", map[string]any{}, nil)
-			b.cdp.close()
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	// Chromium writes the port it chose to DevToolsActivePort.
-	var port int
-	deadline := time.Now().Add(30 * time.Second)
-	for port == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("chromium did not open its DevTools port:\n%s", lastLines(stderr.Bytes(), 10))
-		}
-		if b, err := os.ReadFile(filepath.Join(profile, "DevToolsActivePort")); err == nil {
-			first, _, _ := strings.Cut(string(b), "\n")
-			port, _ = strconv.Atoi(strings.TrimSpace(first))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var targets []struct {
-		Type string `json:"type"`
-		WS   string `json:"webSocketDebuggerUrl"`
-	}
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/json/list", port))
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&targets)
-			resp.Body.Close()
-		}
-		if err == nil && len(targets) > 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	for _, tg := range targets {
-		if tg.Type == "page" {
-			c, err := newCDP(tg.WS)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.cdp = c
-			return b
-		}
-	}
-	t.Fatalf("no page target in chromium: %+v", targets)
-	return nil
+	b := browsertest.Start(t, bin)
+	return &browser{Browser: b, cdp: session{b.CDP}}
 }
 
 // pageReport is what the test reads back from the rendered page.
@@ -170,29 +73,12 @@ const pageProbe = `JSON.stringify((function () {
   };
 })())`
 
-// openReport loads the page and returns what it shows, failing on any
-// console error, exception, dialog or network request.
+// openReport loads the page and returns what it shows.
 func (b *browser) openReport(t *testing.T, path string) pageReport {
 	t.Helper()
-	c := b.cdp
-	for _, m := range []string{"Page.enable", "Runtime.enable", "Log.enable", "Network.enable"} {
-		if err := c.call(m, map[string]any{}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 1600, "deviceScaleFactor": 1, "mobile": false}, nil); err != nil {
-		t.Fatal(err)
-	}
-	pageURL := "file://" + path
-	c.clearEvents()
-	if err := c.call("Page.navigate", map[string]any{"url": pageURL}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.waitEvent("Page.loadEventFired", 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	b.Open(t, "file://"+path)
 	var probe string
-	if err := c.eval(pageProbe, &probe); err != nil {
+	if err := b.cdp.eval(pageProbe, &probe); err != nil {
 		t.Fatal(err)
 	}
 	var pr pageReport
@@ -206,64 +92,12 @@ func (b *browser) openReport(t *testing.T, path string) pageReport {
 // request other than the page itself.
 func (b *browser) checkQuiet(t *testing.T, path string) {
 	t.Helper()
-	c := b.cdp
-	for _, e := range c.eventsNamed("Runtime.consoleAPICalled") {
-		var p struct {
-			Type string `json:"type"`
-			Args []struct {
-				Value any `json:"value"`
-			} `json:"args"`
-		}
-		json.Unmarshal(e.Params, &p)
-		if p.Type == "error" || p.Type == "assert" {
-			t.Errorf("console %s: %v", p.Type, p.Args)
-		}
-	}
-	for _, e := range c.eventsNamed("Runtime.exceptionThrown") {
-		t.Errorf("exception: %s", e.Params)
-	}
-	for _, e := range c.eventsNamed("Log.entryAdded") {
-		var p struct {
-			Entry struct {
-				Level, Source, Text string
-			} `json:"entry"`
-		}
-		json.Unmarshal(e.Params, &p)
-		if p.Entry.Level == "error" || p.Entry.Level == "warning" {
-			t.Errorf("browser log %s (%s): %s", p.Entry.Level, p.Entry.Source, p.Entry.Text)
-		}
-	}
-	for _, e := range c.eventsNamed("Page.javascriptDialogOpening") {
-		t.Errorf("page opened a dialog: %s", e.Params)
-	}
-	for _, e := range c.eventsNamed("Network.requestWillBeSent") {
-		var p struct {
-			Request struct{ URL string } `json:"request"`
-		}
-		json.Unmarshal(e.Params, &p)
-		if p.Request.URL != "file://"+path {
-			t.Errorf("page made a request: %s", p.Request.URL)
-		}
-	}
+	b.CheckQuiet(t, func(u string) bool { return u == "file://"+path })
 }
 
 func (b *browser) screenshot(t *testing.T, name string) string {
 	t.Helper()
-	var shot struct {
-		Data string `json:"data"`
-	}
-	if err := b.cdp.call("Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true}, &shot); err != nil {
-		t.Fatal(err)
-	}
-	png, err := base64.StdEncoding.DecodeString(shot.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(artifactDir(t), name)
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return b.Screenshot(t, name)
 }
 
 func writePage(t *testing.T, r *analyze.Result) string {

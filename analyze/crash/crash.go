@@ -34,10 +34,13 @@ var Analyzer = &analyze.Analyzer{
 type Result struct {
 	Crash  *goroutines.Crash `json:"crash"`
 	Source string            `json:"source"`
-	// Signature is the short stable string, SignatureKey its hash
-	// ("v1:…"), SignatureVersion the algorithm's version.
+	// Signature is the crash signature in its canonical spelling
+	// ("crash:v1:5192be24f55af9d8", analyze.CanonicalSignature), the one
+	// the verdict, the index and every report carry; SignatureText the
+	// short stable string it hashes ("panic: boom @ main.f < main.g");
+	// SignatureVersion the algorithm's version.
 	Signature        string `json:"signature"`
-	SignatureKey     string `json:"signature_key"`
+	SignatureText    string `json:"signature_text"`
 	SignatureVersion int    `json:"signature_version"`
 	// Frames is the crashed goroutine's stack, innermost first.
 	Frames []goroutines.Frame `json:"frames,omitempty"`
@@ -81,13 +84,15 @@ func run(pass *analyze.Pass) (any, error) {
 		cr.Kind, cr.Message, textFrom = kind, msg, src
 	}
 	short, key := goroutines.Signature(&cr, frames)
-	cr.Signature, cr.SignatureKey = short, key
-	res := &Result{Crash: &cr, Source: c.Source, Signature: short, SignatureKey: key,
-		SignatureVersion: goroutines.SignatureVersion, Frames: frames}
+	// The crash keeps no spelling of its own: Result's fields are the
+	// signature's only place in the JSON.
+	cr.Signature, cr.SignatureKey = "", ""
+	res := &Result{Crash: &cr, Source: c.Source, Signature: analyze.CanonicalSignature(analyze.CauseCrash, key),
+		SignatureText: short, SignatureVersion: goroutines.SignatureVersion, Frames: frames}
 	if cr.Message == deadlockThrow {
 		return res, nil
 	}
-	f := finding(&cr, c, frames)
+	f := finding(&cr, res, c, frames)
 	if textFrom != "" {
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "crash_text", Artifact: textFrom,
 			Text: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
@@ -102,7 +107,7 @@ func run(pass *analyze.Pass) (any, error) {
 	return res, nil
 }
 
-func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Frame) analyze.Finding {
+func finding(cr *goroutines.Crash, res *Result, c *goroutines.Census, frames []goroutines.Frame) analyze.Finding {
 	title := cr.Kind
 	if cr.Message != "" {
 		title += ": " + cr.Message
@@ -117,7 +122,7 @@ func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Fra
 	} else {
 		conf = confidenceSignalOnly
 	}
-	ev := []analyze.Evidence{{Metric: "crash_signature", Artifact: c.Source, Text: cr.SignatureKey, Note: cr.Signature}}
+	ev := []analyze.Evidence{{Metric: "crash_signature", Artifact: c.Source, Text: res.Signature, Note: res.SignatureText}}
 	if cr.Signal != "" {
 		ev = append(ev, analyze.Evidence{Metric: "signal", Artifact: c.Source, Text: cr.Signal + codeNote(cr.Code)})
 	}
@@ -135,13 +140,13 @@ func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Fra
 		ev = append(ev, analyze.Evidence{Metric: "thread", Value: float64(cr.Thread), Artifact: c.Source})
 	}
 	f := analyze.Finding{
-		ID:         "crash/" + strings.TrimPrefix(cr.SignatureKey, "v1:"),
+		ID:         "crash/" + strings.TrimPrefix(res.Signature, analyze.CauseCrash+":v1:"),
 		Title:      title,
 		Severity:   analyze.Critical,
 		Confidence: conf,
 		Cause:      analyze.CauseCrash,
 		Culprit:    culprit,
-		Summary:    fmt.Sprintf("Signature %s (%s), from %s.", cr.SignatureKey, cr.Signature, c.Source),
+		Summary:    fmt.Sprintf("Signature %s (%s), from %s.", res.Signature, res.SignatureText, c.Source),
 		Evidence:   ev,
 		Remedy:     remedy(cr),
 	}

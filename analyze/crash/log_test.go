@@ -97,9 +97,9 @@ func TestLogAgreesWithCore(t *testing.T) {
 				t.Fatalf("log: %v %+v", err, got)
 			}
 			g, c := got.Crash, want.Crash
-			if g.Kind != c.Kind || g.Message != c.Message || *g.Site != *c.Site || got.Signature != want.Signature || got.SignatureKey != want.SignatureKey {
+			if g.Kind != c.Kind || g.Message != c.Message || *g.Site != *c.Site || got.Signature != want.Signature || got.SignatureText != want.SignatureText {
 				t.Errorf("log gives %s %q at %+v, %s %s;\ncore gives %s %q at %+v, %s %s",
-					g.Kind, g.Message, g.Site, got.SignatureKey, got.Signature, c.Kind, c.Message, c.Site, want.SignatureKey, want.Signature)
+					g.Kind, g.Message, g.Site, got.Signature, got.SignatureText, c.Kind, c.Message, c.Site, want.Signature, want.SignatureText)
 			}
 		})
 	}

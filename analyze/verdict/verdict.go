@@ -116,11 +116,11 @@ func run(pass *analyze.Pass) (any, error) {
 		seen[f.Cause] = true
 	}
 	v.Signature = Signature(top)
-	if cr := crash.Of(pass); cr != nil && top.Cause == analyze.CauseCrash && cr.SignatureKey != "" {
+	if cr := crash.Of(pass); cr != nil && top.Cause == analyze.CauseCrash && cr.Signature != "" {
 		// The crash signature skips the runtime's panic and signal frames
 		// and normalizes closures, generics and inlining; it carries its
 		// own algorithm version.
-		v.Signature = analyze.CauseCrash + ":" + cr.SignatureKey
+		v.Signature = cr.Signature
 		v.SignatureVersion = cr.SignatureVersion
 	}
 	return &Result{Verdict: v}, nil
@@ -248,14 +248,14 @@ func NormalizeFunc(fn string) string {
 // kept readable: "gc_stw:example.com/svc.(*Cache).Fill#1a2b3c4d".
 func Signature(f analyze.Finding) string {
 	if f.Signature != "" {
-		return f.Cause + ":" + f.Signature
+		return analyze.CanonicalSignature(f.Cause, f.Signature)
 	}
 	fn := "unknown"
 	if f.Culprit != nil && f.Culprit.Function != "" {
 		fn = NormalizeFunc(f.Culprit.Function)
 	}
 	h := sha256.Sum256([]byte(fmt.Sprintf("v%d\x00%s\x00%s", SignatureVersion, f.Cause, fn)))
-	return f.Cause + ":" + fn + "#" + hex.EncodeToString(h[:4])
+	return analyze.CanonicalSignature(f.Cause, fn+"#"+hex.EncodeToString(h[:4]))
 }
 
 func dedupe(ss []string) []string {

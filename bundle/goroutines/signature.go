@@ -57,7 +57,8 @@ func SignatureFrames(frames []Frame) []string {
 }
 
 // Signature builds the crash signature: a short human-readable string and
-// a stable hash key ("v1:" + 16 hex digits) from the crash kind, the
+// a stable hash key ("crash:v1:" + 16 hex digits, the one spelling every
+// command, the index and the reports use) from the crash kind, the
 // normalized message and the top normalized frames of the crashing
 // goroutine. Line numbers, addresses, arguments and goroutine IDs are left
 // out, so the same bug gives the same signature across rebuilds.
@@ -73,9 +74,7 @@ func Signature(c *Crash, frames []Frame) (short, key string) {
 		}
 	}
 	fs := SignatureFrames(frames)
-	h := sha256.New()
-	h.Write([]byte(kind + "\x00" + msg + "\x00" + strings.Join(fs, "\x00")))
-	key = "v1:" + hex.EncodeToString(h.Sum(nil)[:8])
+	key = SignatureKey(kind, msg, fs)
 	m := msg
 	if len(m) > maxSignatureMessage {
 		m = m[:maxSignatureMessage] + "…"
@@ -88,4 +87,18 @@ func Signature(c *Crash, frames []Frame) (short, key string) {
 		short += " @ " + strings.Join(fs, " < ")
 	}
 	return short, key
+}
+
+// keyPrefix starts every crash signature key: the cause the index files
+// crashes under and the algorithm's version (SignatureVersion).
+const keyPrefix = "crash:v1:"
+
+// SignatureKey hashes a crash's kind, normalized message and signature
+// frames (as SignatureFrames picks them) into the key Signature returns.
+// It lets the short string, when its message was not cut, be turned back
+// into its key.
+func SignatureKey(kind, normalizedMessage string, signatureFrames []string) string {
+	h := sha256.New()
+	h.Write([]byte(kind + "\x00" + normalizedMessage + "\x00" + strings.Join(signatureFrames, "\x00")))
+	return keyPrefix + hex.EncodeToString(h.Sum(nil)[:8])
 }

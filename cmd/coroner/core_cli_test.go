@@ -81,10 +81,10 @@ func main() {
 	out, _, _ = runCoroner(t, coroner, "crash", "--json", archive)
 	var cr struct {
 		Crash struct {
-			SignatureKey string `json:"signature_key"`
+			Signature string `json:"signature"`
 		} `json:"crash"`
 	}
-	if err := json.Unmarshal([]byte(out), &cr); err != nil || !strings.HasPrefix(cr.Crash.SignatureKey, "v1:") {
+	if err := json.Unmarshal([]byte(out), &cr); err != nil || !strings.HasPrefix(cr.Crash.Signature, "crash:v1:") {
 		t.Errorf("crash --json: %v\n%s", err, out)
 	}
 	// The crash output alone, not ingested, is read where it lies and
@@ -92,11 +92,11 @@ func main() {
 	out, errOut, code = runCoroner(t, coroner, "crash", "--json", filepath.Join(in, "crash.log"))
 	var loose struct {
 		Crash struct {
-			SignatureKey string `json:"signature_key"`
+			Signature string `json:"signature"`
 		} `json:"crash"`
 	}
-	if err := json.Unmarshal([]byte(out), &loose); code != 0 || err != nil || loose.Crash.SignatureKey != cr.Crash.SignatureKey {
-		t.Errorf("crash on the loose crash log: exit %d, signature %q, want %q\n%s", code, loose.Crash.SignatureKey, cr.Crash.SignatureKey, errOut)
+	if err := json.Unmarshal([]byte(out), &loose); code != 0 || err != nil || loose.Crash.Signature != cr.Crash.Signature {
+		t.Errorf("crash on the loose crash log: exit %d, signature %q, want %q\n%s", code, loose.Crash.Signature, cr.Crash.Signature, errOut)
 	}
 	if _, _, code := runCoroner(t, coroner, "crash", filepath.Join(in, "app")); code != exitInput {
 		t.Errorf("crash on a binary: exit %d, want %d", code, exitInput)

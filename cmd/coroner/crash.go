@@ -22,8 +22,10 @@ func init() {
 		Description: `Reads the crash from the archive's core (the panic value or fatal error text the
 runtime left in memory, the crashed goroutine and thread, the signal and faulting
 address) or from the crash output, and prints the crash site and the crash
-signature: a short stable string and a hash ("v1:…") built from the panic kind and
-the top normalized user frames, identical for the same bug across rebuilds.
+signature, identical for the same bug across rebuilds: a hash of the panic kind,
+the message and the top normalized user frames, spelled as the index, the reports
+and coroner search spell it ("crash:v1:5192be24f55af9d8"), and the short text it
+hashes.
 
 The input may also be a single service log or goroutine dump, read where it
 lies without an archive: a log plain or as a host stored it (CRI, Docker
@@ -94,8 +96,8 @@ func printCrash(w io.Writer, r *crash.Result) error {
 		{"goroutine", intOrEmpty(cr.GoroutineID)},
 		{"thread", intOrEmpty(int64(cr.Thread))},
 		{"site", frameCell(cr.Site)},
-		{"signature", bundle.DisplayName(r.Signature)},
-		{"signature key", r.SignatureKey},
+		{"signature", r.Signature},
+		{"signature text", bundle.DisplayName(r.SignatureText)},
 		{"source", bundle.DisplayName(r.Source)},
 	}
 	for _, row := range rows {

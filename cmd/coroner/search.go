@@ -15,11 +15,13 @@ func init() {
 		Usage: "list past incidents from the index by signature, cause, module or time",
 		Description: `Finds "which past incidents had this same crash / the same lock convoy". Each archive shows its
 most recently indexed analysis unless --all-runs is given. --signature and --module take an exact
-value or a prefix ending in '*'. --since takes an RFC 3339 time, a date (2006-01-02) or an age
+value or a prefix ending in '*'; --signature also takes every spelling coroner has printed (the
+canonical crash:v1:5192be24f55af9d8, v1:5192be24f55af9d8 without the cause, the hash alone, a
+culprit key without its cause, or a crash's short text), and says on stderr how it read it. --since takes an RFC 3339 time, a date (2006-01-02) or an age
 (36h, 7d). Exit codes: 0 (even when nothing matched); 2 bad flags; 4 the index is unreadable.`,
 		Flags: []cli.Flag{
 			indexFlag,
-			&cli.StringFlag{Name: "signature", Aliases: []string{"s"}, Usage: "verdict signature (prefix with trailing *)"},
+			&cli.StringFlag{Name: "signature", Aliases: []string{"s"}, Usage: "verdict signature in any spelling coroner prints (prefix with trailing *)"},
 			&cli.StringFlag{Name: "cause", Aliases: []string{"c"}, Usage: "verdict cause: gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock, none"},
 			&cli.StringFlag{Name: "module", Aliases: []string{"m"}, Usage: "main module path (prefix with trailing *)"},
 			&cli.StringFlag{Name: "since", Usage: "incidents at or after this time or age"},
@@ -34,7 +36,6 @@ value or a prefix ending in '*'. --since takes an RFC 3339 time, a date (2006-01
 
 func runSearch(c *cli.Context) error {
 	q := index.Query{
-		Signature:   c.String("signature"),
 		Cause:       c.String("cause"),
 		Module:      c.String("module"),
 		AnalyzerSet: c.String("analyzer-set"),
@@ -56,8 +57,18 @@ func runSearch(c *cli.Context) error {
 		return withCode(exitInternal, err)
 	}
 	defer db.Close()
-	runs, err := db.Search(c.Context, q)
-	if err != nil {
+	var runs []index.Run
+	if sig := c.String("signature"); sig != "" {
+		var m index.SignatureMatch
+		runs, m, err = db.SearchSignature(c.Context, sig, q)
+		if err != nil {
+			if m.Form == "" {
+				return withCode(exitUsage, err)
+			}
+			return withCode(exitInternal, err)
+		}
+		logLine("%s", sanitizeTerm(m.String()))
+	} else if runs, err = db.Search(c.Context, q); err != nil {
 		return withCode(exitInternal, err)
 	}
 	if c.Bool("json") {

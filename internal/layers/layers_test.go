@@ -31,6 +31,8 @@ func layer(pkg string) int {
 		return 6 // an analyzer and its helpers
 	case pkg == "internal/index":
 		return 8
+	case pkg == "reports/serve":
+		return 9 // the incident browser: the index's listings, a batch's results and diffs, the reports
 	case strings.HasPrefix(pkg, "reports"):
 		return 8
 	case pkg == "internal/batch":

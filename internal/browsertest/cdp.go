@@ -1,4 +1,4 @@
-package reports
+package browsertest
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ import (
 )
 
 // This file is a minimal Chrome DevTools Protocol client over a minimal
-// RFC 6455 websocket client, enough for the headless-browser test: send
+// RFC 6455 websocket client, enough for headless-browser tests: send
 // commands, wait for their replies, and collect events.
 
 // maxWSMessage bounds one websocket message; full-page screenshots of the
@@ -147,18 +147,20 @@ func (w *wsConn) read() ([]byte, error) {
 	}
 }
 
-// cdp is a DevTools session on one page target.
-type cdp struct {
+// Session is a DevTools session on one page target.
+type Session struct {
 	ws      *wsConn
 	mu      sync.Mutex
 	next    int
-	waiting map[int]chan cdpMsg
-	events  []cdpMsg
+	waiting map[int]chan Message
+	events  []Message
 	eventCh chan struct{}
 	done    chan struct{}
 }
 
-type cdpMsg struct {
+// Message is one DevTools message: a command's reply (ID set) or an
+// event (Method set).
+type Message struct {
 	ID     int             `json:"id,omitempty"`
 	Method string          `json:"method,omitempty"`
 	Params json.RawMessage `json:"params,omitempty"`
@@ -168,24 +170,25 @@ type cdpMsg struct {
 	} `json:"error,omitempty"`
 }
 
-func newCDP(wsURL string) (*cdp, error) {
+// dial opens a session on the page target at wsURL.
+func dial(wsURL string) (*Session, error) {
 	ws, err := dialWS(wsURL)
 	if err != nil {
 		return nil, err
 	}
-	c := &cdp{ws: ws, waiting: map[int]chan cdpMsg{}, eventCh: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &Session{ws: ws, waiting: map[int]chan Message{}, eventCh: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.loop()
 	return c, nil
 }
 
-func (c *cdp) loop() {
+func (c *Session) loop() {
 	defer close(c.done)
 	for {
 		b, err := c.ws.read()
 		if err != nil {
 			return
 		}
-		var m cdpMsg
+		var m Message
 		if json.Unmarshal(b, &m) != nil {
 			continue
 		}
@@ -206,12 +209,13 @@ func (c *cdp) loop() {
 	}
 }
 
-// call sends a command and waits for its result.
-func (c *cdp) call(method string, params any, result any) error {
+// Call sends a command and waits for its result, decoded into result
+// when it is not nil.
+func (c *Session) Call(method string, params any, result any) error {
 	c.mu.Lock()
 	c.next++
 	id := c.next
-	ch := make(chan cdpMsg, 1)
+	ch := make(chan Message, 1)
 	c.waiting[id] = ch
 	c.mu.Unlock()
 	b, err := json.Marshal(map[string]any{"id": id, "method": method, "params": params})
@@ -237,8 +241,8 @@ func (c *cdp) call(method string, params any, result any) error {
 	}
 }
 
-// waitEvent waits until an event named method has arrived.
-func (c *cdp) waitEvent(method string, timeout time.Duration) error {
+// WaitEvent waits until an event named method has arrived.
+func (c *Session) WaitEvent(method string, timeout time.Duration) error {
 	deadline := time.After(timeout)
 	for {
 		c.mu.Lock()
@@ -259,18 +263,18 @@ func (c *cdp) waitEvent(method string, timeout time.Duration) error {
 	}
 }
 
-// clearEvents forgets the events seen so far.
-func (c *cdp) clearEvents() {
+// ClearEvents forgets the events seen so far.
+func (c *Session) ClearEvents() {
 	c.mu.Lock()
 	c.events = nil
 	c.mu.Unlock()
 }
 
-// eventsNamed returns the events seen so far with the given method.
-func (c *cdp) eventsNamed(method string) []cdpMsg {
+// EventsNamed returns the events seen so far with the given method.
+func (c *Session) EventsNamed(method string) []Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []cdpMsg
+	var out []Message
 	for _, e := range c.events {
 		if e.Method == method {
 			out = append(out, e)
@@ -279,8 +283,8 @@ func (c *cdp) eventsNamed(method string) []cdpMsg {
 	return out
 }
 
-// eval evaluates a JavaScript expression and decodes its value.
-func (c *cdp) eval(expr string, out any) error {
+// Eval evaluates a JavaScript expression and decodes its value into out.
+func (c *Session) Eval(expr string, out any) error {
 	var res struct {
 		Result struct {
 			Value json.RawMessage `json:"value"`
@@ -289,7 +293,7 @@ func (c *cdp) eval(expr string, out any) error {
 			Text string `json:"text"`
 		} `json:"exceptionDetails"`
 	}
-	if err := c.call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &res); err != nil {
+	if err := c.Call("Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true}, &res); err != nil {
 		return err
 	}
 	if res.ExceptionDetails != nil {
@@ -298,4 +302,5 @@ func (c *cdp) eval(expr string, out any) error {
 	return json.Unmarshal(res.Result.Value, out)
 }
 
-func (c *cdp) close() { c.ws.c.Close() }
+// Close closes the session's connection.
+func (c *Session) Close() { c.ws.c.Close() }

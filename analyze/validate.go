@@ -120,9 +120,9 @@ func checkDoc(doc string) error {
 	title, rest, more := strings.Cut(doc, "\n")
 	switch {
 	case len([]rune(title)) > maxDocTitle:
-		return fmt.Errorf("Doc title %q is longer than %d characters", title, maxDocTitle)
+		return fmt.Errorf("title line of Doc, %q, is longer than %d characters", title, maxDocTitle)
 	case more && !strings.HasPrefix(rest, "\n"):
-		return fmt.Errorf("Doc title %q is not followed by a blank line", title)
+		return fmt.Errorf("title line of Doc, %q, is not followed by a blank line", title)
 	}
 	return nil
 }

@@ -163,18 +163,10 @@ func primaryIndex(r *analyze.Result) int {
 	return -1
 }
 
-// formatValue renders a figure in its unit (units.Value); ok is false
-// when the unit is not a known one, and the caller then shows the unit as
-// untrusted text.
-func formatValue(v float64, unit string) (s string, ok bool) {
-	return units.Value(v, unit), units.Known(unit)
-}
-
-// formatValueUnit is formatValue with a known unit appended as a noun.
+// formatValueUnit renders a figure in its unit with a known unit appended
+// as a noun; ok is false when the unit is not a known one, and the caller
+// then shows the unit as untrusted text.
 func formatValueUnit(v float64, unit string) (string, bool) { return units.Format(v, unit) }
-
-// formatNumber prints v with up to three significant decimals.
-func formatNumber(v float64) string { return units.Number(v) }
 
 // formatDuration rounds d to three significant figures.
 func formatDuration(d time.Duration) string { return units.Duration(d) }

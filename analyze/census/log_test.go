@@ -15,7 +15,7 @@ import (
 // TestLogSources: a CRI log holding a SIGQUIT dump gives its census; one
 // holding only gctrace and application lines gives none, and no warning.
 func TestLogSources(t *testing.T) {
-	gc, err := os.ReadFile(filepath.Join("..", "..", "bundle", "testdata", "seed", "gctrace.log"))
+	gc, err := os.ReadFile(filepath.Join("..", "..", "bundle", "ingest", "testdata", "seed", "gctrace.log"))
 	if err != nil {
 		t.Fatal(err)
 	}

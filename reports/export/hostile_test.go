@@ -50,6 +50,9 @@ var foldedAs = map[string]string{
 	"@SUM(A1)":                                  "@SUM(A1)",
 }
 
+// burnSink keeps burn's result alive, so its loop cannot be dropped.
+var burnSink uint64
+
 // burn keeps a CPU busy long enough for the profiler to take samples.
 func burn(d time.Duration) uint64 {
 	var x uint64 = 1
@@ -70,7 +73,7 @@ func hostileCPUProfile(t *testing.T, dir string) []string {
 	if err := pprof.StartCPUProfile(&buf); err != nil {
 		t.Skipf("cannot profile: %v", err)
 	}
-	burn(500 * time.Millisecond)
+	burnSink = burn(500 * time.Millisecond)
 	pprof.StopCPUProfile()
 	p, err := profile.Parse(&buf)
 	if err != nil {

@@ -145,19 +145,6 @@ func evalInt(tgt *proc.Target, g *proc.G, frames []proc.Stackframe, expr string)
 	return 0
 }
 
-// boundsFormats mirror runtime.boundsErrorFmt, indexed by boundsError.code.
-var boundsFormats = []string{
-	"index out of range [%x] with length %y",
-	"slice bounds out of range [:%x] with length %y",
-	"slice bounds out of range [:%x] with capacity %y",
-	"slice bounds out of range [%x:%y]",
-	"slice bounds out of range [::%x] with length %y",
-	"slice bounds out of range [::%x] with capacity %y",
-	"slice bounds out of range [:%x:%y]",
-	"slice bounds out of range [%x:%y:]",
-	"cannot convert slice with length %x to array or pointer to array with length %y",
-}
-
 // panicValueString renders a panic value (an interface) the way the
 // runtime's printpanicval would, for the types panics carry most often.
 func panicValueString(v *proc.Variable) string {
@@ -212,16 +199,16 @@ func field(v *proc.Variable, name string) *proc.Variable {
 }
 
 func boundsString(v *proc.Variable) string {
-	code, x, y := field(v, "code"), field(v, "x"), field(v, "y")
+	code, x, y, signed := field(v, "code"), field(v, "x"), field(v, "y"), field(v, "signed")
 	if code == nil || x == nil || y == nil || code.Value == nil || x.Value == nil || y.Value == nil {
 		return ""
 	}
 	n, _ := constant.Int64Val(code.Value)
-	if n < 0 || int(n) >= len(boundsFormats) {
-		return ""
-	}
-	r := strings.NewReplacer("%x", x.Value.ExactString(), "%y", y.Value.ExactString())
-	return r.Replace(boundsFormats[n])
+	xv, _ := constant.Int64Val(constant.ToInt(x.Value))
+	yv, _ := constant.Int64Val(constant.ToInt(y.Value))
+	isSigned := signed != nil && signed.Value != nil && signed.Value.Kind() == constant.Bool && constant.BoolVal(signed.Value)
+	text, _ := boundsErrorText(xv, yv, isSigned, int(n))
+	return text
 }
 
 // maxLockProbesPerStack and maxLockProbes bound how many waiting

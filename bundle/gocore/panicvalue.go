@@ -223,15 +223,25 @@ func (fr *fastReader) boundsText(to *typeOffsets, addr uint64) (string, error) {
 		return "", fmt.Errorf("runtime.boundsError at %#x: %w", addr, err)
 	}
 	x, y := int64(binary.LittleEndian.Uint64(b[to.bx:])), int64(binary.LittleEndian.Uint64(b[to.by:]))
-	signed, code := b[to.bsigned] != 0, int(b[to.bcode])
-	if code >= len(boundsFmts) {
-		return "", fmt.Errorf("runtime.boundsError code %d unknown", code)
+	text, ok := boundsErrorText(x, y, b[to.bsigned] != 0, int(b[to.bcode]))
+	if !ok {
+		return "", fmt.Errorf("runtime.boundsError code %d unknown", b[to.bcode])
+	}
+	return "runtime error: " + text, nil
+}
+
+// boundsErrorText is runtime.boundsError.Error without its "runtime
+// error: " prefix, from the error's fields; ok is false for a code the
+// runtime does not define.
+func boundsErrorText(x, y int64, signed bool, code int) (string, bool) {
+	if code < 0 || code >= len(boundsFmts) {
+		return "", false
 	}
 	f := boundsFmts[code]
 	if signed && x < 0 && code < len(boundsNegFmts) {
 		f = boundsNegFmts[code]
 	}
-	out := []byte("runtime error: ")
+	var out []byte
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' || i+1 == len(f) {
 			out = append(out, f[i])
@@ -245,7 +255,7 @@ func (fr *fastReader) boundsText(to *typeOffsets, addr uint64) (string, error) {
 			out = appendBoundsInt(out, y, true)
 		}
 	}
-	return string(out), nil
+	return string(out), true
 }
 
 // appendBoundsInt is the runtime's appendIntStr.

@@ -16,7 +16,7 @@ import (
 // GOTRACEBACK=crash), wrapped by each wrapper, plus a few malformed
 // records.
 func seeds(f *testing.F) {
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "seed", "crash.log"))
+	b, err := os.ReadFile(filepath.Join("..", "ingest", "testdata", "seed", "crash.log"))
 	if err != nil {
 		f.Fatal(err)
 	}

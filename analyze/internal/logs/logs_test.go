@@ -63,7 +63,7 @@ func TestLogGCTraceAndCensus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pass := analyze.NewPass(context.Background(), &analyze.Analyzer{Name: "test"}, src, nil, nil, nil, nil)
+			pass := analyze.NewPass(context.Background(), &analyze.Analyzer{Name: "test", Inputs: []analyze.Input{analyze.Streamed(bundle.KindGCTrace), analyze.Streamed(bundle.KindLog)}}, src, nil, nil, nil, nil)
 			as := GCTraceSources(pass)
 			if len(as) != 1 {
 				t.Fatalf("sources %+v", as)

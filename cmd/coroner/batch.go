@@ -45,7 +45,7 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "archives analyzed at once"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: defaultBatchOut, Usage: "output directory"},
 			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
-			&cli.StringFlag{Name: "index", Usage: "incident index file (default OUT/index.sqlite; - for none)"},
+			&cli.StringFlag{Name: "index", Usage: "incident index: a SQLite file or a postgres:// URL (default OUT/index.sqlite; - for none)"},
 			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},
 			&cli.DurationFlag{Name: "timeout", Value: batch.DefaultTimeout, Usage: "wall-clock budget per archive"},
 			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},

@@ -21,7 +21,7 @@ import (
 var indexFlag = &cli.StringFlag{
 	Name:    "index",
 	Value:   filepath.Join(defaultBatchOut, index.FileName),
-	Usage:   "incident index file",
+	Usage:   "incident index: a SQLite file, or a postgres:// URL for one index shared by many machines",
 	EnvVars: []string{"CORONER_INDEX"},
 }
 

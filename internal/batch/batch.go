@@ -65,6 +65,10 @@ type Options struct {
 	// input finishes, from one goroutine at a time.
 	OnStart func(total int)
 	OnDone  func(e Entry, cached bool)
+	// Shard, when sharded, keeps the inputs whose key (archive digest)
+	// it owns; the others are left to the other shards and not listed.
+	// Each shard writes its own summary (summary.shard-K-of-N.json).
+	Shard Shard
 }
 
 // Status values of an Entry.
@@ -154,6 +158,16 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 		defer db.Close()
 	}
 	r := &runner{o: o, db: db}
+	if o.Shard.Sharded() {
+		inputs, r.ids = r.partition(ctx, inputs)
+		var mine []string
+		for _, m := range missing {
+			if o.Shard.Owns(m) {
+				mine = append(mine, m)
+			}
+		}
+		missing = mine
+	}
 	if o.OnStart != nil {
 		o.OnStart(len(inputs) + len(missing))
 	}
@@ -182,7 +196,8 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 		r.done(e, false)
 	}
 	s := summarize(o.AnalyzerSet, entries)
-	if err := writeJSON(filepath.Join(o.Out, SummaryFile), s); err != nil {
+	summaryPath := filepath.Join(o.Out, o.Shard.SummaryName())
+	if err := writeJSON(summaryPath, s); err != nil {
 		return s, fmt.Errorf("batch: %w", err)
 	}
 	if r.writeErr != nil {
@@ -192,7 +207,7 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 	case ctx.Err() != nil:
 		return s, fmt.Errorf("batch interrupted after %d of %d archives: %w", s.OK+s.Failed, len(entries), ctx.Err())
 	case s.Failed > 0:
-		return s, fmt.Errorf("%w: %d of %d, listed in %s", ErrFailures, s.Failed, len(entries), filepath.Join(o.Out, SummaryFile))
+		return s, fmt.Errorf("%w: %d of %d, listed in %s", ErrFailures, s.Failed, len(entries), summaryPath)
 	}
 	return s, nil
 }

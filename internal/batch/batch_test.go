@@ -16,6 +16,7 @@ import (
 	"github.com/coroner/coroner/analyze/analyzetest"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/index"
+	"github.com/coroner/coroner/internal/pgtest"
 	"github.com/coroner/coroner/internal/worker"
 )
 
@@ -48,6 +49,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
+	pgtest.Stop()
 	if fix != nil {
 		os.RemoveAll(fix.dir)
 	}

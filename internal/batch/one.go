@@ -18,6 +18,8 @@ import (
 type runner struct {
 	o  Options
 	db *index.DB
+	// ids are the identities partition computed (nil when not sharded).
+	ids map[string]identity
 
 	mu       sync.Mutex
 	writeErr error
@@ -72,7 +74,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		old.Input = input
 		return old, true
 	}
-	key, archive, err := keyOf(input)
+	key, archive, err := r.identityOf(input)
 	if err != nil {
 		return r.finish(e, &rec, exitInput, err), false
 	}

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -136,28 +135,25 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 		// over the same cores).
 		o.Limits.CPUs = max(1, runtime.NumCPU()/o.Jobs)
 	}
-	for _, d := range []string{o.Out, filepath.Join(o.Out, resultsDir), filepath.Join(o.Out, inputsDir)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("batch: %w", err)
-		}
-		// Temporaries of a killed run go; a concurrent run's stay.
-		if _, err := bundle.SweepLeftovers(d); err != nil {
-			return nil, fmt.Errorf("batch: %w", err)
-		}
+	out, err := openOutput(ctx, o.Out)
+	if err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
 	}
 	var db *index.DB
 	if o.Index != "-" {
 		path := o.Index
+		if path == "" && out.loc != nil {
+			return nil, fmt.Errorf("batch: output %s is in an object store: name the index (a postgres:// URL, a local file, or - for none)", out.name(""))
+		}
 		if path == "" {
 			path = filepath.Join(o.Out, index.FileName)
 		}
-		var err error
 		if db, err = index.Open(ctx, path); err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}
 		defer db.Close()
 	}
-	r := &runner{o: o, db: db}
+	r := &runner{o: o, db: db, out: out, wctx: context.WithoutCancel(ctx)}
 	if o.Shard.Sharded() {
 		inputs, r.ids = r.partition(ctx, inputs)
 		var mine []string
@@ -196,8 +192,8 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 		r.done(e, false)
 	}
 	s := summarize(o.AnalyzerSet, entries)
-	summaryPath := filepath.Join(o.Out, o.Shard.SummaryName())
-	if err := writeJSON(summaryPath, s); err != nil {
+	summaryPath := out.name(o.Shard.SummaryName())
+	if err := out.writeJSON(r.wctx, o.Shard.SummaryName(), s); err != nil {
 		return s, fmt.Errorf("batch: %w", err)
 	}
 	if r.writeErr != nil {

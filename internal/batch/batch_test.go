@@ -116,7 +116,7 @@ func TestBatchGoodAndHostile(t *testing.T) {
 		}
 		t.Logf("%s: exit %d: %s", filepath.Base(b), e.ExitCode, e.Error)
 		r := &runner{o: o}
-		if !exists(r.recordPath(b)) {
+		if !exists(filepath.Join(out, r.recordPath(b))) {
 			t.Errorf("%s: no input record", b)
 		}
 	}

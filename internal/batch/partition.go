@@ -2,7 +2,6 @@ package batch
 
 import (
 	"context"
-	"os"
 	"sync"
 )
 
@@ -27,7 +26,7 @@ func (r *runner) partition(ctx context.Context, inputs []string) ([]string, map[
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				ids[i] = r.identify(inputs[i])
+				ids[i] = r.identify(ctx, inputs[i])
 			}
 		}()
 	}
@@ -59,23 +58,23 @@ func (r *runner) partition(ctx context.Context, inputs []string) ([]string, map[
 
 // identify returns input's identity: the key its record holds when the
 // same file (size and modification time) was done before, else keyOf's.
-func (r *runner) identify(input string) identity {
-	st, err := os.Stat(input)
+func (r *runner) identify(ctx context.Context, input string) identity {
+	size, mtime, err := statInput(ctx, input)
 	if err != nil {
 		return identity{err: err}
 	}
 	var rec record
-	if readJSON(r.recordPath(input), &rec) == nil && rec.Size == st.Size() && rec.ModTime == st.ModTime().UnixNano() && rec.Key != "" {
+	if r.out.readJSON(ctx, r.recordPath(input), &rec) == nil && rec.Size == size && rec.ModTime == mtime && rec.Key != "" {
 		return identity{key: rec.Key, archive: !isAttachmentKey(rec.Key)}
 	}
-	key, archive, err := keyOf(input)
+	key, archive, err := keyOfInput(ctx, input)
 	return identity{key: key, archive: archive, err: err}
 }
 
 // identityOf returns input's identity, from partition when it computed one.
-func (r *runner) identityOf(input string) (string, bool, error) {
+func (r *runner) identityOf(ctx context.Context, input string) (string, bool, error) {
 	if id, ok := r.ids[input]; ok {
 		return id.key, id.archive, id.err
 	}
-	return keyOf(input)
+	return keyOfInput(ctx, input)
 }

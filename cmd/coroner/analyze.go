@@ -13,6 +13,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/reports"
 )
 
@@ -82,9 +83,14 @@ func runAnalyze(c *cli.Context) error {
 		}
 		defer stop()
 	}
-	logLine("analyzing %s", o.input)
+	logLine("analyzing %s", displayName(o.input))
+	input, fetched, err := batch.LocalInput(ctx, o.input)
+	if err != nil {
+		return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+	}
+	defer fetched()
 	start := time.Now()
-	res, err := all.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logLine)
+	res, err := all.AnalyzeWith(ctx, input, all.Analyzers, o.opts, logLine)
 	timedOut := false
 	if err != nil {
 		var ie *all.InputError

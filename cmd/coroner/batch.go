@@ -17,6 +17,7 @@ import (
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/batch"
+	"github.com/coroner/coroner/internal/blobstore"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -31,7 +32,7 @@ func init() {
 	register(&cli.Command{
 		Name:      "batch",
 		Usage:     "re-analyze many archives in parallel child processes, resumably, into an output directory and an incident index",
-		ArgsUsage: "ARCHIVE|DIR|GLOB...",
+		ArgsUsage: "ARCHIVE|DIR|GLOB|URL...",
 		Description: `Each archive (or .zip/.tar.gz attachment) is analyzed in its own child process under a
 memory cap and a time budget; a failing or hostile archive is recorded in DIR/failed/ with its
 error and the batch goes on. Results are written atomically to DIR/results/<digest>@<set>.json,
@@ -39,6 +40,11 @@ named by the archive digest and the analyzer-set version, so a re-run (after Ctr
 skips finished ones. DIR/summary.json lists every input; DIR/index.sqlite is the incident index
 (see coroner search). With --compare-to, verdict changes against an earlier output directory are
 printed and written to DIR/diff.json.
+
+An argument may be an object-store URL (s3://BUCKET/KEY, gs://, azblob://, file://): an object,
+or every archive under a prefix ending in '/'. Each is fetched into the cache directory while its
+seal is checked, analyzed, and removed. --out may be such a URL too (with --index given): results
+and records are stored there as whole objects.
 
 With --shard K/N (or, in a Kubernetes Indexed Job, JOB_COMPLETION_INDEX and JOB_COMPLETIONS) only
 the archives whose digest falls in shard K are analyzed; N processes sharing DIR and the index
@@ -48,7 +54,7 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 4 the output directory or index could not be written; 5 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "archives analyzed at once"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: defaultBatchOut, Usage: "output directory"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: defaultBatchOut, Usage: "output directory, or object-store URL prefix (s3://BUCKET/PREFIX/, gs://, azblob://, file://; needs --index)"},
 			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
 			&cli.StringFlag{Name: "index", EnvVars: []string{"CORONER_INDEX"}, Usage: "incident index: a SQLite file or a postgres:// URL (default OUT/index.sqlite; - for none)"},
 			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},
@@ -80,6 +86,9 @@ func runBatch(c *cli.Context) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	if blobstore.IsURL(c.String("out")) && c.String("compare-to") != "" {
+		return withCode(exitUsage, errors.New("--compare-to works on local output directories; compare stored results with coroner diff"))
+	}
 	inputs, missing, err := batch.Expand(c.Args().Slice())
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -110,7 +119,7 @@ func runBatch(c *cli.Context) error {
 				return withCode(exitInternal, err)
 			}
 		} else {
-			printBatchSummary(c.App.Writer, s, filepath.Join(o.Out, o.Shard.SummaryName()))
+			printBatchSummary(c.App.Writer, s, batchSummaryName(o))
 		}
 	}
 	if prev := c.String("compare-to"); prev != "" && s != nil && ctx.Err() == nil {
@@ -133,6 +142,16 @@ func runBatch(c *cli.Context) error {
 		return withCode(exitInput, runErr)
 	}
 	return withCode(exitInternal, runErr)
+}
+
+// batchSummaryName names the summary a run writes, for the user.
+func batchSummaryName(o batch.Options) string {
+	if blobstore.IsURL(o.Out) {
+		if loc, err := blobstore.Open(context.Background(), o.Out); err == nil {
+			return blobstore.Redact(loc.URL(loc.Join(o.Shard.SummaryName())))
+		}
+	}
+	return filepath.Join(o.Out, o.Shard.SummaryName())
 }
 
 // batchShard reads --shard, or a Kubernetes Indexed Job's

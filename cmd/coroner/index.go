@@ -35,18 +35,26 @@ analyzer set it records; a batch output directory adds every result its summary 
 else is analyzed first with the current analyzers. Re-adding
 the same archive and analyzer set replaces its row.
 
+With --from, every result stored under a batch output (a directory, or the object-store prefix
+given to batch --out) is added: an index is rebuilt from stored results.
+
 Exit codes: 0 all added; 3 an input could not be read or analyzed (the others were added);
 4 the index could not be written.`,
-		Flags: []cli.Flag{indexFlag},
+		Flags: []cli.Flag{indexFlag, &cli.StringFlag{Name: "from", Usage: "also add every result stored under this batch output: a directory or an object-store URL (s3://BUCKET/PREFIX/, …)"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return withCode(exitUsage, errors.New("index: name at least one ARCHIVE or RESULT.json"))
+			if c.NArg() == 0 && c.String("from") == "" {
+				return withCode(exitUsage, errors.New("index: name at least one ARCHIVE or RESULT.json, or --from a batch output"))
 			}
 			db, err := index.Open(c.Context, c.String("index"))
 			if err != nil {
 				return withCode(exitInternal, err)
 			}
 			defer db.Close()
+			if from := c.String("from"); from != "" {
+				if err := indexFrom(c, db, from); err != nil {
+					return err
+				}
+			}
 			var failed []string
 			for _, in := range c.Args().Slice() {
 				runs, code, err := indexRuns(c, in)
@@ -130,4 +138,30 @@ func indexRun(c *cli.Context, in string) (index.Run, int, error) {
 		return index.Run{}, code, err
 	}
 	return index.FromResult(res, index.SetVersionOf(all.Analyzers), abs), 0, nil
+}
+
+// indexFrom adds every result stored under the batch output from, in one
+// transaction per result.
+func indexFrom(c *cli.Context, db *index.DB, from string) error {
+	n := 0
+	err := batch.ReadStored(c.Context, from, func(res *analyze.Result, set, name string) error {
+		run := index.FromResult(res, set, name)
+		if run.ArchiveDigest == "" {
+			return fmt.Errorf("%s: result has no archive digest", name)
+		}
+		if err := db.Add(c.Context, run); err != nil {
+			return withCode(exitInternal, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		var coded *exitError
+		if errors.As(err, &coded) {
+			return err
+		}
+		return withCode(exitInput, fmt.Errorf("index --from %s: %w", displayName(from), err))
+	}
+	fmt.Fprintf(c.App.Writer, "indexed %d stored results from %s\n", n, sanitizeTerm(displayName(from)))
+	return nil
 }

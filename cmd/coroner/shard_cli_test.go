@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/internal/batch"
+	"github.com/coroner/coroner/internal/blobstore"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/pgtest"
 )
@@ -216,26 +219,45 @@ func (sc shardedScenario) checkIndex(t *testing.T) {
 	}
 }
 
-// countResults counts the result files in the output directory.
+// countResults counts the results stored in the output.
 func (sc shardedScenario) countResults(t *testing.T) int {
-	m, err := filepath.Glob(filepath.Join(sc.out, "results", "*.json"))
+	n := 0
+	err := batch.ReadStored(context.Background(), sc.out, func(*analyze.Result, string, string) error { n++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(m)
+	return n
 }
 
 // summary reads shard s's summary.
 func (sc shardedScenario) summary(t *testing.T, s batch.Shard) *batch.Summary {
-	b, err := os.ReadFile(filepath.Join(sc.out, s.SummaryName()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readStored(t, sc.out, s.SummaryName())
 	var sum batch.Summary
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatal(err)
 	}
 	return &sum
+}
+
+// readStored reads rel under out, a directory or an object-store prefix.
+func readStored(t *testing.T, out, rel string) []byte {
+	t.Helper()
+	if !blobstore.IsURL(out) {
+		b, err := os.ReadFile(filepath.Join(out, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	loc, err := blobstore.Open(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := loc.ReadAll(context.Background(), loc.Join(rel), 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestShardedBatchLocal runs the sharded scenario over a directory of

@@ -109,7 +109,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		}
 	}
 
-	local, fetched, err := localInput(ctx, input)
+	local, fetched, err := LocalInput(ctx, input)
 	if err != nil {
 		if ctx.Err() != nil {
 			e.Status = StatusInterrupted
@@ -186,7 +186,7 @@ func (r *runner) stored(ctx context.Context, rel string, want record) (Entry, bo
 // stored result for it: its seal and structure, or with Verify every
 // member's hash. An object is fetched for it (its seal checked on the way).
 func (r *runner) check(ctx context.Context, input string) error {
-	local, fetched, err := localInput(ctx, input)
+	local, fetched, err := LocalInput(ctx, input)
 	if err != nil {
 		return err
 	}

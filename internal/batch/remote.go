@@ -85,11 +85,11 @@ func fetchedDir() (string, error) {
 	return filepath.Join(d, "fetched"), nil
 }
 
-// localInput returns a local file holding input: input itself, or its
+// LocalInput returns a local file holding input: input itself, or its
 // object fetched (an archive's seal checked as it arrives). done removes a
 // fetched copy once the analysis is over, so fetched archives take disk
 // only while in use.
-func localInput(ctx context.Context, input string) (path string, done func(), err error) {
+func LocalInput(ctx context.Context, input string) (path string, done func(), err error) {
 	if !blobstore.IsURL(input) {
 		return input, func() {}, nil
 	}

@@ -18,7 +18,7 @@ import (
 
 // upload copies local files under prefix (an object-store URL) and returns
 // their URLs.
-func upload(t *testing.T, prefix string, files []string) []string {
+func upload(t testing.TB, prefix string, files []string) []string {
 	t.Helper()
 	ctx := context.Background()
 	loc, err := blobstore.Open(ctx, prefix)

@@ -25,7 +25,7 @@ import (
 // shardArchives makes n small, distinct archives in dir: even ones hold the
 // crash traceback of the frozen corpus crash (so they share one crash
 // signature), odd ones real CPU and goroutine profiles of this process.
-func shardArchives(t *testing.T, exe, dir string, n int) []string {
+func shardArchives(t testing.TB, exe, dir string, n int) []string {
 	t.Helper()
 	crash := filepath.Join(t.TempDir(), "crash")
 	if _, stderr, code := runCoroner(t, exe, "extract", "-C", crash, filepath.Join("..", "..", "corpus", "testdata", "crash.tar.zst"), "stderr.log"); code != 0 {

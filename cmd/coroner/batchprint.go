@@ -20,7 +20,7 @@ func printBatchSummary(w io.Writer, s *batch.Summary, summaryPath string) {
 		t.Header("FAILED ARCHIVE", "EXIT", "ERROR")
 		for _, e := range s.Entries {
 			if e.Status == batch.StatusFailed {
-				_ = t.Append(sanitizeTerm(e.Input), fmt.Sprint(e.ExitCode), sanitizeTerm(clip(firstLineOf(e.Error), 160)))
+				_ = t.Append(sanitizeTerm(displayName(e.Input)), fmt.Sprint(e.ExitCode), sanitizeTerm(clip(firstLineOf(e.Error), 160)))
 			}
 		}
 		_ = t.Render()

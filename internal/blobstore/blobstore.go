@@ -141,3 +141,6 @@ func Redact(rawURL string) string {
 	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
+
+// name is key's URL without secrets, for messages.
+func (l *Location) name(key string) string { return Redact(l.URL(key)) }

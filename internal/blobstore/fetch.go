@@ -31,7 +31,7 @@ func (l *Location) Fetch(ctx context.Context, key, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	url := Redact(l.URL(key))
+	url := l.name(key)
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%s", l.URL(key), attrs.Size, attrs.ModTime.UnixNano(), attrs.ETag))
 	local := filepath.Join(dir, hex.EncodeToString(sum[:12])+"-"+safeBase(key))
 	if st, err := os.Stat(local); err == nil && st.Size() == attrs.Size {

@@ -36,7 +36,7 @@ type Attributes struct {
 func (l *Location) Stat(ctx context.Context, key string) (Attributes, error) {
 	a, err := l.Bucket.Attributes(ctx, key)
 	if err != nil {
-		return Attributes{}, fmt.Errorf("%s: %w", l.URL(key), wrapNotFound(err))
+		return Attributes{}, fmt.Errorf("%s: %w", l.name(key), wrapNotFound(err))
 	}
 	return Attributes{Size: a.Size, ModTime: a.ModTime, ETag: a.ETag}, nil
 }
@@ -45,7 +45,7 @@ func (l *Location) Stat(ctx context.Context, key string) (Attributes, error) {
 func (l *Location) Exists(ctx context.Context, key string) (bool, error) {
 	ok, err := l.Bucket.Exists(ctx, key)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", l.URL(key), err)
+		return false, fmt.Errorf("%s: %w", l.name(key), err)
 	}
 	return ok, nil
 }
@@ -54,18 +54,18 @@ func (l *Location) Exists(ctx context.Context, key string) (bool, error) {
 func (l *Location) ReadAll(ctx context.Context, key string, limit int64) ([]byte, error) {
 	r, err := l.Bucket.NewReader(ctx, key, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l.URL(key), wrapNotFound(err))
+		return nil, fmt.Errorf("%s: %w", l.name(key), wrapNotFound(err))
 	}
 	defer r.Close()
 	if r.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes exceeds the %d-byte limit", l.URL(key), r.Size(), limit)
+		return nil, fmt.Errorf("%s: %d bytes exceeds the %d-byte limit", l.name(key), r.Size(), limit)
 	}
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l.URL(key), err)
+		return nil, fmt.Errorf("%s: %w", l.name(key), err)
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: over the %d-byte limit", l.URL(key), limit)
+		return nil, fmt.Errorf("%s: over the %d-byte limit", l.name(key), limit)
 	}
 	return b, nil
 }
@@ -80,15 +80,15 @@ func (l *Location) Write(ctx context.Context, key string, write func(io.Writer) 
 	defer cancel()
 	w, err := l.Bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: "application/octet-stream"})
 	if err != nil {
-		return fmt.Errorf("%s: %w", l.URL(key), err)
+		return fmt.Errorf("%s: %w", l.name(key), err)
 	}
 	if err := write(w); err != nil {
 		cancel() // abandons the upload
 		w.Close()
-		return fmt.Errorf("writing %s: %w", l.URL(key), err)
+		return fmt.Errorf("writing %s: %w", l.name(key), err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", l.URL(key), err)
+		return fmt.Errorf("writing %s: %w", l.name(key), err)
 	}
 	return nil
 }
@@ -118,7 +118,7 @@ func (l *Location) List(ctx context.Context, keep func(key string) bool) ([]stri
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("listing %s: %w", l.URL(l.Key), err)
+			return nil, nil, fmt.Errorf("listing %s: %w", l.name(l.Key), err)
 		}
 		if obj.IsDir || !keep(obj.Key) {
 			continue
@@ -135,7 +135,7 @@ func (l *Location) List(ctx context.Context, keep func(key string) bool) ([]stri
 func (l *Location) NewRangeReader(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	r, err := l.Bucket.NewRangeReader(ctx, key, offset, length, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", l.URL(key), wrapNotFound(err))
+		return nil, fmt.Errorf("%s: %w", l.name(key), wrapNotFound(err))
 	}
 	return r, nil
 }

@@ -6,7 +6,9 @@ package analyze
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/coroner/coroner/bundle"
 )
@@ -16,7 +18,9 @@ type Analyzer struct {
 	// Name is unique, snake_case, and stable: it appears in finding IDs,
 	// --only/--skip flags and JSON results.
 	Name string
-	// Doc is the one-paragraph description shown by --help and reports.
+	// Doc describes the analyzer as x/tools' analyzers do: a title line
+	// of at most 60 characters, then a blank line and paragraphs. --help
+	// shows it whole.
 	Doc string
 	// Version changes whenever the analyzer's rules change, so a re-analysis
 	// can tell which results a newer analyzer may judge differently.
@@ -24,9 +28,20 @@ type Analyzer struct {
 	// Requires lists analyzers whose results Run reads via Pass.ResultOf.
 	Requires []*Analyzer
 	// After lists analyzers that must finish first although Run does not
-	// need their results: their failure does not skip this analyzer. The
-	// verdict uses it to see every other analyzer's findings.
+	// need their results: their failure does not skip this analyzer.
 	After []*Analyzer
+	// RunsLast orders the analyzer after every other analyzer of the set
+	// it runs in, as if After listed them all, so it sees all their
+	// findings (the verdict). No analyzer may require one.
+	RunsLast bool
+	// Inputs are the artifact kinds Run reads, and how. The pass offers
+	// only these; Seekable derives from them which members a run needs
+	// as files on disk.
+	Inputs []Input
+	// ResultType is the type of the value Run returns (nil if it returns
+	// none). A result of another type is an internal error, so typed
+	// accessors such as cpu.ProfileOf never see a wrong one.
+	ResultType reflect.Type
 	// Offloaded marks an analyzer whose Run mostly waits for a worker
 	// process (the core census): it starts without taking one of the
 	// runner's CPU slots, so the child's work overlaps the in-process
@@ -51,7 +66,7 @@ type Source interface {
 // results, and a way to report findings.
 type Pass struct {
 	Analyzer *Analyzer
-	Source   Source
+	src      Source
 	// Context carries the analyzer's time budget.
 	Context context.Context
 	// Force is Options.Force: go on where the analyzer would otherwise
@@ -70,12 +85,53 @@ type Pass struct {
 // analyzer directly.
 func NewPass(ctx context.Context, a *Analyzer, src Source, results map[*Analyzer]any,
 	report func(Finding), used func(string), warn func(string)) *Pass {
-	return &Pass{Analyzer: a, Source: src, Context: ctx, results: results, report: report, used: used, warn: warn}
+	return &Pass{Analyzer: a, src: src, Context: ctx, results: results, report: report, used: used, warn: warn}
 }
 
-// Artifacts lists the archive's artifacts of kind k.
+// Manifest returns the archive's manifest.
+func (p *Pass) Manifest() *bundle.Manifest { return p.src.Manifest() }
+
+// Artifacts lists the archive's artifacts of kind k, which the analyzer
+// must declare among its Inputs.
 func (p *Pass) Artifacts(k bundle.Kind) []bundle.Artifact {
-	return p.Source.Manifest().ArtifactsOf(k)
+	p.mustDeclare(k)
+	return p.src.Manifest().ArtifactsOf(k)
+}
+
+// Open streams artifact a, of a kind the analyzer declares.
+func (p *Pass) Open(a bundle.Artifact) (io.ReadCloser, error) {
+	p.mustDeclare(a.Kind)
+	return p.src.Open(a)
+}
+
+// Path returns a seekable file holding artifact a, of a kind the analyzer
+// declares it may read by seeking (Input.Seeks set; whether it does for a
+// given artifact of an archive is what Seekable plans extraction by).
+func (p *Pass) Path(a bundle.Artifact) (string, error) {
+	p.mustDeclare(a.Kind)
+	for _, in := range p.Analyzer.Inputs {
+		if in.Kind == a.Kind && in.Seeks != nil {
+			return p.src.Path(a)
+		}
+	}
+	panic(fmt.Sprintf("analyzer %q seeks in %s without declaring it in Inputs", p.Analyzer.Name, a.Path))
+}
+
+// Archive returns the incident archive when the source is one, so that a
+// member can be read where it lies (bundle.Archive.OpenMember) instead of
+// extracted.
+func (p *Pass) Archive() (*bundle.Archive, bool) {
+	a, ok := p.src.(*bundle.Archive)
+	return a, ok
+}
+
+// mustDeclare panics (which the runner reports as the analyzer's internal
+// error) when the analyzer reads a kind it did not declare: its
+// declaration is the whole contract.
+func (p *Pass) mustDeclare(k bundle.Kind) {
+	if !p.Analyzer.declares(k) {
+		panic(fmt.Sprintf("analyzer %q reads %s artifacts without declaring them in Inputs", p.Analyzer.Name, k))
+	}
 }
 
 // Artifact returns the first artifact of kind k.
@@ -87,7 +143,10 @@ func (p *Pass) Artifact(k bundle.Kind) (bundle.Artifact, bool) {
 	return as[0], true
 }
 
-// ResultOf returns the result of a required analyzer (nil if it failed).
+// ResultOf returns the result of an analyzer this one requires or runs
+// after (nil if it failed or did not run). Packages wrap it in typed
+// accessors (cpu.ProfileOf), which the runner's ResultType check keeps
+// from ever seeing a value of another type.
 func (p *Pass) ResultOf(a *Analyzer) any { return p.results[a] }
 
 // Findings returns the findings reported so far by the analyzers this one

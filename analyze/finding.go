@@ -111,11 +111,16 @@ func (c *Culprit) String() string {
 	return fmt.Sprintf("%s (%s:%d)", c.Function, c.File, c.Line)
 }
 
-// Evidence is one measured figure behind a finding.
+// Evidence is one measured figure behind a finding, or one fact when
+// Text is set.
 type Evidence struct {
 	Metric string  `json:"metric"`
 	Value  float64 `json:"value"`
 	Unit   string  `json:"unit,omitempty"`
+	// Text is the evidence when it is a fact rather than a figure (a
+	// signature, a signal name, the reader that read a core); Value is then
+	// zero and not shown.
+	Text string `json:"text,omitempty"`
 	// Threshold is the value the metric was compared against, when it was.
 	Threshold *float64 `json:"threshold,omitempty"`
 	// Artifact is the archive path the figure came from.

@@ -20,4 +20,9 @@ type Options struct {
 	// Force asks analyzers to go on where they would otherwise refuse, e.g. a
 	// core whose executable's build ID does not match the binary.
 	Force bool
+	// Results, when set, is called after the run once for each analyzer
+	// that finished, in execution order, with its result: for callers that
+	// take more from a run than the report, such as the profile exports.
+	// It stays in this process (a batch worker child does not get it).
+	Results func(a *Analyzer, result any) `json:"-"`
 }

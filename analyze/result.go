@@ -24,6 +24,10 @@ type Result struct {
 	Pauses     []Pause  `json:"pauses,omitempty"`
 	Goroutines []Group  `json:"goroutine_groups,omitempty"`
 	Warnings   []string `json:"warnings,omitempty"`
+	// Lines holds per-line samples for source listings; Source the
+	// listings, when source trees were given.
+	Lines  *LineSamples `json:"line_samples,omitempty"`
+	Source *SourceView  `json:"source,omitempty"`
 }
 
 // Incident identifies what was analyzed.

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -82,6 +84,17 @@ func Execute(ctx context.Context, src Source, set []*Analyzer, o Options) (*Resu
 		nodes[a] = n
 		list = append(list, n)
 	}
+	// An analyzer that runs last waits for every other one that runs.
+	for _, n := range list {
+		if !n.a.RunsLast {
+			continue
+		}
+		for _, m := range list {
+			if !m.a.RunsLast && !slices.Contains(n.deps, m) {
+				n.deps = append(n.deps, m)
+			}
+		}
+	}
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	for _, n := range list {
@@ -113,6 +126,13 @@ func Execute(ctx context.Context, src Source, set []*Analyzer, o Options) (*Resu
 	}
 	wg.Wait()
 	r := assemble(src, list)
+	if o.Results != nil {
+		for _, n := range list {
+			if n.status == StatusOK {
+				o.Results(n.a, n.result)
+			}
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return r, fmt.Errorf("analysis ended early: %w", err)
 	}
@@ -229,6 +249,10 @@ func execute(ctx context.Context, src Source, n *node, budget time.Duration, for
 	case out := <-ch:
 		switch {
 		case out.err == nil:
+			if err := checkResultType(n.a, out.v); err != nil {
+				n.finish(StatusFailed, err.Error(), nil)
+				return
+			}
 			n.finish(StatusOK, "", out.v)
 		case bctx.Err() != nil && errors.Is(out.err, bctx.Err()):
 			n.finish(StatusTimeout, timeoutText(ctx, budget), nil)
@@ -238,6 +262,18 @@ func execute(ctx context.Context, src Source, n *node, budget time.Duration, for
 	case <-bctx.Done():
 		n.finish(StatusTimeout, timeoutText(ctx, budget), nil)
 	}
+}
+
+// checkResultType refuses a result whose type is not the declared
+// ResultType: dependents read it through typed accessors.
+func checkResultType(a *Analyzer, v any) error {
+	if v == nil {
+		return nil
+	}
+	if t := reflect.TypeOf(v); t != a.ResultType {
+		return fmt.Errorf("internal error: analyzer %q returned a %s, declared %v", a.Name, t, a.ResultType)
+	}
+	return nil
 }
 
 func timeoutText(parent context.Context, budget time.Duration) string {

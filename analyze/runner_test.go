@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,6 +61,7 @@ func TestExecuteResultsFlowAndStamp(t *testing.T) {
 		p.Report(analyze.Finding{Title: "Answer is 42!", Severity: analyze.Warning, Confidence: 0.5})
 		return v + 1, nil
 	}, base)
+	base.ResultType, top.ResultType = reflect.TypeFor[int](), reflect.TypeFor[int]()
 	r, err := analyze.Execute(context.Background(), &src{}, []*analyze.Analyzer{top}, analyze.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -210,4 +212,63 @@ func names(r *analyze.Result) string {
 		s = append(s, run.Name)
 	}
 	return strings.Join(s, " ")
+}
+
+// TestContract: a result of another type than declared, a read of an
+// undeclared kind and a seek in a streamed kind are internal errors of the
+// analyzer, and its dependents are skipped; one that runs last sees every
+// other analyzer's findings without listing them.
+func TestContract(t *testing.T) {
+	wrong := an("wrong", ok("text"))
+	wrong.ResultType = reflect.TypeFor[int]()
+	dependent := an("dependent", ok(nil), wrong)
+	undeclared := an("undeclared", func(p *analyze.Pass) (any, error) {
+		p.Artifacts(bundle.KindCore)
+		return nil, nil
+	})
+	streamed := an("streamed", func(p *analyze.Pass) (any, error) {
+		_, err := p.Path(bundle.Artifact{Path: "artifacts/pprof/cpu.pb.gz", Kind: bundle.KindPprof})
+		return nil, err
+	})
+	streamed.Inputs = []analyze.Input{analyze.Streamed(bundle.KindPprof)}
+	reporter := an("reporter", func(p *analyze.Pass) (any, error) {
+		p.Report(analyze.Finding{Title: "seen", Severity: analyze.Info, Confidence: 1})
+		return nil, nil
+	})
+	var seen int
+	last := an("last", func(p *analyze.Pass) (any, error) {
+		seen = len(p.Findings())
+		return nil, nil
+	})
+	last.RunsLast = true
+	set := []*analyze.Analyzer{last, wrong, dependent, undeclared, streamed, reporter}
+	r, err := analyze.Execute(context.Background(), &src{}, set, analyze.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]analyze.Run{}
+	for _, a := range r.Analyzers {
+		status[a.Name] = a
+	}
+	for name, want := range map[string]string{"wrong": "returned a string, declared int", "undeclared": "without declaring them in Inputs",
+		"streamed": "without declaring it in Inputs"} {
+		if a := status[name]; a.Status != analyze.StatusFailed || !strings.Contains(a.Error, want) {
+			t.Errorf("%s: %s %q, want failed with %q", name, a.Status, a.Error, want)
+		}
+	}
+	if a := status["dependent"]; a.Status != analyze.StatusSkipped {
+		t.Errorf("dependent of a wrongly typed result: %s", a.Status)
+	}
+	if r.Analyzers[len(r.Analyzers)-1].Name != "last" {
+		t.Errorf("order %v: the analyzer that runs last is not last", r.Analyzers)
+	}
+	// reporter's finding (failures become findings when results are
+	// assembled, after every analyzer ran).
+	if seen != 1 {
+		t.Errorf("the last analyzer saw %d findings, want reporter's", seen)
+	}
+	req := an("req", ok(nil), last)
+	if err := analyze.Validate([]*analyze.Analyzer{req}); err == nil || !strings.Contains(err.Error(), "runs last") {
+		t.Errorf("requiring an analyzer that runs last: %v", err)
+	}
 }

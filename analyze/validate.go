@@ -3,6 +3,7 @@ package analyze
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -37,9 +38,16 @@ func Validate(set []*Analyzer) error {
 		}
 		if strings.TrimSpace(a.Doc) == "" {
 			errs = append(errs, fmt.Errorf("analyzer %q has no Doc", a.Name))
+		} else if err := checkDoc(a.Doc); err != nil {
+			errs = append(errs, fmt.Errorf("analyzer %q: %w", a.Name, err))
 		}
 		if a.Run == nil {
 			errs = append(errs, fmt.Errorf("analyzer %q has no Run function", a.Name))
+		}
+		for _, r := range a.Requires {
+			if r != nil && r.RunsLast {
+				errs = append(errs, fmt.Errorf("analyzer %q requires %q, which runs last", a.Name, r.Name))
+			}
 		}
 		for _, r := range deps(a) {
 			if r == nil {
@@ -88,5 +96,39 @@ func order(set []*Analyzer) []*Analyzer {
 	for _, a := range set {
 		visit(a)
 	}
+	// Those that run last come after all the others, in their order.
+	slices.SortStableFunc(out, func(a, b *Analyzer) int {
+		switch {
+		case a.RunsLast == b.RunsLast:
+			return 0
+		case a.RunsLast:
+			return 1
+		}
+		return -1
+	})
 	return out
+}
+
+// maxDocTitle bounds the first line of an analyzer's Doc: it is the
+// analyzer's one-line entry in --help and the reports, beside its name
+// (x/tools' analyzers keep theirs as short).
+const maxDocTitle = 60
+
+// checkDoc checks Doc's shape: a title line of at most maxDocTitle
+// characters, then, if there is more, a blank line and paragraphs.
+func checkDoc(doc string) error {
+	title, rest, more := strings.Cut(doc, "\n")
+	switch {
+	case len([]rune(title)) > maxDocTitle:
+		return fmt.Errorf("Doc title %q is longer than %d characters", title, maxDocTitle)
+	case more && !strings.HasPrefix(rest, "\n"):
+		return fmt.Errorf("Doc title %q is not followed by a blank line", title)
+	}
+	return nil
+}
+
+// DocTitle returns the first line of an analyzer's Doc.
+func (a *Analyzer) DocTitle() string {
+	title, _, _ := strings.Cut(a.Doc, "\n")
+	return title
 }

@@ -7,20 +7,20 @@ import (
 	"path/filepath"
 )
 
-// atomicFile is a file written under a temporary name in its destination's
+// AtomicFile is a file written under a temporary name in its destination's
 // directory and renamed into place only once complete and synced, so the
 // destination name never holds a partial file, whatever happens. The
 // temporary is owned (see SweepLeftovers): its lock is held until the
 // rename or removal, so a run after a kill removes it and a concurrent run
 // leaves it alone.
-type atomicFile struct {
+type AtomicFile struct {
 	*os.File
 	dest string
 	done bool
 }
 
-// createAtomic starts writing dest.
-func createAtomic(dest string) (*atomicFile, error) {
+// CreateAtomic starts writing dest.
+func CreateAtomic(dest string) (*AtomicFile, error) {
 	dir, base := filepath.Split(dest)
 	if dir == "" {
 		dir = "."
@@ -29,12 +29,12 @@ func createAtomic(dest string) (*atomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %s: %w", dest, err)
 	}
-	return &atomicFile{File: f, dest: dest}, nil
+	return &AtomicFile{File: f, dest: dest}, nil
 }
 
 // Commit syncs the file, renames it to its destination, and syncs the
 // directory so the rename survives a crash.
-func (a *atomicFile) Commit() error {
+func (a *AtomicFile) Commit() error {
 	if err := a.File.Sync(); err != nil {
 		return fmt.Errorf("syncing %s: %w", a.Name(), err)
 	}
@@ -47,7 +47,7 @@ func (a *atomicFile) Commit() error {
 // CommitUnsynced renames the file to its destination without syncing it:
 // for files that can be rebuilt and are checked again after a crash of
 // the machine.
-func (a *atomicFile) CommitUnsynced() error {
+func (a *AtomicFile) CommitUnsynced() error {
 	if err := a.rename(false); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (a *atomicFile) CommitUnsynced() error {
 // rename puts the file in place, still open: its lock is held across the
 // rename, so no sweep can take the temporary from under it. With
 // syncDirectory the rename is made durable.
-func (a *atomicFile) rename(syncDirectory bool) error {
+func (a *AtomicFile) rename(syncDirectory bool) error {
 	if err := a.File.Chmod(0o644); err != nil {
 		return fmt.Errorf("chmod %s: %w", a.Name(), err)
 	}
@@ -73,7 +73,7 @@ func (a *atomicFile) rename(syncDirectory bool) error {
 
 // close closes a renamed file; what a failed close did not write is not
 // in it, so it goes.
-func (a *atomicFile) close() error {
+func (a *AtomicFile) close() error {
 	if err := a.File.Close(); err != nil {
 		os.Remove(a.dest)
 		return fmt.Errorf("closing %s: %w", a.dest, err)
@@ -83,7 +83,7 @@ func (a *atomicFile) close() error {
 
 // Abort removes the temporary file unless Commit succeeded. It removes the
 // file before closing it, while the lock still says it is in use.
-func (a *atomicFile) Abort() {
+func (a *AtomicFile) Abort() {
 	if a.done {
 		return
 	}
@@ -95,14 +95,18 @@ func (a *atomicFile) Abort() {
 // WriteAtomic writes path with write, through a temporary file in its
 // directory, fsync and rename: readers see the old file or the whole new
 // one, and a killed writer leaves only a temporary that SweepLeftovers
-// removes.
+// removes. The file is readable by all (0644), as reports and results are
+// served and shared; archives keep their creator-only mode.
 func WriteAtomic(path string, write func(io.Writer) error) error {
-	af, err := createAtomic(path)
+	af, err := CreateAtomic(path)
 	if err != nil {
 		return err
 	}
 	defer af.Abort()
 	if err := write(af.File); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := af.Chmod(0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return af.Commit()

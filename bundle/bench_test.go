@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,32 +15,12 @@ func benchInput(b *testing.B, dir string, size int) {
 	}
 }
 
-// BenchmarkIngest measures ingest throughput (hashing, compressing on all
-// cores, fsync) of 64 MiB; corpus/bench/archive.sh compares a multi-GiB
-// incident with tar | zstd.
-func BenchmarkIngest(b *testing.B) {
-	in := b.TempDir()
-	const size = 64 << 20
-	benchInput(b, in, size)
-	out := filepath.Join(b.TempDir(), "o.tar.zst")
-	b.SetBytes(size)
-	b.ResetTimer()
-	for range b.N {
-		os.Remove(out)
-		if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: out}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// ingestDir ingests the files under in into a fresh archive and returns
+// archiveDirB archives the files in in into a fresh archive and returns
 // its path.
-func ingestDir(b *testing.B, in string) string {
+func archiveDirB(b *testing.B, in string) string {
 	b.Helper()
 	out := filepath.Join(b.TempDir(), "o.tar.zst")
-	if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: out}); err != nil {
-		b.Fatal(err)
-	}
+	archiveDir(b, in, out, "")
 	return out
 }
 
@@ -50,7 +29,7 @@ func BenchmarkVerify(b *testing.B) {
 	in := b.TempDir()
 	const size = 64 << 20
 	benchInput(b, in, size)
-	out := ingestDir(b, in)
+	out := archiveDirB(b, in)
 	b.SetBytes(size)
 	b.ResetTimer()
 	for range b.N {

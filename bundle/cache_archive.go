@@ -31,7 +31,7 @@ func (a *Archive) cachedPath(art Artifact) (string, error) {
 	case err != nil:
 		return "", err
 	}
-	name := fmt.Sprintf("%s: member %s", a.path, quoteName(art.Path))
+	name := fmt.Sprintf("%s: member %s", a.path, QuoteName(art.Path))
 	f, err := c.get(art.SHA256, art.Size, name, func(w *os.File) (string, error) {
 		r, err := a.memberData(art)
 		if err != nil {

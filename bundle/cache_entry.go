@@ -72,7 +72,7 @@ const claimPoll = 50 * time.Millisecond
 // It never blocks in flock: the file a writer holds becomes the entry
 // when renamed, and waiting for that lock would wait for every run using
 // the entry.
-func (c *Cache) claim(key string, wait bool) (*atomicFile, error) {
+func (c *Cache) claim(key string, wait bool) (*AtomicFile, error) {
 	p := c.partialPath(key)
 	for {
 		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
@@ -104,7 +104,7 @@ func (c *Cache) claim(key string, wait bool) (*atomicFile, error) {
 			f.Close()
 			return nil, fmt.Errorf("cache: emptying %s: %w", p, err)
 		}
-		return &atomicFile{File: f, dest: c.entryPath(key)}, nil
+		return &AtomicFile{File: f, dest: c.entryPath(key)}, nil
 	}
 }
 
@@ -116,7 +116,7 @@ func (c *Cache) claim(key string, wait bool) (*atomicFile, error) {
 // (flock(2) does not promise the conversion atomic). A full
 // disk is reported with the file, the free space and the size; nothing
 // partial is left.
-func (c *Cache) write(af *atomicFile, key string, size int64, name string, fill fillFunc) (*os.File, error) {
+func (c *Cache) write(af *AtomicFile, key string, size int64, name string, fill fillFunc) (*os.File, error) {
 	defer af.Abort()
 	c.makeRoom(size)
 	sum, err := fill(af.File)

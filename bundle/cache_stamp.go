@@ -28,7 +28,7 @@ func bootID() string {
 // a boot stamp on the file (set before the rename, so a rename that
 // survives a crash carries it) the entry is renamed unsynced, and cached
 // checks it again after a reboot. Elsewhere it is synced first.
-func publishCached(af *atomicFile) error {
+func publishCached(af *AtomicFile) error {
 	if id := bootID(); id != "" && setBootStamp(af.File, id) == nil {
 		return af.rename(false)
 	}

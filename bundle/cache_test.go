@@ -3,7 +3,6 @@ package bundle
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -39,12 +38,12 @@ func cacheUse(t *testing.T, dir string) (int64, []string) {
 	return total, names
 }
 
-// variantArchives ingests n archives, each holding the real test program's
-// executable with i extra bytes appended, so each has its own SHA-256.
+// variantArchives writes n archives, each holding a real Go executable
+// (this test binary) with i extra bytes appended, so each has its own
+// SHA-256.
 func variantArchives(t *testing.T, n int) []string {
 	t.Helper()
-	inc := realIncident(t)
-	exe, err := os.ReadFile(filepath.Join(inc.dir, "incidentprog"))
+	exe, err := os.ReadFile(os.Args[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,13 +53,11 @@ func variantArchives(t *testing.T, n int) []string {
 		in := filepath.Join(dir, fmt.Sprintf("in%d", i))
 		os.Mkdir(in, 0o755)
 		b := append(bytes.Clone(exe), bytes.Repeat([]byte{0xcc}, i+1)...)
-		if err := os.WriteFile(filepath.Join(in, "incidentprog"), b, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(in, "exe"), b, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		p := filepath.Join(dir, fmt.Sprintf("inc%d.tar.zst", i))
-		if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: p}); err != nil {
-			t.Fatal(err)
-		}
+		archiveDir(t, in, p, "")
 		out = append(out, p)
 	}
 	return out
@@ -191,10 +188,7 @@ func bigArchive(t *testing.T, n int, seed uint64) (string, Artifact) {
 	rng.Read(b)
 	os.WriteFile(filepath.Join(in, "blob"), b, 0o644)
 	p := filepath.Join(t.TempDir(), "big.tar.zst")
-	m, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := archiveDir(t, in, p, "")
 	return p, m.Artifacts[0]
 }
 
@@ -289,9 +283,7 @@ func TestCacheConcurrentSameMember(t *testing.T) {
 	var archives []string
 	for i, title := range []string{"first", "second"} {
 		p := filepath.Join(t.TempDir(), fmt.Sprintf("a%d.tar.zst", i))
-		if _, err := Ingest(context.Background(), IngestOptions{Inputs: []string{in}, Output: p, Title: title}); err != nil {
-			t.Fatal(err)
-		}
+		archiveDir(t, in, p, title)
 		archives = append(archives, p)
 	}
 	a0, _ := Open(archives[0])

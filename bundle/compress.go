@@ -14,10 +14,10 @@ import (
 
 // Compression wrapper names, as recorded in Artifact.Compression.
 const (
-	compZstd = "zstd"
-	compGzip = "gzip"
-	compXz   = "xz"
-	compLz4  = "lz4"
+	CompressionZstd = "zstd"
+	CompressionGzip = "gzip"
+	CompressionXz   = "xz"
+	CompressionLz4  = "lz4"
 )
 
 // Magic numbers of the compression formats, from their specifications:
@@ -30,17 +30,17 @@ var (
 	magicLz4  = []byte{0x04, 0x22, 0x4d, 0x18}
 )
 
-// compressionOf names the wrapper whose magic starts head, or "".
-func compressionOf(head []byte) string {
+// CompressionOf names the wrapper whose magic starts head, or "".
+func CompressionOf(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, magicZstd):
-		return compZstd
+		return CompressionZstd
 	case bytes.HasPrefix(head, magicGzip):
-		return compGzip
+		return CompressionGzip
 	case bytes.HasPrefix(head, magicXz):
-		return compXz
+		return CompressionXz
 	case bytes.HasPrefix(head, magicLz4):
-		return compLz4
+		return CompressionLz4
 	}
 	return ""
 }
@@ -52,26 +52,29 @@ func compressionOf(head []byte) string {
 // allowed to make the decoder allocate gigabytes.
 const maxZstdWindow = 128 << 20
 
-// decompressor returns a reader of r's decompressed bytes, capped at max,
-// and a function that releases the decoder.
-func decompressor(r io.Reader, comp string, max int64) (io.Reader, func(), error) {
+// Decompress returns a reader of r's bytes decompressed from comp (one of
+// the Compression names), failing with an error wrapping ErrTooLarge past
+// max bytes or when the stream asks for a window or dictionary over the
+// bounds here, and a function that releases the decoder. It expands
+// attachments; archives are read by their own readers.
+func Decompress(r io.Reader, comp string, max int64) (io.Reader, func(), error) {
 	var dr io.Reader
 	done := func() {}
 	switch comp {
-	case compZstd:
+	case CompressionZstd:
 		d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxZstdWindow),
 			zstd.WithDecoderMaxMemory(maxZstdWindow), zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, nil, fmt.Errorf("zstd: %w", err)
 		}
 		dr, done = d, d.Close
-	case compGzip:
+	case CompressionGzip:
 		g, err := gzip.NewReader(r)
 		if err != nil {
 			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
 		dr, done = g, func() { g.Close() }
-	case compXz:
+	case CompressionXz:
 		// The xz reader allocates the dictionary its block header declares
 		// (up to 4 GiB), so check the first block's LZMA2 dictionary first.
 		br := bufio.NewReaderSize(r, 4096)
@@ -84,12 +87,12 @@ func decompressor(r io.Reader, comp string, max int64) (io.Reader, func(), error
 			return nil, nil, fmt.Errorf("xz: %w", err)
 		}
 		dr = x
-	case compLz4:
+	case CompressionLz4:
 		dr = lz4.NewReader(r)
 	default:
 		return nil, nil, fmt.Errorf("unknown compression %q", comp)
 	}
-	return newCappedReader(&prefixErr{r: dr, prefix: comp}, max, "the per-member limit"), done, nil
+	return NewCappedReader(&prefixErr{r: dr, prefix: comp}, max, "the per-member limit"), done, nil
 }
 
 // prefixErr names the decompressor in its errors ("gzip: unexpected EOF").

@@ -30,7 +30,7 @@ func Extract(archivePath, dir string, names []string) error {
 		return fmt.Errorf("opening %s: %w", dir, err)
 	}
 	defer root.Close()
-	s, err := openStream(archivePath, 2)
+	s, err := openWholeArchive(archivePath, 2)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func Extract(archivePath, dir string, names []string) error {
 		var missing []string
 		for _, n := range names {
 			if !want[n] {
-				missing = append(missing, quoteName(n))
+				missing = append(missing, QuoteName(n))
 			}
 		}
 		if len(missing) > 0 {
@@ -70,7 +70,7 @@ func Extract(archivePath, dir string, names []string) error {
 			return fmt.Errorf("%s: %w: %v", archivePath, ErrCorrupt, err)
 		}
 		if h.Typeflag != tar.TypeReg {
-			return fmt.Errorf("%s: member %s is not a regular file: %w", archivePath, quoteName(h.Name), ErrCorrupt)
+			return fmt.Errorf("%s: member %s is not a regular file: %w", archivePath, QuoteName(h.Name), ErrCorrupt)
 		}
 		art, isArt := byPath[h.Name]
 		switch {
@@ -85,7 +85,7 @@ func Extract(archivePath, dir string, names []string) error {
 			delete(byPath, h.Name)
 			left--
 		case len(names) == 0:
-			return fmt.Errorf("%s: member %s is not in the manifest: %w", archivePath, quoteName(h.Name), ErrCorrupt)
+			return fmt.Errorf("%s: member %s is not in the manifest: %w", archivePath, QuoteName(h.Name), ErrCorrupt)
 		}
 	}
 	return nil
@@ -120,7 +120,7 @@ func selectMembers(m *Manifest, names []string) (matched map[string]bool, byPath
 // temporary the next extract into the directory sweeps (once per
 // directory, recorded in swept); on any failure nothing is left.
 func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string, swept map[string]bool) error {
-	if err := checkMemberName(name); err != nil {
+	if err := CheckMemberName(name); err != nil {
 		return fmt.Errorf("%s: %w", archivePath, err)
 	}
 	if d := path.Dir(name); d != "." {
@@ -156,7 +156,7 @@ func writeNew(root *os.Root, name string, r io.Reader, sum, archivePath string, 
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%s: extracting %s: %w", archivePath, quoteName(name), err)
+		return fmt.Errorf("%s: extracting %s: %w", archivePath, QuoteName(name), err)
 	}
 	return nil
 }

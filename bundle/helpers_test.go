@@ -1,10 +1,6 @@
 package bundle
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,116 +8,8 @@ import (
 	"testing"
 )
 
-// tarEntry is one member for mkTar.
-type tarEntry struct {
-	hdr  tar.Header
-	body []byte
-}
-
-func reg(name string, body string) tarEntry {
-	return tarEntry{hdr: tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))}, body: []byte(body)}
-}
-
-func mkTar(t testing.TB, entries ...tarEntry) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	for _, e := range entries {
-		h := e.hdr
-		if err := tw.WriteHeader(&h); err != nil {
-			t.Fatalf("tar header %q: %v", h.Name, err)
-		}
-		if _, err := tw.Write(e.body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// zipEntry is one member for mkZip.
-type zipEntry struct {
-	hdr  zip.FileHeader
-	body []byte
-}
-
-func zreg(name, body string) zipEntry {
-	return zipEntry{hdr: zip.FileHeader{Name: name, Method: zip.Deflate}, body: []byte(body)}
-}
-
-func mkZip(t testing.TB, entries ...zipEntry) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	for _, e := range entries {
-		h := e.hdr
-		w, err := zw.CreateHeader(&h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(e.body)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // gotrace is a real goroutine dump line set; text sniffing recognizes it.
 const gotrace = "goroutine 1 [running]:\nmain.main()\n\t/src/main.go:5 +0x1d\n"
-
-// ingestResult is what ingestFiles returns.
-type ingestResult struct {
-	m      *Manifest
-	err    error
-	out    string // archive path
-	outDir string // its directory
-	inDir  string
-}
-
-// ingestFiles writes files into a fresh input directory and ingests them
-// (the directory when inputs is empty, else the named inputs relative to
-// it). It checks what must hold whatever the outcome: no temporary or
-// staging file is left next to the output, and no output on failure.
-func ingestFiles(t *testing.T, files map[string][]byte, lim Limits, inputs ...string) ingestResult {
-	t.Helper()
-	r := ingestResult{inDir: t.TempDir(), outDir: t.TempDir()}
-	for name, body := range files {
-		p := filepath.Join(r.inDir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	args := []string{r.inDir}
-	if len(inputs) > 0 {
-		args = nil
-		for _, in := range inputs {
-			args = append(args, filepath.Join(r.inDir, in))
-		}
-	}
-	r.out = filepath.Join(r.outDir, "out.tar.zst")
-	r.m, r.err = Ingest(context.Background(), IngestOptions{Inputs: args, Output: r.out, Limits: lim})
-	ents, _ := os.ReadDir(r.outDir)
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	switch {
-	case r.err != nil && len(names) != 0:
-		t.Errorf("failed ingest left %v in the output directory", names)
-	case r.err == nil && (len(names) != 1 || names[0] != "out.tar.zst"):
-		t.Errorf("output directory holds %v, want only out.tar.zst", names)
-	case r.err == nil:
-		if err := Verify(r.out); err != nil {
-			t.Errorf("verify of a fresh archive: %v", err)
-		}
-	}
-	return r
-}
 
 // wantErr fails unless err is non-nil and mentions every part.
 func wantErr(t *testing.T, err error, parts ...string) {
@@ -137,25 +25,101 @@ func wantErr(t *testing.T, err error, parts ...string) {
 	}
 }
 
-// wantWarning fails unless some manifest warning contains every part.
-func wantWarning(t *testing.T, m *Manifest, parts ...string) {
-	t.Helper()
-	for _, w := range m.Warnings {
-		ok := true
-		for _, p := range parts {
-			ok = ok && strings.Contains(w, p)
-		}
-		if ok {
-			return
-		}
+// archiveDir writes the regular files directly in dir into a fresh
+// archive at out through ArchiveWriter, laid out as ingest lays them out:
+// each stored as artifacts/other/<name>, smallest first, identical
+// contents stored once (the others listed in Also). It returns the
+// manifest.
+func archiveDir(tb testing.TB, dir, out, title string) *Manifest {
+	tb.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	t.Errorf("no warning mentioning %q among %q", parts, m.Warnings)
+	type file struct {
+		name string
+		size int64
+	}
+	var files []file
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		st, err := e.Info()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files = append(files, file{e.Name(), st.Size()})
+	}
+	sort.Slice(files, func(i, j int) bool {
+		if files[i].size != files[j].size {
+			return files[i].size < files[j].size
+		}
+		return files[i].name < files[j].name
+	})
+	m := &Manifest{FormatVersion: FormatVersion, ID: "inc-test", Title: title, Tool: "test"}
+	for _, f := range files {
+		m.Artifacts = append(m.Artifacts, Artifact{Path: ArtifactDir + string(KindOther) + "/" + f.name, Kind: KindOther,
+			Size: f.size, SHA256: strings.Repeat("0", 64), Original: f.name})
+	}
+	af, err := CreateAtomic(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer af.Abort()
+	w, err := NewArchiveWriter(af.File, m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer w.Abort()
+	bySHA := map[string]int{}
+	var stored []Artifact
+	for _, art := range m.Artifacts {
+		f, err := os.Open(filepath.Join(dir, art.Original))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		sum, err := w.WriteMember(art.Path, art.Size, f)
+		f.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if i, ok := bySHA[sum]; ok {
+			if err := w.DropLastMember(); err != nil {
+				tb.Fatal(err)
+			}
+			stored[i].Also = append(stored[i].Also, art.Original)
+			continue
+		}
+		art.SHA256 = sum
+		bySHA[sum] = len(stored)
+		stored = append(stored, art)
+	}
+	m.Artifacts = stored
+	if err := w.Finish(m); err != nil {
+		tb.Fatal(err)
+	}
+	if err := af.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }
 
-func originals(m *Manifest) map[string]Artifact {
-	o := map[string]Artifact{}
-	for _, a := range m.Artifacts {
-		o[a.Original] = a
+// archiveFiles writes files (by name) into a fresh directory and archives
+// them with archiveDir; the archive must verify. It returns the archive's
+// path and manifest.
+func archiveFiles(t *testing.T, files map[string][]byte) (string, *Manifest) {
+	t.Helper()
+	in := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(in, name), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return o
+	out := filepath.Join(t.TempDir(), "out.tar.zst")
+	m := archiveDir(t, in, out, "")
+	if err := Verify(out); err != nil {
+		t.Errorf("verify of a fresh archive: %v", err)
+	}
+	return out, m
 }

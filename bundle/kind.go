@@ -1,6 +1,3 @@
-// Package bundle owns coroner's incident archive: ingesting inputs, sniffing
-// what each file is by its bytes, writing the deterministic zstd-compressed tar
-// with its manifest and checksum trailer, and reading, verifying and extracting it.
 package bundle
 
 // Kind names what an artifact is, as learned from its bytes.

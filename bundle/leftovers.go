@@ -244,10 +244,3 @@ func sweepQuiet(dir string) []string {
 	removed, _ := SweepLeftovers(dir)
 	return removed
 }
-
-// logf calls log when it is set.
-func logf(log func(string, ...any), format string, args ...any) {
-	if log != nil {
-		log(format, args...)
-	}
-}

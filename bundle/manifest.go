@@ -79,7 +79,7 @@ func (m *Manifest) Artifact(path string) (Artifact, bool) {
 // CoreAborted reports whether the capture says it took the core by
 // sending the target SIGABRT itself (the core step's Method "abort"). It
 // adds certainty to what the core itself shows (the signal's sender, read
-// from the core by bundle/coredump) and hints that the core can be read in
+// from the core by bundle/gocore) and hints that the core can be read in
 // place; it never decides on its own that a SIGABRT was no crash.
 func (m *Manifest) CoreAborted() bool {
 	if m.Capture == nil {

@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"unicode"
@@ -11,35 +10,35 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// checkMemberName rejects names from tar and zip inputs that could point
+// CheckMemberName rejects names from tar and zip inputs that could point
 // outside a destination if anyone ever wrote them to disk: absolute paths,
 // ".." components, backslashes (a separator on Windows, and a way to smuggle
 // "..\" past checks written for "/"), drive letters and NUL bytes.
-func checkMemberName(name string) error {
+func CheckMemberName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("empty member name")
 	case strings.ContainsRune(name, 0):
-		return fmt.Errorf("member name %s contains a NUL byte", quoteName(name))
+		return fmt.Errorf("member name %s contains a NUL byte", QuoteName(name))
 	case strings.ContainsRune(name, '\\'):
-		return fmt.Errorf("member name %s contains a backslash", quoteName(name))
+		return fmt.Errorf("member name %s contains a backslash", QuoteName(name))
 	case strings.HasPrefix(name, "/"):
-		return fmt.Errorf("member name %s is an absolute path", quoteName(name))
+		return fmt.Errorf("member name %s is an absolute path", QuoteName(name))
 	case len(name) >= 2 && name[1] == ':' && unicode.IsLetter(rune(name[0])):
-		return fmt.Errorf("member name %s starts with a drive letter", quoteName(name))
+		return fmt.Errorf("member name %s starts with a drive letter", QuoteName(name))
 	}
 	for _, el := range strings.Split(name, "/") {
 		if el == ".." {
-			return fmt.Errorf("member name %s contains a \"..\" component", quoteName(name))
+			return fmt.Errorf("member name %s contains a \"..\" component", QuoteName(name))
 		}
 	}
 	return nil
 }
 
-// quoteName renders an untrusted name for logs and errors: control
+// QuoteName renders an untrusted name for logs and errors: control
 // characters, invalid UTF-8 and bidirectional overrides (which can make
 // "gpj.exe" read as "exe.jpg") become Go escapes.
-func quoteName(s string) string {
+func QuoteName(s string) string {
 	if !needsQuoting(s) {
 		return strconv.Quote(s)
 	}
@@ -67,38 +66,8 @@ func needsQuoting(s string) bool {
 	return false
 }
 
-// maxStoredBase bounds the base name of a stored member so that
-// "artifacts/<kind>/<base>" always fits the 100-byte ustar name field and
-// the archive stays readable by every tar.
-const maxStoredBase = 64
-
-// storedBase maps an original name to a portable base name for the archive:
-// NFC-normalized, ASCII letters, digits, '.', '_' and '-' kept, anything
-// else replaced by '_'. Uniqueness is settled by the caller.
-func storedBase(original string) string {
-	base := path.Base(strings.ReplaceAll(original, "\\", "/"))
-	base = norm.NFC.String(base)
-	var b strings.Builder
-	for _, r := range base {
-		switch {
-		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-'):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	s := strings.TrimLeft(b.String(), ".")
-	if s == "" {
-		s = "file"
-	}
-	if len(s) > maxStoredBase {
-		s = s[:maxStoredBase]
-	}
-	return s
-}
-
-// foldKey is the key under which two names collide on a case-insensitive or
+// FoldKey is the key under which two names collide on a case-insensitive or
 // normalizing file system.
-func foldKey(name string) string {
+func FoldKey(name string) string {
 	return strings.ToLower(norm.NFC.String(name))
 }

@@ -21,7 +21,7 @@ func lateArchive(b *testing.B, early int) (string, Artifact, Artifact) {
 	if err := os.WriteFile(filepath.Join(in, "late.bin"), wordData(99, frameBlock+4096), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	out := ingestDir(b, in)
+	out := archiveDirB(b, in)
 	a, err := Open(out)
 	if err != nil {
 		b.Fatal(err)

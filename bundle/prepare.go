@@ -33,7 +33,7 @@ func VerifyExtract(path string, want func(*Manifest, Artifact) bool) error {
 			return err
 		}
 	}
-	var pending []*atomicFile
+	var pending []*AtomicFile
 	defer func() {
 		for _, af := range pending {
 			af.Abort()
@@ -59,7 +59,7 @@ func VerifyExtract(path string, want func(*Manifest, Artifact) bool) error {
 		c.makeRoom(size)
 		sum, err := extractSparse(af.File, r, size)
 		if err != nil {
-			return "", fmt.Errorf("%s: member %s: extracting into the cache as %s: %w", path, quoteName(name), af.Name(), err)
+			return "", fmt.Errorf("%s: member %s: extracting into the cache as %s: %w", path, QuoteName(name), af.Name(), err)
 		}
 		if sum != art.SHA256 {
 			// The trailer check names the mismatch; this copy must not

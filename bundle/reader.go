@@ -51,23 +51,25 @@ type Archive struct {
 	// index is built without hashing the file again.
 	sealed bool
 
-	idxMu  sync.Mutex // guards what follows
-	idx    *indexRef  // the frame index, built on first use
-	idxErr error      // why the index cannot be built
+	idxMu  sync.Mutex     // guards what follows
+	idx    *frameIndexRef // the frame index, built on first use
+	idxErr error          // why the index cannot be built
 
 	heldMu sync.Mutex // guards what follows
 	cache  *Cache     // the extraction cache, opened on first use
 	held   map[string]*os.File
 }
 
-// stream is a decompressing tar reader over an archive file.
-type stream struct {
+// wholeArchiveReader decodes an archive file from its start as one tar
+// stream: for the manifest, which is its first member, and for archives
+// whose frames cannot be read one at a time.
+type wholeArchiveReader struct {
 	f   *os.File
 	dec *zstd.Decoder
 	tr  *tar.Reader
 }
 
-func openStream(path string, concurrency int) (*stream, error) {
+func openWholeArchive(path string, concurrency int) (*wholeArchiveReader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -84,26 +86,26 @@ func openStream(path string, concurrency int) (*stream, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: zstd: %w", path, err)
 	}
-	return &stream{f: f, dec: dec, tr: tar.NewReader(dec)}, nil
+	return &wholeArchiveReader{f: f, dec: dec, tr: tar.NewReader(dec)}, nil
 }
 
 // Read reads the data of the member the tar reader is at.
-func (s *stream) Read(p []byte) (int, error) { return s.tr.Read(p) }
+func (s *wholeArchiveReader) Read(p []byte) (int, error) { return s.tr.Read(p) }
 
-func (s *stream) Close() error {
+func (s *wholeArchiveReader) Close() error {
 	s.dec.Close()
 	return s.f.Close()
 }
 
 // readManifest reads and hashes the first member, which must be the
 // manifest.
-func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
+func (s *wholeArchiveReader) readManifest(path string) (*Manifest, string, []byte, error) {
 	h, err := s.tr.Next()
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("%s: reading first member: %w: %v", path, ErrNotArchive, err)
 	}
 	if h.Name != ManifestName || h.Typeflag != tar.TypeReg {
-		return nil, "", nil, fmt.Errorf("%s: %w: first member is %s, not %s", path, ErrNotArchive, quoteName(h.Name), ManifestName)
+		return nil, "", nil, fmt.Errorf("%s: %w: first member is %s, not %s", path, ErrNotArchive, QuoteName(h.Name), ManifestName)
 	}
 	if h.Size > maxManifestBytes {
 		return nil, "", nil, fmt.Errorf("%s: %s is %d bytes, over the %d-byte limit: %w", path, ManifestName, h.Size, maxManifestBytes, ErrCorrupt)
@@ -125,10 +127,10 @@ func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
 		if err := checkStoredName(a.Path); err != nil {
 			return nil, "", nil, fmt.Errorf("%s: %s: %w: %v", path, ManifestName, ErrCorrupt, err)
 		}
-		if seen[foldKey(a.Path)] {
-			return nil, "", nil, fmt.Errorf("%s: %s lists %s twice: %w", path, ManifestName, quoteName(a.Path), ErrCorrupt)
+		if seen[FoldKey(a.Path)] {
+			return nil, "", nil, fmt.Errorf("%s: %s lists %s twice: %w", path, ManifestName, QuoteName(a.Path), ErrCorrupt)
 		}
-		seen[foldKey(a.Path)] = true
+		seen[FoldKey(a.Path)] = true
 	}
 	return m, hex.EncodeToString(sum[:]), b, nil
 }
@@ -136,20 +138,20 @@ func (s *stream) readManifest(path string) (*Manifest, string, []byte, error) {
 // checkStoredName accepts only the member names coroner writes for
 // artifacts: "artifacts/<kind>/<name>" made of portable characters.
 func checkStoredName(name string) error {
-	if err := checkMemberName(name); err != nil {
+	if err := CheckMemberName(name); err != nil {
 		return err
 	}
 	if !strings.HasPrefix(name, ArtifactDir) || strings.Count(name, "/") != 2 {
-		return fmt.Errorf("member name %s is not of the form %s<kind>/<name>", quoteName(name), ArtifactDir)
+		return fmt.Errorf("member name %s is not of the form %s<kind>/<name>", QuoteName(name), ArtifactDir)
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/", r)) {
-			return fmt.Errorf("member name %s has a character outside [A-Za-z0-9._-]", quoteName(name))
+			return fmt.Errorf("member name %s has a character outside [A-Za-z0-9._-]", QuoteName(name))
 		}
 	}
 	for _, el := range strings.Split(name, "/") {
 		if el == "" || el == "." {
-			return fmt.Errorf("member name %s has an empty element", quoteName(name))
+			return fmt.Errorf("member name %s has an empty element", QuoteName(name))
 		}
 	}
 	return nil
@@ -157,7 +159,7 @@ func checkStoredName(name string) error {
 
 // Open opens an archive, reading only its manifest member.
 func Open(path string) (*Archive, error) {
-	s, err := openStream(path, 1)
+	s, err := openWholeArchive(path, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func OpenSealed(path string) (*Archive, error) {
 // IsArchive reports whether path is a coroner archive: zstd-compressed with
 // manifest.json as its first member. It reads only the first frame.
 func IsArchive(path string) bool {
-	s, err := openStream(path, 1)
+	s, err := openWholeArchive(path, 1)
 	if err != nil {
 		return false
 	}
@@ -233,14 +235,14 @@ func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &memberReader{r: r, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
+	return &checkedMemberReader{r: r, h: sha256.New(), want: art.SHA256, name: art.Path, archive: a.path}, nil
 }
 
-// member opens a stream positioned at the start of art's data, after
+// member opens a wholeArchiveReader positioned at the start of art's data, after
 // checking the member's size against the manifest. It decodes every
 // member before art: it serves archives that do not allow random access.
-func (a *Archive) member(art Artifact) (*stream, error) {
-	s, err := openStream(a.path, 1)
+func (a *Archive) member(art Artifact) (*wholeArchiveReader, error) {
+	s, err := openWholeArchive(a.path, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -249,44 +251,44 @@ func (a *Archive) member(art Artifact) (*stream, error) {
 		if err != nil {
 			s.Close()
 			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: member %s: %w", a.path, quoteName(art.Path), ErrNotFound)
+				return nil, fmt.Errorf("%s: member %s: %w", a.path, QuoteName(art.Path), ErrNotFound)
 			}
-			return nil, fmt.Errorf("%s: looking for %s: %w: %v", a.path, quoteName(art.Path), ErrCorrupt, err)
+			return nil, fmt.Errorf("%s: looking for %s: %w: %v", a.path, QuoteName(art.Path), ErrCorrupt, err)
 		}
 		if h.Name == art.Path {
 			if h.Size != art.Size {
 				s.Close()
-				return nil, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", a.path, quoteName(art.Path), h.Size, art.Size, ErrCorrupt)
+				return nil, fmt.Errorf("%s: member %s is %d bytes, manifest says %d: %w", a.path, QuoteName(art.Path), h.Size, art.Size, ErrCorrupt)
 			}
 			return s, nil
 		}
 	}
 }
 
-// memberReader checks a member's hash when it has been read to the end.
-type memberReader struct {
+// checkedMemberReader checks a member's hash when it has been read to the end.
+type checkedMemberReader struct {
 	r             io.ReadCloser
 	h             hash.Hash
 	want          string
 	name, archive string
 }
 
-func (m *memberReader) Read(p []byte) (int, error) {
+func (m *checkedMemberReader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	m.h.Write(p[:n])
 	if errors.Is(err, io.EOF) {
 		if got := hex.EncodeToString(m.h.Sum(nil)); got != m.want {
-			return n, fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", m.archive, quoteName(m.name), got, m.want, ErrCorrupt)
+			return n, fmt.Errorf("%s: member %s: SHA-256 %s, manifest says %s: %w", m.archive, QuoteName(m.name), got, m.want, ErrCorrupt)
 		}
 	} else if errors.Is(err, ErrCorrupt) || errors.Is(err, os.ErrClosed) {
-		err = fmt.Errorf("%s: member %s: %w", m.archive, quoteName(m.name), err)
+		err = fmt.Errorf("%s: member %s: %w", m.archive, QuoteName(m.name), err)
 	} else if err != nil {
-		err = fmt.Errorf("%s: member %s: %w: %v", m.archive, quoteName(m.name), ErrCorrupt, err)
+		err = fmt.Errorf("%s: member %s: %w: %v", m.archive, QuoteName(m.name), ErrCorrupt, err)
 	}
 	return n, err
 }
 
-func (m *memberReader) Close() error { return m.r.Close() }
+func (m *checkedMemberReader) Close() error { return m.r.Close() }
 
 // Path returns a seekable copy of the artifact, extracted once into the
 // extraction cache (see Cache) and verified by its SHA-256. Extracting

@@ -36,7 +36,7 @@ func DigestReader(r io.Reader, name string) (string, error) {
 		return "", fmt.Errorf("%s: zstd: %w", name, err)
 	}
 	defer dec.Close()
-	s := &stream{dec: dec, tr: tar.NewReader(dec)}
+	s := &wholeArchiveReader{dec: dec, tr: tar.NewReader(dec)}
 	_, digest, _, err := s.readManifest(name)
 	return digest, err
 }

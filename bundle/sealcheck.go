@@ -39,7 +39,7 @@ func (a *Archive) CheckSealed() error {
 	if err != nil {
 		return err
 	}
-	s := newFrameStream(idx, "(tar headers)", 2*frameBlock)
+	s := newFrameReader(idx, "(tar headers)", 2*frameBlock)
 	defer s.close()
 	want := map[string]Artifact{}
 	for _, art := range a.manifest.Artifacts {
@@ -74,7 +74,7 @@ func (a *Archive) CheckSealed() error {
 		return err
 	}
 	if trailer == nil {
-		return fmt.Errorf("%s: no trailer after member %s: archive truncated: %w", path, quoteName(got[len(got)-1].Name), ErrCorrupt)
+		return fmt.Errorf("%s: no trailer after member %s: archive truncated: %w", path, QuoteName(got[len(got)-1].Name), ErrCorrupt)
 	}
 	if end != idx.size {
 		return fmt.Errorf("%s: %d bytes after the end of the tar stream: %w", path, idx.size-end, ErrCorrupt)

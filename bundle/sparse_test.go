@@ -57,7 +57,7 @@ func TestCacheStamp(t *testing.T) {
 	body := []byte("cached bytes")
 	sum := sha256.Sum256(body)
 	good := hex.EncodeToString(sum[:])
-	af, err := createAtomic(dest)
+	af, err := CreateAtomic(dest)
 	if err != nil {
 		t.Fatal(err)
 	}

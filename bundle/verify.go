@@ -33,7 +33,7 @@ func verify(path string, each memberFunc) error {
 	if err := checkSeal(path); err != nil {
 		return err
 	}
-	s, err := openStream(path, runtime.GOMAXPROCS(0))
+	s, err := openWholeArchive(path, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func verify(path string, each memberFunc) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("%s: after member %s: %w: %v", path, quoteName(got[len(got)-1].Name), ErrCorrupt, err)
+			return fmt.Errorf("%s: after member %s: %w: %v", path, QuoteName(got[len(got)-1].Name), ErrCorrupt, err)
 		}
 		isTrailer, err := order.next(h)
 		if err != nil {
@@ -66,7 +66,7 @@ func verify(path string, each memberFunc) error {
 		if each != nil {
 			sum, err := each(h.Name, s.tr, h.Size)
 			if err != nil {
-				return fmt.Errorf("%s: member %s: %w", path, quoteName(h.Name), err)
+				return fmt.Errorf("%s: member %s: %w", path, QuoteName(h.Name), err)
 			}
 			got = append(got, TrailerMember{Name: h.Name, Size: h.Size, SHA256: sum})
 			continue
@@ -74,12 +74,12 @@ func verify(path string, each memberFunc) error {
 		sum := sha256.New()
 		n, err := io.Copy(sum, s.tr)
 		if err != nil {
-			return fmt.Errorf("%s: member %s: %w: %v", path, quoteName(h.Name), ErrCorrupt, err)
+			return fmt.Errorf("%s: member %s: %w: %v", path, QuoteName(h.Name), ErrCorrupt, err)
 		}
 		got = append(got, TrailerMember{Name: h.Name, Size: n, SHA256: hex.EncodeToString(sum.Sum(nil))})
 	}
 	if trailer == nil {
-		return fmt.Errorf("%s: no trailer after member %s: archive truncated: %w", path, quoteName(got[len(got)-1].Name), ErrCorrupt)
+		return fmt.Errorf("%s: no trailer after member %s: archive truncated: %w", path, QuoteName(got[len(got)-1].Name), ErrCorrupt)
 	}
 	// The tar end marker was read; nothing but the end of the zstd stream
 	// may follow.
@@ -101,18 +101,18 @@ func checkTrailer(path string, m *Manifest, raw []byte, got []TrailerMember) err
 	}
 	for i, w := range tr.Members {
 		if i >= len(got) {
-			return fmt.Errorf("%s: member %s listed in the trailer is missing: %w", path, quoteName(w.Name), ErrCorrupt)
+			return fmt.Errorf("%s: member %s listed in the trailer is missing: %w", path, QuoteName(w.Name), ErrCorrupt)
 		}
 		g := got[i]
 		if g.Name != w.Name {
-			return fmt.Errorf("%s: member %d is %s, trailer says %s: %w", path, i, quoteName(g.Name), quoteName(w.Name), ErrCorrupt)
+			return fmt.Errorf("%s: member %d is %s, trailer says %s: %w", path, i, QuoteName(g.Name), QuoteName(w.Name), ErrCorrupt)
 		}
 		if g.SHA256 != w.SHA256 || (g.Size >= 0 && g.Size != w.Size) {
-			return fmt.Errorf("%s: member %s: %d bytes with SHA-256 %s, trailer says %d bytes with %s: %w", path, quoteName(g.Name), g.Size, g.SHA256, w.Size, w.SHA256, ErrCorrupt)
+			return fmt.Errorf("%s: member %s: %d bytes with SHA-256 %s, trailer says %d bytes with %s: %w", path, QuoteName(g.Name), g.Size, g.SHA256, w.Size, w.SHA256, ErrCorrupt)
 		}
 	}
 	if len(got) > len(tr.Members) {
-		return fmt.Errorf("%s: member %s is not listed in the trailer: %w", path, quoteName(got[len(tr.Members)].Name), ErrCorrupt)
+		return fmt.Errorf("%s: member %s is not listed in the trailer: %w", path, QuoteName(got[len(tr.Members)].Name), ErrCorrupt)
 	}
 	if len(m.Artifacts) != len(got)-1 {
 		return fmt.Errorf("%s: manifest lists %d artifacts, archive holds %d: %w", path, len(m.Artifacts), len(got)-1, ErrCorrupt)
@@ -120,7 +120,7 @@ func checkTrailer(path string, m *Manifest, raw []byte, got []TrailerMember) err
 	for i, a := range m.Artifacts {
 		g := got[i+1]
 		if a.Path != g.Name || a.Size != g.Size || a.SHA256 != g.SHA256 {
-			return fmt.Errorf("%s: member %s does not match its manifest entry %s: %w", path, quoteName(g.Name), quoteName(a.Path), ErrCorrupt)
+			return fmt.Errorf("%s: member %s does not match its manifest entry %s: %w", path, QuoteName(g.Name), QuoteName(a.Path), ErrCorrupt)
 		}
 	}
 	return nil
@@ -137,7 +137,7 @@ type memberOrder struct {
 }
 
 func newMemberOrder(path string) *memberOrder {
-	return &memberOrder{path: path, seen: map[string]bool{foldKey(ManifestName): true}}
+	return &memberOrder{path: path, seen: map[string]bool{FoldKey(ManifestName): true}}
 }
 
 // next checks the header of the next member and reports whether it is
@@ -145,13 +145,13 @@ func newMemberOrder(path string) *memberOrder {
 func (o *memberOrder) next(h *tar.Header) (trailer bool, err error) {
 	switch {
 	case o.trailer:
-		return false, fmt.Errorf("%s: member %s after the trailer: %w", o.path, quoteName(h.Name), ErrCorrupt)
+		return false, fmt.Errorf("%s: member %s after the trailer: %w", o.path, QuoteName(h.Name), ErrCorrupt)
 	case h.Typeflag != tar.TypeReg || sparseRecords(h):
-		return false, fmt.Errorf("%s: member %s is not a plain regular file (type %q): %w", o.path, quoteName(h.Name), h.Typeflag, ErrCorrupt)
-	case o.seen[foldKey(h.Name)]:
-		return false, fmt.Errorf("%s: member name %s appears twice: %w", o.path, quoteName(h.Name), ErrCorrupt)
+		return false, fmt.Errorf("%s: member %s is not a plain regular file (type %q): %w", o.path, QuoteName(h.Name), h.Typeflag, ErrCorrupt)
+	case o.seen[FoldKey(h.Name)]:
+		return false, fmt.Errorf("%s: member name %s appears twice: %w", o.path, QuoteName(h.Name), ErrCorrupt)
 	}
-	o.seen[foldKey(h.Name)] = true
+	o.seen[FoldKey(h.Name)] = true
 	if h.Name != TrailerName {
 		return false, nil
 	}

@@ -3,11 +3,9 @@ package bundle
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 )
@@ -82,20 +80,6 @@ func manifestReserve(jsonMax int) int {
 const copyBufSize = 1 << 20
 
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
-
-// ctxReader stops reading once ctx is done, so Ctrl-C interrupts a copy of
-// a large core promptly.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
 
 // sumOfSums is the seal's value: the SHA-256 of the frames' SHA-256s.
 func sumOfSums(sums [][32]byte) []byte {

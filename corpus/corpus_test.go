@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coroner/coroner/bundle/capture"
 	"github.com/coroner/coroner/corpus"
-	"github.com/coroner/coroner/corpus/capture"
 	"github.com/coroner/coroner/corpus/evidence"
 )
 

@@ -85,6 +85,7 @@ func renderHTMLPage(b *strings.Builder, r *analyze.Result, flameBudget int) erro
 	htmlVerdict(b, r)
 	b.WriteString(`<nav><a href="#findings">Findings</a><a href="#cpu">CPU</a><a href="#pauses">GC pauses</a><a href="#goroutines">Goroutines</a><a href="#inventory">Inventory</a><a href="#analyzers">Analyzers</a></nav>` + "\n")
 	htmlFindings(b, r)
+	htmlSource(b, r)
 	layout := layoutFlame(r.Flame, flameBudget)
 	htmlFlame(b, r, layout)
 	htmlPauses(b, r.Pauses)
@@ -259,12 +260,14 @@ func htmlFindings(b *strings.Builder, r *analyze.Result) {
 		if len(f.Evidence) > 0 {
 			b.WriteString("<table><thead><tr><th>Metric</th><th class=\"num\">Value</th><th class=\"num\">Threshold</th><th>Source artifact</th><th>Note</th></tr></thead><tbody>\n")
 			for _, e := range f.Evidence {
-				thr := ""
-				if e.Threshold != nil {
+				val, thr := htmlValue(e.Value, e.Unit), ""
+				if e.Text != "" {
+					val = h(e.Text)
+				} else if e.Threshold != nil {
 					thr = htmlValue(*e.Threshold, e.Unit)
 				}
 				fmt.Fprintf(b, "<tr><td><code>%s</code></td><td class=\"num\">%s</td><td class=\"num\">%s</td><td><code>%s</code></td><td>%s</td></tr>\n",
-					h(e.Metric), htmlValue(e.Value, e.Unit), thr, h(e.Artifact), h(e.Note))
+					h(e.Metric), val, thr, h(e.Artifact), h(e.Note))
 			}
 			b.WriteString("</tbody></table>\n")
 		}

@@ -52,8 +52,11 @@ const (
 
 // RenderMarkdown writes the Markdown report: the verdict first, then the
 // findings table, the evidence per finding, hot functions, GC pauses,
-// inventory, goroutine groups and analyzer runs. Every string from the
-// inputs is shown only inside code spans or fences it cannot break out of.
+// inventory, goroutine groups and analyzer runs. coroner's own words are
+// prose; strings from the inputs are escaped prose (mdText), except code
+// (functions, stacks) and paths, which are code spans or fenced blocks
+// they cannot break out of; identifiers (finding IDs, signatures, hashes)
+// are code spans too, so they can be copied whole.
 func RenderMarkdown(w io.Writer, r *analyze.Result, o Options) error {
 	secs := markdownSections(r)
 	text, err := fitSections(secs, o.MaxBytes)
@@ -87,6 +90,9 @@ func markdownSections(r *analyze.Result) []mdSection {
 			}
 			add(sp, false, fmt.Sprintf("stacks of finding %d", i+1), mdStacks(f.Stacks))
 		}
+	}
+	if r.Source != nil {
+		add(prioSource, false, "source", mdSource(r))
 	}
 	if r.Flame != nil && r.Flame.Value > 0 {
 		add(prioCPU, false, "hot functions", mdCPU(r.Flame, r.FlameUnit))
@@ -198,12 +204,12 @@ func mdHeader(r *analyze.Result) string {
 	}
 	b.WriteString("\n\n")
 	v := r.Verdict
-	fmt.Fprintf(&b, "## Verdict: %s — %s, confidence %s\n\n", mdCode(orDash(v.Cause)), v.Severity, formatPercent(v.Confidence))
+	fmt.Fprintf(&b, "## Verdict: %s — %s, confidence %s\n\n", mdText(orDash(v.Cause)), v.Severity, formatPercent(v.Confidence))
 	if v.Headline != "" {
-		b.WriteString(mdCode(v.Headline) + "\n\n")
+		b.WriteString(mdText(v.Headline) + "\n\n")
 	}
 	if v.Culprit != nil {
-		fmt.Fprintf(&b, "- **Culprit:** %s\n", mdCode(v.Culprit.String()))
+		fmt.Fprintf(&b, "- **Culprit:** %s\n", mdCulprit(v.Culprit))
 	}
 	if v.FindingID != "" {
 		fmt.Fprintf(&b, "- **Primary finding:** %s\n", mdCode(v.FindingID))
@@ -219,17 +225,17 @@ func mdHeader(r *analyze.Result) string {
 		fmt.Fprintf(&b, "- **Signature:** %s (algorithm v%d)\n", mdCode(v.Signature), v.SignatureVersion)
 	}
 	if i := primaryIndex(r); i >= 0 && r.Findings[i].Remedy != "" {
-		fmt.Fprintf(&b, "- **Remedy:** %s\n", mdCode(r.Findings[i].Remedy))
+		fmt.Fprintf(&b, "- **Remedy:** %s\n", mdText(r.Findings[i].Remedy))
 	}
 	if len(v.Chain) > 0 {
 		b.WriteString("\n**Evidence chain:**\n\n")
 		for i, c := range v.Chain[:min(len(v.Chain), chainShown)] {
-			fmt.Fprintf(&b, "%d. %s\n", i+1, mdCode(c))
+			fmt.Fprintf(&b, "%d. %s\n", i+1, mdText(c))
 		}
 		if len(v.Chain) > chainShown {
 			fmt.Fprintf(&b, "\n<details><summary>%d more links</summary>\n\n", len(v.Chain)-chainShown)
 			for i, c := range v.Chain[chainShown:] {
-				fmt.Fprintf(&b, "%d. %s\n", chainShown+i+1, mdCode(c))
+				fmt.Fprintf(&b, "%d. %s\n", chainShown+i+1, mdText(c))
 			}
 			b.WriteString("\n</details>\n")
 		}
@@ -238,13 +244,13 @@ func mdHeader(r *analyze.Result) string {
 	inc := r.Incident
 	var facts []string
 	if inc.Title != "" {
-		facts = append(facts, "title "+mdCode(inc.Title))
+		facts = append(facts, "title "+mdText(inc.Title))
 	}
 	if !inc.Time.IsZero() {
-		facts = append(facts, "time "+mdCode(inc.Time.UTC().Format(time.RFC3339)))
+		facts = append(facts, "time "+inc.Time.UTC().Format(time.RFC3339))
 	}
 	for _, k := range sortedKeys(inc.Labels) {
-		facts = append(facts, "label "+mdCode(k+"="+inc.Labels[k]))
+		facts = append(facts, "label "+mdText(k+"="+inc.Labels[k]))
 	}
 	if len(facts) > 0 {
 		b.WriteString("Incident: " + strings.Join(facts, " · ") + "\n\n")
@@ -258,10 +264,10 @@ func mdFindingsTable(r *analyze.Result) string {
 	for i, f := range r.Findings {
 		culprit := ""
 		if f.Culprit != nil {
-			culprit = mdCell(f.Culprit.String())
+			culprit = mdCellCulprit(f.Culprit)
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", i+1, f.Severity, formatPercent(f.Confidence),
-			mdCell(f.Cause), mdCell(f.Title), culprit)
+			mdText(f.Cause), mdText(f.Title), culprit)
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -269,39 +275,40 @@ func mdFindingsTable(r *analyze.Result) string {
 
 func mdFinding(i int, f analyze.Finding) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %d. %s\n\n", i+1, mdCode(orDash(f.Title)))
+	fmt.Fprintf(&b, "### %d. %s\n\n", i+1, mdText(orDash(f.Title)))
 	fmt.Fprintf(&b, "%s · %s · confidence %s", mdCode(orDash(f.ID)), f.Severity, formatPercent(f.Confidence))
 	if f.Impact > 0 {
 		b.WriteString(" · impact " + formatPercent(f.Impact))
 	}
-	b.WriteString(" · analyzer " + mdCode(orDash(f.Analyzer)))
+	b.WriteString(" · analyzer " + mdText(orDash(f.Analyzer)))
 	if f.Version != "" {
-		b.WriteString(" " + mdCode(f.Version))
+		b.WriteString(" version " + mdText(f.Version))
 	}
 	b.WriteString("\n\n")
 	if f.Culprit != nil {
-		fmt.Fprintf(&b, "**Culprit:** %s\n\n", mdCode(f.Culprit.String()))
+		fmt.Fprintf(&b, "**Culprit:** %s\n\n", mdCulprit(f.Culprit))
 	}
 	if f.Signature != "" {
 		fmt.Fprintf(&b, "**Signature:** %s\n\n", mdCode(f.Signature))
 	}
 	if f.Summary != "" {
-		b.WriteString(mdCode(f.Summary) + "\n\n")
+		b.WriteString(mdText(f.Summary) + "\n\n")
 	}
 	if len(f.Evidence) > 0 {
 		b.WriteString("| Metric | Value | Threshold | Source artifact | Note |\n|---|---:|---:|---|---|\n")
 		for _, e := range f.Evidence {
-			val := mdValue(e.Value, e.Unit)
-			thr := ""
-			if e.Threshold != nil {
+			val, thr := mdValue(e.Value, e.Unit), ""
+			if e.Text != "" {
+				val = mdText(e.Text)
+			} else if e.Threshold != nil {
 				thr = mdValue(*e.Threshold, e.Unit)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCell(e.Metric), val, thr, mdCell(e.Artifact), mdCell(e.Note))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdText(e.Metric), val, thr, mdCell(e.Artifact), mdText(e.Note))
 		}
 		b.WriteString("\n")
 	}
 	if f.Remedy != "" {
-		fmt.Fprintf(&b, "**Remedy:** %s\n\n", mdCode(f.Remedy))
+		fmt.Fprintf(&b, "**Remedy:** %s\n\n", mdText(f.Remedy))
 	}
 	return b.String()
 }
@@ -311,7 +318,7 @@ func mdFinding(i int, f analyze.Finding) string {
 func mdValue(v float64, unit string) string {
 	s, ok := formatValueUnit(v, unit)
 	if !ok {
-		return s + " " + mdCell(unit)
+		return s + " " + mdText(unit)
 	}
 	return s
 }
@@ -320,7 +327,7 @@ func mdStacks(stacks []analyze.Stack) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<details><summary>Stacks (%d)</summary>\n\n", len(stacks))
 	for _, s := range stacks {
-		b.WriteString("**Stack** " + mdCode(orDash(s.Title)))
+		b.WriteString("**Stack:** " + mdText(orDash(s.Title)))
 		if s.Count > 0 {
 			b.WriteString(" — " + mdValue(float64(s.Count), s.Unit))
 		}
@@ -355,13 +362,13 @@ func mdCPU(root *analyze.FlameNode, unit string) string {
 
 func mdPauses(ps []analyze.Pause) string {
 	var b strings.Builder
-	b.WriteString("## GC and stop-the-world pauses\n\n| Kind | Count | Total | Max | p50 | p99 | Sources |\n|---|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("## GC and stop-the-world pauses\n\n| Kind | Pauses | Total | Max | p50 | p99 | Sources |\n|---|---:|---:|---:|---:|---:|---|\n")
 	for _, s := range pauseStats(ps) {
 		src := make([]string, len(s.Sources))
 		for i, x := range s.Sources {
 			src[i] = mdCell(x)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", mdCell(s.Kind), s.Count, formatDuration(s.Total),
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", mdText(s.Kind), s.Count, formatDuration(s.Total),
 			formatDuration(s.Max), formatDuration(s.P50), formatDuration(s.P99), strings.Join(src, " "))
 	}
 	b.WriteString("\n")
@@ -372,7 +379,7 @@ func mdInventory(items []analyze.Item) string {
 	var b strings.Builder
 	b.WriteString("## Inventory\n\n| Artifact | Kind | Size | Build ID | SHA-256 |\n|---|---|---:|---|---|\n")
 	for _, it := range items {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCell(it.Path), mdCell(it.Kind), formatBytes(float64(it.Size)),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCell(it.Path), mdText(it.Kind), formatBytes(float64(it.Size)),
 			mdCell(it.BuildID), mdCell(shortHash(it.SHA256)))
 	}
 	b.WriteString("\n")
@@ -398,11 +405,11 @@ func mdGroupsSection(gs []analyze.Group) string {
 	if len(gs) > mdGroups {
 		fmt.Fprintf(&b, "; the %d largest are shown", mdGroups)
 	}
-	b.WriteString(".\n\n| Count | Status | Wait reason | Max wait | Where |\n|---:|---|---|---:|---|\n")
+	b.WriteString(".\n\n| Goroutines | Status | Wait reason | Max wait | Where |\n|---:|---|---|---:|---|\n")
 	shown := gs[:min(len(gs), mdGroups)]
 	for _, g := range shown {
 		top := telling(g.Frames)
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", g.Count, mdCell(g.Status), mdCell(g.WaitReason), waitMinutes(g.MaxWaitMin), mdCell(top))
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", g.Count, mdText(g.Status), mdText(g.WaitReason), waitMinutes(g.MaxWaitMin), mdCell(top))
 	}
 	b.WriteString("\n<details><summary>Group stacks</summary>\n\n")
 	for i, g := range shown {
@@ -433,7 +440,7 @@ func mdAnalyzers(runs []analyze.Run) string {
 		for i, u := range a.Used {
 			used[i] = mdCell(u)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdCell(a.Name), mdCell(a.Version), mdCell(a.Status), strings.Join(used, " "), mdCell(a.Error))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdText(a.Name), mdText(a.Version), mdText(a.Status), strings.Join(used, " "), mdText(a.Error))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -443,7 +450,7 @@ func mdWarnings(ws []string) string {
 	var b strings.Builder
 	b.WriteString("## Warnings\n\n")
 	for _, w := range ws {
-		b.WriteString("- " + mdCode(w) + "\n")
+		b.WriteString("- " + mdText(w) + "\n")
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -452,7 +459,7 @@ func mdWarnings(ws []string) string {
 func mdFooter(r *analyze.Result) string {
 	var parts []string
 	if r.Tool != "" {
-		parts = append(parts, "tool "+mdCode(r.Tool))
+		parts = append(parts, "tool "+mdText(r.Tool))
 	}
 	parts = append(parts, fmt.Sprintf("schema v%d", r.SchemaVersion))
 	if r.Incident.ArchiveDigest != "" {
@@ -466,4 +473,21 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// mdCulprit renders a culprit as code: the function, then its file and
+// line when known.
+func mdCulprit(c *analyze.Culprit) string {
+	if c.File == "" {
+		return mdCode(c.Function)
+	}
+	return fmt.Sprintf("%s at %s", mdCode(c.Function), mdCode(fmt.Sprintf("%s:%d", c.File, c.Line)))
+}
+
+// mdCellCulprit is mdCulprit for a table cell.
+func mdCellCulprit(c *analyze.Culprit) string {
+	if c.File == "" {
+		return mdCell(c.Function)
+	}
+	return fmt.Sprintf("%s at %s", mdCell(c.Function), mdCell(fmt.Sprintf("%s:%d", c.File, c.Line)))
 }

@@ -56,3 +56,63 @@ func mdFence(lines []string) string {
 	b.WriteByte('\n')
 	return b.String()
 }
+
+// mdSpecials are the ASCII characters that can start Markdown syntax
+// anywhere in a line: escapes, code spans, emphasis, links and images,
+// raw HTML and autolinks, headings, table cells, strikethrough, entities
+// and math. mdText backslash-escapes each of them, which CommonMark allows
+// for any ASCII punctuation and renders as the character itself.
+const mdSpecials = "\\`*_[]<>!#|~&$"
+
+// mdText renders untrusted text as Markdown prose that shows the text
+// literally and stays inert in GitHub- and GitLab-flavoured Markdown:
+// control and invisible characters are made visible (cleanText), every
+// Markdown special is backslash-escaped, so no emphasis, link, image, HTML
+// or table cell can start; extended autolinks are broken by escaping the
+// colon of "://" and the dot of "www."; an "@" before a letter or digit
+// becomes the fullwidth "＠" (U+FF20), which no host turns into a mention
+// or an e-mail link; and
+// what would start a block at the beginning of a line (a list marker,
+// "1.", a setext underline) is escaped. Surrounding spaces are dropped, as
+// they would otherwise make a line break or a code block.
+func mdText(s string) string {
+	s = strings.TrimSpace(cleanText(s))
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '@' && i+1 < len(s) && isAlnum(s[i+1]):
+			b.WriteString("＠")
+		case strings.IndexByte(mdSpecials, c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == ':' && strings.HasPrefix(s[i+1:], "//"),
+			c == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www"),
+			i == 0 && (c == '-' || c == '+' || c == '='),
+			(c == '.' || c == ')') && i > 0 && allDigits(s[:i]):
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// allDigits reports whether s is a non-empty run of ASCII digits: the
+// start of an ordered list item when a "." or ")" follows it.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isAlnum reports whether c is an ASCII letter or digit, which can start a
+// user, team or e-mail name after "@".
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}

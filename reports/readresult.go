@@ -51,6 +51,11 @@ func ReadResult(r io.Reader) (*analyze.Result, error) {
 	if err := dec.Decode(&res); err != nil {
 		return nil, jsonError(data, err)
 	}
+	if res.Flame != nil && res.FlameUnit == "" {
+		// Results written before the cpu analyzer named its unit held
+		// CPU nanoseconds: it converts every sample to them.
+		res.FlameUnit = "ns"
+	}
 	return &res, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Options tunes rendering.
@@ -67,7 +68,7 @@ func ParseFormats(list string) ([]string, error) {
 const BaseName = "report"
 
 // WriteAll renders r in each of formats into dir as report.<ext>, each
-// written to a temporary name, synced and renamed so a reader never sees a
+// written atomically (bundle.WriteAtomic) so a reader never sees a
 // half-written report. It returns the paths written, in formats' order.
 func WriteAll(dir string, r *analyze.Result, formats []string, o Options) ([]string, error) {
 	for _, f := range formats {
@@ -86,59 +87,10 @@ func WriteAll(dir string, r *analyze.Result, formats []string, o Options) ([]str
 			return paths, fmt.Errorf("rendering %s report: %w", f, err)
 		}
 		p := filepath.Join(dir, BaseName+ft.Ext)
-		if err := writeAtomic(p, buf.Bytes()); err != nil {
+		if err := bundle.WriteAtomic(p, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)
 	}
-	if err := syncDir(dir); err != nil {
-		return paths, err
-	}
 	return paths, nil
-}
-
-// writeAtomic writes data to path via a temporary file in the same
-// directory, fsync and rename.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	name := tmp.Name()
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
-// syncDir makes the renames in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", dir, err)
-	}
-	return nil
 }

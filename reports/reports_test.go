@@ -24,7 +24,7 @@ func TestMaxBytes(t *testing.T) {
 		if len(s) > max {
 			t.Errorf("max %d: report is %d bytes", max, len(s))
 		}
-		if !strings.HasPrefix(s, "# coroner report") || !strings.Contains(s, "## Verdict: `lock_wait`") {
+		if !strings.HasPrefix(s, "# coroner report") || !strings.Contains(s, `## Verdict: lock\_wait`) {
 			t.Errorf("max %d: verdict missing", max)
 		}
 		cut := strings.Contains(s, "**Cut to fit")

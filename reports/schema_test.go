@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/internal/units"
 )
 
 // TestSchemaDocumentsResult walks analyze.Result by reflection and demands
@@ -199,6 +200,26 @@ func TestEveryJSONOutputValidates(t *testing.T) {
 	for name, r := range results {
 		if err := ValidateJSON(mustJSON(t, r)); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestEvidenceUnitsKnown demands that every figure in the golden results
+// has a unit the reports format (internal/units), so no figure reaches a
+// reader as a bare number in an unknown unit, and that a fact carries no
+// value.
+func TestEvidenceUnitsKnown(t *testing.T) {
+	for _, dir := range caseDirs(t) {
+		r := loadCase(t, dir)
+		for _, f := range r.Findings {
+			for _, e := range f.Evidence {
+				if !units.Known(e.Unit) {
+					t.Errorf("%s: %s %s has unit %q, which the reports do not format", dir, f.ID, e.Metric, e.Unit)
+				}
+				if e.Text != "" && (e.Value != 0 || e.Threshold != nil) {
+					t.Errorf("%s: %s %s is a fact (%q) with a value or threshold", dir, f.ID, e.Metric, e.Text)
+				}
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/internal/units"
 )
 
 // frameShare is one function's share of the flame graph.
@@ -162,108 +163,24 @@ func primaryIndex(r *analyze.Result) int {
 	return -1
 }
 
-// knownUnits are units the renderers format themselves; any other unit is
-// shown as untrusted text.
-var knownUnits = map[string]bool{
-	"": true, "ns": true, "%": true, "ratio": true, "fraction": true, "bytes": true, "samples": true,
-	"goroutines": true, "count": true, "minutes": true, "seconds": true, "s": true,
-	"ms": true, "cycles": true, "events": true, "Hz": true, "bytes/s": true, "1/s": true,
-	"cores": true, "stacks": true, "frames": true, "threads": true,
-}
-
-// formatValue renders a figure with its unit: durations for "ns", "ms",
-// "s" and "seconds", percentages for "%" and for the 0..1 shares "ratio"
-// and "fraction", rates for "1/s", sizes for "bytes".
-// ok is false when the unit is not a known one; the caller then shows the
-// unit as untrusted text.
+// formatValue renders a figure in its unit (units.Value); ok is false
+// when the unit is not a known one, and the caller then shows the unit as
+// untrusted text.
 func formatValue(v float64, unit string) (s string, ok bool) {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return strconv.FormatFloat(v, 'g', -1, 64), knownUnits[unit]
-	}
-	switch unit {
-	case "ns":
-		return formatDuration(time.Duration(v)), true
-	case "ms":
-		return formatDuration(time.Duration(v * float64(time.Millisecond))), true
-	case "s", "seconds":
-		return formatDuration(time.Duration(v * float64(time.Second))), true
-	case "%":
-		return formatNumber(v) + "%", true
-	case "ratio", "fraction":
-		return formatNumber(v*100) + "%", true
-	case "1/s":
-		return formatNumber(v) + "/s", true
-	case "bytes":
-		return formatBytes(v), true
-	case "bytes/s":
-		return formatBytes(v) + "/s", true
-	case "":
-		return formatNumber(v), true
-	}
-	return formatNumber(v), knownUnits[unit]
+	return units.Value(v, unit), units.Known(unit)
 }
 
-// formatValueUnit is formatValue with a known unit appended as a word.
-func formatValueUnit(v float64, unit string) (string, bool) {
-	s, ok := formatValue(v, unit)
-	switch unit {
-	case "", "count", "ns", "ms", "s", "seconds", "%", "ratio", "fraction", "1/s", "bytes", "bytes/s":
-		return s, ok
-	}
-	if ok {
-		return s + " " + unit, true
-	}
-	return s, false
-}
+// formatValueUnit is formatValue with a known unit appended as a noun.
+func formatValueUnit(v float64, unit string) (string, bool) { return units.Format(v, unit) }
 
-// formatNumber prints v with up to three significant decimals, no exponent
-// for everyday magnitudes.
-func formatNumber(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatInt(int64(v), 10)
-	}
-	a := math.Abs(v)
-	switch {
-	case a >= 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case a >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	case a >= 0.001:
-		return strconv.FormatFloat(v, 'f', 4, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 3, 64)
-}
+// formatNumber prints v with up to three significant decimals.
+func formatNumber(v float64) string { return units.Number(v) }
 
 // formatDuration rounds d to three significant figures.
-func formatDuration(d time.Duration) string {
-	a := d
-	if a < 0 {
-		a = -a
-	}
-	switch {
-	case a >= time.Second:
-		return d.Round(time.Millisecond).String()
-	case a >= time.Millisecond:
-		return d.Round(time.Microsecond).String()
-	case a >= time.Microsecond:
-		return d.Round(time.Nanosecond * 10).String()
-	}
-	return d.String()
-}
+func formatDuration(d time.Duration) string { return units.Duration(d) }
 
 // formatBytes prints a size in binary units.
-func formatBytes(v float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for math.Abs(v) >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return formatNumber(v) + " B"
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
-}
+func formatBytes(v float64) string { return units.Bytes(v) }
 
 // formatPercent renders a 0..1 fraction as a whole percentage.
 func formatPercent(f float64) string {
@@ -274,12 +191,7 @@ func formatPercent(f float64) string {
 }
 
 // share returns part/total as a percentage string with one decimal.
-func share(part, total int64) string {
-	if total <= 0 {
-		return "?"
-	}
-	return strconv.FormatFloat(float64(part)*100/float64(total), 'f', 1, 64) + "%"
-}
+func share(part, total int64) string { return units.Share(part, total) }
 
 // chainShown is how many links of the verdict's evidence chain the reports
 // show before folding the rest away: the first links carry the argument,

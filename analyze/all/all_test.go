@@ -12,7 +12,9 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
 func TestMain(m *testing.M) {
@@ -55,7 +57,7 @@ func stage(t *testing.T, files []analyzetest.File) string {
 func check(t *testing.T, dir string, sc scenario) {
 	t.Helper()
 	t.Setenv("CORONER_CACHE_DIR", t.TempDir())
-	r, err := all.Analyze(context.Background(), dir, analyze.Options{})
+	r, err := driver.Analyze(context.Background(), dir, all.Analyzers, analyze.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +101,8 @@ func TestVerdicts(t *testing.T) {
 }
 
 func TestUnreadableInput(t *testing.T) {
-	_, err := all.Analyze(context.Background(), filepath.Join(t.TempDir(), "missing"), analyze.Options{})
-	var ie *all.InputError
+	_, err := driver.Analyze(context.Background(), filepath.Join(t.TempDir(), "missing"), all.Analyzers, analyze.Options{})
+	var ie *ingest.InputError
 	if err == nil || !errorsAs(err, &ie) {
 		t.Errorf("missing input: %v", err)
 	}
@@ -116,7 +118,7 @@ func TestIngestCutShort(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r, err := all.Analyze(ctx, dir, analyze.Options{})
+	r, err := driver.Analyze(ctx, dir, all.Analyzers, analyze.Options{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -138,5 +140,18 @@ func TestIngestCutShort(t *testing.T) {
 	}
 	if len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], dir) {
 		t.Errorf("warnings %q do not name the input", r.Warnings)
+	}
+}
+
+// TestSetValid: the full set passes Validate (names, Doc shape, no
+// cycles, nothing requiring the verdict).
+func TestSetValid(t *testing.T) {
+	if err := analyze.Validate(all.Analyzers); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all.Analyzers {
+		if a.RunsLast && a != all.Analyzers[len(all.Analyzers)-1] {
+			t.Errorf("%s runs last but is not listed last", a.Name)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
 // File is one artifact of a DirSource: a file on disk and its kind.
@@ -74,7 +75,7 @@ func sniffAttrs(disk string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, attrs, _ := bundle.Sniff(fd, st.Size())
+	_, attrs, _ := ingest.Sniff(fd, st.Size())
 	return attrs, nil
 }
 

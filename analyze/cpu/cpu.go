@@ -11,6 +11,7 @@ package cpu
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -20,14 +21,22 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/internal/pprofs"
 	"github.com/coroner/coroner/analyze/internal/stacks"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Analyzer is the cpu analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:    "cpu",
-	Doc:     "merge pprof CPU profiles and perf.data (the service's process only; other processes summed as neighbours) into one profile; split CPU time into user code, GC, scheduler/netpoll, runtime locks and syscalls/kernel; rank hot functions flat and cumulative",
+	Name: "cpu",
+	Doc: "merge CPU samples and split where the time goes\n\n" +
+		"Merges pprof CPU profiles and perf.data into one profile: only the service's own process, other " +
+		"processes of a system-wide recording summed as neighbours. Splits CPU time into user code, GC, " +
+		"scheduler and netpoll, runtime locks, and system calls and the kernel.\n\n" +
+		"Ranks hot functions by flat and cumulative time for the other analyzers and the flame graph.",
 	Version: "2",
-	Run:     run,
+	Inputs: []analyze.Input{analyze.Seeked(bundle.KindPerfData), analyze.Seeked(bundle.KindGoBinary),
+		analyze.Seeked(bundle.KindELF), analyze.Seeked(bundle.KindKallsyms), analyze.Streamed(bundle.KindPprof)},
+	ResultType: reflect.TypeFor[*Profile](),
+	Run:        run,
 }
 
 // topN is how many hot functions the result keeps and a finding lists.
@@ -225,3 +234,10 @@ func FrameStrings(st []stacks.Frame, n int) []string {
 }
 
 func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
+
+// ProfileOf returns the merged CPU profile of a pass that requires the cpu
+// analyzer (nil if it failed or did not run).
+func ProfileOf(pass *analyze.Pass) *Profile {
+	p, _ := pass.ResultOf(Analyzer).(*Profile)
+	return p
+}

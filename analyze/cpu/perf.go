@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/google/pprof/profile"
 
@@ -29,37 +28,20 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 	if len(recs) == 0 {
 		return nil
 	}
-	binaries := map[string]string{}
-	var goIDs, goNames []string
+	var o perfdata.Options
 	for _, k := range []bundle.Kind{bundle.KindGoBinary, bundle.KindELF} {
 		for _, a := range pass.Artifacts(k) {
-			p, err := pass.Source.Path(a)
+			p, err := pass.Path(a)
 			if err != nil {
 				pass.Warn(err.Error())
 				continue
 			}
-			if k == bundle.KindGoBinary {
-				if id := a.Attrs["build_id"]; id != "" {
-					goIDs = append(goIDs, id)
-				}
-				for _, n := range append([]string{a.Original}, a.Also...) {
-					goNames = append(goNames, filepath.Base(n))
-				}
-			}
-			for _, key := range []string{a.Attrs["build_id"], a.Original} {
-				if key != "" {
-					binaries[key] = p
-				}
-			}
-			for _, also := range a.Also {
-				binaries[also] = p
-			}
+			o.AddBinary(p, a.Attrs["build_id"], append([]string{a.Original}, a.Also...), k == bundle.KindGoBinary)
 		}
 	}
-	kallsyms := ""
 	if a, ok := pass.Artifact(bundle.KindKallsyms); ok {
-		if p, err := pass.Source.Path(a); err == nil {
-			kallsyms = p
+		if p, err := pass.Path(a); err == nil {
+			o.Kallsyms = p
 			pass.Used(a.Path)
 		} else {
 			pass.Warn(err.Error())
@@ -70,13 +52,12 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 		if err := pass.Context.Err(); err != nil {
 			return out
 		}
-		p, err := pass.Source.Path(a)
+		p, err := pass.Path(a)
 		if err != nil {
 			pass.Warn(err.Error())
 			continue
 		}
-		agg, err := perfdata.AggregateFile(p, perfdata.Options{Binaries: binaries, Kallsyms: kallsyms,
-			Select: perfdata.Selector{BuildIDs: goIDs, Names: goNames}})
+		agg, err := perfdata.AggregateFile(p, o)
 		if err != nil {
 			pass.Warn(a.Path + ": " + err.Error())
 			continue

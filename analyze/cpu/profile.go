@@ -234,5 +234,6 @@ func (p *Profile) hotFunctions(n int) {
 func (p *Profile) ContributeTo(r *analyze.Result) {
 	if p.flame != nil {
 		r.Flame = p.flame
+		r.FlameUnit = "ns" // add converts every sample to CPU nanoseconds
 	}
 }

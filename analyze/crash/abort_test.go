@@ -128,7 +128,7 @@ func wantRequested(t *testing.T, name string, fs []analyze.Finding, sig string) 
 	}
 	var notes []string
 	for _, e := range fs[0].Evidence {
-		notes = append(notes, e.Note)
+		notes = append(notes, e.Text, e.Note)
 	}
 	all := strings.Join(notes, "\n")
 	if !strings.Contains(all, "SI_USER (0)") || !strings.Contains(all, "no goroutine in panic or throw") {
@@ -160,8 +160,8 @@ func TestOperatorAbort(t *testing.T) {
 	wantRequested(t, "output alone", analyse(t, e.files(false), nil), "SIGABRT")
 	core := analyse(t, []analyzetest.File{e.files(true)[1], e.files(true)[2]}, nil)
 	wantRequested(t, "core alone", core, "SIGABRT")
-	if len(core) == 1 && !strings.Contains(core[0].Evidence[0].Note, fmt.Sprintf("sent by pid %d", os.Getpid())) {
-		t.Errorf("core alone: the evidence does not name the sender (this test, pid %d): %s", os.Getpid(), core[0].Evidence[0].Note)
+	if len(core) == 1 && !strings.Contains(core[0].Evidence[0].Text, fmt.Sprintf("sent by pid %d", os.Getpid())) {
+		t.Errorf("core alone: the evidence does not name the sender (this test, pid %d): %s", os.Getpid(), core[0].Evidence[0].Text)
 	}
 	// The capture's manifest, when there is one, only adds certainty.
 	capture := &bundle.Capture{Steps: []bundle.CaptureStep{{Name: "core", Status: "ok", Method: "abort"}}}
@@ -260,7 +260,7 @@ func TestTgkillFromOutside(t *testing.T) {
 	e := end{exe: exe, core: core, log: writeLog(t, filepath.Dir(core), stderr)}
 	wantCrash(t, "output alone", analyse(t, e.files(false), nil), "signal SIGABRT")
 	fs := analyse(t, e.files(true), nil)
-	if len(fs) != 1 || fs[0].ID != requestedID || !strings.Contains(fs[0].Evidence[0].Note, "SI_TKILL (-6) sent by pid "+fmt.Sprint(os.Getpid())) {
+	if len(fs) != 1 || fs[0].ID != requestedID || !strings.Contains(fs[0].Evidence[0].Text, "SI_TKILL (-6) sent by pid "+fmt.Sprint(os.Getpid())) {
 		t.Errorf("core and output: want a requested dump sent with tgkill by this test, got %+v", fs)
 	}
 }

@@ -6,10 +6,11 @@ package crash
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -23,9 +24,10 @@ var Analyzer = &analyze.Analyzer{
 		"A dump someone asked for is no crash: a signal another process sent (kill -ABRT, kill -QUIT, a watchdog; " +
 		"the signal frame's siginfo in the core, or the sigcode of the runtime's crash header) with no goroutine " +
 		"panicking or throwing, or a debugger's snapshot. It is reported as information, and the verdict comes from the other analyzers.",
-	Version:  "3",
-	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
-	Run:      run,
+	Version:    "3",
+	Requires:   []*analyze.Analyzer{census.Analyzer},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Result is the crash, when there was one.
@@ -55,7 +57,7 @@ const (
 )
 
 func run(pass *analyze.Pass) (any, error) {
-	gr, _ := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result)
+	gr := census.Of(pass)
 	if gr == nil {
 		return nil, nil
 	}
@@ -88,13 +90,13 @@ func run(pass *analyze.Pass) (any, error) {
 	f := finding(&cr, c, frames)
 	if textFrom != "" {
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "crash_text", Artifact: textFrom,
-			Note: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
+			Text: "the " + cr.Kind + " text, which " + c.Source + " did not hold, as the runtime printed it"})
 	}
-	if cr.Kind == "signal" && cr.Message == "" && cr.Signal == "SIGABRT" && pass.Source.Manifest().CoreAborted() {
+	if cr.Kind == "signal" && cr.Message == "" && cr.Signal == "SIGABRT" && pass.Manifest().CoreAborted() {
 		// The capture's record adds to the evidence but never decides:
 		// the artifacts could not show where the SIGABRT came from.
 		f.Evidence = append(f.Evidence, analyze.Evidence{Metric: "capture", Artifact: c.Source,
-			Note: "the capture manifest says the capture itself sent SIGABRT to take the core (core step method abort), but no artifact confirms the signal came from outside: a core of a binary with DWARF, or the runtime's crash output, would"})
+			Text: "the capture manifest says the capture itself sent SIGABRT to take the core (core step method abort), but no artifact confirms the signal came from outside: a core of a binary with DWARF, or the runtime's crash output, would"})
 	}
 	pass.Report(f)
 	return res, nil
@@ -115,16 +117,16 @@ func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Fra
 	} else {
 		conf = confidenceSignalOnly
 	}
-	ev := []analyze.Evidence{{Metric: "crash_signature", Artifact: c.Source, Note: cr.SignatureKey + " " + cr.Signature}}
+	ev := []analyze.Evidence{{Metric: "crash_signature", Artifact: c.Source, Text: cr.SignatureKey, Note: cr.Signature}}
 	if cr.Signal != "" {
-		ev = append(ev, analyze.Evidence{Metric: "signal", Artifact: c.Source, Note: cr.Signal + codeNote(cr.Code)})
+		ev = append(ev, analyze.Evidence{Metric: "signal", Artifact: c.Source, Text: cr.Signal + codeNote(cr.Code)})
 	}
 	if cr.FaultAddr != 0 || strings.Contains(cr.Message, "nil pointer") {
 		ev = append(ev, analyze.Evidence{Metric: "fault_address", Value: float64(cr.FaultAddr), Artifact: c.Source, Note: fmt.Sprintf("%#x", cr.FaultAddr)})
 	}
 	if c.Reader != "" || c.GoVersion != "" {
 		ev = append(ev, analyze.Evidence{Metric: "reader", Artifact: c.Source,
-			Note: strings.TrimSpace(c.Reader + "; program built with " + orUnknown(c.GoVersion))})
+			Text: strings.TrimSpace(c.Reader + "; program built with " + orUnknown(c.GoVersion))})
 	}
 	if cr.GoroutineID != 0 {
 		ev = append(ev, analyze.Evidence{Metric: "goroutine", Value: float64(cr.GoroutineID), Artifact: c.Source})
@@ -144,7 +146,7 @@ func finding(cr *goroutines.Crash, c *goroutines.Census, frames []goroutines.Fra
 		Remedy:     remedy(cr),
 	}
 	if len(frames) > 0 {
-		f.Stacks = []analyze.Stack{{Title: fmt.Sprintf("goroutine %d (crashed)", cr.GoroutineID), Frames: agoroutines.FrameStrings(frames)}}
+		f.Stacks = []analyze.Stack{{Title: fmt.Sprintf("goroutine %d (crashed)", cr.GoroutineID), Frames: census.FrameStrings(frames)}}
 	}
 	return f
 }
@@ -183,4 +185,11 @@ func orUnknown(s string) string {
 		return "an unknown Go version"
 	}
 	return s
+}
+
+// Of returns the crash result of a pass that requires or runs after the
+// crash analyzer (nil if it failed, did not run, or found no crash).
+func Of(pass *analyze.Pass) *Result {
+	r, _ := pass.ResultOf(Analyzer).(*Result)
+	return r
 }

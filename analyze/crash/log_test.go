@@ -10,6 +10,7 @@ import (
 
 	"github.com/coroner/coroner/analyze/analyzetest"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
 	"github.com/coroner/coroner/internal/testcore"
 )
@@ -83,7 +84,7 @@ func TestLogAgreesWithCore(t *testing.T) {
 			if err := os.WriteFile(path, log, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			k, attrs, _ := bundle.Sniff(bytes.NewReader(log), int64(len(log)))
+			k, attrs, _ := ingest.Sniff(bytes.NewReader(log), int64(len(log)))
 			if k != bundle.KindLog || attrs["log_format"] != w.Format || attrs["tracebacks"] != "1" {
 				t.Fatalf("sniffed %s %v", k, attrs)
 			}

@@ -4,18 +4,18 @@ import (
 	"context"
 
 	"github.com/coroner/coroner/analyze"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/census"
 )
 
 // Read runs the goroutines and crash analyzers over src, for the crash
 // command: the crash (nil when the archive records none), the census
 // result it came from, and every finding.
-func Read(ctx context.Context, src analyze.Source, force bool) (*Result, *agoroutines.Result, []analyze.Finding, []string, error) {
-	gr, fs, warns, err := agoroutines.Read(ctx, src, force)
+func Read(ctx context.Context, src analyze.Source, force bool) (*Result, *census.Result, []analyze.Finding, []string, error) {
+	gr, fs, warns, err := census.Read(ctx, src, force)
 	if err != nil {
 		return nil, nil, fs, warns, err
 	}
-	results := map[*analyze.Analyzer]any{agoroutines.Analyzer: gr}
+	results := map[*analyze.Analyzer]any{census.Analyzer: gr}
 	pass := analyze.NewPass(ctx, Analyzer, src, results,
 		func(f analyze.Finding) { fs = append(fs, f) }, nil,
 		func(w string) { warns = append(warns, w) })

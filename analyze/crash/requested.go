@@ -32,7 +32,7 @@ func requestedFinding(pass *analyze.Pass, c *goroutines.Census) analyze.Finding 
 	if c.Format == "core" {
 		what = "Core"
 	}
-	ev := []analyze.Evidence{{Metric: "requested_dump", Artifact: c.Source, Note: r.Evidence}}
+	ev := []analyze.Evidence{{Metric: "requested_dump", Artifact: c.Source, Text: r.Evidence}}
 	if r.Signal == "" {
 		return analyze.Finding{
 			ID:         requestedID,
@@ -44,12 +44,12 @@ func requestedFinding(pass *analyze.Pass, c *goroutines.Census) analyze.Finding 
 		}
 	}
 	conf := confidenceRequested
-	if c.Format == "core" && r.Signal == "SIGABRT" && pass.Source.Manifest().CoreAborted() {
+	if c.Format == "core" && r.Signal == "SIGABRT" && pass.Manifest().CoreAborted() {
 		conf = confidenceCaptured
 		ev = append(ev, analyze.Evidence{Metric: "capture", Artifact: c.Source,
-			Note: "the capture manifest agrees: the capture sent SIGABRT itself (core step method abort)"})
+			Text: "the capture manifest agrees: the capture sent SIGABRT itself (core step method abort)"})
 	}
-	ev = append(ev, analyze.Evidence{Metric: "signal", Artifact: c.Source, Note: signalNote(r)})
+	ev = append(ev, analyze.Evidence{Metric: "signal", Artifact: c.Source, Text: signalNote(r)})
 	return analyze.Finding{
 		ID:         requestedID,
 		Title:      fmt.Sprintf("%s requested with %s from outside, not a crash", what, r.Signal),

@@ -8,24 +8,29 @@ package deadlock
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/census"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
 // Analyzer is the deadlock analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:     "deadlock",
-	Doc:      "all or nearly all user goroutines blocked on channels, mutexes or select with none runnable; the runtime's 'all goroutines are asleep' error; names the groups involved and the lock addresses their waiters share",
+	Name: "deadlock",
+	Doc: "goroutines blocked with none left to wake them\n\n" +
+		"All or nearly all user goroutines blocked on channels, mutexes or select with none runnable, or the " +
+		"runtime's \"all goroutines are asleep\" error. Names the groups involved and the lock addresses their " +
+		"waiters share.",
 	Version:  "3",
-	Requires: []*analyze.Analyzer{agoroutines.Analyzer},
+	Requires: []*analyze.Analyzer{census.Analyzer},
 	// The trace analyzer reads the execution traces' progress windows.
-	After: []*analyze.Analyzer{traces.Analyzer},
-	Run:   run,
+	After:      []*analyze.Analyzer{traces.Analyzer},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Thresholds.
@@ -88,7 +93,7 @@ type Result struct {
 }
 
 func run(pass *analyze.Pass) (any, error) {
-	gr, _ := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result)
+	gr := census.Of(pass)
 	if gr == nil || gr.Census == nil {
 		return nil, nil
 	}
@@ -215,7 +220,7 @@ func groupKeyOf(c *goroutines.Census, g goroutines.Goroutine) string {
 }
 
 // stateful returns the best census that carries goroutine states.
-func stateful(gr *agoroutines.Result) *goroutines.Census {
+func stateful(gr *census.Result) *goroutines.Census {
 	for _, c := range gr.All {
 		switch c.Format {
 		case "core", "crash", "sigquit", "debug2":
@@ -313,7 +318,7 @@ func stall(c *goroutines.Census, res *Result, share float64, maxWait int) analyz
 		if len(g.LockAddrs) > 0 {
 			title += " on " + addrList(g.LockAddrs)
 		}
-		stacks = append(stacks, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+		stacks = append(stacks, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: census.FrameStrings(g.Frames)})
 	}
 	return analyze.Finding{
 		ID:         "deadlock/stall",
@@ -381,7 +386,7 @@ func runtimeDeadlock(c *goroutines.Census) analyze.Finding {
 		if f := goroutines.TopUserFrame(g.Frames); f != nil && culprit == nil {
 			culprit = &analyze.Culprit{Function: f.Func, File: f.File, Line: f.Line}
 		}
-		stacks = append(stacks, analyze.Stack{Title: fmt.Sprintf("%d × %s", g.Count, g.WaitReason), Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+		stacks = append(stacks, analyze.Stack{Title: fmt.Sprintf("%d × %s", g.Count, g.WaitReason), Count: int64(g.Count), Unit: "goroutines", Frames: census.FrameStrings(g.Frames)})
 	}
 	return analyze.Finding{
 		ID:         "deadlock/runtime",

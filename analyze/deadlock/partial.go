@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/census"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -476,7 +476,7 @@ func (p *partial) stacks() []analyze.Stack {
 	for _, g := range p.cycle {
 		out = append(out, analyze.Stack{
 			Title: fmt.Sprintf("goroutine %d holds %s, waits for %#x (%s)", g.ID, addrList(heldIn(g, p.stuck)), g.LockAddr, g.WaitReason),
-			Count: 1, Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames),
+			Count: 1, Unit: "goroutines", Frames: census.FrameStrings(g.Frames),
 		})
 	}
 	var all []goroutines.Goroutine
@@ -499,7 +499,7 @@ func (p *partial) stacks() []analyze.Stack {
 		if len(g.LockAddrs) > 0 {
 			title += " on " + addrList(g.LockAddrs)
 		}
-		out = append(out, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: agoroutines.FrameStrings(g.Frames)})
+		out = append(out, analyze.Stack{Title: title, Count: int64(g.Count), Unit: "goroutines", Frames: census.FrameStrings(g.Frames)})
 	}
 	return out
 }

@@ -5,11 +5,11 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
@@ -46,7 +46,7 @@ func (s *signals) findDriver(pass *analyze.Pass, prof *cpu.Profile, tr *traces.R
 	s.fromGCStarts(tr)
 	s.fromLimitSetting()
 	var censuses []*goroutines.Census
-	if r, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && r != nil {
+	if r, ok := pass.ResultOf(census.Analyzer).(*census.Result); ok && r != nil {
 		censuses = r.Censuses()
 	}
 	censusT, censusSrc := censusForcers(censuses)

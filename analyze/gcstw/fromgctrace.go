@@ -19,6 +19,11 @@ func (s *signals) fromGCTraceSummary(path string, sum *gctrace.Summary, fromTrac
 		analyze.Evidence{Metric: "gctrace_pause_total", Value: ms(sum.PauseTotal), Unit: "ms", Artifact: path},
 		analyze.Evidence{Metric: "gctrace_pause_p99", Value: ms(sum.P99), Unit: "ms", Artifact: path},
 		analyze.Evidence{Metric: "gctrace_pause_max", Value: ms(sum.PauseMax), Unit: "ms", Artifact: path})
+	for _, c := range sum.CyclesList {
+		if len(res.Cycles) < maxCyclesKept {
+			res.Cycles = append(res.Cycles, Cycle{Source: path, Cycle: c})
+		}
+	}
 	var long int
 	for _, c := range sum.CyclesList {
 		long += countOver([]time.Duration{c.SweepTerm, c.MarkTerm}, pauseMaxWarn)
@@ -34,8 +39,6 @@ func (s *signals) fromGCTraceSummary(path string, sum *gctrace.Summary, fromTrac
 	span := sum.Span
 	window := fmt.Sprintf("%d cycles over %s", sum.Cycles, span.Round(time.Millisecond))
 	if !s.enough(path, sum.Cycles, minShareCycles, span) {
-		s.ev = append(s.ev, analyze.Evidence{Metric: "gctrace_cycles_judged", Value: float64(sum.Cycles), Unit: "count", Artifact: path,
-			Threshold: analyze.Threshold(minShareCycles), Note: fmt.Sprintf("insufficient data: %s; shares need %d cycles over %s", window, minShareCycles, minSpan)})
 		return
 	}
 	// Shares of wall time rest on the window they cover.

@@ -10,13 +10,16 @@ package gcstw
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/gctrace"
 )
 
 // Analyzer is the gc_stw analyzer.
@@ -33,8 +36,11 @@ var Analyzer = &analyze.Analyzer{
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census names callers caught inside runtime.GC when it
 	// succeeded; without it the other sources still speak.
-	After: []*analyze.Analyzer{agoroutines.Analyzer},
-	Run:   run,
+	After: []*analyze.Analyzer{census.Analyzer},
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGCTrace), analyze.Streamed(bundle.KindLog),
+		analyze.Streamed(bundle.KindPprof), analyze.Streamed(bundle.KindEnviron)},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Thresholds. Each finding's evidence carries the one it was compared with.
@@ -160,6 +166,9 @@ const (
 // drives the cycles.
 type Result struct {
 	Pauses []analyze.Pause
+	// Cycles are the collections gctrace logs tell of, with their heap
+	// sizes, in log order: what the GC pause timeline export lists.
+	Cycles []Cycle
 	// Driver is what starts the cycles; Forcer the caller of runtime.GC
 	// or debug.FreeOSMemory when Driver is DriverForced and a stack names
 	// it; ForcedWhy says which sources showed the cycles forced.
@@ -171,6 +180,19 @@ type Result struct {
 // maxPausesShown bounds the timeline the report draws.
 const maxPausesShown = 5000
 
+// maxCyclesKept bounds the gctrace cycles the result keeps, so a log of
+// days keeps memory bounded: 100,000 cycles is over an hour of a service
+// collecting 25 times a second (cyclesPerSecondWarn's busy HTTP example),
+// about 10 MB.
+const maxCyclesKept = 100_000
+
+// Cycle is one collection as a gctrace line tells it, and the log it came
+// from.
+type Cycle struct {
+	Source string
+	gctrace.Cycle
+}
+
 // ContributeTo fills the report's GC timeline.
 func (r *Result) ContributeTo(res *analyze.Result) {
 	if len(r.Pauses) > 0 {
@@ -179,7 +201,7 @@ func (r *Result) ContributeTo(res *analyze.Result) {
 }
 
 func run(pass *analyze.Pass) (any, error) {
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	prof := cpu.ProfileOf(pass)
 	var sig signals
 	res := &Result{}
 	sig.fromTraces(pass, traces.Of(pass), res)
@@ -221,13 +243,8 @@ func (s *signals) finding() analyze.Finding {
 	}
 	families := len(s.families)
 	switch {
-	case sev == analyze.Info && s.judged == 0 && len(s.insufficient) > 0:
-		f.ID = "gc_stw/insufficient-data"
-		f.Title = "Garbage collection: insufficient data to judge rates and shares"
-		f.Summary = fmt.Sprintf("Need %d GC cycles over at least %s (%d for rates), or %d CPU samples; the archive holds %s.",
-			minShareCycles, minSpan, minCycles, minCPUSamples, strings.Join(s.insufficient, "; "))
-		f.Confidence = 0.3
-		return f
+	case sev == analyze.Info && s.judged == 0 && len(s.missing) > 0:
+		return analyze.Insufficient("gc_stw", s.missing...)
 	case sev == analyze.Info:
 		f.Title = "Garbage collection within normal bounds"
 		f.Confidence = 0.9
@@ -254,8 +271,19 @@ func (s *signals) finding() analyze.Finding {
 			"raise GOGC or set a GOMEMLIMIT with real headroom above the live heap; check heap growth with an allocs profile (-sample_index=alloc_space)."
 	}
 	f.Summary = fmt.Sprintf("Signals from %s.", strings.Join(s.familyList(), ", "))
-	if len(s.insufficient) > 0 {
-		f.Summary += " Not judged for want of data: " + strings.Join(s.insufficient, "; ") + "."
+	if len(s.missing) > 0 {
+		var what []string
+		for _, b := range s.missing {
+			what = append(what, b.String())
+		}
+		f.Summary += " Not judged for want of data: " + strings.Join(what, "; ") + "."
 	}
 	return f
+}
+
+// Of returns the gc_stw result of a pass that requires or runs after the
+// gc_stw analyzer (nil if it failed or did not run).
+func Of(pass *analyze.Pass) *Result {
+	r, _ := pass.ResultOf(Analyzer).(*Result)
+	return r
 }

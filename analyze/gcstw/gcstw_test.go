@@ -8,8 +8,8 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/gcstw"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/bundle"
 )
 
@@ -34,7 +34,7 @@ const window = 2 * time.Second
 // finding.
 func gcFinding(t *testing.T, files []analyzetest.File) (analyze.Finding, *analyze.Result) {
 	t.Helper()
-	r := analyzetest.Run(t, analyzetest.Source(t, files), gcstw.Analyzer, agoroutines.Analyzer)
+	r := analyzetest.Run(t, analyzetest.Source(t, files), gcstw.Analyzer, census.Analyzer)
 	fs := analyzetest.FindingsOf(r, "gc_stw")
 	if len(fs) != 1 {
 		t.Fatalf("gc_stw findings: %+v", fs)
@@ -139,7 +139,7 @@ func TestHealthyShapes(t *testing.T) {
 		files := analyzetest.Capture(t, w, window)
 		for name, reduce := range families {
 			t.Run(w+"/"+name, func(t *testing.T) {
-				r := analyzetest.Run(t, analyzetest.Source(t, reduce(files)), gcstw.Analyzer, agoroutines.Analyzer)
+				r := analyzetest.Run(t, analyzetest.Source(t, reduce(files)), gcstw.Analyzer, census.Analyzer)
 				for _, f := range analyzetest.FindingsOf(r, "gc_stw") {
 					analyzetest.LogFinding(t, f)
 					if f.Cause != "" {
@@ -159,7 +159,7 @@ func TestHealthyShapes(t *testing.T) {
 func TestInsufficientData(t *testing.T) {
 	files := analyzetest.Capture(t, "idle", 500*time.Millisecond)
 	f, _ := gcFinding(t, analyzetest.Only(files, bundle.KindGCTrace))
-	if f.ID != "gc_stw/insufficient-data" || f.Severity != analyze.Info || f.Cause != "" || !strings.Contains(f.Summary, "cycles over") {
+	if f.ID != "gc_stw/insufficient-data" || f.Severity != analyze.Info || f.Cause != "" || !strings.Contains(f.Summary, "gc_cycles") {
 		t.Errorf("want an insufficient-data info finding, got %s %v %q: %s", f.ID, f.Severity, f.Cause, f.Summary)
 	}
 }

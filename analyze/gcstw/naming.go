@@ -6,7 +6,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 )
 
 // name gives a gc_stw finding its driver and culprit: the caller forcing

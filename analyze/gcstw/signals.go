@@ -13,7 +13,7 @@ import (
 	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/gctrace"
 )
@@ -31,10 +31,10 @@ type signals struct {
 	// share or stopped share of wall time.
 	impact float64
 	// judged counts the sources whose rates and shares held enough cycles
-	// or samples to be judged; insufficient says, per source that did not,
-	// what it held.
-	judged       int
-	insufficient []string
+	// or samples to be judged; missing holds, per source that did not, the
+	// bases that fell short.
+	judged  int
+	missing []analyze.Basis
 	// forcedBy lists the sources showing most cycles forced (runtime.GC,
 	// debug.FreeOSMemory); limitBy those showing the memory limit setting
 	// the heap goal.
@@ -51,12 +51,24 @@ func (s *signals) any() bool { return len(s.ev) > 0 }
 // enough reports whether a source's cycles and window suffice to judge
 // it (at least need cycles over minSpan), and records it either way.
 func (s *signals) enough(src string, cycles, need int, window time.Duration) bool {
-	if cycles < need || window < minSpan {
-		s.insufficient = append(s.insufficient, fmt.Sprintf("%s: %d cycles over %s", src, cycles, window.Round(time.Millisecond)))
-		return false
+	bases := []analyze.Basis{
+		{Metric: "gc_cycles", Count: float64(cycles), Min: float64(need), Unit: "cycles", Artifact: src,
+			Why: fmt.Sprintf("shares of wall time need %d cycles, two whole intervals between collections", need)},
+		{Metric: "gc_window", Count: window.Round(time.Millisecond).Seconds(), Min: minSpan.Seconds(), Unit: "s", Artifact: src,
+			Why: "a program's first cycles come in a burst while its heap grows to the 4 MB minimum (heapMinimum in runtime/mgcpacer.go)"},
 	}
-	s.judged++
-	return true
+	ok := true
+	for _, b := range bases {
+		if !b.Enough() {
+			s.missing = append(s.missing, b)
+			s.ev = append(s.ev, b.Evidence())
+			ok = false
+		}
+	}
+	if ok {
+		s.judged++
+	}
+	return ok
 }
 
 func (s *signals) family(name string) {
@@ -149,10 +161,7 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 		s.check(analyze.Evidence{Metric: "stw_pauses_over_10ms", Value: float64(countOver(ds, pauseMaxWarn)), Unit: "count", Artifact: t.Path},
 			minLongPauses, 0, "stops the world too long")
 		window := fmt.Sprintf("%d GC cycles, %d pauses over %s of trace", sum.GCCycles, sum.STWCount, sum.Duration.Round(time.Millisecond))
-		if !s.enough(t.Path, sum.GCCycles, minShareCycles, sum.Duration) {
-			s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cycles", Value: float64(sum.GCCycles), Unit: "count", Artifact: t.Path,
-				Threshold: analyze.Threshold(minShareCycles), Note: "insufficient data: " + window})
-		} else {
+		if s.enough(t.Path, sum.GCCycles, minShareCycles, sum.Duration) {
 			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
 				Note: window + recurringNote}, stwShareWarn, stwShareCritical, "stops the world too often")
 			s.check(analyze.Evidence{Metric: "gc_mark_phase_share_of_wall", Value: round(min(1, float64(sum.GCMarkTime)/float64(sum.Duration))), Unit: "fraction",
@@ -205,11 +214,11 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	}
 	s.family("CPU profile")
 	src := strings.Join(p.Sources, ",")
-	n, few, ok := samples.Enough(p, minCPUSamples)
-	of := fmt.Sprintf("of %d CPU samples", n)
-	if !ok {
-		s.insufficient = append(s.insufficient, fmt.Sprintf("%s: %d CPU samples", src, n))
-		s.ev = append(s.ev, few)
+	b := samples.BasisOf(p, minCPUSamples)
+	of := fmt.Sprintf("of %d CPU samples", int64(b.Count))
+	if !b.Enough() {
+		s.missing = append(s.missing, b)
+		s.ev = append(s.ev, b.Evidence())
 		return
 	}
 	s.judged++
@@ -238,7 +247,7 @@ const maxEnvironBytes = 1 << 20
 // the process environment.
 func (s *signals) fromEnviron(pass *analyze.Pass) {
 	for _, a := range pass.Artifacts(bundle.KindEnviron) {
-		rc, err := pass.Source.Open(a)
+		rc, err := pass.Open(a)
 		if err != nil {
 			continue
 		}

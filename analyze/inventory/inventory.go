@@ -7,6 +7,7 @@ package inventory
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -16,10 +17,15 @@ import (
 
 // Analyzer is the inventory analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:    "inventory",
-	Doc:     "match cores, profiles and perf.data to the archive's binaries by build ID and report mismatches",
+	Name: "inventory",
+	Doc: "match artifacts to their binaries by build ID\n\n" +
+		"Pairs each core, profile and perf.data recording with the executable that produced it, by GNU and Go " +
+		"build IDs, and reports artifacts whose binary is missing or differs from the one in the archive.",
 	Version: "1",
-	Run:     run,
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGoBinary), analyze.Streamed(bundle.KindELF),
+		analyze.Streamed(bundle.KindCore), analyze.Streamed(bundle.KindPerfData), analyze.Streamed(bundle.KindPprof)},
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // Result maps artifact paths to the archive path of their binary.

@@ -16,22 +16,28 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Analyzer is the lock_wait analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:     "lock_wait",
-	Doc:      "mutex and block profile delay by call site, goroutines parked on sync.Mutex/RWMutex or on a channel used as a semaphore (a core shows which) in dumps and cores with how long, lock blocking in the trace, runtime lock and futex frames in CPU samples; joined into who-blocks-whom; culprit: the lock's acquiring function and the holder's critical section",
+	Name: "lock_wait",
+	Doc: "lock waits, who blocks whom\n\n" +
+		"Mutex and block profile delay by call site; goroutines parked on sync.Mutex or RWMutex, or on a channel " +
+		"used as a semaphore (a core shows which), in dumps and cores with how long; lock blocking in the trace; " +
+		"runtime lock and futex frames in CPU samples. Joined into who blocks whom.\n\n" +
+		"Culprit: the lock's acquiring function and the holder's critical section.",
 	Version:  "3",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// The goroutine census (cores and dumps) is read when it succeeded;
 	// without it the profiles and traces still speak.
-	After: []*analyze.Analyzer{agoroutines.Analyzer},
-	Run:   run,
+	After:  []*analyze.Analyzer{census.Analyzer},
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGoroutineDump), analyze.Streamed(bundle.KindLog), analyze.Streamed(bundle.KindPprof)},
+	Run:    run,
 }
 
 // Thresholds.
@@ -119,7 +125,7 @@ type collector struct {
 
 func run(pass *analyze.Pass) (any, error) {
 	c := &collector{waiters: map[string]*Site{}, holders: map[string]*Site{}, fams: map[string]bool{}}
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	prof := cpu.ProfileOf(pass)
 	if prof != nil {
 		c.dur = prof.Wall
 	}

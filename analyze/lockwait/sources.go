@@ -11,7 +11,7 @@ import (
 	"github.com/coroner/coroner/analyze/internal/pprofs"
 	"github.com/coroner/coroner/analyze/internal/samples"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -224,7 +224,7 @@ func readDump(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, error)
 	if a.Size > maxDumpBytes {
 		return nil, errors.New(a.Path + ": goroutine dump too large to parse here")
 	}
-	rc, err := pass.Source.Open(a)
+	rc, err := pass.Open(a)
 	if err != nil {
 		return nil, err
 	}

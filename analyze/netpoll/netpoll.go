@@ -14,23 +14,28 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/internal/stacks"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
 // Analyzer is the netpoll_spin analyzer.
 var Analyzer = &analyze.Analyzer{
-	Name:     "netpoll_spin",
-	Doc:      "the scheduler waking goroutines that do nothing: trace wake-ups by timers, deadlines and netpoll after short blocks whose goroutine runs under 5 µs before parking again; CPU in the search for work (findRunnable, stealWork, netpoll, timers, osyield/usleep, epoll_wait/futex kernel frames) costing more than the work it finds, or timer-heap CPU; too few samples or too short a trace are insufficient data; culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers (from a core), or polling with runtime.Gosched",
+	Name: "netpoll_spin",
+	Doc: "scheduler and netpoll waking goroutines for nothing\n\n" +
+		"Trace wake-ups by timers, deadlines and netpoll after short blocks, whose goroutine runs under 5 µs " +
+		"before parking again. CPU in the search for work (findRunnable, stealWork, netpoll, timers, " +
+		"osyield/usleep, epoll_wait/futex kernel frames) costing more than the work it finds, or timer-heap CPU.\n\n" +
+		"Culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers " +
+		"(from a core), or polling with runtime.Gosched. Too few samples or too short a trace are insufficient data.",
 	Version:  "3",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// A core's census names the goroutines timers keep waking when neither
 	// CPU samples nor a trace show who creates the timers; without it the
 	// profiles and traces still speak.
-	After: []*analyze.Analyzer{agoroutines.Analyzer},
+	After: []*analyze.Analyzer{census.Analyzer},
 	Run:   run,
 }
 
@@ -40,12 +45,12 @@ var Analyzer = &analyze.Analyzer{
 const shortSleep = traces.ShortBlock
 
 func run(pass *analyze.Pass) (any, error) {
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
-	var census *goroutines.Census
-	if gr, ok := pass.ResultOf(agoroutines.Analyzer).(*agoroutines.Result); ok && gr != nil {
-		census = gr.Census
+	prof := cpu.ProfileOf(pass)
+	var gs *goroutines.Census
+	if gr := census.Of(pass); gr != nil {
+		gs = gr.Census
 	}
-	ySite, yN := censusYielders(census)
+	ySite, yN := censusYielders(gs)
 	var ev []analyze.Evidence
 	var missing []analyze.Basis
 	var families []string
@@ -95,13 +100,13 @@ func run(pass *analyze.Pass) (any, error) {
 	timerSite := false
 	if culprit == nil && sev >= analyze.Warning && yielding > 0 && ySite != nil {
 		families = append(families, "goroutine census")
-		ev = append(ev, analyze.Evidence{Metric: "goroutines_in_gosched", Value: float64(yN), Unit: "goroutines", Artifact: census.Source,
+		ev = append(ev, analyze.Evidence{Metric: "goroutines_in_gosched", Value: float64(yN), Unit: "goroutines", Artifact: gs.Source,
 			Note: fmt.Sprintf("goroutines inside runtime.Gosched, most in %s; %.0f%% of CPU is in explicit yields", ySite.Function, 100*yielding)})
 		culprit, yielder = ySite, true
-		pass.Used(census.Source)
+		pass.Used(gs.Source)
 	}
 	if culprit == nil && sev >= analyze.Warning {
-		if w := censusTimers(census); w != nil && w.site != nil {
+		if w := censusTimers(gs); w != nil && w.site != nil {
 			families = append(families, "goroutine census")
 			ev = append(ev, w.evidence())
 			culprit, timerSite = w.site, true

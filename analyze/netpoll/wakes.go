@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
-	"github.com/coroner/coroner/analyze/internal/traces"
+	"github.com/coroner/coroner/analyze/traces"
 )
 
 // Thresholds on the trace's wake-ups (traces.Wakes): goroutines the

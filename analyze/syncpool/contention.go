@@ -37,10 +37,15 @@ func (g *gathered) fromContention(pass *analyze.Pass) {
 		if w.waiters >= 0 {
 			note += fmt.Sprintf(", %.3f goroutines waiting on average", w.waiters)
 		}
-		enough := w.contentions >= minPoolContentions && (w.waiters < 0 || w.waiters >= minPoolWaiters)
+		bases := []analyze.Basis{{Metric: "pool_contentions", Count: float64(w.contentions), Min: minPoolContentions, Unit: "contentions",
+			Artifact: l.Artifact.Path, Why: "a starting service's first Gets on each P take allPoolsMu (pinSlow)"}}
+		if w.waiters >= 0 {
+			bases = append(bases, analyze.Basis{Metric: "pool_waiters", Count: round(w.waiters), Min: minPoolWaiters, Unit: "goroutines",
+				Artifact: l.Artifact.Path, Why: "waits adding up to under 5 % of one goroutine's time cannot make an incident"})
+		}
+		enough := g.enough(bases...)
 		if !enough {
-			g.insufficient = append(g.insufficient, l.Artifact.Path+": "+note)
-			note = fmt.Sprintf("insufficient data: %s (needs %d events and %.2f waiters)", note, minPoolContentions, minPoolWaiters)
+			note = "insufficient data: " + note
 		} else {
 			g.judged = true
 			if l.Type == pprofs.Mutex {

@@ -69,8 +69,8 @@ func (g *gathered) fromAllocs(pass *analyze.Pass) {
 		n := total / memProfileRate
 		share := float64(pool) / float64(total)
 		note := fmt.Sprintf("New under sync.(*Pool).Get: %d of %d bytes (about %d samples at the default MemProfileRate)", pool, total, n)
-		if n < minAllocSamples {
-			g.insufficient = append(g.insufficient, fmt.Sprintf("%s: about %d allocation samples", l.Artifact.Path, n))
+		if !g.enough(analyze.Basis{Metric: "alloc_samples", Count: float64(n), Min: minAllocSamples, Unit: "samples", Artifact: l.Artifact.Path,
+			Why: "allocation samples at the default MemProfileRate behind the share"}) {
 			note = "insufficient data: " + note
 		} else {
 			g.judged = true

@@ -16,9 +16,9 @@ type gathered struct {
 	sev      analyze.Severity
 	families []string
 	// judged is set when some family held enough samples to be judged;
-	// insufficient says, per family that did not, what it held.
+	// missing holds, per family that did not, the bases that fell short.
 	judged       bool
-	insufficient []string
+	missing []analyze.Basis
 	culprit      *analyze.Culprit
 	stacks       []analyze.Stack
 	impact       float64
@@ -51,11 +51,10 @@ func (g *gathered) fromCPU(prof *cpu.Profile) {
 		return
 	}
 	g.families = append(g.families, "CPU profile")
-	n, few, ok := samples.Enough(prof, minCPUSamples)
-	of := fmt.Sprintf("of %d CPU samples", n)
-	if !ok {
-		g.insufficient = append(g.insufficient, fmt.Sprintf("%s: %d CPU samples", src, n))
-		g.ev = append(g.ev, few)
+	b := samples.BasisOf(prof, minCPUSamples)
+	of := fmt.Sprintf("of %d CPU samples", int64(b.Count))
+	if !g.enough(b) {
+		g.ev = append(g.ev, b.Evidence())
 		return
 	}
 	g.judged = true
@@ -129,4 +128,17 @@ func names(hs []cpu.Hot) []string {
 		out = append(out, fmt.Sprintf("%s %s:%d (%.0f%%)", h.Func, h.File, h.Line, 100*h.Share))
 	}
 	return out
+}
+
+// enough records the bases that fall short of their minimum and reports
+// whether all reach it.
+func (g *gathered) enough(bases ...analyze.Basis) bool {
+	ok := true
+	for _, b := range bases {
+		if !b.Enough() {
+			g.missing = append(g.missing, b)
+			ok = false
+		}
+	}
+	return ok
 }

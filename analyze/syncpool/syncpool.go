@@ -15,6 +15,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/gcstw"
+	"github.com/coroner/coroner/bundle"
 )
 
 // Analyzer is the syncpool_contention analyzer.
@@ -28,8 +29,9 @@ var Analyzer = &analyze.Analyzer{
 	Requires: []*analyze.Analyzer{cpu.Analyzer},
 	// gc_stw says whether explicit collections drive the GC; without its
 	// result the pool's own signals still speak.
-	After: []*analyze.Analyzer{gcstw.Analyzer},
-	Run:   run,
+	After:  []*analyze.Analyzer{gcstw.Analyzer},
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindPprof)},
+	Run:    run,
 }
 
 // Thresholds.
@@ -86,7 +88,7 @@ const (
 )
 
 func run(pass *analyze.Pass) (any, error) {
-	prof, _ := pass.ResultOf(cpu.Analyzer).(*cpu.Profile)
+	prof := cpu.ProfileOf(pass)
 	var g gathered
 	g.fromCPU(prof)
 	g.fromContention(pass)
@@ -95,7 +97,7 @@ func run(pass *analyze.Pass) (any, error) {
 		return nil, nil
 	}
 	f := g.finding()
-	if gc, ok := pass.ResultOf(gcstw.Analyzer).(*gcstw.Result); ok && gc != nil && gc.Driver == gcstw.DriverForced {
+	if gc := gcstw.Of(pass); gc != nil && gc.Driver == gcstw.DriverForced {
 		g.forcedFlush(&f, gc)
 	}
 	pass.Report(f)
@@ -106,14 +108,18 @@ func run(pass *analyze.Pass) (any, error) {
 func (g *gathered) finding() analyze.Finding {
 	f := analyze.Finding{ID: "syncpool_contention/pool", Severity: g.sev, Impact: round(min(1, g.impact)), Evidence: g.ev, Stacks: g.stacks,
 		Summary: "Signals from " + strings.Join(g.families, ", ") + "."}
-	if len(g.insufficient) > 0 {
-		f.Summary += " Not judged for want of data: " + strings.Join(g.insufficient, "; ") + "."
+	if len(g.missing) > 0 {
+		var what []string
+		for _, b := range g.missing {
+			what = append(what, b.String())
+		}
+		f.Summary += " Not judged for want of data: " + strings.Join(what, "; ") + "."
 	}
 	switch {
-	case g.sev == analyze.Info && !g.judged:
-		f.ID = "syncpool_contention/insufficient-data"
-		f.Title = "sync.Pool: insufficient data to judge"
-		f.Confidence = 0.3
+	case g.sev == analyze.Info && !g.judged && len(g.missing) > 0:
+		in := analyze.Insufficient("syncpool_contention", g.missing...)
+		in.Evidence = g.ev
+		return in
 	case g.sev == analyze.Info:
 		f.Title = "sync.Pool use within normal bounds"
 		f.Confidence = 0.9

@@ -8,8 +8,8 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/gcstw"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/syncpool"
 	"github.com/coroner/coroner/bundle"
 )
@@ -70,7 +70,7 @@ func TestFirstMoments(t *testing.T) {
 	}
 	f := fs[0]
 	analyzetest.LogFinding(t, f)
-	if f.Severity >= analyze.Warning || f.Cause != "" || !strings.Contains(f.Summary, "want of data") {
+	if f.Severity >= analyze.Warning || f.Cause != "" || f.ID != "syncpool_contention/insufficient-data" || !strings.Contains(f.Summary, "cpu_samples") {
 		t.Errorf("%v finding %q: %s", f.Severity, f.Title, f.Summary)
 	}
 }
@@ -80,7 +80,7 @@ func TestFirstMoments(t *testing.T) {
 // New and, as culprit, the caller forcing the cycles.
 func TestEmptiedByForcedGC(t *testing.T) {
 	files := analyzetest.Capture(t, "governor", 3*time.Second)
-	r := analyzetest.Run(t, analyzetest.Source(t, files), syncpool.Analyzer, gcstw.Analyzer, agoroutines.Analyzer)
+	r := analyzetest.Run(t, analyzetest.Source(t, files), syncpool.Analyzer, gcstw.Analyzer, census.Analyzer)
 	fs := analyzetest.FindingsOf(r, "syncpool_contention")
 	if len(fs) != 1 {
 		t.Fatalf("findings %+v", fs)

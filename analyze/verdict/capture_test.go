@@ -8,8 +8,8 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/gcstw"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/analyze/syncpool"
 	"github.com/coroner/coroner/analyze/verdict"
 )
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 // a maintainer has to change, not the pool's New.
 func TestGovernorVerdict(t *testing.T) {
 	files := analyzetest.Capture(t, "governor", 3*time.Second)
-	set := []*analyze.Analyzer{gcstw.Analyzer, syncpool.Analyzer, agoroutines.Analyzer}
+	set := []*analyze.Analyzer{gcstw.Analyzer, syncpool.Analyzer, census.Analyzer}
 	v := *verdict.Analyzer
 	v.After = set
 	r := analyzetest.Run(t, analyzetest.Source(t, files), append(set, &v)...)

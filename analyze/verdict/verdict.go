@@ -9,21 +9,28 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/crash"
+	"github.com/coroner/coroner/internal/units"
 )
 
 // Analyzer is the verdict analyzer. It runs after every other analyzer
 // of the set (analyze/all sets After) and reads their findings.
 var Analyzer = &analyze.Analyzer{
-	Name:    "verdict",
-	Doc:     "rank the findings into one primary cause (gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock or none) with confidence, evidence chain, secondary contributors and an incident signature",
-	Version: "2",
-	Run:     run,
+	Name: "verdict",
+	Doc: "one primary cause from all the findings\n\n" +
+		"Ranks the other analyzers' findings into one primary cause (gc_stw, netpoll_spin, syncpool_contention, " +
+		"lock_wait, crash, deadlock or none) with its confidence, evidence chain, secondary contributors and an " +
+		"incident signature.",
+	Version:    "2",
+	RunsLast:   true,
+	ResultType: reflect.TypeFor[*Result](),
+	Run:        run,
 }
 
 // SignatureVersion is the version of the signature algorithm: bump it when
@@ -109,7 +116,7 @@ func run(pass *analyze.Pass) (any, error) {
 		seen[f.Cause] = true
 	}
 	v.Signature = Signature(top)
-	if cr, ok := pass.ResultOf(crash.Analyzer).(*crash.Result); ok && cr != nil && top.Cause == analyze.CauseCrash && cr.SignatureKey != "" {
+	if cr := crash.Of(pass); cr != nil && top.Cause == analyze.CauseCrash && cr.SignatureKey != "" {
 		// The crash signature skips the runtime's panic and signal frames
 		// and normalizes closures, generics and inlining; it carries its
 		// own algorithm version.
@@ -183,16 +190,17 @@ func none(pass *analyze.Pass) analyze.Verdict {
 func chain(f analyze.Finding) []string {
 	var over, rest []string
 	for _, e := range f.Evidence {
-		s := fmt.Sprintf("%s = %s%s", e.Metric, num(e.Value), unit(e.Unit))
+		s := e.Metric + ": " + chainValue(e)
 		if e.Artifact != "" {
 			s += " from " + e.Artifact
 		}
-		if e.Threshold != nil {
+		if e.Threshold != nil && e.Text == "" {
+			thr := figure(*e.Threshold, e.Unit)
 			if e.Value >= *e.Threshold {
-				over = append(over, s+fmt.Sprintf(" (≥ threshold %s)", num(*e.Threshold)))
+				over = append(over, s+" (≥ threshold "+thr+")")
 				continue
 			}
-			s += fmt.Sprintf(" (threshold %s)", num(*e.Threshold))
+			s += " (threshold " + thr + ")"
 		}
 		rest = append(rest, s)
 	}
@@ -261,18 +269,23 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-func num(v float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
+// chainValue renders an evidence's value as the reports show it: the
+// fact when it is one, else the figure in its unit.
+func chainValue(e analyze.Evidence) string {
+	if e.Text != "" {
+		return e.Text
+	}
+	return figure(e.Value, e.Unit)
 }
 
-func unit(u string) string {
-	switch u {
-	case "", "count":
-		return ""
-	case "fraction":
-		return ""
+// figure renders v in its unit (units.Format); a unit it does not know
+// follows the number as it is.
+func figure(v float64, unit string) string {
+	s, ok := units.Format(v, unit)
+	if !ok {
+		s += " " + unit
 	}
-	return " " + u
+	return s
 }
 
 func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

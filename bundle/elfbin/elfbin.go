@@ -2,6 +2,9 @@
 // executables the toolchain's build information (Go version, main module,
 // VCS revision, GOOS/GOARCH), and for every ELF file its build IDs and
 // whether symbols and DWARF are present or split off via .gnu_debuglink.
+//
+// A per-kind reader: it imports no other coroner package; bundle/ingest
+// sniffs executables with its Recognize.
 package elfbin
 
 import (
@@ -36,7 +39,7 @@ func IsGo(attrs map[string]string) bool { return attrs["go_version"] != "" }
 // Go executables go_version, path (the main package), main_path,
 // main_version, vcs, vcs_revision,
 // vcs_time, vcs_modified, goos, goarch. Cores (ET_CORE) are described by
-// the corefile package; here they only get elf_type.
+// the elfcore package; here they only get elf_type.
 func Describe(r io.ReaderAt, size int64) (attrs map[string]string, err error) {
 	defer func() {
 		// debug/elf has had panics on hostile section tables; turn any

@@ -15,10 +15,13 @@
 // starts after two idle minutes is a gcTriggerTime cycle and is not marked).
 // Go 1.26 may print "(checking for goroutine leaks)" after the CPU share.
 // Lines may carry a prefix (a logger's timestamp); other lines are skipped.
+//
+// A per-kind reader: it imports no other coroner package.
 package gctrace
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -187,4 +190,24 @@ func parse(line string) (Cycle, bool) {
 		return Cycle{}, false
 	}
 	return c, true
+}
+
+// opening is how runtime/mgc.go gcMarkTermination starts every gctrace
+// line since Go 1.5: "gc 12 @3.456s 2%: ".
+var opening = regexp.MustCompile(`^gc [0-9]+ @[0-9.]+s [0-9]+%(?: \([a-z ]+\))?: `)
+
+// Opens reports whether line starts as a gctrace line does, whether or
+// not the rest parses: a file of such lines is gctrace output even from a
+// Go version that prints more or fewer figures than Parse knows.
+func Opens(line []byte) bool { return opening.Match(line) }
+
+// IsLine reports whether text holds a gctrace line, after any prefix a
+// log adds (a timestamp, a container runtime's stream tag).
+func IsLine(text []byte) bool {
+	i := bytes.Index(text, []byte("gc "))
+	if i < 0 || i+3 >= len(text) || text[i+3] < '0' || text[i+3] > '9' {
+		return false
+	}
+	_, err := Parse(string(text))
+	return err == nil
 }

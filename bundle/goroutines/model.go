@@ -2,6 +2,9 @@
 // that can list goroutines — a core dump, a text goroutine dump (SIGQUIT,
 // crash output, pprof debug=1 and debug=2) — and the grouping of goroutines
 // into buckets of identical normalized stacks.
+//
+// A per-kind reader: of coroner's packages it imports only
+// bundle/servicelog.
 package goroutines
 
 // Frame is one function activation on a goroutine's stack.

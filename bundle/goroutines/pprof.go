@@ -6,25 +6,15 @@ import (
 	"sort"
 
 	"github.com/google/pprof/profile"
-)
 
-// maxProfileBytes bounds a binary goroutine profile read into memory: the
-// pprof decoder needs the whole message. A 100k-goroutine process with
-// distinct stacks gives a few MiB; 256 MiB leaves ample room.
-const maxProfileBytes = 256 << 20
+	"github.com/coroner/coroner/bundle/pprofdata"
+)
 
 // ParseProfile reads a binary (protobuf, possibly gzipped) goroutine
 // profile. Like debug=1 it groups goroutines by stack and carries labels
 // but no states.
 func ParseProfile(r io.Reader, name string) (*Census, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxProfileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(b) > maxProfileBytes {
-		return nil, fmt.Errorf("%s: profile larger than %d bytes", name, maxProfileBytes)
-	}
-	p, err := profile.ParseData(b)
+	p, err := pprofdata.Parse(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

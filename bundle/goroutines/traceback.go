@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/coroner/coroner/bundle/servicelog"
 )
 
 // maxLine bounds one line of a text dump. Function names with long generic
@@ -149,7 +151,7 @@ func (p *tracebackParser) preamble(line string) {
 		parseSignalLine(c, line)
 	case strings.HasPrefix(line, "PC=") && p.c.Crash != nil:
 		parsePCLine(p.c.Crash, line)
-	case isSignalBanner(strings.TrimPrefix(line, ttyQuitEcho)):
+	case servicelog.IsSignalBanner([]byte(strings.TrimPrefix(line, ttyQuitEcho))):
 		line = strings.TrimPrefix(line, ttyQuitEcho)
 		c := crash()
 		if c.Kind == "" {
@@ -167,20 +169,6 @@ func (p *tracebackParser) preamble(line string) {
 // ttyQuitEcho is how a terminal echoes Ctrl-\ (ECHOCTL, on by default):
 // on a terminal, the runtime's SIGQUIT banner follows it on the same line.
 const ttyQuitEcho = `^\`
-
-// isSignalBanner matches "SIGQUIT: quit", "SIGSEGV: segmentation violation".
-func isSignalBanner(line string) bool {
-	i := strings.IndexByte(line, ':')
-	if i < 4 || !strings.HasPrefix(line, "SIG") {
-		return false
-	}
-	for _, r := range line[3:i] {
-		if r < 'A' || r > 'Z' {
-			return false
-		}
-	}
-	return true
-}
 
 // cleanPanic drops the " [recovered]" and goexit decorations.
 func cleanPanic(s string) string {

@@ -6,6 +6,9 @@
 // perf's on-disk format (tools/perf/Documentation/perf.data-file-format.txt).
 // Only little-endian files are read; every size and count in the file is
 // checked against the bytes actually present before it is used.
+//
+// A per-kind reader: of coroner's packages it imports only
+// bundle/symbolize; bundle/ingest sniffs perf.data with its Recognize.
 package perfdata
 
 import (

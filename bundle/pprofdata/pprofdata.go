@@ -2,6 +2,9 @@
 // block, goroutine, threadcreate) safely: gzip is decompressed through a
 // capped reader before github.com/google/pprof/profile parses the bytes,
 // because profile.Parse decompresses without any limit.
+//
+// A per-kind reader: it imports no other coroner package; bundle/ingest
+// sniffs profiles with its Recognize.
 package pprofdata
 
 import (

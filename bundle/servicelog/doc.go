@@ -19,4 +19,7 @@
 //     TailBytes while the last traceback is not whole); Survey reads all
 //     of the last TailBytes, to count every traceback; Scan reads a stream
 //     whole; NewReader gives the payload of a stream as an io.Reader.
+//
+// A per-kind reader: of coroner's packages it imports only bundle/gctrace;
+// bundle/ingest sniffs logs with Detect and Survey.
 package servicelog

@@ -103,7 +103,7 @@ type state struct {
 // Line feeds one payload line.
 func (l *Locator) Line(ln Line) {
 	text := ln.Text
-	gc := isGCTrace(text)
+	gc := gctrace.IsLine(text)
 	if gc {
 		l.found.GCTraceLines++
 	}
@@ -179,14 +179,4 @@ func (l *Locator) Finish() *Found {
 	l.close()
 	f := l.found
 	return &f
-}
-
-// isGCTrace reports a gctrace line, as the gctrace package reads it.
-func isGCTrace(text []byte) bool {
-	i := bytes.Index(text, []byte("gc "))
-	if i < 0 || i+3 >= len(text) || text[i+3] < '0' || text[i+3] > '9' {
-		return false
-	}
-	_, err := gctrace.Parse(string(text))
-	return err == nil
 }

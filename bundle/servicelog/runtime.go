@@ -48,11 +48,13 @@ func IsStart(line []byte) bool {
 		bytes.HasPrefix(line, []byte("unexpected fault address ")):
 		return true
 	}
-	return isSignalBanner(line)
+	return IsSignalBanner(line)
 }
 
-// isSignalBanner matches "SIGQUIT: quit", "SIGSEGV: segmentation violation".
-func isSignalBanner(line []byte) bool {
+// IsSignalBanner matches the runtime's fatal or SIGQUIT signal banner
+// (signal_unix.go sighandler): "SIGQUIT: quit", "SIGSEGV: segmentation
+// violation".
+func IsSignalBanner(line []byte) bool {
 	i := bytes.IndexByte(line, ':')
 	if i < 4 || !bytes.HasPrefix(line, []byte("SIG")) || len(line) == i+1 || line[i+1] != ' ' {
 		return false

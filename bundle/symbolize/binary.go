@@ -2,6 +2,8 @@
 // their pclntab (which survives -ldflags=-s -w), with inlined calls
 // expanded from the funcdata inline tree; other ELF code by its symbol
 // table; kernel addresses by a kallsyms artifact.
+//
+// A per-kind reader: it imports no other coroner package.
 package symbolize
 
 import (

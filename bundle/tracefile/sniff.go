@@ -1,6 +1,9 @@
 // Package tracefile reads Go runtime execution traces (runtime/trace,
 // net/http/pprof's /debug/pprof/trace). This file recognizes a trace by its
 // header; summaries of the events live beside it.
+//
+// A per-kind reader: it imports no other coroner package; bundle/ingest
+// sniffs traces with its Recognize.
 package tracefile
 
 import (

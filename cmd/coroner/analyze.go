@@ -13,30 +13,32 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/reports"
+	"github.com/coroner/coroner/reports/export"
+	"github.com/coroner/coroner/reports/source"
 )
 
 func init() {
-	var docs strings.Builder
-	for _, a := range all.Analyzers {
-		fmt.Fprintf(&docs, "\n  %-20s %s", a.Name, a.Doc)
-	}
 	register(&cli.Command{
 		Name:      "analyze",
 		Usage:     "analyze an incident archive, a directory of loose artifacts, or an attachment, and report the root cause",
 		ArgsUsage: "ARCHIVE|DIR|ATTACHMENT",
 		Description: `Runs every analyzer (or those named by --only, minus --skip) and prints the verdict and
 findings as a table (--format text, the default), or writes report.md / report.html / report.json
-into -o DIR for --format md,html,json (text may be combined with them). A directory, a loose file
+into -o DIR for --format md,html,json (text may be combined with them). --export DIR also writes
+the merged CPU profile as cpu.pb.gz (go tool pprof), cpu.folded (flamegraph.pl) and
+cpu.speedscope.json (speedscope.app), and the GC pause timeline as gc-pauses.csv. A directory, a loose file
 or a .zip/.tar.gz/.tgz/.tar/.tar.zst attachment is ingested into a temporary archive first.
 
 Exit codes: 0 analysis done, no finding at or above --fail-on (or no --fail-on); 1 a finding at or
 above --fail-on; 2 bad flags or arguments; 3 the input is unreadable or malformed; 4 coroner itself
 failed (writing reports); 5 --timeout expired (partial results were printed and written).
 
-Analyzers:` + docs.String(),
-		Flags: []cli.Flag{
+Analyzers:` + analyzerHelp(all.Analyzers),
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "comma-separated: text (terminal table on stdout), md, html, json (files in -o)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory for md/html/json reports"},
 			&cli.StringFlag{Name: "fail-on", Usage: "exit 1 when a finding has this severity or higher: warning or critical"},
@@ -45,9 +47,10 @@ Analyzers:` + docs.String(),
 			&cli.DurationFlag{Name: "timeout", Usage: "stop the whole analysis after this long and report what finished (exit 5)"},
 			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},
 			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
+			&cli.StringFlag{Name: "export", Usage: "write the merged CPU profile (cpu.pb.gz, cpu.folded, cpu.speedscope.json) and the GC pause timeline (gc-pauses.csv) into this directory"},
 			&cli.BoolFlag{Name: "force", Usage: "go on where analyzers would refuse (e.g. build ID mismatch)"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the analysis to this file"},
-		},
+		}, sourceFlags()...),
 		Action: runAnalyze,
 	})
 }
@@ -63,6 +66,8 @@ type analyzeOpts struct {
 	opts     analyze.Options
 	input    string
 	cpuprof  string
+	source   source.Options
+	export   string
 }
 
 func runAnalyze(c *cli.Context) error {
@@ -89,13 +94,17 @@ func runAnalyze(c *cli.Context) error {
 		return withCode(exitInput, fmt.Errorf("analyze: %w", err))
 	}
 	defer fetched()
+	var exports *export.Inputs
+	if o.export != "" {
+		exports = &export.Inputs{}
+		o.opts.Results = exports.Take
+	}
 	start := time.Now()
-	res, err := all.AnalyzeWith(ctx, input, all.Analyzers, o.opts, logLine)
+	res, err := driver.AnalyzeWith(ctx, input, all.Analyzers, o.opts, logLine)
 	timedOut := false
 	if err != nil {
-		var ie *all.InputError
 		switch {
-		case errors.As(err, &ie):
+		case ingest.IsInputError(err):
 			return withCode(exitInput, fmt.Errorf("analyze: %w", err))
 		case res != nil && ctx.Err() != nil:
 			timedOut = true
@@ -106,6 +115,9 @@ func runAnalyze(c *cli.Context) error {
 		}
 	}
 	logLine("analysis finished in %s", time.Since(start).Round(time.Millisecond))
+	if err := attachSource(res, o.source); err != nil {
+		return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+	}
 	if o.text {
 		if err := reports.Terminal(c.App.Writer, res); err != nil {
 			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
@@ -118,6 +130,19 @@ func runAnalyze(c *cli.Context) error {
 		}
 		for _, p := range paths {
 			fmt.Fprintln(c.App.Writer, reports.SafeText(p))
+		}
+	}
+	if exports != nil {
+		exports.Name = res.Incident.ID
+		paths, skipped, err := export.Write(o.export, exports)
+		for _, s := range skipped {
+			logLine("export: not written: %s", s)
+		}
+		for _, p := range paths {
+			fmt.Fprintln(c.App.Writer, reports.SafeText(p))
+		}
+		if err != nil {
+			return withCode(exitInternal, fmt.Errorf("analyze: %w", err))
 		}
 	}
 	if timedOut {
@@ -145,6 +170,7 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 	o.input = args[0]
 	o.output = c.String("output")
 	o.cpuprof = c.String("cpuprofile")
+	o.export = c.String("export")
 	for _, f := range strings.Split(c.String("format"), ",") {
 		switch f = strings.TrimSpace(strings.ToLower(f)); f {
 		case "":
@@ -183,6 +209,11 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 		Budget: budget,
 		Force:  c.Bool("force"),
 	}
+	src, err := sourceOpts(c)
+	if err != nil {
+		return o, err
+	}
+	o.source = src
 	known := map[string]bool{}
 	for _, a := range all.Analyzers {
 		known[a.Name] = true

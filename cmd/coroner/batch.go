@@ -15,7 +15,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
-	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/internal/blobstore"
 	"github.com/coroner/coroner/internal/index"
@@ -26,9 +26,6 @@ import (
 const defaultBatchOut = "coroner-batch"
 
 func init() {
-	batch.AnalyzeFunc = all.Analyze
-	batch.Seekable = all.Seekable
-	batch.ClassifyError = batchErrorCode
 	register(&cli.Command{
 		Name:      "batch",
 		Usage:     "re-analyze many archives in parallel child processes, resumably, into an output directory and an incident index",
@@ -43,8 +40,8 @@ printed and written to DIR/diff.json.
 
 An argument may be an object-store URL (s3://BUCKET/KEY, gs://, azblob://, file://): an object,
 or every archive under a prefix ending in '/'. Each is fetched into the cache directory while its
-seal is checked, analyzed, and removed. --out may be such a URL too (with --index given): results
-and records are stored there as whole objects.
+seal is checked, analyzed, and removed. --output may be such a URL too (with --index given):
+results and records are stored there as whole objects.
 
 With --shard K/N (or, in a Kubernetes Indexed Job, JOB_COMPLETION_INDEX and JOB_COMPLETIONS) only
 the archives whose digest falls in shard K are analyzed; N processes sharing DIR and the index
@@ -52,9 +49,8 @@ the archives whose digest falls in shard K are analyzed; N processes sharing DIR
 
 Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analyzed);
 4 the output directory or index could not be written; 5 interrupted.`,
-		Flags: []cli.Flag{
+		Flags: append(outputFlags(defaultBatchOut, "output directory, or object-store URL prefix (s3://BUCKET/PREFIX/, gs://, azblob://, file://; needs --index)", "out"),
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "archives analyzed at once"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: defaultBatchOut, Usage: "output directory, or object-store URL prefix (s3://BUCKET/PREFIX/, gs://, azblob://, file://; needs --index)"},
 			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
 			&cli.StringFlag{Name: "index", EnvVars: []string{"CORONER_INDEX"}, Usage: "incident index: a SQLite file or a postgres:// URL (default OUT/index.sqlite; - for none)"},
 			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},
@@ -66,7 +62,7 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON on stdout"},
 			&cli.StringFlag{Name: "shard", Usage: "analyze only shard K/N of the inputs (K from 0), chosen by archive digest (default: from JOB_COMPLETION_INDEX)"},
 			&cli.IntFlag{Name: "shards", Usage: "shard count with JOB_COMPLETION_INDEX (default: JOB_COMPLETIONS)"},
-		},
+		),
 		Action: runBatch,
 	})
 }
@@ -82,11 +78,15 @@ func runBatch(c *cli.Context) error {
 	if c.Int("jobs") < 1 {
 		return withCode(exitUsage, fmt.Errorf("--jobs %d: want at least 1", c.Int("jobs")))
 	}
+	out, err := outputValue(c, "out")
+	if err != nil {
+		return err
+	}
 	shard, err := batchShard(c)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	if blobstore.IsURL(c.String("out")) && c.String("compare-to") != "" {
+	if blobstore.IsURL(out) && c.String("compare-to") != "" {
 		return withCode(exitUsage, errors.New("--compare-to works on local output directories; compare stored results with coroner diff"))
 	}
 	inputs, missing, err := batch.Expand(c.Args().Slice())
@@ -99,7 +99,7 @@ func runBatch(c *cli.Context) error {
 	prog := newBatchProgress(c.App.ErrWriter)
 	o := batch.Options{
 		Jobs:        c.Int("jobs"),
-		Out:         c.String("out"),
+		Out:         out,
 		AnalyzerSet: index.SetVersionOf(all.Analyzers),
 		Analyze:     analyze.Options{Budget: c.Duration("budget"), Force: c.Bool("force")},
 		Limits:      worker.Limits{Memory: int64(mem), Timeout: c.Duration("timeout")},
@@ -174,20 +174,13 @@ func batchShard(c *cli.Context) (batch.Shard, error) {
 	return sh, err
 }
 
-// batchErrorCode classifies an analysis error inside a batch worker like
-// the analyze command's exit codes: an expired budget, a bad input, or
-// coroner's own failure.
-func batchErrorCode(err error) int {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return exitTimeout
-	case errors.Is(err, batch.ErrInput), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
-		errors.Is(err, bundle.ErrTooLarge), isInputError(err):
-		return exitInput
-	}
-	var ie *all.InputError
-	if errors.As(err, &ie) {
-		return exitInput
-	}
-	return exitInternal
+// registerBatchWorker lets this executable serve as a batch's worker
+// child, analysing one input with the full analyzer set.
+func registerBatchWorker() {
+	batch.RegisterWorker(batch.Analysis{
+		Analyze: func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error) {
+			return driver.Analyze(ctx, input, all.Analyzers, o)
+		},
+		Seekable: all.Seekable,
+	})
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/coroner/coroner/corpus/capture"
+	"github.com/coroner/coroner/bundle/capture"
 )
 
 func init() {
@@ -23,13 +23,14 @@ func init() {
 		Description: "Captures concurrently for --duration: perf record -g, the CPU profile and an execution trace;\n" +
 			"then heap, allocs, mutex, block and goroutine (debug=2) profiles; then a core (gcore keeps the\n" +
 			"process alive, abort sends SIGABRT to a GOTRACEBACK=crash process). --exec starts the target with\n" +
-			"GODEBUG=gctrace=1, GOTRACEBACK=crash and core dumps enabled, and keeps its stderr. Each step is\n" +
-			"recorded in the manifest; a failed step never stops the others.",
+			"GODEBUG=gctrace=1, GOTRACEBACK=crash and core dumps enabled, and keeps its stderr. Without --pprof,\n" +
+			"--pid probes the process's own listening TCP sockets for /debug/pprof/, and takes the tail of its\n" +
+			"stderr when that is a file. Each step is recorded in the manifest; a failed step never stops the others.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "pid", Usage: "capture this running process"},
 			&cli.BoolFlag{Name: "exec", Usage: "start the command after -- and capture it"},
 			&cli.StringFlag{Name: "dir", Usage: "working directory for the --exec target (where a crash core lands)"},
-			&cli.StringFlag{Name: "pprof", Usage: "the target's net/http/pprof base URL, e.g. http://127.0.0.1:6060"},
+			&cli.StringFlag{Name: "pprof", Usage: "the target's net/http/pprof base URL, e.g. http://127.0.0.1:6060 (default with --pid: the first of the process's listening sockets that serves /debug/pprof/)"},
 			&cli.DurationFlag{Name: "duration", Value: capture.DefaultDuration, Usage: "capture window for perf, CPU profile and trace"},
 			&cli.DurationFlag{Name: "trace-duration", Value: capture.DefaultTraceDuration, Usage: "execution trace length, at the end of the window (negative: none)"},
 			&cli.DurationFlag{Name: "ready-timeout", Value: capture.DefaultReadyTimeout, Usage: "with --exec, how long to wait for the pprof URL to answer"},

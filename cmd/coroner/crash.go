@@ -9,8 +9,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/crash"
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
 	"github.com/coroner/coroner/bundle"
 )
 
@@ -111,7 +111,7 @@ func printCrash(w io.Writer, r *crash.Result) error {
 	}
 	if len(r.Frames) > 0 {
 		fmt.Fprintf(w, "\ngoroutine %d stack:\n", cr.GoroutineID)
-		for _, f := range agoroutines.FrameStrings(r.Frames) {
+		for _, f := range census.FrameStrings(r.Frames) {
 			fmt.Fprintf(w, "  %s\n", bundle.DisplayName(f))
 		}
 	}

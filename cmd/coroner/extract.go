@@ -22,18 +22,20 @@ are never overwritten and nothing is written outside DIR.
 
 Exit codes: 0 extracted; 2 bad usage; 3 the archive is damaged or a NAME is not in it;
 4 DIR could not be written.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "directory", Aliases: []string{"C"}, Value: ".", Usage: "destination `DIR`"},
-		},
+		Flags: outputFlags(".", "destination `DIR`", "directory", "C"),
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return withCode(exitUsage, errors.New("extract: name an ARCHIVE"))
 			}
-			dir, args := c.String("directory"), c.Args().Slice()
+			dir, err := outputValue(c, "directory", "C")
+			if err != nil {
+				return err
+			}
+			args := c.Args().Slice()
 			if len(args) == 0 {
 				return withCode(exitUsage, errors.New("extract: name an ARCHIVE"))
 			}
-			err := bundle.Extract(args[0], dir, args[1:])
+			err = bundle.Extract(args[0], dir, args[1:])
 			switch {
 			case err == nil:
 				fmt.Fprintf(c.App.Writer, "extracted into %s\n", dir)

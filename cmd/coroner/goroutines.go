@@ -13,7 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
-	agoroutines "github.com/coroner/coroner/analyze/goroutines"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -61,7 +61,7 @@ func runGoroutines(c *cli.Context) error {
 		return withCode(exitInput, err)
 	}
 	defer closer.Close()
-	r, _, warns, err := agoroutines.Read(c.Context, a, c.Bool("force"))
+	r, _, warns, err := census.Read(c.Context, a, c.Bool("force"))
 	if err != nil {
 		return withCode(exitInternal, err)
 	}

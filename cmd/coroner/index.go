@@ -36,11 +36,13 @@ else is analyzed first with the current analyzers. Re-adding
 the same archive and analyzer set replaces its row.
 
 With --from, every result stored under a batch output (a directory, or the object-store prefix
-given to batch --out) is added: an index is rebuilt from stored results.
+given to batch --output) is added: an index is rebuilt from stored results.
 
 Exit codes: 0 all added; 3 an input could not be read or analyzed (the others were added);
 4 the index could not be written.`,
-		Flags: []cli.Flag{indexFlag, &cli.StringFlag{Name: "from", Usage: "also add every result stored under this batch output: a directory or an object-store URL (s3://BUCKET/PREFIX/, …)"}},
+		Flags: []cli.Flag{indexFlag,
+			&cli.BoolFlag{Name: "json", Usage: "print the rows added as a JSON array, as search --json prints them"},
+			&cli.StringFlag{Name: "from", Usage: "also add every result stored under this batch output: a directory or an object-store URL (s3://BUCKET/PREFIX/, …)"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 && c.String("from") == "" {
 				return withCode(exitUsage, errors.New("index: name at least one ARCHIVE or RESULT.json, or --from a batch output"))
@@ -50,12 +52,15 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 				return withCode(exitInternal, err)
 			}
 			defer db.Close()
+			var failed []string
+			added := []index.Run{}
 			if from := c.String("from"); from != "" {
-				if err := indexFrom(c, db, from); err != nil {
+				runs, err := indexFrom(c, db, from)
+				if err != nil {
 					return err
 				}
+				added = append(added, runs...)
 			}
-			var failed []string
 			for _, in := range c.Args().Slice() {
 				runs, code, err := indexRuns(c, in)
 				if err == nil {
@@ -70,8 +75,17 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 					failed = append(failed, in)
 					continue
 				}
+				added = append(added, runs...)
 				for _, run := range runs {
+					if c.Bool("json") {
+						continue
+					}
 					fmt.Fprintf(c.App.Writer, "indexed %s: %s %s %s\n", sanitizeTerm(run.Source), run.Cause, run.Severity, sanitizeTerm(run.Signature))
+				}
+			}
+			if c.Bool("json") {
+				if err := writeJSONOut(c.App.Writer, added); err != nil {
+					return withCode(exitInternal, err)
 				}
 			}
 			if len(failed) > 0 {
@@ -141,9 +155,9 @@ func indexRun(c *cli.Context, in string) (index.Run, int, error) {
 }
 
 // indexFrom adds every result stored under the batch output from, in one
-// transaction per result.
-func indexFrom(c *cli.Context, db *index.DB, from string) error {
-	n := 0
+// transaction per result, and returns the rows added.
+func indexFrom(c *cli.Context, db *index.DB, from string) ([]index.Run, error) {
+	var runs []index.Run
 	err := batch.ReadStored(c.Context, from, func(res *analyze.Result, set, name string) error {
 		run := index.FromResult(res, set, name)
 		if run.ArchiveDigest == "" {
@@ -152,16 +166,18 @@ func indexFrom(c *cli.Context, db *index.DB, from string) error {
 		if err := db.Add(c.Context, run); err != nil {
 			return withCode(exitInternal, err)
 		}
-		n++
+		runs = append(runs, run)
 		return nil
 	})
 	if err != nil {
 		var coded *exitError
 		if errors.As(err, &coded) {
-			return err
+			return nil, err
 		}
-		return withCode(exitInput, fmt.Errorf("index --from %s: %w", displayName(from), err))
+		return nil, withCode(exitInput, fmt.Errorf("index --from %s: %w", displayName(from), err))
 	}
-	fmt.Fprintf(c.App.Writer, "indexed %d stored results from %s\n", n, sanitizeTerm(displayName(from)))
-	return nil
+	if !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "indexed %d stored results from %s\n", len(runs), sanitizeTerm(displayName(from)))
+	}
+	return runs, nil
 }

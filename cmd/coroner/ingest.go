@@ -12,11 +12,11 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
 func init() {
-	d := bundle.DefaultLimits()
+	d := ingest.DefaultLimits()
 	register(&cli.Command{
 		Name:      "ingest",
 		Usage:     "pack incident files into one checksummed, deterministic archive",
@@ -73,14 +73,14 @@ func runIngest(c *cli.Context) error {
 		return withCode(exitInternal, err)
 	}
 	defer cleanup()
-	o := bundle.IngestOptions{
+	o := ingest.Options{
 		Inputs: c.Args().Slice(), Stdin: os.Stdin, Output: local,
 		ID: c.String("id"), Title: c.String("title"), Labels: labels, Limits: lim,
 	}
 	if !c.Bool("quiet") {
 		o.Log = logLine
 	}
-	m, err := bundle.Ingest(ctx, o)
+	m, err := ingest.Run(ctx, o)
 	if err != nil {
 		return withCode(ingestCode(ctx, err), err)
 	}
@@ -97,22 +97,15 @@ func ingestCode(ctx context.Context, err error) int {
 	switch {
 	case ctx.Err() != nil:
 		return exitInternal
-	case errors.Is(err, bundle.ErrTooLarge), errors.Is(err, bundle.ErrCorrupt), isInputError(err):
+	case ingest.IsInputError(err):
 		return exitInput
 	}
 	return exitInternal
 }
 
-// isInputError reports errors about reading inputs rather than writing the
-// destination.
-func isInputError(err error) bool {
-	var ie *bundle.InputError
-	return errors.As(err, &ie)
-}
-
 // limitsFlags reads --max-total, --max-member and --max-members.
-func limitsFlags(c *cli.Context) (bundle.Limits, error) {
-	var lim bundle.Limits
+func limitsFlags(c *cli.Context) (ingest.Limits, error) {
+	var lim ingest.Limits
 	for _, f := range []struct {
 		name string
 		dst  *int64

@@ -12,7 +12,8 @@ import (
 // positional argument otherwise. Everything after "--" is left untouched,
 // so "collect --exec -- CMD -flag" still hands "-flag" to CMD.
 func interspersed(app *cli.App, args []string) []string {
-	if len(args) < 2 {
+	if len(args) < 2 || args[len(args)-1] == completionFlag {
+		// A completion request is answered from the words as typed.
 		return args
 	}
 	// Skip global flags to find the subcommand.

@@ -89,6 +89,7 @@ func newApp() *cli.App {
 }
 
 func main() {
+	registerBatchWorker()
 	worker.Main()
 	err := runArgs(newApp(), os.Args)
 	os.Exit(reportError(err))

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -36,16 +35,16 @@ process running the archive's binary by build ID, else the busiest Go process).
 
 Exit codes: 0 done; 2 bad usage; 3 unreadable or malformed input; 4 writing the
 export failed.`,
-		Flags: []cli.Flag{
+		Flags: append(outputFlags("", "write the samples as a gzipped pprof profile to `FILE` (opens in go tool pprof)", "export"),
 			&cli.IntFlag{Name: "top", Value: 20, Usage: "print the `N` functions with the most samples (0: all)"},
-			&cli.StringFlag{Name: "export", Usage: "write the samples as a gzipped pprof profile to `FILE` (opens in go tool pprof)"},
 			&cli.StringSliceFlag{Name: "binary", Usage: "ELF `FILE` to symbolize with (repeatable); matched by build ID or name"},
 			&cli.StringFlag{Name: "kallsyms", Usage: "kallsyms `FILE` naming kernel frames (e.g. a copy of /proc/kallsyms)"},
 			&cli.BoolFlag{Name: "dump", Usage: "print every record as text instead (debugging)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the process split and top functions as JSON instead of tables"},
 			&cli.UintFlag{Name: "pid", Usage: "only the samples of process `PID`"},
 			&cli.StringFlag{Name: "comm", Usage: "only the samples of the process named `NAME` (the busiest of that name)"},
 			&cli.BoolFlag{Name: "target", Usage: "only the samples of the process the analysis would choose"},
-		},
+		),
 		Action: runPerf,
 	})
 }
@@ -62,13 +61,20 @@ func runPerf(c *cli.Context) error {
 	if pid > math.MaxUint32 || c.IsSet("pid") && pid == 0 {
 		return withCode(exitUsage, fmt.Errorf("perf: --pid %d is not a process ID (PID 0 is the idle task)", pid))
 	}
+	if c.Bool("json") && c.Bool("dump") {
+		return withCode(exitUsage, errors.New("perf: give one of --json and --dump"))
+	}
 	if n := btoi(c.IsSet("pid")) + btoi(c.String("comm") != "") + btoi(c.Bool("target")); n > 1 {
 		return withCode(exitUsage, errors.New("perf: give one of --pid, --comm and --target"))
 	}
-	o := perfdata.Options{Binaries: map[string]string{}, Kallsyms: c.String("kallsyms"), LeafOnly: c.String("export") == "",
+	out, err := outputValue(c, "export")
+	if err != nil {
+		return err
+	}
+	o := perfdata.Options{Binaries: map[string]string{}, Kallsyms: c.String("kallsyms"), LeafOnly: out == "",
 		Select: perfdata.Selector{PID: uint32(pid), Comm: c.String("comm")}}
 	for _, b := range c.StringSlice("binary") {
-		if err := addBinary(o.Binaries, b, b); err != nil {
+		if err := addBinary(&o, b); err != nil {
 			return withCode(exitInput, err)
 		}
 	}
@@ -99,22 +105,32 @@ func runPerf(c *cli.Context) error {
 		logWarning(in, w)
 	}
 	restrict := c.IsSet("pid") || c.String("comm") != "" || c.Bool("target")
-	if len(agg.Processes) > 1 || restrict {
+	if c.Bool("json") {
+		shown := agg
+		if restrict {
+			shown = agg.TargetOnly()
+		}
+		if err := writePerfJSON(c.App.Writer, agg, shown, c.Int("top"), restrict); err != nil {
+			return withCode(exitInternal, err)
+		}
+	} else if len(agg.Processes) > 1 || restrict {
 		printSplit(c.App.Writer, agg)
 	}
 	if restrict {
 		agg = agg.TargetOnly()
 	}
-	if err := printTop(c.App.Writer, agg, c.Int("top")); err != nil {
-		return withCode(exitInternal, err)
+	if !c.Bool("json") {
+		if err := printTop(c.App.Writer, agg, c.Int("top")); err != nil {
+			return withCode(exitInternal, err)
+		}
 	}
-	if out := c.String("export"); out != "" {
+	if out != "" {
 		p, err := agg.Profile()
 		if err != nil {
 			return withCode(exitInput, err)
 		}
 		if err := bundle.WriteAtomic(out, func(w io.Writer) error { return p.Write(w) }); err != nil {
-			return withCode(exitInternal, fmt.Errorf("--export %s: %w", out, err))
+			return withCode(exitInternal, fmt.Errorf("--output %s: %w", out, err))
 		}
 	}
 	return nil
@@ -133,18 +149,15 @@ func dumpPerf(w io.Writer, path string) error {
 	return nil
 }
 
-// addBinary registers an ELF under its path, base name and build ID.
-func addBinary(m map[string]string, path, original string) error {
+// addBinary registers a --binary ELF under its path, base name and build
+// ID.
+func addBinary(o *perfdata.Options, path string) error {
 	b, err := symbolize.Open(path)
 	if err != nil {
 		return fmt.Errorf("--binary: %w", err)
 	}
 	defer b.Close()
-	if b.BuildID != "" {
-		m[b.BuildID] = path
-	}
-	m[original] = path
-	m[filepath.Base(original)] = path
+	o.AddBinary(path, b.BuildID, []string{path}, false)
 	return nil
 }
 
@@ -167,17 +180,7 @@ func perfFromArchive(a *bundle.Archive, o *perfdata.Options) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if id := art.Attrs["build_id"]; id != "" {
-				o.Binaries[id] = p
-				if k == bundle.KindGoBinary {
-					o.Select.BuildIDs = append(o.Select.BuildIDs, id)
-				}
-			}
-			if k == bundle.KindGoBinary {
-				o.Select.Names = append(o.Select.Names, filepath.Base(art.Original))
-			}
-			o.Binaries[art.Original] = p
-			o.Binaries[filepath.Base(art.Original)] = p
+			o.AddBinary(p, art.Attrs["build_id"], append([]string{art.Original}, art.Also...), k == bundle.KindGoBinary)
 		}
 	}
 	if ks, ok := firstOf(m, bundle.KindKallsyms); ok && o.Kallsyms == "" {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/reports"
 )
 
@@ -29,7 +31,7 @@ content and saying what was cut.
 
 Exit codes: 0 reports written; 2 bad flags; 3 the input is unreadable, not an incident archive
 or artifacts, or not a valid result; 4 the analysis failed or the reports could not be written.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "md,html,json", Usage: "comma-separated report formats: md, html, json"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the reports into"},
 			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
@@ -38,7 +40,7 @@ or artifacts, or not a valid result; 4 the analysis failed or the reports could 
 			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "when analysing: time budget per analyzer"},
 			&cli.BoolFlag{Name: "force", Usage: "when analysing: go on where analyzers would refuse (e.g. build ID mismatch)"},
 			&cli.BoolFlag{Name: "print-schema", Usage: "print the JSON Schema of results and exit"},
-		},
+		}, sourceFlags()...),
 		Action: runReport,
 	})
 }
@@ -68,9 +70,16 @@ func runReport(c *cli.Context) error {
 	if o.maxBytes < 0 {
 		return withCode(exitUsage, errors.New("report: --max-bytes must not be negative"))
 	}
+	src, err := sourceOpts(c)
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("report: %w", err))
+	}
 	res, code, err := loadOrAnalyze(c.Context, o.args[0], o.analyze)
 	if err != nil {
 		return withCode(code, err)
+	}
+	if err := attachSource(res, src); err != nil {
+		return withCode(exitInput, fmt.Errorf("report: %w", err))
 	}
 	paths, err := reports.WriteAll(o.output, res, formats, reports.Options{MaxBytes: o.maxBytes})
 	if err != nil {
@@ -114,10 +123,9 @@ func loadOrAnalyze(ctx context.Context, in string, o analyze.Options) (*analyze.
 		return nil, exitInput, fmt.Errorf("report: %w", err)
 	}
 	if !isJSON {
-		res, err := all.Analyze(ctx, in, o)
+		res, err := driver.Analyze(ctx, in, all.Analyzers, o)
 		if err != nil {
-			var ie *all.InputError
-			if errors.As(err, &ie) {
+			if ingest.IsInputError(err) {
 				return nil, exitInput, fmt.Errorf("report: %w", err)
 			}
 			return nil, exitInternal, fmt.Errorf("report: analyzing %s: %w", in, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
 // openShown opens the input of a command that shows one census or crash
@@ -21,7 +22,7 @@ func openShown(path string) (analyze.Source, io.Closer, error) {
 	if !errors.Is(err, bundle.ErrNotArchive) {
 		return nil, nil, err
 	}
-	l, lerr := bundle.OpenLoose(path)
+	l, lerr := ingest.OpenLoose(path)
 	if lerr != nil {
 		return nil, nil, err
 	}

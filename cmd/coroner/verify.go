@@ -19,18 +19,31 @@ trailer (the last member) and the manifest. A truncated archive (even one cut ex
 members), a flipped bit, or a missing, extra or reordered member fails.
 
 Exit codes: 0 every archive is whole; 2 bad usage; 3 an archive is damaged or unreadable.`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print one {archive, ok, error} object per archive as a JSON array"},
+		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return withCode(exitUsage, errors.New("verify: name at least one ARCHIVE"))
 			}
 			var failed error
+			results := []verifyResult{}
 			for _, p := range c.Args().Slice() {
-				if err := bundle.Verify(p); err != nil {
+				err := bundle.Verify(p)
+				r := verifyResult{Archive: p, OK: err == nil}
+				if err != nil {
 					logError(err, exitInput)
-					failed = err
-					continue
+					failed, r.Error = err, err.Error()
 				}
-				fmt.Fprintf(c.App.Writer, "%s: OK\n", p)
+				results = append(results, r)
+				if err == nil && !c.Bool("json") {
+					fmt.Fprintf(c.App.Writer, "%s: OK\n", p)
+				}
+			}
+			if c.Bool("json") {
+				if err := writeJSONOut(c.App.Writer, results); err != nil {
+					return withCode(exitInternal, err)
+				}
 			}
 			if failed != nil {
 				return withCode(exitInput, fmt.Errorf("verification failed"))
@@ -38,4 +51,11 @@ Exit codes: 0 every archive is whole; 2 bad usage; 3 an archive is damaged or un
 			return nil
 		},
 	})
+}
+
+// verifyResult is one archive's outcome in coroner verify --json.
+type verifyResult struct {
+	Archive string `json:"archive"`
+	OK      bool   `json:"ok"`
+	Error   string `json:"error,omitempty"`
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
+	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -56,7 +57,7 @@ func testGolden(t *testing.T, dir string) {
 	for _, path := range archives {
 		name := strings.TrimSuffix(filepath.Base(path), ".tar.zst")
 		t.Run(name, func(t *testing.T) {
-			r, err := all.Analyze(context.Background(), path, analyze.Options{})
+			r, err := driver.Analyze(context.Background(), path, all.Analyzers, analyze.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

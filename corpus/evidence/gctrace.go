@@ -1,12 +1,11 @@
 package evidence
 
 import (
-	"bufio"
-	"fmt"
+	"errors"
 	"io"
-	"regexp"
-	"strconv"
 	"time"
+
+	"github.com/coroner/coroner/bundle/gctrace"
 )
 
 // GC totals what GODEBUG=gctrace=1 printed.
@@ -30,47 +29,28 @@ func (g GC) PerSecond() float64 {
 	return float64(g.Cycles-1) / g.Span.Seconds()
 }
 
-// gcLine captures "gc N @T.s P%: a+b+c ms clock".
-var gcLine = regexp.MustCompile(`^gc (\d+) @([0-9.]+)s (\d+)%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock`)
-
-// maxGCLine bounds one gctrace line; real ones are about 200 bytes.
-const maxGCLine = 64 << 10
-
 // ParseGCTrace totals gctrace lines; other lines are ignored.
 func ParseGCTrace(r io.Reader) (GC, error) {
 	var g GC
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), maxGCLine)
-	var first, last float64
-	for n := 1; sc.Scan(); n++ {
-		m := gcLine.FindStringSubmatch(sc.Text())
-		if m == nil {
-			continue
+	var first, last time.Duration
+	rd := gctrace.NewReader(r, "gctrace")
+	for {
+		c, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		at, err1 := strconv.ParseFloat(m[2], 64)
-		pct, err2 := strconv.Atoi(m[3])
-		stw1, err3 := strconv.ParseFloat(m[4], 64)
-		stw2, err4 := strconv.ParseFloat(m[6], 64)
-		for _, err := range []error{err1, err2, err3, err4} {
-			if err != nil {
-				return g, fmt.Errorf("gctrace line %d: %w", n, err)
-			}
+		if err != nil {
+			return g, err
 		}
 		if g.Cycles == 0 {
-			first = at
+			first = c.At
 		}
-		last = at
+		last = c.At
 		g.Cycles++
-		g.CPUPercent = pct
-		for _, ms := range []float64{stw1, stw2} {
-			d := time.Duration(ms * float64(time.Millisecond))
-			g.Pause += d
-			g.MaxPause = max(g.MaxPause, d)
-		}
+		g.CPUPercent = int(c.CPUPercent)
+		g.Pause += c.Pause()
+		g.MaxPause = max(g.MaxPause, c.SweepTerm, c.MarkTerm)
 	}
-	if err := sc.Err(); err != nil {
-		return g, fmt.Errorf("gctrace: %w", err)
-	}
-	g.Span = time.Duration((last - first) * float64(time.Second))
+	g.Span = last - first
 	return g, nil
 }

@@ -1,18 +1,19 @@
 package evidence
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/coroner/coroner/bundle/pprofdata"
 )
 
 // ParseProfile reads a pprof profile.
 func ParseProfile(r io.Reader) (*profile.Profile, error) {
-	p, err := profile.Parse(bufio.NewReader(r))
+	p, err := pprofdata.Parse(r)
 	if err != nil {
 		return nil, fmt.Errorf("pprof: %w", err)
 	}

@@ -40,7 +40,7 @@ type Options struct {
 	// Out is the output directory (results/, inputs/, summary.json, index).
 	Out string
 	// AnalyzerSet names the analyzer set results are stored under
-	// (index.SetVersionOf of the analyzers AnalyzeFunc runs).
+	// (index.SetVersionOf of the analyzers the registered Analysis runs).
 	AnalyzerSet string
 	// Analyze are the options each analysis runs with.
 	Analyze analyze.Options

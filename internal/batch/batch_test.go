@@ -30,10 +30,11 @@ type driverArgs struct {
 }
 
 func TestMain(m *testing.M) {
-	AnalyzeFunc = testAnalyze
+	an := Analysis{Analyze: testAnalyze}
 	if os.Getenv(seekAllEnv) != "" {
-		Seekable = func(*bundle.Manifest, bundle.Artifact) bool { return true }
+		an.Seekable = func(*bundle.Manifest, bundle.Artifact) bool { return true }
 	}
+	RegisterWorker(an)
 	analyzetest.Main()
 	worker.Main()
 	if a := os.Getenv(driverEnv); a != "" {

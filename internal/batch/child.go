@@ -10,39 +10,44 @@ import (
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/worker"
 )
 
 // WorkerName is the worker that analyzes one archive in a child process.
 const WorkerName = "batch-analyze"
 
-// AnalyzeFunc is the analysis the worker child runs on one input (an
-// archive, or an attachment it ingests first). The coroner command sets it
-// to the full analyzer set's entry point.
-var AnalyzeFunc func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error)
+// Analysis is what a batch's worker children run on each input.
+type Analysis struct {
+	// Analyze analyses one input: an archive, or an attachment it ingests
+	// first.
+	Analyze func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error)
+	// Seekable selects the artifacts Analyze reads by seeking: with
+	// Options.Verify the worker extracts them into the cache in the same
+	// pass that verifies the archive, so the analysis finds them there
+	// instead of decompressing the archive a second time. Nil extracts
+	// nothing ahead.
+	Seekable func(*bundle.Manifest, bundle.Artifact) bool
+	// Classify returns the exit-code class of an error of Analyze; nil
+	// means ClassifyError.
+	Classify func(error) int
+}
 
-// Seekable selects the artifacts the analysis reads by seeking (through
-// analyze.Source.Path): with Options.Verify the worker extracts them into
-// the cache in the same pass that verifies the archive, so the analysis
-// finds them there instead of decompressing the archive a second time. The coroner command sets it
-// from the analyzer set; nil extracts nothing ahead.
-var Seekable func(*bundle.Manifest, bundle.Artifact) bool
-
-// ErrInput marks an analysis error caused by the input (unreadable,
-// malformed, failing verification) rather than by coroner; AnalyzeFunc
-// implementations may wrap errors with it. Errors that the bundle package
-// reports are classified the same way by ClassifyError.
-var ErrInput = errors.New("bad input")
+// RegisterWorker makes this program serve as a batch's worker child that
+// runs an. A program that runs batches calls it from main before
+// worker.Main, since the children are new processes of the same
+// executable.
+func RegisterWorker(an Analysis) {
+	worker.Register(WorkerName, func(args []string) int { return childMain(an, args) })
+}
 
 // ClassifyError returns the exit-code class of an analysis error: 3 for a
-// bad input, 5 for an expired budget, 4 otherwise. The command sets it to
-// its own classification.
-var ClassifyError = func(err error) int {
+// bad input (ingest.IsInputError), 5 for an expired budget, 4 otherwise.
+func ClassifyError(err error) int {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return exitTimeout
-	case errors.Is(err, ErrInput), errors.Is(err, bundle.ErrNotArchive), errors.Is(err, bundle.ErrCorrupt),
-		errors.Is(err, bundle.ErrTooLarge):
+	case ingest.IsInputError(err):
 		return exitInput
 	}
 	return exitInternal
@@ -73,10 +78,8 @@ type childReply struct {
 	ExitCode int             `json:"exit_code,omitempty"`
 }
 
-func init() { worker.Register(WorkerName, childMain) }
-
-// childMain analyzes one input and writes a childReply to stdout.
-func childMain(args []string) int {
+// childMain analyzes one input with an and writes a childReply to stdout.
+func childMain(an Analysis, args []string) int {
 	if len(args) != 1 {
 		fmt.Fprintln(os.Stderr, "coroner: batch worker: want one JSON argument")
 		return 2
@@ -86,18 +89,21 @@ func childMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "coroner: batch worker: %v\n", err)
 		return 2
 	}
-	if AnalyzeFunc == nil {
-		fmt.Fprintln(os.Stderr, "coroner: batch worker: no analysis entry point linked in")
+	if an.Analyze == nil {
+		fmt.Fprintln(os.Stderr, "coroner: batch worker: no analysis registered")
 		return 4
+	}
+	if an.Classify == nil {
+		an.Classify = ClassifyError
 	}
 	if a.CacheMax != "" {
 		os.Setenv(bundle.CacheMaxEnv, a.CacheMax)
 	}
 	var reply childReply
-	r, err := verifyAndAnalyze(a)
+	r, err := verifyAndAnalyze(an, a)
 	if err != nil {
 		reply.Error = err.Error()
-		reply.ExitCode = ClassifyError(err)
+		reply.ExitCode = an.Classify(err)
 	} else {
 		reply.Result = r
 	}
@@ -164,15 +170,15 @@ func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker
 	return analyzeInChild(ctx, input, o, false, "", lim)
 }
 
-// verifyAndAnalyze analyses an archive, which AnalyzeFunc refuses whole
+// verifyAndAnalyze analyses an archive, which an.Analyze refuses whole
 // when its seal or structure is damaged (a truncated or altered archive
 // fails rather than yielding a partial result). With Verify set every
 // member is re-hashed against the manifest first, extracting the Seekable
 // artifacts into the cache in the same pass and keeping nothing it wrote
 // when the archive fails.
-func verifyAndAnalyze(a childArgs) (*analyze.Result, error) {
+func verifyAndAnalyze(an Analysis, a childArgs) (*analyze.Result, error) {
 	if a.Verify && bundle.IsArchive(a.Input) {
-		want := Seekable
+		want := an.Seekable
 		if want == nil {
 			want = func(*bundle.Manifest, bundle.Artifact) bool { return false }
 		}
@@ -180,5 +186,5 @@ func verifyAndAnalyze(a childArgs) (*analyze.Result, error) {
 			return nil, err
 		}
 	}
-	return AnalyzeFunc(context.Background(), a.Input, a.Options)
+	return an.Analyze(context.Background(), a.Input, a.Options)
 }

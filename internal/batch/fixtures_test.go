@@ -18,6 +18,7 @@ import (
 	"github.com/coroner/coroner/analyze/analyzetest"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 )
 
 // testAnalyze is the analysis the worker children run in these tests: the
@@ -31,8 +32,8 @@ func testAnalyze(ctx context.Context, input string, o analyze.Options) (*analyze
 		}
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "incident.tar.zst")
-		if _, err := bundle.Ingest(ctx, bundle.IngestOptions{Inputs: []string{input}, Output: path, ID: "attachment"}); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrInput, input, err)
+		if _, err := ingest.Run(ctx, ingest.Options{Inputs: []string{input}, Output: path, ID: "attachment"}); err != nil {
+			return nil, &ingest.InputError{Err: fmt.Errorf("%s: %w", input, err)}
 		}
 	}
 	if err := bundle.Verify(path); err != nil {
@@ -90,7 +91,7 @@ func buildFixtures(t *testing.T, dir string) (*fixtures, error) {
 	// Several archives: each capture's CPU profile alone, and with the
 	// other profiles, so every archive has its own manifest and digest.
 	n := 0
-	ingest := func(id string, files []analyzetest.File) (string, error) {
+	pack := func(id string, files []analyzetest.File) (string, error) {
 		in := filepath.Join(dir, "in-"+id)
 		if err := os.MkdirAll(in, 0o755); err != nil {
 			return "", err
@@ -104,7 +105,7 @@ func buildFixtures(t *testing.T, dir string) (*fixtures, error) {
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			return "", err
 		}
-		if _, err := bundle.Ingest(ctx, bundle.IngestOptions{Inputs: []string{in}, Output: out, ID: id}); err != nil {
+		if _, err := ingest.Run(ctx, ingest.Options{Inputs: []string{in}, Output: out, ID: id}); err != nil {
 			return "", fmt.Errorf("ingest %s: %w", id, err)
 		}
 		n++
@@ -116,7 +117,7 @@ func buildFixtures(t *testing.T, dir string) (*fixtures, error) {
 			analyzetest.Only(c, bundle.KindPprof),
 			append(analyzetest.Only(c, bundle.KindPprof, "cpu"), analyzetest.Only(c, bundle.KindGCTrace)...),
 		} {
-			p, err := ingest(fmt.Sprintf("inc-%d-%d", i, j), subset)
+			p, err := pack(fmt.Sprintf("inc-%d-%d", i, j), subset)
 			if err != nil {
 				return nil, err
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/s3test"
 )
 
@@ -35,7 +36,7 @@ func testArchive(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "a.tar.zst")
-	if _, err := bundle.Ingest(context.Background(), bundle.IngestOptions{Inputs: []string{in}, Output: out, ID: "blob-test"}); err != nil {
+	if _, err := ingest.Run(context.Background(), ingest.Options{Inputs: []string{in}, Output: out, ID: "blob-test"}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)

@@ -18,13 +18,13 @@ import (
 // log's head and tail are read (servicelog.Find); otherwise it is read
 // whole as it streams by.
 func Census(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, error) {
-	if ar, ok := pass.Source.(*bundle.Archive); ok {
+	if ar, ok := pass.Archive(); ok {
 		if m, err := ar.OpenMember(a); err == nil {
 			defer m.Close()
 			return goroutines.ParseLog(m, m.Size(), a.Path)
 		}
 	}
-	rc, err := pass.Source.Open(a)
+	rc, err := pass.Open(a)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Path, err)
 	}
@@ -45,7 +45,7 @@ func GCTraceSources(pass *analyze.Pass) []bundle.Artifact {
 // log's lines unwrapped from its host's format, any other artifact as
 // stored.
 func Open(pass *analyze.Pass, a bundle.Artifact) (io.ReadCloser, error) {
-	rc, err := pass.Source.Open(a)
+	rc, err := pass.Open(a)
 	if err != nil || a.Kind != bundle.KindLog {
 		return rc, err
 	}

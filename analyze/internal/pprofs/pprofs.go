@@ -5,7 +5,6 @@ package pprofs
 
 import (
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -13,13 +12,8 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/pprofdata"
 )
-
-// MaxProfileBytes bounds a pprof profile coroner decodes: the pprof
-// decoder holds the whole profile in memory, and the runtime's own
-// profiles stay far below this (a CPU profile of a busy service over 30 s is
-// a few MiB; a heap profile with 100k distinct stacks around 50 MiB).
-const MaxProfileBytes = 256 << 20
 
 // Type is what a profile measures.
 type Type string
@@ -46,7 +40,7 @@ type Loaded struct {
 func LoadAll(p *analyze.Pass) []Loaded {
 	var out []Loaded
 	for _, a := range p.Artifacts(bundle.KindPprof) {
-		pr, err := Load(p.Source, a)
+		pr, err := Load(p, a)
 		if err != nil {
 			p.Warn(err.Error())
 			continue
@@ -67,17 +61,15 @@ func Of(ls []Loaded, t Type) []Loaded {
 	return out
 }
 
-// Load decodes one pprof artifact.
-func Load(src analyze.Source, a bundle.Artifact) (*profile.Profile, error) {
-	if a.Size > MaxProfileBytes {
-		return nil, fmt.Errorf("%s: profile of %d bytes exceeds the %d-byte limit", a.Path, a.Size, MaxProfileBytes)
-	}
-	rc, err := src.Open(a)
+// Load decodes one pprof artifact through pprofdata's capped reader (a
+// gzip bomb in a crafted archive stops at pprofdata.MaxBytes).
+func Load(pass *analyze.Pass, a bundle.Artifact) (*profile.Profile, error) {
+	rc, err := pass.Open(a)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Path, err)
 	}
 	defer rc.Close()
-	pr, err := profile.Parse(io.LimitReader(rc, MaxProfileBytes+1))
+	pr, err := pprofdata.Parse(rc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable pprof profile: %w", a.Path, err)
 	}

@@ -1,0 +1,135 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// frameIndex is an archive's zstd frames indexed by their offset in the
+// decoded tar stream, with the file whose seal the walk that built it
+// checked and a decoder for its frames. An Archive builds it once and
+// shares it among the readers of its members. Each holder has a
+// reference; the file and decoder are released with the last one, so a
+// reader outlives the Archive it came from.
+type frameIndex struct {
+	path   string
+	frames []frameSpan
+	starts []int64 // decoded offset of each frame's first byte
+	size   int64   // decoded size of the whole stream
+	f      *os.File
+	dec    *zstd.Decoder // DecodeAll is safe for concurrent use
+	refs   atomic.Int64
+
+	// decodes counts each frame's decodes, so that tests can check which
+	// frames a read costs.
+	decodes []atomic.Int32
+}
+
+// buildFrameIndex opens the archive at path, walks its frames checking the
+// seal unless sealed says it was checked before (a failure wraps
+// ErrCorrupt, as Verify reports it), and indexes them. Frames that cannot
+// be decoded one at a time are refused with an error wrapping
+// ErrNoRandomAccess. The caller holds the one reference.
+func buildFrameIndex(path string, sealed bool) (*frameIndex, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	x := &frameIndex{path: path, f: f}
+	err = walkFrames(f, path, !sealed, func(fs frameSpan) error {
+		switch {
+		case fs.content < 0:
+			return fmt.Errorf("%s: frame at offset %#x does not declare its decoded size: %w", path, fs.off, ErrNoRandomAccess)
+		case fs.content > maxFrameContent:
+			return fmt.Errorf("%s: frame at offset %#x declares %d decoded bytes, over the %d read at random: %w", path, fs.off, fs.content, maxFrameContent, ErrNoRandomAccess)
+		case !fs.checksum:
+			return fmt.Errorf("%s: frame at offset %#x has no content checksum: %w", path, fs.off, ErrNoRandomAccess)
+		case fs.content == 0:
+			return nil
+		}
+		x.frames = append(x.frames, fs)
+		x.starts = append(x.starts, x.size)
+		x.size += fs.content
+		return nil
+	})
+	if err == nil {
+		x.dec, err = zstd.NewReader(nil, zstd.WithDecoderMaxWindow(maxReadWindow),
+			zstd.WithDecoderMaxMemory(maxReadWindow), zstd.WithDecodeAllCapLimit(true))
+		if err != nil {
+			err = fmt.Errorf("%s: zstd: %w", path, err)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	x.decodes = make([]atomic.Int32, len(x.frames))
+	x.refs.Store(1)
+	return x, nil
+}
+
+// frameAt returns the index of the frame holding decoded offset off,
+// which is within the stream.
+func (x *frameIndex) frameAt(off int64) int {
+	return sort.Search(len(x.starts), func(i int) bool { return x.starts[i] > off }) - 1
+}
+
+func (x *frameIndex) acquire() { x.refs.Add(1) }
+
+// release drops a reference, closing the file and decoder with the last.
+func (x *frameIndex) release() {
+	if x.refs.Add(-1) == 0 {
+		x.dec.Close()
+		x.f.Close()
+	}
+}
+
+// frameIndexRef is an Archive's own reference to its index. It is dropped
+// once, by Close or, for an Archive never closed, when the garbage
+// collector frees the Archive: an Archive left unclosed, harmless while
+// Close did nothing, then leaks no file.
+type frameIndexRef struct {
+	x       *frameIndex
+	dropped atomic.Bool
+	cleanup runtime.Cleanup
+}
+
+func (r *frameIndexRef) drop() {
+	if r.dropped.CompareAndSwap(false, true) {
+		r.x.release()
+	}
+}
+
+// index returns the archive's frame index with a reference the caller
+// must release, building it on first use; concurrent callers wait for
+// that one build. A result the file's bytes decide (a bad seal:
+// ErrCorrupt; ErrNoRandomAccess) is kept as the index would be; any other
+// error, such as failing to open the file, is tried again on the next
+// call.
+func (a *Archive) index() (*frameIndex, error) {
+	a.idxMu.Lock()
+	defer a.idxMu.Unlock()
+	if a.idx == nil && a.idxErr == nil {
+		x, err := buildFrameIndex(a.path, a.sealed)
+		switch {
+		case err == nil:
+			a.idx = &frameIndexRef{x: x}
+			a.idx.cleanup = runtime.AddCleanup(a, (*frameIndexRef).drop, a.idx)
+		case errors.Is(err, ErrCorrupt), errors.Is(err, ErrNoRandomAccess):
+			a.idxErr = err
+		default:
+			return nil, err
+		}
+	}
+	if a.idxErr != nil {
+		return nil, a.idxErr
+	}
+	a.idx.x.acquire()
+	return a.idx.x, nil
+}

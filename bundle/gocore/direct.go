@@ -1,0 +1,102 @@
+package gocore
+
+import (
+	"debug/buildinfo"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-delve/delve/pkg/goversion"
+
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/elfcore"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// directReader names the census reader that needs no debugger.
+const directReader = "coroner frame-pointer reader"
+
+// errNeedsDelve reports a core whose census needs delve.
+var errNeedsDelve = errors.New("needs delve")
+
+// directCensus reads a core's census without delve: a snapshot, a dump
+// someone asked for (requestedDump decides, from the core alone), or a
+// crash whose panic or fatal error it finds (crashDetails). It returns an
+// error wrapping errNeedsDelve when the core needs delve: a crash whose
+// panic or fatal error it cannot read, a snapshot with a goroutine inside
+// panic or throw, a running goroutine not paired with its thread, an
+// executable it cannot read (no DWARF, a Go version outside the
+// frame-pointer reader's).
+func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutines.Census, error) {
+	if err := checkExe(exePath); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
+	}
+	info, err := elfcore.Parse(core, size)
+	if err != nil {
+		return nil, fmt.Errorf("core %s: %w", name, err)
+	}
+	bi, err := buildinfo.ReadFile(exePath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
+	}
+	gover, ok := goversion.Parse(bi.GoVersion)
+	if !ok || !inWindow(gover) {
+		return nil, fmt.Errorf("%w: Go version %s", errNeedsDelve, bi.GoVersion)
+	}
+	fast, err := fastCensusAt(core, size, exePath, gover, true)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
+	}
+	if len(fast.running) > 0 {
+		return nil, fmt.Errorf("%w: %d running goroutines not paired with a thread", errNeedsDelve, len(fast.running))
+	}
+	c := fast.census
+	if sig := info.Signal(); kernelDumpsCore(sig) {
+		if req, _ := requestedDump(info, fast, c.Goroutines); req != nil {
+			c.Requested = req
+			for i := range c.Goroutines {
+				c.Goroutines[i].Crashed = false
+			}
+		} else if fast.crash != nil {
+			c.Crash = fast.crash
+		} else {
+			return nil, fmt.Errorf("%w: the core was written for signal %d, and its crash is unread: %v", errNeedsDelve, sig, fast.crashErr)
+		}
+	} else if g := c.Panicking(); g != nil {
+		return nil, fmt.Errorf("%w: goroutine %d is in panic or throw", errNeedsDelve, g.ID)
+	}
+	c.Source, c.Reader, c.GoVersion = name, directReader, bi.GoVersion
+	return c, nil
+}
+
+// ReadInPlace reports whether the census will likely read core, an
+// artifact of the archive m describes, where it lies in the archive,
+// without extracting it. It is a hint for callers that extract ahead of
+// the analysis, from what the manifest holds: a core the kernel never
+// writes for its signal (a debugger's snapshot), or one whose archive
+// holds a Go executable with DWARF (the layouts the reader needs), which
+// covers crashes and dumps someone asked for alike. The census extracts a
+// core it finds it cannot read in place after all (errNeedsDelve).
+func ReadInPlace(m *bundle.Manifest, core bundle.Artifact) bool {
+	name := core.Attrs["signal"]
+	if name == "" {
+		return false
+	}
+	for n := 1; n < 65; n++ {
+		if elfcore.SignalName(n) == name {
+			return !kernelDumpsCore(n) || n == sigABRT && m.CoreAborted() || hasDWARFExecutable(m)
+		}
+	}
+	return false
+}
+
+// hasDWARFExecutable reports whether the archive holds a Go executable
+// with debug info (ingest's "dwarf" attribute).
+func hasDWARFExecutable(m *bundle.Manifest) bool {
+	for _, a := range m.ArtifactsOf(bundle.KindGoBinary) {
+		if a.Attrs["dwarf"] == "true" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,407 @@
+package gocore
+
+import (
+	"debug/elf"
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/go-delve/delve/pkg/goversion"
+	"github.com/go-delve/delve/service/api"
+
+	"github.com/coroner/coroner/bundle/elfcore"
+	"github.com/coroner/coroner/bundle/goroutines"
+)
+
+// The fast census reads runtime.allgs, each g and its stack directly from
+// the core and unwinds with frame pointers (which Go keeps on amd64),
+// symbolizing each distinct PC once. delve's general unwinder
+// evaluates DWARF call-frame rules per frame and loads every g as a typed
+// variable, which costs tens of seconds on 100k goroutines; this path
+// reads a few hundred bytes per goroutine.
+
+// Bounds on what a damaged core can make the fast census do.
+const (
+	// maxAllgs bounds runtime.allglen: 16M goroutines need at least
+	// 32 GiB of stacks (2 KiB minimum each), beyond any core we read.
+	maxAllgs = 1 << 24
+	// allgsChunk is how many g pointers are read per step.
+	allgsChunk = 4096
+	// stackWindow is how much of a goroutine's stack above its saved SP is
+	// read at once; frames beyond it are read one by one. A parked
+	// goroutine's innermost frames (gopark and its callers) fit in 1 KiB.
+	stackWindow = 1 << 10
+	// maxSemaNodes bounds the walk of the runtime's semaphore tables.
+	maxSemaNodes = 1 << 22
+	// semTabSize is the runtime's number of semaphore roots
+	// (runtime/sema.go: semTabSize = 251).
+	semTabSize = 251
+	// nsPerMinute converts g.waitsince deltas (nanotime) to minutes.
+	nsPerMinute = 60e9
+)
+
+// Runtime goroutine states (runtime/runtime2.go).
+const (
+	gRunning   = 2
+	gDead      = 6
+	gDeadExtra = 11
+	gScan      = 0x1000
+)
+
+// fastResult is the census of parked goroutines plus the IDs of those
+// running on a thread, whose saved registers are stale: threadStacks or
+// delve reads those.
+type fastResult struct {
+	census  *goroutines.Census
+	running map[int64]bool
+	// runningAt maps a running goroutine's g address to its census index.
+	runningAt map[uint64]int
+	// panicking says, for each goroutine whose g shows it panicking, why
+	// (g._panic or g.sig set); its frames may not show it.
+	panicking []string
+	// origin is the signal that ended the process, as the core shows it
+	// (signalOrigin); nil when unread.
+	origin *sigOrigin
+	// crash is what a core the kernel wrote for a fatal signal records
+	// of the crash (crashDetails), read with the threads; crashErr says
+	// why it is nil.
+	crash    *goroutines.Crash
+	crashErr error
+}
+
+type fastReader struct {
+	mem   *coreMem
+	o     *gOffsets
+	sym   *symbolizer
+	gover goversion.GoVersion
+	now   int64
+	sema  map[uint64]uint64 // g address → semaphore address
+	// heldScan finds the locks parked goroutines hold; nil when no
+	// mutex is contended.
+	heldScan *heldScan
+	buf      []byte
+	// labelsOff is runtime.g's labels field; hasLabels is set when the
+	// program links runtime/pprof's labelMap.
+	labelsOff int64
+	hasLabels bool
+	// chans locates the fields of the channels goroutines wait on;
+	// hasChans is set when the program's DWARF describes them.
+	chans    chanOffsets
+	hasChans bool
+	// heapChans maps channels fed by pending timers to their periods,
+	// from the Ps' timer heaps (heapChanTimers); nil when unread.
+	heapChans map[uint64]int64
+	// panicking collects fastResult.panicking during the walk.
+	panicking []string
+}
+
+// Bounds on pprof labels read from a core.
+const (
+	// maxLabels bounds a goroutine's label count; real programs set a few.
+	maxLabels = 64
+	// maxLabelLen bounds one key or value.
+	maxLabelLen = 1 << 10
+)
+
+// labels reads g.labels: since Go 1.22 a *labelMap whose first field is a
+// slice of {key, value string} pairs (runtime/pprof and
+// internal/runtime/pprof/label); earlier maps are not read.
+func (fr *fastReader) labels(b []byte) map[string]string {
+	if !fr.hasLabels {
+		return nil
+	}
+	p := fr.u64(b, fr.labelsOff)
+	if p == 0 {
+		return nil
+	}
+	arr, n, err := fr.mem.slice(p)
+	if err != nil || n == 0 || n > maxLabels {
+		return nil
+	}
+	raw := make([]byte, 32*n)
+	if fr.mem.read(raw, arr) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for i := uint64(0); i < n; i++ {
+		e := raw[32*i:]
+		k, ok1 := fr.str(binary.LittleEndian.Uint64(e), binary.LittleEndian.Uint64(e[8:]))
+		v, ok2 := fr.str(binary.LittleEndian.Uint64(e[16:]), binary.LittleEndian.Uint64(e[24:]))
+		if ok1 && ok2 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (fr *fastReader) str(p, n uint64) (string, bool) {
+	if n > maxLabelLen {
+		return "", false
+	}
+	b := make([]byte, n)
+	if n > 0 && fr.mem.read(b, p) != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResult, error) {
+	cf, size, err := openCore(corePath)
+	if err != nil {
+		return nil, err
+	}
+	defer cf.Close()
+	return fastCensusAt(cf, size, exePath, gover, false)
+}
+
+// fastCensusAt is fastCensus over any reader of the core's bytes; with
+// threads set, running goroutines are unwound from their threads'
+// registers too (threadStacks) rather than left to delve.
+func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.GoVersion, threads bool) (*fastResult, error) {
+	info, err := elfcore.Parse(cf, size)
+	if err != nil {
+		return nil, err
+	}
+	if info.Machine != "amd64" {
+		// arm64 keeps frame pointers too, but its frame records sit below
+		// the frame; that layout is not implemented here.
+		return nil, fmt.Errorf("frame-pointer census reads amd64 cores, not %s", info.Machine)
+	}
+	ef, err := elf.Open(exePath)
+	if err != nil {
+		return nil, err
+	}
+	defer ef.Close()
+	d, err := ef.DWARF()
+	if err != nil {
+		return nil, fmt.Errorf("DWARF: %w", err)
+	}
+	l, err := loadLayout(ef, d)
+	if err != nil {
+		return nil, err
+	}
+	o, err := l.gOffsets()
+	if err != nil {
+		return nil, err
+	}
+	mem := newCoreMem(cf, info)
+	mem.addExecutable(ef)
+	fr := &fastReader{mem: mem, o: o, sym: newSymbolizer(d), gover: gover, buf: make([]byte, stackWindow)}
+	if l.fields["runtime/pprof.labelMap"] != nil {
+		fr.labelsOff, fr.hasLabels = o.labels, true
+	}
+	fr.chans, fr.hasChans = l.chanOffsets()
+	if fr.hasChans {
+		fr.heapChans = fr.heapChanTimers(l)
+	}
+	fr.now = fr.nanotime(l)
+	fr.sema = fr.semaWaiters(l)
+	fr.heldScan = fr.newHeldScan(l)
+	res, err := fr.walk(l)
+	if err != nil {
+		return nil, err
+	}
+	res.panicking = fr.panicking
+	res.origin = fr.signalOrigin(l, ef, info)
+	if threads {
+		fr.threadStacks(l, ef, info.Threads, res)
+		if kernelDumpsCore(info.Signal()) {
+			res.crash, res.crashErr = fr.crashDetails(l, newCallFrames(ef), info, res)
+		}
+	}
+	return res, nil
+}
+
+// nanotime estimates the runtime's clock at the dump, which a core does
+// not record, from the latest of the times the runtime keeps:
+// runtime.sched.lastpoll (the last network poll; sysmon refreshes it every
+// 10 ms while the network is in use, but it reads 0 while a thread blocks
+// in the poller) and memstats.last_gc_nanotime (the end of the last GC; the
+// runtime forces one at least every two minutes). Wait times are therefore
+// lower bounds, like the runtime's own (it only starts counting at a GC).
+func (fr *fastReader) nanotime(l *layout) int64 {
+	var now int64
+	read := func(sym, strct, field string) {
+		s, ok := l.syms[sym]
+		off, err := l.off(strct, field)
+		if !ok || err != nil {
+			return
+		}
+		if v, err := fr.mem.u64(s.Value + uint64(off)); err == nil && int64(v) > now {
+			now = int64(v)
+		}
+	}
+	read("runtime.sched", "runtime.schedt", "lastpoll")
+	read("runtime.memstats", "runtime.mstats", "last_gc_nanotime")
+	return now
+}
+
+func (fr *fastReader) u64(b []byte, off int64) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
+
+// goroutine decodes one g; ok is false for dead goroutines. scan is how
+// much of its stack the held-lock scan may read (scanLens). A channel
+// waiter's channel is left to the caller: sudog is the address of the
+// first sudog naming it (0 for none), read later in address order.
+func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.Goroutine, ok bool, sudog uint64) {
+	o := fr.o
+	status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
+	if status == gDead || status == gDeadExtra {
+		return goroutines.Goroutine{}, false, 0
+	}
+	st, known := gStatus[status]
+	if !known {
+		st = fmt.Sprintf("status %d", status)
+	}
+	g = goroutines.Goroutine{ID: int64(fr.u64(b, o.goid)), Status: st, WaitMinutes: -1, Count: 1}
+	if st == "waiting" {
+		g.WaitReason = api.WaitReasonString(&fr.gover, int64(b[o.waitReason]))
+		g.WaitMinutes = 0
+		if since := int64(fr.u64(b, o.waitSince)); since > 0 && fr.now > since {
+			g.WaitMinutes = int((fr.now - since) / nsPerMinute)
+			g.WaitNanos = fr.now - since
+		}
+		if a, ok := fr.sema[gp]; ok {
+			g.LockAddr = a
+		} else {
+			sudog = fr.u64(b, fr.o.waiting)
+		}
+	}
+	if st == "runnable" {
+		// Woken from a channel operation but not yet run: g.waiting still
+		// names the sudogs until the goroutine clears it on resuming.
+		sudog = fr.u64(b, fr.o.waiting)
+	}
+	fr.notePanic(g.ID, b)
+	if status != gRunning {
+		g.Frames = fr.unwind(fr.u64(b, o.schedPC), fr.u64(b, o.schedSP), fr.u64(b, o.schedBP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
+	}
+	// Like the runtime's traceback, no creator for goroutine 1: the
+	// runtime's bootstrap code started it.
+	if gopc := fr.u64(b, o.gopc); gopc != 0 && g.ID != 1 {
+		if fs := fr.sym.frames(gopc - 1); len(fs) > 0 {
+			f := fs[0]
+			g.CreatedBy = &f
+		}
+	}
+	if l := fr.labels(b); len(l) > 0 {
+		g.Labels = l
+	}
+	start := fr.sym.funcAt(fr.u64(b, o.startpc))
+	g.System = g.ID == 0 || goroutines.IsSystemEntry(start, g.Frames)
+	if st == "waiting" && !g.System {
+		// A channel waiter's LockAddr is a channel, never one of the
+		// mutexes' semaphores the scan looks for; only a semaphore
+		// waiter's own lock needs leaving out.
+		g.HeldLocks = fr.held(fr.u64(b, o.schedSP), scan, g.LockAddr)
+	}
+	return g, true, sudog
+}
+
+// unwind follows the frame-pointer chain from the saved registers: each
+// frame record at bp holds the caller's bp and the return address.
+func (fr *fastReader) unwind(pc, sp, bp, lo, hi uint64) []goroutines.Frame {
+	if pc == 0 {
+		return nil
+	}
+	win, winLo := fr.buf[:0], sp
+	if sp >= lo && sp < hi {
+		n := min(uint64(len(fr.buf)), hi-sp)
+		if fr.mem.read(fr.buf[:n], sp) == nil {
+			win = fr.buf[:n]
+		}
+	}
+	word := func(addr uint64) (uint64, bool) {
+		if addr >= winLo && addr+8 <= winLo+uint64(len(win)) {
+			return binary.LittleEndian.Uint64(win[addr-winLo:]), true
+		}
+		v, err := fr.mem.u64(addr)
+		return v, err == nil
+	}
+	// The saved pc of a parked goroutine is a return address (into gopark
+	// or the like); one that never ran starts at its function's entry.
+	var frames []goroutines.Frame
+	frames = append(frames, fr.sym.frames(fr.callPC(pc))...)
+	for len(frames) < maxFrames && bp != 0 && bp >= lo && bp+16 <= hi {
+		ret, ok1 := word(bp + 8)
+		next, ok2 := word(bp)
+		if !ok1 || !ok2 || ret == 0 {
+			break
+		}
+		frames = append(frames, fr.sym.frames(ret-1)...)
+		if next <= bp {
+			break
+		}
+		bp = next
+	}
+	if len(frames) > maxFrames {
+		frames = frames[:maxFrames]
+	}
+	return frames
+}
+
+// callPC backs a saved pc up into its call instruction unless it is a
+// function's entry (a goroutine that has not run yet).
+func (fr *fastReader) callPC(pc uint64) uint64 {
+	if fr.sym.funcAt(pc-1) == fr.sym.funcAt(pc) {
+		return pc - 1
+	}
+	return pc
+}
+
+// semaWaiters walks runtime.semtable: each root's treap of sudogs, one per
+// semaphore address, with further waiters on the same address chained by
+// waitlink; it maps each waiting g to the semaphore's address (inside the
+// sync.Mutex, RWMutex or WaitGroup the goroutine waits on).
+func (fr *fastReader) semaWaiters(l *layout) map[uint64]uint64 {
+	out := map[uint64]uint64{}
+	s, ok := l.syms["runtime.semtable"]
+	if !ok || s.Size == 0 || s.Size%semTabSize != 0 {
+		return out
+	}
+	stride := s.Size / semTabSize
+	budget := maxSemaNodes
+	for i := uint64(0); i < semTabSize; i++ {
+		root, err := fr.mem.u64(s.Value + i*stride + uint64(fr.o.semaTreap))
+		if err != nil {
+			continue
+		}
+		fr.walkTreap(root, out, &budget, 0)
+	}
+	return out
+}
+
+// maxTreapDepth bounds the recursion into a semaphore treap: a balanced
+// treap of a million waiters is about 40 deep, so a deeper one is damaged.
+const maxTreapDepth = 256
+
+func (fr *fastReader) walkTreap(node uint64, out map[uint64]uint64, budget *int, depth int) {
+	if depth > maxTreapDepth {
+		return
+	}
+	for node != 0 && *budget > 0 {
+		*budget--
+		elem, err1 := fr.mem.u64(node + uint64(fr.o.sudogElem))
+		prev, err2 := fr.mem.u64(node + uint64(fr.o.sudogPrev))
+		next, err3 := fr.mem.u64(node + uint64(fr.o.sudogNext))
+		if err1 != nil || err2 != nil || err3 != nil {
+			return
+		}
+		for w := node; w != 0 && *budget > 0; {
+			*budget--
+			g, err := fr.mem.u64(w + uint64(fr.o.sudogG))
+			if err != nil {
+				break
+			}
+			out[g] = elem
+			if w, err = fr.mem.u64(w + uint64(fr.o.sudogWaitlink)); err != nil {
+				break
+			}
+		}
+		fr.walkTreap(prev, out, budget, depth+1)
+		node = next
+		depth++
+		if depth > maxTreapDepth {
+			return
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package gocore
+
+// Bounds on the walk of the Ps' timer heaps.
+const (
+	// maxPs bounds runtime.allp: GOMAXPROCS is at most 256 on most
+	// machines' CPU counts, and the runtime caps it at 1<<10 P structs
+	// in practice (_MaxGomaxprocs); more means a damaged slice.
+	maxPs = 1 << 10
+	// maxHeapTimers bounds one P's timer heap: a million pending timers
+	// on one P is far past any service (each is a live Timer, Ticker,
+	// deadline or sleep).
+	maxHeapTimers = 1 << 20
+)
+
+// heapChanTimers maps each channel fed by a pending time.Timer or
+// time.Ticker to the timer's period, read from the Ps' timer heaps
+// (p.timers.heap, Go 1.23's layout): a channel timer calls time.sendTime
+// with the channel as its argument. This finds the asynchronous timer
+// channels a module declaring go 1.22 or earlier still gets, which
+// hchan.timer does not name. It returns nil when the program's runtime has
+// another layout or the heaps cannot be read.
+func (fr *fastReader) heapChanTimers(l *layout) map[uint64]int64 {
+	allp, ok := l.syms["runtime.allp"]
+	if !ok {
+		return nil
+	}
+	o, ok := l.timerHeap()
+	if !ok {
+		return nil
+	}
+	ps, n, err := fr.mem.slice(allp.Value)
+	if err != nil || n > maxPs {
+		return nil
+	}
+	out := map[uint64]int64{}
+	sendTime := map[uint64]bool{} // code pointer → it is time.sendTime
+	for i := range n {
+		p, err := fr.mem.u64(ps + 8*i)
+		if err != nil || p == 0 {
+			continue
+		}
+		heap, m, err := fr.mem.slice(p + uint64(o.pHeap))
+		if err != nil || m > maxHeapTimers {
+			continue
+		}
+		for j := range m {
+			t, err := fr.mem.u64(heap + j*uint64(o.whenSize) + uint64(o.whenTimer))
+			if err != nil || t == 0 {
+				continue
+			}
+			fn, err1 := fr.mem.u64(t + uint64(o.f))
+			ch, err2 := fr.mem.u64(t + uint64(o.arg) + 8) // the any's data word
+			period, err3 := fr.mem.u64(t + uint64(o.period))
+			if err1 != nil || err2 != nil || err3 != nil || fn == 0 || ch == 0 || int64(period) < 0 {
+				continue
+			}
+			pc, err := fr.mem.u64(fn) // a func value points at its code pointer
+			if err != nil {
+				continue
+			}
+			is, seen := sendTime[pc]
+			if !seen {
+				is = fr.sym.funcAt(pc) == "time.sendTime"
+				sendTime[pc] = is
+			}
+			if !is {
+				continue
+			}
+			out[ch] = int64(period)
+		}
+	}
+	return out
+}

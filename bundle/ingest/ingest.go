@@ -1,0 +1,218 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/internal/version"
+)
+
+// Options says what to ingest and where to write the archive.
+type Options struct {
+	// Inputs are directories (walked recursively), files, .tar, .tar.gz,
+	// .tgz, .tar.zst or .zip attachments, or "-" for a tar on Stdin.
+	Inputs []string
+	Stdin  io.Reader
+	// Output is the archive's path, written via a temporary name, fsync and
+	// rename.
+	Output string
+	ID     string
+	Title  string
+	Labels map[string]string
+	// Capture is recorded in the manifest when coroner collect produced the
+	// inputs.
+	Capture *bundle.Capture
+	Limits  Limits
+	// Log receives progress lines; nil discards them.
+	Log func(format string, args ...any)
+}
+
+// maxWarnings caps the warnings kept in a manifest; a tar with a million
+// skipped symlinks must not make the manifest huge.
+const maxWarnings = 200
+
+// Run reads every input, sniffs each file's kind by its content, and
+// writes one deterministic archive to o.Output: the same inputs always give
+// the same bytes. On any failure, including cancellation of ctx, nothing is
+// left under the output name.
+func Run(ctx context.Context, o Options) (*bundle.Manifest, error) {
+	if o.Output == "" {
+		return nil, errors.New("no output path")
+	}
+	if len(o.Inputs) == 0 {
+		return nil, errors.New("no inputs")
+	}
+	out, err := filepath.Abs(o.Output)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOutputOutsideInputs(out, o.Inputs); err != nil {
+		return nil, err
+	}
+	// What killed runs left beside the output goes first; a concurrent
+	// run's temporaries are left alone. An unreadable directory fails
+	// below, where it is written, with its own error.
+	removed, _ := bundle.SweepLeftovers(filepath.Dir(out))
+	for _, p := range removed {
+		if o.Log != nil {
+			o.Log("removed %s, left by a killed run", p)
+		}
+	}
+	stage, release, err := bundle.TempStage(filepath.Dir(out))
+	if err != nil {
+		return nil, fmt.Errorf("creating staging directory next to %s: %w", o.Output, err)
+	}
+	defer release()
+
+	c := &gatherer{ctx: ctx, lim: o.Limits.orDefault(), stage: stage, log: o.Log, stdin: o.Stdin}
+	if c.log == nil {
+		c.log = func(string, ...any) {}
+	}
+	for _, in := range o.Inputs {
+		if err := c.addInput(in); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+			}
+			return nil, &InputError{Err: err}
+		}
+	}
+	if len(c.files) == 0 {
+		return nil, &InputError{Err: errors.New("no artifacts found in the inputs")}
+	}
+	c.name()
+	packOrder(c.files)
+	af, err := bundle.CreateAtomic(out)
+	if err != nil {
+		return nil, err
+	}
+	defer af.Abort()
+	m, err := c.write(af.File, o)
+	if err != nil {
+		var ie *InputError
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+		case errors.As(err, &ie):
+			return nil, err
+		}
+		return nil, fmt.Errorf("writing %s: %w", o.Output, err)
+	}
+	if err := af.Commit(); err != nil {
+		return nil, err
+	}
+	c.log("wrote %s: %d artifacts", o.Output, len(m.Artifacts))
+	return m, nil
+}
+
+// write packs the candidates into an archive in out and finishes it with
+// their manifest. Space for the manifest is reserved by a provisional
+// one, of the same candidates with placeholder hashes.
+func (c *gatherer) write(out *os.File, o Options) (*bundle.Manifest, error) {
+	w, err := bundle.NewArchiveWriter(out, c.manifest(o, c.files, true))
+	if err != nil {
+		return nil, err
+	}
+	stored, err := c.pack(w)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	m := c.manifest(o, stored, false)
+	if err := w.Finish(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkOutputOutsideInputs refuses an output inside an input directory:
+// the archive would ingest itself (or a previous run's archive) next time.
+func checkOutputOutsideInputs(out string, inputs []string) error {
+	for _, in := range inputs {
+		if in == "-" {
+			continue
+		}
+		abs, err := filepath.Abs(in)
+		if err != nil {
+			return err
+		}
+		if abs == out {
+			return fmt.Errorf("output %s is also an input", out)
+		}
+		if st, err := os.Stat(abs); err == nil && st.IsDir() {
+			if rel, err := filepath.Rel(abs, out); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				return fmt.Errorf("output %s is inside input directory %s", out, in)
+			}
+		}
+	}
+	return nil
+}
+
+// candidate is one file found in the inputs, hashed and sniffed.
+type candidate struct {
+	original    string
+	src         string
+	size        int64
+	name        string   // member name
+	also        []string // originals of identical candidates not stored
+	sha         string
+	kind        bundle.Kind
+	attrs       map[string]string
+	compression string
+}
+
+// name gives every candidate its member name. Names depend only on the
+// inputs (kind and original name, in sorted order), so they are fixed
+// before anything is hashed.
+func (c *gatherer) name() {
+	sort.Slice(c.files, func(i, j int) bool {
+		a, b := c.files[i], c.files[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		return a.original < b.original
+	})
+	used := map[string]bool{}
+	for _, cd := range c.files {
+		cd.name = uniqueName(string(cd.kind), storedBase(cd.original), used)
+	}
+}
+
+// manifest builds the manifest of the stored candidates. With provisional
+// set, hashes and the ID are placeholders of their final length: the
+// result bounds the final manifest's size, for which space is reserved.
+func (c *gatherer) manifest(o Options, stored []*candidate, provisional bool) *bundle.Manifest {
+	m := &bundle.Manifest{FormatVersion: bundle.FormatVersion, ID: o.ID, Title: o.Title, Labels: o.Labels,
+		Tool: version.Tool(), Capture: o.Capture, Warnings: c.warningList()}
+	ids := sha256.New()
+	for _, cd := range stored {
+		sha := cd.sha
+		if provisional {
+			sha = strings.Repeat("0", 64)
+		}
+		also := append([]string(nil), cd.also...)
+		sort.Strings(also)
+		m.Artifacts = append(m.Artifacts, bundle.Artifact{Path: cd.name, Kind: cd.kind, Size: cd.size, SHA256: sha,
+			Original: cd.original, Also: also, Compression: cd.compression, Attrs: cd.attrs})
+		ids.Write([]byte(sha))
+		if t, err := time.Parse(time.RFC3339Nano, cd.attrs["time"]); err == nil && (m.Time.IsZero() || t.Before(m.Time)) {
+			m.Time = t.UTC()
+		}
+	}
+	if provisional && !m.Time.IsZero() {
+		m.Time = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC) // longest encoding
+	}
+	if m.ID == "" {
+		m.ID = "inc-" + hex.EncodeToString(ids.Sum(nil))[:16]
+	}
+	return m
+}

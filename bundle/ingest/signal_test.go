@@ -1,0 +1,8 @@
+package ingest
+
+import (
+	"os/signal"
+	"syscall"
+)
+
+func ignoreSIGXFSZ() { signal.Ignore(syscall.SIGXFSZ) }

@@ -1,8 +1,0 @@
-package bundle
-
-import (
-	"os/signal"
-	"syscall"
-)
-
-func ignoreSIGXFSZ() { signal.Ignore(syscall.SIGXFSZ) }

@@ -15,6 +15,7 @@ import (
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/bundle/ingest"
+	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/reports"
 	"github.com/coroner/coroner/reports/export"
 	"github.com/coroner/coroner/reports/source"
@@ -87,14 +88,19 @@ func runAnalyze(c *cli.Context) error {
 		}
 		defer stop()
 	}
-	logLine("analyzing %s", o.input)
+	logLine("analyzing %s", displayName(o.input))
+	input, fetched, err := batch.LocalInput(ctx, o.input)
+	if err != nil {
+		return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+	}
+	defer fetched()
 	var exports *export.Inputs
 	if o.export != "" {
 		exports = &export.Inputs{}
 		o.opts.Results = exports.Take
 	}
 	start := time.Now()
-	res, err := driver.AnalyzeWith(ctx, o.input, all.Analyzers, o.opts, logLine)
+	res, err := driver.AnalyzeWith(ctx, input, all.Analyzers, o.opts, logLine)
 	timedOut := false
 	if err != nil {
 		switch {

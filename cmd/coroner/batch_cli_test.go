@@ -21,7 +21,7 @@ import (
 )
 
 // buildCoroner builds this command into dir and returns its path.
-func buildCoroner(t *testing.T) string {
+func buildCoroner(t testing.TB) string {
 	t.Helper()
 	exe := filepath.Join(t.TempDir(), "coroner")
 	cmd := exec.Command("go", "build", "-o", exe, ".")
@@ -33,7 +33,7 @@ func buildCoroner(t *testing.T) string {
 }
 
 // runCoroner runs exe with args and returns stdout, stderr and exit code.
-func runCoroner(t *testing.T, exe string, args ...string) (string, string, int) {
+func runCoroner(t testing.TB, exe string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(exe, args...)
 	var stdout, stderr bytes.Buffer
@@ -52,7 +52,7 @@ func runCoroner(t *testing.T, exe string, args ...string) (string, string, int) 
 // profileDir records real runtime artifacts of this test process — a CPU
 // profile of a busy loop, a mutex profile and a goroutine dump — into a
 // new directory.
-func profileDir(t *testing.T, spin time.Duration) string {
+func profileDir(t testing.TB, spin time.Duration) string {
 	t.Helper()
 	dir := t.TempDir()
 	f, err := os.Create(filepath.Join(dir, "cpu.pprof"))

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"unicode"
 
@@ -13,14 +12,15 @@ import (
 	"github.com/coroner/coroner/internal/batch"
 )
 
-// printBatchSummary prints failures as a table and the counts.
-func printBatchSummary(w io.Writer, s *batch.Summary, out string) {
+// printBatchSummary prints failures as a table and the counts, naming the
+// summary file.
+func printBatchSummary(w io.Writer, s *batch.Summary, summaryPath string) {
 	if s.Failed > 0 {
 		t := newTable(w)
 		t.Header("FAILED ARCHIVE", "EXIT", "ERROR")
 		for _, e := range s.Entries {
 			if e.Status == batch.StatusFailed {
-				_ = t.Append(sanitizeTerm(e.Input), fmt.Sprint(e.ExitCode), sanitizeTerm(clip(firstLineOf(e.Error), 160)))
+				_ = t.Append(sanitizeTerm(displayName(e.Input)), fmt.Sprint(e.ExitCode), sanitizeTerm(clip(firstLineOf(e.Error), 160)))
 			}
 		}
 		_ = t.Render()
@@ -29,7 +29,7 @@ func printBatchSummary(w io.Writer, s *batch.Summary, out string) {
 	if s.Interrupted > 0 {
 		fmt.Fprintf(w, ", %d not finished", s.Interrupted)
 	}
-	fmt.Fprintf(w, "; summary in %s\n", filepath.Join(out, batch.SummaryFile))
+	fmt.Fprintf(w, "; summary in %s\n", summaryPath)
 }
 
 // printDiff prints a diff as a table, one row per changed field.

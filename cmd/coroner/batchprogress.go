@@ -45,7 +45,7 @@ func (p *batchProgress) done(e batch.Entry, cached bool) {
 		if e.Status == batch.StatusFailed {
 			// Failures stay on screen above the bar.
 			_ = p.bar.Clear()
-			fmt.Fprintf(p.w, "failed %s: %s\n", sanitizeTerm(e.Input), sanitizeTerm(errorWithout(e)))
+			fmt.Fprintf(p.w, "failed %s: %s\n", sanitizeTerm(displayName(e.Input)), sanitizeTerm(errorWithout(e)))
 		}
 		_ = p.bar.Add(1)
 		return
@@ -53,7 +53,7 @@ func (p *batchProgress) done(e batch.Entry, cached bool) {
 	if logFormat == "json" {
 		_ = json.NewEncoder(p.w).Encode(map[string]any{
 			"level": levelOf(e), "msg": "batch progress", "done": p.n, "total": p.total,
-			"input": e.Input, "status": e.Status, "cached": cached, "error": e.Error,
+			"input": displayName(e.Input), "status": e.Status, "cached": cached, "error": e.Error,
 			"cause": e.Cause, "exit_code": e.ExitCode,
 		})
 		return
@@ -72,7 +72,7 @@ func (p *batchProgress) done(e batch.Entry, cached bool) {
 	case batch.StatusFailed:
 		detail = errorWithout(e)
 	}
-	fmt.Fprintf(p.w, "batch: [%d/%d] %s %s: %s\n", p.n, p.total, what, sanitizeTerm(e.Input), sanitizeTerm(detail))
+	fmt.Fprintf(p.w, "batch: [%d/%d] %s %s: %s\n", p.n, p.total, what, sanitizeTerm(displayName(e.Input)), sanitizeTerm(detail))
 }
 
 func (p *batchProgress) finish() {

@@ -21,7 +21,7 @@ import (
 var indexFlag = &cli.StringFlag{
 	Name:    "index",
 	Value:   filepath.Join(defaultBatchOut, index.FileName),
-	Usage:   "incident index file",
+	Usage:   "incident index: a SQLite file, or a postgres:// URL for one index shared by many machines",
 	EnvVars: []string{"CORONER_INDEX"},
 }
 
@@ -35,13 +35,17 @@ analyzer set it records; a batch output directory adds every result its summary 
 else is analyzed first with the current analyzers. Re-adding
 the same archive and analyzer set replaces its row.
 
+With --from, every result stored under a batch output (a directory, or the object-store prefix
+given to batch --output) is added: an index is rebuilt from stored results.
+
 Exit codes: 0 all added; 3 an input could not be read or analyzed (the others were added);
 4 the index could not be written.`,
 		Flags: []cli.Flag{indexFlag,
-			&cli.BoolFlag{Name: "json", Usage: "print the rows added as a JSON array, as search --json prints them"}},
+			&cli.BoolFlag{Name: "json", Usage: "print the rows added as a JSON array, as search --json prints them"},
+			&cli.StringFlag{Name: "from", Usage: "also add every result stored under this batch output: a directory or an object-store URL (s3://BUCKET/PREFIX/, …)"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return withCode(exitUsage, errors.New("index: name at least one ARCHIVE or RESULT.json"))
+			if c.NArg() == 0 && c.String("from") == "" {
+				return withCode(exitUsage, errors.New("index: name at least one ARCHIVE or RESULT.json, or --from a batch output"))
 			}
 			db, err := index.Open(c.Context, c.String("index"))
 			if err != nil {
@@ -50,6 +54,13 @@ Exit codes: 0 all added; 3 an input could not be read or analyzed (the others we
 			defer db.Close()
 			var failed []string
 			added := []index.Run{}
+			if from := c.String("from"); from != "" {
+				runs, err := indexFrom(c, db, from)
+				if err != nil {
+					return err
+				}
+				added = append(added, runs...)
+			}
 			for _, in := range c.Args().Slice() {
 				runs, code, err := indexRuns(c, in)
 				if err == nil {
@@ -141,4 +152,32 @@ func indexRun(c *cli.Context, in string) (index.Run, int, error) {
 		return index.Run{}, code, err
 	}
 	return index.FromResult(res, index.SetVersionOf(all.Analyzers), abs), 0, nil
+}
+
+// indexFrom adds every result stored under the batch output from, in one
+// transaction per result, and returns the rows added.
+func indexFrom(c *cli.Context, db *index.DB, from string) ([]index.Run, error) {
+	var runs []index.Run
+	err := batch.ReadStored(c.Context, from, func(res *analyze.Result, set, name string) error {
+		run := index.FromResult(res, set, name)
+		if run.ArchiveDigest == "" {
+			return fmt.Errorf("%s: result has no archive digest", name)
+		}
+		if err := db.Add(c.Context, run); err != nil {
+			return withCode(exitInternal, err)
+		}
+		runs = append(runs, run)
+		return nil
+	})
+	if err != nil {
+		var coded *exitError
+		if errors.As(err, &coded) {
+			return nil, err
+		}
+		return nil, withCode(exitInput, fmt.Errorf("index --from %s: %w", displayName(from), err))
+	}
+	if !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "indexed %d stored results from %s\n", len(runs), sanitizeTerm(displayName(from)))
+	}
+	return runs, nil
 }

@@ -34,7 +34,7 @@ interrupt nothing is left under the output name.
 Exit codes: 0 written; 2 bad usage; 3 an input is unreadable, malformed or over a limit;
 4 the archive could not be written.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "incident.tar.zst", Usage: "archive to write"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "incident.tar.zst", Usage: "archive to write: a path, or an object-store URL (s3://, gs://, azblob://, file://)"},
 			&cli.StringFlag{Name: "id", Usage: "incident ID (default: derived from the content)"},
 			&cli.StringFlag{Name: "title", Usage: "incident title"},
 			&cli.StringSliceFlag{Name: "label", Usage: "label `KEY=VALUE` (repeatable)"},
@@ -68,8 +68,13 @@ func runIngest(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	local, publish, cleanup, err := ingestDestination(c.String("output"))
+	if err != nil {
+		return withCode(exitInternal, err)
+	}
+	defer cleanup()
 	o := ingest.Options{
-		Inputs: c.Args().Slice(), Stdin: os.Stdin, Output: c.String("output"),
+		Inputs: c.Args().Slice(), Stdin: os.Stdin, Output: local,
 		ID: c.String("id"), Title: c.String("title"), Labels: labels, Limits: lim,
 	}
 	if !c.Bool("quiet") {
@@ -79,7 +84,10 @@ func runIngest(c *cli.Context) error {
 	if err != nil {
 		return withCode(ingestCode(ctx, err), err)
 	}
-	fmt.Fprintf(c.App.Writer, "%s\t%s\t%d artifacts\n", o.Output, m.ID, len(m.Artifacts))
+	if err := publish(ctx); err != nil {
+		return withCode(exitInternal, err)
+	}
+	fmt.Fprintf(c.App.Writer, "%s\t%s\t%d artifacts\n", displayName(c.String("output")), m.ID, len(m.Artifacts))
 	return nil
 }
 

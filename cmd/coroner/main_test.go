@@ -5,10 +5,13 @@ import (
 	"testing"
 
 	"github.com/coroner/coroner/analyze/analyzetest"
+	"github.com/coroner/coroner/internal/pgtest"
 )
 
 // TestMain lets tests re-execute this binary as a recorded workload.
 func TestMain(m *testing.M) {
 	analyzetest.Main()
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }

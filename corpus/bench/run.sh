@@ -17,4 +17,7 @@ for b in archive perf core analyze batch log; do
 done
 echo "== Go benchmarks"
 go test -run '^$' -bench . -benchtime 3x ./bundle/... ./reports/... ./internal/index/... || status=1
+# The fleet path: 200 archives through a real S3 endpoint and PostgreSQL
+# against local files and SQLite, and two shards against --jobs 2.
+go test -run '^$' -bench BenchmarkFleet -benchtime 1x -timeout 30m ./cmd/coroner || status=1
 exit $status

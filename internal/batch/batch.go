@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -65,6 +64,10 @@ type Options struct {
 	// input finishes, from one goroutine at a time.
 	OnStart func(total int)
 	OnDone  func(e Entry, cached bool)
+	// Shard, when sharded, keeps the inputs whose key (archive digest)
+	// it owns; the others are left to the other shards and not listed.
+	// Each shard writes its own summary (summary.shard-K-of-N.json).
+	Shard Shard
 }
 
 // Status values of an Entry.
@@ -132,28 +135,35 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 		// over the same cores).
 		o.Limits.CPUs = max(1, runtime.NumCPU()/o.Jobs)
 	}
-	for _, d := range []string{o.Out, filepath.Join(o.Out, resultsDir), filepath.Join(o.Out, inputsDir)} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("batch: %w", err)
-		}
-		// Temporaries of a killed run go; a concurrent run's stay.
-		if _, err := bundle.SweepLeftovers(d); err != nil {
-			return nil, fmt.Errorf("batch: %w", err)
-		}
+	out, err := openOutput(ctx, o.Out)
+	if err != nil {
+		return nil, fmt.Errorf("batch: %w", err)
 	}
 	var db *index.DB
 	if o.Index != "-" {
 		path := o.Index
+		if path == "" && out.loc != nil {
+			return nil, fmt.Errorf("batch: output %s is in an object store: name the index (a postgres:// URL, a local file, or - for none)", out.name(""))
+		}
 		if path == "" {
 			path = filepath.Join(o.Out, index.FileName)
 		}
-		var err error
 		if db, err = index.Open(ctx, path); err != nil {
 			return nil, fmt.Errorf("batch: %w", err)
 		}
 		defer db.Close()
 	}
-	r := &runner{o: o, db: db}
+	r := &runner{o: o, db: db, out: out, wctx: context.WithoutCancel(ctx)}
+	if o.Shard.Sharded() {
+		inputs, r.ids = r.partition(ctx, inputs)
+		var mine []string
+		for _, m := range missing {
+			if o.Shard.Owns(m) {
+				mine = append(mine, m)
+			}
+		}
+		missing = mine
+	}
 	if o.OnStart != nil {
 		o.OnStart(len(inputs) + len(missing))
 	}
@@ -182,7 +192,8 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 		r.done(e, false)
 	}
 	s := summarize(o.AnalyzerSet, entries)
-	if err := writeJSON(filepath.Join(o.Out, SummaryFile), s); err != nil {
+	summaryPath := out.name(o.Shard.SummaryName())
+	if err := out.writeJSON(r.wctx, o.Shard.SummaryName(), s); err != nil {
 		return s, fmt.Errorf("batch: %w", err)
 	}
 	if r.writeErr != nil {
@@ -192,7 +203,7 @@ func Run(ctx context.Context, inputs, missing []string, o Options) (*Summary, er
 	case ctx.Err() != nil:
 		return s, fmt.Errorf("batch interrupted after %d of %d archives: %w", s.OK+s.Failed, len(entries), ctx.Err())
 	case s.Failed > 0:
-		return s, fmt.Errorf("%w: %d of %d, listed in %s", ErrFailures, s.Failed, len(entries), filepath.Join(o.Out, SummaryFile))
+		return s, fmt.Errorf("%w: %d of %d, listed in %s", ErrFailures, s.Failed, len(entries), summaryPath)
 	}
 	return s, nil
 }

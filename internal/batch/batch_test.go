@@ -16,6 +16,7 @@ import (
 	"github.com/coroner/coroner/analyze/analyzetest"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/index"
+	"github.com/coroner/coroner/internal/pgtest"
 	"github.com/coroner/coroner/internal/worker"
 )
 
@@ -49,6 +50,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
+	pgtest.Stop()
 	if fix != nil {
 		os.RemoveAll(fix.dir)
 	}
@@ -115,7 +117,7 @@ func TestBatchGoodAndHostile(t *testing.T) {
 		}
 		t.Logf("%s: exit %d: %s", filepath.Base(b), e.ExitCode, e.Error)
 		r := &runner{o: o}
-		if !exists(r.recordPath(b)) {
+		if !exists(filepath.Join(out, r.recordPath(b))) {
 			t.Errorf("%s: no input record", b)
 		}
 	}

@@ -2,12 +2,16 @@ package batch
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/coroner/coroner/internal/blobstore"
 )
 
 // archiveSuffixes are the names a directory scan picks up: coroner archives
@@ -21,18 +25,35 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // Expand turns ARCHIVE|DIR|GLOB arguments into a sorted, de-duplicated list
 // of files. A directory contributes the archives and attachments directly
 // inside it and in its subdirectories, skipping hidden entries and batch
-// output directories; a glob contributes its matches. An argument that
+// output directories; a glob contributes its matches. An object-store URL
+// (see blobstore) naming an object contributes it; one naming a prefix
+// contributes the archives and attachments under it. An argument that
 // names nothing is returned in missing.
 func Expand(args []string) (files, missing []string, err error) {
 	seen := map[string]bool{}
 	add := func(p string) {
-		p = filepath.Clean(p)
+		if !blobstore.IsURL(p) {
+			p = filepath.Clean(p)
+		}
 		if !seen[p] {
 			seen[p] = true
 			files = append(files, p)
 		}
 	}
 	for _, arg := range args {
+		if blobstore.IsURL(arg) {
+			urls, err := expandURL(context.Background(), arg)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, u := range urls {
+				add(u)
+			}
+			if len(urls) == 0 {
+				missing = append(missing, arg)
+			}
+			continue
+		}
 		st, statErr := os.Stat(arg)
 		switch {
 		case statErr == nil && st.IsDir():
@@ -126,4 +147,39 @@ func hasZstdMagic(p string) bool {
 		return false
 	}
 	return bytes.Equal(b[:], zstdMagic)
+}
+
+// expandURL lists what an object-store URL names: the object itself, or
+// the archives and attachments under it taken as a prefix (skipping a
+// batch output's results/ and inputs/ and hidden names), as URLs.
+func expandURL(ctx context.Context, arg string) ([]string, error) {
+	loc, err := blobstore.Open(ctx, arg)
+	if err != nil {
+		return nil, err
+	}
+	if loc.Key != "" && !strings.HasSuffix(loc.Key, "/") {
+		if ok, err := loc.Exists(ctx, loc.Key); err != nil {
+			return nil, err
+		} else if ok {
+			return []string{arg}, nil
+		}
+		loc.Key += "/"
+	}
+	keys, _, err := loc.List(ctx, func(key string) bool {
+		rel := strings.TrimPrefix(key, loc.Key)
+		for _, el := range strings.Split(rel, "/") {
+			if strings.HasPrefix(el, ".") || el == resultsDir || el == inputsDir {
+				return false
+			}
+		}
+		return hasArchiveSuffix(path.Base(key))
+	})
+	if err != nil {
+		return nil, err
+	}
+	urls := make([]string, len(keys))
+	for i, k := range keys {
+		urls[i] = loc.URL(k)
+	}
+	return urls, nil
 }

@@ -5,19 +5,26 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
+	"path"
 	"path/filepath"
 	"sync"
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/internal/blobstore"
 	"github.com/coroner/coroner/internal/index"
 )
 
 // runner holds a batch's shared state.
 type runner struct {
-	o  Options
-	db *index.DB
+	o   Options
+	db  *index.DB
+	out *output
+	// wctx is the context records are written under: not cancelled by
+	// an interrupt, so an interrupted run still records what finished.
+	wctx context.Context
+	// ids are the identities partition computed (nil when not sharded).
+	ids map[string]identity
 
 	mu       sync.Mutex
 	writeErr error
@@ -43,14 +50,17 @@ func (r *runner) done(e Entry, cached bool) {
 	r.o.OnDone(e, cached)
 }
 
-// recordPath is where input's record lives.
+// recordPath is where input's record lives in the output, named by the
+// input's absolute path or its URL.
 func (r *runner) recordPath(input string) string {
-	abs, err := filepath.Abs(input)
-	if err != nil {
-		abs = input
+	abs := input
+	if !blobstore.IsURL(input) {
+		if a, err := filepath.Abs(input); err == nil {
+			abs = a
+		}
 	}
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(r.o.Out, inputsDir, name(hex.EncodeToString(sum[:12]), r.o.AnalyzerSet))
+	return path.Join(inputsDir, name(hex.EncodeToString(sum[:12]), r.o.AnalyzerSet))
 }
 
 // one produces input's entry: from its record when the same file was done
@@ -62,23 +72,23 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		e.Status = StatusInterrupted
 		return e, false
 	}
-	st, err := os.Stat(input)
+	size, mtime, err := statInput(ctx, input)
 	if err != nil {
 		return r.finish(e, nil, exitInput, err), false
 	}
-	rec := record{Size: st.Size(), ModTime: st.ModTime().UnixNano()}
+	rec := record{Size: size, ModTime: mtime}
 	recPath := r.recordPath(input)
-	if old, ok := r.stored(recPath, rec); ok {
+	if old, ok := r.stored(ctx, recPath, rec); ok {
 		old.Input = input
 		return old, true
 	}
-	key, archive, err := keyOf(input)
+	key, archive, err := r.identityOf(ctx, input)
 	if err != nil {
 		return r.finish(e, &rec, exitInput, err), false
 	}
 	e.Key = key
-	rel := filepath.Join(resultsDir, name(key, r.o.AnalyzerSet))
-	resPath := filepath.Join(r.o.Out, rel)
+	rel := path.Join(resultsDir, name(key, r.o.AnalyzerSet))
+	resPath := r.out.name(rel)
 
 	// The same content was analyzed already (another copy, or a run killed
 	// before it recorded this input): the stored result stands, once the
@@ -86,14 +96,10 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 	// shares the intact one's manifest digest): its seal and structure, or
 	// with Verify every member's hash. An attachment's key hashes all its
 	// bytes.
-	if exists(resPath) {
-		if res, err := ReadResult(resPath); err == nil {
+	if r.out.exists(ctx, rel) {
+		if res, err := r.out.readResult(ctx, rel); err == nil {
 			if archive {
-				check := bundle.CheckSealed
-				if r.o.Verify {
-					check = bundle.Verify
-				}
-				if err := check(input); err != nil {
+				if err := r.check(ctx, input); err != nil {
 					return r.finish(e, &rec, exitInput, err), false
 				}
 			}
@@ -103,7 +109,16 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		}
 	}
 
-	res, code, err := analyzeInChild(ctx, input, r.o.Analyze, r.o.Verify, r.o.CacheMax, r.o.Limits)
+	local, fetched, err := LocalInput(ctx, input)
+	if err != nil {
+		if ctx.Err() != nil {
+			e.Status = StatusInterrupted
+			return e, false
+		}
+		return r.finish(e, &rec, exitInput, err), false
+	}
+	defer fetched()
+	res, code, err := analyzeInChild(ctx, local, r.o.Analyze, r.o.Verify, r.o.CacheMax, r.o.Limits)
 	if ctx.Err() != nil {
 		e.Status = StatusInterrupted
 		return e, false
@@ -116,7 +131,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 	if err != nil {
 		return r.finish(e, &rec, code, err), false
 	}
-	if err := writeJSON(resPath, res); err != nil {
+	if err := r.out.writeJSON(r.wctx, rel, res); err != nil {
 		r.setWriteErr(err)
 		return r.finish(e, nil, exitInternal, fmt.Errorf("storing result: %w", err)), false
 	}
@@ -134,7 +149,7 @@ func (r *runner) finish(e Entry, rec *record, code int, err error) Entry {
 	}
 	if rec != nil {
 		rec.Entry = e
-		if werr := writeJSON(r.recordPath(e.Input), rec); werr != nil {
+		if werr := r.out.writeJSON(r.wctx, r.recordPath(e.Input), rec); werr != nil {
 			r.setWriteErr(werr)
 		}
 	}
@@ -144,9 +159,9 @@ func (r *runner) finish(e Entry, rec *record, code int, err error) Entry {
 // stored returns the recorded entry for the same file, if its record
 // matches size and modification time and (when it succeeded) its result
 // is still there.
-func (r *runner) stored(path string, want record) (Entry, bool) {
+func (r *runner) stored(ctx context.Context, rel string, want record) (Entry, bool) {
 	var rec record
-	if err := readJSON(path, &rec); err != nil {
+	if err := r.out.readJSON(ctx, rel, &rec); err != nil {
 		return Entry{}, false
 	}
 	if rec.Size != want.Size || rec.ModTime != want.ModTime {
@@ -154,7 +169,7 @@ func (r *runner) stored(path string, want record) (Entry, bool) {
 	}
 	switch rec.Status {
 	case StatusOK:
-		if !exists(filepath.Join(r.o.Out, rec.Result)) {
+		if !r.out.exists(ctx, filepath.ToSlash(rec.Result)) {
 			return Entry{}, false
 		}
 	case StatusFailed:
@@ -165,6 +180,21 @@ func (r *runner) stored(path string, want record) (Entry, bool) {
 		return Entry{}, false
 	}
 	return rec.Entry, true
+}
+
+// check makes the check an analysis would make of input before trusting a
+// stored result for it: its seal and structure, or with Verify every
+// member's hash. An object is fetched for it (its seal checked on the way).
+func (r *runner) check(ctx context.Context, input string) error {
+	local, fetched, err := LocalInput(ctx, input)
+	if err != nil {
+		return err
+	}
+	defer fetched()
+	if r.o.Verify {
+		return bundle.Verify(local)
+	}
+	return bundle.CheckSealed(local)
 }
 
 // checkDigest confirms an archive's result is about that archive.

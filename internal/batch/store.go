@@ -73,10 +73,18 @@ func ReadResult(path string) (*analyze.Result, error) {
 	if err := readJSON(path, &r); err != nil {
 		return nil, err
 	}
-	if r.SchemaVersion == 0 || r.SchemaVersion > analyze.SchemaVersion {
-		return nil, fmt.Errorf("%s: result schema version %d (this coroner reads 1..%d)", path, r.SchemaVersion, analyze.SchemaVersion)
+	if err := checkResultSchema(path, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
+}
+
+// checkResultSchema refuses a result of a schema this coroner cannot read.
+func checkResultSchema(name string, r *analyze.Result) error {
+	if r.SchemaVersion == 0 || r.SchemaVersion > analyze.SchemaVersion {
+		return fmt.Errorf("%s: result schema version %d (this coroner reads 1..%d)", name, r.SchemaVersion, analyze.SchemaVersion)
+	}
+	return nil
 }
 
 // exists reports whether path is a regular file.

@@ -13,7 +13,9 @@ const columns = `archive_digest, analyzer_set, incident_id, title, cause, severi
 	incident_time, tool, source, indexed_at`
 
 // Add inserts runs in one transaction, replacing any earlier row for the
-// same archive digest and analyzer set (re-indexing is idempotent).
+// same archive digest and analyzer set (re-indexing is idempotent). The
+// upsert is one statement, so writers adding the same run at once leave
+// one row, the last writer's.
 func (d *DB) Add(ctx context.Context, runs ...Run) error {
 	if len(runs) == 0 {
 		return nil
@@ -23,7 +25,7 @@ func (d *DB) Add(ctx context.Context, runs ...Run) error {
 		return fmt.Errorf("index %s: begin: %w", d.path, err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO runs (`+columns+`)
+	stmt, err := tx.PrepareContext(ctx, d.backend.rebind(`INSERT INTO runs (`+columns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (archive_digest, analyzer_set) DO UPDATE SET
 		incident_id = excluded.incident_id, title = excluded.title, cause = excluded.cause,
@@ -31,7 +33,7 @@ func (d *DB) Add(ctx context.Context, runs ...Run) error {
 		signature = excluded.signature, culprit = excluded.culprit, culprit_site = excluded.culprit_site,
 		go_version = excluded.go_version, module = excluded.module, vcs_revision = excluded.vcs_revision,
 		host = excluded.host, incident_time = excluded.incident_time, tool = excluded.tool,
-		source = excluded.source, indexed_at = excluded.indexed_at`)
+		source = excluded.source, indexed_at = excluded.indexed_at`))
 	if err != nil {
 		return fmt.Errorf("index %s: %w", d.path, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/coroner/coroner/internal/pgtest"
 )
 
 // benchRuns is the index size the benchmarks work on: a year of incidents
@@ -13,9 +15,14 @@ import (
 const benchRuns = 10000
 
 func fill(b *testing.B) *DB {
+	return fillDSN(b, filepath.Join(b.TempDir(), FileName))
+}
+
+// fillDSN fills the index dsn names with benchRuns runs.
+func fillDSN(b *testing.B, dsn string) *DB {
 	b.Helper()
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), FileName))
+	db, err := Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,8 +46,14 @@ func fill(b *testing.B) *DB {
 
 // BenchmarkAdd measures one archive's run added in its own transaction,
 // as batch does after each archive.
-func BenchmarkAdd(b *testing.B) {
-	db := fill(b)
+func BenchmarkAdd(b *testing.B) { benchmarkAdd(b, fill(b)) }
+
+// BenchmarkAddPostgres is BenchmarkAdd on a real PostgreSQL server (the
+// test server runs with fsync off, so this is its CPU and round-trip cost,
+// not a disk's commit latency).
+func BenchmarkAddPostgres(b *testing.B) { benchmarkAdd(b, fillDSN(b, pgtest.DSN(b))) }
+
+func benchmarkAdd(b *testing.B, db *DB) {
 	defer db.Close()
 	ctx := context.Background()
 	b.ResetTimer()

@@ -1,96 +1,71 @@
-// Package index is coroner's incident index: an embedded SQLite database
-// (modernc.org/sqlite, pure Go) with one row per archive × analyzer-set run,
-// holding the verdict, its signature and culprit, and the inventory facts a
-// postmortem searches by (Go version, module, VCS revision, host).
+// Package index is coroner's incident index: one row per archive ×
+// analyzer-set run, holding the verdict, its signature and culprit, and the
+// inventory facts a postmortem searches by (Go version, module, VCS
+// revision, host).
 //
-// The database runs in WAL mode with synchronous=FULL and every write in a
-// transaction, so a process killed at any instant (SIGKILL included) leaves
-// either the old or the new rows, never a torn file.
+// Two backends share the schema, migrations and queries. The default is an
+// embedded SQLite file (modernc.org/sqlite, pure Go) for one machine; it
+// runs in WAL mode with synchronous=FULL and every write in a transaction,
+// so a process killed at any instant (SIGKILL included) leaves either the
+// old or the new rows, never a torn file. A postgres:// or postgresql://
+// DSN selects PostgreSQL (github.com/jackc/pgx/v5) for an index many
+// machines write at once, which WAL mode on a network filesystem cannot be.
 package index
 
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // FileName is the index's file name beside batch results.
 const FileName = "index.sqlite"
 
-// busyTimeoutMillis is how long a writer waits for another connection's
-// lock before giving up: long enough to ride out a concurrent `coroner
-// search` or a second batch finishing its transaction, which take
-// milliseconds.
-const busyTimeoutMillis = 15000
-
 // DB is an open incident index.
 type DB struct {
-	db   *sql.DB
+	db      *sql.DB
+	backend backend
+	// path names the index in messages: the SQLite file, or the
+	// PostgreSQL DSN without its password.
 	path string
 }
 
-// Open opens (creating when missing) the index at path and applies any
-// pending schema migrations.
-func Open(ctx context.Context, path string) (*DB, error) {
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("index %s: path must not contain '?' or '#'", path)
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("index %s: %w", path, err)
-		}
-	}
-	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_foreign_keys=1",
-		path, busyTimeoutMillis)
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("index %s: %w", path, err)
-	}
-	d := &DB{db: db, path: path}
-	if err := d.check(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := migrate(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("index %s: %w", path, err)
-	}
-	return d, nil
+// Open opens the index named by dsn, creating it when missing, and applies
+// any pending schema migrations. A dsn starting with postgres:// or
+// postgresql:// is a PostgreSQL database (which must exist); anything else
+// is a SQLite file path, optionally written sqlite://PATH.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, false)
 }
 
 // OpenExisting opens an index that must already exist (for read-only
 // commands such as search, so a typo does not create an empty database).
-func OpenExisting(ctx context.Context, path string) (*DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("index %s does not exist (create it with coroner batch or coroner index): %w", path, err)
-		}
-		return nil, fmt.Errorf("index %s: %w", path, err)
-	}
-	return Open(ctx, path)
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, true)
 }
 
-// check confirms the file is a SQLite database before migrations touch it.
-func (d *DB) check(ctx context.Context) error {
-	var n int
-	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
-		return fmt.Errorf("index %s: not a usable SQLite database: %w", d.path, err)
+func open(ctx context.Context, dsn string, existing bool) (*DB, error) {
+	if url, ok := postgresURL(dsn); ok {
+		return openPostgres(ctx, url, existing)
 	}
-	return nil
+	return openSQLite(ctx, sqlitePath(dsn), existing)
 }
 
-// Path returns the database file's path.
+// IsPostgres reports whether dsn names a PostgreSQL index.
+func IsPostgres(dsn string) bool {
+	_, ok := postgresURL(dsn)
+	return ok
+}
+
+// Path returns the index's name for messages: the SQLite file's path, or
+// the PostgreSQL DSN with any password removed.
 func (d *DB) Path() string { return d.path }
 
-// Close checkpoints the write-ahead log and closes the database.
+// Close releases the index (checkpointing SQLite's write-ahead log).
 func (d *DB) Close() error {
-	_, _ = d.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	if d.backend == sqliteBackend {
+		_, _ = d.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("index %s: closing: %w", d.path, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/internal/pgtest"
 )
 
 // killChildEnv makes the test binary a writer child for TestSIGKILLMidWrite.
@@ -26,7 +27,9 @@ func TestMain(m *testing.M) {
 		writeForever(path)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // writeForever adds batches of writerBatch runs until killed.
@@ -64,75 +67,6 @@ func sampleResult(digest, sig, cause, module string, at time.Time) *analyze.Resu
 			{Path: "artifacts/bin/app", Kind: "go-binary", Attrs: map[string]string{"go_version": "go1.26.0", "main_path": module, "path": module + "/cmd/shop", "vcs_revision": "abc123"}},
 		},
 		Analyzers: []analyze.Run{{Name: "crash", Version: "1", Status: "ok"}, {Name: "verdict", Version: "2", Status: "ok"}},
-	}
-}
-
-func TestAddSearch(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), FileName)
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	r1 := FromResult(sampleResult("aaaa1111", "crash:nil-deref:main.handle", "crash", "example.com/shop", t0), "", "a.tar.zst")
-	r2 := FromResult(sampleResult("bbbb2222", "crash:nil-deref:main.handle", "crash", "example.com/shop", t0.Add(48*time.Hour)), "", "b.tar.zst")
-	r3 := FromResult(sampleResult("cccc3333", "lock_wait:main.(*cache).get", "lock_wait", "example.com/cache", t0.Add(24*time.Hour)), "", "c.tar.zst")
-	if err := db.Add(ctx, r1, r2, r3); err != nil {
-		t.Fatal(err)
-	}
-	if r1.Module != "example.com/shop" || r1.GoVersion != "go1.26.0" || r1.VCSRevision != "abc123" || r1.Host != "web-1" || r1.Culprit != "main.handle" {
-		t.Errorf("FromResult inventory: %+v", r1)
-	}
-	// Re-adding is idempotent.
-	if err := db.Add(ctx, r1); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := db.Count(ctx); n != 3 {
-		t.Errorf("count = %d, want 3", n)
-	}
-	got, err := db.Search(ctx, Query{Signature: "crash:nil-deref:main.handle"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[0].ArchiveDigest != "bbbb2222" || got[1].ArchiveDigest != "aaaa1111" {
-		t.Fatalf("signature search = %+v", got)
-	}
-	if !got[1].IncidentTime.Equal(t0) || got[1].Culprit != "main.handle" || got[1].Source != "a.tar.zst" {
-		t.Errorf("round trip lost fields: %+v", got[1])
-	}
-	for _, tc := range []struct {
-		q    Query
-		want int
-	}{
-		{Query{Cause: "lock_wait"}, 1},
-		{Query{Module: "example.com/*"}, 3},
-		{Query{Module: "example.com/shop"}, 2},
-		{Query{Since: t0.Add(time.Hour)}, 2},
-		{Query{Signature: "crash:*", Since: t0.Add(time.Hour)}, 1},
-		{Query{Signature: "nope"}, 0},
-		{Query{Limit: 1}, 1},
-		{Query{Signature: "x' OR '1'='1"}, 0},
-	} {
-		got, err := db.Search(ctx, tc.q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != tc.want {
-			t.Errorf("Search(%+v) = %d rows, want %d", tc.q, len(got), tc.want)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	// Reopening keeps rows and does not re-run migrations.
-	db, err = OpenExisting(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if n, _ := db.Count(ctx); n != 3 {
-		t.Errorf("after reopen count = %d, want 3", n)
 	}
 }
 

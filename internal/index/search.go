@@ -64,7 +64,7 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Run, error) {
 	if q.Limit > 0 {
 		sqlText += " LIMIT " + strconv.Itoa(q.Limit)
 	}
-	rows, err := d.db.QueryContext(ctx, sqlText, args...)
+	rows, err := d.query(ctx, sqlText, args...)
 	if err != nil {
 		return nil, fmt.Errorf("index %s: search: %w", d.path, err)
 	}
@@ -94,7 +94,7 @@ func (d *DB) Search(ctx context.Context, q Query) ([]Run, error) {
 // Count returns the number of indexed runs.
 func (d *DB) Count(ctx context.Context) (int, error) {
 	var n int
-	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM runs").Scan(&n); err != nil {
+	if err := d.queryRow(ctx, "SELECT count(*) FROM runs").Scan(&n); err != nil {
 		return 0, fmt.Errorf("index %s: count: %w", d.path, err)
 	}
 	return n, nil

@@ -13,8 +13,11 @@ const module = "github.com/coroner/coroner/"
 // lowest, the CLI highest.
 func layer(pkg string) int {
 	switch {
-	case pkg == "internal/units", pkg == "internal/version", pkg == "internal/worker", pkg == "internal/testcore":
+	case pkg == "internal/units", pkg == "internal/version", pkg == "internal/worker", pkg == "internal/testcore",
+		pkg == "internal/pgtest", pkg == "internal/s3test", pkg == "internal/browsertest", pkg == "internal/benchcpu":
 		return 0 // utilities anyone may use
+	case pkg == "internal/blobstore":
+		return 2 // object stores, read and written as archives are (beside the readers)
 	case pkg == "bundle":
 		return 1 // the archive format
 	case pkg == "bundle/ingest":

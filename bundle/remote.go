@@ -1,0 +1,42 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Hooks for archives read from a stream rather than a file, such as an
+// object store's response body.
+
+// CheckSealReader reads an archive's bytes from r to their end and checks
+// the seal over them, as CheckSealed does over a file: a download teed to
+// disk is checked as it arrives, without a second pass. name is the
+// archive's name in errors.
+func CheckSealReader(r io.Reader, name string) error {
+	return walkFrames(r, name, true, nil)
+}
+
+// DigestReader returns the digest of the archive whose bytes r reads from
+// their start, reading no further than the manifest member: an archive in
+// an object store is identified with one short read.
+func DigestReader(r io.Reader, name string) (string, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(4)
+	if !bytes.Equal(head, magicZstd) {
+		return "", fmt.Errorf("%s: %w: no zstd magic", name, ErrNotArchive)
+	}
+	dec, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxReadWindow),
+		zstd.WithDecoderMaxMemory(maxReadWindow), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return "", fmt.Errorf("%s: zstd: %w", name, err)
+	}
+	defer dec.Close()
+	s := &wholeArchiveReader{dec: dec, tr: tar.NewReader(dec)}
+	_, digest, _, err := s.readManifest(name)
+	return digest, err
+}

@@ -1,0 +1,109 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/internal/blobstore"
+)
+
+// Inputs may be local files or object-store URLs (see Expand). These
+// helpers give both the same treatment.
+
+// statInput returns what tells one version of input from another: its
+// size and modification time.
+func statInput(ctx context.Context, input string) (size, mtime int64, err error) {
+	if !blobstore.IsURL(input) {
+		st, err := os.Stat(input)
+		if err != nil {
+			return 0, 0, err
+		}
+		return st.Size(), st.ModTime().UnixNano(), nil
+	}
+	loc, err := blobstore.Open(ctx, input)
+	if err != nil {
+		return 0, 0, err
+	}
+	a, err := loc.Stat(ctx, loc.Key)
+	if err != nil {
+		return 0, 0, err
+	}
+	return a.Size, a.ModTime.UnixNano(), nil
+}
+
+// keyOfInput is keyOf for a local file or an object: an archive's digest
+// is read from the object's first bytes (its manifest), an attachment's
+// key hashes the whole object as it streams.
+func keyOfInput(ctx context.Context, input string) (key string, archive bool, err error) {
+	if !blobstore.IsURL(input) {
+		return keyOf(input)
+	}
+	loc, err := blobstore.Open(ctx, input)
+	if err != nil {
+		return "", false, err
+	}
+	r, err := loc.NewRangeReader(ctx, loc.Key, 0, -1)
+	if err != nil {
+		return "", false, err
+	}
+	defer r.Close()
+	head := make([]byte, len(zstdMagic))
+	n, _ := io.ReadFull(r, head)
+	whole := io.MultiReader(bytes.NewReader(head[:n]), r)
+	name := blobstore.Redact(input)
+	if bytes.Equal(head[:n], zstdMagic) {
+		d, err := bundle.DigestReader(whole, name)
+		if err != nil {
+			return "", true, fmt.Errorf("opening archive %s: %w", name, err)
+		}
+		return d, true, nil
+	}
+	if hasArchiveName(loc.Key) {
+		return "", true, fmt.Errorf("%s: not a coroner archive: no zstd frame magic (%x) at offset 0x0", name, zstdMagic)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, whole); err != nil {
+		return "", false, fmt.Errorf("hashing %s: %w", name, err)
+	}
+	return attachmentPrefix + hex.EncodeToString(h.Sum(nil)), false, nil
+}
+
+// fetchedDir is where objects are fetched for analysis: beside the
+// extraction cache, on the disk sized for it.
+func fetchedDir() (string, error) {
+	d, err := bundle.CacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "fetched"), nil
+}
+
+// LocalInput returns a local file holding input: input itself, or its
+// object fetched (an archive's seal checked as it arrives). done removes a
+// fetched copy once the analysis is over, so fetched archives take disk
+// only while in use.
+func LocalInput(ctx context.Context, input string) (path string, done func(), err error) {
+	if !blobstore.IsURL(input) {
+		return input, func() {}, nil
+	}
+	loc, err := blobstore.Open(ctx, input)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := fetchedDir()
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := loc.Fetch(ctx, loc.Key, dir)
+	if err != nil {
+		return "", nil, err
+	}
+	return p, func() { os.Remove(p) }, nil
+}

@@ -113,7 +113,7 @@ func (d *DB) SignatureGroups(ctx context.Context, f SignatureFilter, p GroupPage
 	// Every group is read, and the page cut here: one pass over the runs
 	// gives the page and the total, where LIMIT/OFFSET and a count would
 	// group them twice.
-	rows, err := d.db.QueryContext(ctx, q, args...)
+	rows, err := d.query(ctx, q, args...)
 	if err != nil {
 		return nil, 0, d.errorf("signature groups", err)
 	}
@@ -183,7 +183,7 @@ func (d *DB) groupDetails(ctx context.Context, f SignatureFilter, groups []Signa
 func (d *DB) newestRun(ctx context.Context, g *SignatureGroup, where string, args []any) error {
 	at := g.LastSeen.UnixNano()
 	for _, cond := range []string{"incident_time = ?", "incident_time IS NULL AND indexed_at = ?"} {
-		err := d.db.QueryRowContext(ctx, "SELECT archive_digest, analyzer_set FROM runs WHERE "+where+" AND "+cond+
+		err := d.queryRow(ctx, "SELECT archive_digest, analyzer_set FROM runs WHERE "+where+" AND "+cond+
 			" ORDER BY archive_digest, analyzer_set LIMIT 1", append(args, at)...).Scan(&g.NewestDigest, &g.NewestSet)
 		if err == nil {
 			return nil
@@ -197,7 +197,7 @@ func (d *DB) newestRun(ctx context.Context, g *SignatureGroup, where string, arg
 
 // tally counts one group's Go versions, modules, revisions and runs per day.
 func (d *DB) tally(ctx context.Context, g *SignatureGroup, where string, args []any, firstDay, lastDay int64, chartDays int) error {
-	rows, err := d.db.QueryContext(ctx, "SELECT go_version, module, vcs_revision, "+runTime+" FROM runs WHERE "+where, args...)
+	rows, err := d.query(ctx, "SELECT go_version, module, vcs_revision, "+runTime+" FROM runs WHERE "+where, args...)
 	if err != nil {
 		return d.errorf("details of "+g.Signature, err)
 	}

@@ -12,7 +12,7 @@ import (
 // RunOf returns the run of one archive digest and analyzer set, and false
 // when the index holds none.
 func (d *DB) RunOf(ctx context.Context, digest, set string) (Run, bool, error) {
-	row := d.db.QueryRowContext(ctx, "SELECT "+columns+" FROM runs WHERE archive_digest = ? AND analyzer_set = ?", digest, set)
+	row := d.queryRow(ctx, "SELECT "+columns+" FROM runs WHERE archive_digest = ? AND analyzer_set = ?", digest, set)
 	r, err := scanRun(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, false, nil
@@ -29,10 +29,10 @@ func (d *DB) RunOf(ctx context.Context, digest, set string) (Run, bool, error) {
 func (d *DB) RunsMatching(ctx context.Context, f SignatureFilter, limit int) ([]Run, int, error) {
 	where, args := f.where()
 	var total int
-	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM runs WHERE "+where, args...).Scan(&total); err != nil {
+	if err := d.queryRow(ctx, "SELECT count(*) FROM runs WHERE "+where, args...).Scan(&total); err != nil {
 		return nil, 0, d.errorf("matching runs", err)
 	}
-	rows, err := d.db.QueryContext(ctx, "SELECT "+columns+" FROM runs WHERE "+where+" ORDER BY "+runTime+
+	rows, err := d.query(ctx, "SELECT "+columns+" FROM runs WHERE "+where+" ORDER BY "+runTime+
 		" DESC, archive_digest, analyzer_set LIMIT "+strconv.Itoa(max(limit, 0)), args...)
 	if err != nil {
 		return nil, 0, d.errorf("matching runs", err)
@@ -44,7 +44,7 @@ func (d *DB) RunsMatching(ctx context.Context, f SignatureFilter, limit int) ([]
 // RunsOfSet returns up to limit runs of one analyzer set, by archive
 // digest.
 func (d *DB) RunsOfSet(ctx context.Context, set string, limit int) ([]Run, error) {
-	rows, err := d.db.QueryContext(ctx, "SELECT "+columns+" FROM runs WHERE analyzer_set = ? ORDER BY archive_digest LIMIT "+
+	rows, err := d.query(ctx, "SELECT "+columns+" FROM runs WHERE analyzer_set = ? ORDER BY archive_digest LIMIT "+
 		strconv.Itoa(max(limit, 0)), set)
 	if err != nil {
 		return nil, d.errorf("runs of analyzer set "+set, err)
@@ -94,14 +94,14 @@ func (d *DB) AnalyzerSets(ctx context.Context) ([]SetSummary, error) {
 			q, args = "SELECT min(analyzer_set) FROM runs WHERE analyzer_set > ?", []any{*after}
 		}
 		var set *string
-		if err := d.db.QueryRowContext(ctx, q, args...).Scan(&set); err != nil {
+		if err := d.queryRow(ctx, q, args...).Scan(&set); err != nil {
 			return nil, d.errorf("analyzer sets", err)
 		}
 		if set == nil {
 			break
 		}
 		var last int64
-		if err := d.db.QueryRowContext(ctx, "SELECT max(indexed_at) FROM runs WHERE analyzer_set = ?", *set).Scan(&last); err != nil {
+		if err := d.queryRow(ctx, "SELECT max(indexed_at) FROM runs WHERE analyzer_set = ?", *set).Scan(&last); err != nil {
 			return nil, d.errorf("analyzer sets", err)
 		}
 		out = append(out, SetSummary{AnalyzerSet: *set, LastIndexed: time.Unix(0, last).UTC()})

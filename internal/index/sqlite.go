@@ -44,8 +44,12 @@ func openSQLite(ctx context.Context, path string, existing bool) (*DB, error) {
 			return nil, fmt.Errorf("index %s: %w", path, err)
 		}
 	}
-	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_foreign_keys=1",
-		path, busyTimeoutMillis)
+	// A listing of 100,000 runs (coroner serve) reads the whole covering
+	// index: mapping the file and a 64 MiB page cache per connection keep
+	// it from re-reading pages through system calls (0.20 s per listing
+	// without them, 0.11 s with, on the 2-core benchmark machine).
+	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_foreign_keys=1"+
+		"&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)", path, busyTimeoutMillis)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", path, err)

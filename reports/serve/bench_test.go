@@ -14,6 +14,7 @@ import (
 
 	"github.com/coroner/coroner/internal/benchcpu"
 	"github.com/coroner/coroner/internal/index"
+	"github.com/coroner/coroner/internal/pgtest"
 )
 
 // benchIncidents is the index size of the page benchmarks: the signatures
@@ -28,7 +29,13 @@ const benchIndexEnv = "CORONER_BENCH_INDEX"
 
 func benchServer(b *testing.B, noCache bool) *Server {
 	b.Helper()
-	dsn := os.Getenv(benchIndexEnv)
+	return benchServerOn(b, os.Getenv(benchIndexEnv), noCache)
+}
+
+// benchServerOn is benchServer over the index at dsn ("" for a SQLite
+// file in BENCH_DIR or a temporary directory).
+func benchServerOn(b *testing.B, dsn string, noCache bool) *Server {
+	b.Helper()
 	if dsn == "" {
 		dir := os.Getenv("BENCH_DIR")
 		if dir == "" {
@@ -82,6 +89,12 @@ func BenchmarkSignaturesPage(b *testing.B) {
 
 // BenchmarkSignaturesPageFiltered is the page filtered by cause and the
 // last 30 days, sorted by last seen, queries afresh.
+// BenchmarkSignaturesPagePostgres is BenchmarkSignaturesPage on a real
+// PostgreSQL server started for the benchmark (skipped without one).
+func BenchmarkSignaturesPagePostgres(b *testing.B) {
+	benchPage(b, benchServerOn(b, pgtest.DSN(b), true), "/signatures")
+}
+
 func BenchmarkSignaturesPageFiltered(b *testing.B) {
 	benchPage(b, benchServer(b, true), "/signatures?cause=crash&since=2026-05-01&sort=last")
 }

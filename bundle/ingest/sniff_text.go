@@ -17,10 +17,6 @@ import (
 // whole line so that a log which merely mentions "goroutine" is not taken
 // for a dump.
 var (
-	// runtime/traceback.go goroutineheader: "goroutine 1 [running]:", and
-	// since Go 1.21 with GOTRACEBACK=system or crash
-	// "goroutine 1 gp=0xc000002380 m=0 mp=0x… [running]:".
-	reGoroutineHeader = regexp.MustCompile(`^goroutine [0-9]+ (?:gp=0x[0-9a-f]+ m=[0-9a-z]+ (?:mp=0x[0-9a-f]+ )?)?\[[^\]\n]+\]:$`)
 	// runtime/pprof's goroutine profile with debug=1.
 	reGoroutineProfile = regexp.MustCompile(`^goroutine profile: total [0-9]+$`)
 	// /proc/kallsyms (kernel/kallsyms.c s_show): "ffffffff81000000 T _text".
@@ -29,9 +25,6 @@ var (
 	reProcMaps = regexp.MustCompile(`^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps] [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ [0-9]+`)
 	// /proc/PID/limits header (fs/proc/base.c proc_pid_limits).
 	reProcLimits = regexp.MustCompile(`^Limit +Soft Limit +Hard Limit +Units *$`)
-	// A crash's first line (runtime/panic.go printpanics, fatal errors,
-	// signal reports).
-	reCrashLine = regexp.MustCompile(`^(panic: |fatal error: |SIG[A-Z]+: |unexpected fault address)`)
 	// An environment entry, as in /proc/PID/environ.
 	reEnvEntry = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 )
@@ -117,11 +110,11 @@ func scanText(r io.Reader) textLines {
 			t.opensDump = opensDump(line)
 		}
 		switch {
-		case reGoroutineHeader.Match(line):
+		case servicelog.IsGoroutineHeader(line):
 			t.goroutines++
 		case gctrace.Opens(line):
 			t.gcs++
-		case t.crash == "" && reCrashLine.Match(line):
+		case t.crash == "" && servicelog.IsStart(line):
 			t.crash = string(line)
 		case t.n <= textHeadLines && reGoroutineProfile.Match(line):
 			t.profile = true
@@ -145,7 +138,7 @@ func scanText(r io.Reader) textLines {
 // a debug=1 profile's, a crash's or SIGQUIT's first line, or the
 // runtime's diagnostics before a fatal error.
 func opensDump(line []byte) bool {
-	return reGoroutineHeader.Match(line) || reGoroutineProfile.Match(line) ||
+	return servicelog.IsGoroutineHeader(line) || reGoroutineProfile.Match(line) ||
 		servicelog.IsStart(line) || bytes.HasPrefix(line, []byte("runtime: "))
 }
 

@@ -42,15 +42,11 @@ Analyzers:` + analyzerHelp(all.Analyzers),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "comma-separated: text (terminal table on stdout), md, html, json (files in -o)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory for md/html/json reports"},
 			&cli.StringFlag{Name: "fail-on", Usage: "exit 1 when a finding has this severity or higher: warning or critical"},
-			&cli.StringSliceFlag{Name: "only", Usage: "run only these analyzers (and what they require), comma-separated"},
-			&cli.StringSliceFlag{Name: "skip", Usage: "leave these analyzers (and their dependents) out, comma-separated"},
 			&cli.DurationFlag{Name: "timeout", Usage: "stop the whole analysis after this long and report what finished (exit 5)"},
-			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "time budget per analyzer"},
 			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
 			&cli.StringFlag{Name: "export", Usage: "write the merged CPU profile (cpu.pb.gz, cpu.folded, cpu.speedscope.json) and the GC pause timeline (gc-pauses.csv) into this directory"},
-			&cli.BoolFlag{Name: "force", Usage: "go on where analyzers would refuse (e.g. build ID mismatch)"},
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the analysis to this file"},
-		}, sourceFlags()...),
+		}, append(analysisFlags(""), sourceFlags()...)...),
 		Action: runAnalyze,
 	})
 }
@@ -196,18 +192,11 @@ func analyzeFlags(c *cli.Context) (analyzeOpts, error) {
 	if o.timeout = c.Duration("timeout"); o.timeout < 0 {
 		return o, fmt.Errorf("--timeout: %s is not a non-negative duration", o.timeout)
 	}
-	budget := c.Duration("budget")
-	if budget < 0 {
-		return o, fmt.Errorf("--budget: %s is not a non-negative duration", budget)
+	if o.opts = analysisOptions(c); o.opts.Budget < 0 {
+		return o, fmt.Errorf("--budget: %s is not a non-negative duration", o.opts.Budget)
 	}
 	if o.maxBytes = c.Int("max-bytes"); o.maxBytes < 0 {
 		return o, errors.New("--max-bytes: want a non-negative integer")
-	}
-	o.opts = analyze.Options{
-		Only:   c.StringSlice("only"),
-		Skip:   c.StringSlice("skip"),
-		Budget: budget,
-		Force:  c.Bool("force"),
 	}
 	src, err := sourceOpts(c)
 	if err != nil {

@@ -35,12 +35,8 @@ or artifacts, or not a valid result; 4 the analysis failed or the reports could 
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "md,html,json", Usage: "comma-separated report formats: md, html, json"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: ".", Usage: "directory to write the reports into"},
 			&cli.IntFlag{Name: "max-bytes", Usage: "cap the Markdown report at this many bytes (0 = no cap)"},
-			&cli.StringSliceFlag{Name: "only", Usage: "when analysing: run only these analyzers (and what they require)"},
-			&cli.StringSliceFlag{Name: "skip", Usage: "when analysing: leave these analyzers out"},
-			&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: "when analysing: time budget per analyzer"},
-			&cli.BoolFlag{Name: "force", Usage: "when analysing: go on where analyzers would refuse (e.g. build ID mismatch)"},
 			&cli.BoolFlag{Name: "print-schema", Usage: "print the JSON Schema of results and exit"},
-		}, sourceFlags()...),
+		}, append(analysisFlags("when analysing: "), sourceFlags()...)...),
 		Action: runReport,
 	})
 }
@@ -101,8 +97,7 @@ func reportFlags(c *cli.Context) reportOpts {
 		args:   c.Args().Slice(),
 		format: c.String("format"), output: c.String("output"), maxBytes: c.Int("max-bytes"),
 		printSchema: c.Bool("print-schema"),
-		analyze: analyze.Options{Only: c.StringSlice("only"), Skip: c.StringSlice("skip"),
-			Budget: c.Duration("budget"), Force: c.Bool("force")},
+		analyze:     analysisOptions(c),
 	}
 }
 

@@ -260,12 +260,7 @@ func htmlFindings(b *strings.Builder, r *analyze.Result) {
 		if len(f.Evidence) > 0 {
 			b.WriteString("<table><thead><tr><th>Metric</th><th class=\"num\">Value</th><th class=\"num\">Threshold</th><th>Source artifact</th><th>Note</th></tr></thead><tbody>\n")
 			for _, e := range f.Evidence {
-				val, thr := htmlValue(e.Value, e.Unit), ""
-				if e.Text != "" {
-					val = h(e.Text)
-				} else if e.Threshold != nil {
-					thr = htmlValue(*e.Threshold, e.Unit)
-				}
+				val, thr := evidenceCells(e, htmlValue, h)
 				fmt.Fprintf(b, "<tr><td><code>%s</code></td><td class=\"num\">%s</td><td class=\"num\">%s</td><td><code>%s</code></td><td>%s</td></tr>\n",
 					h(e.Metric), val, thr, h(e.Artifact), h(e.Note))
 			}

@@ -297,12 +297,7 @@ func mdFinding(i int, f analyze.Finding) string {
 	if len(f.Evidence) > 0 {
 		b.WriteString("| Metric | Value | Threshold | Source artifact | Note |\n|---|---:|---:|---|---|\n")
 		for _, e := range f.Evidence {
-			val, thr := mdValue(e.Value, e.Unit), ""
-			if e.Text != "" {
-				val = mdText(e.Text)
-			} else if e.Threshold != nil {
-				thr = mdValue(*e.Threshold, e.Unit)
-			}
+			val, thr := evidenceCells(e, mdValue, mdText)
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", mdText(e.Metric), val, thr, mdCell(e.Artifact), mdText(e.Note))
 		}
 		b.WriteString("\n")

@@ -217,3 +217,16 @@ func telling(frames []string) string {
 	}
 	return ""
 }
+
+// evidenceCells renders an evidence row's value and threshold cells for a
+// format: a fact's text in place of a figure (and no threshold), else the
+// value and threshold in their unit.
+func evidenceCells(e analyze.Evidence, value func(float64, string) string, text func(string) string) (val, thr string) {
+	if e.Text != "" {
+		return text(e.Text), ""
+	}
+	if e.Threshold != nil {
+		thr = value(*e.Threshold, e.Unit)
+	}
+	return value(e.Value, e.Unit), thr
+}

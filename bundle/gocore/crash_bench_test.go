@@ -1,12 +1,9 @@
 package gocore
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
-	"github.com/coroner/coroner/bundle"
-	"github.com/coroner/coroner/bundle/goroutines"
 	"github.com/coroner/coroner/internal/testcore"
 )
 
@@ -51,27 +48,7 @@ func BenchmarkCrashCensus(b *testing.B) {
 	for _, mode := range []string{"in-place", "extract+delve"} {
 		b.Run(mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				b.Setenv("CORONER_CACHE_DIR", b.TempDir())
-				b.StartTimer()
-				a, err := bundle.Open(path)
-				if err != nil {
-					b.Fatal(err)
-				}
-				core := a.Manifest().ArtifactsOf(bundle.KindCore)[0]
-				var c *goroutines.Census
-				if mode == "in-place" {
-					c, err = ArchiveCensus(context.Background(), a, core, exe, Options{})
-				} else {
-					var corePath string
-					if corePath, err = a.Path(core); err == nil {
-						c, err = Census(context.Background(), corePath, exe, Options{})
-					}
-				}
-				a.Close()
-				if err != nil {
-					b.Fatal(err)
-				}
+				c := coldCensus(b, path, exe, mode == "in-place")
 				if c.Total() < n || c.Crash == nil || c.Crash.Message == "" {
 					b.Fatalf("census of %d goroutines, crash %+v", c.Total(), c.Crash)
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
 	"github.com/coroner/coroner/internal/batch"
+	"github.com/coroner/coroner/internal/hostile"
 	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/internal/worker"
 )
@@ -201,28 +202,8 @@ func fillStrings(v reflect.Value, next func() string) {
 }
 
 // hostileStrings is the hostile-panic payload of the report tests
-// (reports/hostile_test.go): inputs that try to break out of every output
-// context.
-var hostileStrings = []string{
-	"<script>alert(1)</script>",
-	`"><img src=x onerror=alert(2)>`,
-	"``` ```` `` ` tick",
-	"a|b||c \\| d",
-	"@all and @here",
-	"[x](javascript:alert(3))",
-	"evil\u202egnp.exe\u2066x\u2069 \u200f",
-	"\x1b[31mred\x1b]0;title\x07",
-	"</script><script>alert(4)</script>",
-	"line\u2028sep\u2029para",
-	"<!-- c --> <details open><summary>evil</summary>",
-	"https://evil.example/steal?x=1 www.evil.example",
-	"![img](https://evil.example/p.png)",
-	"*emph* _u_ # heading\n---\n| x |",
-	"`",
-	" ` ",
-	"&amp; &lt; &#x3c;",
-	"{{.}} ${7*7} <%= x %>",
-}
+// (internal/hostile).
+var hostileStrings = hostile.Strings
 
 // newServer serves the fixture on 127.0.0.1, stopped when the test ends.
 func newServer(t *testing.T, f *fixture, basePath string) (*httptest.Server, *index.DB) {

@@ -58,15 +58,23 @@ func (b Basis) String() string {
 	return s
 }
 
+// JoinBases renders bases as "cpu_samples 3 samples (needs 100) in
+// cpu.pprof; …", for a summary naming what fell short.
+func JoinBases(bs []Basis) string {
+	what := make([]string, len(bs))
+	for i, b := range bs {
+		what[i] = b.String()
+	}
+	return strings.Join(what, "; ")
+}
+
 // Insufficient is the info finding an analyzer reports instead of a cause
 // when none of the figures it judges has enough behind it: it names what
 // was missing and the minimum, and argues for no cause. ID
 // "<analyzer>/insufficient-data".
 func Insufficient(analyzer string, missing ...Basis) Finding {
-	var what []string
 	var ev []Evidence
 	for _, b := range missing {
-		what = append(what, b.String())
 		ev = append(ev, b.Evidence())
 	}
 	return Finding{
@@ -74,7 +82,7 @@ func Insufficient(analyzer string, missing ...Basis) Finding {
 		Title:      "Insufficient data for " + analyzer,
 		Severity:   Info,
 		Confidence: 1,
-		Summary:    "Too little was recorded to judge: " + strings.Join(what, "; ") + ".",
+		Summary:    "Too little was recorded to judge: " + JoinBases(missing) + ".",
 		Evidence:   ev,
 		Remedy:     "Capture longer or while the process is under its usual load.",
 	}

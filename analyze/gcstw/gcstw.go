@@ -272,11 +272,7 @@ func (s *signals) finding() analyze.Finding {
 	}
 	f.Summary = fmt.Sprintf("Signals from %s.", strings.Join(s.familyList(), ", "))
 	if len(s.missing) > 0 {
-		var what []string
-		for _, b := range s.missing {
-			what = append(what, b.String())
-		}
-		f.Summary += " Not judged for want of data: " + strings.Join(what, "; ") + "."
+		f.Summary += " Not judged for want of data: " + analyze.JoinBases(s.missing) + "."
 	}
 	return f
 }

@@ -109,11 +109,7 @@ func (g *gathered) finding() analyze.Finding {
 	f := analyze.Finding{ID: "syncpool_contention/pool", Severity: g.sev, Impact: round(min(1, g.impact)), Evidence: g.ev, Stacks: g.stacks,
 		Summary: "Signals from " + strings.Join(g.families, ", ") + "."}
 	if len(g.missing) > 0 {
-		var what []string
-		for _, b := range g.missing {
-			what = append(what, b.String())
-		}
-		f.Summary += " Not judged for want of data: " + strings.Join(what, "; ") + "."
+		f.Summary += " Not judged for want of data: " + analyze.JoinBases(g.missing) + "."
 	}
 	switch {
 	case g.sev == analyze.Info && !g.judged && len(g.missing) > 0:

@@ -100,13 +100,6 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
-// Enough is CPUBasis with min as the minimum: p's sample count, its
-// evidence, and whether the shares are judged.
-func Enough(p *cpu.Profile, min int64) (n int64, ev analyze.Evidence, ok bool) {
-	b := BasisOf(p, min)
-	return int64(b.Count), b.Evidence(), b.Enough()
-}
-
 // BasisOf is CPUBasis with min as the minimum.
 func BasisOf(p *cpu.Profile, min int64) analyze.Basis {
 	b := CPUBasis(p)

@@ -1,7 +1,6 @@
 package gocore
 
 import (
-	"debug/elf"
 	"encoding/binary"
 	"fmt"
 
@@ -34,18 +33,13 @@ func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
 	if len(info.Threads) == 0 || info.Machine != "amd64" {
 		return nil, fmt.Errorf("no amd64 thread registers in the core")
 	}
-	ef, err := elf.Open(exePath)
-	if err != nil {
-		return nil, err
-	}
-	defer ef.Close()
 	sym, err := symbolize.Open(exePath)
 	if err != nil {
 		return nil, err
 	}
 	defer sym.Close()
 	mem := newCoreMem(cf, info)
-	mem.addExecutable(ef)
+	mem.addExecutable(sym.ELF())
 	th := info.Threads[0]
 	frames := fpFrames(mem, sym, th.PC, th.BP)
 	g := goroutines.Goroutine{ID: -1, Status: "running", WaitMinutes: -1, Count: 1, Thread: th.TID, Crashed: true, Frames: frames}

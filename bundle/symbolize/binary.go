@@ -138,6 +138,9 @@ func newBinary(f io.ReaderAt, path string, mm []byte) (b *Binary, err error) {
 	return b, nil
 }
 
+// ELF returns the executable's parsed ELF file, valid until Close.
+func (b *Binary) ELF() *elf.File { return b.ef }
+
 // Close releases the file.
 func (b *Binary) Close() error {
 	if b.closer == nil {

@@ -42,6 +42,15 @@ type Analyzer struct {
 	// none). A result of another type is an internal error, so typed
 	// accessors such as cpu.ProfileOf never see a wrong one.
 	ResultType reflect.Type
+	// Internal marks an analyzer that only serves those that require it,
+	// such as the pprof decoder that reads every profile once for the
+	// analyzers of profiles (x/tools' inspect analyzer plays that part
+	// for its passes). It runs when an analyzer that runs requires it, but
+	// is no analysis of its own: sets such as analyze/all do not list it,
+	// Options.Only and Options.Skip cannot name it, and the result has no
+	// Run record of it (should it fail, the finding about the analysis
+	// and its dependents' "failed prerequisites" say so).
+	Internal bool
 	// Offloaded marks an analyzer whose Run mostly waits for a worker
 	// process (the core census): it starts without taking one of the
 	// runner's CPU slots, so the child's work overlaps the in-process

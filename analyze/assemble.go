@@ -36,12 +36,9 @@ func assemble(src Source, list []*node) *Result {
 	for _, n := range list {
 		n.mu.Lock()
 		rank[n.a.Name] = n.index
-		run := Run{Name: n.a.Name, Version: n.a.Version, Status: n.status, Error: n.err}
-		for p := range n.used {
-			run.Used = append(run.Used, p)
+		if !n.a.Internal {
+			r.Analyzers = append(r.Analyzers, runRecord(n))
 		}
-		sort.Strings(run.Used)
-		r.Analyzers = append(r.Analyzers, run)
 		r.Findings = append(r.Findings, n.findings...)
 		r.Warnings = append(r.Warnings, n.warnings...)
 		if n.status == StatusFailed || n.status == StatusTimeout {
@@ -56,6 +53,16 @@ func assemble(src Source, list []*node) *Result {
 		}
 	}
 	return r
+}
+
+// runRecord is the Run record of a finished node.
+func runRecord(n *node) Run {
+	run := Run{Name: n.a.Name, Version: n.a.Version, Status: n.status, Error: n.err}
+	for p := range n.used {
+		run.Used = append(run.Used, p)
+	}
+	sort.Strings(run.Used)
+	return run
 }
 
 // failureFinding is the finding about the analysis for a failed or

@@ -144,7 +144,9 @@ func Execute(ctx context.Context, src Source, set []*Analyzer, o Options) (*Resu
 func selectAnalyzers(all []*Analyzer, o Options) (run map[*Analyzer]bool, skip map[*Analyzer]string, err error) {
 	byName := map[string]*Analyzer{}
 	for _, a := range all {
-		byName[a.Name] = a
+		if !a.Internal {
+			byName[a.Name] = a
+		}
 	}
 	for _, name := range append(append([]string(nil), o.Only...), o.Skip...) {
 		if _, ok := byName[name]; !ok {
@@ -180,7 +182,34 @@ func selectAnalyzers(all []*Analyzer, o Options) (run map[*Analyzer]bool, skip m
 	for _, name := range o.Skip {
 		skip[byName[name]] = "skipped on request"
 	}
+	dropUnneededInternal(run, skip)
 	return run, skip, nil
+}
+
+// dropUnneededInternal removes from run the internal analyzers that no
+// analyzer left to execute requires, directly or through others: with
+// every analyzer of profiles skipped, no profile is decoded.
+func dropUnneededInternal(run map[*Analyzer]bool, skip map[*Analyzer]string) {
+	needed := map[*Analyzer]bool{}
+	var need func(a *Analyzer)
+	need = func(a *Analyzer) {
+		for _, r := range a.Requires {
+			if !needed[r] {
+				needed[r] = true
+				need(r)
+			}
+		}
+	}
+	for a := range run {
+		if !a.Internal && skip[a] == "" {
+			need(a)
+		}
+	}
+	for a := range run {
+		if a.Internal && !needed[a] {
+			delete(run, a)
+		}
+	}
 }
 
 // failedPrereqs names the required analyzers that did not succeed.

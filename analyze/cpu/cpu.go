@@ -32,9 +32,10 @@ var Analyzer = &analyze.Analyzer{
 		"processes of a system-wide recording summed as neighbours. Splits CPU time into user code, GC, " +
 		"scheduler and netpoll, runtime locks, and system calls and the kernel.\n\n" +
 		"Ranks hot functions by flat and cumulative time for the other analyzers and the flame graph.",
-	Version: "2",
+	Version:  "2",
+	Requires: []*analyze.Analyzer{pprofs.Analyzer},
 	Inputs: []analyze.Input{analyze.Seeked(bundle.KindPerfData), analyze.Seeked(bundle.KindGoBinary),
-		analyze.Seeked(bundle.KindELF), analyze.Seeked(bundle.KindKallsyms), analyze.Streamed(bundle.KindPprof)},
+		analyze.Seeked(bundle.KindELF), analyze.Seeked(bundle.KindKallsyms)},
 	ResultType: reflect.TypeFor[*Profile](),
 	Run:        run,
 }
@@ -48,7 +49,7 @@ const busyCores = 1.0
 
 func run(pass *analyze.Pass) (any, error) {
 	p := &Profile{ByCategory: map[stacks.Category]int64{}}
-	for _, l := range pprofs.Of(pprofs.LoadAll(pass), pprofs.CPU) {
+	for _, l := range pprofs.Of(pass).OfType(pprofs.CPU) {
 		if err := p.add(l.Artifact.Path, l.Profile); err != nil {
 			pass.Warn(err.Error())
 			continue

@@ -47,7 +47,7 @@ func topSite(pass *analyze.Pass, typ string) (*site, int64, string) {
 	agg := map[string]*site{}
 	var total int64
 	var used string
-	for _, l := range pprofs.Of(pprofs.LoadAll(pass), pprofs.Allocs) {
+	for _, l := range pprofs.Of(pass).OfType(pprofs.Allocs) {
 		idx := pprofs.SampleIndex(l.Profile, typ)
 		if idx < 0 {
 			continue

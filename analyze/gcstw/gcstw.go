@@ -17,6 +17,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/pprofs"
 	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/gctrace"
@@ -33,12 +34,12 @@ var Analyzer = &analyze.Analyzer{
 		"at its goal (gctrace's goal against the live heap, GOGC/GOMEMLIMIT). Culprit: the forcing caller, what holds the " +
 		"heap, or the allocation sites. Rates and shares need enough cycles or samples; below that it says so.",
 	Version:  "2",
-	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
+	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer, pprofs.Analyzer},
 	// The goroutine census names callers caught inside runtime.GC when it
 	// succeeded; without it the other sources still speak.
 	After: []*analyze.Analyzer{census.Analyzer},
 	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGCTrace), analyze.Streamed(bundle.KindLog),
-		analyze.Streamed(bundle.KindPprof), analyze.Streamed(bundle.KindEnviron)},
+		analyze.Streamed(bundle.KindEnviron)},
 	ResultType: reflect.TypeFor[*Result](),
 	Run:        run,
 }

@@ -28,8 +28,8 @@ var Analyzer = &analyze.Analyzer{
 		"findings blame and the hottest lines of user code; records the executable's module path, " +
 		"version, dependencies and VCS revision to find those files in source trees.",
 	Version:    "1",
-	Requires:   []*analyze.Analyzer{cpu.Analyzer},
-	Inputs:     []analyze.Input{analyze.Streamed(bundle.KindPprof), analyze.Seeked(bundle.KindGoBinary)},
+	Requires:   []*analyze.Analyzer{cpu.Analyzer, pprofs.Analyzer},
+	Inputs:     []analyze.Input{analyze.Seeked(bundle.KindGoBinary)},
 	ResultType: reflect.TypeFor[*Table](),
 	Run:        run,
 }
@@ -52,10 +52,10 @@ func run(pass *analyze.Pass) (any, error) {
 		t.add(0, s.Stack, s.Value)
 	}
 	t.kinds[0].Sources = append(t.kinds[0].Sources, prof.Sources...)
-	loaded := pprofs.LoadAll(pass)
-	t.addProfile(pass, 1, pprofs.Of(loaded, pprofs.Allocs), "alloc_space")
-	t.addProfile(pass, 2, pprofs.Of(loaded, pprofs.Mutex), "delay")
-	t.addProfile(pass, 3, pprofs.Of(loaded, pprofs.Block), "delay")
+	loaded := pprofs.Of(pass)
+	t.addProfile(pass, 1, loaded.OfType(pprofs.Allocs), "alloc_space")
+	t.addProfile(pass, 2, loaded.OfType(pprofs.Mutex), "delay")
+	t.addProfile(pass, 3, loaded.OfType(pprofs.Block), "delay")
 	t.build = readBuild(pass)
 	return t, nil
 }

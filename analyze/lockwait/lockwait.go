@@ -18,6 +18,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
+	"github.com/coroner/coroner/analyze/internal/pprofs"
 	"github.com/coroner/coroner/analyze/internal/stacks"
 	"github.com/coroner/coroner/analyze/traces"
 	"github.com/coroner/coroner/bundle"
@@ -32,11 +33,11 @@ var Analyzer = &analyze.Analyzer{
 		"runtime lock and futex frames in CPU samples. Joined into who blocks whom.\n\n" +
 		"Culprit: the lock's acquiring function and the holder's critical section.",
 	Version:  "3",
-	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
+	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer, pprofs.Analyzer},
 	// The goroutine census (cores and dumps) is read when it succeeded;
 	// without it the profiles and traces still speak.
 	After:  []*analyze.Analyzer{census.Analyzer},
-	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGoroutineDump), analyze.Streamed(bundle.KindLog), analyze.Streamed(bundle.KindPprof)},
+	Inputs: []analyze.Input{analyze.Streamed(bundle.KindGoroutineDump), analyze.Streamed(bundle.KindLog)},
 	Run:    run,
 }
 

@@ -19,7 +19,7 @@ import (
 // fromProfiles reads mutex profiles (delay charged to the unlocker: the
 // holder's critical section) and block profiles (delay at the waiter).
 func (c *collector) fromProfiles(pass *analyze.Pass) {
-	for _, l := range pprofs.LoadAll(pass) {
+	for _, l := range pprofs.Of(pass).All() {
 		if l.Type != pprofs.Mutex && l.Type != pprofs.Block {
 			continue
 		}

@@ -23,7 +23,7 @@ type poolWaits struct {
 // mutex profile grades, and only over minPoolContentions events that
 // amount to minPoolWaiters.
 func (g *gathered) fromContention(pass *analyze.Pass) {
-	for _, l := range pprofs.LoadAll(pass) {
+	for _, l := range pprofs.Of(pass).All() {
 		if l.Type != pprofs.Mutex && l.Type != pprofs.Block {
 			continue
 		}

@@ -31,7 +31,7 @@ type newSite struct {
 // functions allocate under Pool.Get: a pool that keeps nothing makes every
 // Get allocate.
 func (g *gathered) fromAllocs(pass *analyze.Pass) {
-	for _, l := range pprofs.Of(pprofs.LoadAll(pass), pprofs.Allocs) {
+	for _, l := range pprofs.Of(pass).OfType(pprofs.Allocs) {
 		idx := pprofs.SampleIndex(l.Profile, "alloc_space")
 		if idx < 0 {
 			continue

@@ -15,7 +15,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/gcstw"
-	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/analyze/internal/pprofs"
 )
 
 // Analyzer is the syncpool_contention analyzer.
@@ -26,12 +26,11 @@ var Analyzer = &analyze.Analyzer{
 		"allocations under Pool.Get, and pool locks in mutex profiles. Culprit: the pool's user and its New; when " +
 		"forced collections empty the pools, the forcing caller. Shares need enough samples; below that it says so.",
 	Version:  "2",
-	Requires: []*analyze.Analyzer{cpu.Analyzer},
+	Requires: []*analyze.Analyzer{cpu.Analyzer, pprofs.Analyzer},
 	// gc_stw says whether explicit collections drive the GC; without its
 	// result the pool's own signals still speak.
-	After:  []*analyze.Analyzer{gcstw.Analyzer},
-	Inputs: []analyze.Input{analyze.Streamed(bundle.KindPprof)},
-	Run:    run,
+	After: []*analyze.Analyzer{gcstw.Analyzer},
+	Run:   run,
 }
 
 // Thresholds.

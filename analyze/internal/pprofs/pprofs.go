@@ -1,6 +1,8 @@
-// Package pprofs loads the pprof profiles of an archive through an
-// analyzer's pass, tells what each one measures (CPU, allocations, mutex or
-// block contention, goroutines), and turns samples into classified stacks.
+// Package pprofs decodes the pprof profiles of an archive once per
+// analysis, in an internal analyzer the analyzers of profiles require
+// (Analyzer, read with Of), tells what each one measures (CPU,
+// allocations, mutex or block contention, goroutines), and turns samples
+// into classified stacks.
 package pprofs
 
 import (
@@ -35,35 +37,9 @@ type Loaded struct {
 	Profile  *profile.Profile
 }
 
-// LoadAll decodes every pprof artifact of the pass. Damaged profiles are
-// reported with Pass.Warn and skipped.
-func LoadAll(p *analyze.Pass) []Loaded {
-	var out []Loaded
-	for _, a := range p.Artifacts(bundle.KindPprof) {
-		pr, err := Load(p, a)
-		if err != nil {
-			p.Warn(err.Error())
-			continue
-		}
-		out = append(out, Loaded{Artifact: a, Type: TypeOf(pr, a), Profile: pr})
-	}
-	return out
-}
-
-// Of returns the loaded profiles of type t.
-func Of(ls []Loaded, t Type) []Loaded {
-	var out []Loaded
-	for _, l := range ls {
-		if l.Type == t {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// Load decodes one pprof artifact through pprofdata's capped reader (a
+// load decodes one pprof artifact through pprofdata's capped reader (a
 // gzip bomb in a crafted archive stops at pprofdata.MaxBytes).
-func Load(pass *analyze.Pass, a bundle.Artifact) (*profile.Profile, error) {
+func load(pass *analyze.Pass, a bundle.Artifact) (*profile.Profile, error) {
 	rc, err := pass.Open(a)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Path, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/perfdata"
 	"github.com/coroner/coroner/bundle/pprofdata"
+	"github.com/coroner/coroner/bundle/procfs"
 	"github.com/coroner/coroner/bundle/servicelog"
 	"github.com/coroner/coroner/bundle/tracefile"
 )
@@ -45,7 +46,7 @@ type format struct {
 // come first, told by their magic; compressed files and archives are
 // reported as KindOther with the attribute "compression" or "container",
 // which Run unwraps or expands. A file none of them recognizes is looked
-// at as text (sniffText), then as an environment block.
+// at as text (sniffText, its own table), then as an environment block.
 var formats = []format{
 	{kind: bundle.KindOther, recognize: truncatedELF, unreadable: func(err error) string { return err.Error() }},
 	{kind: bundle.KindCore, recognize: elfcore.Recognize},
@@ -94,7 +95,7 @@ func sniff(r io.ReaderAt, size int64, quick bool) (bundle.Kind, map[string]strin
 		k, a := sniffText(r, size, head, quick)
 		return k, a, nil
 	}
-	if sniffEnviron(head) {
+	if procfs.IsEnviron(head) {
 		return bundle.KindEnviron, nil, nil
 	}
 	return bundle.KindOther, nil, nil

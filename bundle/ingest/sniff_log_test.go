@@ -11,6 +11,7 @@ import (
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/servicelog"
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
+	"github.com/coroner/coroner/bundle/texthead"
 )
 
 func seedFile(t *testing.T, name string) []byte {
@@ -73,7 +74,7 @@ func TestSniffHugeLogIsBounded(t *testing.T) {
 	if k != bundle.KindLog || a["crash"] != "panic: assignment to entry in nil map" || a["read_from"] == "" {
 		t.Fatalf("%s %v", k, a)
 	}
-	if limit := int64(sniffHead + maxTextLine + servicelog.TailBytes + 1<<20); r.read > limit {
+	if limit := int64(sniffHead + texthead.MaxLine + servicelog.TailBytes + 1<<20); r.read > limit {
 		t.Errorf("read %d bytes of a %d-byte log (limit %d)", r.read, size, limit)
 	}
 }

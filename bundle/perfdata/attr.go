@@ -136,32 +136,27 @@ func attrDeclaredSize(b []byte) uint32 {
 // idPos returns the u64 index of the sample ID inside a SAMPLE record's body,
 // or -1 if the sample type carries none.
 func idPos(st uint64) int {
-	if st&SampleIdentifier != 0 {
-		return 0
-	}
-	if st&SampleID == 0 {
-		return -1
-	}
-	n := 0
-	for _, f := range []uint64{SampleIP, SampleTID, SampleTime, SampleAddr} {
-		if st&f != 0 {
-			n++
-		}
-	}
-	return n
+	return idIndex(st, 0, SampleIP, SampleTID, SampleTime, SampleAddr)
 }
 
 // idPosFromEnd returns the u64 index, counted back from the end of a
 // non-sample record, of the ID in its sample_id trailer, or -1.
 func idPosFromEnd(st uint64) int {
+	return idIndex(st, 1, SampleCPU, SampleStreamID)
+}
+
+// idIndex is where sample type st puts the ID among u64s counted from
+// first: at first with PERF_SAMPLE_IDENTIFIER, else after the fields of
+// before that st carries, or -1 without PERF_SAMPLE_ID.
+func idIndex(st uint64, first int, before ...uint64) int {
 	if st&SampleIdentifier != 0 {
-		return 1
+		return first
 	}
 	if st&SampleID == 0 {
 		return -1
 	}
-	n := 1
-	for _, f := range []uint64{SampleCPU, SampleStreamID} {
+	n := first
+	for _, f := range before {
 		if st&f != 0 {
 			n++
 		}

@@ -69,23 +69,29 @@ type featureReader struct {
 }
 
 func (r *featureReader) u32() uint32 {
-	if r.err != nil || len(r.b)-r.off < 4 {
-		r.fail("u32")
-		return 0
+	if b := r.fixed(4, "u32"); b != nil {
+		return le.Uint32(b)
 	}
-	v := le.Uint32(r.b[r.off:])
-	r.off += 4
-	return v
+	return 0
 }
 
 func (r *featureReader) u64() uint64 {
-	if r.err != nil || len(r.b)-r.off < 8 {
-		r.fail("u64")
-		return 0
+	if b := r.fixed(8, "u64"); b != nil {
+		return le.Uint64(b)
 	}
-	v := le.Uint64(r.b[r.off:])
-	r.off += 8
-	return v
+	return 0
+}
+
+// fixed returns the next n bytes, or nil (failing the read as a what)
+// when fewer are left.
+func (r *featureReader) fixed(n int, what string) []byte {
+	if r.err != nil || len(r.b)-r.off < n {
+		r.fail(what)
+		return nil
+	}
+	b := r.b[r.off : r.off+n]
+	r.off += n
+	return b
 }
 
 // str reads struct perf_header_string: u32 len, then len bytes, NUL padded.

@@ -238,8 +238,8 @@ func decodeRegs(c *cursor, mask uint64, buf []uint64) (uint64, []uint64) {
 
 // decodeRead reads struct read_format for one counter or a group.
 func decodeRead(c *cursor, rf uint64, s *Sample, buf []ReadValue) []ReadValue {
-	one := func() ReadValue {
-		v := ReadValue{Value: c.u64("read value")}
+	// idLost completes a value with its id and lost count.
+	idLost := func(v ReadValue) ReadValue {
 		if rf&ReadID != 0 {
 			v.ID = c.u64("read id")
 		}
@@ -248,21 +248,18 @@ func decodeRead(c *cursor, rf uint64, s *Sample, buf []ReadValue) []ReadValue {
 		}
 		return v
 	}
-	if rf&ReadGroup == 0 {
-		v := ReadValue{Value: c.u64("read value")}
+	times := func() {
 		if rf&ReadTotalTimeEnabled != 0 {
 			s.TimeEnabled = c.u64("time_enabled")
 		}
 		if rf&ReadTotalTimeRunning != 0 {
 			s.TimeRunning = c.u64("time_running")
 		}
-		if rf&ReadID != 0 {
-			v.ID = c.u64("read id")
-		}
-		if rf&ReadLost != 0 {
-			v.Lost = c.u64("read lost")
-		}
-		return append(buf, v)
+	}
+	if rf&ReadGroup == 0 {
+		v := ReadValue{Value: c.u64("read value")}
+		times()
+		return append(buf, idLost(v))
 	}
 	per := 1
 	if rf&ReadID != 0 {
@@ -272,14 +269,9 @@ func decodeRead(c *cursor, rf uint64, s *Sample, buf []ReadValue) []ReadValue {
 		per++
 	}
 	n := c.count("read group size", 8*per, maxAttrs)
-	if rf&ReadTotalTimeEnabled != 0 {
-		s.TimeEnabled = c.u64("time_enabled")
-	}
-	if rf&ReadTotalTimeRunning != 0 {
-		s.TimeRunning = c.u64("time_running")
-	}
+	times()
 	for i := 0; i < n && c.err == nil; i++ {
-		buf = append(buf, one())
+		buf = append(buf, idLost(ReadValue{Value: c.u64("read value")}))
 	}
 	return buf
 }

@@ -301,10 +301,18 @@ func htmlPre(b *strings.Builder, lines []string) {
 	b.WriteString("</pre>\n")
 }
 
+// htmlSection opens the section id with its heading and reports whether
+// it has content to show; without, it closes the section with note.
+func htmlSection(b *strings.Builder, id, title string, has bool, note string) bool {
+	fmt.Fprintf(b, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title)
+	if !has {
+		fmt.Fprintf(b, "<p class=\"note\">%s</p>\n</section>\n", note)
+	}
+	return has
+}
+
 func htmlFlame(b *strings.Builder, r *analyze.Result, l *flameLayout) {
-	b.WriteString("<section id=\"cpu\">\n<h2>CPU flame graph</h2>\n")
-	if l == nil {
-		b.WriteString("<p class=\"note\">No CPU profile in this incident.</p>\n</section>\n")
+	if !htmlSection(b, "cpu", "CPU flame graph", l != nil, "No CPU profile in this incident.") {
 		return
 	}
 	fmt.Fprintf(b, "<p class=\"note\">Merged CPU profile, %s in total; callers on top, callees below, siblings by name. Hover a frame for details, click to zoom, click again to zoom out.</p>\n", flameAmount(l.Total, r.FlameUnit))
@@ -325,9 +333,7 @@ func htmlFlame(b *strings.Builder, r *analyze.Result, l *flameLayout) {
 }
 
 func htmlPauses(b *strings.Builder, ps []analyze.Pause) {
-	b.WriteString("<section id=\"pauses\">\n<h2>GC and stop-the-world pauses</h2>\n")
-	if len(ps) == 0 {
-		b.WriteString("<p class=\"note\">No execution trace or gctrace log in this incident.</p>\n</section>\n")
+	if !htmlSection(b, "pauses", "GC and stop-the-world pauses", len(ps) > 0, "No execution trace or gctrace log in this incident.") {
 		return
 	}
 	stats := pauseStats(ps)
@@ -350,9 +356,7 @@ func htmlPauses(b *strings.Builder, ps []analyze.Pause) {
 }
 
 func htmlGroupsSection(b *strings.Builder, gs []analyze.Group) {
-	b.WriteString("<section id=\"goroutines\">\n<h2>Goroutine groups</h2>\n")
-	if len(gs) == 0 {
-		b.WriteString("<p class=\"note\">No goroutine census in this incident.</p>\n</section>\n")
+	if !htmlSection(b, "goroutines", "Goroutine groups", len(gs) > 0, "No goroutine census in this incident.") {
 		return
 	}
 	total := 0

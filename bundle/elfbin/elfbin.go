@@ -148,36 +148,23 @@ func readNotes(b []byte, bo binary.ByteOrder, a map[string]string) {
 
 func align4(n uint64) uint64 { return (n + 3) &^ 3 }
 
-func typeName(t elf.Type) string {
-	switch t {
-	case elf.ET_EXEC:
-		return "exec"
-	case elf.ET_DYN:
-		return "dyn"
-	case elf.ET_CORE:
-		return "core"
-	case elf.ET_REL:
-		return "rel"
-	}
-	return fmt.Sprintf("%#x", uint16(t))
-}
+// typeNames and machineNames name the ELF types and machines coroner
+// meets (elf(5) e_type, e_machine), the machines as Go's GOARCH does.
+var (
+	typeNames = map[elf.Type]string{elf.ET_EXEC: "exec", elf.ET_DYN: "dyn", elf.ET_CORE: "core", elf.ET_REL: "rel"}
 
-func machineName(m elf.Machine) string {
-	switch m {
-	case elf.EM_X86_64:
-		return "amd64"
-	case elf.EM_AARCH64:
-		return "arm64"
-	case elf.EM_386:
-		return "386"
-	case elf.EM_ARM:
-		return "arm"
-	case elf.EM_PPC64:
-		return "ppc64"
-	case elf.EM_S390:
-		return "s390x"
-	case elf.EM_RISCV:
-		return "riscv64"
+	machineNames = map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64", elf.EM_386: "386",
+		elf.EM_ARM: "arm", elf.EM_PPC64: "ppc64", elf.EM_S390: "s390x", elf.EM_RISCV: "riscv64"}
+)
+
+func typeName(t elf.Type) string { return nameOf(typeNames, t) }
+
+func machineName(m elf.Machine) string { return nameOf(machineNames, m) }
+
+// nameOf returns v's name in names, or v in hexadecimal.
+func nameOf[V ~uint16](names map[V]string, v V) string {
+	if n, ok := names[v]; ok {
+		return n
 	}
-	return fmt.Sprintf("%#x", uint16(m))
+	return fmt.Sprintf("%#x", uint16(v))
 }

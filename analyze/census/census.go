@@ -189,6 +189,11 @@ func run(pass *analyze.Pass) (any, error) {
 	return r, nil
 }
 
+// formatRank orders the census sources by what they carry, best last:
+// goroutine states (core, crash, SIGQUIT, debug=2) before the aggregated
+// ones (the binary profile, debug=1), cores first among equals.
+var formatRank = map[string]int{"core": 6, "crash": 5, "sigquit": 4, "debug2": 3, "pprof": 2, "debug1": 1}
+
 // rank orders censuses: complete first, then those carrying goroutine
 // states (core, crash, SIGQUIT, debug=2) before the aggregated ones, cores
 // first among equals; among cut sources, the one that saw more.
@@ -197,20 +202,7 @@ func rank(c *goroutines.Census) int {
 	if c.Complete {
 		score += 1 << 30
 	}
-	switch c.Format {
-	case "core":
-		score += 6 << 26
-	case "crash":
-		score += 5 << 26
-	case "sigquit":
-		score += 4 << 26
-	case "debug2":
-		score += 3 << 26
-	case "pprof":
-		score += 2 << 26
-	case "debug1":
-		score += 1 << 26
-	}
+	score += formatRank[c.Format] << 26
 	return score + min(c.Total(), 1<<25)
 }
 

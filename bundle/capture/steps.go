@@ -126,22 +126,21 @@ func (r *recorder) failed() []string {
 
 // setMethod records how the named step got its data.
 func (r *recorder) setMethod(name, method string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := range r.steps {
-		if r.steps[i].Name == name {
-			r.steps[i].Method = method
-		}
-	}
+	r.update(name, func(s *bundle.CaptureStep) { s.Method = method })
 }
 
 // setReason records, on a step that succeeded, how it went about it.
 func (r *recorder) setReason(name, reason string) {
+	r.update(name, func(s *bundle.CaptureStep) { s.Reason = reason })
+}
+
+// update applies fn to the named step's record.
+func (r *recorder) update(name string, fn func(*bundle.CaptureStep)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range r.steps {
 		if r.steps[i].Name == name {
-			r.steps[i].Reason = reason
+			fn(&r.steps[i])
 		}
 	}
 }

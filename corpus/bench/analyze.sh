@@ -26,11 +26,9 @@ N="${N:-100000}"
 FREQ="${FREQ:-9999}"
 PERF_SECONDS="${PERF_SECONDS:-45}"
 mkdir -p "$WORK"
-for tool in gcore perf zstd curl /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "analyze bench: $tool not installed" >&2; exit 1; }
-done
-CORONER_BIN="${CORONER_BIN:-$WORK/coroner}"
-[ -n "${CORONER_SKIP_BUILD:-}" ] || go build -o "$CORONER_BIN" ./cmd/coroner
+. corpus/bench/lib.sh
+need_tools analyze gcore perf zstd curl /usr/bin/time
+build_coroner
 ARCHIVE="$WORK/incident-$HEAP_MB-$N.tar.zst"
 
 generate() {

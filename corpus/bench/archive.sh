@@ -18,11 +18,9 @@ INC="$WORK/incident"
 HEAP_MB="${HEAP_MB:-2300}"
 mkdir -p "$WORK"
 
-for tool in zstd curl /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "archive bench: $tool not installed" >&2; exit 1; }
-done
-CORONER_BIN="${CORONER_BIN:-$WORK/coroner}"
-[ -n "${CORONER_SKIP_BUILD:-}" ] || go build -o "$CORONER_BIN" ./cmd/coroner
+. corpus/bench/lib.sh
+need_tools archive zstd curl /usr/bin/time
+build_coroner
 
 dir_bytes() { du -sb "$1" | cut -f1; }
 

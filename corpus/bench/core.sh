@@ -15,15 +15,13 @@ WORK="$BENCH_DIR/core"
 N="${N:-100000}"
 mkdir -p "$WORK"
 
-for tool in gcore /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "core bench: $tool not installed" >&2; exit 1; }
-done
+. corpus/bench/lib.sh
+need_tools core gcore /usr/bin/time
 DLV="$(go env GOPATH)/bin/dlv"
 if ! "$DLV" version 2>/dev/null | grep -q 'Version: 1.27.2'; then
   (cd "$WORK" && GOFLAGS=-mod=mod go install github.com/go-delve/delve/cmd/dlv@v1.27.2)
 fi
-CORONER_BIN="${CORONER_BIN:-$WORK/coroner}"
-[ -n "${CORONER_SKIP_BUILD:-}" ] || go build -o "$CORONER_BIN" ./cmd/coroner
+build_coroner
 
 generate() {
   rm -rf "$WORK/prog" "$WORK/incident" "$WORK/inc.tar.zst" && mkdir -p "$WORK/prog" "$WORK/incident"

@@ -164,18 +164,8 @@ func selectAnalyzers(all []*Analyzer, o Options) (run map[*Analyzer]bool, skip m
 			run[a] = true
 		}
 	} else {
-		var need func(a *Analyzer)
-		need = func(a *Analyzer) {
-			if run[a] {
-				return
-			}
-			run[a] = true
-			for _, r := range a.Requires {
-				need(r)
-			}
-		}
 		for _, name := range o.Only {
-			need(byName[name])
+			withRequirements(run, byName[name])
 		}
 	}
 	skip = map[*Analyzer]string{}
@@ -191,23 +181,25 @@ func selectAnalyzers(all []*Analyzer, o Options) (run map[*Analyzer]bool, skip m
 // every analyzer of profiles skipped, no profile is decoded.
 func dropUnneededInternal(run map[*Analyzer]bool, skip map[*Analyzer]string) {
 	needed := map[*Analyzer]bool{}
-	var need func(a *Analyzer)
-	need = func(a *Analyzer) {
-		for _, r := range a.Requires {
-			if !needed[r] {
-				needed[r] = true
-				need(r)
-			}
-		}
-	}
 	for a := range run {
 		if !a.Internal && skip[a] == "" {
-			need(a)
+			withRequirements(needed, a.Requires...)
 		}
 	}
 	for a := range run {
 		if a.Internal && !needed[a] {
 			delete(run, a)
+		}
+	}
+}
+
+// withRequirements adds roots to set, and every analyzer they require,
+// directly or through others.
+func withRequirements(set map[*Analyzer]bool, roots ...*Analyzer) {
+	for _, a := range roots {
+		if !set[a] {
+			set[a] = true
+			withRequirements(set, a.Requires...)
 		}
 	}
 }

@@ -17,11 +17,11 @@ type gathered struct {
 	families []string
 	// judged is set when some family held enough samples to be judged;
 	// missing holds, per family that did not, the bases that fell short.
-	judged       bool
+	judged  bool
 	missing []analyze.Basis
-	culprit      *analyze.Culprit
-	stacks       []analyze.Stack
-	impact       float64
+	culprit *analyze.Culprit
+	stacks  []analyze.Stack
+	impact  float64
 	// newFn is the pool's New with the most CPU or allocation; newHot is
 	// set when it crossed newShareWarn with the slow paths hot too.
 	newFn  string

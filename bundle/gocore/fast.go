@@ -88,7 +88,7 @@ type fastReader struct {
 	chans    chanOffsets
 	hasChans bool
 	// heapChans maps channels fed by pending timers to their periods,
-	// from the Ps' timer heaps (heapChanTimers); nil when unread.
+	// from the Ps' timer heaps (heapTimers, chanTimer); nil when unread.
 	heapChans map[uint64]int64
 	// panicking collects fastResult.panicking during the walk.
 	panicking []string
@@ -191,13 +191,16 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		fr.hasLabels = true
 	}
 	fr.chans, fr.hasChans = l.chanOffsets()
+	var timers []uint64
+	var timerOffs timerHeapOffsets
 	if fr.hasChans {
-		fr.heapChans = fr.heapChanTimers(l)
+		timers, timerOffs = fr.heapTimers(l)
+		fr.heapChans = map[uint64]int64{}
 	}
 	fr.now = fr.nanotime(l)
 	fr.sema = fr.semaWaiters(l)
 	fr.heldScan = fr.newHeldScan(l)
-	res, err := fr.walk(l)
+	res, err := fr.walk(l, timers, timerOffs)
 	if err != nil {
 		return nil, err
 	}

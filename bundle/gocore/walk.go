@@ -9,21 +9,25 @@ import (
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
-// The census reads goroutines in three sweeps over all of them, each in
-// address order: the g structs by their address, then the stacks by their
-// saved stack pointer, then the sudogs of channel waiters by theirs. A
-// core read in place from an archive decodes a whole 4 MiB frame for any
-// byte it needs and keeps a few frames (bundle's memberCacheBytes), and a
-// long-running program's goroutines lie scattered over its heap in no
-// relation to their order in runtime.allgs; a sweep in address order over
-// every goroutine passes each frame once, so the census decodes about each
-// frame holding a g, a stack or a sudog once, whatever the goroutine count.
-// Between the sweeps each goroutine is kept as a g record (grecord.go), its
-// stack as an interned []Frame (stackInterner). Goroutines keep their
-// allgs order in the census.
+// The census reads every goroutine in two sweeps over the core's memory,
+// each in address order: first the g structs (and the timers of the Ps'
+// timer heaps, whose addresses are known from the start too), then the
+// stacks by their saved stack pointer together with the sudogs of channel
+// waiters. A core read in place from an archive decodes a whole 4 MiB
+// frame for any byte it needs and keeps a few frames (bundle's
+// memberCacheBytes), and a long-running program's goroutines, stacks,
+// sudogs and timers lie interleaved all over its heap, in no relation to
+// their order in runtime.allgs; a sweep in address order passes each
+// frame once, so the census decodes about each frame holding a goroutine's
+// data twice, whatever the goroutine count. A sudog found while the stack
+// sweep has not yet passed its frame is read in the same sweep
+// (sweepQueue). Between the sweeps each goroutine is kept as a g record
+// (grecord.go), its stack as an interned []Frame (stackInterner).
+// Goroutines keep their allgs order in the census.
 
-// walk reads every goroutine runtime.allgs lists.
-func (fr *fastReader) walk(l *layout) (*fastResult, error) {
+// walk reads every goroutine runtime.allgs lists, and the timers at
+// timers (sorted; heapTimers) laid out as to says.
+func (fr *fastReader) walk(l *layout, timers []uint64, to timerHeapOffsets) (*fastResult, error) {
 	allgs, err := fr.mem.u64(l.syms["runtime.allgs"].Value)
 	if err != nil {
 		return nil, fmt.Errorf("runtime.allgs: %w", err)
@@ -38,7 +42,7 @@ func (fr *fastReader) walk(l *layout) (*fastResult, error) {
 	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
 	gps := fr.readPointers(allgs, n, res.census)
 	recs := newGRecords(fr.o)
-	ok, rb, err := fr.readGs(recs, gps, res.census)
+	ok, rb, err := fr.readGs(recs, gps, timers, to, res.census)
 	if err != nil {
 		return nil, err
 	}
@@ -65,15 +69,19 @@ func (fr *fastReader) readPointers(allgs, n uint64, c *goroutines.Census) []uint
 	return gps
 }
 
-// readGs reads the g structs at gps in address order into g records, laid
-// out by recs, one after another in allgs order; ok[x] says whether g x
-// was read.
-func (fr *fastReader) readGs(recs *gRecords, gps []uint64, c *goroutines.Census) (ok []bool, rb []byte, err error) {
+// readGs is the first sweep: it reads the g structs at gps into g records,
+// laid out by recs, one after another in allgs order (ok[x] says whether g
+// x was read), and the timers (chanTimer), all in address order.
+func (fr *fastReader) readGs(recs *gRecords, gps, timers []uint64, to timerHeapOffsets, c *goroutines.Census) (ok []bool, rb []byte, err error) {
 	size := int(recs.offsets.size)
 	ok, rb = make([]bool, len(gps)), make([]byte, len(gps)*size)
 	gb := make([]byte, recs.gSize)
-	bad := 0
+	bad, t := 0, 0
+	sendTime := map[uint64]bool{} // code pointer → it is time.sendTime
 	for _, x := range inOrder(len(gps), func(x int) uint64 { return gps[x] }) {
+		for ; t < len(timers) && timers[t] < gps[x]; t++ {
+			fr.chanTimer(to, timers[t], sendTime)
+		}
 		if err := fr.mem.read(gb, gps[x]); err != nil {
 			bad++
 			c.Complete = false
@@ -86,14 +94,18 @@ func (fr *fastReader) readGs(recs *gRecords, gps []uint64, c *goroutines.Census)
 		recs.copyFrom(rb[x*size:(x+1)*size], gb)
 		ok[x] = true
 	}
+	for ; t < len(timers); t++ {
+		fr.chanTimer(to, timers[t], sendTime)
+	}
 	return ok, rb, nil
 }
 
-// decodeAll decodes the goroutines in stack order, reads the channels of
-// channel waiters in sudog order (and then the channels themselves:
-// markChans), and appends the live goroutines to the census in allgs
-// order. The held-lock scan's shares are sized in allgs order first
-// (scanLen), as its budget runs out.
+// decodeAll sizes the held-lock scans in allgs order (scanLen: as its
+// budget runs out, which stacks are scanned must not depend on where they
+// lie), then decodes the goroutines and reads the channels of channel
+// waiters in the second sweep, then reads the channels themselves
+// (markChans), and leaves the live goroutines in the census in allgs
+// order.
 func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []byte, res *fastResult) {
 	o, size := &recs.offsets, int(recs.offsets.size)
 	rec := func(x int) []byte { return rb[x*size : (x+1)*size] }
@@ -110,19 +122,30 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 	}
 	out := make([]goroutines.Goroutine, len(gps))
 	live := make([]bool, len(gps))
-	sudogs := make([]uint64, len(gps))
-	for _, x := range inOrder(len(gps), func(x int) uint64 { return fr.u64(rec(x), o.schedSP) }) {
+	chans := make([][]uint64, len(gps))
+	var q sweepQueue
+	for x := range gps {
 		if ok[x] {
-			out[x], live[x], sudogs[x] = fr.goroutine(o, gps[x], rec(x), scan[x])
+			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), x: x})
 		}
 	}
-	chans := make([][]uint64, len(gps))
-	for _, x := range inOrder(len(gps), func(x int) uint64 { return sudogs[x] }) {
-		if live[x] && sudogs[x] != 0 {
-			chans[x] = fr.waitChans(sudogs[x])
-			if out[x].Status == "waiting" && len(chans[x]) > 0 {
-				out[x].LockAddr = chans[x][0]
+	for {
+		it, more := q.pop()
+		if !more {
+			break
+		}
+		x := it.x
+		if !it.sudog {
+			var sudog uint64
+			out[x], live[x], sudog = fr.goroutine(o, gps[x], rec(x), scan[x])
+			if live[x] && sudog != 0 {
+				q.push(sweepItem{addr: sudog, x: x, sudog: true})
 			}
+			continue
+		}
+		chans[x] = fr.waitChans(it.addr)
+		if out[x].Status == "waiting" && len(chans[x]) > 0 {
+			out[x].LockAddr = chans[x][0]
 		}
 	}
 	fr.markChans(out, chans)

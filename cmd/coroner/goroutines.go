@@ -94,7 +94,7 @@ func runGoroutines(c *cli.Context) error {
 				Groups   []goroutines.Bucket `json:"groups"`
 			}{census.Source, census.Format, census.Complete, census.Warnings, groups})
 		}
-		return enc.Encode(census)
+		return writeCensusJSON(w, census)
 	}
 	printCensusHeader(w, census)
 	if c.Bool("group") {

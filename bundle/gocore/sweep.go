@@ -1,7 +1,5 @@
 package gocore
 
-import "container/heap"
-
 // sweepItem is a read the stack sweep has still to make: goroutine x's
 // stack, or its first sudog, at addr.
 type sweepItem struct {
@@ -30,21 +28,21 @@ func (q *sweepQueue) push(it sweepItem) {
 	q.seq++
 	e := sweepEntry{it, q.seq}
 	if it.addr+sweepSlack < q.pos {
-		heap.Push(&q.next, e)
+		q.next.push(e)
 		return
 	}
-	heap.Push(&q.cur, e)
+	q.cur.push(e)
 }
 
 // pop returns the next read; false when none is left.
 func (q *sweepQueue) pop() (sweepItem, bool) {
-	if q.cur.Len() == 0 {
+	if len(q.cur) == 0 {
 		q.cur, q.next, q.pos = q.next, q.cur[:0], 0
 	}
-	if q.cur.Len() == 0 {
+	if len(q.cur) == 0 {
 		return sweepItem{}, false
 	}
-	e := heap.Pop(&q.cur).(sweepEntry)
+	e := q.cur.pop()
 	q.pos = max(q.pos, e.addr)
 	return e.sweepItem, true
 }
@@ -54,21 +52,51 @@ type sweepEntry struct {
 	seq int
 }
 
-// sweepHeap is a min-heap of reads by address, then push order.
+// sweepHeap is a binary min-heap of reads by address, then push order
+// (written out rather than through container/heap, whose any-typed Push
+// and Pop allocate for each of a million reads).
 type sweepHeap []sweepEntry
 
-func (h sweepHeap) Len() int { return len(h) }
-func (h sweepHeap) Less(i, j int) bool {
+func (h sweepHeap) less(i, j int) bool {
 	if h[i].addr != h[j].addr {
 		return h[i].addr < h[j].addr
 	}
 	return h[i].seq < h[j].seq
 }
-func (h sweepHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *sweepHeap) Push(x any)   { *h = append(*h, x.(sweepEntry)) }
-func (h *sweepHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+
+func (h *sweepHeap) push(e sweepEntry) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *sweepHeap) pop() sweepEntry {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s = s[:last]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(s) && s.less(l, m) {
+			m = l
+		}
+		if r := l + 1; r < len(s) && s.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
 }

@@ -198,8 +198,6 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		fr.heapChans = map[uint64]int64{}
 	}
 	fr.now = fr.nanotime(l)
-	fr.sema = fr.semaWaiters(l)
-	fr.heldScan = fr.newHeldScan(l)
 	res, err := fr.walk(l, timers, timerOffs)
 	if err != nil {
 		return nil, err
@@ -365,60 +363,3 @@ func (fr *fastReader) callPC(pc uint64) uint64 {
 	return pc
 }
 
-// semaWaiters walks runtime.semtable: each root's treap of sudogs, one per
-// semaphore address, with further waiters on the same address chained by
-// waitlink; it maps each waiting g to the semaphore's address (inside the
-// sync.Mutex, RWMutex or WaitGroup the goroutine waits on).
-func (fr *fastReader) semaWaiters(l *layout) map[uint64]uint64 {
-	out := map[uint64]uint64{}
-	s, ok := l.syms["runtime.semtable"]
-	if !ok || s.Size == 0 || s.Size%semTabSize != 0 {
-		return out
-	}
-	stride := s.Size / semTabSize
-	budget := maxSemaNodes
-	for i := uint64(0); i < semTabSize; i++ {
-		root, err := fr.mem.u64(s.Value + i*stride + uint64(fr.o.semaTreap))
-		if err != nil {
-			continue
-		}
-		fr.walkTreap(root, out, &budget, 0)
-	}
-	return out
-}
-
-// maxTreapDepth bounds the recursion into a semaphore treap: a balanced
-// treap of a million waiters is about 40 deep, so a deeper one is damaged.
-const maxTreapDepth = 256
-
-func (fr *fastReader) walkTreap(node uint64, out map[uint64]uint64, budget *int, depth int) {
-	if depth > maxTreapDepth {
-		return
-	}
-	for node != 0 && *budget > 0 {
-		*budget--
-		elem, err1 := fr.mem.u64(node + uint64(fr.o.sudogElem))
-		prev, err2 := fr.mem.u64(node + uint64(fr.o.sudogPrev))
-		next, err3 := fr.mem.u64(node + uint64(fr.o.sudogNext))
-		if err1 != nil || err2 != nil || err3 != nil {
-			return
-		}
-		for w := node; w != 0 && *budget > 0; {
-			*budget--
-			g, err := fr.mem.u64(w + uint64(fr.o.sudogG))
-			if err != nil {
-				break
-			}
-			out[g] = elem
-			if w, err = fr.mem.u64(w + uint64(fr.o.sudogWaitlink)); err != nil {
-				break
-			}
-		}
-		fr.walkTreap(prev, out, budget, depth+1)
-		node = next
-		depth++
-		if depth > maxTreapDepth {
-			return
-		}
-	}
-}

@@ -1,12 +1,29 @@
 package gocore
 
-// sweepItem is a read the stack sweep has still to make: goroutine x's
-// stack, or its first sudog, at addr.
+// sweepItem is a read a sweep has still to make, at addr.
 type sweepItem struct {
-	addr  uint64
-	x     int
-	sudog bool
+	addr uint64
+	kind sweepKind
+	// x is the goroutine's allgs index (gStruct, stack, chanSudog), the
+	// timer's index (timer) or the node's depth (treapNode).
+	x int
+	// elem is the semaphore a semaWaiter waits on.
+	elem uint64
 }
+
+// sweepKind says what a sweep reads at an item's address.
+type sweepKind uint8
+
+// The reads of the first sweep (g structs, the Ps' timers, the semaphore
+// tables' sudogs) and of the second (stacks, channel waiters' sudogs).
+const (
+	gStruct sweepKind = iota
+	timer
+	treapNode
+	semaWaiter
+	stack
+	chanSudog
+)
 
 // sweepSlack is how far behind the sweep's position a read may lie and
 // still be made in the current sweep: half of bundle's memberCacheBytes

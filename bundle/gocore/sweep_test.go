@@ -25,11 +25,11 @@ func TestSweepQueue(t *testing.T) {
 	pop() // 1 GiB
 	pop() // 3 GiB, pushed first
 	// Behind the position by far more than the slack: next sweep.
-	q.push(sweepItem{addr: 2 << 30, x: 10, sudog: true})
+	q.push(sweepItem{addr: 2 << 30, x: 10, kind: chanSudog})
 	// Behind by less than the slack: this sweep, at once.
-	q.push(sweepItem{addr: 3<<30 - sweepSlack/2, x: 11, sudog: true})
+	q.push(sweepItem{addr: 3<<30 - sweepSlack/2, x: 11, kind: chanSudog})
 	// Ahead: this sweep, in order.
-	q.push(sweepItem{addr: 4 << 30, x: 12, sudog: true})
+	q.push(sweepItem{addr: 4 << 30, x: 12, kind: chanSudog})
 	for range 5 {
 		pop()
 	}

@@ -58,8 +58,10 @@ func (fr *fastReader) heapTimers(l *layout) ([]uint64, timerHeapOffsets) {
 
 // chanTimer reads the timer at t, laid out as o says, and, when it feeds a
 // channel (its function is time.sendTime), records the channel's period
-// in fr.heapChans. sendTime caches, per code pointer, whether it is
-// time.sendTime.
+// in fr.heapChans. sendTime caches, per func value, whether it is
+// time.sendTime: the func values are a program's few static closures,
+// in the executable's read-only data rather than the core, and a read
+// there is a system call.
 func (fr *fastReader) chanTimer(o timerHeapOffsets, t uint64, sendTime map[uint64]bool) {
 	fn, err1 := fr.mem.u64(t + uint64(o.f))
 	ch, err2 := fr.mem.u64(t + uint64(o.arg) + 8) // the any's data word
@@ -67,14 +69,11 @@ func (fr *fastReader) chanTimer(o timerHeapOffsets, t uint64, sendTime map[uint6
 	if err1 != nil || err2 != nil || err3 != nil || fn == 0 || ch == 0 || int64(period) < 0 {
 		return
 	}
-	pc, err := fr.mem.u64(fn) // a func value points at its code pointer
-	if err != nil {
-		return
-	}
-	is, seen := sendTime[pc]
+	is, seen := sendTime[fn]
 	if !seen {
-		is = fr.sym.funcAt(pc) == "time.sendTime"
-		sendTime[pc] = is
+		pc, err := fr.mem.u64(fn) // a func value points at its code pointer
+		is = err == nil && fr.sym.funcAt(pc) == "time.sendTime"
+		sendTime[fn] = is
 	}
 	if is {
 		fr.heapChans[ch] = int64(period)

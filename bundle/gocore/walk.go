@@ -4,14 +4,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
 // The census reads every goroutine in two sweeps over the core's memory,
-// each in address order: first the g structs (and the timers of the Ps'
-// timer heaps, whose addresses are known from the start too), then the
+// each in address order: first the g structs (with the timers of the Ps'
+// timer heaps and the semaphore tables' sudogs, semasweep.go), then the
 // stacks by their saved stack pointer together with the sudogs of channel
 // waiters. A core read in place from an archive decodes a whole 4 MiB
 // frame for any byte it needs and keeps a few frames (bundle's
@@ -19,9 +18,9 @@ import (
 // sudogs and timers lie interleaved all over its heap, in no relation to
 // their order in runtime.allgs; a sweep in address order passes each
 // frame once, so the census decodes about each frame holding a goroutine's
-// data twice, whatever the goroutine count. A sudog found while the stack
-// sweep has not yet passed its frame is read in the same sweep
-// (sweepQueue). Between the sweeps each goroutine is kept as a g record
+// data twice, whatever the goroutine count. A read found while a sweep
+// has not yet passed its frame (a channel waiter's sudog, the next
+// semaphore waiter) is made in the same sweep (sweepQueue). Between the sweeps each goroutine is kept as a g record
 // (grecord.go), its stack as an interned []Frame (stackInterner).
 // Goroutines keep their allgs order in the census.
 
@@ -42,10 +41,11 @@ func (fr *fastReader) walk(l *layout, timers []uint64, to timerHeapOffsets) (*fa
 	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
 	gps := fr.readPointers(allgs, n, res.census)
 	recs := newGRecords(fr.o)
-	ok, rb, err := fr.readGs(recs, gps, timers, to, res.census)
+	ok, rb, err := fr.readGs(l, recs, gps, timers, to, res.census)
 	if err != nil {
 		return nil, err
 	}
+	fr.heldScan = fr.newHeldScan(l)
 	fr.decodeAll(recs, gps, ok, rb, res)
 	return res, nil
 }
@@ -71,17 +71,39 @@ func (fr *fastReader) readPointers(allgs, n uint64, c *goroutines.Census) []uint
 
 // readGs is the first sweep: it reads the g structs at gps into g records,
 // laid out by recs, one after another in allgs order (ok[x] says whether g
-// x was read), and the timers (chanTimer), all in address order.
-func (fr *fastReader) readGs(recs *gRecords, gps, timers []uint64, to timerHeapOffsets, c *goroutines.Census) (ok []bool, rb []byte, err error) {
+// x was read), the timers (chanTimer) and the semaphore tables' sudogs
+// (semasweep.go, into fr.sema), all in address order.
+func (fr *fastReader) readGs(l *layout, recs *gRecords, gps, timers []uint64, to timerHeapOffsets, c *goroutines.Census) (ok []bool, rb []byte, err error) {
 	size := int(recs.offsets.size)
 	ok, rb = make([]bool, len(gps)), make([]byte, len(gps)*size)
 	gb := make([]byte, recs.gSize)
-	bad, t := 0, 0
-	sendTime := map[uint64]bool{} // code pointer → it is time.sendTime
-	for _, x := range inOrder(len(gps), func(x int) uint64 { return gps[x] }) {
-		for ; t < len(timers) && timers[t] < gps[x]; t++ {
-			fr.chanTimer(to, timers[t], sendTime)
+	bad := 0
+	sendTime := map[uint64]bool{} // func value → it is time.sendTime
+	var q sweepQueue
+	for x, gp := range gps {
+		q.push(sweepItem{addr: gp, kind: gStruct, x: x})
+	}
+	for t, addr := range timers {
+		q.push(sweepItem{addr: addr, kind: timer, x: t})
+	}
+	sw := fr.semaRoots(l, &q)
+	for {
+		it, more := q.pop()
+		if !more {
+			break
 		}
+		switch it.kind {
+		case timer:
+			fr.chanTimer(to, it.addr, sendTime)
+			continue
+		case treapNode:
+			fr.treapNode(sw, &q, it.addr, it.x)
+			continue
+		case semaWaiter:
+			fr.semaWaiter(sw, &q, it.addr, it.elem)
+			continue
+		}
+		x := it.x
 		if err := fr.mem.read(gb, gps[x]); err != nil {
 			bad++
 			c.Complete = false
@@ -94,9 +116,7 @@ func (fr *fastReader) readGs(recs *gRecords, gps, timers []uint64, to timerHeapO
 		recs.copyFrom(rb[x*size:(x+1)*size], gb)
 		ok[x] = true
 	}
-	for ; t < len(timers); t++ {
-		fr.chanTimer(to, timers[t], sendTime)
-	}
+	fr.sema = sw.waiters
 	return ok, rb, nil
 }
 
@@ -126,7 +146,7 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 	var q sweepQueue
 	for x := range gps {
 		if ok[x] {
-			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), x: x})
+			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), kind: stack, x: x})
 		}
 	}
 	for {
@@ -135,11 +155,11 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 			break
 		}
 		x := it.x
-		if !it.sudog {
+		if it.kind == stack {
 			var sudog uint64
 			out[x], live[x], sudog = fr.goroutine(o, gps[x], rec(x), scan[x])
 			if live[x] && sudog != 0 {
-				q.push(sweepItem{addr: sudog, x: x, sudog: true})
+				q.push(sweepItem{addr: sudog, kind: chanSudog, x: x})
 			}
 			continue
 		}
@@ -165,23 +185,4 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 	}
 	clear(out[k:])
 	res.census.Goroutines = out[:k:k]
-}
-
-// inOrder returns the indices 0..n-1 sorted by key, ties in index order.
-func inOrder(n int, key func(x int) uint64) []int {
-	ord := make([]int, n)
-	keys := make([]uint64, n)
-	for x := range ord {
-		ord[x], keys[x] = x, key(x)
-	}
-	slices.SortStableFunc(ord, func(p, q int) int {
-		switch {
-		case keys[p] < keys[q]:
-			return -1
-		case keys[p] > keys[q]:
-			return 1
-		}
-		return 0
-	})
-	return ord
 }

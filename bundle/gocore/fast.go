@@ -362,4 +362,3 @@ func (fr *fastReader) callPC(pc uint64) uint64 {
 	}
 	return pc
 }
-

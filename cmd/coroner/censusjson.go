@@ -36,15 +36,8 @@ func writeCensusJSON(out io.Writer, c *goroutines.Census) error {
 	}
 	w := bufio.NewWriterSize(out, 1<<20)
 	w.Write(whole[:i+len(marker)])
-	var gj goroutineJSON
-	for k := range c.Goroutines {
-		if k > 0 {
-			w.WriteByte(',')
-		}
-		w.WriteString("\n    ")
-		if err := gj.write(w, &c.Goroutines[k]); err != nil {
-			return fmt.Errorf("census JSON: goroutine %d: %w", c.Goroutines[k].ID, err)
-		}
+	if err := writeGoroutinesJSON(w, c.Goroutines); err != nil {
+		return err
 	}
 	if len(c.Goroutines) > 0 {
 		w.WriteString("\n  ")
@@ -52,6 +45,67 @@ func writeCensusJSON(out io.Writer, c *goroutines.Census) error {
 	w.Write(whole[i+len(marker):])
 	w.WriteByte('\n')
 	return w.Flush()
+}
+
+// Parallel marshalling of the goroutine list: chunks of jsonChunk
+// goroutines, marshalled by jsonWorkers goroutines and written in order,
+// at most jsonInFlight chunks (a few MiB) held at once. Marshalling is
+// most of writing a large census; two workers match the two cores the
+// benchmarks run on, and more only contend.
+const (
+	jsonChunk    = 1024
+	jsonWorkers  = 2
+	jsonInFlight = 8
+)
+
+// writeGoroutinesJSON writes gs as the census JSON's list elements,
+// separated by commas, each on its own line.
+func writeGoroutinesJSON(w *bufio.Writer, gs []goroutines.Goroutine) error {
+	type chunk struct {
+		start int
+		out   chan []byte
+		err   chan error
+	}
+	todo := make(chan chunk, jsonInFlight)
+	order := make(chan chunk, jsonInFlight)
+	go func() {
+		for start := 0; start < len(gs); start += jsonChunk {
+			ch := chunk{start, make(chan []byte, 1), make(chan error, 1)}
+			order <- ch
+			todo <- ch
+		}
+		close(todo)
+		close(order)
+	}()
+	for range jsonWorkers {
+		go func() {
+			var gj goroutineJSON
+			for ch := range todo {
+				var buf bytes.Buffer
+				var err error
+				for k := ch.start; k < min(ch.start+jsonChunk, len(gs)) && err == nil; k++ {
+					if k > 0 {
+						buf.WriteByte(',')
+					}
+					buf.WriteString("\n    ")
+					if err = gj.write(&buf, &gs[k]); err != nil {
+						err = fmt.Errorf("census JSON: goroutine %d: %w", gs[k].ID, err)
+					}
+				}
+				ch.out <- buf.Bytes()
+				ch.err <- err
+			}
+		}()
+	}
+	var first error
+	for ch := range order {
+		b, err := <-ch.out, <-ch.err
+		if first == nil {
+			first = err
+			w.Write(b)
+		}
+	}
+	return first
 }
 
 // goroutineJSON writes goroutines as list elements of the census JSON, each
@@ -63,11 +117,11 @@ type goroutineJSON struct {
 	held   int // bytes of JSON in frames
 }
 
-// maxFramesJSONCache bounds the frames JSON kept for reuse: a census read
-// by delve has a slice per goroutine, and caching those would hold the
-// whole output. 64 MiB holds the stacks of tens of thousands of distinct
-// stacks (a goroutine's frames are a few KiB of JSON).
-const maxFramesJSONCache = 64 << 20
+// maxFramesJSONCache bounds the frames JSON each marshalling worker keeps
+// for reuse: a census read by delve has a slice per goroutine, and caching
+// those would hold the whole output. 32 MiB holds the frames of about ten
+// thousand distinct stacks (a goroutine's frames are a few KiB of JSON).
+const maxFramesJSONCache = 32 << 20
 
 // stackIdentity names a stack slice by its backing array and length.
 type stackIdentity struct {
@@ -80,7 +134,7 @@ type stackIdentity struct {
 // values cannot hold a raw newline, so nothing else spells it.
 const framesMarker = "\n      \"frames\": null"
 
-func (gj *goroutineJSON) write(w *bufio.Writer, g *goroutines.Goroutine) error {
+func (gj *goroutineJSON) write(w *bytes.Buffer, g *goroutines.Goroutine) error {
 	if len(g.Frames) == 0 {
 		b, err := json.MarshalIndent(g, "    ", "  ")
 		w.Write(b)

@@ -22,7 +22,12 @@ func TestCensusJSONStreamed(t *testing.T) {
 			Labels: map[string]string{s: s}, HeldLocks: []uint64{1, 2}, Count: 1})
 	}
 	full.Goroutines = append(full.Goroutines, goroutines.Goroutine{ID: 99, Status: "running", Frames: []goroutines.Frame{}, Count: 1})
+	many := &goroutines.Census{Source: "core", Format: "core"}
+	for i := range 2*jsonChunk + 3 { // across chunks, marshalled in parallel
+		many.Goroutines = append(many.Goroutines, goroutines.Goroutine{ID: int64(i), Status: "waiting", Frames: shared[i%2:], Count: 1})
+	}
 	cases := map[string]*goroutines.Census{
+		"many":  many,
 		"full":  full,
 		"empty": {Source: "a", Format: "debug2", Goroutines: []goroutines.Goroutine{}},
 		"nil":   {Source: "a", Format: "debug2"},

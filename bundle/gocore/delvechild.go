@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"os"
@@ -69,7 +68,7 @@ func censusWorker(args []string) int {
 		return 1
 	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if err := gob.NewEncoder(w).Encode(toWire(c)); err != nil {
+	if err := writeWire(w, c); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -80,19 +80,23 @@ type fastReader struct {
 	// mutex is contended.
 	heldScan *heldScan
 	buf      []byte
-	// labelsOff is runtime.g's labels field; hasLabels is set when the
-	// program links runtime/pprof's labelMap.
-	labelsOff int64
+	pcs      []uint64 // unwind's call pcs, reused
+	// hasLabels is set when the program links runtime/pprof's labelMap.
 	hasLabels bool
 	// chans locates the fields of the channels goroutines wait on;
 	// hasChans is set when the program's DWARF describes them.
 	chans    chanOffsets
 	hasChans bool
 	// heapChans maps channels fed by pending timers to their periods,
-	// from the Ps' timer heaps (heapChanTimers); nil when unread.
+	// from the Ps' timer heaps (heapTimers, chanTimer); nil when unread.
 	heapChans map[uint64]int64
 	// panicking collects fastResult.panicking during the walk.
 	panicking []string
+	// creators and stacks intern what goroutines share: the go
+	// statement's frame by g.gopc (creator), the symbolized stack by its
+	// return addresses (unwind).
+	creators map[uint64]*goroutines.Frame
+	stacks   stackInterner
 }
 
 // Bounds on pprof labels read from a core.
@@ -103,15 +107,11 @@ const (
 	maxLabelLen = 1 << 10
 )
 
-// labels reads g.labels: since Go 1.22 a *labelMap whose first field is a
-// slice of {key, value string} pairs (runtime/pprof and
-// internal/runtime/pprof/label); earlier maps are not read.
-func (fr *fastReader) labels(b []byte) map[string]string {
-	if !fr.hasLabels {
-		return nil
-	}
-	p := fr.u64(b, fr.labelsOff)
-	if p == 0 {
+// labels reads the label map at p, a g.labels: since Go 1.22 a *labelMap
+// whose first field is a slice of {key, value string} pairs (runtime/pprof
+// and internal/runtime/pprof/label); earlier maps are not read.
+func (fr *fastReader) labels(p uint64) map[string]string {
+	if !fr.hasLabels || p == 0 {
 		return nil
 	}
 	arr, n, err := fr.mem.slice(p)
@@ -186,18 +186,19 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	}
 	mem := newCoreMem(cf, info)
 	mem.addExecutable(ef)
-	fr := &fastReader{mem: mem, o: o, sym: newSymbolizer(d), gover: gover, buf: make([]byte, stackWindow)}
+	fr := &fastReader{mem: mem, o: o, sym: newSymbolizer(d), gover: gover, buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
 	if l.fields["runtime/pprof.labelMap"] != nil {
-		fr.labelsOff, fr.hasLabels = o.labels, true
+		fr.hasLabels = true
 	}
 	fr.chans, fr.hasChans = l.chanOffsets()
+	var timers []uint64
+	var timerOffs timerHeapOffsets
 	if fr.hasChans {
-		fr.heapChans = fr.heapChanTimers(l)
+		timers, timerOffs = fr.heapTimers(l)
+		fr.heapChans = map[uint64]int64{}
 	}
 	fr.now = fr.nanotime(l)
-	fr.sema = fr.semaWaiters(l)
-	fr.heldScan = fr.newHeldScan(l)
-	res, err := fr.walk(l)
+	res, err := fr.walk(l, timers, timerOffs)
 	if err != nil {
 		return nil, err
 	}
@@ -238,12 +239,12 @@ func (fr *fastReader) nanotime(l *layout) int64 {
 
 func (fr *fastReader) u64(b []byte, off int64) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
 
-// goroutine decodes one g; ok is false for dead goroutines. scan is how
+// goroutine decodes one g from b, a g struct or a g record (grecord.go)
+// whose fields o locates; ok is false for dead goroutines. scan is how
 // much of its stack the held-lock scan may read (scanLens). A channel
 // waiter's channel is left to the caller: sudog is the address of the
 // first sudog naming it (0 for none), read later in address order.
-func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.Goroutine, ok bool, sudog uint64) {
-	o := fr.o
+func (fr *fastReader) goroutine(o *gOffsets, gp uint64, b []byte, scan uint64) (g goroutines.Goroutine, ok bool, sudog uint64) {
 	status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
 	if status == gDead || status == gDeadExtra {
 		return goroutines.Goroutine{}, false, 0
@@ -263,27 +264,24 @@ func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.
 		if a, ok := fr.sema[gp]; ok {
 			g.LockAddr = a
 		} else {
-			sudog = fr.u64(b, fr.o.waiting)
+			sudog = fr.u64(b, o.waiting)
 		}
 	}
 	if st == "runnable" {
 		// Woken from a channel operation but not yet run: g.waiting still
 		// names the sudogs until the goroutine clears it on resuming.
-		sudog = fr.u64(b, fr.o.waiting)
+		sudog = fr.u64(b, o.waiting)
 	}
-	fr.notePanic(g.ID, b)
+	fr.notePanic(o, g.ID, b)
 	if status != gRunning {
 		g.Frames = fr.unwind(fr.u64(b, o.schedPC), fr.u64(b, o.schedSP), fr.u64(b, o.schedBP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
 	}
 	// Like the runtime's traceback, no creator for goroutine 1: the
 	// runtime's bootstrap code started it.
 	if gopc := fr.u64(b, o.gopc); gopc != 0 && g.ID != 1 {
-		if fs := fr.sym.frames(gopc - 1); len(fs) > 0 {
-			f := fs[0]
-			g.CreatedBy = &f
-		}
+		g.CreatedBy = fr.creator(gopc)
 	}
-	if l := fr.labels(b); len(l) > 0 {
+	if l := fr.labels(fr.u64(b, o.labels)); len(l) > 0 {
 		g.Labels = l
 	}
 	start := fr.sym.funcAt(fr.u64(b, o.startpc))
@@ -295,6 +293,22 @@ func (fr *fastReader) goroutine(gp uint64, b []byte, scan uint64) (g goroutines.
 		g.HeldLocks = fr.held(fr.u64(b, o.schedSP), scan, g.LockAddr)
 	}
 	return g, true, sudog
+}
+
+// creator returns the go statement's frame for a g.gopc, one shared Frame
+// per statement: a million goroutines started by a few go statements share
+// a few frames.
+func (fr *fastReader) creator(gopc uint64) *goroutines.Frame {
+	if f, ok := fr.creators[gopc]; ok {
+		return f
+	}
+	var f *goroutines.Frame
+	if fs := fr.sym.frames(gopc - 1); len(fs) > 0 {
+		f = &goroutines.Frame{}
+		*f = fs[0]
+	}
+	fr.creators[gopc] = f
+	return f
 }
 
 // unwind follows the frame-pointer chain from the saved registers: each
@@ -319,24 +333,25 @@ func (fr *fastReader) unwind(pc, sp, bp, lo, hi uint64) []goroutines.Frame {
 	}
 	// The saved pc of a parked goroutine is a return address (into gopark
 	// or the like); one that never ran starts at its function's entry.
-	var frames []goroutines.Frame
-	frames = append(frames, fr.sym.frames(fr.callPC(pc))...)
-	for len(frames) < maxFrames && bp != 0 && bp >= lo && bp+16 <= hi {
+	// The stack is kept as its call pcs, and symbolized once per distinct
+	// sequence (stackInterner).
+	pcs := append(fr.pcs[:0], fr.callPC(pc))
+	n := len(fr.sym.frames(pcs[0]))
+	for n < maxFrames && bp != 0 && bp >= lo && bp+16 <= hi {
 		ret, ok1 := word(bp + 8)
 		next, ok2 := word(bp)
 		if !ok1 || !ok2 || ret == 0 {
 			break
 		}
-		frames = append(frames, fr.sym.frames(ret-1)...)
+		pcs = append(pcs, ret-1)
+		n += len(fr.sym.frames(ret - 1))
 		if next <= bp {
 			break
 		}
 		bp = next
 	}
-	if len(frames) > maxFrames {
-		frames = frames[:maxFrames]
-	}
-	return frames
+	fr.pcs = pcs
+	return fr.stacks.frames(fr.sym, pcs)
 }
 
 // callPC backs a saved pc up into its call instruction unless it is a
@@ -346,62 +361,4 @@ func (fr *fastReader) callPC(pc uint64) uint64 {
 		return pc - 1
 	}
 	return pc
-}
-
-// semaWaiters walks runtime.semtable: each root's treap of sudogs, one per
-// semaphore address, with further waiters on the same address chained by
-// waitlink; it maps each waiting g to the semaphore's address (inside the
-// sync.Mutex, RWMutex or WaitGroup the goroutine waits on).
-func (fr *fastReader) semaWaiters(l *layout) map[uint64]uint64 {
-	out := map[uint64]uint64{}
-	s, ok := l.syms["runtime.semtable"]
-	if !ok || s.Size == 0 || s.Size%semTabSize != 0 {
-		return out
-	}
-	stride := s.Size / semTabSize
-	budget := maxSemaNodes
-	for i := uint64(0); i < semTabSize; i++ {
-		root, err := fr.mem.u64(s.Value + i*stride + uint64(fr.o.semaTreap))
-		if err != nil {
-			continue
-		}
-		fr.walkTreap(root, out, &budget, 0)
-	}
-	return out
-}
-
-// maxTreapDepth bounds the recursion into a semaphore treap: a balanced
-// treap of a million waiters is about 40 deep, so a deeper one is damaged.
-const maxTreapDepth = 256
-
-func (fr *fastReader) walkTreap(node uint64, out map[uint64]uint64, budget *int, depth int) {
-	if depth > maxTreapDepth {
-		return
-	}
-	for node != 0 && *budget > 0 {
-		*budget--
-		elem, err1 := fr.mem.u64(node + uint64(fr.o.sudogElem))
-		prev, err2 := fr.mem.u64(node + uint64(fr.o.sudogPrev))
-		next, err3 := fr.mem.u64(node + uint64(fr.o.sudogNext))
-		if err1 != nil || err2 != nil || err3 != nil {
-			return
-		}
-		for w := node; w != 0 && *budget > 0; {
-			*budget--
-			g, err := fr.mem.u64(w + uint64(fr.o.sudogG))
-			if err != nil {
-				break
-			}
-			out[g] = elem
-			if w, err = fr.mem.u64(w + uint64(fr.o.sudogWaitlink)); err != nil {
-				break
-			}
-		}
-		fr.walkTreap(prev, out, budget, depth+1)
-		node = next
-		depth++
-		if depth > maxTreapDepth {
-			return
-		}
-	}
 }

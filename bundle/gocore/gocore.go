@@ -25,7 +25,6 @@ package gocore
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -134,11 +133,11 @@ func census(ctx context.Context, name string, core io.ReaderAt, size int64, exeP
 		partial.Warnings = append(partial.Warnings, "goroutine census from the core failed: "+err.Error())
 		return partial, fmt.Errorf("core %s: %w", name, err)
 	}
-	var wc wire
-	if err := gob.NewDecoder(bytes.NewReader(out)).Decode(&wc); err != nil {
+	wc, err := readWire(bytes.NewReader(out))
+	if err != nil {
 		return partial, fmt.Errorf("core %s: reading census from worker: %w", name, err)
 	}
-	c := *fromWire(&wc)
+	c := *wc
 	c.Warnings = append(partial.Warnings, c.Warnings...)
 	if truncErr != nil {
 		c.Complete = false

@@ -94,16 +94,19 @@ func fileCensus(corePath, name, exePath string) (*goroutines.Census, error) {
 }
 
 // inPlaceLimit is how many bytes a census may decode reading a core of
-// size bytes in place before it extracts the core instead: the core's own
-// size, and at least minInPlaceBudget. Extracting decodes every frame once
-// and also hashes and writes what it decodes, about three times the work
-// of decoding alone (corpus/bench/analyze.sh measured 3.2 s hashing and
-// 3.4 s writing a 6.5 GiB core that decodes in about 1 s); so a census
-// whose reads are scattered enough to decode the core's size has cost
-// about what extraction would have saved, and finishing from the
-// extracted file keeps the whole within about twice extraction's cost.
-// Reads in address order, as the census makes them, decode far less.
-var inPlaceLimit = func(size int64) int64 { return max(size, minInPlaceBudget) }
+// size bytes in place before it extracts the core instead: three times the
+// core's size, and at least minInPlaceBudget. Extracting decodes every
+// frame once and also hashes and writes what it decodes, about three times
+// the work of decoding alone (corpus/bench/analyze.sh measured 3.2 s
+// hashing and 3.4 s writing a 6.5 GiB core that decodes in about 1 s), and
+// the census then still reads the extracted file; so a census whose reads
+// decode three times the core has cost about what extraction would have,
+// and finishing from the extracted file keeps the whole within about twice
+// extraction's cost. The census's reads (walk.go) make about three passes
+// over the frames holding goroutines in the worst case (the semaphore
+// waiters' chains, then two sweeps in address order), far less when the
+// goroutines' memory is a small part of the core.
+var inPlaceLimit = func(size int64) int64 { return max(3*size, minInPlaceBudget) }
 
 // minInPlaceBudget keeps small cores in place: the headers, notes and
 // runtime globals alone touch a few of the archive's 4 MiB frames.

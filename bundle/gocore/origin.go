@@ -99,8 +99,7 @@ func (fr *fastReader) signalOrigin(l *layout, ef *elf.File, info *elfcore.Core) 
 // set (but for runtime.Goexit, which runs deferred calls through a
 // _panic marked goexit), or g.sig set (a fault sigpanic is turning into
 // a panic; runtime/panic.go clears it when the panic is recovered).
-func (fr *fastReader) notePanic(id int64, b []byte) {
-	o := fr.o
+func (fr *fastReader) notePanic(o *gOffsets, id int64, b []byte) {
 	if o.panic >= 0 {
 		if p := fr.u64(b, o.panic); p != 0 && !fr.goexit(p) {
 			fr.panicking = append(fr.panicking, fmt.Sprintf("goroutine %d has g._panic set", id))

@@ -1,5 +1,7 @@
 package gocore
 
+import "slices"
+
 // Bounds on the walk of the Ps' timer heaps.
 const (
 	// maxPs bounds runtime.allp: GOMAXPROCS is at most 256 on most
@@ -12,28 +14,28 @@ const (
 	maxHeapTimers = 1 << 20
 )
 
-// heapChanTimers maps each channel fed by a pending time.Timer or
-// time.Ticker to the timer's period, read from the Ps' timer heaps
-// (p.timers.heap, Go 1.23's layout): a channel timer calls time.sendTime
-// with the channel as its argument. This finds the asynchronous timer
-// channels a module declaring go 1.22 or earlier still gets, which
-// hchan.timer does not name. It returns nil when the program's runtime has
-// another layout or the heaps cannot be read.
-func (fr *fastReader) heapChanTimers(l *layout) map[uint64]int64 {
+// heapTimers returns the timers in the Ps' timer heaps (p.timers.heap, Go
+// 1.23's layout), sorted by address, for chanTimer to read: a channel timer
+// calls time.sendTime with the channel as its argument. This finds the
+// asynchronous timer channels a module declaring go 1.22 or earlier still
+// gets, which hchan.timer does not name. It returns nil when the program's
+// runtime has another layout or the heaps cannot be read. The heaps are in
+// deadline order and their timers lie scattered over the Go heap, so the
+// census reads them in address order, in its first sweep (walk.go).
+func (fr *fastReader) heapTimers(l *layout) ([]uint64, timerHeapOffsets) {
 	allp, ok := l.syms["runtime.allp"]
 	if !ok {
-		return nil
+		return nil, timerHeapOffsets{}
 	}
 	o, ok := l.timerHeap()
 	if !ok {
-		return nil
+		return nil, o
 	}
 	ps, n, err := fr.mem.slice(allp.Value)
 	if err != nil || n > maxPs {
-		return nil
+		return nil, o
 	}
-	out := map[uint64]int64{}
-	sendTime := map[uint64]bool{} // code pointer → it is time.sendTime
+	var ts []uint64
 	for i := range n {
 		p, err := fr.mem.u64(ps + 8*i)
 		if err != nil || p == 0 {
@@ -45,29 +47,35 @@ func (fr *fastReader) heapChanTimers(l *layout) map[uint64]int64 {
 		}
 		for j := range m {
 			t, err := fr.mem.u64(heap + j*uint64(o.whenSize) + uint64(o.whenTimer))
-			if err != nil || t == 0 {
-				continue
+			if err == nil && t != 0 {
+				ts = append(ts, t)
 			}
-			fn, err1 := fr.mem.u64(t + uint64(o.f))
-			ch, err2 := fr.mem.u64(t + uint64(o.arg) + 8) // the any's data word
-			period, err3 := fr.mem.u64(t + uint64(o.period))
-			if err1 != nil || err2 != nil || err3 != nil || fn == 0 || ch == 0 || int64(period) < 0 {
-				continue
-			}
-			pc, err := fr.mem.u64(fn) // a func value points at its code pointer
-			if err != nil {
-				continue
-			}
-			is, seen := sendTime[pc]
-			if !seen {
-				is = fr.sym.funcAt(pc) == "time.sendTime"
-				sendTime[pc] = is
-			}
-			if !is {
-				continue
-			}
-			out[ch] = int64(period)
 		}
 	}
-	return out
+	slices.Sort(ts)
+	return ts, o
+}
+
+// chanTimer reads the timer at t, laid out as o says, and, when it feeds a
+// channel (its function is time.sendTime), records the channel's period
+// in fr.heapChans. sendTime caches, per func value, whether it is
+// time.sendTime: the func values are a program's few static closures,
+// in the executable's read-only data rather than the core, and a read
+// there is a system call.
+func (fr *fastReader) chanTimer(o timerHeapOffsets, t uint64, sendTime map[uint64]bool) {
+	fn, err1 := fr.mem.u64(t + uint64(o.f))
+	ch, err2 := fr.mem.u64(t + uint64(o.arg) + 8) // the any's data word
+	period, err3 := fr.mem.u64(t + uint64(o.period))
+	if err1 != nil || err2 != nil || err3 != nil || fn == 0 || ch == 0 || int64(period) < 0 {
+		return
+	}
+	is, seen := sendTime[fn]
+	if !seen {
+		pc, err := fr.mem.u64(fn) // a func value points at its code pointer
+		is = err == nil && fr.sym.funcAt(pc) == "time.sendTime"
+		sendTime[fn] = is
+	}
+	if is {
+		fr.heapChans[ch] = int64(period)
+	}
 }

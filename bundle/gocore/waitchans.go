@@ -41,7 +41,7 @@ type chanInfo struct {
 	period    int64 // the timer's period; 0 for one-shot timers
 }
 
-// markChans reads the channels the batch's goroutines wait on, in address
+// markChans reads the channels the census's goroutines wait on, in address
 // order, and marks the goroutines: Timer on those one of whose channels a
 // runtime timer feeds (hchan.timer, set for every synchronous time.Timer
 // and time.Ticker channel since Go 1.23, or a pending timer in the Ps'

@@ -4,26 +4,29 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
-// The census reads goroutines in batches, each batch in address order: g
-// structs by their address, stacks by their saved stack pointer, the
-// sudogs of channel waiters by theirs. A core read in place from an
-// archive decodes a whole 4 MiB frame for any byte it needs, and a
-// long-running program's goroutines lie scattered over its heap in no
-// relation to their order in runtime.allgs; reading in address order
-// decodes each frame about once per batch instead of once per goroutine.
+// The census reads every goroutine in two sweeps over the core's memory,
+// each in address order: first the g structs (with the timers of the Ps'
+// timer heaps and the semaphore tables' sudogs, semasweep.go), then the
+// stacks by their saved stack pointer together with the sudogs of channel
+// waiters. A core read in place from an archive decodes a whole 4 MiB
+// frame for any byte it needs and keeps a few frames (bundle's
+// memberCacheBytes), and a long-running program's goroutines, stacks,
+// sudogs and timers lie interleaved all over its heap, in no relation to
+// their order in runtime.allgs; a sweep in address order passes each
+// frame once, so the census decodes about each frame holding a goroutine's
+// data twice, whatever the goroutine count. A read found while a sweep
+// has not yet passed its frame (a channel waiter's sudog, the next
+// semaphore waiter) is made in the same sweep (sweepQueue). Between the sweeps each goroutine is kept as a g record
+// (grecord.go), its stack as an interned []Frame (stackInterner).
 // Goroutines keep their allgs order in the census.
 
-// censusBatch is how many goroutines are read per batch: 32k g structs
-// (about 440 bytes each in Go 1.26) are 14 MiB held at once, and a
-// batch's stacks are swept in one pass.
-const censusBatch = 1 << 15
-
-func (fr *fastReader) walk(l *layout) (*fastResult, error) {
+// walk reads every goroutine runtime.allgs lists, and the timers at
+// timers (sorted; heapTimers) laid out as to says.
+func (fr *fastReader) walk(l *layout, timers []uint64, to timerHeapOffsets) (*fastResult, error) {
 	allgs, err := fr.mem.u64(l.syms["runtime.allgs"].Value)
 	if err != nil {
 		return nil, fmt.Errorf("runtime.allgs: %w", err)
@@ -36,139 +39,150 @@ func (fr *fastReader) walk(l *layout) (*fastResult, error) {
 		return nil, fmt.Errorf("runtime.allglen is %d (more than %d): goroutine list corrupt", n, maxAllgs)
 	}
 	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
-	b := &batch{gb: make([]byte, min(n, censusBatch)*uint64(fr.o.size))}
-	for i := uint64(0); i < n; i += censusBatch {
-		cut := fr.readPointers(b, allgs, i, min(censusBatch, n-i), res.census)
-		if err := fr.readGs(b, i, res.census); err != nil {
-			return nil, err
-		}
-		fr.decodeBatch(b, res)
-		if cut {
-			break
-		}
+	gps := fr.readPointers(allgs, n, res.census)
+	recs := newGRecords(fr.o)
+	ok, rb, err := fr.readGs(l, recs, gps, timers, to, res.census)
+	if err != nil {
+		return nil, err
 	}
+	fr.heldScan = fr.newHeldScan(l)
+	fr.decodeAll(recs, gps, ok, rb, res)
 	return res, nil
 }
 
-// batch is one batch of goroutines being read: their g addresses in allgs
-// order and their g structs.
-type batch struct {
-	gps  []uint64
-	gb   []byte // g structs, fr.o.size bytes each, in the order of gps
-	ok   []bool // the g struct was read
-	bad  int    // unreadable g structs so far, over all batches
-	scan []uint64
-}
-
-func (fr *fastReader) g(b *batch, x int) []byte {
-	size := int(fr.o.size)
-	return b.gb[x*size : (x+1)*size]
-}
-
-// readPointers reads allgs[i:i+k] into b.gps; cut reports a list that
-// turned unreadable, after which the census stops.
-func (fr *fastReader) readPointers(b *batch, allgs, i, k uint64, c *goroutines.Census) (cut bool) {
-	b.gps = b.gps[:0]
+// readPointers reads allgs[:n]; a list that turns unreadable is cut there,
+// with a warning.
+func (fr *fastReader) readPointers(allgs, n uint64, c *goroutines.Census) []uint64 {
+	gps := make([]uint64, 0, n)
 	ptrs := make([]byte, 8*allgsChunk)
-	for j := uint64(0); j < k; j += allgsChunk {
-		m := min(allgsChunk, k-j)
-		if err := fr.mem.read(ptrs[:8*m], allgs+8*(i+j)); err != nil {
+	for i := uint64(0); i < n; i += allgsChunk {
+		m := min(allgsChunk, n-i)
+		if err := fr.mem.read(ptrs[:8*m], allgs+8*i); err != nil {
 			c.Complete = false
-			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("goroutine list unreadable after %d entries: %v", i+j, err))
-			return true
+			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("goroutine list unreadable after %d entries: %v", i, err))
+			break
 		}
 		for x := uint64(0); x < m; x++ {
-			b.gps = append(b.gps, binary.LittleEndian.Uint64(ptrs[8*x:]))
+			gps = append(gps, binary.LittleEndian.Uint64(ptrs[8*x:]))
 		}
 	}
-	return false
+	return gps
 }
 
-// readGs reads the batch's g structs in address order, and sizes each
-// waiting goroutine's held-lock scan in allgs order. first is the batch's
-// first allgs index.
-func (fr *fastReader) readGs(b *batch, first uint64, c *goroutines.Census) error {
-	b.ok = slices.Grow(b.ok[:0], len(b.gps))[:len(b.gps)]
-	b.scan = slices.Grow(b.scan[:0], len(b.gps))[:len(b.gps)]
-	for _, x := range fr.orderBy(b, func(x int) uint64 { return b.gps[x] }) {
-		b.ok[x] = false
-		if err := fr.mem.read(fr.g(b, x), b.gps[x]); err != nil {
-			b.bad++
+// readGs is the first sweep: it reads the g structs at gps into g records,
+// laid out by recs, one after another in allgs order (ok[x] says whether g
+// x was read), the timers (chanTimer) and the semaphore tables' sudogs
+// (semasweep.go, into fr.sema), all in address order.
+func (fr *fastReader) readGs(l *layout, recs *gRecords, gps, timers []uint64, to timerHeapOffsets, c *goroutines.Census) (ok []bool, rb []byte, err error) {
+	size := int(recs.offsets.size)
+	ok, rb = make([]bool, len(gps)), make([]byte, len(gps)*size)
+	gb := make([]byte, recs.gSize)
+	bad := 0
+	sendTime := map[uint64]bool{} // func value → it is time.sendTime
+	var q sweepQueue
+	for x, gp := range gps {
+		q.push(sweepItem{addr: gp, kind: gStruct, x: x})
+	}
+	for t, addr := range timers {
+		q.push(sweepItem{addr: addr, kind: timer, x: t})
+	}
+	sw := fr.semaRoots(l, &q)
+	for {
+		it, more := q.pop()
+		if !more {
+			break
+		}
+		switch it.kind {
+		case timer:
+			fr.chanTimer(to, it.addr, sendTime)
+			continue
+		case treapNode:
+			fr.treapNode(sw, &q, it.addr, it.x)
+			continue
+		case semaWaiter:
+			fr.semaWaiter(sw, &q, it.addr, it.elem)
+			continue
+		}
+		x := it.x
+		if err := fr.mem.read(gb, gps[x]); err != nil {
+			bad++
 			c.Complete = false
-			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine at allgs index %d (g %#x): %v", first+uint64(x), b.gps[x], err))
-			if b.bad >= maxUnreadableRun {
-				return errors.New("goroutine list corrupt: too many unreadable goroutines")
+			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine at allgs index %d (g %#x): %v", x, gps[x], err))
+			if bad >= maxUnreadableRun {
+				return nil, nil, errors.New("goroutine list corrupt: too many unreadable goroutines")
 			}
 			continue
 		}
-		b.ok[x] = true
+		recs.copyFrom(rb[x*size:(x+1)*size], gb)
+		ok[x] = true
 	}
-	o := fr.o
-	for x := range b.gps {
-		b.scan[x] = 0
-		if !b.ok[x] {
-			continue
-		}
-		gb := fr.g(b, x)
-		status := uint64(binary.LittleEndian.Uint32(gb[o.status:])) &^ gScan
-		if gStatus[status] == "waiting" {
-			b.scan[x] = fr.scanLen(fr.u64(gb, o.schedSP), fr.u64(gb, o.stackLo), fr.u64(gb, o.stackHi))
-		}
-	}
-	return nil
+	fr.sema = sw.waiters
+	return ok, rb, nil
 }
 
-// decodeBatch decodes the batch's goroutines in stack order, reads the
-// channels of channel waiters in sudog order (and then the channels
-// themselves: markChans), and appends the live goroutines to the census
-// in allgs order.
-func (fr *fastReader) decodeBatch(b *batch, res *fastResult) {
-	out := make([]goroutines.Goroutine, len(b.gps))
-	live := make([]bool, len(b.gps))
-	sudogs := make([]uint64, len(b.gps))
-	for _, x := range fr.orderBy(b, func(x int) uint64 { return fr.u64(fr.g(b, x), fr.o.schedSP) }) {
-		if b.ok[x] {
-			out[x], live[x], sudogs[x] = fr.goroutine(b.gps[x], fr.g(b, x), b.scan[x])
+// decodeAll sizes the held-lock scans in allgs order (scanLen: as its
+// budget runs out, which stacks are scanned must not depend on where they
+// lie), then decodes the goroutines and reads the channels of channel
+// waiters in the second sweep, then reads the channels themselves
+// (markChans), and leaves the live goroutines in the census in allgs
+// order.
+func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []byte, res *fastResult) {
+	o, size := &recs.offsets, int(recs.offsets.size)
+	rec := func(x int) []byte { return rb[x*size : (x+1)*size] }
+	scan := make([]uint64, len(gps))
+	for x := range gps {
+		if !ok[x] {
+			continue
+		}
+		b := rec(x)
+		status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
+		if gStatus[status] == "waiting" {
+			scan[x] = fr.scanLen(fr.u64(b, o.schedSP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
 		}
 	}
-	chans := make([][]uint64, len(b.gps))
-	for _, x := range fr.orderBy(b, func(x int) uint64 { return sudogs[x] }) {
-		if live[x] && sudogs[x] != 0 {
-			chans[x] = fr.waitChans(sudogs[x])
-			if out[x].Status == "waiting" && len(chans[x]) > 0 {
-				out[x].LockAddr = chans[x][0]
+	out := make([]goroutines.Goroutine, len(gps))
+	live := make([]bool, len(gps))
+	chans := make([][]uint64, len(gps))
+	var q sweepQueue
+	for x := range gps {
+		if ok[x] {
+			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), kind: stack, x: x})
+		}
+	}
+	for {
+		it, more := q.pop()
+		if !more {
+			break
+		}
+		x := it.x
+		if it.kind == stack {
+			var sudog uint64
+			out[x], live[x], sudog = fr.goroutine(o, gps[x], rec(x), scan[x])
+			if live[x] && sudog != 0 {
+				q.push(sweepItem{addr: sudog, kind: chanSudog, x: x})
 			}
+			continue
+		}
+		chans[x] = fr.waitChans(it.addr)
+		if out[x].Status == "waiting" && len(chans[x]) > 0 {
+			out[x].LockAddr = chans[x][0]
 		}
 	}
 	fr.markChans(out, chans)
-	c := res.census
-	for x := range b.gps {
+	// The live goroutines move to the front of out, which becomes the
+	// census: a million goroutines are not held twice.
+	k := 0
+	for x := range gps {
 		if !live[x] {
 			continue
 		}
 		if out[x].Status == "running" {
 			res.running[out[x].ID] = true
-			res.runningAt[b.gps[x]] = len(c.Goroutines)
+			res.runningAt[gps[x]] = k
 		}
-		c.Goroutines = append(c.Goroutines, out[x])
+		out[k] = out[x]
+		k++
 	}
-}
-
-// orderBy returns the batch's indices sorted by key, ties in allgs order.
-func (fr *fastReader) orderBy(b *batch, key func(x int) uint64) []int {
-	ord := make([]int, len(b.gps))
-	keys := make([]uint64, len(b.gps))
-	for x := range ord {
-		ord[x], keys[x] = x, key(x)
-	}
-	slices.SortStableFunc(ord, func(p, q int) int {
-		switch {
-		case keys[p] < keys[q]:
-			return -1
-		case keys[p] > keys[q]:
-			return 1
-		}
-		return 0
-	})
-	return ord
+	clear(out[k:])
+	res.census.Goroutines = out[:k:k]
 }

@@ -1,63 +1,171 @@
 package gocore
 
 import (
+	"encoding/gob"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
-// wire is the census as the child sends it: each distinct stack once, and
-// per goroutine an index into the stacks. Goroutines with the same stack
-// share one Frames slice after decoding, so the parent's memory grows with
-// the number of distinct stacks, not with goroutines × frames.
+// wire is the census as the child sends it: each distinct stack and each
+// distinct creator frame once, and per goroutine an index into each.
+// Goroutines with the same stack share one Frames slice after decoding
+// (and the same creator one Frame), so the parent's memory grows with the
+// number of distinct stacks, not with goroutines × frames.
 type wire struct {
 	Census  *goroutines.Census   `json:"census"`
 	Stacks  [][]goroutines.Frame `json:"stacks"`
 	StackOf []int                `json:"stack_of"`
+	// Creators are the distinct CreatedBy frames; CreatorOf[i] is
+	// goroutine i's, -1 for none.
+	Creators  []goroutines.Frame `json:"creators"`
+	CreatorOf []int              `json:"creator_of"`
+	// Total is how many goroutines follow in chunks (writeWire).
+	Total int `json:"total"`
+}
+
+// wireChunk is the next goroutines of the census (at most wireChunkLen)
+// with their stack and creator indices.
+type wireChunk struct {
+	Goroutines []goroutines.Goroutine
+	StackOf    []int
+	CreatorOf  []int
+}
+
+// wireChunkLen is how many goroutines a chunk carries: the receiver
+// appends each chunk to a list it allocated whole from Total, where gob,
+// decoding one list of a million goroutines, would grow its slice step by
+// step (a bound against hostile lengths), copying it again at every step.
+const wireChunkLen = 8192
+
+// writeWire sends the census c: the wire with the census's other fields,
+// its distinct stacks and creators, then its goroutines in chunks. It
+// leaves c's goroutines without their frames and creators.
+func writeWire(out io.Writer, c *goroutines.Census) error {
+	w := toWire(c)
+	head := *w
+	shell := *c
+	shell.Goroutines = nil
+	head.Census, head.StackOf, head.CreatorOf, head.Total = &shell, nil, nil, len(c.Goroutines)
+	enc := gob.NewEncoder(out)
+	if err := enc.Encode(&head); err != nil {
+		return err
+	}
+	for i := 0; i < len(c.Goroutines); i += wireChunkLen {
+		j := min(i+wireChunkLen, len(c.Goroutines))
+		if err := enc.Encode(&wireChunk{c.Goroutines[i:j], w.StackOf[i:j], w.CreatorOf[i:j]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readWire receives what writeWire sent and restores the census, its
+// goroutines sharing stacks and creator frames.
+func readWire(in io.Reader) (*goroutines.Census, error) {
+	dec := gob.NewDecoder(in)
+	var head wire
+	if err := dec.Decode(&head); err != nil {
+		return nil, err
+	}
+	if head.Total < 0 || head.Total > maxAllgs {
+		return nil, fmt.Errorf("census of %d goroutines (at most %d)", head.Total, maxAllgs)
+	}
+	c := head.Census
+	if c == nil {
+		c = &goroutines.Census{}
+	}
+	creators := make([]*goroutines.Frame, len(head.Creators))
+	for k := range head.Creators {
+		creators[k] = &head.Creators[k]
+	}
+	c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
+	for len(c.Goroutines) < head.Total {
+		var ch wireChunk
+		if err := dec.Decode(&ch); err != nil {
+			return nil, fmt.Errorf("goroutines from %d on: %w", len(c.Goroutines), err)
+		}
+		if len(ch.Goroutines) == 0 || len(ch.StackOf) != len(ch.Goroutines) || len(ch.CreatorOf) != len(ch.Goroutines) || len(c.Goroutines)+len(ch.Goroutines) > head.Total {
+			return nil, fmt.Errorf("goroutines from %d on: a chunk of %d goroutines, %d stacks and %d creators", len(c.Goroutines), len(ch.Goroutines), len(ch.StackOf), len(ch.CreatorOf))
+		}
+		for k := range ch.Goroutines {
+			g := &ch.Goroutines[k]
+			if j := ch.StackOf[k]; j >= 0 && j < len(head.Stacks) {
+				g.Frames = head.Stacks[j]
+			}
+			if j := ch.CreatorOf[k]; j >= 0 && j < len(creators) {
+				g.CreatedBy = creators[j]
+			}
+		}
+		c.Goroutines = append(c.Goroutines, ch.Goroutines...)
+	}
+	return c, nil
+}
+
+// stackIdentity names a stack slice by its backing array and length: the
+// census reader shares one slice between goroutines with the same stack
+// (stackInterner), so most lookups need not compare frames.
+type stackIdentity struct {
+	first *goroutines.Frame
+	n     int
 }
 
 func toWire(c *goroutines.Census) *wire {
-	w := &wire{Census: c, StackOf: make([]int, len(c.Goroutines))}
-	idx := map[string]int{}
-	var key strings.Builder
+	w := &wire{Census: c, StackOf: make([]int, len(c.Goroutines)), CreatorOf: make([]int, len(c.Goroutines))}
+	byIdentity := map[stackIdentity]int{}
+	byContent := map[string]int{}
+	creators := map[goroutines.Frame]int{}
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
-		key.Reset()
-		for _, f := range g.Frames {
-			key.WriteString(f.Func)
-			key.WriteByte(0)
-			key.WriteString(f.File)
-			key.WriteByte(0)
-			key.WriteString(strconv.Itoa(f.Line))
-			if f.Inlined {
-				key.WriteByte('i')
-			}
-			key.WriteByte(1)
+		var id stackIdentity
+		if len(g.Frames) > 0 {
+			id = stackIdentity{&g.Frames[0], len(g.Frames)}
 		}
-		k := key.String()
-		j, ok := idx[k]
+		j, ok := byIdentity[id]
 		if !ok {
-			j = len(w.Stacks)
-			idx[k] = j
-			w.Stacks = append(w.Stacks, g.Frames)
+			k := stackKey(g.Frames)
+			if j, ok = byContent[k]; !ok {
+				j = len(w.Stacks)
+				byContent[k] = j
+				w.Stacks = append(w.Stacks, g.Frames)
+			}
+			if id.first != nil {
+				byIdentity[id] = j
+			}
 		}
 		w.StackOf[i] = j
 		g.Frames = nil
+		w.CreatorOf[i] = -1
+		if g.CreatedBy != nil {
+			k, ok := creators[*g.CreatedBy]
+			if !ok {
+				k = len(w.Creators)
+				creators[*g.CreatedBy] = k
+				w.Creators = append(w.Creators, *g.CreatedBy)
+			}
+			w.CreatorOf[i] = k
+			g.CreatedBy = nil
+		}
 	}
 	return w
 }
 
-// fromWire restores the census, sharing stacks between goroutines.
-func fromWire(w *wire) *goroutines.Census {
-	c := w.Census
-	if c == nil {
-		return &goroutines.Census{}
-	}
-	for i := range c.Goroutines {
-		if i < len(w.StackOf) && w.StackOf[i] >= 0 && w.StackOf[i] < len(w.Stacks) {
-			c.Goroutines[i].Frames = w.Stacks[w.StackOf[i]]
+// stackKey spells frames out, for comparing stacks by content.
+func stackKey(frames []goroutines.Frame) string {
+	var key strings.Builder
+	for _, f := range frames {
+		key.WriteString(f.Func)
+		key.WriteByte(0)
+		key.WriteString(f.File)
+		key.WriteByte(0)
+		key.WriteString(strconv.Itoa(f.Line))
+		if f.Inlined {
+			key.WriteByte('i')
 		}
+		key.WriteByte(1)
 	}
-	return c
+	return key.String()
 }

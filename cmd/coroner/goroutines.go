@@ -94,7 +94,7 @@ func runGoroutines(c *cli.Context) error {
 				Groups   []goroutines.Bucket `json:"groups"`
 			}{census.Source, census.Format, census.Complete, census.Warnings, groups})
 		}
-		return enc.Encode(census)
+		return writeCensusJSON(w, census)
 	}
 	printCensusHeader(w, census)
 	if c.Bool("group") {
@@ -145,31 +145,6 @@ func printGroups(w io.Writer, gs []goroutines.Bucket) error {
 		}
 		row := []string{strconv.Itoa(g.Count), state(g.Status, g.WaitReason), waitRange(g.MinWait, g.MaxWait),
 			frameCell(userFrame(g.Frames)), frameCell(g.CreatedBy), kind}
-		if err := tbl.Append(row); err != nil {
-			return fmt.Errorf("table: %w", err)
-		}
-	}
-	return tbl.Render()
-}
-
-func printGoroutines(w io.Writer, c *goroutines.Census) error {
-	tbl := tablewriter.NewTable(w)
-	tbl.Header("ID", "State", "Wait", "User frame", "Created by", "Labels")
-	gs := append([]goroutines.Goroutine(nil), c.Goroutines...)
-	sort.SliceStable(gs, func(i, j int) bool { return gs[i].ID < gs[j].ID })
-	for _, g := range gs {
-		id := strconv.FormatInt(g.ID, 10)
-		if g.ID < 0 {
-			id = fmt.Sprintf("×%d", g.Count)
-		}
-		if g.Crashed {
-			id += " (crashed)"
-		}
-		if g.System {
-			id += " (sys)"
-		}
-		row := []string{id, state(g.Status, g.WaitReason), waitRange(g.WaitMinutes, g.WaitMinutes),
-			frameCell(userFrame(g.Frames)), frameCell(g.CreatedBy), labels(g.Labels)}
 		if err := tbl.Append(row); err != nil {
 			return fmt.Errorf("table: %w", err)
 		}

@@ -16,6 +16,15 @@
 # so the process keeps two CPUs busy rather than one lock holder at a time), net/http/pprof CPU, heap, allocs, mutex,
 # block and goroutine (debug=2) profiles, a 3 s execution trace, its
 # gctrace log, and a gcore snapshot; ingested with coroner ingest.
+#
+# CORE=abort takes the core the way most real cores come instead: the
+# program runs under GOTRACEBACK=crash with core dumps enabled, and
+# kill -ABRT makes the runtime print every goroutine to its stderr and the
+# kernel write the core (kernel.core_pattern must name a file, as "core"
+# does). That incident also compares
+#   coroner goroutines ARCHIVE                  (cold: empty cache)
+# with dlv core BIN CORE + goroutines -t on the raw core, kept beside the
+# archive for it (target: coroner 10x faster).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -25,11 +34,23 @@ HEAP_MB="${HEAP_MB:-2200}"
 N="${N:-100000}"
 FREQ="${FREQ:-9999}"
 PERF_SECONDS="${PERF_SECONDS:-45}"
+CORE="${CORE:-gcore}"
 mkdir -p "$WORK"
 . corpus/bench/lib.sh
 need_tools analyze gcore perf zstd curl /usr/bin/time
 build_coroner
 ARCHIVE="$WORK/incident-$HEAP_MB-$N.tar.zst"
+RAW="$WORK/raw-abort-$HEAP_MB-$N" # the abort core and its binary, for dlv
+case "$CORE" in
+  gcore) ;;
+  abort)
+    ARCHIVE="$WORK/incident-$HEAP_MB-$N-abort.tar.zst"
+    case "$(cat /proc/sys/kernel/core_pattern)" in
+      '|'* | /*) echo "analyze bench: kernel.core_pattern is $(cat /proc/sys/kernel/core_pattern): cores do not land in the working directory" >&2; exit 1 ;;
+    esac
+    ;;
+  *) echo "analyze bench: CORE is gcore or abort, not $CORE" >&2; exit 2 ;;
+esac
 
 generate() {
   rm -rf "$WORK/prog" "$WORK/incident" && mkdir -p "$WORK/prog" "$WORK/incident"
@@ -111,7 +132,8 @@ EOF
   local port=17890
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   local url="http://127.0.0.1:$port"
-  GODEBUG=gctrace=1 "$WORK/bigincident" "127.0.0.1:$port" "$HEAP_MB" "$N" 2> "$WORK/incident/gctrace.log" &
+  # The abort core lands in the program's working directory.
+  (cd "$WORK/incident" && ulimit -c unlimited && GOTRACEBACK=crash GODEBUG=gctrace=1 exec "$WORK/bigincident" "127.0.0.1:$port" "$HEAP_MB" "$N" 2> "$WORK/incident/gctrace.log") &
   local pid=$!
   trap 'kill '"$pid"' 2>/dev/null || true' EXIT
   for _ in $(seq 1 600); do curl -sf "$url/debug/pprof/" >/dev/null && break; sleep 0.5; done
@@ -127,10 +149,22 @@ EOF
   for p in heap allocs mutex block; do curl -sf -o "$WORK/incident/$p.pprof" "$url/debug/pprof/$p"; done
   curl -sf -o "$WORK/incident/goroutines.txt" "$url/debug/pprof/goroutine?debug=2"
   cp /proc/kallsyms "$WORK/incident/kallsyms"
-  gcore -o "$WORK/incident/core" "$pid" >/dev/null
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  if [ "$CORE" = abort ]; then
+    kill -ABRT "$pid"; wait "$pid" 2>/dev/null || true
+    local core
+    core=$(ls "$WORK/incident"/core* 2>/dev/null | head -1)
+    [ -n "$core" ] || { echo "analyze bench: no core written after kill -ABRT (ulimit -c, core_pattern?)" >&2; exit 1; }
+    [ "$core" = "$WORK/incident/core" ] || mv "$core" "$WORK/incident/core"
+  else
+    gcore -o "$WORK/incident/core" "$pid" >/dev/null
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  fi
   trap - EXIT
   "$CORONER_BIN" ingest --id bench-analyze -o "$ARCHIVE" "$WORK/incident" 2>/dev/null
+  if [ "$CORE" = abort ]; then
+    rm -rf "$RAW" && mkdir -p "$RAW"
+    mv "$WORK/incident/core" "$WORK/bigincident" "$RAW/"
+  fi
   rm -rf "$WORK/incident"
 }
 [ -f "$ARCHIVE" ] || generate
@@ -184,3 +218,18 @@ echo "coroner-analyze: peak summed RSS of the process and its census child: $tre
 awk -v a="$coroner_analyze_wall" -v z="$zstd_decompress_wall" -v r="$coroner_analyze_rss" -v t="$tree" -v n="$coroner_analyze_no_core_wall" \
   'BEGIN { printf "ratio analyze/decompress: %.2fx wall (target <= 2x), without the core census %.2fx; analyze peak RSS %d MiB, summed with its child %d MiB (target <= 1024)\n", a / z, n / z, r, t }'
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["verdict"]; print("verdict:", v["cause"], "-", v["headline"])' "$WORK/report/report.json" 2>/dev/null || true
+
+[ "$CORE" = abort ] || exit 0
+# The crash core's census: coroner from the archive (cold cache) against
+# dlv's full stacks on the raw core.
+DLV="$(go env GOPATH)/bin/dlv"
+if ! "$DLV" version 2>/dev/null | grep -q 'Version: 1.27.2'; then
+  (cd "$WORK" && GOFLAGS=-mod=mod go install github.com/go-delve/delve/cmd/dlv@v1.27.2)
+fi
+rm -rf "$CORONER_CACHE_DIR"
+measure coroner-goroutines "$CORONER_BIN" goroutines "$ARCHIVE"
+printf 'goroutines -t\nexit\n' > "$WORK/dlv-t.init"
+measure dlv-goroutines-t "$DLV" core "$RAW/bigincident" "$RAW/core" --allow-non-terminal-interactive=true --init "$WORK/dlv-t.init"
+"$CORONER_BIN" goroutines "$ARCHIVE" 2>/dev/null | sed -n '1,3p'
+awk -v c="$coroner_goroutines_wall" -v d="$dlv_goroutines_t_wall" -v r="$coroner_goroutines_rss" -v dr="$dlv_goroutines_t_rss" \
+  'BEGIN { printf "ratio dlv goroutines -t / coroner goroutines: %.1fx faster (target >= 10x); peak RSS %d MiB vs %d MiB\n", d / c, r, dr }'

@@ -1,0 +1,84 @@
+package gocore
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// TestSweepQueue: reads come out in address order; one pushed behind the
+// current position by more than sweepSlack waits for the next sweep, one
+// within the slack joins the current sweep, and equal addresses keep
+// their push order.
+func TestSweepQueue(t *testing.T) {
+	var q sweepQueue
+	for x, a := range []uint64{5 << 30, 1 << 30, 3 << 30, 3 << 30} {
+		q.push(sweepItem{addr: a, x: x})
+	}
+	var got []int
+	pop := func() {
+		it, ok := q.pop()
+		if !ok {
+			t.Fatal("queue empty too early")
+		}
+		got = append(got, it.x)
+	}
+	pop() // 1 GiB
+	pop() // 3 GiB, pushed first
+	// Behind the position by far more than the slack: next sweep.
+	q.push(sweepItem{addr: 2 << 30, x: 10, kind: chanSudog})
+	// Behind by less than the slack: this sweep, at once.
+	q.push(sweepItem{addr: 3<<30 - sweepSlack/2, x: 11, kind: chanSudog})
+	// Ahead: this sweep, in order.
+	q.push(sweepItem{addr: 4 << 30, x: 12, kind: chanSudog})
+	for range 5 {
+		pop()
+	}
+	if _, ok := q.pop(); ok {
+		t.Fatal("queue not empty")
+	}
+	want := []int{1, 2, 11, 3, 12, 0, 10}
+	if len(got) != len(want) {
+		t.Fatalf("order %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("order %v, want %v", got, want)
+		}
+	}
+}
+
+// TestGRecords: a g record holds each field's bytes at its slot, and
+// fields the layout lacks (-1) or places past the struct's end read as
+// zero rather than out of bounds.
+func TestGRecords(t *testing.T) {
+	o := &gOffsets{goid: 152, status: 144, schedSP: 56, schedPC: 64, schedBP: 104, stackLo: 0, stackHi: 8,
+		waitReason: 175, waitSince: 160, gopc: 280, startpc: 288, waiting: 200, labels: 296, panic: 32, sig: -1, size: 300}
+	g := make([]byte, o.size)
+	for i := range g {
+		g[i] = byte(i)
+	}
+	r := newGRecords(o)
+	rec := make([]byte, r.offsets.size)
+	r.copyFrom(rec, g)
+	if r.offsets.sig != -1 {
+		t.Errorf("absent field sig at %d", r.offsets.sig)
+	}
+	for _, f := range []struct {
+		name     string
+		src, dst int64
+	}{{"goid", o.goid, r.offsets.goid}, {"schedSP", o.schedSP, r.offsets.schedSP}, {"waitReason", o.waitReason, r.offsets.waitReason}, {"panic", o.panic, r.offsets.panic}} {
+		if got, want := binary.LittleEndian.Uint64(rec[f.dst:]), binary.LittleEndian.Uint64(g[f.src:]); got != want {
+			t.Errorf("%s: record has %#x, g has %#x", f.name, got, want)
+		}
+	}
+	// labels at 296 has 4 bytes left in a 300-byte g: the rest is zero.
+	if got, want := binary.LittleEndian.Uint64(rec[r.offsets.labels:]), uint64(binary.LittleEndian.Uint32(g[296:])); got != want {
+		t.Errorf("labels at the struct's end: record has %#x, want %#x", got, want)
+	}
+	o.labels = 400 // past the end: zero, no panic
+	r = newGRecords(o)
+	r.copyFrom(rec, g)
+	if v := binary.LittleEndian.Uint64(rec[r.offsets.labels:]); v != 0 {
+		t.Errorf("field past the end reads %#x", v)
+	}
+}

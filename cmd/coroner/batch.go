@@ -50,7 +50,7 @@ the archives whose digest falls in shard K are analyzed; N processes sharing DIR
 Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analyzed);
 4 the output directory or index could not be written; 5 interrupted.`,
 		Flags: append(outputFlags(defaultBatchOut, "output directory, or object-store URL prefix (s3://BUCKET/PREFIX/, gs://, azblob://, file://; needs --index)", "out"),
-			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "archives analyzed at once"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.GOMAXPROCS(0), Usage: "archives analyzed at once (default: the CPUs this process may use)"},
 			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
 			&cli.StringFlag{Name: "index", EnvVars: []string{"CORONER_INDEX"}, Usage: "incident index: a SQLite file or a postgres:// URL (default OUT/index.sqlite; - for none)"},
 			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},

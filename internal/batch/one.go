@@ -72,7 +72,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		e.Status = StatusInterrupted
 		return e, false
 	}
-	size, mtime, err := statInput(ctx, input)
+	size, mtime, err := r.version(ctx, input)
 	if err != nil {
 		return r.finish(e, nil, exitInput, err), false
 	}

@@ -98,12 +98,12 @@ func safeBase(key string) string {
 }
 
 // Digest returns the archive digest of the archive at key, reading only
-// its start (a ranged read) up to the manifest member.
+// its start (ranged reads, see HeadReader) up to the manifest member.
 func (l *Location) Digest(ctx context.Context, key string) (string, error) {
-	r, err := l.NewRangeReader(ctx, key, 0, -1)
+	h, err := l.OpenHead(ctx, key)
 	if err != nil {
 		return "", err
 	}
-	defer r.Close()
-	return bundle.DigestReader(r, Redact(l.URL(key)))
+	defer h.Close()
+	return bundle.DigestReader(h, Redact(l.URL(key)))
 }

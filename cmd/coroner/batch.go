@@ -51,7 +51,7 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 4 the output directory or index could not be written; 5 interrupted.`,
 		Flags: append(outputFlags(defaultBatchOut, "output directory, or object-store URL prefix (s3://BUCKET/PREFIX/, gs://, azblob://, file://; needs --index)", "out"),
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.GOMAXPROCS(0), Usage: "archives analyzed at once (default: the CPUs this process may use)"},
-			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
+			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output (a directory or an object-store URL prefix) to diff verdicts against"},
 			&cli.StringFlag{Name: "index", EnvVars: []string{"CORONER_INDEX"}, Usage: "incident index: a SQLite file or a postgres:// URL (default OUT/index.sqlite; - for none)"},
 			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},
 			&cli.DurationFlag{Name: "timeout", Value: batch.DefaultTimeout, Usage: "wall-clock budget per archive"},
@@ -85,9 +85,6 @@ func runBatch(c *cli.Context) error {
 	shard, err := batchShard(c)
 	if err != nil {
 		return withCode(exitUsage, err)
-	}
-	if blobstore.IsURL(out) && c.String("compare-to") != "" {
-		return withCode(exitUsage, errors.New("--compare-to works on local output directories; compare stored results with coroner diff"))
 	}
 	inputs, missing, err := batch.Expand(c.Args().Slice())
 	if err != nil {

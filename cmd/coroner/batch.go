@@ -178,6 +178,9 @@ func registerBatchWorker() {
 		Analyze: func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error) {
 			return driver.Analyze(ctx, input, all.Analyzers, o)
 		},
+		AnalyzeSealed: func(ctx context.Context, archive string, o analyze.Options) (*analyze.Result, error) {
+			return driver.AnalyzeSealed(ctx, archive, all.Analyzers, o)
+		},
 		Seekable: all.Seekable,
 	})
 }

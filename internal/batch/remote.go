@@ -106,24 +106,25 @@ func fetchedDir() (string, error) {
 }
 
 // LocalInput returns a local file holding input: input itself, or its
-// object fetched (an archive's seal checked as it arrives). done removes a
-// fetched copy once the analysis is over, so fetched archives take disk
-// only while in use.
-func LocalInput(ctx context.Context, input string) (path string, done func(), err error) {
+// object fetched (an archive's seal checked as it arrives: sealed says it
+// was, so the file need not be hashed again). done removes a fetched copy
+// once the analysis is over, so fetched archives take disk only while in
+// use.
+func LocalInput(ctx context.Context, input string) (path string, sealed bool, done func(), err error) {
 	if !blobstore.IsURL(input) {
-		return input, func() {}, nil
+		return input, false, func() {}, nil
 	}
 	loc, err := blobstore.Open(ctx, input)
 	if err != nil {
-		return "", nil, err
+		return "", false, nil, err
 	}
 	dir, err := fetchedDir()
 	if err != nil {
-		return "", nil, err
+		return "", false, nil, err
 	}
-	p, err := loc.Fetch(ctx, loc.Key, dir)
+	p, sealed, err := loc.Fetch(ctx, loc.Key, dir)
 	if err != nil {
-		return "", nil, err
+		return "", false, nil, err
 	}
-	return p, func() { os.Remove(p) }, nil
+	return p, sealed, func() { os.Remove(p) }, nil
 }

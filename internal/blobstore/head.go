@@ -2,6 +2,7 @@ package blobstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -37,9 +38,18 @@ type HeadReader struct {
 // with the object's attributes, both from one ranged request.
 func (l *Location) OpenHead(ctx context.Context, key string) (*HeadReader, error) {
 	h := &HeadReader{ctx: ctx, loc: l, key: key, chunk: headFirstChunk}
-	if err := h.next(); err != nil {
+	err := h.next()
+	if err == nil || errors.Is(err, ErrNotExist) {
+		return h, err
+	}
+	// A store may refuse any range of an empty object (S3 answers 416
+	// InvalidRange): one plain read of the object then serves.
+	r, rerr := l.Bucket.NewReader(ctx, key, nil)
+	if rerr != nil {
 		return nil, err
 	}
+	h.attrs = Attributes{Size: r.Size(), ModTime: r.ModTime()}
+	h.cur, h.left = r, r.Size()
 	return h, nil
 }
 

@@ -62,6 +62,18 @@ func TestHeadReader(t *testing.T) {
 			if err != nil || !bytes.Equal(got, data) {
 				t.Errorf("read %d bytes (%v), want the %d written", len(got), err, len(data))
 			}
+			// An empty object, of which S3 refuses any range.
+			empty := loc.Join("empty.bin")
+			if err := loc.Write(ctx, empty, func(io.Writer) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if e, err := loc.OpenHead(ctx, empty); err != nil {
+				t.Errorf("OpenHead of an empty object: %v", err)
+			} else if b, err := io.ReadAll(e); err != nil || len(b) != 0 || e.Attributes().Size != 0 {
+				t.Errorf("empty object read as %d bytes, %v, size %d", len(b), err, e.Attributes().Size)
+			} else {
+				e.Close()
+			}
 			if _, err := loc.OpenHead(ctx, loc.Join("missing")); !isNotExist(err) {
 				t.Errorf("OpenHead of a missing key: %v", err)
 			}

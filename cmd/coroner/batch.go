@@ -35,8 +35,8 @@ memory cap and a time budget; a failing or hostile archive is recorded in DIR/fa
 error and the batch goes on. Results are written atomically to DIR/results/<digest>@<set>.json,
 named by the archive digest and the analyzer-set version, so a re-run (after Ctrl-C or a kill)
 skips finished ones. DIR/summary.json lists every input; DIR/index.sqlite is the incident index
-(see coroner search). With --compare-to, verdict changes against an earlier output directory are
-printed and written to DIR/diff.json.
+(see coroner search). With --compare-to, verdict changes against an earlier output (a directory
+or an object-store prefix) are printed and written to DIR/diff.json.
 
 An argument may be an object-store URL (s3://BUCKET/KEY, gs://, azblob://, file://): an object,
 or every archive under a prefix ending in '/'. Each is fetched into the cache directory while its

@@ -43,14 +43,10 @@ func buildFrameIndex(path string, sealed bool) (*frameIndex, error) {
 	}
 	x := &frameIndex{path: path, f: f}
 	err = walkFrames(f, path, !sealed, func(fs frameSpan) error {
-		switch {
-		case fs.content < 0:
-			return fmt.Errorf("%s: frame at offset %#x does not declare its decoded size: %w", path, fs.off, ErrNoRandomAccess)
-		case fs.content > maxFrameContent:
-			return fmt.Errorf("%s: frame at offset %#x declares %d decoded bytes, over the %d read at random: %w", path, fs.off, fs.content, maxFrameContent, ErrNoRandomAccess)
-		case !fs.checksum:
-			return fmt.Errorf("%s: frame at offset %#x has no content checksum: %w", path, fs.off, ErrNoRandomAccess)
-		case fs.content == 0:
+		if err := randomAccessErr(fs, path); err != nil {
+			return err
+		}
+		if fs.content == 0 {
 			return nil
 		}
 		x.frames = append(x.frames, fs)
@@ -72,6 +68,20 @@ func buildFrameIndex(path string, sealed bool) (*frameIndex, error) {
 	x.decodes = make([]atomic.Int32, len(x.frames))
 	x.refs.Store(1)
 	return x, nil
+}
+
+// randomAccessErr says why frame fs of the archive path cannot be decoded
+// on its own, wrapping ErrNoRandomAccess, or returns nil.
+func randomAccessErr(fs frameSpan, path string) error {
+	switch {
+	case fs.content < 0:
+		return fmt.Errorf("%s: frame at offset %#x does not declare its decoded size: %w", path, fs.off, ErrNoRandomAccess)
+	case fs.content > maxFrameContent:
+		return fmt.Errorf("%s: frame at offset %#x declares %d decoded bytes, over the %d read at random: %w", path, fs.off, fs.content, maxFrameContent, ErrNoRandomAccess)
+	case !fs.checksum:
+		return fmt.Errorf("%s: frame at offset %#x has no content checksum: %w", path, fs.off, ErrNoRandomAccess)
+	}
+	return nil
 }
 
 // frameAt returns the index of the frame holding decoded offset off,

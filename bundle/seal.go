@@ -38,6 +38,10 @@ func sealFrame(sum []byte) []byte {
 // (Block_Maximum_Size, 128 KiB).
 const zstdMaxBlock = 128 << 10
 
+// errNoSeal is the ErrCorrupt of an archive whose frames end without a
+// seal: cut, or recompressed by a tool that drops it.
+var errNoSeal = fmt.Errorf("%w", ErrCorrupt)
+
 // frameSpan is one zstd frame of an archive file: where its compressed
 // bytes lie, magic included; the size its header declares it decodes to
 // (Frame_Content_Size), or -1 when the header leaves it out; and whether
@@ -146,7 +150,7 @@ func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error
 		sums = append(sums, s)
 	}
 	if seal == nil {
-		return fmt.Errorf("%s: no seal at the end (offset %#x): archive truncated: %w", path, off, ErrCorrupt)
+		return fmt.Errorf("%s: no seal at the end (offset %#x): archive truncated: %w", path, off, errNoSeal)
 	}
 	if !check {
 		return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/reports"
@@ -85,18 +86,26 @@ func runAnalyze(c *cli.Context) error {
 		defer stop()
 	}
 	logLine("analyzing %s", displayName(o.input))
-	input, fetched, err := batch.LocalInput(ctx, o.input)
+	input, sealed, fetched, err := batch.LocalInput(ctx, o.input)
 	if err != nil {
 		return withCode(exitInput, fmt.Errorf("analyze: %w", err))
 	}
 	defer fetched()
+	if input != o.input && !sealed && bundle.IsArchive(input) {
+		logLine("%s has no seal to check: fetched with its frames' layout checked; members are checked against the manifest's SHA-256 as they are read", displayName(o.input))
+	}
 	var exports *export.Inputs
 	if o.export != "" {
 		exports = &export.Inputs{}
 		o.opts.Results = exports.Take
 	}
 	start := time.Now()
-	res, err := driver.AnalyzeWith(ctx, input, all.Analyzers, o.opts, logLine)
+	var res *analyze.Result
+	if sealed { // checked while fetched: not hashed again
+		res, err = driver.AnalyzeSealed(ctx, input, all.Analyzers, o.opts)
+	} else {
+		res, err = driver.AnalyzeWith(ctx, input, all.Analyzers, o.opts, logLine)
+	}
 	timedOut := false
 	if err != nil {
 		switch {

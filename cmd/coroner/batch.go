@@ -35,8 +35,8 @@ memory cap and a time budget; a failing or hostile archive is recorded in DIR/fa
 error and the batch goes on. Results are written atomically to DIR/results/<digest>@<set>.json,
 named by the archive digest and the analyzer-set version, so a re-run (after Ctrl-C or a kill)
 skips finished ones. DIR/summary.json lists every input; DIR/index.sqlite is the incident index
-(see coroner search). With --compare-to, verdict changes against an earlier output directory are
-printed and written to DIR/diff.json.
+(see coroner search). With --compare-to, verdict changes against an earlier output (a directory
+or an object-store prefix) are printed and written to DIR/diff.json.
 
 An argument may be an object-store URL (s3://BUCKET/KEY, gs://, azblob://, file://): an object,
 or every archive under a prefix ending in '/'. Each is fetched into the cache directory while its
@@ -50,8 +50,8 @@ the archives whose digest falls in shard K are analyzed; N processes sharing DIR
 Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analyzed);
 4 the output directory or index could not be written; 5 interrupted.`,
 		Flags: append(outputFlags(defaultBatchOut, "output directory, or object-store URL prefix (s3://BUCKET/PREFIX/, gs://, azblob://, file://; needs --index)", "out"),
-			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.NumCPU(), Usage: "archives analyzed at once"},
-			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output directory to diff verdicts against"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: runtime.GOMAXPROCS(0), Usage: "archives analyzed at once (default: the CPUs this process may use)"},
+			&cli.StringFlag{Name: "compare-to", Usage: "earlier batch output (a directory or an object-store URL prefix) to diff verdicts against"},
 			&cli.StringFlag{Name: "index", EnvVars: []string{"CORONER_INDEX"}, Usage: "incident index: a SQLite file or a postgres:// URL (default OUT/index.sqlite; - for none)"},
 			&cli.StringFlag{Name: "memory", Value: humanize.IBytes(batch.DefaultMemory), Usage: "memory cap per archive (e.g. 2GiB)"},
 			&cli.DurationFlag{Name: "timeout", Value: batch.DefaultTimeout, Usage: "wall-clock budget per archive"},
@@ -85,9 +85,6 @@ func runBatch(c *cli.Context) error {
 	shard, err := batchShard(c)
 	if err != nil {
 		return withCode(exitUsage, err)
-	}
-	if blobstore.IsURL(out) && c.String("compare-to") != "" {
-		return withCode(exitUsage, errors.New("--compare-to works on local output directories; compare stored results with coroner diff"))
 	}
 	inputs, missing, err := batch.Expand(c.Args().Slice())
 	if err != nil {
@@ -180,6 +177,9 @@ func registerBatchWorker() {
 	batch.RegisterWorker(batch.Analysis{
 		Analyze: func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error) {
 			return driver.Analyze(ctx, input, all.Analyzers, o)
+		},
+		AnalyzeSealed: func(ctx context.Context, archive string, o analyze.Options) (*analyze.Result, error) {
+			return driver.AnalyzeSealed(ctx, archive, all.Analyzers, o)
 		},
 		Seekable: all.Seekable,
 	})

@@ -121,9 +121,9 @@ func TestArchiveRoundTripS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fetched, err := loc.Fetch(ctx, loc.Key, filepath.Join(dir, "fetched"))
-	if err != nil {
-		t.Fatal(err)
+	fetched, sealed, err := loc.Fetch(ctx, loc.Key, filepath.Join(dir, "fetched"))
+	if err != nil || !sealed {
+		t.Fatalf("Fetch: sealed %v, %v", sealed, err)
 	}
 	if b, _ := os.ReadFile(fetched); !bytes.Equal(b, stored) {
 		t.Error("fetched archive differs from the stored object")

@@ -14,7 +14,8 @@ func init() {
 		Usage:     "show which incidents' verdicts, culprits, severities or signatures changed between two analyses",
 		ArgsUsage: "OLD NEW",
 		Description: `OLD and NEW are each a result JSON file (coroner analyze --format json), a batch output
-directory (or its summary.json), or a directory of result JSON files. Directories are paired by
+directory (or its summary.json), or a directory of result JSON files, or the same in an object
+store (s3://BUCKET/KEY, a prefix ending in '/' for a directory). Directories are paired by
 archive digest; two single results are compared directly. Exit codes: 0 no change; 1 something
 changed; 2 bad arguments; 3 an input is unreadable.`,
 		Flags: []cli.Flag{
@@ -24,11 +25,11 @@ changed; 2 bad arguments; 3 an input is unreadable.`,
 			if c.NArg() != 2 {
 				return withCode(exitUsage, errors.New("diff: want OLD and NEW"))
 			}
-			old, err := batch.LoadSide(c.Args().Get(0))
+			old, err := batch.LoadSideContext(c.Context, c.Args().Get(0))
 			if err != nil {
 				return withCode(exitInput, err)
 			}
-			cur, err := batch.LoadSide(c.Args().Get(1))
+			cur, err := batch.LoadSideContext(c.Context, c.Args().Get(1))
 			if err != nil {
 				return withCode(exitInput, err)
 			}

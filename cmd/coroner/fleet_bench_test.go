@@ -55,9 +55,9 @@ func runFleet(b *testing.B, exe string, env [][]string, args ...[]string) fleetR
 // BenchmarkFleet measures, in one run over the same archives with a cold
 // cache each time: batch --jobs 2 over local files into SQLite; the same
 // over a real S3 endpoint into PostgreSQL; and two shard processes of
-// --jobs 1 each over local files. It reports the S3+PostgreSQL overhead
-// (target ≤ 20 %) and the two shards' throughput against one batch of two
-// jobs (target ≥ 0.9×).
+// --jobs 1 each over local files, each given one of the two CPUs. It
+// reports the S3+PostgreSQL overhead (target ≤ 20 %) and the two shards'
+// throughput against one batch of two jobs (target ≥ 0.9×).
 func BenchmarkFleet(b *testing.B) {
 	n := fleetArchives
 	if s := os.Getenv("CORONER_FLEET_N"); s != "" {
@@ -85,7 +85,12 @@ func BenchmarkFleet(b *testing.B) {
 			[]string{"batch", "--jobs", "2", "--out", out("local"), filepath.Join(dir, "in")})
 		remote := runFleet(b, exe, [][]string{cache("s3")},
 			[]string{"batch", "--jobs", "2", "--out", s3test.Key(root, fmt.Sprintf("out-%d/", i)), "--index", pgtest.DSN(b), s3test.Key(root, "incidents/")})
-		shards := runFleet(b, exe, [][]string{cache("shard0"), cache("shard1")},
+		// Each shard stands for a pod holding half the machine: one CPU,
+		// as GOMAXPROCS=1 says and as Go reads a 1-CPU cgroup limit
+		// itself. Without it each shard would size its child to both
+		// cores, beside the other shard's.
+		half := func(name string) []string { return append(cache(name), "GOMAXPROCS=1") }
+		shards := runFleet(b, exe, [][]string{half("shard0"), half("shard1")},
 			[]string{"batch", "--jobs", "1", "--shard", "0/2", "--out", out("shards"), filepath.Join(dir, "in")},
 			[]string{"batch", "--jobs", "1", "--shard", "1/2", "--out", out("shards"), filepath.Join(dir, "in")})
 		b.Logf("local+SQLite: wall %.2fs cpu %.2fs; S3+PostgreSQL: wall %.2fs cpu %.2fs; 2 shards: wall %.2fs cpu %.2fs",

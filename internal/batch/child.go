@@ -22,6 +22,9 @@ type Analysis struct {
 	// Analyze analyses one input: an archive, or an attachment it ingests
 	// first.
 	Analyze func(ctx context.Context, input string, o analyze.Options) (*analyze.Result, error)
+	// AnalyzeSealed analyses an archive whose seal the batch checked as
+	// it fetched it, without hashing it again; nil leaves it to Analyze.
+	AnalyzeSealed func(ctx context.Context, archive string, o analyze.Options) (*analyze.Result, error)
 	// Seekable selects the artifacts Analyze reads by seeking: with
 	// Options.Verify the worker extracts them into the cache in the same
 	// pass that verifies the archive, so the analysis finds them there
@@ -66,6 +69,9 @@ type childArgs struct {
 	Options analyze.Options `json:"options"`
 	// Verify re-hashes every member before the analysis.
 	Verify bool `json:"verify,omitempty"`
+	// Sealed: the input is an archive whose seal was checked as it was
+	// fetched.
+	Sealed bool `json:"sealed,omitempty"`
 	// CacheMax is Options.CacheMax; the child puts it in its environment,
 	// where the bundle package and the child's own workers read it.
 	CacheMax string `json:"cache_max,omitempty"`
@@ -116,8 +122,8 @@ func childMain(an Analysis, args []string) int {
 
 // analyzeInChild runs the worker on input and returns its result, or an
 // error and its exit-code class.
-func analyzeInChild(ctx context.Context, input string, o analyze.Options, verify bool, cacheMax string, lim worker.Limits) (*analyze.Result, int, error) {
-	arg, err := json.Marshal(childArgs{Input: input, Options: o, Verify: verify, CacheMax: cacheMax})
+func analyzeInChild(ctx context.Context, args childArgs, lim worker.Limits) (*analyze.Result, int, error) {
+	arg, err := json.Marshal(args)
 	if err != nil {
 		return nil, exitInternal, err
 	}
@@ -167,7 +173,7 @@ func AnalyzeOne(ctx context.Context, input string, o analyze.Options, lim worker
 	if lim.Timeout <= 0 {
 		lim.Timeout = DefaultTimeout
 	}
-	return analyzeInChild(ctx, input, o, false, "", lim)
+	return analyzeInChild(ctx, childArgs{Input: input, Options: o}, lim)
 }
 
 // verifyAndAnalyze analyses an archive, which an.Analyze refuses whole
@@ -185,6 +191,9 @@ func verifyAndAnalyze(an Analysis, a childArgs) (*analyze.Result, error) {
 		if err := bundle.VerifyExtract(a.Input, want); err != nil {
 			return nil, err
 		}
+	}
+	if a.Sealed && an.AnalyzeSealed != nil {
+		return an.AnalyzeSealed(context.Background(), a.Input, a.Options)
 	}
 	return an.Analyze(context.Background(), a.Input, a.Options)
 }

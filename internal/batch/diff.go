@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/internal/blobstore"
 	"github.com/coroner/coroner/internal/index"
 )
 
@@ -53,7 +56,18 @@ type Diff struct {
 
 // LoadSide reads a diff side from path: a result JSON file, a batch
 // summary.json, a batch output directory, or a directory of result files.
+//
+// path may be an object-store URL (see blobstore): an object holding a
+// result or a summary, or a prefix holding a batch output.
 func LoadSide(path string) (*Side, error) {
+	return LoadSideContext(context.Background(), path)
+}
+
+// LoadSideContext is LoadSide under ctx, which bounds object-store reads.
+func LoadSideContext(ctx context.Context, path string) (*Side, error) {
+	if blobstore.IsURL(path) {
+		return loadObjectSide(ctx, path)
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -78,10 +92,15 @@ func LoadSide(path string) (*Side, error) {
 	if err != nil {
 		return nil, err
 	}
+	return sideOfResult(res, path), nil
+}
+
+// sideOfResult is the side of one result, read from name.
+func sideOfResult(res *analyze.Result, name string) *Side {
 	out := outcomeOf(res)
-	e := Entry{Input: path, Key: out.ArchiveDigest, Status: StatusOK, Outcome: out}
-	return &Side{Label: path, AnalyzerSet: index.SetVersionOfResult(res), single: true,
-		Entries: map[string]Entry{matchKey(e): e}}, nil
+	e := Entry{Input: name, Key: out.ArchiveDigest, Status: StatusOK, Outcome: out}
+	return &Side{Label: name, AnalyzerSet: index.SetVersionOfResult(res), single: true,
+		Entries: map[string]Entry{matchKey(e): e}}
 }
 
 // loadSummary reads a batch summary.
@@ -90,6 +109,11 @@ func loadSummary(path, label string) (*Side, error) {
 	if err := readJSON(path, &s); err != nil {
 		return nil, err
 	}
+	return sideOfSummary(&s, label), nil
+}
+
+// sideOfSummary is the side a batch summary lists, finished entries only.
+func sideOfSummary(s *Summary, label string) *Side {
 	side := &Side{Label: label, AnalyzerSet: s.AnalyzerSet, Entries: map[string]Entry{}}
 	for _, e := range s.Entries {
 		if e.Status == StatusInterrupted {
@@ -97,7 +121,7 @@ func loadSummary(path, label string) (*Side, error) {
 		}
 		side.Entries[matchKey(e)] = e
 	}
-	return side, nil
+	return side
 }
 
 // loadResultDir reads every *.json result directly in dir.
@@ -110,23 +134,42 @@ func loadResultDir(dir string) (*Side, error) {
 		return nil, fmt.Errorf("%s: no summary.json and no result files", dir)
 	}
 	sort.Strings(names)
-	side := &Side{Label: dir, Entries: map[string]Entry{}}
-	sets := map[string]bool{}
+	side := newResultsSide(dir)
 	for _, n := range names {
 		res, err := ReadResult(n)
 		if err != nil {
 			return nil, err
 		}
-		sets[index.SetVersionOfResult(res)] = true
-		e := Entry{Input: n, Key: res.Incident.ArchiveDigest, Status: StatusOK, Outcome: outcomeOf(res)}
-		side.Entries[matchKey(e)] = e
+		side.add(res, n)
 	}
-	if len(sets) == 1 {
-		for s := range sets {
-			side.AnalyzerSet = s
+	return side.done(), nil
+}
+
+// resultsSide gathers a side from result files one by one.
+type resultsSide struct {
+	*Side
+	sets map[string]bool
+}
+
+func newResultsSide(label string) resultsSide {
+	return resultsSide{&Side{Label: label, Entries: map[string]Entry{}}, map[string]bool{}}
+}
+
+// add pairs res, read from name, by its archive digest.
+func (s resultsSide) add(res *analyze.Result, name string) {
+	s.sets[index.SetVersionOfResult(res)] = true
+	e := Entry{Input: name, Key: res.Incident.ArchiveDigest, Status: StatusOK, Outcome: outcomeOf(res)}
+	s.Entries[matchKey(e)] = e
+}
+
+// done returns the side, with its analyzer set when the results share one.
+func (s resultsSide) done() *Side {
+	if len(s.sets) == 1 {
+		for set := range s.sets {
+			s.AnalyzerSet = set
 		}
 	}
-	return side, nil
+	return s.Side
 }
 
 // matchKey is what entries are paired by: the archive digest, else the
@@ -219,7 +262,7 @@ func firstLine(s string) string {
 }
 
 // CompareTo diffs a finished batch in out against the earlier output
-// directory prev and writes out/diff.json.
+// prev and writes out/diff.json; either may be an object-store prefix.
 func CompareTo(prev, out string) (*Diff, error) {
 	old, err := LoadSide(prev)
 	if err != nil {
@@ -233,8 +276,10 @@ func CompareTo(prev, out string) (*Diff, error) {
 		return nil, errors.New("--compare-to wants a batch output directory, not one result")
 	}
 	d := Compare(old, cur)
-	if err := writeJSON(filepath.Join(out, DiffFile), d); err != nil {
+	ctx := context.Background()
+	o, err := openOutput(ctx, out)
+	if err != nil {
 		return d, err
 	}
-	return d, nil
+	return d, o.writeJSON(ctx, DiffFile, d)
 }

@@ -110,8 +110,8 @@ func TestCompareTo(t *testing.T) {
 	}
 }
 
-// FuzzLoadSide feeds arbitrary bytes as a result or summary file: errors
-// are fine, panics are not.
+// FuzzLoadSide feeds arbitrary bytes as a result or summary file, and as
+// the same object in a store: errors are fine, panics are not.
 func FuzzLoadSide(f *testing.F) {
 	res := &analyze.Result{SchemaVersion: analyze.SchemaVersion, Incident: analyze.Incident{ArchiveDigest: "ab"},
 		Verdict: analyze.Verdict{Cause: "crash", Culprit: &analyze.Culprit{Function: "main.f"}}}
@@ -129,6 +129,11 @@ func FuzzLoadSide(f *testing.F) {
 		side, err := LoadSide(p)
 		if err == nil {
 			_ = Compare(side, side)
+		}
+		// The same bytes read from an object store.
+		obj, objErr := sideOfJSON(data, "r.json", ".")
+		if err == nil && objErr == nil && len(obj.Entries) != len(side.Entries) {
+			t.Errorf("read from an object: %d entries; from a file: %d", len(obj.Entries), len(side.Entries))
 		}
 	})
 }

@@ -72,7 +72,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		e.Status = StatusInterrupted
 		return e, false
 	}
-	size, mtime, err := statInput(ctx, input)
+	size, mtime, err := r.version(ctx, input)
 	if err != nil {
 		return r.finish(e, nil, exitInput, err), false
 	}
@@ -109,7 +109,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		}
 	}
 
-	local, fetched, err := LocalInput(ctx, input)
+	local, sealed, fetched, err := LocalInput(ctx, input)
 	if err != nil {
 		if ctx.Err() != nil {
 			e.Status = StatusInterrupted
@@ -118,7 +118,8 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		return r.finish(e, &rec, exitInput, err), false
 	}
 	defer fetched()
-	res, code, err := analyzeInChild(ctx, local, r.o.Analyze, r.o.Verify, r.o.CacheMax, r.o.Limits)
+	args := childArgs{Input: local, Options: r.o.Analyze, Verify: r.o.Verify, Sealed: sealed, CacheMax: r.o.CacheMax}
+	res, code, err := analyzeInChild(ctx, args, r.o.Limits)
 	if ctx.Err() != nil {
 		e.Status = StatusInterrupted
 		return e, false
@@ -184,17 +185,27 @@ func (r *runner) stored(ctx context.Context, rel string, want record) (Entry, bo
 
 // check makes the check an analysis would make of input before trusting a
 // stored result for it: its seal and structure, or with Verify every
-// member's hash. An object is fetched for it (its seal checked on the way).
+// member's hash. An object is fetched for it (its seal checked on the way,
+// and not again).
 func (r *runner) check(ctx context.Context, input string) error {
-	local, fetched, err := LocalInput(ctx, input)
+	local, sealed, fetched, err := LocalInput(ctx, input)
 	if err != nil {
 		return err
 	}
 	defer fetched()
-	if r.o.Verify {
+	switch {
+	case r.o.Verify:
 		return bundle.Verify(local)
+	case !sealed:
+		return bundle.CheckSealed(local)
 	}
-	return bundle.CheckSealed(local)
+	// The fetch checked the seal: the structure is left to check.
+	a, err := bundle.OpenSealed(local)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.CheckSealed()
 }
 
 // checkDigest confirms an archive's result is about that archive.

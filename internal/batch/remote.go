@@ -38,41 +38,61 @@ func statInput(ctx context.Context, input string) (size, mtime int64, err error)
 	return a.Size, a.ModTime.UnixNano(), nil
 }
 
-// keyOfInput is keyOf for a local file or an object: an archive's digest
-// is read from the object's first bytes (its manifest), an attachment's
-// key hashes the whole object as it streams.
+// keyOfInput is keyOf for a local file or an object (see keyOfObject).
 func keyOfInput(ctx context.Context, input string) (key string, archive bool, err error) {
 	if !blobstore.IsURL(input) {
 		return keyOf(input)
 	}
+	id := keyOfObject(ctx, input, nil)
+	return id.key, id.archive, id.err
+}
+
+// keyOfObject returns the identity of the object input from its head, read
+// with ranged requests (blobstore.HeadReader): the first one gives the
+// object's size and modification time, and for an archive the manifest
+// and so the digest, so one request of a few KiB identifies it. An
+// attachment's key hashes the whole object as it streams, unless known,
+// given its size and modification time, returns the key an earlier run
+// recorded for it.
+func keyOfObject(ctx context.Context, input string, known func(size, mtime int64) string) identity {
 	loc, err := blobstore.Open(ctx, input)
 	if err != nil {
-		return "", false, err
+		return identity{err: err}
 	}
-	r, err := loc.NewRangeReader(ctx, loc.Key, 0, -1)
+	r, err := loc.OpenHead(ctx, loc.Key)
 	if err != nil {
-		return "", false, err
+		return identity{err: err}
 	}
 	defer r.Close()
+	a := r.Attributes()
+	id := identity{size: a.Size, mtime: a.ModTime.UnixNano(), stat: true}
 	head := make([]byte, len(zstdMagic))
 	n, _ := io.ReadFull(r, head)
 	whole := io.MultiReader(bytes.NewReader(head[:n]), r)
 	name := blobstore.Redact(input)
 	if bytes.Equal(head[:n], zstdMagic) {
-		d, err := bundle.DigestReader(whole, name)
-		if err != nil {
-			return "", true, fmt.Errorf("opening archive %s: %w", name, err)
+		id.archive = true
+		if id.key, err = bundle.DigestReader(whole, name); err != nil {
+			id.key, id.err = "", fmt.Errorf("opening archive %s: %w", name, err)
 		}
-		return d, true, nil
+		return id
 	}
 	if hasArchiveName(loc.Key) {
-		return "", true, fmt.Errorf("%s: not a coroner archive: no zstd frame magic (%x) at offset 0x0", name, zstdMagic)
+		id.archive, id.err = true, fmt.Errorf("%s: not a coroner archive: no zstd frame magic (%x) at offset 0x0", name, zstdMagic)
+		return id
+	}
+	if known != nil {
+		if id.key = known(id.size, id.mtime); id.key != "" {
+			return id
+		}
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, whole); err != nil {
-		return "", false, fmt.Errorf("hashing %s: %w", name, err)
+		id.err = fmt.Errorf("hashing %s: %w", name, err)
+		return id
 	}
-	return attachmentPrefix + hex.EncodeToString(h.Sum(nil)), false, nil
+	id.key = attachmentPrefix + hex.EncodeToString(h.Sum(nil))
+	return id
 }
 
 // fetchedDir is where objects are fetched for analysis: beside the
@@ -86,24 +106,25 @@ func fetchedDir() (string, error) {
 }
 
 // LocalInput returns a local file holding input: input itself, or its
-// object fetched (an archive's seal checked as it arrives). done removes a
-// fetched copy once the analysis is over, so fetched archives take disk
-// only while in use.
-func LocalInput(ctx context.Context, input string) (path string, done func(), err error) {
+// object fetched (an archive's seal checked as it arrives: sealed says it
+// was, so the file need not be hashed again). done removes a fetched copy
+// once the analysis is over, so fetched archives take disk only while in
+// use.
+func LocalInput(ctx context.Context, input string) (path string, sealed bool, done func(), err error) {
 	if !blobstore.IsURL(input) {
-		return input, func() {}, nil
+		return input, false, func() {}, nil
 	}
 	loc, err := blobstore.Open(ctx, input)
 	if err != nil {
-		return "", nil, err
+		return "", false, nil, err
 	}
 	dir, err := fetchedDir()
 	if err != nil {
-		return "", nil, err
+		return "", false, nil, err
 	}
-	p, err := loc.Fetch(ctx, loc.Key, dir)
+	p, sealed, err := loc.Fetch(ctx, loc.Key, dir)
 	if err != nil {
-		return "", nil, err
+		return "", false, nil, err
 	}
-	return p, func() { os.Remove(p) }, nil
+	return p, sealed, func() { os.Remove(p) }, nil
 }

@@ -84,9 +84,9 @@ func TestStores(t *testing.T) {
 
 			// Fetch: byte-identical, seal checked, digest from the first bytes.
 			dir := t.TempDir()
-			local, err := loc.Fetch(ctx, loc.Join("a.tar.zst"), dir)
-			if err != nil {
-				t.Fatal(err)
+			local, sealed, err := loc.Fetch(ctx, loc.Join("a.tar.zst"), dir)
+			if err != nil || !sealed {
+				t.Fatalf("Fetch: sealed %v, %v", sealed, err)
 			}
 			got, _ := os.ReadFile(local)
 			if !bytes.Equal(got, arch) {
@@ -107,7 +107,7 @@ func TestStores(t *testing.T) {
 			bad[len(bad)*2/3] ^= 0x40
 			put("bad.tar.zst", bad)
 			dir2 := t.TempDir()
-			if _, err := loc.Fetch(ctx, loc.Join("bad.tar.zst"), dir2); !errors.Is(err, bundle.ErrCorrupt) {
+			if _, _, err := loc.Fetch(ctx, loc.Join("bad.tar.zst"), dir2); !errors.Is(err, bundle.ErrCorrupt) {
 				t.Errorf("Fetch of a damaged archive: %v, want ErrCorrupt", err)
 			}
 			if ents, _ := os.ReadDir(dir2); len(ents) != 0 {

@@ -44,6 +44,9 @@ type Options struct {
 	Force bool
 	// Limits bound the child process; zero fields take DefaultLimits.
 	Limits worker.Limits
+	// DebugBinary is a debug twin of the executable (twin.go): once
+	// MatchTwin accepts it, its DWARF and symbols read the core.
+	DebugBinary string
 }
 
 // DefaultLimits bound the delve child: dlv needs about 1.4 GiB for a
@@ -121,6 +124,13 @@ func census(ctx context.Context, name string, core io.ReaderAt, size int64, exeP
 		return partial, fmt.Errorf("core %s: %w", name, err)
 	} else if err != nil {
 		partial.Warnings = append(partial.Warnings, err.Error()+" (analysed anyway: --force)")
+	}
+	if o.DebugBinary != "" {
+		if err := MatchTwin(exePath, o.DebugBinary); err != nil {
+			return partial, fmt.Errorf("core %s: %w", name, err)
+		}
+		// Mapped sections equal byte for byte: the twin reads as the executable.
+		args = append(args[:len(args)-1:len(args)-1], o.DebugBinary)
 	}
 	lim := o.Limits
 	if lim.Memory == 0 {

@@ -14,12 +14,14 @@ import (
 	"github.com/coroner/coroner/internal/testcore"
 )
 
-// twinSrc leaves goroutines in several states: receiving from a channel,
-// blocked on a mutex, in a select, asleep, and one spinning on a thread.
+// twinSrc leaves goroutines in several states: receiving from a channel
+// (one with pprof labels), blocked on a mutex, in a select, asleep, and one spinning on a thread.
 const twinSrc = `package main
 
 import (
+	"context"
 	"fmt"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -42,6 +44,7 @@ func main() {
 		go func() { mu.Lock() }()
 		go func() { <-ch }()
 	}
+	go pprof.Do(context.Background(), pprof.Labels("role", "reader"), func(context.Context) { <-ch })
 	go func() {
 		select {
 		case <-ch:

@@ -204,3 +204,30 @@ func TestDebugTwinRefused(t *testing.T) {
 		t.Errorf("debug-only file: %v", err)
 	}
 }
+
+// TestStrippedTableCensus: the core of a stripped executable of a
+// supported Go version, read without a twin (layout tables, variables
+// from the code, pclntab symbols), gives the census its unstripped twin
+// gives.
+func TestStrippedTableCensus(t *testing.T) {
+	testcore.CheckCoreDumps(t)
+	for _, tc := range twinToolchains {
+		t.Run(tc, func(t *testing.T) {
+			p := buildTwins(t, tc)
+			for kind, core := range twinCores(t, p.stripped) {
+				want, err := Census(context.Background(), core, p.plain, Options{Force: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := Census(context.Background(), core, p.stripped, Options{})
+				if err != nil {
+					t.Fatalf("%s core: %v", kind, err)
+				}
+				if !strings.Contains(strings.Join(got.Warnings, "\n"), "coroner's table") {
+					t.Errorf("%s core: census does not say where its layouts came from: %q", kind, got.Warnings)
+				}
+				sameTwinCensus(t, kind, got, want)
+			}
+		})
+	}
+}

@@ -58,7 +58,14 @@ func layoutKey(goVersion string) (string, bool) {
 // version's table, finding the runtime's variables from its code. It
 // refuses (errNoLayoutTable) another version, another architecture, or a
 // build with a GOEXPERIMENT, which may change the runtime's structs.
-func tableLayout(ef *elf.File, exePath string) (*layout, error) {
+func tableLayout(ef *elf.File, exePath string) (l *layout, err error) {
+	defer func() {
+		// debug/gosym trusts the pclntab in places: a damaged one is an
+		// unreadable executable, not a crash.
+		if r := recover(); r != nil {
+			l, err = nil, fmt.Errorf("executable %s: unreadable pclntab: %v", exePath, r)
+		}
+	}()
 	bi, err := buildinfo.ReadFile(exePath)
 	if err != nil {
 		return nil, fmt.Errorf("executable %s: %w", exePath, err)

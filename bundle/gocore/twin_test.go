@@ -75,7 +75,7 @@ var (
 
 // buildTwins builds src both ways with toolchain (GOTOOLCHAIN), once per
 // test binary; it skips when the toolchain cannot be had.
-func buildTwins(t *testing.T, toolchain string) *twinPair {
+func buildTwins(t testing.TB, toolchain string) *twinPair {
 	t.Helper()
 	twinPairsMu.Lock()
 	defer twinPairsMu.Unlock()

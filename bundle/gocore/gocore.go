@@ -11,8 +11,10 @@
 // text (crash.go, panicvalue.go), and reads a core where it lies in the
 // archive (inplace.go, direct.go). delve's pkg/proc/core reads a core that
 // reader refuses, from an extracted copy, and is the fallback for
-// everything. A stripped executable still yields the crash
-// site through the pclntab.
+// everything. A stripped executable is read with a debug twin's DWARF
+// (twin.go), or with its Go version's layout table and the runtime's
+// variables found from its code (layout_versions.go, runtimevars.go);
+// without either it still yields the crash site through the pclntab.
 // All of it runs in a child process (internal/worker) under a memory limit
 // and a time budget, and only after elfcore.Validate has checked the
 // core's headers: delve and debug/elf are not hardened against hostile

@@ -81,6 +81,8 @@ type Pass struct {
 	// Force is Options.Force: go on where the analyzer would otherwise
 	// refuse (e.g. mismatched build IDs).
 	Force bool
+	// DebugBinary is Options.DebugBinary.
+	DebugBinary string
 
 	findings func() []Finding
 

@@ -20,6 +20,9 @@ type Options struct {
 	// Force asks analyzers to go on where they would otherwise refuse, e.g. a
 	// core whose executable's build ID does not match the binary.
 	Force bool
+	// DebugBinary is a debug twin of the archive's stripped executable
+	// (analyze --debug-binary): the core census reads with its DWARF.
+	DebugBinary string
 	// Results, when set, is called after the run once for each analyzer
 	// that finished, in execution order, with its result: for callers that
 	// take more from a run than the report, such as the profile exports.

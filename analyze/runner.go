@@ -121,7 +121,7 @@ func Execute(ctx context.Context, src Source, set []*Analyzer, o Options) (*Resu
 				sem <- struct{}{}
 				defer func() { <-sem }()
 			}
-			execute(ctx, src, n, budget, o.Force)
+			execute(ctx, src, n, budget, o)
 		}()
 	}
 	wg.Wait()
@@ -230,7 +230,7 @@ func (n *node) finish(status, errText string, result any) {
 
 // execute runs one analyzer under its budget, turning a panic, an error or
 // an expired budget into its outcome.
-func execute(ctx context.Context, src Source, n *node, budget time.Duration, force bool) {
+func execute(ctx context.Context, src Source, n *node, budget time.Duration, o Options) {
 	bctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	results := map[*Analyzer]any{}
@@ -241,7 +241,7 @@ func execute(ctx context.Context, src Source, n *node, budget time.Duration, for
 		d.mu.Unlock()
 	}
 	pass := NewPass(bctx, n.a, src, results, n.report, n.markUsed, n.warn)
-	pass.Force = force
+	pass.Force, pass.DebugBinary = o.Force, o.DebugBinary
 	pass.findings = func() []Finding {
 		var fs []Finding
 		for _, d := range closure {

@@ -23,3 +23,8 @@ const (
 	KindCaptureLog    Kind = "capture-log"    // coroner collect's own step log
 	KindOther         Kind = "other"          // kept, but not understood
 )
+
+// KindGoDebugBinary is an unstripped build of an archived stripped Go
+// executable (ingest --debug-binary), whose DWARF and symbols read the
+// stripped executable's cores.
+const KindGoDebugBinary Kind = "go-debug-binary"

@@ -31,7 +31,7 @@ var Analyzer = &analyze.Analyzer{
 	Version: "2",
 	// The core census runs in a worker child.
 	Offloaded: true,
-	Inputs: []analyze.Input{{Kind: bundle.KindCore, Seeks: coreSeeks}, analyze.Seeked(bundle.KindGoBinary),
+	Inputs: []analyze.Input{{Kind: bundle.KindCore, Seeks: coreSeeks}, analyze.Seeked(bundle.KindGoBinary), analyze.Seeked(bundle.KindGoDebugBinary),
 		analyze.Streamed(bundle.KindGoroutineDump), analyze.Streamed(bundle.KindLog), analyze.Streamed(bundle.KindPprof)},
 	ResultType: reflect.TypeFor[*Result](),
 	Run:        run,
@@ -235,7 +235,11 @@ func readCores(pass *analyze.Pass, r *Result) {
 // census reads a core where it lies in the archive when the source is
 // one, else from the extracted file.
 func census(pass *analyze.Pass, core bundle.Artifact, exePath string) (*goroutines.Census, error) {
-	o := gocore.Options{Force: pass.Force}
+	twin, err := debugTwin(pass, exePath)
+	if err != nil {
+		return nil, err
+	}
+	o := gocore.Options{Force: pass.Force, DebugBinary: twin}
 	if a, ok := pass.Archive(); ok {
 		return gocore.ArchiveCensus(pass.Context, a, core, exePath, o)
 	}

@@ -122,14 +122,18 @@ func TestMutatedNotes(t *testing.T) {
 	}
 }
 
+// TestStrippedBinary: a stripped executable with no layout table (a
+// GOEXPERIMENT may change the runtime's structs) still gives the crash
+// site, and the census says what to attach.
 func TestStrippedBinary(t *testing.T) {
+	t.Setenv("GOEXPERIMENT", untabledExperiment)
 	exe := testcore.BuildIn(t, tmpDir, nilDerefSrc, "-ldflags=-s -w")
 	core, _ := testcore.CrashIn(t, tmpDir, exe)
 	c, err := Census(context.Background(), core, exe, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(c.Warnings, "\n"), "no DWARF") || c.Complete {
+	if w := strings.Join(c.Warnings, "\n"); !strings.Contains(w, "no DWARF") || !strings.Contains(w, "--debug-binary") || c.Complete {
 		t.Errorf("census of a stripped binary: complete=%v warnings %v", c.Complete, c.Warnings)
 	}
 	if c.Crash == nil || c.Crash.Signal == "" {
@@ -146,9 +150,10 @@ func TestStrippedBinary(t *testing.T) {
 	}
 }
 
-// TestStrippedSnapshot: a gcore snapshot of a stripped binary lists no
-// goroutines (no DWARF) and reports no crash: nothing crashed.
+// TestStrippedSnapshot: a gcore snapshot of a stripped binary with no
+// layout table lists no goroutines and reports no crash: nothing crashed.
 func TestStrippedSnapshot(t *testing.T) {
+	t.Setenv("GOEXPERIMENT", untabledExperiment)
 	exe := testcore.BuildIn(t, tmpDir, timersSrc, "-ldflags=-s -w")
 	c, _ := snapshotCensus(t, exe)
 	if c.Crash != nil || len(c.Goroutines) != 0 || c.Complete {
@@ -161,6 +166,11 @@ func TestStrippedSnapshot(t *testing.T) {
 		t.Errorf("a snapshot not reported as one: %+v", r)
 	}
 }
+
+// untabledExperiment is a GOEXPERIMENT that leaves the runtime's structs
+// alone but, recorded in the build info, takes a build outside the
+// layout tables, which are made without experiments.
+const untabledExperiment = "heapminimum512kib"
 
 func TestNonGoCore(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")

@@ -103,6 +103,12 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 		if !errors.Is(err, errNoDWARF) {
 			return nil, err
 		}
+		tc, terr := fileCensus(corePath, corePath, exePath)
+		if terr == nil {
+			tc.Source = c.Source
+			return tc, nil
+		}
+		err = fmt.Errorf("%w; %v", err, terr)
 		pc, perr := pclntabCrash(corePath, exePath)
 		if perr != nil {
 			return nil, fmt.Errorf("%w; the pclntab gave nothing either: %v", err, perr)

@@ -28,8 +28,11 @@ var errNeedsDelve = errors.New("needs delve")
 // executable it cannot read (no DWARF, a Go version outside the
 // frame-pointer reader's).
 func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutines.Census, error) {
-	if err := checkExe(exePath); err != nil {
-		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
+	// Without DWARF the layout comes from the Go version's table
+	// (exeLayout), or the census refuses below.
+	exeErr := checkExe(exePath)
+	if exeErr != nil && !errors.Is(exeErr, errNoDWARF) {
+		return nil, fmt.Errorf("%w: %v", errNeedsDelve, exeErr)
 	}
 	info, err := elfcore.Parse(core, size)
 	if err != nil {
@@ -66,6 +69,9 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutin
 		return nil, fmt.Errorf("%w: goroutine %d is in panic or throw", errNeedsDelve, g.ID)
 	}
 	c.Source, c.Reader, c.GoVersion = name, directReader, bi.GoVersion
+	if exeErr != nil {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("executable %s has no DWARF: runtime layouts from coroner's table for %s, variables found from the runtime's code", exePath, bi.GoVersion))
+	}
 	return c, nil
 }
 

@@ -172,21 +172,18 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		return nil, err
 	}
 	defer ef.Close()
-	d, err := ef.DWARF()
-	if err != nil {
-		return nil, fmt.Errorf("DWARF: %w", err)
-	}
-	l, err := loadLayout(ef, d)
+	l, sym, closeSym, err := exeLayout(ef, exePath)
 	if err != nil {
 		return nil, err
 	}
+	defer closeSym()
 	o, err := l.gOffsets()
 	if err != nil {
 		return nil, err
 	}
 	mem := newCoreMem(cf, info)
 	mem.addExecutable(ef)
-	fr := &fastReader{mem: mem, o: o, sym: newSymbolizer(d), gover: gover, buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
+	fr := &fastReader{mem: mem, o: o, sym: sym, gover: gover, buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
 	if l.fields["runtime/pprof.labelMap"] != nil {
 		fr.hasLabels = true
 	}
@@ -207,7 +204,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	if threads {
 		fr.threadStacks(l, ef, info.Threads, res)
 		if kernelDumpsCore(info.Signal()) {
-			res.crash, res.crashErr = fr.crashDetails(l, newCallFrames(ef), info, res)
+			res.crash, res.crashErr = fr.crashDetails(l, newCallFrames(ef, fr.sym.pcln), info, res)
 		}
 	}
 	return res, nil

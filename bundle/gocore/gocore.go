@@ -11,8 +11,10 @@
 // text (crash.go, panicvalue.go), and reads a core where it lies in the
 // archive (inplace.go, direct.go). delve's pkg/proc/core reads a core that
 // reader refuses, from an extracted copy, and is the fallback for
-// everything. A stripped executable still yields the crash
-// site through the pclntab.
+// everything. A stripped executable is read with a debug twin's DWARF
+// (twin.go), or with its Go version's layout table and the runtime's
+// variables found from its code (layout_versions.go, runtimevars.go);
+// without either it still yields the crash site through the pclntab.
 // All of it runs in a child process (internal/worker) under a memory limit
 // and a time budget, and only after elfcore.Validate has checked the
 // core's headers: delve and debug/elf are not hardened against hostile
@@ -43,6 +45,9 @@ type Options struct {
 	Force bool
 	// Limits bound the child process; zero fields take DefaultLimits.
 	Limits worker.Limits
+	// DebugBinary is a debug twin of the executable (twin.go): once
+	// MatchTwin accepts it, its DWARF and symbols read the core.
+	DebugBinary string
 }
 
 // DefaultLimits bound the delve child: dlv needs about 1.4 GiB for a
@@ -120,6 +125,13 @@ func census(ctx context.Context, name string, core io.ReaderAt, size int64, exeP
 		return partial, fmt.Errorf("core %s: %w", name, err)
 	} else if err != nil {
 		partial.Warnings = append(partial.Warnings, err.Error()+" (analysed anyway: --force)")
+	}
+	if o.DebugBinary != "" {
+		if err := MatchTwin(exePath, o.DebugBinary); err != nil {
+			return partial, fmt.Errorf("core %s: %w", name, err)
+		}
+		// Mapped sections equal byte for byte: the twin reads as the executable.
+		args = append(args[:len(args)-1:len(args)-1], o.DebugBinary)
 	}
 	lim := o.Limits
 	if lim.Memory == 0 {

@@ -72,7 +72,7 @@ func (fr *fastReader) signalOrigin(l *layout, ef *elf.File, info *elfcore.Core) 
 		// was the default), and NT_SIGINFO is the signal itself.
 		return o
 	}
-	cfi := newCallFrames(ef)
+	cfi := newCallFrames(ef, fr.sym.pcln)
 	var infos []elfcore.Siginfo
 	sp, bp := th.SP, th.BP
 	for n := 0; n < maxNestedSignals && sp >= m.sigLo && sp < m.sigHi; n++ {

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/bundle/symbolize"
 )
 
 // symbolizer maps PCs to frames, inlined calls expanded, from the
@@ -13,7 +14,9 @@ import (
 // inlined subroutines whose ranges hold it, and the line table. Results
 // are cached per PC: a census has many goroutines but few distinct PCs.
 type symbolizer struct {
-	d     *dwarf.Data
+	d *dwarf.Data
+	// pcln symbolizes instead of d for executables without DWARF.
+	pcln  *symbolize.Binary
 	cache map[uint64][]goroutines.Frame
 	cus   map[dwarf.Offset]*cuIndex
 	names map[dwarf.Offset]string
@@ -56,6 +59,9 @@ func (s *symbolizer) funcAt(pc uint64) string {
 }
 
 func (s *symbolizer) lookup(pc uint64) []goroutines.Frame {
+	if s.pcln != nil {
+		return s.pclnFrames(pc)
+	}
 	unknown := []goroutines.Frame{{Func: fmt.Sprintf("?%#x", pc)}}
 	r := s.d.Reader()
 	cu, err := r.SeekPC(pc)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/bundle/symbolize"
 )
 
 // A running goroutine's saved registers (g.sched) are stale: the thread
@@ -91,7 +92,7 @@ func (fr *fastReader) threadStacks(l *layout, ef *elf.File, threads []elfcore.Th
 		return
 	}
 	ms := fr.threadMs(l)
-	cfi := newCallFrames(ef)
+	cfi := newCallFrames(ef, fr.sym.pcln)
 	gb := make([]byte, fr.o.size)
 	for _, th := range threads {
 		m, ok := ms[uint64(th.TID)]
@@ -253,14 +254,18 @@ func (fr *fastReader) unwindThread(cfi *callFrames, pc, sp, bp, lo, hi uint64) [
 	return frames
 }
 
-// callFrames is the executable's .debug_frame, parsed on first use.
+// callFrames is the executable's .debug_frame, parsed on first use, or
+// for an executable without it, the pclntab's stack-pointer deltas.
 type callFrames struct {
 	ef     *elf.File
+	pcln   *symbolize.Binary // nil with .debug_frame
 	fdes   frame.FrameDescriptionEntries
 	parsed bool
 }
 
-func newCallFrames(ef *elf.File) *callFrames { return &callFrames{ef: ef} }
+func newCallFrames(ef *elf.File, pcln *symbolize.Binary) *callFrames {
+	return &callFrames{ef: ef, pcln: pcln}
+}
 
 // cfa returns the canonical frame address at pc given the stack pointer,
 // when the call-frame information defines it as SP plus an offset (as Go's
@@ -282,6 +287,9 @@ func (c *callFrames) cfa(pc, sp uint64) (cfa uint64, ok bool) {
 				}
 			}
 		}
+	}
+	if c.pcln != nil {
+		return pclnCFA(c.pcln, pc, sp)
 	}
 	fde, err := c.fdes.FDEForPC(pc)
 	if err != nil {

@@ -22,7 +22,10 @@ type Options struct {
 	// Inputs are directories (walked recursively), files, .tar, .tar.gz,
 	// .tgz, .tar.zst or .zip attachments, or "-" for a tar on Stdin.
 	Inputs []string
-	Stdin  io.Reader
+	// DebugBinaries are unstripped builds of the inputs' stripped Go
+	// executables, archived as go-debug-binary members (debugbinary.go).
+	DebugBinaries []string
+	Stdin         io.Reader
 	// Output is the archive's path, written via a temporary name, fsync and
 	// rename.
 	Output string
@@ -83,6 +86,11 @@ func Run(ctx context.Context, o Options) (*bundle.Manifest, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("interrupted: %w", ctx.Err())
 			}
+			return nil, &InputError{Err: err}
+		}
+	}
+	for _, p := range o.DebugBinaries {
+		if err := c.addDebugBinary(p); err != nil {
 			return nil, &InputError{Err: err}
 		}
 	}

@@ -258,8 +258,18 @@ const (
 	mdNoptrdata = 24
 	mdData      = 26
 	mdGofunc    = 40
-	mdWords     = 41
+	// Go 1.27 adds three words after types (typedesclen, and after
+	// etypes itaboffset and itabsize: runtime/symtab.go), moving gofunc.
+	mdGofunc127 = 43
 )
+
+// gofuncWord is moduledata's gofunc word index in Go version v.
+func gofuncWord(v string) int {
+	if goAtLeast(v, 27) {
+		return mdGofunc127
+	}
+	return mdGofunc
+}
 
 // findGofunc finds runtime.firstmoduledata — in its own .go.module section
 // since Go 1.26, in .noptrdata before — as the word that points at the
@@ -285,13 +295,14 @@ func (b *Binary) scanModuledata(d []byte, pclntabAddr uint64) uint64 {
 		return 0
 	}
 	le := binary.LittleEndian
-	for off := 0; off+8*mdWords <= len(d); off += 8 {
+	gofunc := gofuncWord(b.GoVersion)
+	for off := 0; off+8*(gofunc+1) <= len(d); off += 8 {
 		if le.Uint64(d[off:]) != pclntabAddr {
 			continue
 		}
 		w := func(i int) uint64 { return le.Uint64(d[off+8*i:]) }
 		if w(mdText) == text.Addr && w(mdNoptrdata) == nd.Addr && w(mdData) == data.Addr {
-			return w(mdGofunc)
+			return w(gofunc)
 		}
 	}
 	return 0

@@ -15,10 +15,12 @@ func analysisFlags(prefix string) []cli.Flag {
 		&cli.StringSliceFlag{Name: "skip", Usage: prefix + "leave these analyzers (and their dependents) out, comma-separated"},
 		&cli.DurationFlag{Name: "budget", Value: analyze.DefaultBudget, Usage: prefix + "time budget per analyzer"},
 		&cli.BoolFlag{Name: "force", Usage: prefix + "go on where analyzers would refuse (e.g. build ID mismatch)"},
+		debugBinaryFlag(prefix),
 	}
 }
 
 // analysisOptions reads analysisFlags.
 func analysisOptions(c *cli.Context) analyze.Options {
-	return analyze.Options{Only: c.StringSlice("only"), Skip: c.StringSlice("skip"), Budget: c.Duration("budget"), Force: c.Bool("force")}
+	return analyze.Options{Only: c.StringSlice("only"), Skip: c.StringSlice("skip"), Budget: c.Duration("budget"), Force: c.Bool("force"),
+		DebugBinary: debugBinary(c)}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
+	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/goroutines"
@@ -47,6 +48,7 @@ goroutine source in it.`,
 			&cli.StringSliceFlag{Name: "filter", Usage: "keep goroutines matching `EXPR` (repeatable)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the census (or groups) as JSON"},
 			&cli.BoolFlag{Name: "force", Usage: "read a core even if the executable's build ID does not match"},
+			debugBinaryFlag(""),
 		},
 		Action: runGoroutines,
 	})
@@ -61,7 +63,7 @@ func runGoroutines(c *cli.Context) error {
 		return withCode(exitInput, err)
 	}
 	defer closer.Close()
-	r, _, warns, err := census.Read(c.Context, a, c.Bool("force"))
+	r, _, warns, err := census.ReadWith(c.Context, a, analyze.Options{Force: c.Bool("force"), DebugBinary: debugBinary(c)})
 	if err != nil {
 		return withCode(exitInternal, err)
 	}

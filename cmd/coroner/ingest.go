@@ -42,6 +42,7 @@ Exit codes: 0 written; 2 bad usage; 3 an input is unreadable, malformed or over 
 			&cli.StringFlag{Name: "max-member", Value: humanize.IBytes(uint64(d.MaxMemberBytes)), Usage: "limit on one file's decompressed bytes"},
 			&cli.IntFlag{Name: "max-members", Value: d.MaxMembers, Usage: "limit on the number of entries in all inputs"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr"},
+			&cli.StringSliceFlag{Name: "debug-binary", Usage: "archive `FILE`, an unstripped build of a stripped executable among the inputs (same revision, without -ldflags=-s -w), to read its cores with (repeatable)"},
 		},
 		Action: runIngest,
 	})
@@ -74,7 +75,7 @@ func runIngest(c *cli.Context) error {
 	}
 	defer cleanup()
 	o := ingest.Options{
-		Inputs: c.Args().Slice(), Stdin: os.Stdin, Output: local,
+		Inputs: c.Args().Slice(), DebugBinaries: c.StringSlice("debug-binary"), Stdin: os.Stdin, Output: local,
 		ID: c.String("id"), Title: c.String("title"), Labels: labels, Limits: lim,
 	}
 	if !c.Bool("quiet") {

@@ -105,6 +105,7 @@ func printManifest(w io.Writer, digest string, m *bundle.Manifest) error {
 // first; `ls --json` shows all of them.
 var detailKeys = map[bundle.Kind][]string{
 	bundle.KindGoBinary:      {"go_version", "main_path", "vcs_revision", "build_id", "dwarf", "symtab"},
+	bundle.KindGoDebugBinary: {"go_version", "main_path", "vcs_revision", "build_id"},
 	bundle.KindELF:           {"machine", "build_id"},
 	bundle.KindCore:          {"exe", "signal", "threads", "pid"},
 	bundle.KindPerfData:      {"events", "hostname", "cmdline"},

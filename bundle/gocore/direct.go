@@ -70,7 +70,7 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutin
 	}
 	c.Source, c.Reader, c.GoVersion = name, directReader, bi.GoVersion
 	if exeErr != nil {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("executable %s has no DWARF: runtime layouts from coroner's table for %s, variables found from the runtime's code", exePath, bi.GoVersion))
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the executable is stripped (no DWARF): runtime layouts from coroner's table for %s, variables found from the runtime's code", bi.GoVersion))
 	}
 	return c, nil
 }

@@ -26,14 +26,20 @@ type loc struct {
 
 // Name renders the location the way perf report's symbol column does:
 // "[k] name" for kernel code, "[.] name" for user code, the address in hex
-// when no symbol covers it.
+// when no symbol covers it. perf prints such a user address relative to
+// the file it is mapped from (map__map_ip: ip - start + pgoff), so the
+// same code gets one row whichever process or load address it ran at.
 func (l *loc) Name() string {
 	p := "[.] "
 	if l.kernel {
 		p = "[k] "
 	}
 	if l.sym == "" {
-		return fmt.Sprintf("%s0x%016x", p, l.addr)
+		addr := l.addr
+		if !l.kernel && l.m != nil {
+			addr = addr - l.m.start + l.m.pgoff
+		}
+		return fmt.Sprintf("%s0x%016x", p, addr)
 	}
 	return p + l.sym
 }

@@ -2,7 +2,6 @@ package gocore
 
 import (
 	"debug/elf"
-	"errors"
 	"fmt"
 
 	"github.com/coroner/coroner/bundle/goroutines"
@@ -47,10 +46,6 @@ func (s *symbolizer) pclnFrames(pc uint64) []goroutines.Frame {
 	}
 	return out
 }
-
-// layoutTableMissing reports an error that says an executable without
-// DWARF has no layout table either.
-func layoutTableMissing(err error) bool { return errors.Is(err, errNoLayoutTable) }
 
 // pclnCFA is the canonical frame address at pc from the pclntab's pcsp
 // table: the return address lies SPDelta bytes above the stack pointer,

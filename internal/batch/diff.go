@@ -76,6 +76,16 @@ func LoadSideContext(ctx context.Context, path string) (*Side, error) {
 		if sum := filepath.Join(path, SummaryFile); exists(sum) {
 			return loadSummary(sum, path)
 		}
+		// A sharded run's output: each shard wrote its own summary, and
+		// the stored results are the whole of it.
+		o := &output{dir: path}
+		rels, err := o.results(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(rels) > 0 {
+			return o.sideOfResults(ctx, rels, path)
+		}
 		return loadResultDir(path)
 	}
 	var probe struct {

@@ -55,6 +55,12 @@ func loadObjectSide(ctx context.Context, url string) (*Side, error) {
 	if len(rels) == 0 {
 		return nil, fmt.Errorf("%s: no %s, no stored results and no result files", label, SummaryFile)
 	}
+	return o.sideOfResults(ctx, rels, label)
+}
+
+// sideOfResults is the side the results rels of the output hold, labelled
+// label.
+func (o *output) sideOfResults(ctx context.Context, rels []string, label string) (*Side, error) {
 	side := newResultsSide(label)
 	for _, rel := range rels {
 		res, err := o.readResult(ctx, rel)

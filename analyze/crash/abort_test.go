@@ -217,28 +217,33 @@ func TestRealCrashesUnderAbort(t *testing.T) {
 	}
 }
 
-// TestStrippedOperatorAbort: the core of a stripped binary (no DWARF, so
-// no runtime layout to find the signal's sender with) cannot show that
-// its SIGABRT came from outside, and alone stays a crash known only by
-// its signal — with a capture manifest's claim noted, not believed. The
-// runtime's crash header beside it shows the sigcode, and then it is a
-// requested dump.
+// TestStrippedOperatorAbort: the core of a stripped binary (no DWARF)
+// built by a Go version coroner carries the runtime's layouts for shows,
+// like an unstripped one, that its SIGABRT came from outside. Built
+// outside those tables (a GOEXPERIMENT is recorded), the core alone cannot
+// show the signal's sender and stays a crash known only by its signal,
+// with a capture manifest's claim noted, not believed; the runtime's crash
+// header beside it shows the sigcode, and then it is a requested dump.
 func TestStrippedOperatorAbort(t *testing.T) {
+	capture := &bundle.Capture{Steps: []bundle.CaptureStep{{Name: "core", Status: "ok", Method: "abort"}}}
+	tabled := signalled(t, testcore.Build(t, endsSrc, "-ldflags=-s -w"), syscall.SIGABRT)
+	wantRequested(t, "stripped core alone", analyse(t, []analyzetest.File{tabled.files(true)[1], tabled.files(true)[2]}, nil), "SIGABRT")
+
+	t.Setenv("GOEXPERIMENT", "heapminimum512kib") // leaves the structs alone, but is outside the tables
 	e := signalled(t, testcore.Build(t, endsSrc, "-ldflags=-s -w"), syscall.SIGABRT)
 	core := []analyzetest.File{e.files(true)[1], e.files(true)[2]}
-	capture := &bundle.Capture{Steps: []bundle.CaptureStep{{Name: "core", Status: "ok", Method: "abort"}}}
 	fs := analyse(t, core, capture)
-	wantCrash(t, "stripped core alone", fs, "signal SIGABRT")
+	wantCrash(t, "untabled stripped core alone", fs, "signal SIGABRT")
 	if len(fs) == 1 {
 		noted := false
 		for _, ev := range fs[0].Evidence {
 			noted = noted || ev.Metric == "capture"
 		}
 		if !noted {
-			t.Errorf("stripped core alone: the capture manifest's claim is not noted: %+v", fs[0].Evidence)
+			t.Errorf("untabled stripped core alone: the capture manifest's claim is not noted: %+v", fs[0].Evidence)
 		}
 	}
-	wantRequested(t, "stripped core and output", analyse(t, e.files(true), nil), "SIGABRT")
+	wantRequested(t, "untabled stripped core and output", analyse(t, e.files(true), nil), "SIGABRT")
 }
 
 // TestTgkillFromOutside: SIGABRT sent to one thread with tgkill(2) from

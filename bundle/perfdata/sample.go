@@ -103,6 +103,15 @@ func (c *cursor) bytes(what string, n uint64) []byte {
 	return s
 }
 
+// u64If reads the u64 field named what when present (the field's
+// sample_type bits) is not zero; an absent field reads as 0.
+func (c *cursor) u64If(present uint64, what string) uint64 {
+	if present == 0 {
+		return 0
+	}
+	return c.u64(what)
+}
+
 func (c *cursor) failf(format string, args ...any) {
 	if c.err == nil {
 		c.err = fmt.Errorf("record at offset 0x%x: "+format, append([]any{c.at}, args...)...)
@@ -115,34 +124,18 @@ func decodeSample(s *Sample, a *EventAttr, body []byte, at int64, skipChain bool
 	*s = Sample{Header: s.Header, Attr: a}
 	c := &cursor{b: body, at: at}
 	st := a.SampleType
-	if st&SampleIdentifier != 0 {
-		s.Identifier = c.u64("identifier")
-	}
-	if st&SampleIP != 0 {
-		s.IP = c.u64("ip")
-	}
+	s.Identifier = c.u64If(st&SampleIdentifier, "identifier")
+	s.IP = c.u64If(st&SampleIP, "ip")
 	if st&SampleTID != 0 {
 		v := c.u64("pid/tid")
 		s.PID, s.TID = uint32(v), uint32(v>>32)
 	}
-	if st&SampleTime != 0 {
-		s.Time = c.u64("time")
-	}
-	if st&SampleAddr != 0 {
-		s.Addr = c.u64("addr")
-	}
-	if st&SampleID != 0 {
-		s.ID = c.u64("id")
-	}
-	if st&SampleStreamID != 0 {
-		s.StreamID = c.u64("stream_id")
-	}
-	if st&SampleCPU != 0 {
-		s.CPU = uint32(c.u64("cpu"))
-	}
-	if st&SamplePeriod != 0 {
-		s.Period = c.u64("period")
-	}
+	s.Time = c.u64If(st&SampleTime, "time")
+	s.Addr = c.u64If(st&SampleAddr, "addr")
+	s.ID = c.u64If(st&SampleID, "id")
+	s.StreamID = c.u64If(st&SampleStreamID, "stream_id")
+	s.CPU = uint32(c.u64If(st&SampleCPU, "cpu"))
+	s.Period = c.u64If(st&SamplePeriod, "period")
 	if st&SampleRead != 0 {
 		s.Read = decodeRead(c, a.ReadFormat, s, reads)
 	}
@@ -192,31 +185,17 @@ func decodeSample(s *Sample, a *EventAttr, body []byte, at int64, skipChain bool
 			}
 		}
 	}
-	if st&(SampleWeight|SampleWeightStruct) != 0 {
-		s.Weight = c.u64("weight")
-	}
-	if st&SampleDataSrc != 0 {
-		s.DataSrc = c.u64("data_src")
-	}
-	if st&SampleTransaction != 0 {
-		s.Transaction = c.u64("transaction")
-	}
+	s.Weight = c.u64If(st&(SampleWeight|SampleWeightStruct), "weight")
+	s.DataSrc = c.u64If(st&SampleDataSrc, "data_src")
+	s.Transaction = c.u64If(st&SampleTransaction, "transaction")
 	if st&SampleRegsIntr != 0 {
 		s.RegsIntrABI, regsI = decodeRegs(c, a.SampleRegsIntr, regsI)
 	}
 	s.RegsIntr = regsI
-	if st&SamplePhysAddr != 0 {
-		s.PhysAddr = c.u64("phys_addr")
-	}
-	if st&SampleCgroup != 0 {
-		s.Cgroup = c.u64("cgroup")
-	}
-	if st&SampleDataPageSize != 0 {
-		s.DataPageSize = c.u64("data_page_size")
-	}
-	if st&SampleCodePageSize != 0 {
-		s.CodePageSize = c.u64("code_page_size")
-	}
+	s.PhysAddr = c.u64If(st&SamplePhysAddr, "phys_addr")
+	s.Cgroup = c.u64If(st&SampleCgroup, "cgroup")
+	s.DataPageSize = c.u64If(st&SampleDataPageSize, "data_page_size")
+	s.CodePageSize = c.u64If(st&SampleCodePageSize, "code_page_size")
 	if st&SampleAux != 0 {
 		s.Aux = c.bytes("aux data", c.u64("aux size"))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 )
 
 // maxKallsymsLine bounds one kallsyms line; real ones are under 300 bytes.
@@ -124,18 +125,10 @@ func parseKallsymsLine(line []byte) (s ksym, nm []byte, nameAt int, keep bool, e
 	if sp <= 0 || sp > 16 || len(line) < sp+4 || line[sp+2] != ' ' {
 		return s, nil, 0, false, fmt.Errorf("not a kallsyms line: %.80q", line)
 	}
-	var addr uint64
-	for _, c := range line[:sp] {
-		switch {
-		case c >= '0' && c <= '9':
-			addr = addr<<4 | uint64(c-'0')
-		case c >= 'a' && c <= 'f':
-			addr = addr<<4 | uint64(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			addr = addr<<4 | uint64(c-'A'+10)
-		default:
-			return s, nil, 0, false, fmt.Errorf("bad address %.40q", line[:sp])
-		}
+	// ParseUint with base 16 takes hex digits only: no sign, prefix or underscores.
+	addr, err := strconv.ParseUint(string(line[:sp]), 16, 64)
+	if err != nil {
+		return s, nil, 0, false, fmt.Errorf("bad address %.40q", line[:sp])
 	}
 	var bind uint8
 	switch line[sp+1] {

@@ -53,13 +53,8 @@ case "$CORE" in
 esac
 
 generate() {
-  rm -rf "$WORK/prog" "$WORK/incident" && mkdir -p "$WORK/prog" "$WORK/incident"
-  cat > "$WORK/prog/go.mod" <<'EOF'
-module bigincident
-
-go 1.22
-EOF
-  cat > "$WORK/prog/main.go" <<'EOF'
+  rm -rf "$WORK/incident" && mkdir -p "$WORK/incident"
+  go_program "$WORK/prog" bigincident <<'EOF'
 // Program bigincident is a service in trouble at scale: a large live heap,
 // a crowd of goroutines queued on one mutex and on channels, and workers
 // allocating while holding the mutex. It serves net/http/pprof.

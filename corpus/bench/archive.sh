@@ -25,13 +25,8 @@ build_coroner
 dir_bytes() { du -sb "$1" | cut -f1; }
 
 generate() {
-  rm -rf "$INC" "$WORK/prog" && mkdir -p "$INC" "$WORK/prog"
-  cat > "$WORK/prog/go.mod" <<'EOF'
-module bigheap
-
-go 1.22
-EOF
-  cat > "$WORK/prog/main.go" <<'EOF'
+  rm -rf "$INC" && mkdir -p "$INC"
+  go_program "$WORK/prog" bigheap <<'EOF'
 // Program bigheap holds a large, realistic heap (records with strings,
 // pointers and text payloads) and thousands of parked goroutines, serves
 // net/http/pprof, and crashes on /crash so the runtime writes a core.

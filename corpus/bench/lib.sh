@@ -17,3 +17,11 @@ build_coroner() {
   CORONER_BIN="${CORONER_BIN:-$WORK/coroner}"
   [ -n "${CORONER_SKIP_BUILD:-}" ] || go build -o "$CORONER_BIN" ./cmd/coroner
 }
+
+# go_program DIR MODULE: empties DIR and writes in it a go.mod for MODULE
+# and a main.go read from stdin.
+go_program() {
+  rm -rf "$1" && mkdir -p "$1"
+  printf 'module %s\n\ngo 1.22\n' "$2" > "$1/go.mod"
+  cat > "$1/main.go"
+}

@@ -184,7 +184,13 @@ func (a *Archive) index() (*frameIndex, error) {
 	a.idxMu.Lock()
 	defer a.idxMu.Unlock()
 	if a.idx == nil && a.idxErr == nil {
-		x, err := buildFrameIndex(a.path, a.sealed)
+		var x *frameIndex
+		var err error
+		if a.src != nil {
+			x, err = newTableIndex(a.src.r, a.src.size, a.path, nil)
+		} else {
+			x, err = buildFrameIndex(a.path, a.sealed)
+		}
 		switch {
 		case err == nil:
 			a.idx = &frameIndexRef{x: x}

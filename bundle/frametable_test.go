@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,4 +149,42 @@ func FuzzFrameTable(f *testing.F) {
 			t.Fatalf("records end at %#x, past %d bytes", next, len(data))
 		}
 	})
+}
+
+// TestOpenReaderAt: an archive opens through an io.ReaderAt from its
+// frame table, its members read as from the file; one without a table is
+// refused with ErrNoFrameTable, so that its caller reads a local copy.
+func TestOpenReaderAt(t *testing.T) {
+	p, b := tableArchive(t)
+	a, err := OpenReaderAt(bytes.NewReader(b), int64(len(b)), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.CheckSealed(); err != nil {
+		t.Fatal(err)
+	}
+	art := artifact(t, a, "heap.bin")
+	rc, err := a.Open(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, wordData(3, 2*frameBlock+777)) {
+		t.Errorf("member read through the io.ReaderAt: %d bytes, %v", len(got), err)
+	}
+	recs, err := readFrameTable(bytes.NewReader(b), int64(len(b)), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sums [][32]byte
+	for _, r := range recs {
+		sums = append(sums, r.sum)
+	}
+	tableOff := recs[len(recs)-1].off + recs[len(recs)-1].size
+	old := append(append([]byte(nil), b[:tableOff]...), sealFrame(sumOfSums(sums))...)
+	if _, err := OpenReaderAt(bytes.NewReader(old), int64(len(old)), p); !errors.Is(err, ErrNoFrameTable) {
+		t.Errorf("archive without a table: %v, want ErrNoFrameTable", err)
+	}
 }

@@ -37,9 +37,7 @@ func TestCheckSealed(t *testing.T) {
 	}{
 		{"cut", good[:len(good)*2/3], false},
 		{"cut before the seal", good[:len(good)-sealSize], false},
-		// The seal is checked over the frame table; the flipped frame
-		// fails its listed hash when read, and Verify.
-		{"byte flipped", flipped, true},
+		{"byte flipped", flipped, false},
 		{"content changed, resealed", spliceFrame(t, good, fr, altered), true},
 	} {
 		p := filepath.Join(dir, c.name+".tar.zst")

@@ -130,7 +130,7 @@ func (w *ArchiveWriter) DropLastMember() error {
 // written (their names, sizes and hashes, in the order written): the
 // trailer listing them, which shares its frame with the tar end marker,
 // then the manifest frame and a gap frame filling the reserved space at
-// the start, then the seal. The file is left open for its owner to sync
+// the start, then the frame table and the seal. The file is left open for its owner to sync
 // and rename.
 func (w *ArchiveWriter) Finish(m *Manifest) error {
 	if w.closed {
@@ -181,11 +181,20 @@ func (w *ArchiveWriter) Finish(m *Manifest) error {
 	if _, err := w.out.WriteAt(append(mframe, gap...), 0); err != nil {
 		return err
 	}
-	sums := append([][32]byte{sha256.Sum256(mframe), sha256.Sum256(gap)}, w.fw.sums...)
+	records := append([]frameRecord{
+		{off: 0, size: int64(len(mframe)), content: int64(len(mm)), sum: sha256.Sum256(mframe)},
+		{off: int64(len(mframe)), size: int64(len(gap)), content: -1, sum: sha256.Sum256(gap)},
+	}, w.fw.records...)
+	table := tableFrame(records)
+	sums := make([][32]byte, 0, len(records)+1)
+	for _, r := range records {
+		sums = append(sums, r.sum)
+	}
+	sums = append(sums, sha256.Sum256(table))
 	if _, err := w.out.Seek(0, io.SeekEnd); err != nil {
 		return err
 	}
-	if _, err := w.out.Write(sealFrame(sumOfSums(sums))); err != nil {
+	if _, err := w.out.Write(append(table, sealFrame(sumOfSums(sums))...)); err != nil {
 		return err
 	}
 	return nil

@@ -3,6 +3,7 @@ package bundle
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"sort"
@@ -22,27 +23,79 @@ type frameIndex struct {
 	frames []frameSpan
 	starts []int64 // decoded offset of each frame's first byte
 	size   int64   // decoded size of the whole stream
-	f      *os.File
-	dec    *zstd.Decoder // DecodeAll is safe for concurrent use
-	refs   atomic.Int64
+	r      io.ReaderAt
+	closer io.Closer // releases r
+	// sums holds each frame's SHA-256 from the archive's frame table,
+	// checked whenever the frame is decoded; nil for an index built by a
+	// walk that checked the seal over every frame.
+	sums [][32]byte
+	dec  *zstd.Decoder // DecodeAll is safe for concurrent use
+	refs atomic.Int64
 
 	// decodes counts each frame's decodes, so that tests can check which
 	// frames a read costs.
 	decodes []atomic.Int32
 }
 
-// buildFrameIndex opens the archive at path, walks its frames checking the
-// seal unless sealed says it was checked before (a failure wraps
-// ErrCorrupt, as Verify reports it), and indexes them. Frames that cannot
-// be decoded one at a time are refused with an error wrapping
+// buildFrameIndex opens the archive at path and indexes its frames: from
+// its frame table when it has one (see newTableIndex), else by a walk of
+// its frames checking the seal unless sealed says it was checked before (a
+// failure wraps ErrCorrupt, as Verify reports it). Frames that cannot be
+// decoded one at a time are refused with an error wrapping
 // ErrNoRandomAccess. The caller holds the one reference.
 func buildFrameIndex(path string, sealed bool) (*frameIndex, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	x := &frameIndex{path: path, f: f}
-	err = walkFrames(f, path, !sealed, func(fs frameSpan) error {
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	x, err := newTableIndex(f, st.Size(), path, f)
+	if errors.Is(err, errNoTable) || errors.Is(err, errNoSeal) {
+		x, err = walkFrameIndex(f, path, sealed)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+// newTableIndex indexes the archive r of size bytes (named path) from the
+// frame table at its end, checked against the seal with one read of the
+// tail (readFrameTable); each frame's SHA-256 is then checked whenever it
+// is decoded. An archive without a table gives an error wrapping
+// errNoTable (or errNoSeal when it has no seal either). closer, when not
+// nil, is closed with the index's last reference.
+func newTableIndex(r io.ReaderAt, size int64, path string, closer io.Closer) (*frameIndex, error) {
+	records, err := readFrameTable(r, size, path)
+	if err != nil {
+		return nil, err
+	}
+	x := &frameIndex{path: path, r: r, closer: closer}
+	for _, rec := range records {
+		if rec.content <= 0 { // skippable, or nothing to decode
+			continue
+		}
+		if rec.content > maxFrameContent {
+			return nil, fmt.Errorf("%s: frame at offset %#x declares %d decoded bytes, over the %d read at random: %w", path, rec.off, rec.content, maxFrameContent, ErrNoRandomAccess)
+		}
+		x.frames = append(x.frames, frameSpan{off: rec.off, size: rec.size, content: rec.content, checksum: true})
+		x.sums = append(x.sums, rec.sum)
+		x.starts = append(x.starts, x.size)
+		x.size += rec.content
+	}
+	return x, x.ready()
+}
+
+// walkFrameIndex indexes the archive file f by walking its frames from
+// the start, checking the seal unless sealed.
+func walkFrameIndex(f *os.File, path string, sealed bool) (*frameIndex, error) {
+	x := &frameIndex{path: path, r: f, closer: f}
+	err := walkFrames(f, path, !sealed, func(fs frameSpan) error {
 		if err := randomAccessErr(fs, path); err != nil {
 			return err
 		}
@@ -54,20 +107,23 @@ func buildFrameIndex(path string, sealed bool) (*frameIndex, error) {
 		x.size += fs.content
 		return nil
 	})
-	if err == nil {
-		x.dec, err = zstd.NewReader(nil, zstd.WithDecoderMaxWindow(maxReadWindow),
-			zstd.WithDecoderMaxMemory(maxReadWindow), zstd.WithDecodeAllCapLimit(true))
-		if err != nil {
-			err = fmt.Errorf("%s: zstd: %w", path, err)
-		}
-	}
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
+	return x, x.ready()
+}
+
+// ready makes the index's decoder and its one reference.
+func (x *frameIndex) ready() error {
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxWindow(maxReadWindow),
+		zstd.WithDecoderMaxMemory(maxReadWindow), zstd.WithDecodeAllCapLimit(true))
+	if err != nil {
+		return fmt.Errorf("%s: zstd: %w", x.path, err)
+	}
+	x.dec = dec
 	x.decodes = make([]atomic.Int32, len(x.frames))
 	x.refs.Store(1)
-	return x, nil
+	return nil
 }
 
 // randomAccessErr says why frame fs of the archive path cannot be decoded
@@ -96,7 +152,9 @@ func (x *frameIndex) acquire() { x.refs.Add(1) }
 func (x *frameIndex) release() {
 	if x.refs.Add(-1) == 0 {
 		x.dec.Close()
-		x.f.Close()
+		if x.closer != nil {
+			x.closer.Close()
+		}
 	}
 }
 
@@ -126,7 +184,13 @@ func (a *Archive) index() (*frameIndex, error) {
 	a.idxMu.Lock()
 	defer a.idxMu.Unlock()
 	if a.idx == nil && a.idxErr == nil {
-		x, err := buildFrameIndex(a.path, a.sealed)
+		var x *frameIndex
+		var err error
+		if a.src != nil {
+			x, err = newTableIndex(a.src.r, a.src.size, a.path, nil)
+		} else {
+			x, err = buildFrameIndex(a.path, a.sealed)
+		}
 		switch {
 		case err == nil:
 			a.idx = &frameIndexRef{x: x}

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -285,11 +286,14 @@ func (s *frameReader) decode(i int) ([]byte, []byte, error) {
 		}
 	}()
 	src := (*sp)[:fs.size]
-	if _, err := s.idx.f.ReadAt(src, fs.off); err != nil {
+	if _, err := s.idx.r.ReadAt(src, fs.off); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, nil, fmt.Errorf("frame at offset %#x cut: the file shrank: %w", fs.off, ErrCorrupt)
 		}
 		return nil, nil, fmt.Errorf("reading frame at offset %#x: %w", fs.off, err)
+	}
+	if s.idx.sums != nil && sha256.Sum256(src) != s.idx.sums[i] {
+		return nil, nil, fmt.Errorf("frame at offset %#x does not hash to what the frame table lists: %w", fs.off, ErrCorrupt)
 	}
 	buf := s.buffer(fs.content)
 	out, err := s.idx.dec.DecodeAll(src, buf[:0:fs.content])

@@ -40,8 +40,8 @@ type frameWriter struct {
 	done    chan struct{}
 	errMu   sync.Mutex
 	err     error
-	written int64      // offset of the next byte in the output
-	sums    [][32]byte // SHA-256 of each frame written, in order
+	written int64         // offset of the next byte in the output
+	records []frameRecord // each frame written, in order
 }
 
 type frameJob struct {
@@ -105,7 +105,8 @@ func (fw *frameWriter) writeOut() {
 		blockPool.Put(&src)
 		if fw.failed() == nil {
 			n, err := fw.w.Write(j.out)
-			fw.sums = append(fw.sums, j.sum)
+			fw.records = append(fw.records, frameRecord{
+				off: fw.written, size: int64(len(j.out)), content: int64(len(j.src)), sum: j.sum})
 			fw.written += int64(n)
 			if err != nil {
 				fw.setErr(err)
@@ -192,14 +193,14 @@ func (fw *frameWriter) Barrier() (int64, int, error) {
 	j := &frameJob{mark: make(chan int64, 1)}
 	fw.ordered <- j
 	n := <-j.mark
-	return n, len(fw.sums), fw.failed()
+	return n, len(fw.records), fw.failed()
 }
 
 // rewind forgets the frames written after a Barrier that returned (off,
 // frames); the caller has truncated the output to off.
 func (fw *frameWriter) rewind(off int64, frames int) {
 	fw.written = off
-	fw.sums = fw.sums[:frames]
+	fw.records = fw.records[:frames]
 }
 
 // Close flushes the last frame, waits for every frame to be written, and

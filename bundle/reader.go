@@ -50,6 +50,9 @@ type Archive struct {
 	// sealed: the caller checked the seal before (OpenSealed); the frame
 	// index is built without hashing the file again.
 	sealed bool
+	// src, when not nil, is where the archive is read instead of the file
+	// at path (OpenReaderAt): path then only names it.
+	src *archiveSource
 
 	idxMu  sync.Mutex     // guards what follows
 	idx    *frameIndexRef // the frame index, built on first use
@@ -64,7 +67,7 @@ type Archive struct {
 // stream: for the manifest, which is its first member, and for archives
 // whose frames cannot be read one at a time.
 type wholeArchiveReader struct {
-	f   *os.File
+	f   io.Closer // nil for an archive read through an io.ReaderAt
 	dec *zstd.Decoder
 	tr  *tar.Reader
 }
@@ -74,19 +77,27 @@ func openWholeArchive(path string, concurrency int) (*wholeArchiveReader, error)
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(f, 1<<20)
+	s, err := newWholeArchiveReader(bufio.NewReaderSize(f, 1<<20), f, path, concurrency)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newWholeArchiveReader decodes the archive br (named path) from its
+// start; c, when not nil, is closed with the reader.
+func newWholeArchiveReader(br *bufio.Reader, c io.Closer, path string, concurrency int) (*wholeArchiveReader, error) {
 	head, _ := br.Peek(4)
 	if !bytes.Equal(head, magicZstd) {
-		f.Close()
 		return nil, fmt.Errorf("%s: %w: no zstd magic", path, ErrNotArchive)
 	}
 	dec, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxReadWindow),
 		zstd.WithDecoderMaxMemory(maxReadWindow), zstd.WithDecoderConcurrency(concurrency))
 	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("%s: zstd: %w", path, err)
 	}
-	return &wholeArchiveReader{f: f, dec: dec, tr: tar.NewReader(dec)}, nil
+	return &wholeArchiveReader{f: c, dec: dec, tr: tar.NewReader(dec)}, nil
 }
 
 // Read reads the data of the member the tar reader is at.
@@ -94,6 +105,9 @@ func (s *wholeArchiveReader) Read(p []byte) (int, error) { return s.tr.Read(p) }
 
 func (s *wholeArchiveReader) Close() error {
 	s.dec.Close()
+	if s.f == nil {
+		return nil
+	}
 	return s.f.Close()
 }
 
@@ -242,7 +256,7 @@ func (a *Archive) Open(art Artifact) (io.ReadCloser, error) {
 // checking the member's size against the manifest. It decodes every
 // member before art: it serves archives that do not allow random access.
 func (a *Archive) member(art Artifact) (*wholeArchiveReader, error) {
-	s, err := openWholeArchive(a.path, 1)
+	s, err := a.openWhole()
 	if err != nil {
 		return nil, err
 	}

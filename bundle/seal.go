@@ -72,11 +72,14 @@ func checkSeal(path string) error {
 func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var (
-		off   int64
-		sums  [][32]byte
-		seal  []byte
-		frame = sha256.New()
-		hdr   [8]byte
+		off     int64
+		sums    [][32]byte
+		seal    []byte
+		recs    []frameRecord // every frame, for the frame table's check
+		table   []byte        // the frame table's payload, if any
+		tableAt int           // the frame table's index in recs
+		frame   = sha256.New()
+		hdr     [8]byte
 	)
 	if !check {
 		frame = discardHash{frame}
@@ -95,6 +98,9 @@ func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error
 		return nil
 	}
 	for {
+		if table != nil && seal == nil && len(recs) > tableAt+1 {
+			return fmt.Errorf("%s: frame at offset %#x after the frame table: %w", path, recs[tableAt+1].off, ErrCorrupt)
+		}
 		if _, err := br.Peek(1); err == io.EOF {
 			break
 		}
@@ -102,6 +108,7 @@ func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error
 			return fmt.Errorf("%s: data after the seal at offset %#x: %w", path, off, ErrCorrupt)
 		}
 		start := off
+		content := int64(-1)
 		frame.Reset()
 		if _, err := io.ReadFull(br, hdr[:4]); err != nil {
 			return fmt.Errorf("%s: frame cut at offset %#x: %w", path, off, ErrCorrupt)
@@ -116,6 +123,7 @@ func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error
 				return err
 			}
 			span.off, span.size = start, off-start
+			content = span.content
 			if each != nil {
 				if err := each(span); err != nil {
 					return err
@@ -139,6 +147,15 @@ func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error
 				off += sha256.Size
 				continue
 			}
+			if magic == tableMagic {
+				var err error
+				if table, err = readTablePayload(br, frame, size, len(recs), path, start); err != nil {
+					return err
+				}
+				tableAt = len(recs)
+				off += int64(size)
+				break
+			}
 			if err := read(int64(size)); err != nil {
 				return err
 			}
@@ -148,6 +165,7 @@ func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error
 		var s [32]byte
 		frame.Sum(s[:0])
 		sums = append(sums, s)
+		recs = append(recs, frameRecord{off: start, size: off - start, content: content, sum: s})
 	}
 	if seal == nil {
 		return fmt.Errorf("%s: no seal at the end (offset %#x): archive truncated: %w", path, off, errNoSeal)
@@ -157,6 +175,9 @@ func walkFrames(r io.Reader, path string, check bool, each func(frameSpan) error
 	}
 	if got := sumOfSums(sums); !bytes.Equal(got, seal) {
 		return fmt.Errorf("%s: frames hash to %s, seal says %s: %w", path, hex.EncodeToString(got), hex.EncodeToString(seal), ErrCorrupt)
+	}
+	if table != nil {
+		return checkFrameTable(table, recs, path)
 	}
 	return nil
 }

@@ -29,7 +29,10 @@ func CheckSealed(path string) error {
 }
 
 // CheckSealed is the package's CheckSealed on an opened archive; the frame
-// index it builds serves the archive's later reads.
+// index it builds serves the archive's later reads. An archive read
+// through an io.ReaderAt (OpenReaderAt) is not hashed whole: its seal is
+// checked over its frame table, and each frame against the table when it
+// is read.
 func (a *Archive) CheckSealed() error {
 	path := a.path
 	idx, err := a.index()
@@ -38,6 +41,15 @@ func (a *Archive) CheckSealed() error {
 	}
 	if err != nil {
 		return err
+	}
+	if idx.sums != nil && a.src == nil && !a.sealed {
+		// The frame table checks only the frames read; a local file's
+		// every byte is checked here, as a walk would have, so that a
+		// damaged archive is refused before anything is analysed.
+		if err := checkSeal(path); err != nil {
+			idx.release()
+			return err
+		}
 	}
 	s := newFrameReader(idx, "(tar headers)", 2*frameBlock)
 	defer s.close()

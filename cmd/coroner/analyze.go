@@ -17,6 +17,7 @@ import (
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/batch"
+	"github.com/coroner/coroner/internal/blobstore"
 	"github.com/coroner/coroner/reports"
 	"github.com/coroner/coroner/reports/export"
 	"github.com/coroner/coroner/reports/source"
@@ -86,12 +87,24 @@ func runAnalyze(c *cli.Context) error {
 		defer stop()
 	}
 	logLine("analyzing %s", displayName(o.input))
-	input, sealed, fetched, err := batch.LocalInput(ctx, o.input)
-	if err != nil {
-		return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+	var inPlace *bundle.Archive
+	if blobstore.IsURL(o.input) {
+		if inPlace, err = batch.OpenInPlace(ctx, o.input); err != nil {
+			return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+		}
+	}
+	input, sealed, fetched := o.input, false, func() {}
+	if inPlace != nil {
+		defer inPlace.Close()
+		logLine("reading %s in place through its frame table", displayName(o.input))
+	} else {
+		input, sealed, fetched, err = batch.LocalInput(ctx, o.input)
+		if err != nil {
+			return withCode(exitInput, fmt.Errorf("analyze: %w", err))
+		}
 	}
 	defer fetched()
-	if input != o.input && !sealed && bundle.IsArchive(input) {
+	if inPlace == nil && input != o.input && !sealed && bundle.IsArchive(input) {
 		logLine("%s has no seal to check: fetched with its frames' layout checked; members are checked against the manifest's SHA-256 as they are read", displayName(o.input))
 	}
 	var exports *export.Inputs
@@ -101,9 +114,12 @@ func runAnalyze(c *cli.Context) error {
 	}
 	start := time.Now()
 	var res *analyze.Result
-	if sealed { // checked while fetched: not hashed again
+	switch {
+	case inPlace != nil:
+		res, err = driver.AnalyzeOpened(ctx, inPlace, all.Analyzers, o.opts)
+	case sealed: // checked while fetched: not hashed again
 		res, err = driver.AnalyzeSealed(ctx, input, all.Analyzers, o.opts)
-	} else {
+	default:
 		res, err = driver.AnalyzeWith(ctx, input, all.Analyzers, o.opts, logLine)
 	}
 	timedOut := false

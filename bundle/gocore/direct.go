@@ -90,17 +90,24 @@ func ReadInPlace(m *bundle.Manifest, core bundle.Artifact) bool {
 	}
 	for n := 1; n < 65; n++ {
 		if elfcore.SignalName(n) == name {
-			return !kernelDumpsCore(n) || n == sigABRT && m.CoreAborted() || hasDWARFExecutable(m)
+			return !kernelDumpsCore(n) || n == sigABRT && m.CoreAborted() || hasReadableExecutable(m)
 		}
 	}
 	return false
 }
 
-// hasDWARFExecutable reports whether the archive holds a Go executable
-// with debug info (ingest's "dwarf" attribute).
-func hasDWARFExecutable(m *bundle.Manifest) bool {
+// hasReadableExecutable reports whether the archive holds a Go executable
+// coroner's reader has a layout for: one with debug info (ingest's "dwarf"
+// attribute), or a stripped amd64 one whose Go version has a layout table
+// (a build with a GOEXPERIMENT, which the manifest does not record, is
+// refused later and costs an extraction, not a result).
+func hasReadableExecutable(m *bundle.Manifest) bool {
 	for _, a := range m.ArtifactsOf(bundle.KindGoBinary) {
 		if a.Attrs["dwarf"] == "true" {
+			return true
+		}
+		key, ok := layoutKey(a.Attrs["go_version"])
+		if ok && a.Attrs["goarch"] == "amd64" && versionLayouts[key] != nil {
 			return true
 		}
 	}

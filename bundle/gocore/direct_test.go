@@ -236,6 +236,10 @@ func TestReadInPlace(t *testing.T) {
 	aborted := &bundle.Manifest{Capture: &bundle.Capture{Steps: []bundle.CaptureStep{{Name: "core", Status: "ok", Method: "abort"}}}}
 	withDWARF := &bundle.Manifest{Artifacts: []bundle.Artifact{{Kind: bundle.KindGoBinary, Attrs: map[string]string{"dwarf": "true"}}}}
 	stripped := &bundle.Manifest{Artifacts: []bundle.Artifact{{Kind: bundle.KindGoBinary, Attrs: map[string]string{"dwarf": "false"}}}}
+	tabled := &bundle.Manifest{Artifacts: []bundle.Artifact{{Kind: bundle.KindGoBinary,
+		Attrs: map[string]string{"dwarf": "false", "go_version": "go1.26.8", "goarch": "amd64"}}}}
+	untabled := &bundle.Manifest{Artifacts: []bundle.Artifact{{Kind: bundle.KindGoBinary,
+		Attrs: map[string]string{"dwarf": "false", "go_version": "go1.19.13", "goarch": "amd64"}}}}
 	for _, c := range []struct {
 		m    *bundle.Manifest
 		sig  string
@@ -255,6 +259,8 @@ func TestReadInPlace(t *testing.T) {
 		{withDWARF, "", false},
 		{stripped, "SIGSEGV", false},
 		{stripped, "SIGSTOP", true},
+		{tabled, "SIGSEGV", true},
+		{untabled, "SIGSEGV", false},
 	} {
 		core := bundle.Artifact{Attrs: map[string]string{"signal": c.sig}}
 		if got := ReadInPlace(c.m, core); got != c.want {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -29,14 +30,7 @@ func printGoroutines(w io.Writer, c *goroutines.Census) error {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
-		ga, gb := c.Goroutines[a].ID, c.Goroutines[b].ID
-		switch {
-		case ga < gb:
-			return -1
-		case ga > gb:
-			return 1
-		}
-		return 0
+		return cmp.Compare(c.Goroutines[a].ID, c.Goroutines[b].ID)
 	})
 	header := make([]string, len(goroutineHeader))
 	widths := make([]int, len(goroutineHeader))

@@ -112,12 +112,14 @@ func (r *Reader) Next() (Cycle, error) {
 			return Cycle{}, io.EOF
 		}
 		r.line++
-		text := r.sc.Text()
-		if !strings.Contains(text, "gc ") {
+		b := r.sc.Bytes()
+		if !bytes.Contains(b, []byte("gc ")) {
+			// Most lines of a service log are not gctrace lines: they are
+			// skipped without being copied.
 			r.skipped++
 			continue
 		}
-		c, ok := parse(text)
+		c, ok := parse(string(b))
 		if !ok {
 			r.skipped++
 			continue

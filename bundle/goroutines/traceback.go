@@ -33,6 +33,7 @@ var gStatuses = map[string]bool{
 type tracebackParser struct {
 	c       *Census
 	in      *interner
+	gs      chunked // the goroutines read, moved to c by finish
 	cur     *Goroutine
 	pending string // function line awaiting its file line
 	created bool   // pending is a "created by" line
@@ -313,7 +314,7 @@ func (p *tracebackParser) flush() {
 		}
 		p.seen[p.cur.ID] = true
 		p.cur.System = IsSystem(p.cur)
-		p.c.Goroutines = append(p.c.Goroutines, *p.cur)
+		p.gs.add(*p.cur)
 		p.cur = nil
 	}
 }
@@ -321,6 +322,7 @@ func (p *tracebackParser) flush() {
 // finish decides whether the dump was cut: a debug=2 dump of exactly
 // 64 MiB, or one that ends without a newline in the middle of a frame.
 func (p *tracebackParser) finish() {
+	p.c.Goroutines = p.gs.slice()
 	if p.size == pprofDebug2Cap || (p.size > 0 && !p.lastNL) {
 		p.c.Complete = false
 		p.c.Warnings = append(p.c.Warnings, fmt.Sprintf(

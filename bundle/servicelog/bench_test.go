@@ -1,8 +1,13 @@
 package servicelog
 
 import (
+	"bytes"
 	"io"
+	"runtime/pprof"
+	"strings"
 	"testing"
+
+	"github.com/coroner/coroner/bundle/gctrace"
 
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
 )
@@ -39,5 +44,36 @@ func benchTail(b *testing.B, find func(io.ReaderAt, int64, string) (*Found, erro
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReaderGCTrace reads gctrace cycles through Reader from a log
+// that is mostly a goroutine dump this process writes of 20,000 parked
+// goroutines, as the log of a service killed with SIGQUIT is: the lines
+// gctrace skips are the cost.
+func BenchmarkReaderGCTrace(b *testing.B) {
+	release := make(chan struct{})
+	for range 20000 {
+		go func() { <-release }()
+	}
+	var dump bytes.Buffer
+	err := pprof.Lookup("goroutine").WriteTo(&dump, 2)
+	close(release)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gc := "gc 12 @0.073s 3%: 0.13+0.90+0.039 ms clock, 0.27+0.11/0.3/0+0.078 ms cpu, 9->10->5 MB, 11 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
+	log := append([]byte(strings.Repeat(gc, 100)), dump.Bytes()...)
+	b.SetBytes(int64(len(log)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := NewReader(bytes.NewReader(log), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		s, err := gctrace.Summarize(r, "bench")
+		if err != nil || s.Cycles != 100 {
+			b.Fatal(err, s)
+		}
 	}
 }

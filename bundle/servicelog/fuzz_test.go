@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
@@ -81,6 +82,33 @@ func FuzzLines(f *testing.F) {
 					t.Fatalf("%s: line of %d bytes at %d", format, len(ln.Text), ln.Offset)
 				}
 			}
+		}
+	})
+}
+
+// goroutineHeaderRE is the header's grammar (traceback.go
+// goroutineheader) as a regular expression, the oracle for the
+// hand-written IsGoroutineHeader.
+var goroutineHeaderRE = regexp.MustCompile(`^goroutine [0-9]+ (?:gp=0x[0-9a-f]+ m=[0-9a-z]+ (?:mp=0x[0-9a-f]+ )?)?\[[^\]]+\]:$`)
+
+// FuzzGoroutineHeader checks IsGoroutineHeader against the grammar.
+func FuzzGoroutineHeader(f *testing.F) {
+	for _, s := range []string{
+		"goroutine 1 [running]:",
+		"goroutine 18 gp=0xc000102380 m=nil [chan receive, 3 minutes]:",
+		"goroutine 7 gp=0xc000007c00 m=3 mp=0xc000080008 [running]:",
+		"goroutine 7 gp=0xc0 m=3 mp=0xZZ [running]:",
+		"goroutine 7 gp=0xc0 [running]:",
+		"goroutine 1 []:",
+		"goroutine 1 [a]]:",
+		"goroutine  [running]:",
+		"goroutine 1 [running]",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := IsGoroutineHeader([]byte(s)), goroutineHeaderRE.MatchString(s); got != want {
+			t.Fatalf("IsGoroutineHeader(%q) = %v, the grammar says %v", s, got, want)
 		}
 	})
 }

@@ -12,8 +12,11 @@ type Reader struct {
 	// Format is the wrapper format detected from the head.
 	Format Format
 	lines  *Lines
-	buf    []byte
-	err    error
+	// line holds the current line and its newline; buf is what of it is
+	// still to be read. line keeps its capacity from line to line.
+	line []byte
+	buf  []byte
+	err  error
 }
 
 // NewReader unwraps r, detecting its format from the head; name labels
@@ -40,7 +43,8 @@ func (r *Reader) Read(p []byte) (int, error) {
 			}
 			continue
 		}
-		r.buf = append(append(r.buf[:0], ln.Text...), '\n')
+		r.line = append(append(r.line[:0], ln.Text...), '\n')
+		r.buf = r.line
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]

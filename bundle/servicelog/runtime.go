@@ -9,9 +9,6 @@ import (
 // each with the source that prints it (Go 1.21–1.26 runtime). A traceback
 // is a run of these lines; an application line among them ends it.
 var (
-	// traceback.go goroutineheader: "goroutine 1 [running]:", and with
-	// GOTRACEBACK=system or crash "goroutine 1 gp=0x… m=0 mp=0x… [running]:".
-	reGoroutineHeader = regexp.MustCompile(`^goroutine [0-9]+ (?:gp=0x[0-9a-f]+ m=[0-9a-z]+ (?:mp=0x[0-9a-f]+ )?)?\[[^\]]+\]:$`)
 	// signal_amd64.go (and its siblings) dumpregs: "rax    0x0".
 	reRegister = regexp.MustCompile(`^[a-z][a-z0-9]{1,6} +0x[0-9a-f]+$`)
 )
@@ -55,8 +52,11 @@ func IsStart(line []byte) bool {
 // (signal_unix.go sighandler): "SIGQUIT: quit", "SIGSEGV: segmentation
 // violation".
 func IsSignalBanner(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("SIG")) {
+		return false
+	}
 	i := bytes.IndexByte(line, ':')
-	if i < 4 || !bytes.HasPrefix(line, []byte("SIG")) || len(line) == i+1 || line[i+1] != ' ' {
+	if i < 4 || len(line) == i+1 || line[i+1] != ' ' {
 		return false
 	}
 	for _, c := range line[3:i] {
@@ -67,10 +67,61 @@ func IsSignalBanner(line []byte) bool {
 	return true
 }
 
-// IsGoroutineHeader reports whether line is a goroutine's header.
+// IsGoroutineHeader reports whether line is a goroutine's header
+// (traceback.go goroutineheader): "goroutine 1 [running]:", and with
+// GOTRACEBACK=system or crash "goroutine 1 gp=0x… m=0 mp=0x… [running]:".
+// A crash dump holds one per goroutine, so it is matched by hand rather
+// than by a regular expression.
 func IsGoroutineHeader(line []byte) bool {
-	return bytes.HasPrefix(line, []byte("goroutine ")) && bytes.HasSuffix(line, []byte("]:")) && reGoroutineHeader.Match(line)
+	rest, ok := bytes.CutPrefix(line, []byte("goroutine "))
+	if !ok {
+		return false
+	}
+	if rest, ok = skipRun(rest, isDigit); !ok || len(rest) == 0 || rest[0] != ' ' {
+		return false
+	}
+	rest = rest[1:]
+	if r, ok := cutField(rest, "gp=0x", isHex); ok {
+		if rest, ok = cutField(r, "m=", isDigitOrLower); !ok {
+			return false
+		}
+		if r, ok := cutField(rest, "mp=0x", isHex); ok {
+			rest = r
+		}
+	}
+	// "[" wait reason "]:", the reason holding no "]".
+	if len(rest) < 4 || rest[0] != '[' || !bytes.HasSuffix(rest, []byte("]:")) {
+		return false
+	}
+	return bytes.IndexByte(rest[1:len(rest)-2], ']') < 0
 }
+
+// cutField cuts from b a field: prefix, a non-empty run of bytes that
+// match is, and a space.
+func cutField(b []byte, prefix string, is func(byte) bool) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(prefix))
+	if !ok {
+		return b, false
+	}
+	if rest, ok = skipRun(rest, is); !ok || len(rest) == 0 || rest[0] != ' ' {
+		return b, false
+	}
+	return rest[1:], true
+}
+
+// skipRun cuts from b its leading run of bytes matching is; ok is false
+// when the run is empty.
+func skipRun(b []byte, is func(byte) bool) ([]byte, bool) {
+	i := 0
+	for i < len(b) && is(b[i]) {
+		i++
+	}
+	return b[i:], i > 0
+}
+
+func isDigit(c byte) bool        { return '0' <= c && c <= '9' }
+func isHex(c byte) bool          { return isDigit(c) || 'a' <= c && c <= 'f' }
+func isDigitOrLower(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' }
 
 // IsRuntimeLine reports whether line can belong to a traceback: a start,
 // a goroutine header, a frame's function or file line, a register, or one

@@ -1,7 +1,6 @@
 package goroutines
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,9 +15,7 @@ import (
 func parseDebug1(r io.Reader, name string) (*Census, error) {
 	c := &Census{Source: name, Format: "debug1", Complete: true}
 	in := newInterner()
-	br := bufio.NewReaderSize(r, 64<<10)
-	var size int64
-	var lastNL bool
+	lines := newBlockLines(r)
 	var cur *Goroutine
 	total, lineNo := -1, 0
 	flush := func() {
@@ -29,7 +26,7 @@ func parseDebug1(r io.Reader, name string) (*Census, error) {
 		}
 	}
 	for {
-		line, err := readLine(br, &size, &lastNL)
+		line, err := lines.next()
 		if err == io.EOF {
 			break
 		}
@@ -70,7 +67,7 @@ func parseDebug1(r io.Reader, name string) (*Census, error) {
 	if total < 0 {
 		return nil, fmt.Errorf("%s: no \"goroutine profile: total N\" line: not a debug=1 goroutine profile", name)
 	}
-	if got := c.Total(); got != total || !lastNL {
+	if got := c.Total(); got != total || !lines.lastNL {
 		c.Complete = false
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s: records hold %d goroutines but the header says %d: output was cut", name, got, total))
 	}

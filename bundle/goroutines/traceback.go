@@ -1,7 +1,6 @@
 package goroutines
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -49,9 +48,9 @@ type tracebackParser struct {
 
 func parseTraceback(r io.Reader, name string) (*Census, error) {
 	p := &tracebackParser{c: &Census{Source: name, Format: "debug2", Complete: true}, in: newInterner()}
-	br := bufio.NewReaderSize(r, 64<<10)
+	lines := newBlockLines(r)
 	for {
-		line, err := readLine(br, &p.size, &p.lastNL)
+		line, err := lines.next()
 		if err == io.EOF {
 			break
 		}
@@ -61,38 +60,10 @@ func parseTraceback(r io.Reader, name string) (*Census, error) {
 		p.lineNo++
 		p.line(line)
 	}
+	p.size, p.lastNL = lines.size, lines.lastNL
 	p.flush()
 	p.finish()
 	return p.c, nil
-}
-
-// readLine returns the next line without its newline, tracking size and
-// whether the input ended with a newline.
-func readLine(br *bufio.Reader, size *int64, lastNL *bool) (string, error) {
-	var sb []byte
-	for {
-		frag, err := br.ReadSlice('\n')
-		*size += int64(len(frag))
-		if len(sb)+len(frag) > maxLine {
-			return "", fmt.Errorf("line longer than %d bytes: not a goroutine dump", maxLine)
-		}
-		sb = append(sb, frag...)
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err == io.EOF {
-			if len(sb) == 0 {
-				return "", io.EOF
-			}
-			*lastNL = false
-			return strings.TrimRight(string(sb), "\r"), nil
-		}
-		if err != nil {
-			return "", err
-		}
-		*lastNL = true
-		return strings.TrimRight(string(sb[:len(sb)-1]), "\r"), nil
-	}
 }
 
 func (p *tracebackParser) line(line string) {
@@ -101,6 +72,7 @@ func (p *tracebackParser) line(line string) {
 		p.flush()
 		p.stack = false
 		if g, ok := parseHeader(line); ok {
+			g.Status, g.WaitReason = p.in.s(g.Status), p.in.s(g.WaitReason)
 			if p.crashed {
 				g.Crashed = true
 				p.crashed = false
@@ -323,6 +295,10 @@ func (p *tracebackParser) flush() {
 // 64 MiB, or one that ends without a newline in the middle of a frame.
 func (p *tracebackParser) finish() {
 	p.c.Goroutines = p.gs.slice()
+	if cr := p.c.Crash; cr != nil {
+		// Copies of their own, not of the blocks of text they were cut from.
+		cr.Message, cr.Signal, cr.Code = strings.Clone(cr.Message), strings.Clone(cr.Signal), strings.Clone(cr.Code)
+	}
 	if p.size == pprofDebug2Cap || (p.size > 0 && !p.lastNL) {
 		p.c.Complete = false
 		p.c.Warnings = append(p.c.Warnings, fmt.Sprintf(
@@ -445,10 +421,13 @@ type interner struct{ m map[string]string }
 
 func newInterner() *interner { return &interner{m: map[string]string{}} }
 
+// s returns the shared copy of v. v may be a substring of a larger text
+// (blockLines): what is stored is a copy of v alone.
 func (in *interner) s(v string) string {
 	if x, ok := in.m[v]; ok {
 		return x
 	}
+	v = strings.Clone(v)
 	in.m[v] = v
 	return v
 }

@@ -25,3 +25,16 @@ go_program() {
   printf 'module %s\n\ngo 1.22\n' "$2" > "$1/go.mod"
   cat > "$1/main.go"
 }
+
+# have_room MEM_GIB DISK_GIB DIR: true when MemAvailable is at least
+# MEM_GIB GiB and DIR's file system has DISK_GIB GB free; otherwise false,
+# with ROOM_SHORT saying what is short.
+have_room() {
+  local mem_kib disk_kib
+  mem_kib=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+  disk_kib=$(df -Pk "$3" | awk 'NR == 2 {print $4}')
+  ROOM_SHORT=""
+  [ "${mem_kib:-0}" -ge $(($1 << 20)) ] || ROOM_SHORT="$((${mem_kib:-0} >> 20)) GiB of memory available, $1 GiB needed"
+  [ "${disk_kib:-0}" -ge $(($2 * 1000000)) ] || ROOM_SHORT="${ROOM_SHORT:+$ROOM_SHORT; }$((${disk_kib:-0} / 1000000)) GB free in $3, $2 GB needed"
+  [ -z "$ROOM_SHORT" ]
+}

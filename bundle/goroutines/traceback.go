@@ -38,9 +38,12 @@ type tracebackParser struct {
 	created bool   // pending is a "created by" line
 	lineNo  int
 	crashed bool // a panic/fatal error header was seen; next goroutine crashed
-	stack   bool // inside a "runtime stack:" block not owned by a goroutine
-	size    int64
-	lastNL  bool
+	// panicCont is set after the line of the panic whose value the census
+	// keeps, and after each line continuing that value.
+	panicCont bool
+	stack     bool // inside a "runtime stack:" block not owned by a goroutine
+	size      int64
+	lastNL    bool
 	// seen drops a goroutine printed twice (a crash log holding both the
 	// panic's traceback and the signal handler's dump lists each again).
 	seen map[int64]bool
@@ -67,7 +70,14 @@ func parseTraceback(r io.Reader, name string) (*Census, error) {
 }
 
 func (p *tracebackParser) line(line string) {
+	cont := p.panicCont
+	p.panicCont = false
 	switch {
+	case cont && strings.HasPrefix(line, "\t") && !strings.HasPrefix(line, "\tpanic: "):
+		// The runtime prints a panic value's every newline followed by a
+		// tab (error.go printindented): the value goes on.
+		p.c.Crash.Message = cleanPanic(p.c.Crash.Message + "\n" + line[1:])
+		p.panicCont = true
 	case strings.HasPrefix(line, "goroutine ") && strings.HasSuffix(line, "]:"):
 		p.flush()
 		p.stack = false
@@ -113,6 +123,7 @@ func (p *tracebackParser) preamble(line string) {
 		c := crash()
 		if c.Kind == "" {
 			c.Kind, c.Message = "panic", cleanPanic(strings.TrimPrefix(line, "panic: "))
+			p.panicCont = true
 		}
 		p.crashed = true
 	case strings.HasPrefix(line, "fatal error: "):

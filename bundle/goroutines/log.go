@@ -1,7 +1,6 @@
 package goroutines
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +40,7 @@ func FromLog(f *servicelog.Found, name string) (*Census, error) {
 	if tb == nil {
 		return nil, fmt.Errorf("%s: %w in the %s log (bytes %d to %d read)", name, ErrNoTraceback, f.Format, f.From, f.To)
 	}
-	c, err := parseTraceback(bytes.NewReader(tb.Text), name)
+	c, err := parseTraceback(tb.Reader(), name)
 	if err != nil {
 		return nil, fmt.Errorf("traceback at offset %d: %w", tb.Offset, err)
 	}

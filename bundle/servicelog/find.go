@@ -18,6 +18,12 @@ const HeadBytes = 64 << 10
 // whole when nothing follows it.
 const TailBytes = MaxTraceback
 
+// maxBackRead bounds how far back from a log's end Find reads for the
+// start of a traceback it found itself inside: four times the longest
+// traceback kept (MaxTraceback), the traceback of about half a million
+// goroutines at the 500 bytes each firstWindow's comment counts.
+const maxBackRead = 4 * MaxTraceback
+
 // firstWindow is the part of a log's end Find reads first. A panic's
 // traceback under the default GOTRACEBACK=single is a few KiB, and one
 // listing all goroutines takes about 500 bytes per goroutine (header and
@@ -30,7 +36,8 @@ const firstWindow = 1 << 20
 // and returns the runtime output there: first the last MiB, then four
 // times as much back until the last traceback is whole in what it read
 // (its first line seen, and not in the middle of a longer traceback), at
-// most TailBytes; a log no longer than what it reads is read whole. The
+// most TailBytes, or maxBackRead while what it read began inside a
+// traceback; a log no longer than what it reads is read whole. The
 // counts in Found are of the part read (From to To). The wrapper format
 // is detected from the head. name labels errors.
 func Find(r io.ReaderAt, size int64, name string) (*Found, error) {
@@ -53,8 +60,13 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 		return nil, fmt.Errorf("%s: reading the head: %w", name, err)
 	}
 	f := Detect(head[:n])
+	inside := false
 	for window := first; ; window *= 4 {
-		window = min(window, TailBytes)
+		if inside {
+			window = min(window, maxBackRead)
+		} else {
+			window = min(window, TailBytes)
+		}
 		from := max(0, size-window)
 		lines := NewLines(io.NewSectionReader(r, from, size-from), f, from, name)
 		if from > 0 {
@@ -67,7 +79,14 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 			return nil, err
 		}
 		found.Format, found.From, found.To = f, from, size
-		if from == 0 || window == TailBytes || found.Last != nil && !found.Last.AfterOrphan {
+		inside = found.InsideEnd
+		switch {
+		case from == 0, window >= maxBackRead:
+			return found, nil
+		case found.InsideEnd:
+			// The read began inside the last traceback: its first line,
+			// which says what happened, lies further back.
+		case found.Last != nil, window >= TailBytes:
 			return found, nil
 		}
 	}

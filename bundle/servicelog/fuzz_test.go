@@ -57,7 +57,7 @@ func FuzzScan(f *testing.F) {
 		if s.Format != found.Format || s.Tracebacks != found.Tracebacks || s.GCTraceLines != found.GCTraceLines || (s.Last == nil) != (found.Last == nil) {
 			t.Fatalf("Scan %+v, Find %+v", s, found)
 		}
-		if s.Last != nil && (!bytes.Equal(s.Last.Text, found.Last.Text) || !IsStart([]byte(s.Last.Line)) && len(s.Last.Line) < maxCrashLine) {
+		if s.Last != nil && (!bytes.Equal(s.Last.Text(), found.Last.Text()) || !IsStart([]byte(s.Last.Line)) && len(s.Last.Line) < maxCrashLine) {
 			t.Fatalf("last traceback: Scan %+v, Find %+v", s.Last, found.Last)
 		}
 	})

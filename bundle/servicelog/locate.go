@@ -2,6 +2,7 @@ package servicelog
 
 import (
 	"bytes"
+	"io"
 
 	"github.com/coroner/coroner/bundle/gctrace"
 )
@@ -38,8 +39,10 @@ type Traceback struct {
 	Line string
 	// Source is the stream or process the wrapper says wrote it.
 	Source string
-	// Text holds its lines, unwrapped, each ending in a newline.
-	Text []byte
+	// text holds its lines, unwrapped, each ending in a newline, in the
+	// chunks they were gathered in (Text joins them, Reader reads them).
+	text [][]byte
+	size int
 	// Lines counts them.
 	Lines int
 	// Cut is true when it was longer than MaxTraceback.
@@ -66,6 +69,11 @@ type Found struct {
 	Last *Traceback
 	// CutLines counts payload lines longer than MaxLine.
 	CutLines int
+	// InsideEnd is true when the input ends inside a traceback whose
+	// start it did not see: its last runtime output is a traceback's
+	// lines with no start line before them, or a start after the "-----"
+	// of GOTRACEBACK=crash's other threads (Last.AfterOrphan).
+	InsideEnd bool
 }
 
 // Runtime reports whether the log held any Go runtime output.
@@ -155,12 +163,43 @@ func (l *Locator) Line(ln Line) {
 
 // add appends a line to the traceback, up to MaxTraceback.
 func (c *state) add(text []byte) {
-	if len(c.tb.Text)+len(text)+1 > MaxTraceback {
-		c.tb.Cut = true
+	tb := &c.tb
+	if tb.Cut || tb.size+len(text)+1 > MaxTraceback {
+		// Nothing after the first line left out: what is kept is the
+		// traceback's start, without gaps.
+		tb.Cut = true
 		return
 	}
-	c.tb.Text = append(append(c.tb.Text, text...), '\n')
-	c.tb.Lines++
+	// Gathered in chunks: one slice appended to up to MaxTraceback would
+	// be copied several times over as it grows.
+	if n := len(tb.text); n == 0 || len(tb.text[n-1])+len(text)+1 > cap(tb.text[n-1]) {
+		tb.text = append(tb.text, make([]byte, 0, max(textChunk, len(text)+1)))
+	}
+	last := &tb.text[len(tb.text)-1]
+	*last = append(append(*last, text...), '\n')
+	tb.size += len(text) + 1
+	tb.Lines++
+}
+
+// textChunk is the size of the chunks a traceback's text is gathered in.
+const textChunk = 1 << 20
+
+// Text returns the traceback's lines, unwrapped, each ending in a newline.
+func (tb *Traceback) Text() []byte {
+	out := make([]byte, 0, tb.size)
+	for _, ch := range tb.text {
+		out = append(out, ch...)
+	}
+	return out
+}
+
+// Reader reads the traceback's Text without joining it.
+func (tb *Traceback) Reader() io.Reader {
+	rs := make([]io.Reader, len(tb.text))
+	for i, ch := range tb.text {
+		rs[i] = bytes.NewReader(ch)
+	}
+	return io.MultiReader(rs...)
 }
 
 // close ends the current traceback; one that showed a goroutine header
@@ -178,5 +217,6 @@ func (l *Locator) close() {
 func (l *Locator) Finish() *Found {
 	l.close()
 	f := l.found
+	f.InsideEnd = l.orphan || f.Last != nil && f.Last.AfterOrphan
 	return &f
 }

@@ -34,8 +34,8 @@ func check(t *testing.T, log []byte, want Format, tb []byte, gcs, tracebacks int
 		if f.Last == nil {
 			t.Fatal("no traceback found")
 		}
-		if !bytes.Equal(f.Last.Text, tb) {
-			t.Errorf("traceback differs from the runtime's output:\ngot:\n%s\nwant:\n%s", f.Last.Text, tb)
+		if !bytes.Equal(f.Last.Text(), tb) {
+			t.Errorf("traceback differs from the runtime's output:\ngot:\n%s\nwant:\n%s", f.Last.Text(), tb)
 		}
 		if f.Last.Cut {
 			t.Error("traceback marked cut")
@@ -134,7 +134,7 @@ func TestHugeLogReadsOnlyTail(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if f.Last == nil || !bytes.Equal(f.Last.Text, tb) || f.Tracebacks != 1 {
+			if f.Last == nil || !bytes.Equal(f.Last.Text(), tb) || f.Tracebacks != 1 {
 				t.Fatalf("found %+v", f)
 			}
 			if f.From != v.size-firstWindow || v.lowest < f.From {
@@ -211,8 +211,8 @@ func TestLongTracebackGrowsTheRead(t *testing.T) {
 				t.Fatalf("no traceback found, read from %d", f.From)
 			}
 			first := string(tb[:bytes.IndexByte(tb, '\n')])
-			if !bytes.Equal(f.Last.Text, tb) || f.Tracebacks != 1 || f.Last.Line != first {
-				t.Fatalf("found %d tracebacks, last %q of %d bytes at %d (want %q, %d bytes)", f.Tracebacks, f.Last.Line, len(f.Last.Text), f.Last.Offset, first, len(tb))
+			if !bytes.Equal(f.Last.Text(), tb) || f.Tracebacks != 1 || f.Last.Line != first {
+				t.Fatalf("found %d tracebacks, last %q of %d bytes at %d (want %q, %d bytes)", f.Tracebacks, f.Last.Line, len(f.Last.Text()), f.Last.Offset, first, len(tb))
 			}
 			if f.From >= v.size-int64(len(tb)) || f.From < v.size-TailBytes {
 				t.Errorf("read from %d; the traceback starts at %d", f.From, v.size-int64(len(tb)))
@@ -274,7 +274,7 @@ func TestSurveyCountsEarlierRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Tracebacks != 1 || s.Tracebacks != 2 || s.From != v.size-TailBytes || !bytes.Equal(f.Last.Text, tb) || !bytes.Equal(s.Last.Text, tb) {
+	if f.Tracebacks != 1 || s.Tracebacks != 2 || s.From != v.size-TailBytes || !bytes.Equal(f.Last.Text(), tb) || !bytes.Equal(s.Last.Text(), tb) {
 		t.Errorf("Find: %d tracebacks from %d; Survey: %d from %d", f.Tracebacks, f.From, s.Tracebacks, s.From)
 	}
 }

@@ -172,6 +172,10 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 	for _, cs := range censuses {
 		c.family("goroutine census")
 		parked, long := 0, 0
+		// Every census shows the same process's goroutines (a core, its
+		// crash log, a dump taken beside them): a site's parked count is
+		// the most one census shows, not their sum.
+		here := map[*Site]int{}
 		for _, g := range cs.Goroutines {
 			if !parkedOnLock(g) {
 				continue
@@ -199,12 +203,15 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			}
 			n := max(g.Count, 1)
 			s := c.site(st, i, kind, "goroutine census")
-			s.Parked += n
+			here[s] += n
 			s.MaxWait = max(s.MaxWait, g.WaitMinutes)
 			parked += n
 			if g.WaitMinutes >= longWaitMinutes {
 				long += n
 			}
+		}
+		for s, n := range here {
+			s.Parked = max(s.Parked, n)
 		}
 		c.grade(analyze.Evidence{Metric: "goroutines_parked_on_locks", Value: float64(parked), Unit: "goroutines", Artifact: cs.Source},
 			parkedWarn, parkedCritical)

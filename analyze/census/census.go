@@ -222,6 +222,7 @@ func readCores(pass *analyze.Pass, r *Result) {
 		c, err := census(pass, core, exePath)
 		if err != nil {
 			r.CoreErrors[core.Path] = err.Error()
+			pass.Damaged(err) // a damaged frame the child met ends a run in place
 		}
 		if c != nil && (len(c.Goroutines) > 0 || c.Crash != nil || c.Requested != nil) {
 			c.Source = core.Path
@@ -240,6 +241,9 @@ func census(pass *analyze.Pass, core bundle.Artifact, exePath string) (*goroutin
 		return nil, err
 	}
 	o := gocore.Options{Force: pass.Force, DebugBinary: twin}
+	if url, ok := pass.ObjectURL(); ok {
+		o.Child = &gocore.ArchiveChild{Worker: objectCensusWorker, Archive: url}
+	}
 	if a, ok := pass.Archive(); ok {
 		return gocore.ArchiveCensus(pass.Context, a, core, exePath, o)
 	}

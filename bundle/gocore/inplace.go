@@ -24,17 +24,11 @@ import (
 // archive ARCHIVE MEMBER EXE.
 const archiveArg = "archive"
 
-// archiveCensus is the child's census of a core stored in an archive.
-func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, error) {
-	// The parent checked the seal (ArchiveCensus opened the member).
-	a, err := bundle.OpenSealed(archivePath)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
+// archiveCensus is the child's census of a core stored in the archive a.
+func archiveCensus(a *bundle.Archive, member, exePath string) (*goroutines.Census, error) {
 	art, ok := a.Manifest().Artifact(member)
 	if !ok {
-		return nil, fmt.Errorf("%s: member %s: %w", archivePath, member, bundle.ErrNotFound)
+		return nil, fmt.Errorf("%s: member %s: %w", a.File(), member, bundle.ErrNotFound)
 	}
 	needsDelve, scattered := false, false
 	var refused error
@@ -44,6 +38,8 @@ func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, err
 		c, derr := directCensus(br, mr.Size(), member, exePath)
 		mr.Close()
 		switch {
+		case br.damage.Load() != nil:
+			return nil, *br.damage.Load()
 		case br.over.Load():
 			scattered = true
 		case derr == nil:
@@ -118,11 +114,16 @@ var errInPlaceBudget = errors.New("in-place read budget spent")
 
 // budgetReader reads a member in place until it has decoded limit bytes;
 // from then on every read fails and over is set, so the census's partial
-// result is discarded for one from an extracted copy.
+// result is discarded for one from an extracted copy. It keeps the first
+// damage a read met (an error wrapping bundle.ErrCorrupt: a frame that
+// does not hash to what the frame table lists), which fails the census
+// however the reader took the failed read: an archive read in place is
+// not hashed whole first, so its damage shows only here.
 type budgetReader struct {
-	mr    *bundle.MemberReaderAt
-	limit int64
-	over  atomic.Bool
+	mr     *bundle.MemberReaderAt
+	limit  int64
+	over   atomic.Bool
+	damage atomic.Pointer[error]
 }
 
 func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
@@ -130,5 +131,9 @@ func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 		b.over.Store(true)
 		return 0, errInPlaceBudget
 	}
-	return b.mr.ReadAt(p, off)
+	n, err := b.mr.ReadAt(p, off)
+	if errors.Is(err, bundle.ErrCorrupt) {
+		b.damage.CompareAndSwap(nil, &err)
+	}
+	return n, err
 }

@@ -113,10 +113,16 @@ func ArchiveCensus(ctx context.Context, a *bundle.Archive, core bundle.Artifact,
 		return partialCensus(core.Path, nil), err
 	}
 	defer mr.Close()
+	child, args := workerName, []string{archiveArg, a.File(), core.Path, exePath}
 	if o.Child != nil {
-		return census(ctx, core.Path, mr, mr.Size(), exePath, o.Child.Worker, []string{o.Child.Archive, a.Digest(), core.Path, exePath}, o)
+		child, args = o.Child.Worker, []string{o.Child.Archive, a.Digest(), core.Path, exePath}
 	}
-	return census(ctx, core.Path, mr, mr.Size(), exePath, workerName, []string{archiveArg, a.File(), core.Path, exePath}, o)
+	dr := &damageReader{r: mr}
+	c, err := census(ctx, core.Path, dr, mr.Size(), exePath, child, args, o)
+	if d := dr.damage(); d != nil {
+		return c, fmt.Errorf("core %s: %w", core.Path, d)
+	}
+	return c, err
 }
 
 // census validates the core (named name, read through core), checks the

@@ -3,6 +3,7 @@ package gocore
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 
 	"github.com/coroner/coroner/bundle"
@@ -34,12 +35,12 @@ func archiveCensus(a *bundle.Archive, member, exePath string) (*goroutines.Censu
 	var refused error
 	mr, err := a.OpenMember(art)
 	if err == nil {
-		br := &budgetReader{mr: mr, limit: inPlaceLimit(mr.Size())}
+		br := &budgetReader{damageReader: damageReader{r: mr}, mr: mr, limit: inPlaceLimit(mr.Size())}
 		c, derr := directCensus(br, mr.Size(), member, exePath)
 		mr.Close()
 		switch {
-		case br.damage.Load() != nil:
-			return nil, *br.damage.Load()
+		case br.damage() != nil:
+			return nil, br.damage()
 		case br.over.Load():
 			scattered = true
 		case derr == nil:
@@ -114,16 +115,12 @@ var errInPlaceBudget = errors.New("in-place read budget spent")
 
 // budgetReader reads a member in place until it has decoded limit bytes;
 // from then on every read fails and over is set, so the census's partial
-// result is discarded for one from an extracted copy. It keeps the first
-// damage a read met (an error wrapping bundle.ErrCorrupt: a frame that
-// does not hash to what the frame table lists), which fails the census
-// however the reader took the failed read: an archive read in place is
-// not hashed whole first, so its damage shows only here.
+// result is discarded for one from an extracted copy.
 type budgetReader struct {
-	mr     *bundle.MemberReaderAt
-	limit  int64
-	over   atomic.Bool
-	damage atomic.Pointer[error]
+	damageReader
+	mr    *bundle.MemberReaderAt
+	limit int64
+	over  atomic.Bool
 }
 
 func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
@@ -131,9 +128,33 @@ func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 		b.over.Store(true)
 		return 0, errInPlaceBudget
 	}
-	n, err := b.mr.ReadAt(p, off)
+	return b.damageReader.ReadAt(p, off)
+}
+
+// damageReader reads through r and keeps the first damage a read met (an
+// error wrapping bundle.ErrCorrupt: a frame that does not hash to what the
+// frame table lists), which fails the census however its reader took the
+// failed read (the core's readers take an unreadable page for memory
+// missing from the core): an archive read in place from an object store
+// is not hashed whole first, so its damage shows only as its frames are
+// read.
+type damageReader struct {
+	r     io.ReaderAt
+	first atomic.Pointer[error]
+}
+
+func (d *damageReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := d.r.ReadAt(p, off)
 	if errors.Is(err, bundle.ErrCorrupt) {
-		b.damage.CompareAndSwap(nil, &err)
+		d.first.CompareAndSwap(nil, &err)
 	}
 	return n, err
+}
+
+// damage returns the first damage a read met, or nil.
+func (d *damageReader) damage() error {
+	if p := d.first.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

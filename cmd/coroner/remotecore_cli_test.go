@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/elfcore"
+	"github.com/coroner/coroner/internal/s3test"
+	"github.com/coroner/coroner/internal/testcore"
+)
+
+// ballastCrash parks 2,000 goroutines on a mutex, then allocates 24 MiB
+// of incompressible ballast, and crashes on a nil map write. The core's
+// heap holds the goroutines' stacks in the frames after its headers,
+// which only the census reads, and then the ballast, which nothing reads
+// and which makes most of the archive's bytes.
+const ballastCrash = `package main
+
+import (
+	"math/rand"
+	"sync"
+	"time"
+)
+
+var ballast []byte
+
+type store struct{ m map[string]int }
+
+func (s *store) put(k string) { s.m[k]++ }
+
+func main() {
+	var mu sync.Mutex
+	mu.Lock()
+	for i := 0; i < 2000; i++ {
+		go func() { mu.Lock() }()
+	}
+	time.Sleep(200 * time.Millisecond)
+	ballast = make([]byte, 24<<20)
+	rand.New(rand.NewSource(1)).Read(ballast)
+	go (&store{}).put("k")
+	time.Sleep(time.Hour)
+}
+`
+
+// coreArchive ingests a real crash core of ballastCrash with its
+// executable into dir/name, one archive per id.
+func coreArchives(t *testing.T, exe, dir string, ids ...string) []string {
+	t.Helper()
+	app := testcore.Build(t, ballastCrash)
+	core, _ := testcore.Crash(t, app)
+	in := t.TempDir()
+	for name, src := range map[string]string{"app": app, "core": core} {
+		if err := os.Link(src, filepath.Join(in, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		p := filepath.Join(dir, id+".tar.zst")
+		if stdout, stderr, code := runCoroner(t, exe, "ingest", "-q", "--id", id, "-o", p, in); code != 0 {
+			t.Fatalf("ingest: exit %d: %s %s", code, stdout, stderr)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// TestAnalyzeCoreInPlaceS3: an archive holding a real Go crash core is
+// analysed from a real S3 endpoint in place, the census's child reading
+// the core's frames by ranged requests: fewer bytes are served than the
+// object holds, nothing but the executable is written into the cache, and
+// the report JSON is the local file's byte for byte. A byte flipped in
+// every core frame only the census reads (not the parent's checks of the
+// archive and the core's headers) ends the run with exit 3, as locally.
+func TestAnalyzeCoreInPlaceS3(t *testing.T) {
+	exe := buildCoroner(t)
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	t.Setenv("CORONER_CACHE_DIR", cache)
+	e := s3test.Serve(t, "tickets")
+	local := coreArchives(t, exe, dir, "remote-core")[0]
+	arch, err := os.ReadFile(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := upload(t, s3test.Key(e.Root, "incidents/"), []string{local})[0]
+	report := func(input, out string) ([]byte, string) {
+		_, stderr, code := runCoroner(t, exe, "analyze", "--format", "json", "-o", out, input)
+		if code != 0 {
+			t.Fatalf("analyze %s: exit %d: %s", input, code, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, stderr
+	}
+	before := e.BytesServed()
+	remote, stderr := report(url, filepath.Join(dir, "r-s3"))
+	served := e.BytesServed() - before
+	t.Logf("analyze s3:// of an archive with a core: %d bytes served of a %d-byte object", served, len(arch))
+	if served >= int64(len(arch)) {
+		t.Errorf("analyze in place fetched %d bytes of a %d-byte object", served, len(arch))
+	}
+	if !strings.Contains(stderr, "in place") {
+		t.Errorf("analyze s3:// did not say it read in place:\n%s", stderr)
+	}
+	if !bytes.Contains(remote, []byte("coroner frame-pointer reader")) {
+		t.Errorf("the report holds no census from the core:\n%s", remote)
+	}
+	m := manifestOf(t, local)
+	bin, _ := m.Artifact(m.ArtifactsOf(bundle.KindGoBinary)[0].Path)
+	entries, _ := os.ReadDir(filepath.Join(cache, "entries"))
+	var names []string
+	for _, en := range entries {
+		names = append(names, en.Name())
+	}
+	if !slices.Equal(names, []string{bin.SHA256}) {
+		t.Errorf("cache entries after analyze in place: %v, want only the executable's %s", names, bin.SHA256)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(cache, "fetched")); len(ents) != 0 {
+		t.Errorf("analyze in place fetched %d files", len(ents))
+	}
+	if want, _ := report(local, filepath.Join(dir, "r-local")); !bytes.Equal(remote, want) {
+		t.Errorf("report of s3:// differs from the local file's:\n%s\n%s", remote, want)
+	}
+
+	bad := bytes.Clone(arch)
+	frames := censusOnlyFrames(t, local)
+	for _, f := range frames {
+		bad[f.off+f.size/2] ^= 0x40
+	}
+	t.Logf("flipped a byte in %d core frames the parent does not read", len(frames))
+	badPath := filepath.Join(dir, "bad", "bad.tar.zst")
+	os.MkdirAll(filepath.Dir(badPath), 0o755)
+	if err := os.WriteFile(badPath, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badURL := upload(t, s3test.Key(e.Root, "damaged/"), []string{badPath})[0]
+	for _, input := range []string{badURL, badPath} {
+		_, stderr, code := runCoroner(t, exe, "analyze", "--format", "json", "-o", filepath.Join(dir, "r-bad"), input)
+		if code != 3 {
+			t.Errorf("analyze %s of flipped core frames: exit %d, want 3: %s", input, code, stderr)
+		}
+		// The census's child met the damage: its exit says so.
+		if input == badURL && (!strings.Contains(stderr, "does not hash to what the frame table lists") || !strings.Contains(stderr, "worker core-census-object")) {
+			t.Errorf("analyze s3:// of flipped core frames does not name the census child's frame check:\n%s", stderr)
+		}
+	}
+}
+
+// manifestOf returns the manifest of the archive at path.
+func manifestOf(t *testing.T, path string) *bundle.Manifest {
+	t.Helper()
+	a, err := bundle.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	return a.Manifest()
+}
+
+// span is a frame's compressed bytes in an archive.
+type span struct{ off, size int }
+
+// frameTable returns the frames the archive's frame table lists: it ends
+// with its record count before the 40-byte seal, after records of offset,
+// size, decoded size (u64 each) and SHA-256.
+func frameTable(t *testing.T, arch []byte) []span {
+	t.Helper()
+	const seal, record = 40, 3*8 + 32
+	n := int(binary.LittleEndian.Uint64(arch[len(arch)-seal-8:]))
+	recs := len(arch) - seal - 8 - n*record
+	if n <= 0 || recs < 0 {
+		t.Fatalf("no frame table: %d records", n)
+	}
+	var out []span
+	for i := range n {
+		r := arch[recs+i*record:]
+		out = append(out, span{int(binary.LittleEndian.Uint64(r)), int(binary.LittleEndian.Uint64(r[8:]))})
+	}
+	return out
+}
+
+// readLog is an io.ReaderAt over a file that records which of the
+// archive's frames its reads touch.
+type readLog struct {
+	f      *os.File
+	frames []span
+	mu     sync.Mutex
+	read   map[span]bool
+}
+
+func (r *readLog) ReadAt(p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	for _, f := range r.frames {
+		if int64(f.off) < off+int64(len(p)) && off < int64(f.off+f.size) {
+			r.read[f] = true
+		}
+	}
+	r.mu.Unlock()
+	return r.f.ReadAt(p, off)
+}
+
+// censusOnlyFrames returns the frames of the archive's core that the
+// parent of an in-place analysis does not read: not the tail, the
+// manifest or the tar headers the structure check reads, not the core's
+// headers and notes the parent validates, and none holding the
+// executable, which is extracted.
+func censusOnlyFrames(t *testing.T, path string) []span {
+	t.Helper()
+	arch, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	log := &readLog{f: f, frames: frameTable(t, arch), read: map[span]bool{}}
+	a, err := bundle.OpenReaderAt(log, int64(len(arch)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := a.CheckSealed(); err != nil {
+		t.Fatal(err)
+	}
+	m := a.Manifest()
+	readAll := func(art bundle.Artifact) {
+		mr, err := a.OpenMember(art)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mr.Close()
+		if _, err := io.Copy(io.Discard, io.NewSectionReader(mr, 0, mr.Size())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readAll(m.ArtifactsOf(bundle.KindGoBinary)[0])
+	core := m.ArtifactsOf(bundle.KindCore)[0]
+	mr, err := a.OpenMember(core)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := elfcore.Validate(mr, mr.Size()); err != nil {
+		t.Fatal(err)
+	}
+	mr.Close()
+	parent := log.read
+	log.read = map[span]bool{}
+	readAll(core)
+	var only []span
+	for _, fr := range log.frames {
+		if log.read[fr] && !parent[fr] {
+			only = append(only, fr)
+		}
+	}
+	if len(only) == 0 {
+		t.Fatalf("every frame of the core is read by the parent too")
+	}
+	return only
+}

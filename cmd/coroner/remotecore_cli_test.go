@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -269,4 +270,81 @@ func censusOnlyFrames(t *testing.T, path string) []span {
 		t.Fatalf("every frame of the core is read by the parent too")
 	}
 	return only
+}
+
+// TestBatchCoresInPlaceS3: a batch over an S3 prefix of archives holding
+// real crash cores analyses those with a frame table in place and fetches
+// whole the one the zstd CLI recompressed (no frame table): the results
+// are the local batch's byte for byte, and the endpoint serves less than
+// the objects' total though it serves the tableless one whole.
+func TestBatchCoresInPlaceS3(t *testing.T) {
+	zstd, err := exec.LookPath("zstd")
+	if err != nil {
+		t.Skip("zstd CLI not installed: needed to make an archive without a frame table")
+	}
+	exe := buildCoroner(t)
+	dir := t.TempDir()
+	t.Setenv("CORONER_CACHE_DIR", filepath.Join(dir, "cache"))
+	e := s3test.Serve(t, "fleet")
+	in := filepath.Join(dir, "in")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	archives := coreArchives(t, exe, in, "core-a", "core-b", "core-c")
+	tableless := archives[2]
+	sh := `"$0" -d -q -c "$1" | "$0" -q -3 -f -o "$1.re" && mv "$1.re" "$1"`
+	if out, err := exec.Command("/bin/sh", "-c", sh, zstd, tableless).CombinedOutput(); err != nil {
+		t.Fatalf("recompressing %s: %v: %s", tableless, err, out)
+	}
+	var total, tablelessSize int64
+	for _, a := range archives {
+		st, err := os.Stat(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += st.Size()
+		if a == tableless {
+			tablelessSize = st.Size()
+		}
+	}
+	prefix := s3test.Key(e.Root, "incidents/")
+	upload(t, prefix, archives)
+	results := func(out string) map[string][]byte {
+		files, _ := filepath.Glob(filepath.Join(out, "results", "*.json"))
+		m := map[string][]byte{}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[filepath.Base(f)] = b
+		}
+		return m
+	}
+	before := e.BytesServed()
+	remoteOut := filepath.Join(dir, "out-s3")
+	if _, stderr, code := runCoroner(t, exe, "batch", "--jobs", "1", "-o", remoteOut, prefix); code != 0 {
+		t.Fatalf("batch over s3://: exit %d: %s", code, stderr)
+	}
+	served := e.BytesServed() - before
+	t.Logf("batch over s3:// of %d archives with cores (one without a frame table, %d bytes): %d bytes served of %d", len(archives), tablelessSize, served, total)
+	if served >= total || served < tablelessSize {
+		t.Errorf("batch served %d bytes of %d: want less than all, and the tableless archive's %d whole", served, total, tablelessSize)
+	}
+	localOut := filepath.Join(dir, "out-local")
+	if _, stderr, code := runCoroner(t, exe, "batch", "--jobs", "1", "-o", localOut, in); code != 0 {
+		t.Fatalf("local batch: exit %d: %s", code, stderr)
+	}
+	remote, local := results(remoteOut), results(localOut)
+	if len(local) != len(archives) {
+		t.Fatalf("local batch stored %d results, want %d", len(local), len(archives))
+	}
+	for name, want := range local {
+		if got, ok := remote[name]; !ok || !bytes.Equal(got, want) {
+			t.Errorf("result %s of the s3:// batch differs from the local batch's (present: %v)", name, ok)
+		}
+	}
+	if len(remote) != len(local) {
+		t.Errorf("s3:// batch stored %d results, local %d", len(remote), len(local))
+	}
 }

@@ -51,9 +51,9 @@ func main() {
 }
 `
 
-// coreArchive ingests a real crash core of ballastCrash with its
-// executable into dir/name, one archive per id.
-func coreArchives(t *testing.T, exe, dir string, ids ...string) []string {
+// coreArchives ingests a real crash core of ballastCrash with its
+// executable into dir, one archive ID.tar.zst per id.
+func coreArchives(t testing.TB, exe, dir string, ids ...string) []string {
 	t.Helper()
 	app := testcore.Build(t, ballastCrash)
 	core, _ := testcore.Crash(t, app)

@@ -128,13 +128,10 @@ func (p *Pass) Path(a bundle.Artifact) (string, error) {
 	panic(fmt.Sprintf("analyzer %q seeks in %s without declaring it in Inputs", p.Analyzer.Name, a.Path))
 }
 
-// Archive returns the incident archive when the source is one (or an
-// ObjectSource), so that a member can be read where it lies
-// (bundle.Archive.OpenMember) instead of extracted.
+// Archive returns the incident archive when the source is one, so that a
+// member can be read where it lies (bundle.Archive.OpenMember) instead of
+// extracted.
 func (p *Pass) Archive() (*bundle.Archive, bool) {
-	if s, ok := p.src.(ObjectSource); ok {
-		return s.Archive(), true
-	}
 	a, ok := p.src.(*bundle.Archive)
 	return a, ok
 }

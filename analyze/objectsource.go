@@ -4,10 +4,11 @@ import "github.com/coroner/coroner/bundle"
 
 // ObjectSource is a Source whose archive is read where it lies in an
 // object store, by ranged requests through its frame table
-// (analyze/driver's AnalyzeObject). An analyzer that reads a member where
-// it lies (Pass.Archive) reads it so too, and a child process it starts
-// opens the object itself by its URL (Pass.ObjectURL), with the
-// credentials of the environment it inherits.
+// (analyze/driver's AnalyzeObject). Its Open and Path note the damage
+// their reads meet; an analyzer that reads the archive otherwise, in a
+// child process that opens the object itself by its URL with the
+// credentials of the environment it inherits (Pass.ObjectArchive),
+// reports the damage it meets through Pass.Damaged.
 type ObjectSource interface {
 	Source
 	// Archive is the archive opened in place.
@@ -20,15 +21,18 @@ type ObjectSource interface {
 	Damaged(err error) error
 }
 
-// ObjectURL returns the URL of the object the archive is read from in
-// place, for a child process to open it by; false for any other source.
-// The URL may carry secrets: it is never for messages.
-func (p *Pass) ObjectURL() (string, bool) {
+// ObjectArchive returns the archive read in place from an object store
+// and the object's URL, for an analyzer that has a child process open the
+// object by that URL and read a member where it lies; false for any other
+// source. Its reads are not watched for damage as Open's and Path's are:
+// the analyzer reports what it meets through Damaged. The URL may carry
+// secrets: it is never for messages.
+func (p *Pass) ObjectArchive() (a *bundle.Archive, url string, ok bool) {
 	s, ok := p.src.(ObjectSource)
 	if !ok {
-		return "", false
+		return nil, "", false
 	}
-	return s.URL(), true
+	return s.Archive(), s.URL(), true
 }
 
 // Damaged reports err, met reading the archive other than through Open or

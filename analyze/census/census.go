@@ -234,15 +234,17 @@ func readCores(pass *analyze.Pass, r *Result) {
 }
 
 // census reads a core where it lies in the archive when the source is
-// one, else from the extracted file.
+// one, or one read in place from an object store (whose census child
+// opens the object by its URL), else from the extracted file.
 func census(pass *analyze.Pass, core bundle.Artifact, exePath string) (*goroutines.Census, error) {
 	twin, err := debugTwin(pass, exePath)
 	if err != nil {
 		return nil, err
 	}
 	o := gocore.Options{Force: pass.Force, DebugBinary: twin}
-	if url, ok := pass.ObjectURL(); ok {
+	if a, url, ok := pass.ObjectArchive(); ok {
 		o.Child = &gocore.ArchiveChild{Worker: objectCensusWorker, Archive: url}
+		return gocore.ArchiveCensus(pass.Context, a, core, exePath, o)
 	}
 	if a, ok := pass.Archive(); ok {
 		return gocore.ArchiveCensus(pass.Context, a, core, exePath, o)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -276,7 +277,9 @@ func censusOnlyFrames(t *testing.T, path string) []span {
 // real crash cores analyses those with a frame table in place and fetches
 // whole the one the zstd CLI recompressed (no frame table): the results
 // are the local batch's byte for byte, and the endpoint serves less than
-// the objects' total though it serves the tableless one whole.
+// the objects' total though it serves the tableless one whole. A re-run
+// skips them all; an archive with core frames only the census reads
+// damaged fails with exit 3, as the batch does.
 func TestBatchCoresInPlaceS3(t *testing.T) {
 	zstd, err := exec.LookPath("zstd")
 	if err != nil {
@@ -346,5 +349,52 @@ func TestBatchCoresInPlaceS3(t *testing.T) {
 	}
 	if len(remote) != len(local) {
 		t.Errorf("s3:// batch stored %d results, local %d", len(remote), len(local))
+	}
+
+	before = e.BytesServed()
+	if _, stderr, code := runCoroner(t, exe, "batch", "--jobs", "1", "-o", remoteOut, prefix); code != 0 {
+		t.Fatalf("batch over s3:// again: exit %d: %s", code, stderr)
+	}
+	if again := e.BytesServed() - before; again >= tablelessSize/8 {
+		t.Errorf("a re-run of the finished batch took %d bytes", again)
+	}
+	var sum struct {
+		Entries []struct {
+			Error    string `json:"error"`
+			ExitCode int    `json:"exit_code"`
+		} `json:"entries"`
+		Failed int `json:"failed"`
+	}
+	readSummary := func(out string) {
+		b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	bad, err := os.ReadFile(archives[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range censusOnlyFrames(t, archives[0]) {
+		bad[f.off+f.size/2] ^= 0x40
+	}
+	badPath := filepath.Join(dir, "bad", "bad.tar.zst")
+	os.MkdirAll(filepath.Dir(badPath), 0o755)
+	if err := os.WriteFile(badPath, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	damaged := s3test.Key(e.Root, "damaged/")
+	upload(t, damaged, []string{badPath})
+	badOut := filepath.Join(dir, "out-bad")
+	if _, stderr, code := runCoroner(t, exe, "batch", "--jobs", "1", "-o", badOut, damaged); code != 3 {
+		t.Errorf("batch of an archive with damaged core frames: exit %d, want 3: %s", code, stderr)
+	}
+	readSummary(badOut)
+	if sum.Failed != 1 || len(sum.Entries) != 1 || sum.Entries[0].ExitCode != 3 || !strings.Contains(sum.Entries[0].Error, "does not hash to what the frame table lists") {
+		t.Errorf("summary of the damaged batch: %+v", sum)
 	}
 }

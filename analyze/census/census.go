@@ -222,6 +222,7 @@ func readCores(pass *analyze.Pass, r *Result) {
 		c, err := census(pass, core, exePath)
 		if err != nil {
 			r.CoreErrors[core.Path] = err.Error()
+			pass.Damaged(err) // a damaged frame the child met ends a run in place
 		}
 		if c != nil && (len(c.Goroutines) > 0 || c.Crash != nil || c.Requested != nil) {
 			c.Source = core.Path
@@ -233,13 +234,18 @@ func readCores(pass *analyze.Pass, r *Result) {
 }
 
 // census reads a core where it lies in the archive when the source is
-// one, else from the extracted file.
+// one, or one read in place from an object store (whose census child
+// opens the object by its URL), else from the extracted file.
 func census(pass *analyze.Pass, core bundle.Artifact, exePath string) (*goroutines.Census, error) {
 	twin, err := debugTwin(pass, exePath)
 	if err != nil {
 		return nil, err
 	}
 	o := gocore.Options{Force: pass.Force, DebugBinary: twin}
+	if a, url, ok := pass.ObjectArchive(); ok {
+		o.Child = &gocore.ArchiveChild{Worker: objectCensusWorker, Archive: url}
+		return gocore.ArchiveCensus(pass.Context, a, core, exePath, o)
+	}
 	if a, ok := pass.Archive(); ok {
 		return gocore.ArchiveCensus(pass.Context, a, core, exePath, o)
 	}

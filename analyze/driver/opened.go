@@ -11,24 +11,43 @@ import (
 	"github.com/coroner/coroner/bundle/ingest"
 )
 
-// AnalyzeOpened runs the analyzers of set over an archive opened in place
-// (bundle.OpenReaderAt), whose bytes are not all hashed before the
+// AnalyzeObject runs the analyzers of set over an archive opened in place
+// from the object at url (bundle.OpenReaderAt over a ranged
+// blobstore.ObjectReader), whose bytes are not all hashed before the
 // analysis: its seal is checked over its frame table and its structure
 // by CheckSealed, and each frame against the table as it is read. A
-// member found damaged while the analyzers read it makes the whole
-// analysis an input error (as a damaged local archive is refused before
-// it is analysed), not a failed analyzer beside a report.
-func AnalyzeOpened(ctx context.Context, a *bundle.Archive, set []*analyze.Analyzer, o analyze.Options) (*analyze.Result, error) {
+// core is read where it lies too, by the census's child process, which
+// opens the object by url itself. A member found damaged while the
+// analyzers, or a child of theirs, read it makes the whole analysis an
+// input error (as a damaged local archive is refused before it is
+// analysed), not a failed analyzer beside a report.
+func AnalyzeObject(ctx context.Context, a *bundle.Archive, url string, set []*analyze.Analyzer, o analyze.Options) (*analyze.Result, error) {
 	if err := a.CheckSealed(); err != nil {
 		return nil, &ingest.InputError{Err: err}
 	}
-	src := &corruptWatch{a: a}
+	src := objectWatch{&corruptWatch{a: a}, url}
 	res, err := analyze.Execute(ctx, src, set, o)
 	if cerr := src.corrupt(); cerr != nil {
 		return nil, &ingest.InputError{Err: cerr}
 	}
 	return res, err
 }
+
+var _ analyze.ObjectSource = objectWatch{}
+
+// objectWatch is the analyze.ObjectSource of an archive read in place
+// from the object at url.
+type objectWatch struct {
+	*corruptWatch
+	url string
+}
+
+func (w objectWatch) Archive() *bundle.Archive { return w.a }
+
+func (w objectWatch) URL() string { return w.url }
+
+// Damaged notes err, as Open's and Path's reads' errors are noted.
+func (w objectWatch) Damaged(err error) error { return w.note(err) }
 
 // corruptWatch is an archive as an analyze.Source that keeps the first
 // error wrapping bundle.ErrCorrupt its members' reads meet.

@@ -15,6 +15,7 @@ import (
 	"github.com/go-delve/delve/pkg/proc/core"
 	"github.com/go-delve/delve/service/api"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/goroutines"
 	"github.com/coroner/coroner/internal/worker"
@@ -39,32 +40,45 @@ func init() {
 // add nothing to grouping and cost time on runaway recursion.
 const maxFrames = 100
 
+// childGCPercent is a census child's GOGC. The child lives for one census
+// whose data stays live to the end; collecting at every doubling of the
+// heap mostly rescans it. On a 100k-goroutine core, GOGC 200 took the
+// census from 0.58 to 0.55 s and the analysis's summed peak RSS from 580
+// to about 650 MiB (400: no faster, 810 MiB), well inside
+// DefaultLimits.Memory.
+const childGCPercent = 200
+
 // censusWorker is the child's entry point: args are CORE EXE, or archive
 // ARCHIVE MEMBER EXE for a core read from an archive's frames; it prints
 // the census gob-encoded on stdout (gob: several times faster than JSON for
 // 100k goroutines, and both ends are this program).
 func censusWorker(args []string) int {
-	// The child lives for one census whose data stays live to the end;
-	// collecting at every doubling of the heap mostly rescans it. On a
-	// 100k-goroutine core, GOGC 200 took the census from 0.58 to 0.55 s
-	// and the analysis's summed peak RSS from 580 to about 650 MiB (400:
-	// no faster, 810 MiB), well inside DefaultLimits.Memory.
-	debug.SetGCPercent(200)
-	var (
-		c   *goroutines.Census
-		err error
-	)
+	debug.SetGCPercent(childGCPercent)
 	switch {
 	case len(args) == 2:
-		c, err = delveCensus(args[0], args[1])
+		return answer(delveCensus(args[0], args[1]))
 	case len(args) == 4 && args[0] == archiveArg:
-		c, err = archiveCensus(args[1], args[2], args[3])
-	default:
-		fmt.Fprintln(os.Stderr, "usage: core-census CORE EXE | core-census archive ARCHIVE MEMBER EXE")
-		return 2
+		// The parent checked the seal (ArchiveCensus opened the member).
+		a, err := bundle.OpenSealed(args[1])
+		if err != nil {
+			return answer(nil, err)
+		}
+		defer a.Close()
+		return answer(archiveCensus(a, args[2], args[3]))
 	}
+	fmt.Fprintln(os.Stderr, "usage: core-census CORE EXE | core-census archive ARCHIVE MEMBER EXE")
+	return 2
+}
+
+// answer writes the census c on stdout, gob-encoded, and returns the
+// child's exit code: 0, or for err exitCorrupt when it wraps
+// bundle.ErrCorrupt (the archive's bytes are damaged), else 1.
+func answer(c *goroutines.Census, err error) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		if errors.Is(err, bundle.ErrCorrupt) {
+			return exitCorrupt
+		}
 		return 1
 	}
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)

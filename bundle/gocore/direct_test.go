@@ -186,7 +186,7 @@ func TestArchiveCensusScattered(t *testing.T) {
 	a, want, exe, art := snapshotArchive(t)
 	defer func(f func(int64) int64) { inPlaceLimit = f }(inPlaceLimit)
 	inPlaceLimit = func(int64) int64 { return 1 }
-	got, err := archiveCensus(a.File(), art.Path, exe)
+	got, err := archiveCensus(a, art.Path, exe)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,10 @@ type Options struct {
 	// DebugBinary is a debug twin of the executable (twin.go): once
 	// MatchTwin accepts it, its DWARF and symbols read the core.
 	DebugBinary string
+	// Child, when set, is the worker that opens the archive itself (an
+	// object read in place, which has no local path); nil opens it by
+	// its file.
+	Child *ArchiveChild
 }
 
 // DefaultLimits bound the delve child: dlv needs about 1.4 GiB for a
@@ -75,7 +79,7 @@ func Census(ctx context.Context, corePath, exePath string, o Options) (*goroutin
 		return partialCensus(corePath, nil), fmt.Errorf("core %s: %w", corePath, err)
 	}
 	defer f.Close()
-	return census(ctx, corePath, f, size, exePath, []string{corePath, exePath}, o)
+	return census(ctx, corePath, f, size, exePath, workerName, []string{corePath, exePath}, o)
 }
 
 // openCore opens a core file and returns it with its size.
@@ -109,12 +113,21 @@ func ArchiveCensus(ctx context.Context, a *bundle.Archive, core bundle.Artifact,
 		return partialCensus(core.Path, nil), err
 	}
 	defer mr.Close()
-	return census(ctx, core.Path, mr, mr.Size(), exePath, []string{archiveArg, a.File(), core.Path, exePath}, o)
+	child, args := workerName, []string{archiveArg, a.File(), core.Path, exePath}
+	if o.Child != nil {
+		child, args = o.Child.Worker, []string{o.Child.Archive, a.Digest(), core.Path, exePath}
+	}
+	dr := &damageReader{r: mr}
+	c, err := census(ctx, core.Path, dr, mr.Size(), exePath, child, args, o)
+	if d := dr.damage(); d != nil {
+		return c, fmt.Errorf("core %s: %w", core.Path, d)
+	}
+	return c, err
 }
 
 // census validates the core (named name, read through core), checks the
-// executable, and runs the child with args.
-func census(ctx context.Context, name string, core io.ReaderAt, size int64, exePath string, args []string, o Options) (*goroutines.Census, error) {
+// executable, and runs the worker child with args.
+func census(ctx context.Context, name string, core io.ReaderAt, size int64, exePath, child string, args []string, o Options) (*goroutines.Census, error) {
 	info, err := elfcore.Validate(core, size)
 	partial := partialCensus(name, info)
 	if err != nil && !elfcore.IsTruncated(err) {
@@ -140,9 +153,12 @@ func census(ctx context.Context, name string, core io.ReaderAt, size int64, exeP
 	if lim.Timeout == 0 {
 		lim.Timeout = DefaultLimits.Timeout
 	}
-	out, err := worker.Run(ctx, workerName, args, lim)
+	out, err := worker.Run(ctx, child, args, lim)
 	if err != nil {
 		partial.Warnings = append(partial.Warnings, "goroutine census from the core failed: "+err.Error())
+		if childFoundCorrupt(err) {
+			return partial, fmt.Errorf("core %s: %w: %w", name, bundle.ErrCorrupt, err)
+		}
 		return partial, fmt.Errorf("core %s: %w", name, err)
 	}
 	wc, err := readWire(bytes.NewReader(out))

@@ -3,6 +3,7 @@ package gocore
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 
 	"github.com/coroner/coroner/bundle"
@@ -24,26 +25,22 @@ import (
 // archive ARCHIVE MEMBER EXE.
 const archiveArg = "archive"
 
-// archiveCensus is the child's census of a core stored in an archive.
-func archiveCensus(archivePath, member, exePath string) (*goroutines.Census, error) {
-	// The parent checked the seal (ArchiveCensus opened the member).
-	a, err := bundle.OpenSealed(archivePath)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
+// archiveCensus is the child's census of a core stored in the archive a.
+func archiveCensus(a *bundle.Archive, member, exePath string) (*goroutines.Census, error) {
 	art, ok := a.Manifest().Artifact(member)
 	if !ok {
-		return nil, fmt.Errorf("%s: member %s: %w", archivePath, member, bundle.ErrNotFound)
+		return nil, fmt.Errorf("%s: member %s: %w", a.File(), member, bundle.ErrNotFound)
 	}
 	needsDelve, scattered := false, false
 	var refused error
 	mr, err := a.OpenMember(art)
 	if err == nil {
-		br := &budgetReader{mr: mr, limit: inPlaceLimit(mr.Size())}
+		br := &budgetReader{damageReader: damageReader{r: mr}, mr: mr, limit: inPlaceLimit(mr.Size())}
 		c, derr := directCensus(br, mr.Size(), member, exePath)
 		mr.Close()
 		switch {
+		case br.damage() != nil:
+			return nil, br.damage()
 		case br.over.Load():
 			scattered = true
 		case derr == nil:
@@ -120,6 +117,7 @@ var errInPlaceBudget = errors.New("in-place read budget spent")
 // from then on every read fails and over is set, so the census's partial
 // result is discarded for one from an extracted copy.
 type budgetReader struct {
+	damageReader
 	mr    *bundle.MemberReaderAt
 	limit int64
 	over  atomic.Bool
@@ -130,5 +128,33 @@ func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 		b.over.Store(true)
 		return 0, errInPlaceBudget
 	}
-	return b.mr.ReadAt(p, off)
+	return b.damageReader.ReadAt(p, off)
+}
+
+// damageReader reads through r and keeps the first damage a read met (an
+// error wrapping bundle.ErrCorrupt: a frame that does not hash to what the
+// frame table lists), which fails the census however its reader took the
+// failed read (the core's readers take an unreadable page for memory
+// missing from the core): an archive read in place from an object store
+// is not hashed whole first, so its damage shows only as its frames are
+// read.
+type damageReader struct {
+	r     io.ReaderAt
+	first atomic.Pointer[error]
+}
+
+func (d *damageReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := d.r.ReadAt(p, off)
+	if errors.Is(err, bundle.ErrCorrupt) {
+		d.first.CompareAndSwap(nil, &err)
+	}
+	return n, err
+}
+
+// damage returns the first damage a read met, or nil.
+func (d *damageReader) damage() error {
+	if p := d.first.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

@@ -116,7 +116,7 @@ func runAnalyze(c *cli.Context) error {
 	var res *analyze.Result
 	switch {
 	case inPlace != nil:
-		res, err = driver.AnalyzeOpened(ctx, inPlace, all.Analyzers, o.opts)
+		res, err = driver.AnalyzeObject(ctx, inPlace, o.input, all.Analyzers, o.opts)
 	case sealed: // checked while fetched: not hashed again
 		res, err = driver.AnalyzeSealed(ctx, input, all.Analyzers, o.opts)
 	default:

@@ -16,6 +16,7 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/all"
 	"github.com/coroner/coroner/analyze/driver"
+	"github.com/coroner/coroner/bundle/ingest"
 	"github.com/coroner/coroner/internal/batch"
 	"github.com/coroner/coroner/internal/blobstore"
 	"github.com/coroner/coroner/internal/index"
@@ -180,6 +181,14 @@ func registerBatchWorker() {
 		},
 		AnalyzeSealed: func(ctx context.Context, archive string, o analyze.Options) (*analyze.Result, error) {
 			return driver.AnalyzeSealed(ctx, archive, all.Analyzers, o)
+		},
+		AnalyzeObject: func(ctx context.Context, url string, o analyze.Options) (*analyze.Result, error) {
+			a, err := blobstore.OpenArchive(ctx, url)
+			if err != nil {
+				return nil, &ingest.InputError{Err: err}
+			}
+			defer a.Close()
+			return driver.AnalyzeObject(ctx, a, url, all.Analyzers, o)
 		},
 		Seekable: all.Seekable,
 	})

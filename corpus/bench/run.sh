@@ -36,4 +36,7 @@ go test -run '^$' -bench . -benchtime 3x ./bundle/... ./reports/... ./internal/i
 # The fleet path: 200 archives through a real S3 endpoint and PostgreSQL
 # against local files and SQLite, and two shards against --jobs 2.
 go test -run '^$' -bench BenchmarkFleet -benchtime 1x -timeout 30m ./cmd/coroner || status=1
+# analyze s3:// of an archive with a crash core: read in place against
+# fetched whole and analysed as a local copy.
+go test -run '^$' -bench BenchmarkAnalyzeCoreS3 -benchtime 3x ./cmd/coroner || status=1
 exit $status

@@ -25,6 +25,10 @@ type Analysis struct {
 	// AnalyzeSealed analyses an archive whose seal the batch checked as
 	// it fetched it, without hashing it again; nil leaves it to Analyze.
 	AnalyzeSealed func(ctx context.Context, archive string, o analyze.Options) (*analyze.Result, error)
+	// AnalyzeObject analyses the archive at an object-store URL where it
+	// lies, through its frame table (OpenInPlace found one), for a
+	// batch over an object store.
+	AnalyzeObject func(ctx context.Context, url string, o analyze.Options) (*analyze.Result, error)
 	// Seekable selects the artifacts Analyze reads by seeking: with
 	// Options.Verify the worker extracts them into the cache in the same
 	// pass that verifies the archive, so the analysis finds them there
@@ -72,6 +76,9 @@ type childArgs struct {
 	// Sealed: the input is an archive whose seal was checked as it was
 	// fetched.
 	Sealed bool `json:"sealed,omitempty"`
+	// Object: the input is the URL of an archive in an object store with
+	// a frame table, analysed where it lies (Analysis.AnalyzeObject).
+	Object bool `json:"object,omitempty"`
 	// CacheMax is Options.CacheMax; the child puts it in its environment,
 	// where the bundle package and the child's own workers read it.
 	CacheMax string `json:"cache_max,omitempty"`
@@ -191,6 +198,12 @@ func verifyAndAnalyze(an Analysis, a childArgs) (*analyze.Result, error) {
 		if err := bundle.VerifyExtract(a.Input, want); err != nil {
 			return nil, err
 		}
+	}
+	if a.Object {
+		if an.AnalyzeObject == nil {
+			return nil, errors.New("no in-place analysis of objects registered")
+		}
+		return an.AnalyzeObject(context.Background(), a.Input, a.Options)
 	}
 	if a.Sealed && an.AnalyzeSealed != nil {
 		return an.AnalyzeSealed(context.Background(), a.Input, a.Options)

@@ -109,7 +109,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		}
 	}
 
-	local, sealed, fetched, err := LocalInput(ctx, input)
+	args, fetched, err := r.childInput(ctx, input, archive)
 	if err != nil {
 		if ctx.Err() != nil {
 			e.Status = StatusInterrupted
@@ -118,7 +118,6 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		return r.finish(e, &rec, exitInput, err), false
 	}
 	defer fetched()
-	args := childArgs{Input: local, Options: r.o.Analyze, Verify: r.o.Verify, Sealed: sealed, CacheMax: r.o.CacheMax}
 	res, code, err := analyzeInChild(ctx, args, r.o.Limits)
 	if ctx.Err() != nil {
 		e.Status = StatusInterrupted

@@ -65,7 +65,8 @@ var ErrKilled = errors.New("worker killed")
 
 // Run starts worker name with args and returns its stdout. A crash, a
 // non-zero exit, or an expired budget is an error carrying the child's last
-// stderr lines.
+// stderr lines; a non-zero exit's wraps its *exec.ExitError, whose code
+// the worker may use to classify its failure.
 func Run(ctx context.Context, name string, args []string, lim Limits) ([]byte, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -100,7 +101,7 @@ func Run(ctx context.Context, name string, args []string, lim Limits) ([]byte, e
 		if errors.As(err, &ee) && ee.ProcessState != nil && !ee.Exited() {
 			return stdout.Bytes(), fmt.Errorf("worker %s died (%s): %s: %w", name, ee.ProcessState, tail, ErrKilled)
 		}
-		return stdout.Bytes(), fmt.Errorf("worker %s failed: %v: %s", name, err, tail)
+		return stdout.Bytes(), fmt.Errorf("worker %s failed: %w: %s", name, err, tail)
 	}
 	return stdout.Bytes(), nil
 }

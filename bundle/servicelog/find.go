@@ -52,7 +52,8 @@ func Survey(r io.ReaderAt, size int64, name string) (*Found, error) {
 }
 
 // find reads back from the end, first window bytes, then four times as
-// far each time, until the last traceback is whole or TailBytes are read.
+// far each time (sixteen while inside a traceback), until the last
+// traceback is whole or TailBytes (maxBackRead inside one) are read.
 func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 	head := make([]byte, min(size, HeadBytes))
 	n, err := r.ReadAt(head, 0)
@@ -61,7 +62,7 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 	}
 	f := Detect(head[:n])
 	inside := false
-	for window := first; ; window *= 4 {
+	for window := first; ; {
 		if inside {
 			window = min(window, maxBackRead)
 		} else {
@@ -88,6 +89,14 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 			// which says what happened, lies further back.
 		case found.Last != nil, window >= TailBytes:
 			return found, nil
+		}
+		// Inside a traceback the start is far back more often than not (a
+		// traceback listing all goroutines is about 500 bytes each): the
+		// read grows faster, so the end is not read again too many times.
+		if inside {
+			window *= 16
+		} else {
+			window *= 4
 		}
 	}
 }

@@ -80,6 +80,7 @@ func (fr *fastReader) readGs(l *layout, recs *gRecords, gps, timers []uint64, to
 	bad := 0
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
+	q.reserve(len(gps) + len(timers))
 	for x, gp := range gps {
 		q.push(sweepItem{addr: gp, kind: gStruct, x: x})
 	}
@@ -144,6 +145,7 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 	live := make([]bool, len(gps))
 	chans := make([][]uint64, len(gps))
 	var q sweepQueue
+	q.reserve(len(gps))
 	for x := range gps {
 		if ok[x] {
 			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), kind: stack, x: x})

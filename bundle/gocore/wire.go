@@ -84,7 +84,12 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 	}
 	c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
 	for len(c.Goroutines) < head.Total {
-		var ch wireChunk
+		// The chunk decodes straight into the census's free capacity
+		// (gob fills a slice that has room in place), so a million
+		// goroutines are not copied a second time; fields gob leaves out
+		// as zero find zero there.
+		n := len(c.Goroutines)
+		ch := wireChunk{Goroutines: c.Goroutines[n:n:head.Total]}
 		if err := dec.Decode(&ch); err != nil {
 			return nil, fmt.Errorf("goroutines from %d on: %w", len(c.Goroutines), err)
 		}
@@ -100,7 +105,11 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 				g.CreatedBy = creators[j]
 			}
 		}
-		c.Goroutines = append(c.Goroutines, ch.Goroutines...)
+		if &ch.Goroutines[0] == &c.Goroutines[:n+1][n] {
+			c.Goroutines = c.Goroutines[:n+len(ch.Goroutines)]
+		} else {
+			c.Goroutines = append(c.Goroutines, ch.Goroutines...)
+		}
 	}
 	return c, nil
 }

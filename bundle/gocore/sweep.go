@@ -12,7 +12,8 @@ type sweepItem struct {
 	// x is the goroutine's allgs index (gStruct, stack, chanSudog), the
 	// timer's index (timer) or the node's depth (treapNode).
 	x int
-	// elem is the semaphore a semaWaiter waits on.
+	// elem is the semaphore a semaWaiter waits on, or the channel whose
+	// timer a chanTimerPeriod reads.
 	elem uint64
 }
 
@@ -20,7 +21,8 @@ type sweepItem struct {
 type sweepKind uint8
 
 // The reads of the first sweep (g structs, the Ps' timers, the semaphore
-// tables' sudogs) and of the second (stacks, channel waiters' sudogs).
+// tables' sudogs) and of the second (stacks, channel waiters' sudogs, the
+// channels they name and those channels' timers).
 const (
 	gStruct sweepKind = iota
 	timer
@@ -28,6 +30,8 @@ const (
 	semaWaiter
 	stack
 	chanSudog
+	chanHeader
+	chanTimerPeriod
 )
 
 // sweepSlack is how far behind the sweep's position a read may lie and

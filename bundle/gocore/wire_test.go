@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -20,7 +21,11 @@ func TestWireRoundTrip(t *testing.T) {
 	mk := func() *goroutines.Census {
 		c := &goroutines.Census{Source: "core", Format: "core", Complete: true, Warnings: []string{"w"}}
 		for i := range 2*wireChunkLen + 5 {
-			g := goroutines.Goroutine{ID: int64(i), Status: "waiting", Frames: stacks[i%2], Count: 1, HeldLocks: []uint64{uint64(i)}}
+			g := goroutines.Goroutine{ID: int64(i), Status: "waiting", WaitReason: []string{"chan receive", "", "select"}[i%3],
+				Frames: stacks[i%2], Count: 1, HeldLocks: []uint64{uint64(i)}}
+			if i%5 == 0 {
+				g.Status, g.WaitReason = "runnable", ""
+			}
 			if i%3 != 0 {
 				g.CreatedBy = creator
 			}
@@ -48,6 +53,10 @@ func TestWireRoundTrip(t *testing.T) {
 	}
 	if got.Goroutines[1].CreatedBy != got.Goroutines[2*wireChunkLen+1].CreatedBy {
 		t.Error("goroutines with the same creator do not share its frame")
+	}
+	// Goroutines 2 and 2+15*547 are in the same state, in different chunks.
+	if got.Goroutines[2].WaitReason != "select" || unsafe.StringData(got.Goroutines[2].WaitReason) != unsafe.StringData(got.Goroutines[2+15*547].WaitReason) {
+		t.Error("goroutines in the same state do not share its strings")
 	}
 	// A stream cut after its header is an error, not a short census.
 	buf.Reset()

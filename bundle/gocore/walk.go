@@ -19,8 +19,9 @@ import (
 // their order in runtime.allgs; a sweep in address order passes each
 // frame once, so the census decodes about each frame holding a goroutine's
 // data twice, whatever the goroutine count. A read found while a sweep
-// has not yet passed its frame (a channel waiter's sudog, the next
-// semaphore waiter) is made in the same sweep (sweepQueue). Between the sweeps each goroutine is kept as a g record
+// has not yet passed its frame (a channel waiter's sudog, the channel it
+// names and that channel's timer, the next semaphore waiter) is made in
+// the same sweep (sweepQueue). Between the sweeps each goroutine is kept as a g record
 // (grecord.go), its stack as an interned []Frame (stackInterner).
 // Goroutines keep their allgs order in the census.
 

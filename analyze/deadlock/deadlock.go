@@ -189,7 +189,8 @@ func stillWoken(c *goroutines.Census, observer map[int]bool, windows []*traces.W
 // identical stacks at the same wait reason wait on the same object unless
 // the probes show otherwise; else only probed goroutines are counted.
 func tallyLocks(c *goroutines.Census, res *Result) {
-	for _, g := range goroutines.Group(c) {
+	groups := goroutines.Group(c)
+	for _, g := range groups {
 		if g.System || g.Status != "waiting" || !blocking(g.WaitReason) {
 			continue
 		}
@@ -198,7 +199,7 @@ func tallyLocks(c *goroutines.Census, res *Result) {
 		}
 	}
 	multi := map[string]bool{}
-	for _, g := range goroutines.Group(c) {
+	for _, g := range groups {
 		if len(g.LockAddrs) > 1 {
 			multi[g.Key] = true
 		}
@@ -206,17 +207,39 @@ func tallyLocks(c *goroutines.Census, res *Result) {
 	if len(multi) == 0 {
 		return
 	}
+	keys := map[groupKeyInput]string{}
 	for _, g := range c.Goroutines {
-		if g.LockAddr != 0 && !g.System && g.Status == "waiting" && multi[groupKeyOf(c, g)] {
+		if g.LockAddr != 0 && !g.System && g.Status == "waiting" && multi[groupKeyOf(keys, g)] {
 			res.Locks[g.LockAddr] += max(g.Count, 1)
 		}
 	}
 }
 
-// groupKeyOf finds the key of the group g belongs to.
-func groupKeyOf(c *goroutines.Census, g goroutines.Goroutine) string {
+// groupKeyInput is what a group key is made of: the state, the wait
+// reason and the frames, named by their slice. Goroutines parked in the
+// same place share one frames slice (the core reader interns stacks), and
+// equal slices have equal frames.
+type groupKeyInput struct {
+	status, reason string
+	first          *goroutines.Frame
+	n              int
+}
+
+// groupKeyOf finds the key of the group g belongs to, once per distinct
+// input in keys: a million waiters in a few stacks are grouped a few
+// times, not a million.
+func groupKeyOf(keys map[groupKeyInput]string, g goroutines.Goroutine) string {
+	in := groupKeyInput{status: g.Status, reason: g.WaitReason, n: len(g.Frames)}
+	if len(g.Frames) > 0 {
+		in.first = &g.Frames[0]
+	}
+	if k, ok := keys[in]; ok {
+		return k
+	}
 	one := &goroutines.Census{Goroutines: []goroutines.Goroutine{g}}
-	return goroutines.Group(one)[0].Key
+	k := goroutines.Group(one)[0].Key
+	keys[in] = k
+	return k
 }
 
 // stateful returns the best census that carries goroutine states.

@@ -150,9 +150,10 @@ func cpuForcers(p *cpu.Profile) callerTally {
 // call, by caller.
 func censusForcers(cs []*goroutines.Census) (callerTally, string) {
 	var t callerTally
+	var conv stacks.Converter
 	for _, c := range cs {
 		for _, g := range c.Goroutines {
-			t.add(stacks.FromGoroutine(g.Frames), 1)
+			t.add(conv.FromGoroutine(g.Frames), 1)
 		}
 		if t.total > 0 {
 			return t, c.Source

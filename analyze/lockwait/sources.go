@@ -169,6 +169,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 		pass.Used(a.Path)
 		censuses = append(censuses, cs)
 	}
+	var conv stacks.Converter
 	for _, cs := range censuses {
 		c.family("goroutine census")
 		parked, long := 0, 0
@@ -180,7 +181,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			if !parkedOnLock(g) {
 				continue
 			}
-			st := stacks.FromGoroutine(g.Frames)
+			st := conv.FromGoroutine(g.Frames)
 			// Text dumps leave out runtime frames (chansend, semacquire):
 			// there the wait reason says what the goroutine waits on.
 			i, kind := lockKind(st)

@@ -1,5 +1,10 @@
 package gocore
 
+import (
+	"cmp"
+	"slices"
+)
+
 // sweepItem is a read a sweep has still to make, at addr.
 type sweepItem struct {
 	addr uint64
@@ -7,7 +12,8 @@ type sweepItem struct {
 	// x is the goroutine's allgs index (gStruct, stack, chanSudog), the
 	// timer's index (timer) or the node's depth (treapNode).
 	x int
-	// elem is the semaphore a semaWaiter waits on.
+	// elem is the semaphore a semaWaiter waits on, or the channel whose
+	// timer a chanTimerPeriod reads.
 	elem uint64
 }
 
@@ -15,7 +21,8 @@ type sweepItem struct {
 type sweepKind uint8
 
 // The reads of the first sweep (g structs, the Ps' timers, the semaphore
-// tables' sudogs) and of the second (stacks, channel waiters' sudogs).
+// tables' sudogs) and of the second (stacks, channel waiters' sudogs, the
+// channels they name and those channels' timers).
 const (
 	gStruct sweepKind = iota
 	timer
@@ -23,6 +30,8 @@ const (
 	semaWaiter
 	stack
 	chanSudog
+	chanHeader
+	chanTimerPeriod
 )
 
 // sweepSlack is how far behind the sweep's position a read may lie and
@@ -35,31 +44,60 @@ const sweepSlack = 32 << 20
 // pushed behind the current position (less sweepSlack) goes to the next
 // sweep, which starts again from the lowest address once the current one
 // is done. Ties come out in the order they were pushed.
+//
+// The reads pushed before the first pop (a million g structs, stacks or
+// timers) are sorted once into base rather than sifted through the heap
+// one by one, which cost a million heap insertions and removals; only
+// the reads found while sweeping (sudogs, treap nodes) go through it.
 type sweepQueue struct {
-	cur, next sweepHeap
+	base      []sweepEntry
+	next      int // base[next] is the next read of base
+	started   bool
+	cur, over sweepHeap // over is the next sweep's
 	pos       uint64
 	seq       int
+}
+
+// reserve makes room for n reads pushed before the first pop.
+func (q *sweepQueue) reserve(n int) {
+	if !q.started {
+		q.base = slices.Grow(q.base, n)
+	}
 }
 
 func (q *sweepQueue) push(it sweepItem) {
 	q.seq++
 	e := sweepEntry{it, q.seq}
-	if it.addr+sweepSlack < q.pos {
-		q.next.push(e)
-		return
+	switch {
+	case !q.started:
+		q.base = append(q.base, e)
+	case it.addr+sweepSlack < q.pos:
+		q.over.push(e)
+	default:
+		q.cur.push(e)
 	}
-	q.cur.push(e)
 }
 
 // pop returns the next read; false when none is left.
 func (q *sweepQueue) pop() (sweepItem, bool) {
-	if len(q.cur) == 0 {
-		q.cur, q.next, q.pos = q.next, q.cur[:0], 0
+	if !q.started {
+		q.started = true
+		slices.SortFunc(q.base, sweepEntry.compare)
 	}
-	if len(q.cur) == 0 {
+	if q.next == len(q.base) && len(q.cur) == 0 {
+		q.base, q.next = nil, 0
+		q.cur, q.over, q.pos = q.over, q.cur[:0], 0
+	}
+	var e sweepEntry
+	switch {
+	case q.next < len(q.base) && (len(q.cur) == 0 || q.base[q.next].compare(q.cur[0]) < 0):
+		e = q.base[q.next]
+		q.next++
+	case len(q.cur) > 0:
+		e = q.cur.pop()
+	default:
 		return sweepItem{}, false
 	}
-	e := q.cur.pop()
 	q.pos = max(q.pos, e.addr)
 	return e.sweepItem, true
 }
@@ -69,17 +107,20 @@ type sweepEntry struct {
 	seq int
 }
 
+// compare orders reads by address, then push order.
+func (e sweepEntry) compare(f sweepEntry) int {
+	if c := cmp.Compare(e.addr, f.addr); c != 0 {
+		return c
+	}
+	return cmp.Compare(e.seq, f.seq)
+}
+
 // sweepHeap is a binary min-heap of reads by address, then push order
 // (written out rather than through container/heap, whose any-typed Push
 // and Pop allocate for each of a million reads).
 type sweepHeap []sweepEntry
 
-func (h sweepHeap) less(i, j int) bool {
-	if h[i].addr != h[j].addr {
-		return h[i].addr < h[j].addr
-	}
-	return h[i].seq < h[j].seq
-}
+func (h sweepHeap) less(i, j int) bool { return h[i].compare(h[j]) < 0 }
 
 func (h *sweepHeap) push(e sweepEntry) {
 	*h = append(*h, e)

@@ -2,6 +2,7 @@ package gocore
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -80,5 +81,72 @@ func TestGRecords(t *testing.T) {
 	r.copyFrom(rec, g)
 	if v := binary.LittleEndian.Uint64(rec[r.offsets.labels:]); v != 0 {
 		t.Errorf("field past the end reads %#x", v)
+	}
+}
+
+// heapOnlyQueue is sweepQueue without its sorted base: every read goes
+// through the heaps, as the queue first worked. The two must hand out the
+// same reads in the same order.
+type heapOnlyQueue struct {
+	cur, next sweepHeap
+	pos       uint64
+	seq       int
+}
+
+func (q *heapOnlyQueue) push(it sweepItem) {
+	q.seq++
+	if it.addr+sweepSlack < q.pos {
+		q.next.push(sweepEntry{it, q.seq})
+		return
+	}
+	q.cur.push(sweepEntry{it, q.seq})
+}
+
+func (q *heapOnlyQueue) pop() (sweepItem, bool) {
+	if len(q.cur) == 0 {
+		q.cur, q.next, q.pos = q.next, q.cur[:0], 0
+	}
+	if len(q.cur) == 0 {
+		return sweepItem{}, false
+	}
+	e := q.cur.pop()
+	q.pos = max(q.pos, e.addr)
+	return e.sweepItem, true
+}
+
+// TestSweepQueueMatchesHeap: with many reads pushed up front (repeated
+// addresses among them) and more pushed while popping, some behind the
+// position, the sorted base hands out exactly what the heaps alone did.
+func TestSweepQueueMatchesHeap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 20 {
+		var q sweepQueue
+		var ref heapOnlyQueue
+		addr := func() uint64 { return uint64(rng.IntN(64)) * sweepSlack / 4 }
+		n := rng.IntN(2000)
+		q.reserve(n)
+		for x := range n {
+			it := sweepItem{addr: addr(), x: x}
+			q.push(it)
+			ref.push(it)
+		}
+		for k := 0; ; k++ {
+			got, ok1 := q.pop()
+			want, ok2 := ref.pop()
+			if got != want || ok1 != ok2 {
+				t.Fatalf("round %d, pop %d: got %+v %v, want %+v %v", round, k, got, ok1, want, ok2)
+			}
+			if !ok1 {
+				break
+			}
+			for range rng.IntN(3) {
+				it := sweepItem{addr: addr(), x: -k, kind: chanSudog}
+				q.push(it)
+				ref.push(it)
+			}
+			if k > 10*n {
+				break
+			}
+		}
 	}
 }

@@ -1,10 +1,6 @@
 package gocore
 
-import (
-	"slices"
-
-	"github.com/coroner/coroner/bundle/goroutines"
-)
+import "github.com/coroner/coroner/bundle/goroutines"
 
 // maxSelectCases bounds how many sudogs of one goroutine's wait list are
 // followed: a select enqueues one sudog per case, linked through
@@ -36,64 +32,88 @@ func (fr *fastReader) waitChans(sudog uint64) []uint64 {
 
 // chanInfo is what the census reads of one channel.
 type chanInfo struct {
+	read      bool  // its header was read
 	semaphore bool  // buffered, zero-size elements
 	timer     bool  // fed by a runtime timer
 	period    int64 // the timer's period; 0 for one-shot timers
 }
 
-// markChans reads the channels the census's goroutines wait on, in address
-// order, and marks the goroutines: Timer on those one of whose channels a
-// runtime timer feeds (hchan.timer, set for every synchronous time.Timer
-// and time.Ticker channel since Go 1.23, or a pending timer in the Ps'
-// heaps sending to it), Semaphore on senders blocked on a buffered
-// chan struct{}. chans[x] are out[x]'s channels.
-func (fr *fastReader) markChans(out []goroutines.Goroutine, chans [][]uint64) {
+// chanReads holds the channels goroutines wait on, each read once in the
+// second sweep, in address order with the stacks and sudogs: a million
+// goroutines waiting in selects on their own time.After channels name a
+// million channels (and timers) spread over the heap, which a pass of
+// their own would decode once more.
+type chanReads struct {
+	info map[uint64]*chanInfo // queued or read, by channel address
+}
+
+// queueChans queues the header reads of the channels cs not yet queued.
+func (fr *fastReader) queueChans(cr *chanReads, q *sweepQueue, cs []uint64) {
 	if !fr.hasChans {
 		return
 	}
-	var all []uint64
-	for _, cs := range chans {
-		all = append(all, cs...)
+	if cr.info == nil {
+		cr.info = map[uint64]*chanInfo{}
 	}
-	slices.Sort(all)
-	all = slices.Compact(all)
+	for _, c := range cs {
+		if cr.info[c] == nil {
+			cr.info[c] = &chanInfo{}
+			q.push(sweepItem{addr: c, kind: chanHeader})
+		}
+	}
+}
+
+// chanHeader reads the channel at c: whether it is a semaphore, and its
+// timer (hchan.timer, set for every synchronous time.Timer and
+// time.Ticker channel since Go 1.23), whose period comes from the Ps'
+// timer heaps read in the first sweep or is queued for reading.
+func (fr *fastReader) chanHeader(cr *chanReads, q *sweepQueue, c uint64) {
 	o := fr.chans
-	info := make(map[uint64]*chanInfo, len(all))
-	timerOf := map[uint64]uint64{}
-	for _, c := range all {
-		ci := &chanInfo{}
-		q, err1 := fr.mem.u64(c + uint64(o.dataqsiz))
-		e, err2 := fr.mem.u64(c + uint64(o.elemsize))
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		ci.semaphore = q > 0 && uint16(e) == 0
-		if o.timer >= 0 {
-			if t, err := fr.mem.u64(c + uint64(o.timer)); err == nil && t != 0 {
-				timerOf[c] = t
-			}
-		}
-		info[c] = ci
+	ci := cr.info[c]
+	qs, err1 := fr.mem.u64(c + uint64(o.dataqsiz))
+	e, err2 := fr.mem.u64(c + uint64(o.elemsize))
+	if err1 != nil || err2 != nil {
+		return
 	}
-	timers := make([]uint64, 0, len(timerOf))
-	for _, t := range timerOf {
-		timers = append(timers, t)
+	ci.read, ci.semaphore = true, qs > 0 && uint16(e) == 0
+	if o.timer < 0 {
+		return
 	}
-	slices.Sort(timers)
-	timers = slices.Compact(timers)
-	period := map[uint64]int64{}
-	for _, t := range timers {
-		if p, err := fr.mem.u64(t + uint64(o.period)); err == nil && int64(p) >= 0 {
-			period[t] = int64(p)
-		}
+	t, err := fr.mem.u64(c + uint64(o.timer))
+	if err != nil || t == 0 {
+		return
 	}
-	for c, t := range timerOf {
-		if p, ok := period[t]; ok {
-			info[c].timer, info[c].period = true, p
-		}
+	if p, ok := fr.heapTimerPeriods[t]; ok {
+		ci.setPeriod(p)
+		return
 	}
+	q.push(sweepItem{addr: t, kind: chanTimerPeriod, elem: c})
+}
+
+// chanTimerPeriod reads the period of the timer at t that feeds channel c.
+func (fr *fastReader) chanTimerPeriod(cr *chanReads, t, c uint64) {
+	if p, err := fr.mem.u64(t + uint64(fr.chans.period)); err == nil {
+		cr.info[c].setPeriod(p)
+	}
+}
+
+// setPeriod marks the channel fed by a timer of period p, read as a
+// runtime.timer's period field; a negative one is damage, not a timer.
+func (ci *chanInfo) setPeriod(p uint64) {
+	if int64(p) >= 0 {
+		ci.timer, ci.period = true, int64(p)
+	}
+}
+
+// markChans marks the census's goroutines from the channels they wait on,
+// as chanReads read them: Timer on those one of whose channels a runtime
+// timer feeds (hchan.timer, or a pending timer in the Ps' heaps sending to
+// it), Semaphore on senders blocked on a buffered chan struct{}. chans[x]
+// are out[x]'s channels.
+func (fr *fastReader) markChans(out []goroutines.Goroutine, chans [][]uint64, cr chanReads) {
+	info := cr.info
 	for c, ci := range info {
-		if p, ok := fr.heapChans[c]; ok && !ci.timer {
+		if p, ok := fr.heapChans[c]; ok && ci.read && !ci.timer {
 			ci.timer, ci.period = true, p // an asynchronous timer channel
 		}
 	}
@@ -101,7 +121,7 @@ func (fr *fastReader) markChans(out []goroutines.Goroutine, chans [][]uint64) {
 		g := &out[x]
 		for _, c := range cs {
 			ci := info[c]
-			if ci == nil {
+			if ci == nil || !ci.read {
 				continue
 			}
 			if ci.semaphore && g.Status == "waiting" && g.WaitReason == "chan send" {

@@ -19,8 +19,9 @@ import (
 // their order in runtime.allgs; a sweep in address order passes each
 // frame once, so the census decodes about each frame holding a goroutine's
 // data twice, whatever the goroutine count. A read found while a sweep
-// has not yet passed its frame (a channel waiter's sudog, the next
-// semaphore waiter) is made in the same sweep (sweepQueue). Between the sweeps each goroutine is kept as a g record
+// has not yet passed its frame (a channel waiter's sudog, the channel it
+// names and that channel's timer, the next semaphore waiter) is made in
+// the same sweep (sweepQueue). Between the sweeps each goroutine is kept as a g record
 // (grecord.go), its stack as an interned []Frame (stackInterner).
 // Goroutines keep their allgs order in the census.
 
@@ -80,6 +81,7 @@ func (fr *fastReader) readGs(l *layout, recs *gRecords, gps, timers []uint64, to
 	bad := 0
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
+	q.reserve(len(gps) + len(timers))
 	for x, gp := range gps {
 		q.push(sweepItem{addr: gp, kind: gStruct, x: x})
 	}
@@ -123,9 +125,9 @@ func (fr *fastReader) readGs(l *layout, recs *gRecords, gps, timers []uint64, to
 // decodeAll sizes the held-lock scans in allgs order (scanLen: as its
 // budget runs out, which stacks are scanned must not depend on where they
 // lie), then decodes the goroutines and reads the channels of channel
-// waiters in the second sweep, then reads the channels themselves
-// (markChans), and leaves the live goroutines in the census in allgs
-// order.
+// waiters in the second sweep, with the channels themselves and their
+// timers (chanReads), marks the waiters (markChans), and leaves the live
+// goroutines in the census in allgs order.
 func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []byte, res *fastResult) {
 	o, size := &recs.offsets, int(recs.offsets.size)
 	rec := func(x int) []byte { return rb[x*size : (x+1)*size] }
@@ -144,31 +146,39 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 	live := make([]bool, len(gps))
 	chans := make([][]uint64, len(gps))
 	var q sweepQueue
+	q.reserve(len(gps))
 	for x := range gps {
 		if ok[x] {
 			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), kind: stack, x: x})
 		}
 	}
+	cr := chanReads{}
 	for {
 		it, more := q.pop()
 		if !more {
 			break
 		}
 		x := it.x
-		if it.kind == stack {
+		switch it.kind {
+		case stack:
 			var sudog uint64
 			out[x], live[x], sudog = fr.goroutine(o, gps[x], rec(x), scan[x])
 			if live[x] && sudog != 0 {
 				q.push(sweepItem{addr: sudog, kind: chanSudog, x: x})
 			}
-			continue
-		}
-		chans[x] = fr.waitChans(it.addr)
-		if out[x].Status == "waiting" && len(chans[x]) > 0 {
-			out[x].LockAddr = chans[x][0]
+		case chanSudog:
+			chans[x] = fr.waitChans(it.addr)
+			if out[x].Status == "waiting" && len(chans[x]) > 0 {
+				out[x].LockAddr = chans[x][0]
+			}
+			fr.queueChans(&cr, &q, chans[x])
+		case chanHeader:
+			fr.chanHeader(&cr, &q, it.addr)
+		case chanTimerPeriod:
+			fr.chanTimerPeriod(&cr, it.addr, it.elem)
 		}
 	}
-	fr.markChans(out, chans)
+	fr.markChans(out, chans, cr)
 	// The live goroutines move to the front of out, which becomes the
 	// census: a million goroutines are not held twice.
 	k := 0

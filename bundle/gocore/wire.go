@@ -23,16 +23,28 @@ type wire struct {
 	// goroutine i's, -1 for none.
 	Creators  []goroutines.Frame `json:"creators"`
 	CreatorOf []int              `json:"creator_of"`
+	// States are the distinct pairs of status and wait reason;
+	// StateOf[i] is goroutine i's. A million goroutines in a few states
+	// then carry an index each rather than two strings the receiver
+	// allocates anew.
+	States  []wireState `json:"states"`
+	StateOf []int       `json:"state_of"`
 	// Total is how many goroutines follow in chunks (writeWire).
 	Total int `json:"total"`
 }
 
+// wireState is a goroutine's status and wait reason.
+type wireState struct {
+	Status, WaitReason string
+}
+
 // wireChunk is the next goroutines of the census (at most wireChunkLen)
-// with their stack and creator indices.
+// with their stack, creator and state indices.
 type wireChunk struct {
 	Goroutines []goroutines.Goroutine
 	StackOf    []int
 	CreatorOf  []int
+	StateOf    []int
 }
 
 // wireChunkLen is how many goroutines a chunk carries: the receiver
@@ -42,21 +54,22 @@ type wireChunk struct {
 const wireChunkLen = 8192
 
 // writeWire sends the census c: the wire with the census's other fields,
-// its distinct stacks and creators, then its goroutines in chunks. It
-// leaves c's goroutines without their frames and creators.
+// its distinct stacks, creators and states, then its goroutines in
+// chunks. It leaves c's goroutines without their frames, creators and
+// states.
 func writeWire(out io.Writer, c *goroutines.Census) error {
 	w := toWire(c)
 	head := *w
 	shell := *c
 	shell.Goroutines = nil
-	head.Census, head.StackOf, head.CreatorOf, head.Total = &shell, nil, nil, len(c.Goroutines)
+	head.Census, head.StackOf, head.CreatorOf, head.StateOf, head.Total = &shell, nil, nil, nil, len(c.Goroutines)
 	enc := gob.NewEncoder(out)
 	if err := enc.Encode(&head); err != nil {
 		return err
 	}
 	for i := 0; i < len(c.Goroutines); i += wireChunkLen {
 		j := min(i+wireChunkLen, len(c.Goroutines))
-		if err := enc.Encode(&wireChunk{c.Goroutines[i:j], w.StackOf[i:j], w.CreatorOf[i:j]}); err != nil {
+		if err := enc.Encode(&wireChunk{c.Goroutines[i:j], w.StackOf[i:j], w.CreatorOf[i:j], w.StateOf[i:j]}); err != nil {
 			return err
 		}
 	}
@@ -64,7 +77,7 @@ func writeWire(out io.Writer, c *goroutines.Census) error {
 }
 
 // readWire receives what writeWire sent and restores the census, its
-// goroutines sharing stacks and creator frames.
+// goroutines sharing stacks, creator frames and state strings.
 func readWire(in io.Reader) (*goroutines.Census, error) {
 	dec := gob.NewDecoder(in)
 	var head wire
@@ -84,12 +97,17 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 	}
 	c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
 	for len(c.Goroutines) < head.Total {
-		var ch wireChunk
+		// The chunk decodes straight into the census's free capacity
+		// (gob fills a slice that has room in place), so a million
+		// goroutines are not copied a second time; fields gob leaves out
+		// as zero find zero there.
+		n := len(c.Goroutines)
+		ch := wireChunk{Goroutines: c.Goroutines[n:n:head.Total]}
 		if err := dec.Decode(&ch); err != nil {
 			return nil, fmt.Errorf("goroutines from %d on: %w", len(c.Goroutines), err)
 		}
-		if len(ch.Goroutines) == 0 || len(ch.StackOf) != len(ch.Goroutines) || len(ch.CreatorOf) != len(ch.Goroutines) || len(c.Goroutines)+len(ch.Goroutines) > head.Total {
-			return nil, fmt.Errorf("goroutines from %d on: a chunk of %d goroutines, %d stacks and %d creators", len(c.Goroutines), len(ch.Goroutines), len(ch.StackOf), len(ch.CreatorOf))
+		if len(ch.Goroutines) == 0 || len(ch.StackOf) != len(ch.Goroutines) || len(ch.CreatorOf) != len(ch.Goroutines) || len(ch.StateOf) != len(ch.Goroutines) || len(c.Goroutines)+len(ch.Goroutines) > head.Total {
+			return nil, fmt.Errorf("goroutines from %d on: a chunk of %d goroutines, %d stacks, %d creators and %d states", len(c.Goroutines), len(ch.Goroutines), len(ch.StackOf), len(ch.CreatorOf), len(ch.StateOf))
 		}
 		for k := range ch.Goroutines {
 			g := &ch.Goroutines[k]
@@ -99,8 +117,15 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 			if j := ch.CreatorOf[k]; j >= 0 && j < len(creators) {
 				g.CreatedBy = creators[j]
 			}
+			if j := ch.StateOf[k]; j >= 0 && j < len(head.States) {
+				g.Status, g.WaitReason = head.States[j].Status, head.States[j].WaitReason
+			}
 		}
-		c.Goroutines = append(c.Goroutines, ch.Goroutines...)
+		if &ch.Goroutines[0] == &c.Goroutines[:n+1][n] {
+			c.Goroutines = c.Goroutines[:n+len(ch.Goroutines)]
+		} else {
+			c.Goroutines = append(c.Goroutines, ch.Goroutines...)
+		}
 	}
 	return c, nil
 }
@@ -114,7 +139,8 @@ type stackIdentity struct {
 }
 
 func toWire(c *goroutines.Census) *wire {
-	w := &wire{Census: c, StackOf: make([]int, len(c.Goroutines)), CreatorOf: make([]int, len(c.Goroutines))}
+	w := &wire{Census: c, StackOf: make([]int, len(c.Goroutines)), CreatorOf: make([]int, len(c.Goroutines)), StateOf: make([]int, len(c.Goroutines))}
+	states := map[wireState]int{}
 	byIdentity := map[stackIdentity]int{}
 	byContent := map[string]int{}
 	creators := map[goroutines.Frame]int{}
@@ -149,6 +175,15 @@ func toWire(c *goroutines.Census) *wire {
 			w.CreatorOf[i] = k
 			g.CreatedBy = nil
 		}
+		st := wireState{g.Status, g.WaitReason}
+		k, ok := states[st]
+		if !ok {
+			k = len(w.States)
+			states[st] = k
+			w.States = append(w.States, st)
+		}
+		w.StateOf[i] = k
+		g.Status, g.WaitReason = "", ""
 	}
 	return w
 }

@@ -36,9 +36,7 @@ func writeCensusJSON(out io.Writer, c *goroutines.Census) error {
 	}
 	w := bufio.NewWriterSize(out, 1<<20)
 	w.Write(whole[:i+len(marker)])
-	if err := writeGoroutinesJSON(w, c.Goroutines); err != nil {
-		return err
-	}
+	writeGoroutinesJSON(w, c.Goroutines)
 	if len(c.Goroutines) > 0 {
 		w.WriteString("\n  ")
 	}
@@ -59,18 +57,21 @@ const (
 )
 
 // writeGoroutinesJSON writes gs as the census JSON's list elements,
-// separated by commas, each on its own line.
-func writeGoroutinesJSON(w *bufio.Writer, gs []goroutines.Goroutine) error {
+// separated by commas, each on its own line. The chunks' buffers go round
+// between the workers and the writer: a million goroutines' JSON written
+// into fresh buffers cost more in zeroing and faulting in new memory than
+// in writing it.
+func writeGoroutinesJSON(w *bufio.Writer, gs []goroutines.Goroutine) {
 	type chunk struct {
 		start int
 		out   chan []byte
-		err   chan error
 	}
 	todo := make(chan chunk, jsonInFlight)
 	order := make(chan chunk, jsonInFlight)
+	free := make(chan []byte, jsonInFlight+jsonWorkers)
 	go func() {
 		for start := 0; start < len(gs); start += jsonChunk {
-			ch := chunk{start, make(chan []byte, 1), make(chan error, 1)}
+			ch := chunk{start, make(chan []byte, 1)}
 			order <- ch
 			todo <- ch
 		}
@@ -81,37 +82,36 @@ func writeGoroutinesJSON(w *bufio.Writer, gs []goroutines.Goroutine) error {
 		go func() {
 			var gj goroutineJSON
 			for ch := range todo {
-				var buf bytes.Buffer
-				var err error
-				for k := ch.start; k < min(ch.start+jsonChunk, len(gs)) && err == nil; k++ {
-					if k > 0 {
-						buf.WriteByte(',')
-					}
-					buf.WriteString("\n    ")
-					if err = gj.write(&buf, &gs[k]); err != nil {
-						err = fmt.Errorf("census JSON: goroutine %d: %w", gs[k].ID, err)
-					}
+				var b []byte
+				select {
+				case b = <-free:
+				default:
 				}
-				ch.out <- buf.Bytes()
-				ch.err <- err
+				for k := ch.start; k < min(ch.start+jsonChunk, len(gs)); k++ {
+					if k > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, "\n    "...)
+					b = gj.append(b, &gs[k])
+				}
+				ch.out <- b
 			}
 		}()
 	}
-	var first error
 	for ch := range order {
-		b, err := <-ch.out, <-ch.err
-		if first == nil {
-			first = err
-			w.Write(b)
+		b := <-ch.out
+		w.Write(b)
+		select {
+		case free <- b[:0]:
+		default:
 		}
 	}
-	return first
 }
 
-// goroutineJSON writes goroutines as list elements of the census JSON, each
-// shared stack's frames marshalled once: goroutines parked in the same
-// place share one Frames slice (the core reader interns them), and their
-// frames are most of a goroutine's JSON.
+// goroutineJSON writes goroutines as list elements of the census JSON
+// (goroutinejson.go), each shared stack's frames written once: goroutines
+// parked in the same place share one Frames slice (the core reader
+// interns them), and their frames are most of a goroutine's JSON.
 type goroutineJSON struct {
 	frames map[stackIdentity][]byte
 	held   int // bytes of JSON in frames
@@ -129,44 +129,25 @@ type stackIdentity struct {
 	n     int
 }
 
-// framesMarker is the frames field of a goroutine listed in the census,
-// marshalled as null: the goroutine's fields lie six spaces in, and string
-// values cannot hold a raw newline, so nothing else spells it.
-const framesMarker = "\n      \"frames\": null"
-
-func (gj *goroutineJSON) write(w *bytes.Buffer, g *goroutines.Goroutine) error {
+// append appends g's JSON to b.
+func (gj *goroutineJSON) append(b []byte, g *goroutines.Goroutine) []byte {
+	b = appendGoroutineHead(b, g)
 	if len(g.Frames) == 0 {
-		b, err := json.MarshalIndent(g, "    ", "  ")
-		w.Write(b)
-		return err
-	}
-	bare := *g
-	bare.Frames = nil
-	b, err := json.MarshalIndent(&bare, "    ", "  ")
-	if err != nil {
-		return err
-	}
-	i := bytes.Index(b, []byte(framesMarker))
-	if i < 0 {
-		return fmt.Errorf("no frames field in %.40q", b)
-	}
-	id := stackIdentity{&g.Frames[0], len(g.Frames)}
-	fs, ok := gj.frames[id]
-	if !ok {
-		if fs, err = json.MarshalIndent(g.Frames, "      ", "  "); err != nil {
-			return err
+		b = appendFramesJSON(b, g.Frames)
+	} else {
+		id := stackIdentity{&g.Frames[0], len(g.Frames)}
+		fs, ok := gj.frames[id]
+		if !ok {
+			fs = appendFramesJSON(nil, g.Frames)
+			if gj.frames == nil {
+				gj.frames = map[stackIdentity][]byte{}
+			}
+			if gj.held+len(fs) <= maxFramesJSONCache {
+				gj.frames[id] = fs
+				gj.held += len(fs)
+			}
 		}
-		if gj.frames == nil {
-			gj.frames = map[stackIdentity][]byte{}
-		}
-		if gj.held+len(fs) <= maxFramesJSONCache {
-			gj.frames[id] = fs
-			gj.held += len(fs)
-		}
+		b = append(b, fs...)
 	}
-	cut := i + len(framesMarker) - len("null")
-	w.Write(b[:cut])
-	w.Write(fs)
-	w.Write(b[i+len(framesMarker):])
-	return nil
+	return appendGoroutineTail(b, g)
 }

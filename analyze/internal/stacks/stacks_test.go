@@ -1,6 +1,11 @@
 package stacks
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+
+	"github.com/coroner/coroner/bundle/goroutines"
+)
 
 func TestPackageAndIsUser(t *testing.T) {
 	for _, c := range []struct {
@@ -51,5 +56,28 @@ func TestClassify(t *testing.T) {
 		if got := Classify(c.stack); got != c.want {
 			t.Errorf("Classify(%v) = %s, want %s", c.stack, got, c.want)
 		}
+	}
+}
+
+// TestConverter: a converter gives what FromGoroutine gives, the same
+// slice for the same census stack, and stops storing past its bound.
+func TestConverter(t *testing.T) {
+	shared := []goroutines.Frame{{Func: "main.f", File: "f.go", Line: 3}, {Func: "main.main"}}
+	var c Converter
+	a, b := c.FromGoroutine(shared), c.FromGoroutine(shared)
+	if !reflect.DeepEqual(a, FromGoroutine(shared)) || &a[0] != &b[0] {
+		t.Fatalf("converted %v and %v, want one shared %v", a, b, FromGoroutine(shared))
+	}
+	if got := c.FromGoroutine(shared[1:]); len(got) != 1 || got[0].Func != "main.main" {
+		t.Fatalf("a shorter view of the same frames converted as %v", got)
+	}
+	if got := c.FromGoroutine(nil); len(got) != 0 {
+		t.Fatalf("no frames converted as %v", got)
+	}
+	for range 2 * maxConverted {
+		c.FromGoroutine([]goroutines.Frame{{Func: "x"}})
+	}
+	if len(c.done) > maxConverted {
+		t.Fatalf("%d stacks kept, bound %d", len(c.done), maxConverted)
 	}
 }

@@ -19,11 +19,14 @@ import (
 	"github.com/coroner/coroner/internal/testcore"
 )
 
-// ballastCrash parks 2,000 goroutines on a mutex, then allocates 24 MiB
+// ballastCrash parks 20,000 goroutines on a mutex, then allocates 24 MiB
 // of incompressible ballast, and crashes on a nil map write. The core's
 // heap holds the goroutines' stacks in the frames after its headers,
 // which only the census reads, and then the ballast, which nothing reads
-// and which makes most of the archive's bytes.
+// and which makes most of the archive's bytes. With 2,000 goroutines the
+// stacks the census reads could all lie in the few frames the parent
+// reads too (the crashed goroutine's, the runtime's variables), so that
+// no damaged frame was read; 20,000 spread them over a dozen more.
 const ballastCrash = `package main
 
 import (
@@ -41,7 +44,7 @@ func (s *store) put(k string) { s.m[k]++ }
 func main() {
 	var mu sync.Mutex
 	mu.Lock()
-	for i := 0; i < 2000; i++ {
+	for i := 0; i < 20000; i++ {
 		go func() { mu.Lock() }()
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -390,6 +393,11 @@ func TestBatchCoresInPlaceS3(t *testing.T) {
 	damaged := s3test.Key(e.Root, "damaged/")
 	upload(t, damaged, []string{badPath})
 	badOut := filepath.Join(dir, "out-bad")
+	// A fresh cache: the intact archives' batches may have extracted the
+	// same core into it (for delve, when coroner's reader refused it), and
+	// an entry is keyed by the member's SHA-256, which the damaged copy's
+	// manifest shares; the damaged frames would then rightly never be read.
+	t.Setenv("CORONER_CACHE_DIR", filepath.Join(dir, "cache-bad"))
 	if _, stderr, code := runCoroner(t, exe, "batch", "--jobs", "1", "-o", badOut, damaged); code != 3 {
 		t.Errorf("batch of an archive with damaged core frames: exit %d, want 3: %s", code, stderr)
 	}

@@ -109,7 +109,7 @@ func (r *runner) one(ctx context.Context, input string) (Entry, bool) {
 		}
 	}
 
-	args, fetched, err := r.childInput(ctx, input, archive)
+	args, fetched, err := r.childInput(ctx, input, archive, size)
 	if err != nil {
 		if ctx.Err() != nil {
 			e.Status = StatusInterrupted

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func TestShardedBatchS3(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("CORONER_CACHE_DIR", filepath.Join(dir, "cache"))
 	root := s3test.Start(t, "fleet")
-	archives := shardArchives(t, exe, filepath.Join(dir, "in"), 16)
+	archives := shardArchives(t, exe, filepath.Join(dir, "in"), shardedCount(t))
 	urls := upload(t, s3test.Key(root, "incidents/"), archives)
 	sc := shardedScenario{exe: exe, inputs: urls, inputArg: s3test.Key(root, "incidents/"),
 		out: s3test.Key(root, "reanalysis/"), index: pgtest.DSN(t)}
@@ -76,6 +77,21 @@ func TestShardedBatchS3(t *testing.T) {
 			t.Errorf("file:// output holds %d results, want %d", len(a), len(archives))
 		}
 	}
+}
+
+// shardedCount is how many archives TestShardedBatchS3 shards: 16, enough
+// for four shards each to own several, or CORONER_FLEET_N, as for
+// BenchmarkFleet (the fleet scenario at full size is fleetArchives).
+func shardedCount(t *testing.T) int {
+	v := os.Getenv("CORONER_FLEET_N")
+	if v == "" {
+		return 16
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 4 {
+		t.Fatalf("CORONER_FLEET_N=%q: want a whole number of at least 4", v)
+	}
+	return n
 }
 
 // indexRows returns an index's rows as comparable strings: everything but

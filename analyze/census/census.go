@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/internal/logs"
@@ -278,52 +280,82 @@ func executableFor(pass *analyze.Pass, core bundle.Artifact) (bundle.Artifact, b
 	return bundle.Artifact{}, false
 }
 
-// readDumps parses text goroutine dumps, the last traceback of each
-// service log, and binary goroutine profiles.
+// readDumps parses every text source of goroutines: goroutine dumps, the
+// last traceback of each service log, and goroutine profiles. They are
+// parsed side by side, as many at once as there are CPUs (a large
+// incident's log and dump take a second or more each, beside the core's
+// census child);
+// their censuses, warnings and uses are then given in the artifacts'
+// order, as one at a time would have.
 func readDumps(pass *analyze.Pass) []*goroutines.Census {
-	var all []*goroutines.Census
+	var jobs []func() dumpRead
 	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
-		if c := parse(pass, a, goroutines.ParseDump); c != nil {
-			all = append(all, c)
-		}
+		jobs = append(jobs, func() dumpRead { return parse(pass, a, goroutines.ParseDump) })
 	}
 	for _, a := range pass.Artifacts(bundle.KindLog) {
-		c, err := logs.Census(pass, a)
-		if errors.Is(err, goroutines.ErrNoTraceback) {
-			continue // a log of gctrace and application lines only
-		}
-		if err != nil {
-			pass.Warn(err.Error())
-			continue
-		}
-		pass.Used(a.Path)
-		all = append(all, c)
+		jobs = append(jobs, func() dumpRead {
+			c, err := logs.Census(pass, a)
+			switch {
+			case errors.Is(err, goroutines.ErrNoTraceback):
+				return dumpRead{} // a log of gctrace and application lines only
+			case err != nil:
+				return dumpRead{warning: err.Error()}
+			}
+			return dumpRead{census: c, used: a.Path}
+		})
 	}
 	for _, a := range pass.Artifacts(bundle.KindPprof) {
-		if a.Attrs["profile_type"] != "goroutine" {
-			continue
+		if a.Attrs["profile_type"] == "goroutine" {
+			jobs = append(jobs, func() dumpRead { return parse(pass, a, goroutines.ParseProfile) })
 		}
-		if c := parse(pass, a, goroutines.ParseProfile); c != nil {
-			all = append(all, c)
+	}
+	reads := make([]dumpRead, len(jobs))
+	// As many at once as there are CPUs: each holds a source's census,
+	// up to a 64 MiB traceback's, while it is parsed.
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			reads[i] = job()
+		})
+	}
+	wg.Wait()
+	var all []*goroutines.Census
+	for _, r := range reads {
+		if r.warning != "" {
+			pass.Warn(r.warning)
+		}
+		if r.used != "" {
+			pass.Used(r.used)
+		}
+		if r.census != nil {
+			all = append(all, r.census)
 		}
 	}
 	return all
 }
 
-func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name string) (*goroutines.Census, error)) *goroutines.Census {
+// dumpRead is what parsing one text source gave: its census (nil if
+// none), a warning, and the artifact to mark used.
+type dumpRead struct {
+	census  *goroutines.Census
+	warning string
+	used    string
+}
+
+func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name string) (*goroutines.Census, error)) dumpRead {
 	rc, err := pass.Open(a)
 	if err != nil {
-		pass.Warn(fmt.Sprintf("%s: %v", a.Path, err))
-		return nil
+		return dumpRead{warning: fmt.Sprintf("%s: %v", a.Path, err)}
 	}
 	defer rc.Close()
 	c, err := fn(rc, a.Path)
 	if err != nil {
-		pass.Warn(err.Error())
-		return nil
+		return dumpRead{warning: err.Error()}
 	}
-	pass.Used(a.Path)
-	return c
+	return dumpRead{census: c, used: a.Path}
 }
 
 // coreSeeks reports whether the census reads core a as a file: cores are

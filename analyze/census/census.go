@@ -284,9 +284,8 @@ func executableFor(pass *analyze.Pass, core bundle.Artifact) (bundle.Artifact, b
 // last traceback of each service log, and goroutine profiles. They are
 // parsed side by side, as many at once as there are CPUs (a large
 // incident's log and dump take a second or more each, beside the core's
-// census child);
-// their censuses, warnings and uses are then given in the artifacts'
-// order, as one at a time would have.
+// census child); their censuses, warnings and uses are then given in the
+// artifacts' order, as one at a time would have.
 func readDumps(pass *analyze.Pass) []*goroutines.Census {
 	var jobs []func() dumpRead
 	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {

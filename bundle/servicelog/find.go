@@ -61,13 +61,9 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 		return nil, fmt.Errorf("%s: reading the head: %w", name, err)
 	}
 	f := Detect(head[:n])
-	inside := false
-	for window := first; ; {
-		if inside {
-			window = min(window, maxBackRead)
-		} else {
-			window = min(window, TailBytes)
-		}
+	window, limit := first, int64(TailBytes)
+	for {
+		window = min(window, limit)
 		from := max(0, size-window)
 		lines := NewLines(io.NewSectionReader(r, from, size-from), f, from, name)
 		if from > 0 {
@@ -80,23 +76,20 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 			return nil, err
 		}
 		found.Format, found.From, found.To = f, from, size
-		inside = found.InsideEnd
 		switch {
 		case from == 0, window >= maxBackRead:
 			return found, nil
 		case found.InsideEnd:
 			// The read began inside the last traceback: its first line,
-			// which says what happened, lies further back.
+			// which says what happened, lies further back. The start is
+			// far back more often than not (a traceback listing all
+			// goroutines is about 500 bytes each): the read grows faster,
+			// so the end is not read again too many times.
+			window, limit = window*16, maxBackRead
 		case found.Last != nil, window >= TailBytes:
 			return found, nil
-		}
-		// Inside a traceback the start is far back more often than not (a
-		// traceback listing all goroutines is about 500 bytes each): the
-		// read grows faster, so the end is not read again too many times.
-		if inside {
-			window *= 16
-		} else {
-			window *= 4
+		default:
+			window, limit = window*4, TailBytes
 		}
 	}
 }

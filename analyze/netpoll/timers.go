@@ -134,7 +134,11 @@ func (w *timerWaiters) evidence() analyze.Evidence {
 // censusYielders names the user frame with the most goroutines inside
 // runtime.Gosched (the goroutine side of a yield: a debug=2 dump shows it,
 // being an exported runtime function, and so does a core), and how many
-// goroutines are there in all.
+// goroutines are there in all. A Gosched the runtime called itself does
+// not count: a goroutine preempted in the middle of a GC assist yields
+// from gcAssistAlloc (mgcmark.go), under any allocation of a program that
+// collects back to back, and the background sweeper and a stop-the-world
+// gcStart yield too; none is the program polling.
 func censusYielders(c *goroutines.Census) (*analyze.Culprit, int) {
 	if c == nil {
 		return nil, 0
@@ -146,7 +150,7 @@ func censusYielders(c *goroutines.Census) (*analyze.Culprit, int) {
 			continue
 		}
 		yield := slices.IndexFunc(g.Frames, func(f goroutines.Frame) bool { return f.Func == "runtime.Gosched" })
-		if yield < 0 {
+		if yield < 0 || yield+1 < len(g.Frames) && goroutines.IsRuntimeFunc(g.Frames[yield+1].Func) {
 			continue
 		}
 		n := max(g.Count, 1)

@@ -10,10 +10,13 @@ import (
 	"sync/atomic"
 )
 
-// maxFreeFrames bounds the decoded-frame buffers a frameReader keeps for
-// reuse: a frame evicted makes room for one decoded next, so two cover a
-// read-ahead racing a reader.
-const maxFreeFrames = 2
+// framePool recycles the buffers of decoded frames between the frames,
+// and the members, a process reads: a frame evicted from one reader's
+// cache takes the next frame any reader decodes. A fresh 4 MiB buffer
+// costs a thousand page faults as it is first written, which showed as a
+// sixth of a large analysis' CPU time; a sync.Pool empties at garbage
+// collections, so it holds no memory for long.
+var framePool = sync.Pool{New: func() any { return new([]byte) }}
 
 // srcPool recycles the buffers compressed frames are read into: they are
 // needed only while a frame decodes, and allocating 4 MiB per frame shows
@@ -42,10 +45,9 @@ type frameReader struct {
 	cache    map[int]*decodedFrame
 	held     int64 // bytes of the buffers of the decoded frames in cache
 	tick     uint64
-	lastMiss int      // the frame last decoded for a reader
-	ahead    bool     // reading ahead is on: the member is located
-	aheadEnd int      // frames from here on are not read ahead
-	free     [][]byte // buffers of evicted frames, for the next decodes
+	lastMiss int  // the frame last decoded for a reader
+	ahead    bool // reading ahead is on: the member is located
+	aheadEnd int  // frames from here on are not read ahead
 }
 
 // decodedFrame is a frame in the cache, being decoded until ready closes.
@@ -237,12 +239,12 @@ func (s *frameReader) evict(keep *decodedFrame) {
 	}
 }
 
-// recycle keeps the buffer of d, evicted and unpinned, for a later
-// decode. Only full-size frame buffers are worth keeping. The caller holds
-// s.mu.
+// recycle gives the buffer of d, evicted and unpinned, to later decodes.
+// Only full-size frame buffers are worth keeping. The caller holds s.mu.
 func (s *frameReader) recycle(d *decodedFrame) {
-	if !s.closed && cap(d.buf) == frameBlock && len(s.free) < maxFreeFrames {
-		s.free = append(s.free, d.buf)
+	if cap(d.buf) == frameBlock {
+		b := d.buf[:0]
+		framePool.Put(&b)
 	}
 	d.data, d.buf = nil, nil
 }
@@ -255,12 +257,8 @@ func (s *frameReader) buffer(n int64) []byte {
 	if n <= frameBlock/2 || n > frameBlock {
 		return make([]byte, n)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if k := len(s.free); k > 0 {
-		b := s.free[k-1]
-		s.free = s.free[:k-1]
-		return b
+	if b := framePool.Get().(*[]byte); cap(*b) == frameBlock {
+		return (*b)[:frameBlock]
 	}
 	return make([]byte, frameBlock)
 }
@@ -317,7 +315,14 @@ func (s *frameReader) close() error {
 	}
 	s.mu.Lock()
 	s.closed = true
-	s.cache, s.held, s.free = map[int]*decodedFrame{}, 0, nil
+	for _, d := range s.cache {
+		// Decodes are over; a frame a reader still copies from is left
+		// to the garbage collector.
+		if d.done && d.pins == 0 {
+			s.recycle(d)
+		}
+	}
+	s.cache, s.held = map[int]*decodedFrame{}, 0
 	s.mu.Unlock()
 	s.idx.release()
 	return nil

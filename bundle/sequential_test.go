@@ -262,9 +262,6 @@ func TestFrameBuffersConcurrent(t *testing.T) {
 	}
 	m.s.mu.Lock()
 	defer m.s.mu.Unlock()
-	if len(m.s.free) == 0 || len(m.s.free) > maxFreeFrames {
-		t.Errorf("%d buffers free for reuse, want 1 to %d", len(m.s.free), maxFreeFrames)
-	}
 	if m.s.held > m.s.limit {
 		t.Errorf("cache holds %d bytes, over its %d", m.s.held, m.s.limit)
 	}

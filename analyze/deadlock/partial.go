@@ -479,11 +479,15 @@ func (p *partial) stacks() []analyze.Stack {
 			Count: 1, Unit: "goroutines", Frames: census.FrameStrings(g.Frames),
 		})
 	}
-	var all []goroutines.Goroutine
 	inCycle := map[int64]bool{}
 	for _, g := range p.cycle {
 		inCycle[g.ID] = true
 	}
+	n := 0
+	for _, gs := range p.stuck {
+		n += len(gs)
+	}
+	all := make([]goroutines.Goroutine, 0, n)
 	for _, l := range p.sortedLocks() {
 		for _, g := range p.stuck[l] {
 			if !inCycle[g.ID] {

@@ -40,7 +40,7 @@ func FromLog(f *servicelog.Found, name string) (*Census, error) {
 	if tb == nil {
 		return nil, fmt.Errorf("%s: %w in the %s log (bytes %d to %d read)", name, ErrNoTraceback, f.Format, f.From, f.To)
 	}
-	c, err := parseTraceback(tb.Reader(), name)
+	c, err := parseTraceback(&chunkLines{chunks: tb.Chunks()}, name)
 	if err != nil {
 		return nil, fmt.Errorf("traceback at offset %d: %w", tb.Offset, err)
 	}

@@ -47,11 +47,14 @@ type tracebackParser struct {
 	// seen drops a goroutine printed twice (a crash log holding both the
 	// panic's traceback and the signal handler's dump lists each again).
 	seen map[int64]bool
+	// stacks shares equal stacks between goroutines; scratch is the
+	// buffer the current goroutine's frames are gathered in.
+	stacks  stackInterner
+	scratch []Frame
 }
 
-func parseTraceback(r io.Reader, name string) (*Census, error) {
+func parseTraceback(lines lineSource, name string) (*Census, error) {
 	p := &tracebackParser{c: &Census{Source: name, Format: "debug2", Complete: true}, in: newInterner()}
-	lines := newBlockLines(r)
 	for {
 		line, err := lines.next()
 		if err == io.EOF {
@@ -63,7 +66,7 @@ func parseTraceback(r io.Reader, name string) (*Census, error) {
 		p.lineNo++
 		p.line(line)
 	}
-	p.size, p.lastNL = lines.size, lines.lastNL
+	p.size, p.lastNL = lines.read()
 	p.flush()
 	p.finish()
 	return p.c, nil
@@ -90,6 +93,7 @@ func (p *tracebackParser) line(line string) {
 					p.c.Crash.GoroutineID = g.ID
 				}
 			}
+			g.Frames = p.scratch[:0]
 			p.cur = &g
 			if strings.Contains(line, " gp=") && p.c.Format == "debug2" {
 				p.c.Format = "crash"
@@ -269,7 +273,7 @@ func (p *tracebackParser) fileLine(s string) {
 	file, line := splitFileLine(s)
 	f := Frame{Func: p.in.s(p.pending), File: p.in.s(file), Line: line}
 	if p.created {
-		p.cur.CreatedBy = &f
+		p.cur.CreatedBy = p.stacks.creator(f)
 	} else {
 		f.Inlined = !strings.Contains(s, " +0x") && !strings.HasSuffix(p.pending, ".goexit")
 		p.cur.Frames = append(p.cur.Frames, f)
@@ -288,10 +292,12 @@ func (p *tracebackParser) flushFrame() {
 func (p *tracebackParser) flush() {
 	p.flushFrame()
 	if p.cur != nil {
+		p.scratch = p.cur.Frames[:0]
 		if p.cur.ID > 0 && p.seen[p.cur.ID] {
 			p.cur = nil
 			return
 		}
+		p.cur.Frames = p.stacks.frames(p.cur.Frames)
 		if p.seen == nil {
 			p.seen = map[int64]bool{}
 		}

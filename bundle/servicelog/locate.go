@@ -2,7 +2,7 @@ package servicelog
 
 import (
 	"bytes"
-	"io"
+	"strings"
 
 	"github.com/coroner/coroner/bundle/gctrace"
 )
@@ -40,8 +40,8 @@ type Traceback struct {
 	// Source is the stream or process the wrapper says wrote it.
 	Source string
 	// text holds its lines, unwrapped, each ending in a newline, in the
-	// chunks they were gathered in (Text joins them, Reader reads them).
-	text [][]byte
+	// chunks of whole lines they were gathered in (Chunks).
+	text []string
 	size int
 	// Lines counts them.
 	Lines int
@@ -102,7 +102,10 @@ type Locator struct {
 }
 
 type state struct {
-	tb       Traceback
+	tb Traceback
+	// chunk gathers the lines after the last chunk in tb.text: a
+	// strings.Builder hands its bytes over as a string without copying.
+	chunk    strings.Builder
 	header   bool
 	afterSep bool
 	foreign  int
@@ -170,15 +173,24 @@ func (c *state) add(text []byte) {
 		tb.Cut = true
 		return
 	}
-	// Gathered in chunks: one slice appended to up to MaxTraceback would
+	// Gathered in chunks: one buffer appended to up to MaxTraceback would
 	// be copied several times over as it grows.
-	if n := len(tb.text); n == 0 || len(tb.text[n-1])+len(text)+1 > cap(tb.text[n-1]) {
-		tb.text = append(tb.text, make([]byte, 0, max(textChunk, len(text)+1)))
+	if c.chunk.Len()+len(text)+1 > c.chunk.Cap() {
+		c.endChunk()
+		c.chunk.Grow(max(textChunk, len(text)+1))
 	}
-	last := &tb.text[len(tb.text)-1]
-	*last = append(append(*last, text...), '\n')
+	c.chunk.Write(text)
+	c.chunk.WriteByte('\n')
 	tb.size += len(text) + 1
 	tb.Lines++
+}
+
+// endChunk moves the lines gathered in c.chunk to the traceback.
+func (c *state) endChunk() {
+	if c.chunk.Len() > 0 {
+		c.tb.text = append(c.tb.text, c.chunk.String())
+	}
+	c.chunk.Reset()
 }
 
 // textChunk is the size of the chunks a traceback's text is gathered in.
@@ -193,20 +205,16 @@ func (tb *Traceback) Text() []byte {
 	return out
 }
 
-// Reader reads the traceback's Text without joining it.
-func (tb *Traceback) Reader() io.Reader {
-	rs := make([]io.Reader, len(tb.text))
-	for i, ch := range tb.text {
-		rs[i] = bytes.NewReader(ch)
-	}
-	return io.MultiReader(rs...)
-}
+// Chunks returns the traceback's Text in pieces of whole lines, without
+// joining them.
+func (tb *Traceback) Chunks() []string { return tb.text }
 
 // close ends the current traceback; one that showed a goroutine header
 // is counted and becomes the last.
 func (l *Locator) close() {
 	if c := l.cur; c != nil && c.header {
 		l.found.Tracebacks++
+		c.endChunk()
 		tb := c.tb
 		l.found.Last = &tb
 	}

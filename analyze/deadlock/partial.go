@@ -165,8 +165,23 @@ func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
 func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.Goroutine) map[uint64]*goroutines.Goroutine {
 	crowd := map[traces.Site]int{}
 	seen := map[int64]bool{}
+	// A crowd shares a few stacks: each one's site is found once.
+	type siteOf struct {
+		site traces.Site
+		ok   bool
+	}
+	sites := map[goroutines.StackID]siteOf{}
+	site := func(g *goroutines.Goroutine) (traces.Site, bool) {
+		id := goroutines.IDOf(g.Frames)
+		s, known := sites[id]
+		if !known {
+			s.site, s.ok = traces.SiteOf(g.Frames)
+			sites[id] = s
+		}
+		return s.site, s.ok
+	}
 	count := func(g *goroutines.Goroutine) {
-		if s, ok := traces.SiteOf(g.Frames); ok && !seen[g.ID] {
+		if s, ok := site(g); ok && !seen[g.ID] {
 			seen[g.ID] = true
 			crowd[s]++
 		}
@@ -180,7 +195,7 @@ func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.G
 		}
 	}
 	size := func(g *goroutines.Goroutine) int {
-		s, _ := traces.SiteOf(g.Frames)
+		s, _ := site(g)
 		return crowd[s]
 	}
 	out := map[uint64]*goroutines.Goroutine{}

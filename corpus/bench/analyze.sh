@@ -212,6 +212,22 @@ tree=$(tree_rss "$CORONER_BIN" analyze --format json -o "$WORK/report-rss" "$ARC
 echo "coroner-analyze: peak summed RSS of the process and its census child: $tree MiB (a separate run)"
 awk -v a="$coroner_analyze_wall" -v z="$zstd_decompress_wall" -v r="$coroner_analyze_rss" -v t="$tree" -v n="$coroner_analyze_no_core_wall" \
   'BEGIN { printf "ratio analyze/decompress: %.2fx wall (target <= 2x), without the core census %.2fx; analyze peak RSS %d MiB, summed with its child %d MiB (target <= 1024)\n", a / z, n / z, r, t }'
+# PAIRS=N repeats the comparison N times, each analysis (cold cache) right
+# after a decompression, and prints the median of the paired ratios: on a
+# shared machine a single pair can land on a busy second.
+if [ "${PAIRS:-0}" -gt 0 ]; then
+  ratios=()
+  for i in $(seq "$PAIRS"); do
+    rm -rf "$CORONER_CACHE_DIR"
+    measure zstd-decompress sh -c "zstd -q -d -c '$ARCHIVE' > /dev/null" >/dev/null
+    measure coroner-analyze "$CORONER_BIN" analyze --format json -o "$WORK/report" "$ARCHIVE" >/dev/null
+    ratios+=("$(awk -v a="$coroner_analyze_wall" -v z="$zstd_decompress_wall" 'BEGIN { printf "%.2f", a / z }')")
+    echo "pair $i: zstd -d $zstd_decompress_wall s, analyze $coroner_analyze_wall s ($coroner_analyze_rss MiB): ${ratios[-1]}x"
+  done
+  printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END {
+    m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+    printf "median of %d paired ratios analyze/decompress: %.2fx (%.2f-%.2fx; target <= 2x)\n", NR, m, r[1], r[NR] }'
+fi
 python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["verdict"]; print("verdict:", v["cause"], "-", v["headline"])' "$WORK/report/report.json" 2>/dev/null || true
 
 [ "$CORE" = abort ] || exit 0

@@ -143,14 +143,9 @@ func (f *wakeFolder) event(e *trace.Event) {
 	if from == trace.GoUndetermined || from == to {
 		return
 	}
-	id := st.Resource.Goroutine()
-	g := f.gs[id]
+	g, _ := trackGoroutine(f.gs, st.Resource.Goroutine())
 	if g == nil {
-		if len(f.gs) >= maxTraceGoroutines {
-			return
-		}
-		g = &wakeState{}
-		f.gs[id] = g
+		return
 	}
 	t := e.Time()
 	switch {

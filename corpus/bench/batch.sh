@@ -12,13 +12,12 @@
 # BATCH_N (50), JOBS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-COR=$(realpath "${CORONER:-bin/coroner}")
-BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+# shellcheck source=corpus/bench/lib.sh
+. corpus/bench/lib.sh
+built_coroner batch.sh
 N=${BATCH_N:-50}
 JOBS=${JOBS:-2}
 dir=$BENCH_DIR/batch
-[ -x "$COR" ] || { echo "batch.sh: $COR not built (run make build)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "batch.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 mkdir -p "$dir/archives"
 
 # Archives written by an older archive format are remade, not measured.

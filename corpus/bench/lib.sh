@@ -11,6 +11,17 @@ need_tools() {
   done
 }
 
+# built_coroner BENCH: sets COR to the coroner already built (CORONER,
+# default bin/coroner, made absolute) and BENCH_DIR (default
+# corpus/out/bench); exits 2, naming BENCH, when coroner is not built or
+# GNU time, which measures both sides, is missing.
+built_coroner() {
+  COR=$(realpath "${CORONER:-bin/coroner}")
+  BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+  [ -x "$COR" ] || { echo "$1: $COR not built (run make build)" >&2; exit 2; }
+  [ -x /usr/bin/time ] || { echo "$1: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
+}
+
 # build_coroner: builds coroner into CORONER_BIN ($WORK/coroner unless
 # set), unless CORONER_SKIP_BUILD is set.
 build_coroner() {

@@ -15,13 +15,12 @@
 # LOG_BYTES (1073741824), LOG_RUNS (3: the best of each is reported).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-COR=$(realpath "${CORONER:-bin/coroner}")
-BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+# shellcheck source=corpus/bench/lib.sh
+. corpus/bench/lib.sh
+built_coroner log.sh
 SIZE=${LOG_BYTES:-1073741824}
 RUNS=${LOG_RUNS:-3}
 dir=$BENCH_DIR/log
-[ -x "$COR" ] || { echo "log.sh: $COR not built (run make build)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "log.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 mkdir -p "$dir"
 gen=$dir/loggen
 go build -o "$gen" ./corpus/bench/loggen

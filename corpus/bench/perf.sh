@@ -16,14 +16,13 @@
 # PERF_SECONDS (20), PERF_MIN_SAMPLES (200000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-COR=$(realpath "${CORONER:-bin/coroner}")
-BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+# shellcheck source=corpus/bench/lib.sh
+. corpus/bench/lib.sh
+command -v perf >/dev/null || { echo "perf.sh: perf is not installed; skipped"; exit 0; }
+built_coroner perf.sh
 SECONDS_=${PERF_SECONDS:-20}
 MIN=${PERF_MIN_SAMPLES:-200000}
 dir=$BENCH_DIR/perf
-command -v perf >/dev/null || { echo "perf.sh: perf is not installed; skipped"; exit 0; }
-[ -x "$COR" ] || { echo "perf.sh: $COR not built (run make build)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "perf.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 mkdir -p "$dir"
 data=$dir/perf.data
 ks=$dir/kallsyms

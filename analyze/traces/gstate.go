@@ -2,6 +2,17 @@ package traces
 
 import "golang.org/x/exp/trace"
 
+// goroutineTransition returns e's state transition when e is a
+// goroutine's change of state (or a report of it); ok is false for any
+// other event.
+func goroutineTransition(e *trace.Event) (st trace.StateTransition, ok bool) {
+	if e.Kind() != trace.EventStateTransition {
+		return st, false
+	}
+	st = e.StateTransition()
+	return st, st.Resource.Kind == trace.ResourceGoroutine
+}
+
 // trackGoroutine returns the state gs keeps for goroutine id, adding a
 // zero one (added true) unless gs already tracks maxTraceGoroutines; it
 // returns nil then, and the caller ignores the goroutine.

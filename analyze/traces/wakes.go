@@ -132,11 +132,8 @@ func (f *wakeFolder) siteOf(stk trace.Stack) *WakeSite {
 }
 
 func (f *wakeFolder) event(e *trace.Event) {
-	if e.Kind() != trace.EventStateTransition {
-		return
-	}
-	st := e.StateTransition()
-	if st.Resource.Kind != trace.ResourceGoroutine {
+	st, ok := goroutineTransition(e)
+	if !ok {
 		return
 	}
 	from, to := st.Goroutine()

@@ -145,11 +145,8 @@ func (f *windowFolder) event(e *trace.Event) {
 		f.first, f.started = t, true
 	}
 	f.last = max(f.last, t)
-	if e.Kind() != trace.EventStateTransition {
-		return
-	}
-	st := e.StateTransition()
-	if st.Resource.Kind != trace.ResourceGoroutine {
+	st, ok := goroutineTransition(e)
+	if !ok {
 		return
 	}
 	from, to := st.Goroutine()

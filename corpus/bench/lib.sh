@@ -22,6 +22,18 @@ built_coroner() {
   [ -x /usr/bin/time ] || { echo "$1: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 }
 
+# time_wall FILE: prints the wall-clock seconds that /usr/bin/time -v
+# wrote to FILE (its "Elapsed (wall clock) time": [h:]m:ss.ss).
+time_wall() {
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
+}
+
+# time_rss FILE: prints the peak RSS in KiB that /usr/bin/time -v wrote to
+# FILE.
+time_rss() {
+  awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"
+}
+
 # build_coroner: builds coroner into CORONER_BIN ($WORK/coroner unless
 # set), unless CORONER_SKIP_BUILD is set.
 build_coroner() {

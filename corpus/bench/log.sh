@@ -46,8 +46,8 @@ measure() {
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -v -o "$t" "$@" >/dev/null 2>&1 || { echo "log.sh: $name failed" >&2; rm -f "$t"; return 1; }
     local w r
-    w=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
-    r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$t")
+    w=$(time_wall "$t")
+    r=$(time_rss "$t")
     if [ -z "${wall[$name]:-}" ] || awk -v a="$w" -v b="${wall[$name]}" 'BEGIN { exit !(a < b) }'; then
       wall[$name]=$w; rss[$name]=$r
     fi

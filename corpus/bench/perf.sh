@@ -51,8 +51,8 @@ measure() {
   local name=$1; shift
   local t; t=$(mktemp)
   /usr/bin/time -v -o "$t" "$@" >/dev/null 2>&1 || { echo "perf.sh: $name failed" >&2; rm -f "$t"; return 1; }
-  wall[$name]=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
-  rss[$name]=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$t")
+  wall[$name]=$(time_wall "$t")
+  rss[$name]=$(time_rss "$t")
   rm -f "$t"
 }
 

@@ -30,15 +30,11 @@ func Extract(archivePath, dir string, names []string) error {
 		return fmt.Errorf("opening %s: %w", dir, err)
 	}
 	defer root.Close()
-	s, err := openWholeArchive(archivePath, 2)
+	s, m, _, mb, err := openAtManifest(archivePath, 2)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	m, _, mb, err := s.readManifest(archivePath)
-	if err != nil {
-		return err
-	}
 	want, byPath := selectMembers(m, names)
 	swept := map[string]bool{}
 	if len(names) > 0 {

@@ -44,16 +44,11 @@ type frameIndex struct {
 // decoded one at a time are refused with an error wrapping
 // ErrNoRandomAccess. The caller holds the one reference.
 func buildFrameIndex(path string, sealed bool) (*frameIndex, error) {
-	f, err := os.Open(path)
+	f, size, err := OpenSized(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	x, err := newTableIndex(f, st.Size(), path, f)
+	x, err := newTableIndex(f, size, path, f)
 	if errors.Is(err, errNoTable) || errors.Is(err, errNoSeal) {
 		x, err = walkFrameIndex(f, path, sealed)
 	}

@@ -85,6 +85,22 @@ func openWholeArchive(path string, concurrency int) (*wholeArchiveReader, error)
 	return s, nil
 }
 
+// openAtManifest opens the archive at path as one stream and reads its
+// manifest (see readManifest), leaving the reader at the member after it;
+// on error nothing is left open.
+func openAtManifest(path string, concurrency int) (*wholeArchiveReader, *Manifest, string, []byte, error) {
+	s, err := openWholeArchive(path, concurrency)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	m, digest, raw, err := s.readManifest(path)
+	if err != nil {
+		s.Close()
+		return nil, nil, "", nil, err
+	}
+	return s, m, digest, raw, nil
+}
+
 // newWholeArchiveReader decodes the archive br (named path) from its
 // start; c, when not nil, is closed with the reader.
 func newWholeArchiveReader(br *bufio.Reader, c io.Closer, path string, concurrency int) (*wholeArchiveReader, error) {
@@ -173,15 +189,11 @@ func checkStoredName(name string) error {
 
 // Open opens an archive, reading only its manifest member.
 func Open(path string) (*Archive, error) {
-	s, err := openWholeArchive(path, 1)
+	s, m, digest, _, err := openAtManifest(path, 1)
 	if err != nil {
 		return nil, err
 	}
-	defer s.Close()
-	m, digest, _, err := s.readManifest(path)
-	if err != nil {
-		return nil, err
-	}
+	s.Close()
 	return &Archive{path: path, manifest: m, digest: digest}, nil
 }
 

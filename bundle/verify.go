@@ -33,15 +33,11 @@ func verify(path string, each memberFunc) error {
 	if err := checkSeal(path); err != nil {
 		return err
 	}
-	s, err := openWholeArchive(path, runtime.GOMAXPROCS(0))
+	s, m, digest, _, err := openAtManifest(path, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	m, digest, _, err := s.readManifest(path)
-	if err != nil {
-		return err
-	}
 	got := []TrailerMember{{Name: ManifestName, SHA256: digest}}
 	var trailer []byte
 	order := newMemberOrder(path)

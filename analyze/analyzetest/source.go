@@ -66,16 +66,12 @@ func NewDirSource(id string, files []File) (*DirSource, error) {
 
 // sniffAttrs learns a file's manifest attributes the way ingest does.
 func sniffAttrs(disk string) (map[string]string, error) {
-	fd, err := os.Open(disk)
+	fd, size, err := bundle.OpenSized(disk)
 	if err != nil {
 		return nil, err
 	}
 	defer fd.Close()
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, err
-	}
-	_, attrs, _ := ingest.Sniff(fd, st.Size())
+	_, attrs, _ := ingest.Sniff(fd, size)
 	return attrs, nil
 }
 

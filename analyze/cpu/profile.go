@@ -1,7 +1,9 @@
 package cpu
 
 import (
-	"sort"
+	"cmp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
@@ -186,12 +188,7 @@ func rank(agg map[string]*Hot, lines map[string]map[[2]any]int64, total int64, n
 		}
 		out = append(out, *h)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Value != out[j].Value {
-			return out[i].Value > out[j].Value
-		}
-		return out[i].Func < out[j].Func
-	})
+	slices.SortFunc(out, func(a, b Hot) int { return cmp.Or(cmp.Compare(b.Value, a.Value), strings.Compare(a.Func, b.Func)) })
 	if n > 0 && len(out) > n {
 		out = out[:n]
 	}

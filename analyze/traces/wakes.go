@@ -132,25 +132,17 @@ func (f *wakeFolder) siteOf(stk trace.Stack) *WakeSite {
 }
 
 func (f *wakeFolder) event(e *trace.Event) {
-	if e.Kind() != trace.EventStateTransition {
-		return
-	}
-	st := e.StateTransition()
-	if st.Resource.Kind != trace.ResourceGoroutine {
+	st, ok := goroutineTransition(e)
+	if !ok {
 		return
 	}
 	from, to := st.Goroutine()
 	if from == trace.GoUndetermined || from == to {
 		return
 	}
-	id := st.Resource.Goroutine()
-	g := f.gs[id]
+	g, _ := trackGoroutine(f.gs, st.Resource.Goroutine())
 	if g == nil {
-		if len(f.gs) >= maxTraceGoroutines {
-			return
-		}
-		g = &wakeState{}
-		f.gs[id] = g
+		return
 	}
 	t := e.Time()
 	switch {

@@ -145,28 +145,20 @@ func (f *windowFolder) event(e *trace.Event) {
 		f.first, f.started = t, true
 	}
 	f.last = max(f.last, t)
-	if e.Kind() != trace.EventStateTransition {
+	st, ok := goroutineTransition(e)
+	if !ok {
 		return
 	}
-	st := e.StateTransition()
-	if st.Resource.Kind != trace.ResourceGoroutine {
-		return
-	}
-	id := st.Resource.Goroutine()
 	from, to := st.Goroutine()
-	g := f.gs[id]
+	g, added := trackGoroutine(f.gs, st.Resource.Goroutine())
 	if g == nil {
-		if len(f.gs) >= maxTraceGoroutines {
-			return
-		}
-		g = &goState{}
-		f.gs[id] = g
-		if (from == trace.GoUndetermined || from == to) && to == trace.GoWaiting {
-			// Reported blocked when first seen: blocked since before
-			// the trace began, as far as the trace can tell.
-			g.blocked, g.since = true, f.first
-			g.site, g.hasSite = f.siteOf(st.Stack)
-		}
+		return
+	}
+	if added && (from == trace.GoUndetermined || from == to) && to == trace.GoWaiting {
+		// Reported blocked when first seen: blocked since before the
+		// trace began, as far as the trace can tell.
+		g.blocked, g.since = true, f.first
+		g.site, g.hasSite = f.siteOf(st.Stack)
 	}
 	if from == trace.GoUndetermined || from == to {
 		// A status report, not a change: the state the goroutine was

@@ -200,7 +200,7 @@ func delveCensus(corePath, exePath string) (*goroutines.Census, error) {
 
 // parseCore reads a core file's headers and notes.
 func parseCore(corePath string) (*elfcore.Core, error) {
-	f, size, err := openCore(corePath)
+	f, size, err := bundle.OpenSized(corePath)
 	if err != nil {
 		return nil, err
 	}

@@ -406,7 +406,7 @@ func signalFramesOnce(t *testing.T, exe string) int {
 	for _, g := range want.Goroutines {
 		byID[g.ID] = g
 	}
-	f, size, err := openCore(core)
+	f, size, err := bundle.OpenSized(core)
 	if err != nil {
 		t.Fatal(err)
 	}

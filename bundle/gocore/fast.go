@@ -9,6 +9,7 @@ import (
 	"github.com/go-delve/delve/pkg/goversion"
 	"github.com/go-delve/delve/service/api"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/goroutines"
 )
@@ -150,7 +151,7 @@ func (fr *fastReader) str(p, n uint64) (string, bool) {
 }
 
 func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResult, error) {
-	cf, size, err := openCore(corePath)
+	cf, size, err := bundle.OpenSized(corePath)
 	if err != nil {
 		return nil, err
 	}

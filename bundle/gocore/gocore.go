@@ -74,26 +74,12 @@ func (e *BuildIDError) Error() string {
 // built from what the core's notes tell (threads, signal), marked
 // incomplete, so callers can still report what is known.
 func Census(ctx context.Context, corePath, exePath string, o Options) (*goroutines.Census, error) {
-	f, size, err := openCore(corePath)
+	f, size, err := bundle.OpenSized(corePath)
 	if err != nil {
 		return partialCensus(corePath, nil), fmt.Errorf("core %s: %w", corePath, err)
 	}
 	defer f.Close()
 	return census(ctx, corePath, f, size, exePath, workerName, []string{corePath, exePath}, o)
-}
-
-// openCore opens a core file and returns it with its size.
-func openCore(path string) (*os.File, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, st.Size(), nil
 }
 
 // ArchiveCensus is Census for a core stored in an archive, read from the

@@ -82,7 +82,7 @@ func archiveCensus(a *bundle.Archive, member, exePath string) (*goroutines.Censu
 
 // fileCensus is directCensus over an extracted core.
 func fileCensus(corePath, name, exePath string) (*goroutines.Census, error) {
-	f, size, err := openCore(corePath)
+	f, size, err := bundle.OpenSized(corePath)
 	if err != nil {
 		return nil, err
 	}

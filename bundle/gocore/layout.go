@@ -137,6 +137,11 @@ func (fo *fieldOffsets) get(strct, field string) int64 {
 	return v
 }
 
+// in returns get for the fields of one struct.
+func (fo *fieldOffsets) in(strct string) func(field string) int64 {
+	return func(field string) int64 { return fo.get(strct, field) }
+}
+
 // off returns a field offset; nested fields are written "sched.pc".
 func (l *layout) off(strct, field string) (int64, error) {
 	o, ok := l.fields[strct][field]
@@ -168,28 +173,16 @@ type gOffsets struct {
 func (l *layout) gOffsets() (*gOffsets, error) {
 	var o gOffsets
 	fo := &fieldOffsets{l: l}
-	get := fo.get
-	sched, stk := get("runtime.g", "sched"), get("runtime.g", "stack")
-	o.goid = get("runtime.g", "goid")
-	o.status = get("runtime.g", "atomicstatus")
-	o.schedSP = sched + get("runtime.gobuf", "sp")
-	o.schedPC = sched + get("runtime.gobuf", "pc")
-	o.schedBP = sched + get("runtime.gobuf", "bp")
-	o.stackLo = stk + get("runtime.stack", "lo")
-	o.stackHi = stk + get("runtime.stack", "hi")
-	o.waitReason = get("runtime.g", "waitreason")
-	o.waitSince = get("runtime.g", "waitsince")
-	o.gopc = get("runtime.g", "gopc")
-	o.startpc = get("runtime.g", "startpc")
-	o.waiting = get("runtime.g", "waiting")
-	o.labels = get("runtime.g", "labels")
-	o.sudogG = get("runtime.sudog", "g")
-	o.sudogNext = get("runtime.sudog", "next")
-	o.sudogPrev = get("runtime.sudog", "prev")
-	o.sudogElem = get("runtime.sudog", "elem")
-	o.sudogC = get("runtime.sudog", "c")
-	o.sudogWaitlink = get("runtime.sudog", "waitlink")
-	o.semaTreap = get("runtime.semaRoot", "treap")
+	g, gobuf, stack, sudog := fo.in("runtime.g"), fo.in("runtime.gobuf"), fo.in("runtime.stack"), fo.in("runtime.sudog")
+	sched, stk := g("sched"), g("stack")
+	o.goid, o.status = g("goid"), g("atomicstatus")
+	o.schedSP, o.schedPC, o.schedBP = sched+gobuf("sp"), sched+gobuf("pc"), sched+gobuf("bp")
+	o.stackLo, o.stackHi = stk+stack("lo"), stk+stack("hi")
+	o.waitReason, o.waitSince = g("waitreason"), g("waitsince")
+	o.gopc, o.startpc, o.waiting, o.labels = g("gopc"), g("startpc"), g("waiting"), g("labels")
+	o.sudogG, o.sudogNext, o.sudogPrev = sudog("g"), sudog("next"), sudog("prev")
+	o.sudogElem, o.sudogC, o.sudogWaitlink = sudog("elem"), sudog("c"), sudog("waitlink")
+	o.semaTreap = fo.get("runtime.semaRoot", "treap")
 	o.size = l.sizes["runtime.g"]
 	// g._panic and g.sig only mark goroutines in panic; a layout without
 	// them (-1) leaves that to the goroutines' frames.

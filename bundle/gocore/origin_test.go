@@ -77,7 +77,7 @@ func TestCrashOriginIsSelf(t *testing.T) {
 	testcore.CheckCoreDumps(t)
 	exe := testcore.BuildIn(t, tmpDir, crashSrcForDirect)
 	core, _ := testcore.CrashIn(t, tmpDir, exe, "GOTRACEBACK=crash")
-	f, size, err := openCore(core)
+	f, size, err := bundle.OpenSized(core)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/internal/testcore"
 )
@@ -98,7 +99,7 @@ func TestPanicValues(t *testing.T) {
 	}
 	core := p.Gcore(t)
 	p.Quit(t)
-	f, size, err := openCore(core)
+	f, size, err := bundle.OpenSized(core)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/elfcore"
 	"github.com/coroner/coroner/bundle/goroutines"
 	"github.com/coroner/coroner/bundle/symbolize"
@@ -14,7 +15,7 @@ import (
 // through frame pointers — through the signal frame into the goroutine that
 // crashed — and symbolized with the pclntab, which stripping keeps.
 func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
-	cf, size, err := openCore(corePath)
+	cf, size, err := bundle.OpenSized(corePath)
 	if err != nil {
 		return nil, err
 	}

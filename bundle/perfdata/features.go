@@ -118,22 +118,34 @@ func (r *featureReader) fail(what string) {
 	}
 }
 
+// stringFeature returns the field of f that feature id fills when the
+// feature is a single struct perf_header_string (hostname, OS release, perf
+// version, arch, CPU description, CPUID: write_hostname … write_cpuid in
+// perf's util/header.c all do_write_string), or nil.
+func stringFeature(id int, f *Features) *string {
+	fields := [...]struct {
+		id  int
+		dst *string
+	}{
+		{featHostname, &f.Hostname}, {featOSRelease, &f.OSRelease}, {featVersion, &f.Version},
+		{featArch, &f.Arch}, {featCPUDesc, &f.CPUDesc}, {featCPUID, &f.CPUID},
+	}
+	for _, s := range fields {
+		if s.id == id {
+			return s.dst
+		}
+	}
+	return nil
+}
+
 // parseFeature decodes feature id from b into f. Unknown features are ignored.
 func parseFeature(id int, b []byte, f *Features) error {
 	r := &featureReader{b: b}
+	if dst := stringFeature(id, f); dst != nil {
+		*dst = r.str()
+		return r.err
+	}
 	switch id {
-	case featHostname:
-		f.Hostname = r.str()
-	case featOSRelease:
-		f.OSRelease = r.str()
-	case featVersion:
-		f.Version = r.str()
-	case featArch:
-		f.Arch = r.str()
-	case featCPUDesc:
-		f.CPUDesc = r.str()
-	case featCPUID:
-		f.CPUID = r.str()
 	case featNrCPUs:
 		f.NrCPUsAvailable = r.u32()
 		f.NrCPUsOnline = r.u32()

@@ -1,8 +1,9 @@
 package perfdata
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -35,11 +36,8 @@ func (a *Aggregate) Top(n int) []TopEntry {
 	for _, e := range by {
 		out = append(out, *e)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Samples != out[j].Samples {
-			return out[i].Samples > out[j].Samples
-		}
-		return out[i].Name < out[j].Name
+	slices.SortFunc(out, func(a, b TopEntry) int {
+		return cmp.Or(cmp.Compare(b.Samples, a.Samples), strings.Compare(a.Name, b.Name))
 	})
 	if n > 0 && len(out) > n {
 		out = out[:n]

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/coroner/coroner/bundle"
 )
 
 // readBufSize is the reader's buffer: large enough for any record (sizes
@@ -51,16 +52,11 @@ type Reader struct {
 
 // Open opens a perf.data file for streaming; Close releases it.
 func Open(path string) (*Reader, error) {
-	f, err := os.Open(path)
+	f, size, err := bundle.OpenSized(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r, err := NewReader(f, st.Size())
+	r, err := NewReader(f, size)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)

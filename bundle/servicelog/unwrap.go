@@ -37,19 +37,15 @@ func (u *unwrapper) unwrap(line []byte) record {
 	case JournalJSON:
 		return u.journal(line, raw)
 	case Syslog:
-		m := reSyslog.FindIndex(line)
-		if m == nil {
-			return raw
+		if m := reSyslog.FindIndex(line); m != nil {
+			return record{payload: u.unescapeTabs(line[m[1]:]), eol: true, source: syslogSource(line[:m[1]])}
 		}
-		return record{payload: u.unescapeTabs(line[m[1]:]), eol: true, source: syslogSource(line[:m[1]])}
 	case RFC5424:
 		return u.rfc5424(line, raw)
 	case Kubectl:
-		m := reKubectl.FindIndex(line)
-		if m == nil {
-			return raw
+		if m := reKubectl.FindIndex(line); m != nil {
+			return record{payload: line[m[1]:], eol: true}
 		}
-		return record{payload: line[m[1]:], eol: true}
 	}
 	return raw
 }

@@ -125,24 +125,21 @@ func runCachePrune(c *cli.Context) error {
 	if spec == "" {
 		spec = c.String("cache-max")
 	}
+	return evictAndPrint(c, spec, func(cache *bundle.Cache) (bundle.PruneResult, error) { return cache.Prune(-1) })
+}
+
+func runCacheClear(c *cli.Context) error {
+	return evictAndPrint(c, c.String("cache-max"), (*bundle.Cache).Clear)
+}
+
+// evictAndPrint opens the cache under the bound spec, evicts from it as
+// evict says, and prints what that removed and kept.
+func evictAndPrint(c *cli.Context, spec string, evict func(*bundle.Cache) (bundle.PruneResult, error)) error {
 	cache, err := openCacheFor(c, spec)
 	if err != nil {
 		return err
 	}
-	res, err := cache.Prune(-1)
-	if err != nil {
-		return withCode(exitInternal, err)
-	}
-	printPruned(c.App.Writer, res)
-	return nil
-}
-
-func runCacheClear(c *cli.Context) error {
-	cache, err := openCacheFor(c, c.String("cache-max"))
-	if err != nil {
-		return err
-	}
-	res, err := cache.Clear()
+	res, err := evict(cache)
 	if err != nil {
 		return withCode(exitInternal, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/schollz/progressbar/v3"
@@ -74,16 +73,11 @@ func runCollect(c *cli.Context) error {
 	} else if c.Args().Present() {
 		return withCode(exitUsage, fmt.Errorf("unexpected arguments %q (did you mean --exec -- CMD?)", c.Args().Slice()))
 	}
-	for _, kv := range c.StringSlice("label") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return withCode(exitUsage, fmt.Errorf("--label %q: want KEY=VALUE", kv))
-		}
-		if o.Labels == nil {
-			o.Labels = map[string]string{}
-		}
-		o.Labels[k] = v
+	labels, err := manifestLabels(c)
+	if err != nil {
+		return err
 	}
+	o.Labels = labels
 	o.Log, o.Progress = collectDisplay()
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -37,31 +36,23 @@ Exit codes: 0 shown (or no crash recorded: says so, JSON "crash": null);
 2 bad usage; 3 unreadable archive or no core/crash log in it.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the crash as JSON"},
-			&cli.BoolFlag{Name: "force", Usage: "read a core even if the executable's build ID does not match"},
+			forceCoreFlag(),
 		},
 		Action: runCrash,
 	})
 }
 
 func runCrash(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return withCode(exitUsage, errors.New("crash: name one ARCHIVE"))
-	}
-	a, closer, err := openShown(c.Args().First())
+	a, closer, err := openShown(c)
 	if err != nil {
-		return withCode(exitInput, err)
+		return err
 	}
 	defer closer.Close()
 	cr, gr, _, warns, err := crash.Read(c.Context, a, c.Bool("force"))
 	if err != nil {
 		return withCode(exitInternal, err)
 	}
-	for _, w := range warns {
-		coreWarning(w)
-	}
-	for core, msg := range gr.CoreErrors {
-		coreWarning(core + ": " + msg)
-	}
+	warnCensus(warns, gr.CoreErrors)
 	if gr.Census == nil {
 		return withCode(exitInput, fmt.Errorf("crash: %s holds no readable core, crash log or goroutine dump", c.Args().First()))
 	}

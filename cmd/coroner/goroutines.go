@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -47,7 +46,7 @@ goroutine source in it.`,
 			&cli.BoolFlag{Name: "group", Usage: "bucket goroutines with identical normalized stacks"},
 			&cli.StringSliceFlag{Name: "filter", Usage: "keep goroutines matching `EXPR` (repeatable)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the census (or groups) as JSON"},
-			&cli.BoolFlag{Name: "force", Usage: "read a core even if the executable's build ID does not match"},
+			forceCoreFlag(),
 			debugBinaryFlag(""),
 		},
 		Action: runGoroutines,
@@ -55,24 +54,16 @@ goroutine source in it.`,
 }
 
 func runGoroutines(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return withCode(exitUsage, errors.New("goroutines: name one ARCHIVE"))
-	}
-	a, closer, err := openShown(c.Args().First())
+	a, closer, err := openShown(c)
 	if err != nil {
-		return withCode(exitInput, err)
+		return err
 	}
 	defer closer.Close()
 	r, _, warns, err := census.ReadWith(c.Context, a, analyze.Options{Force: c.Bool("force"), DebugBinary: debugBinary(c)})
 	if err != nil {
 		return withCode(exitInternal, err)
 	}
-	for _, w := range warns {
-		coreWarning(w)
-	}
-	for core, msg := range r.CoreErrors {
-		coreWarning(core + ": " + msg)
-	}
+	warnCensus(warns, r.CoreErrors)
 	if r.Census == nil {
 		return withCode(exitInput, fmt.Errorf("goroutines: %s holds no readable core or goroutine dump", c.Args().First()))
 	}

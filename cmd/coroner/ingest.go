@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/dustin/go-humanize"
@@ -56,16 +55,9 @@ func runIngest(c *cli.Context) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	labels := map[string]string{}
-	for _, l := range c.StringSlice("label") {
-		k, v, ok := strings.Cut(l, "=")
-		if !ok || k == "" {
-			return withCode(exitUsage, fmt.Errorf("--label %q: want KEY=VALUE", l))
-		}
-		labels[k] = v
-	}
-	if len(labels) == 0 {
-		labels = nil
+	labels, err := manifestLabels(c)
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

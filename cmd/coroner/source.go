@@ -4,27 +4,49 @@ import (
 	"errors"
 	"io"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/ingest"
 )
 
-// openShown opens the input of a command that shows one census or crash
-// (goroutines, crash): an incident archive, or a single file that is not
-// one — a service log or goroutine dump — read where it lies, without
+// forceCoreFlag is --force of the commands that show one census or crash.
+func forceCoreFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "force", Usage: "read a core even if the executable's build ID does not match"}
+}
+
+// openShown opens the one input of a command that shows one census or
+// crash (goroutines, crash): an incident archive, or a single file that is
+// not one — a service log or goroutine dump — read where it lies, without
 // ingesting it into a temporary archive, so only a log's head and tail
-// are read.
-func openShown(path string) (analyze.Source, io.Closer, error) {
+// are read. Its errors carry the command's exit code.
+func openShown(c *cli.Context) (analyze.Source, io.Closer, error) {
+	if c.NArg() != 1 {
+		return nil, nil, withCode(exitUsage, errors.New(c.Command.Name+": name one ARCHIVE"))
+	}
+	path := c.Args().First()
 	a, err := bundle.Open(path)
 	if err == nil {
 		return a, a, nil
 	}
 	if !errors.Is(err, bundle.ErrNotArchive) {
-		return nil, nil, err
+		return nil, nil, withCode(exitInput, err)
 	}
 	l, lerr := ingest.OpenLoose(path)
 	if lerr != nil {
-		return nil, nil, err
+		return nil, nil, withCode(exitInput, err)
 	}
 	return l, l, nil
+}
+
+// warnCensus writes the census's warnings, then why each core gave no
+// census, to stderr.
+func warnCensus(warns []string, coreErrors map[string]string) {
+	for _, w := range warns {
+		coreWarning(w)
+	}
+	for core, msg := range coreErrors {
+		coreWarning(core + ": " + msg)
+	}
 }

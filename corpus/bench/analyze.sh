@@ -170,8 +170,8 @@ measure() {
   local log="$WORK/$label.time"
   /usr/bin/time -v "$@" 2> "$log" >/dev/null || { echo "analyze bench: $label failed:" >&2; tail -5 "$log" >&2; exit 1; }
   local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
+  wall=$(time_wall "$log")
+  rss=$(time_rss "$log" | awk '{ printf "%.0f", $1 / 1024 }')
   printf '%-28s wall %8.2f s   peak RSS %6d MiB\n' "$label" "$wall" "$rss"
   eval "${label//-/_}_wall=$wall; ${label//-/_}_rss=$rss"
 }

@@ -150,8 +150,8 @@ measure() { # name, output, command...
   cat "$INC"/* > /dev/null # each run starts from a warm page cache
   /usr/bin/time -v -o "$WORK/$name.time" "$@" >/dev/null
   local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/$name.time")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/$name.time")
+  wall=$(time_wall "$WORK/$name.time")
+  rss=$(time_rss "$WORK/$name.time")
   cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$WORK/$name.time")
   echo "$name $wall $rss $(stat -c %s "$out") $cpu"
 }

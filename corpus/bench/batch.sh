@@ -12,13 +12,12 @@
 # BATCH_N (50), JOBS (2).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-COR=$(realpath "${CORONER:-bin/coroner}")
-BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+# shellcheck source=corpus/bench/lib.sh
+. corpus/bench/lib.sh
+built_coroner batch.sh
 N=${BATCH_N:-50}
 JOBS=${JOBS:-2}
 dir=$BENCH_DIR/batch
-[ -x "$COR" ] || { echo "batch.sh: $COR not built (run make build)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "batch.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 mkdir -p "$dir/archives"
 
 # Archives written by an older archive format are remade, not measured.
@@ -67,8 +66,8 @@ measure() {
   local label=$1; shift
   local tf; tf=$(mktemp)
   /usr/bin/time -v -o "$tf" "$@" >/dev/null 2>"$dir/$label.stderr" || true
-  WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$tf")
-  RSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")
+  WALL=$(time_wall "$tf")
+  RSS=$(time_rss "$tf")
   CPU=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$tf")
   rm -f "$tf"
   printf '%-28s wall %8.2f s   cpu %8.2f s   peak RSS %8d KiB\n' "$label" "$WALL" "$CPU" "$RSS"

@@ -108,8 +108,8 @@ measure() { # name, command...; prints "seconds kib"
   local name=$1; shift
   /usr/bin/time -v -o "$WORK/$name.time" "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" < /dev/null
   local wall rss
-  wall=$(awk -F': ' '/Elapsed/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$WORK/$name.time")
-  rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$WORK/$name.time")
+  wall=$(time_wall "$WORK/$name.time")
+  rss=$(time_rss "$WORK/$name.time")
   echo "$wall $rss"
 }
 printf 'goroutines -t\nexit\n' > "$WORK/dlv-t.init"

@@ -11,6 +11,29 @@ need_tools() {
   done
 }
 
+# built_coroner BENCH: sets COR to the coroner already built (CORONER,
+# default bin/coroner, made absolute) and BENCH_DIR (default
+# corpus/out/bench); exits 2, naming BENCH, when coroner is not built or
+# GNU time, which measures both sides, is missing.
+built_coroner() {
+  COR=$(realpath "${CORONER:-bin/coroner}")
+  BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+  [ -x "$COR" ] || { echo "$1: $COR not built (run make build)" >&2; exit 2; }
+  [ -x /usr/bin/time ] || { echo "$1: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
+}
+
+# time_wall FILE: prints the wall-clock seconds that /usr/bin/time -v
+# wrote to FILE (its "Elapsed (wall clock) time": [h:]m:ss.ss).
+time_wall() {
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$1"
+}
+
+# time_rss FILE: prints the peak RSS in KiB that /usr/bin/time -v wrote to
+# FILE.
+time_rss() {
+  awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"
+}
+
 # build_coroner: builds coroner into CORONER_BIN ($WORK/coroner unless
 # set), unless CORONER_SKIP_BUILD is set.
 build_coroner() {

@@ -15,13 +15,12 @@
 # LOG_BYTES (1073741824), LOG_RUNS (3: the best of each is reported).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-COR=$(realpath "${CORONER:-bin/coroner}")
-BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+# shellcheck source=corpus/bench/lib.sh
+. corpus/bench/lib.sh
+built_coroner log.sh
 SIZE=${LOG_BYTES:-1073741824}
 RUNS=${LOG_RUNS:-3}
 dir=$BENCH_DIR/log
-[ -x "$COR" ] || { echo "log.sh: $COR not built (run make build)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "log.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 mkdir -p "$dir"
 gen=$dir/loggen
 go build -o "$gen" ./corpus/bench/loggen
@@ -47,8 +46,8 @@ measure() {
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -v -o "$t" "$@" >/dev/null 2>&1 || { echo "log.sh: $name failed" >&2; rm -f "$t"; return 1; }
     local w r
-    w=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
-    r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$t")
+    w=$(time_wall "$t")
+    r=$(time_rss "$t")
     if [ -z "${wall[$name]:-}" ] || awk -v a="$w" -v b="${wall[$name]}" 'BEGIN { exit !(a < b) }'; then
       wall[$name]=$w; rss[$name]=$r
     fi

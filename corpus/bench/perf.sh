@@ -16,14 +16,13 @@
 # PERF_SECONDS (20), PERF_MIN_SAMPLES (200000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-COR=$(realpath "${CORONER:-bin/coroner}")
-BENCH_DIR=${BENCH_DIR:-$PWD/corpus/out/bench}
+# shellcheck source=corpus/bench/lib.sh
+. corpus/bench/lib.sh
+command -v perf >/dev/null || { echo "perf.sh: perf is not installed; skipped"; exit 0; }
+built_coroner perf.sh
 SECONDS_=${PERF_SECONDS:-20}
 MIN=${PERF_MIN_SAMPLES:-200000}
 dir=$BENCH_DIR/perf
-command -v perf >/dev/null || { echo "perf.sh: perf is not installed; skipped"; exit 0; }
-[ -x "$COR" ] || { echo "perf.sh: $COR not built (run make build)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "perf.sh: /usr/bin/time (GNU time) is missing" >&2; exit 2; }
 mkdir -p "$dir"
 data=$dir/perf.data
 ks=$dir/kallsyms
@@ -52,8 +51,8 @@ measure() {
   local name=$1; shift
   local t; t=$(mktemp)
   /usr/bin/time -v -o "$t" "$@" >/dev/null 2>&1 || { echo "perf.sh: $name failed" >&2; rm -f "$t"; return 1; }
-  wall[$name]=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
-  rss[$name]=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$t")
+  wall[$name]=$(time_wall "$t")
+  rss[$name]=$(time_rss "$t")
   rm -f "$t"
 }
 

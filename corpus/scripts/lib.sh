@@ -69,3 +69,13 @@ need_tools() {
   done
   echo "${missing[*]}"
 }
+
+# exact_commands CMD...: prints the section of a frozen archives' README
+# that lists the commands which made them, in a shell fence.
+exact_commands() {
+  echo "Exact commands (\$WORK is a temporary directory):"
+  echo
+  echo '```sh'
+  printf '%s\n' "$@"
+  echo '```'
+}

@@ -10,6 +10,8 @@
 #           stay healthy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=corpus/scripts/lib.sh
+. corpus/scripts/lib.sh
 COR=${CORONER:-bin/coroner}
 TD=corpus/testdata/foreign
 LIMIT=$((5 << 20))
@@ -60,10 +62,6 @@ done
     echo "| $name.tar.zst | $(stat -c %s "$TD/$name.tar.zst") | $holds |"
   done
   echo
-  echo "Exact commands (\$WORK is a temporary directory):"
-  echo
-  echo '```sh'
-  printf '%s\n' "${cmds[@]}"
-  echo '```'
+  exact_commands "${cmds[@]}"
 } >"$TD/README.md"
 cat "$TD/README.md"

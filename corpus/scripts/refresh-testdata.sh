@@ -64,10 +64,6 @@ fi
   echo "|---|---|"
   for f in "$TD"/*.tar.zst; do echo "| $(basename "$f") | $(stat -c %s "$f") |"; done
   echo
-  echo "Exact commands (\$WORK is a temporary directory):"
-  echo
-  echo '```sh'
-  printf '%s\n' "${cmds[@]}"
-  echo '```'
+  exact_commands "${cmds[@]}"
 } > "$TD/README.md"
 echo "refresh-testdata: wrote $(ls "$TD"/*.tar.zst | wc -l) archives, $total bytes" >&2

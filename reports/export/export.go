@@ -46,20 +46,21 @@ type Inputs struct {
 func (in *Inputs) Take(a *analyze.Analyzer, result any) {
 	switch a {
 	case cpu.Analyzer:
-		p, ok := result.(*cpu.Profile)
-		if !ok {
-			in.errs = append(in.errs, fmt.Errorf("the %s analyzer's result is %T, not *cpu.Profile", a.Name, result))
-			return
-		}
-		in.CPU = p
+		in.errs = keep(&in.CPU, a, result, in.errs)
 	case gcstw.Analyzer:
-		g, ok := result.(*gcstw.Result)
-		if !ok {
-			in.errs = append(in.errs, fmt.Errorf("the %s analyzer's result is %T, not *gcstw.Result", a.Name, result))
-			return
-		}
-		in.GC = g
+		in.errs = keep(&in.GC, a, result, in.errs)
 	}
+}
+
+// keep stores a's result in dst when it has dst's type, and otherwise
+// appends to errs the error saying which type it has.
+func keep[T any](dst *T, a *analyze.Analyzer, result any, errs []error) []error {
+	v, ok := result.(T)
+	if !ok {
+		return append(errs, fmt.Errorf("the %s analyzer's result is %T, not %T", a.Name, result, *dst))
+	}
+	*dst = v
+	return errs
 }
 
 // file is one export: its name and its writer, or why it is not written.

@@ -29,17 +29,6 @@ func FromGoroutine(fs []goroutines.Frame) []Frame {
 	return st
 }
 
-// Package returns the import path of a Go function name:
-// "net/http.(*conn).serve" → "net/http", "main.main.func1" → "main".
-func Package(fn string) string {
-	slash := strings.LastIndexByte(fn, '/')
-	dot := strings.IndexByte(fn[slash+1:], '.')
-	if dot < 0 {
-		return ""
-	}
-	return fn[:slash+1+dot]
-}
-
 // IsUser reports whether fn is application code: a Go function whose
 // package is main or lives outside the standard library (its first path
 // element has a dot, as every module path outside the standard library
@@ -48,7 +37,7 @@ func IsUser(f Frame) bool {
 	if f.Kernel {
 		return false
 	}
-	pkg := Package(f.Func)
+	pkg := goroutines.Package(f.Func)
 	if pkg == "" {
 		return false
 	}

@@ -21,8 +21,8 @@ func TestPackageAndIsUser(t *testing.T) {
 		{"internal/poll.(*FD).Read", "internal/poll", false},
 		{"do_syscall_64", "", false},
 	} {
-		if got := Package(c.fn); got != c.pkg {
-			t.Errorf("Package(%q) = %q, want %q", c.fn, got, c.pkg)
+		if got := goroutines.Package(c.fn); got != c.pkg {
+			t.Errorf("goroutines.Package(%q) = %q, want %q", c.fn, got, c.pkg)
 		}
 		if got := IsUser(Frame{Func: c.fn}); got != c.user {
 			t.Errorf("IsUser(%q) = %v", c.fn, got)

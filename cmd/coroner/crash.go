@@ -49,12 +49,8 @@ func runCrash(c *cli.Context) error {
 	}
 	defer closer.Close()
 	cr, gr, _, warns, err := crash.Read(c.Context, a, c.Bool("force"))
-	if err != nil {
-		return withCode(exitInternal, err)
-	}
-	warnCensus(warns, gr.CoreErrors)
-	if gr.Census == nil {
-		return withCode(exitInput, fmt.Errorf("crash: %s holds no readable core, crash log or goroutine dump", c.Args().First()))
+	if err = checkCensus(c, gr, warns, err, "core, crash log or goroutine dump"); err != nil {
+		return err
 	}
 	w := c.App.Writer
 	if c.Bool("json") {

@@ -60,12 +60,8 @@ func runGoroutines(c *cli.Context) error {
 	}
 	defer closer.Close()
 	r, _, warns, err := census.ReadWith(c.Context, a, analyze.Options{Force: c.Bool("force"), DebugBinary: debugBinary(c)})
-	if err != nil {
-		return withCode(exitInternal, err)
-	}
-	warnCensus(warns, r.CoreErrors)
-	if r.Census == nil {
-		return withCode(exitInput, fmt.Errorf("goroutines: %s holds no readable core or goroutine dump", c.Args().First()))
+	if err = checkCensus(c, r, warns, err, "core or goroutine dump"); err != nil {
+		return err
 	}
 	census, groups := r.Census, r.Groups
 	if fs := c.StringSlice("filter"); len(fs) > 0 {

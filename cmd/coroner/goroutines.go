@@ -72,10 +72,8 @@ func runGoroutines(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	if c.Bool("json") {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
 		if c.Bool("group") {
-			return enc.Encode(struct {
+			return writeJSONOut(w, struct {
 				Source   string              `json:"source"`
 				Format   string              `json:"format"`
 				Complete bool                `json:"complete"`

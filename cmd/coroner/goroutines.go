@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -93,8 +92,7 @@ func runGoroutines(c *cli.Context) error {
 // coreWarning writes a warning line to stderr in the chosen log format.
 func coreWarning(msg string) {
 	if logFormat == "json" {
-		b, _ := json.Marshal(map[string]string{"level": "warning", "msg": msg})
-		fmt.Fprintln(os.Stderr, string(b))
+		writeJSONLine(os.Stderr, "level", "warning", "msg", msg)
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: warning: %s\n", msg)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -49,18 +48,12 @@ func runCrash(c *cli.Context) error {
 	}
 	defer closer.Close()
 	cr, gr, _, warns, err := crash.Read(c.Context, a, c.Bool("force"))
-	if err != nil {
-		return withCode(exitInternal, err)
-	}
-	warnCensus(warns, gr.CoreErrors)
-	if gr.Census == nil {
-		return withCode(exitInput, fmt.Errorf("crash: %s holds no readable core, crash log or goroutine dump", c.Args().First()))
+	if err = checkCensus(c, gr, warns, err, "core, crash log or goroutine dump"); err != nil {
+		return err
 	}
 	w := c.App.Writer
 	if c.Bool("json") {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSONOut(w, struct {
 			Crash *crash.Result `json:"crash"`
 		}{cr})
 	}

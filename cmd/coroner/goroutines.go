@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -60,12 +59,8 @@ func runGoroutines(c *cli.Context) error {
 	}
 	defer closer.Close()
 	r, _, warns, err := census.ReadWith(c.Context, a, analyze.Options{Force: c.Bool("force"), DebugBinary: debugBinary(c)})
-	if err != nil {
-		return withCode(exitInternal, err)
-	}
-	warnCensus(warns, r.CoreErrors)
-	if r.Census == nil {
-		return withCode(exitInput, fmt.Errorf("goroutines: %s holds no readable core or goroutine dump", c.Args().First()))
+	if err = checkCensus(c, r, warns, err, "core or goroutine dump"); err != nil {
+		return err
 	}
 	census, groups := r.Census, r.Groups
 	if fs := c.StringSlice("filter"); len(fs) > 0 {
@@ -76,10 +71,8 @@ func runGoroutines(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	if c.Bool("json") {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
 		if c.Bool("group") {
-			return enc.Encode(struct {
+			return writeJSONOut(w, struct {
 				Source   string              `json:"source"`
 				Format   string              `json:"format"`
 				Complete bool                `json:"complete"`
@@ -99,8 +92,7 @@ func runGoroutines(c *cli.Context) error {
 // coreWarning writes a warning line to stderr in the chosen log format.
 func coreWarning(msg string) {
 	if logFormat == "json" {
-		b, _ := json.Marshal(map[string]string{"level": "warning", "msg": msg})
-		fmt.Fprintln(os.Stderr, string(b))
+		writeJSONLine(os.Stderr, "level", "warning", "msg", msg)
 		return
 	}
 	fmt.Fprintf(os.Stderr, "coroner: warning: %s\n", msg)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -42,9 +41,7 @@ func runLs(c *cli.Context) error {
 	defer a.Close()
 	m := a.Manifest()
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return writeJSONOut(c.App.Writer, struct {
 			Digest string `json:"digest"`
 			*bundle.Manifest
 		}{a.Digest(), m})

@@ -2,11 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/ingest"
 )
@@ -40,13 +42,23 @@ func openShown(c *cli.Context) (analyze.Source, io.Closer, error) {
 	return l, l, nil
 }
 
-// warnCensus writes the census's warnings, then why each core gave no
-// census, to stderr.
-func warnCensus(warns []string, coreErrors map[string]string) {
+// checkCensus takes the outcome of reading the census of a command's one
+// input (goroutines, crash): a read error is internal; otherwise the
+// census's warnings, then why each core gave no census, go to stderr, and
+// an input that gave no census is an input error saying that it holds no
+// readable sources (what the command reads a census from).
+func checkCensus(c *cli.Context, r *census.Result, warns []string, err error, sources string) error {
+	if err != nil {
+		return withCode(exitInternal, err)
+	}
 	for _, w := range warns {
 		coreWarning(w)
 	}
-	for core, msg := range coreErrors {
+	for core, msg := range r.CoreErrors {
 		coreWarning(core + ": " + msg)
 	}
+	if r.Census == nil {
+		return withCode(exitInput, fmt.Errorf("%s: %s holds no readable %s", c.Command.Name, c.Args().First(), sources))
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"errors"
 	"io"
 	"time"
 
@@ -29,28 +28,18 @@ func (g GC) PerSecond() float64 {
 	return float64(g.Cycles-1) / g.Span.Seconds()
 }
 
-// ParseGCTrace totals gctrace lines; other lines are ignored.
+// ParseGCTrace totals gctrace lines; other lines are ignored. The totals
+// are the reader package's own summary of the lines.
 func ParseGCTrace(r io.Reader) (GC, error) {
-	var g GC
-	var first, last time.Duration
-	rd := gctrace.NewReader(r, "gctrace")
-	for {
-		c, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return g, err
-		}
-		if g.Cycles == 0 {
-			first = c.At
-		}
-		last = c.At
-		g.Cycles++
-		g.CPUPercent = int(c.CPUPercent)
-		g.Pause += c.Pause()
-		g.MaxPause = max(g.MaxPause, c.SweepTerm, c.MarkTerm)
+	s, err := gctrace.Summarize(r, "gctrace")
+	if err != nil {
+		return GC{}, err
 	}
-	g.Span = last - first
-	return g, nil
+	return GC{
+		Cycles:     s.Cycles,
+		Span:       s.Span,
+		CPUPercent: int(s.CPUPercent),
+		Pause:      s.PauseTotal,
+		MaxPause:   s.PauseMax,
+	}, nil
 }

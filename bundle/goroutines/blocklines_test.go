@@ -3,7 +3,6 @@ package goroutines
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -38,26 +37,15 @@ func TestBlockLines(t *testing.T) {
 				want = append(want, sc.Text())
 			}
 			for _, r := range []io.Reader{strings.NewReader(text), iotest.OneByteReader(strings.NewReader(text))} {
-				lines := newBlockLines(r)
-				var got []string
-				for {
-					l, err := lines.next()
-					if errors.Is(err, io.EOF) {
-						break
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, l)
-				}
+				got, size, lastNL := drain(t, newBlockLines(r))
 				if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
 					t.Fatalf("%d lines, want %d", len(got), len(want))
 				}
-				if lines.size != int64(len(text)) {
-					t.Errorf("size %d, want %d", lines.size, len(text))
+				if size != int64(len(text)) {
+					t.Errorf("size %d, want %d", size, len(text))
 				}
-				if wantNL := text == "" || strings.HasSuffix(text, "\n"); len(text) > 0 && lines.lastNL != wantNL {
-					t.Errorf("lastNL %v, want %v", lines.lastNL, wantNL)
+				if wantNL := text == "" || strings.HasSuffix(text, "\n"); len(text) > 0 && lastNL != wantNL {
+					t.Errorf("lastNL %v, want %v", lastNL, wantNL)
 				}
 			}
 		})

@@ -25,7 +25,6 @@
 package gocore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -139,17 +138,19 @@ func census(ctx context.Context, name string, core io.ReaderAt, size int64, exeP
 	if lim.Timeout == 0 {
 		lim.Timeout = DefaultLimits.Timeout
 	}
-	out, err := worker.Run(ctx, child, args, lim)
+	// The census is decoded as the child writes it.
+	var wc *goroutines.Census
+	err = worker.RunStream(ctx, child, args, lim, func(r io.Reader) error {
+		var err error
+		wc, err = readWire(r)
+		return err
+	})
 	if err != nil {
 		partial.Warnings = append(partial.Warnings, "goroutine census from the core failed: "+err.Error())
 		if childFoundCorrupt(err) {
 			return partial, fmt.Errorf("core %s: %w: %w", name, bundle.ErrCorrupt, err)
 		}
 		return partial, fmt.Errorf("core %s: %w", name, err)
-	}
-	wc, err := readWire(bytes.NewReader(out))
-	if err != nil {
-		return partial, fmt.Errorf("core %s: reading census from worker: %w", name, err)
 	}
 	c := *wc
 	c.Warnings = append(partial.Warnings, c.Warnings...)

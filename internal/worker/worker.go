@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime/debug"
@@ -68,9 +69,24 @@ var ErrKilled = errors.New("worker killed")
 // stderr lines; a non-zero exit's wraps its *exec.ExitError, whose code
 // the worker may use to classify its failure.
 func Run(ctx context.Context, name string, args []string, lim Limits) ([]byte, error) {
+	var out []byte
+	err := RunStream(ctx, name, args, lim, func(r io.Reader) error {
+		var err error
+		out, err = io.ReadAll(r)
+		return err
+	})
+	return out, err
+}
+
+// RunStream is Run handing the child's stdout to read as it is written,
+// rather than gathering it first: an answer of a million goroutines is
+// decoded while the child still writes it, and never held whole. What read
+// leaves unread is discarded. The child's failure takes precedence over
+// read's error, which a child dying mid-answer causes too.
+func RunStream(ctx context.Context, name string, args []string, lim Limits, read func(io.Reader) error) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("worker %s: locating own executable: %w", name, err)
+		return fmt.Errorf("worker %s: locating own executable: %w", name, err)
 	}
 	if lim.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -85,12 +101,23 @@ func Run(ctx context.Context, name string, args []string, lim Limits) ([]byte, e
 	if lim.CPUs > 0 {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", lim.CPUs))
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &limitedBuffer{max: 64 << 10, buf: &stderr}
+	var stderr bytes.Buffer
+	cmd.Stderr = &limitedBuffer{max: 64 << 10, buf: &stderr}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", name, err)
+	}
 	setRlimit(cmd, lim.Memory)
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("worker %s: starting: %w", name, err)
+	}
+	rerr := read(stdout)
+	// Drained before Wait, which closes the pipe: a child still writing
+	// would otherwise block on a full pipe until its budget ran out.
+	_, _ = io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
 	if ctx.Err() == context.DeadlineExceeded {
-		return stdout.Bytes(), fmt.Errorf("worker %s: time budget of %s exceeded: %w", name, lim.Timeout, ErrKilled)
+		return fmt.Errorf("worker %s: time budget of %s exceeded: %w", name, lim.Timeout, ErrKilled)
 	}
 	if err != nil {
 		tail := strings.TrimSpace(stderr.String())
@@ -99,11 +126,14 @@ func Run(ctx context.Context, name string, args []string, lim Limits) ([]byte, e
 		}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && ee.ProcessState != nil && !ee.Exited() {
-			return stdout.Bytes(), fmt.Errorf("worker %s died (%s): %s: %w", name, ee.ProcessState, tail, ErrKilled)
+			return fmt.Errorf("worker %s died (%s): %s: %w", name, ee.ProcessState, tail, ErrKilled)
 		}
-		return stdout.Bytes(), fmt.Errorf("worker %s failed: %w: %s", name, err, tail)
+		return fmt.Errorf("worker %s failed: %w: %s", name, err, tail)
 	}
-	return stdout.Bytes(), nil
+	if rerr != nil {
+		return fmt.Errorf("worker %s: reading its answer: %w", name, rerr)
+	}
+	return nil
 }
 
 // limitedBuffer keeps the last max bytes written.

@@ -91,5 +91,16 @@ func tableLayout(ef *elf.File, exePath string) (l *layout, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("executable %s (%s): %w", exePath, bi.GoVersion, err)
 	}
+	// Found from code, variables come without the sizes a symbol table
+	// gives; the semaphore walk needs the table's. runtime/sema.go pads
+	// each of its semTabSize roots to cpu.CacheLinePadSize, 64 on amd64,
+	// the one architecture the tables cover.
+	if s, ok := syms["runtime.semtable"]; ok && s.Size == 0 {
+		s.Size = semTabSize * amd64CacheLinePad
+		syms["runtime.semtable"] = s
+	}
 	return &layout{fields: vl.fields, sizes: vl.sizes, syms: syms}, nil
 }
+
+// amd64CacheLinePad is internal/cpu.CacheLinePadSize on amd64.
+const amd64CacheLinePad = 64

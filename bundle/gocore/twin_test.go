@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -163,7 +164,9 @@ func TestDebugTwinCensus(t *testing.T) {
 }
 
 // sameTwinCensus compares two censuses of one core goroutine by
-// goroutine: IDs, states, wait reasons and stacks.
+// goroutine: IDs, states, wait reasons and stacks, and what the reader
+// finds beyond the stacks: the lock or channel waited on (the semaphore
+// table's waiters among them), locks held, creators and timers.
 func sameTwinCensus(t *testing.T, kind string, got, want *goroutines.Census) {
 	t.Helper()
 	if len(want.Goroutines) < 10 {
@@ -176,6 +179,10 @@ func sameTwinCensus(t *testing.T, kind string, got, want *goroutines.Census) {
 		w := want.Goroutines[i]
 		if g.ID != w.ID || g.Status != w.Status || g.WaitReason != w.WaitReason || stackString(g.Frames) != stackString(w.Frames) {
 			t.Errorf("%s core: goroutine %d %s %q %s\n want %d %s %q %s", kind, g.ID, g.Status, g.WaitReason, stackString(g.Frames), w.ID, w.Status, w.WaitReason, stackString(w.Frames))
+		}
+		if g.LockAddr != w.LockAddr || g.Semaphore != w.Semaphore || !slices.Equal(g.HeldLocks, w.HeldLocks) || g.CreatorID != w.CreatorID || (g.Timer == nil) != (w.Timer == nil) {
+			t.Errorf("%s core: goroutine %d waits on %#x (semaphore %v), holds %#x, created by %d, timer %v\n want %#x (%v), %#x, %d, %v",
+				kind, g.ID, g.LockAddr, g.Semaphore, g.HeldLocks, g.CreatorID, g.Timer != nil, w.LockAddr, w.Semaphore, w.HeldLocks, w.CreatorID, w.Timer != nil)
 		}
 	}
 }

@@ -15,7 +15,9 @@ const maxSelectCases = 16
 // first).
 func (fr *fastReader) waitChans(sudog uint64) []uint64 {
 	var out []uint64
-	for s := sudog; s != 0 && len(out) < maxSelectCases; {
+	// Bounded by the sudogs followed, not the channels found: a damaged
+	// or stale list whose sudogs name no channel could cycle forever.
+	for s, n := sudog, 0; s != 0 && n < maxSelectCases; n++ {
 		c, err := fr.mem.u64(s + uint64(fr.o.sudogC))
 		if err != nil {
 			break

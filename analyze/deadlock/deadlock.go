@@ -221,18 +221,14 @@ func tallyLocks(c *goroutines.Census, res *Result) {
 // equal slices have equal frames.
 type groupKeyInput struct {
 	status, reason string
-	first          *goroutines.Frame
-	n              int
+	stack          goroutines.StackID
 }
 
 // groupKeyOf finds the key of the group g belongs to, once per distinct
 // input in keys: a million waiters in a few stacks are grouped a few
 // times, not a million.
 func groupKeyOf(keys map[groupKeyInput]string, g goroutines.Goroutine) string {
-	in := groupKeyInput{status: g.Status, reason: g.WaitReason, n: len(g.Frames)}
-	if len(g.Frames) > 0 {
-		in.first = &g.Frames[0]
-	}
+	in := groupKeyInput{status: g.Status, reason: g.WaitReason, stack: goroutines.IDOf(g.Frames)}
 	if k, ok := keys[in]; ok {
 		return k
 	}

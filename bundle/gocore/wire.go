@@ -130,26 +130,17 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 	return c, nil
 }
 
-// stackIdentity names a stack slice by its backing array and length: the
-// census reader shares one slice between goroutines with the same stack
-// (stackInterner), so most lookups need not compare frames.
-type stackIdentity struct {
-	first *goroutines.Frame
-	n     int
-}
-
 func toWire(c *goroutines.Census) *wire {
 	w := &wire{Census: c, StackOf: make([]int, len(c.Goroutines)), CreatorOf: make([]int, len(c.Goroutines)), StateOf: make([]int, len(c.Goroutines))}
 	states := map[wireState]int{}
-	byIdentity := map[stackIdentity]int{}
+	// The census reader shares one slice between goroutines with the same
+	// stack (stackInterner), so most lookups need not compare frames.
+	byIdentity := map[goroutines.StackID]int{}
 	byContent := map[string]int{}
 	creators := map[goroutines.Frame]int{}
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
-		var id stackIdentity
-		if len(g.Frames) > 0 {
-			id = stackIdentity{&g.Frames[0], len(g.Frames)}
-		}
+		id := goroutines.IDOf(g.Frames)
 		j, ok := byIdentity[id]
 		if !ok {
 			k := stackKey(g.Frames)
@@ -158,7 +149,7 @@ func toWire(c *goroutines.Census) *wire {
 				byContent[k] = j
 				w.Stacks = append(w.Stacks, g.Frames)
 			}
-			if id.first != nil {
+			if id != (goroutines.StackID{}) {
 				byIdentity[id] = j
 			}
 		}

@@ -113,7 +113,7 @@ func writeGoroutinesJSON(w *bufio.Writer, gs []goroutines.Goroutine) {
 // parked in the same place share one Frames slice (the core reader
 // interns them), and their frames are most of a goroutine's JSON.
 type goroutineJSON struct {
-	frames map[stackIdentity][]byte
+	frames map[goroutines.StackID][]byte
 	held   int // bytes of JSON in frames
 }
 
@@ -123,24 +123,18 @@ type goroutineJSON struct {
 // thousand distinct stacks (a goroutine's frames are a few KiB of JSON).
 const maxFramesJSONCache = 32 << 20
 
-// stackIdentity names a stack slice by its backing array and length.
-type stackIdentity struct {
-	first *goroutines.Frame
-	n     int
-}
-
 // append appends g's JSON to b.
 func (gj *goroutineJSON) append(b []byte, g *goroutines.Goroutine) []byte {
 	b = appendGoroutineHead(b, g)
 	if len(g.Frames) == 0 {
 		b = appendFramesJSON(b, g.Frames)
 	} else {
-		id := stackIdentity{&g.Frames[0], len(g.Frames)}
+		id := goroutines.IDOf(g.Frames)
 		fs, ok := gj.frames[id]
 		if !ok {
 			fs = appendFramesJSON(nil, g.Frames)
 			if gj.frames == nil {
-				gj.frames = map[stackIdentity][]byte{}
+				gj.frames = map[goroutines.StackID][]byte{}
 			}
 			if gj.held+len(fs) <= maxFramesJSONCache {
 				gj.frames[id] = fs

@@ -9,14 +9,7 @@ import "github.com/coroner/coroner/bundle/goroutines"
 // are shared between goroutines: callers must not modify them. The zero
 // value is ready to use.
 type Converter struct {
-	done map[stackSlice][]Frame
-}
-
-// stackSlice names a census stack by its backing array and length; two
-// goroutines with the same name have the same frames.
-type stackSlice struct {
-	first *goroutines.Frame
-	n     int
+	done map[goroutines.StackID][]Frame
 }
 
 // maxConverted bounds the stacks a Converter keeps: a census read from
@@ -31,13 +24,13 @@ func (c *Converter) FromGoroutine(fs []goroutines.Frame) []Frame {
 	if len(fs) == 0 {
 		return FromGoroutine(fs)
 	}
-	id := stackSlice{&fs[0], len(fs)}
+	id := goroutines.IDOf(fs)
 	if st, ok := c.done[id]; ok {
 		return st
 	}
 	st := FromGoroutine(fs)
 	if c.done == nil {
-		c.done = map[stackSlice][]Frame{}
+		c.done = map[goroutines.StackID][]Frame{}
 	}
 	if len(c.done) < maxConverted {
 		c.done[id] = st

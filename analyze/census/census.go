@@ -18,8 +18,10 @@ import (
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/bundle"
+	"github.com/coroner/coroner/bundle/gctrace"
 	"github.com/coroner/coroner/bundle/gocore"
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/bundle/servicelog"
 )
 
 // Analyzer is the goroutines analyzer.
@@ -51,6 +53,19 @@ type Result struct {
 	All []*goroutines.Census `json:"all"`
 	// CoreErrors says, per core artifact, why no census came from it.
 	CoreErrors map[string]string `json:"core_errors,omitempty"`
+	// LogReads is what reading each service log for its traceback found,
+	// by artifact path.
+	LogReads map[string]*servicelog.Found `json:"-"`
+}
+
+// GCTrace returns the gctrace summary of log path when the census's read
+// of it can tell it (servicelog.Found.GCTrace), so that the log is not
+// read twice.
+func (r *Result) GCTrace(path string) (*gctrace.Summary, bool) {
+	if f := r.LogReads[path]; f != nil {
+		return f.GCTrace()
+	}
+	return nil, false
 }
 
 // Censuses returns every census read, best first (for lock_wait and
@@ -174,12 +189,19 @@ func frameString(f goroutines.Frame) string {
 }
 
 func run(pass *analyze.Pass) (any, error) {
-	r := &Result{CoreErrors: map[string]string{}}
+	r := &Result{CoreErrors: map[string]string{}, LogReads: map[string]*servicelog.Found{}}
 	// Text dumps parse while the core census runs in its child process.
-	dumps := make(chan []*goroutines.Census, 1)
+	dumps := make(chan []dumpRead, 1)
 	go func() { dumps <- readDumps(pass) }()
 	readCores(pass, r)
-	r.All = append(r.All, <-dumps...)
+	for _, d := range <-dumps {
+		if d.census != nil {
+			r.All = append(r.All, d.census)
+		}
+		if d.found != nil {
+			r.LogReads[d.path] = d.found
+		}
+	}
 	if len(r.All) == 0 {
 		return r, nil
 	}
@@ -286,21 +308,22 @@ func executableFor(pass *analyze.Pass, core bundle.Artifact) (bundle.Artifact, b
 // incident's log and dump take a second or more each, beside the core's
 // census child); their censuses, warnings and uses are then given in the
 // artifacts' order, as one at a time would have.
-func readDumps(pass *analyze.Pass) []*goroutines.Census {
+func readDumps(pass *analyze.Pass) []dumpRead {
 	var jobs []func() dumpRead
 	for _, a := range pass.Artifacts(bundle.KindGoroutineDump) {
 		jobs = append(jobs, func() dumpRead { return parse(pass, a, goroutines.ParseDump) })
 	}
 	for _, a := range pass.Artifacts(bundle.KindLog) {
 		jobs = append(jobs, func() dumpRead {
-			c, err := logs.Census(pass, a)
+			c, found, err := logs.Census(pass, a)
 			switch {
 			case errors.Is(err, goroutines.ErrNoTraceback):
-				return dumpRead{} // a log of gctrace and application lines only
+				// A log of gctrace and application lines only.
+				return dumpRead{path: a.Path, found: found}
 			case err != nil:
-				return dumpRead{warning: err.Error()}
+				return dumpRead{path: a.Path, found: found, warning: err.Error()}
 			}
-			return dumpRead{census: c, used: a.Path}
+			return dumpRead{path: a.Path, found: found, census: c, used: a.Path}
 		})
 	}
 	for _, a := range pass.Artifacts(bundle.KindPprof) {
@@ -321,7 +344,6 @@ func readDumps(pass *analyze.Pass) []*goroutines.Census {
 		})
 	}
 	wg.Wait()
-	var all []*goroutines.Census
 	for _, r := range reads {
 		if r.warning != "" {
 			pass.Warn(r.warning)
@@ -329,19 +351,19 @@ func readDumps(pass *analyze.Pass) []*goroutines.Census {
 		if r.used != "" {
 			pass.Used(r.used)
 		}
-		if r.census != nil {
-			all = append(all, r.census)
-		}
 	}
-	return all
+	return reads
 }
 
 // dumpRead is what parsing one text source gave: its census (nil if
-// none), a warning, and the artifact to mark used.
+// none), a warning, and the artifact to mark used; for a service log,
+// also its path and what reading it found.
 type dumpRead struct {
 	census  *goroutines.Census
 	warning string
 	used    string
+	path    string
+	found   *servicelog.Found
 }
 
 func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name string) (*goroutines.Census, error)) dumpRead {

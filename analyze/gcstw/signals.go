@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coroner/coroner/analyze"
+	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/cpu"
 	"github.com/coroner/coroner/analyze/internal/logs"
 	"github.com/coroner/coroner/analyze/internal/samples"
@@ -187,13 +188,7 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 func (s *signals) fromGCTrace(pass *analyze.Pass, res *Result) error {
 	fromTrace := len(res.Pauses) > 0
 	for _, a := range logs.GCTraceSources(pass) {
-		rc, err := logs.Open(pass, a)
-		if err != nil {
-			pass.Warn(err.Error())
-			continue
-		}
-		sum, err := gctrace.Summarize(rc, a.Path)
-		rc.Close()
+		sum, err := gctraceOf(pass, a)
 		if err != nil {
 			pass.Warn(err.Error())
 			continue
@@ -205,6 +200,23 @@ func (s *signals) fromGCTrace(pass *analyze.Pass, res *Result) error {
 		s.fromGCTraceSummary(a.Path, sum, fromTrace, res)
 	}
 	return nil
+}
+
+// gctraceOf summarizes the gctrace lines of artifact a: from what the
+// census's read of a service log kept, when that read can tell, else by
+// reading it.
+func gctraceOf(pass *analyze.Pass, a bundle.Artifact) (*gctrace.Summary, error) {
+	if r := census.Of(pass); r != nil {
+		if sum, ok := r.GCTrace(a.Path); ok {
+			return sum, nil
+		}
+	}
+	rc, err := logs.Open(pass, a)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return gctrace.Summarize(rc, a.Path)
 }
 
 // fromCPU reads CPU samples in the collector.

@@ -227,7 +227,8 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 // log (read from its tail).
 func readDump(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, error) {
 	if a.Kind == bundle.KindLog {
-		return logs.Census(pass, a)
+		c, _, err := logs.Census(pass, a)
+		return c, err
 	}
 	if a.Size > maxDumpBytes {
 		return nil, errors.New(a.Path + ": goroutine dump too large to parse here")

@@ -71,9 +71,10 @@ func (c Cycle) BusyCPU() time.Duration { return c.CPU() - c.CPUIdle }
 // of mark termination.
 func (c Cycle) Clock() time.Duration { return c.SweepTerm + c.Mark + c.MarkTerm }
 
-// maxLine bounds one line: a gctrace line is about 150 bytes; longer lines
-// are something else and skipped.
-const maxLine = 64 << 10
+// MaxLine bounds one line: a gctrace line is about 150 bytes; longer lines
+// are something else, and a Reader gives up on the rest of its input at
+// the first (Truncated).
+const MaxLine = 64 << 10
 
 var lineRE = regexp.MustCompile(`gc (\d+) @([0-9.]+)s (\d+)%(?: \([a-z ]+\))?: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock, ` +
 	`([0-9.]+)\+([0-9.]+)/([0-9.]+)/([0-9.]+)\+([0-9.]+) ms cpu, ([0-9.]+)->([0-9.]+)->([0-9.]+) MB, ([0-9.]+) MB goal,` +
@@ -91,7 +92,7 @@ type Reader struct {
 // NewReader reads the log in r; name labels errors.
 func NewReader(r io.Reader, name string) *Reader {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
+	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	return &Reader{name: name, sc: sc}
 }
 
@@ -113,7 +114,7 @@ func (r *Reader) Next() (Cycle, error) {
 		}
 		r.line++
 		b := r.sc.Bytes()
-		if !bytes.Contains(b, []byte("gc ")) {
+		if !Mentions(b) {
 			// Most lines of a service log are not gctrace lines: they are
 			// skipped without being copied.
 			r.skipped++
@@ -202,6 +203,10 @@ var opening = regexp.MustCompile(`^gc [0-9]+ @[0-9.]+s [0-9]+%(?: \([a-z ]+\))?:
 // not the rest parses: a file of such lines is gctrace output even from a
 // Go version that prints more or fewer figures than Parse knows.
 func Opens(line []byte) bool { return opening.Match(line) }
+
+// Mentions reports whether text holds "gc ", as every gctrace line does:
+// a line that does not is skipped without being parsed.
+func Mentions(text []byte) bool { return bytes.Contains(text, []byte("gc ")) }
 
 // IsLine reports whether text holds a gctrace line, after any prefix a
 // log adds (a timestamp, a container runtime's stream tag).

@@ -94,7 +94,7 @@ func TestSummarizeLimitAndGOGCLogs(t *testing.T) {
 
 func TestOverlongLineStops(t *testing.T) {
 	in := "gc 1 @0.004s 1%: 0.009+0.21+0.002 ms clock, 0.036+0.10/0.17/0.27+0.010 ms cpu, 4->4->0 MB, 5 MB goal, 4 P\n" +
-		strings.Repeat("x", maxLine+10) + "\n"
+		strings.Repeat("x", MaxLine+10) + "\n"
 	s, err := Summarize(strings.NewReader(in), "long.log")
 	if err != nil {
 		t.Fatal(err)

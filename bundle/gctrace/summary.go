@@ -47,9 +47,7 @@ const maxKept = 100000
 // Summarize reads every cycle of r.
 func Summarize(r io.Reader, name string) (*Summary, error) {
 	rd := NewReader(r, name)
-	s := &Summary{}
-	var pauses []time.Duration
-	var prev Cycle
+	var sm summarizer
 	for {
 		c, err := rd.Next()
 		if err == io.EOF {
@@ -58,45 +56,83 @@ func Summarize(r io.Reader, name string) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.Cycles == 0 {
-			s.First = c.At
-		}
-		s.Cycles++
-		if c.Forced {
-			s.Forced++
-		}
-		s.Span = max(s.Span, c.At-s.First)
-		for _, p := range []time.Duration{c.SweepTerm, c.MarkTerm} {
-			s.PauseCount++
-			s.PauseTotal += p
-			s.PauseMax = max(s.PauseMax, p)
-			if len(pauses) < maxKept*2 {
-				pauses = append(pauses, p)
-			}
-		}
-		s.AssistCPU += c.CPUAssist
-		s.BackgroundCPU += c.CPUBackground + c.CPUIdle
-		s.MarkTermCPU += c.CPUMarkTerm + c.CPUSweepTerm
-		s.TotalCPU += c.CPU()
-		s.CPUPercent = c.CPUPercent
-		s.MaxProcs = max(s.MaxProcs, c.Procs)
-		s.GoalMax = max(s.GoalMax, c.HeapGoal)
-		s.LiveMax = max(s.LiveMax, c.HeapLive)
-		if !c.Forced && c.HeapGoal > 0 && c.HeapStart < 0.9*c.HeapGoal {
-			s.BelowGoal++
-		}
-		if s.Cycles > 1 {
-			s.MarkInSpan += prev.Clock()
-			s.BusyCPUInSpan += prev.BusyCPU()
-		}
-		prev = c
-		if len(s.CyclesList) < maxKept {
-			s.CyclesList = append(s.CyclesList, c)
+		sm.add(c)
+	}
+	return sm.finish(rd.Skipped(), rd.Truncated()), nil
+}
+
+// Mention is a line of a log that mentions "gc " (Mentions) and its
+// 1-based line number.
+type Mention struct {
+	Line int
+	Text string
+}
+
+// SummarizeMentions is Summarize of a log of total lines, none longer
+// than MaxLine, given only its lines that mention "gc ": every other line
+// is one Summarize would skip.
+func SummarizeMentions(ms []Mention, total int) *Summary {
+	var sm summarizer
+	for _, m := range ms {
+		if c, ok := parse(m.Text); ok {
+			c.Line = m.Line
+			sm.add(c)
 		}
 	}
-	s.Skipped, s.Truncated = rd.Skipped(), rd.Truncated()
-	s.P99 = percentile(pauses, 0.99)
-	return s, nil
+	return sm.finish(total-sm.s.Cycles, false)
+}
+
+// summarizer folds cycles, in input order, into a Summary.
+type summarizer struct {
+	s      Summary
+	pauses []time.Duration
+	prev   Cycle
+}
+
+func (sm *summarizer) add(c Cycle) {
+	s := &sm.s
+	if s.Cycles == 0 {
+		s.First = c.At
+	}
+	s.Cycles++
+	if c.Forced {
+		s.Forced++
+	}
+	s.Span = max(s.Span, c.At-s.First)
+	for _, p := range []time.Duration{c.SweepTerm, c.MarkTerm} {
+		s.PauseCount++
+		s.PauseTotal += p
+		s.PauseMax = max(s.PauseMax, p)
+		if len(sm.pauses) < maxKept*2 {
+			sm.pauses = append(sm.pauses, p)
+		}
+	}
+	s.AssistCPU += c.CPUAssist
+	s.BackgroundCPU += c.CPUBackground + c.CPUIdle
+	s.MarkTermCPU += c.CPUMarkTerm + c.CPUSweepTerm
+	s.TotalCPU += c.CPU()
+	s.CPUPercent = c.CPUPercent
+	s.MaxProcs = max(s.MaxProcs, c.Procs)
+	s.GoalMax = max(s.GoalMax, c.HeapGoal)
+	s.LiveMax = max(s.LiveMax, c.HeapLive)
+	if !c.Forced && c.HeapGoal > 0 && c.HeapStart < 0.9*c.HeapGoal {
+		s.BelowGoal++
+	}
+	if s.Cycles > 1 {
+		s.MarkInSpan += sm.prev.Clock()
+		s.BusyCPUInSpan += sm.prev.BusyCPU()
+	}
+	sm.prev = c
+	if len(s.CyclesList) < maxKept {
+		s.CyclesList = append(s.CyclesList, c)
+	}
+}
+
+func (sm *summarizer) finish(skipped int, truncated bool) *Summary {
+	s := sm.s
+	s.Skipped, s.Truncated = skipped, truncated
+	s.P99 = percentile(sm.pauses, 0.99)
+	return &s
 }
 
 // percentile returns the q-quantile of ds (nearest rank).

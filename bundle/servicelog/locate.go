@@ -65,6 +65,15 @@ type Found struct {
 	Tracebacks int
 	// GCTraceLines counts GODEBUG=gctrace=1 lines.
 	GCTraceLines int
+	// Lines counts the payload lines read, and Longest is the longest's
+	// length.
+	Lines, Longest int
+	// mentions holds the lines read that mention "gc " (gctrace.Mentions)
+	// with their numbers; mentionsCut is set once they outgrow
+	// maxMentionBytes and the rest are no longer kept.
+	mentions     []gctrace.Mention
+	mentionBytes int
+	mentionsCut  bool
 	// Last is the last traceback, nil when there was none.
 	Last *Traceback
 	// CutLines counts payload lines longer than MaxLine.
@@ -78,6 +87,24 @@ type Found struct {
 
 // Runtime reports whether the log held any Go runtime output.
 func (f *Found) Runtime() bool { return f.Tracebacks > 0 || f.GCTraceLines > 0 }
+
+// GCTrace returns the summary gctrace.Summarize gives of the whole log,
+// when the read can tell it: it began at the log's start, cut no line,
+// met none longer than a gctrace reader takes, and kept every line that
+// mentions "gc ". Otherwise ok is false, and the log must be read again
+// for its gctrace lines.
+func (f *Found) GCTrace() (sum *gctrace.Summary, ok bool) {
+	if f.From != 0 || f.CutLines > 0 || f.Longest+1 >= gctrace.MaxLine || f.mentionsCut {
+		return nil, false
+	}
+	return gctrace.SummarizeMentions(f.mentions, f.Lines), true
+}
+
+// maxMentionBytes bounds the text of the lines a Locator keeps for
+// GCTrace: 8 MiB is some 50,000 gctrace lines of about 150 bytes, a
+// service collecting every 70 ms for an hour; a log with more is read
+// again.
+const maxMentionBytes = 8 << 20
 
 // Locator delimits tracebacks and counts gctrace lines in payload lines.
 //
@@ -114,9 +141,14 @@ type state struct {
 // Line feeds one payload line.
 func (l *Locator) Line(ln Line) {
 	text := ln.Text
-	gc := gctrace.IsLine(text)
-	if gc {
-		l.found.GCTraceLines++
+	l.found.Lines++
+	l.found.Longest = max(l.found.Longest, len(text))
+	gc := false
+	if gctrace.Mentions(text) {
+		l.mention(text)
+		if gc = gctrace.IsLine(text); gc {
+			l.found.GCTraceLines++
+		}
 	}
 	if c := l.cur; c != nil {
 		if c.tb.Source != "" && ln.Source != "" && ln.Source != c.tb.Source {
@@ -162,6 +194,21 @@ func (l *Locator) Line(ln Line) {
 	case len(text) > 0 && !bytes.HasPrefix(text, []byte("runtime: ")):
 		l.orphan = true
 	}
+}
+
+// mention keeps a line that mentions "gc " for Found.GCTrace, as a
+// gctrace reader sees it: without a carriage return before its end
+// (bufio.ScanLines).
+func (l *Locator) mention(text []byte) {
+	f := &l.found
+	if f.mentionsCut {
+		return
+	}
+	if f.mentionBytes += len(text); f.mentionBytes > maxMentionBytes {
+		f.mentions, f.mentionsCut = nil, true
+		return
+	}
+	f.mentions = append(f.mentions, gctrace.Mention{Line: f.Lines, Text: string(bytes.TrimSuffix(text, []byte("\r")))})
 }
 
 // add appends a line to the traceback, up to MaxTraceback.

@@ -6,7 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"reflect"
 	"testing"
+
+	"github.com/coroner/coroner/bundle/gctrace"
 
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
 	"github.com/coroner/coroner/internal/testcore"
@@ -277,4 +280,76 @@ func TestSurveyCountsEarlierRestarts(t *testing.T) {
 	if f.Tracebacks != 1 || s.Tracebacks != 2 || s.From != v.size-TailBytes || !bytes.Equal(f.Last.Text(), tb) || !bytes.Equal(s.Last.Text(), tb) {
 		t.Errorf("Find: %d tracebacks from %d; Survey: %d from %d", f.Tracebacks, f.From, s.Tracebacks, s.From)
 	}
+}
+
+// TestGCTraceFromTheRead: the gctrace summary a read can tell is the one
+// a gctrace reader gives of the whole log, in every wrapper format and
+// with CRLF line ends; a read that began after the log's start, met a
+// line a gctrace reader gives up at, or met more gctrace lines than it
+// keeps cannot tell it.
+func TestGCTraceFromTheRead(t *testing.T) {
+	o := crashRun(t, "all")
+	merged := slt.Merge(o.stdout, o.stderr, "panic: ")
+	// Without its gctrace records, and the records' parts that other
+	// writes cut (the runtime prints a record in several writes).
+	var plain []byte
+	for _, l := range bytes.SplitAfter(o.stderr, []byte("\n")) {
+		if !bytes.Contains(l, []byte("gc ")) {
+			plain = append(plain, l...)
+		}
+	}
+	gcLine := "gc 1 @0.012s 0%: 0.010+0.20+0.003 ms clock, 0.040+0/0.1/0+0.012 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P\n"
+	type logCase struct {
+		name string
+		log  []byte
+		ok   bool
+	}
+	cases := []logCase{
+		{"without gctrace", plain, true},
+		{"crlf", bytes.ReplaceAll(o.stderr, []byte("\n"), []byte("\r\n")), true},
+		{"read in part", append(bytes.Repeat([]byte("level=info msg=\"serving\"\n"), 2*firstWindow/24), o.stderr...), false},
+		{"a line too long for gctrace", append(append(bytes.Repeat([]byte("x"), gctrace.MaxLine), '\n'), o.stderr...), false},
+		{"more gctrace lines than kept", append(bytes.Repeat([]byte(gcLine), maxMentionBytes/len(gcLine)+1), o.stderr...), false},
+	}
+	for _, w := range slt.Wrappers {
+		cases = append(cases, logCase{w.Name, w.Wrap(merged), true})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := Find(bytes.NewReader(tc.log), int64(len(tc.log)), "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Last == nil {
+				t.Fatal("no traceback found")
+			}
+			got, ok := f.GCTrace()
+			if ok != tc.ok {
+				t.Fatalf("GCTrace ok = %v, want %v (read from %d, longest line %d)", ok, tc.ok, f.From, f.Longest)
+			}
+			if !ok {
+				return
+			}
+			r, err := NewReader(bytes.NewReader(tc.log), "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := gctrace.Summarize(r, "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("from the read: %d cycles, %d skipped, lines %v\nread again: %d cycles, %d skipped, lines %v",
+					got.Cycles, got.Skipped, cycleLines(got), want.Cycles, want.Skipped, cycleLines(want))
+			}
+		})
+	}
+}
+
+func cycleLines(s *gctrace.Summary) []int {
+	var out []int
+	for _, c := range s.CyclesList {
+		out = append(out, c.Line)
+	}
+	return out
 }

@@ -16,12 +16,25 @@ import (
 // Census reads the census of the last traceback in log a. Where the
 // source gives random access (an archive member, a loose file), only the
 // log's head and tail are read (servicelog.Find); otherwise it is read
-// whole as it streams by.
-func Census(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, error) {
+// whole as it streams by. It also returns what the read found (nil when
+// the log could not be read): gc_stw reads no log twice that it shows
+// holds no gctrace line (servicelog.Found.NoGCTrace).
+func Census(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, *servicelog.Found, error) {
+	f, err := find(pass, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := goroutines.FromLog(f, a.Path)
+	return c, f, err
+}
+
+// find reads the runtime output at the end of log a (all of it when
+// the source cannot seek).
+func find(pass *analyze.Pass, a bundle.Artifact) (*servicelog.Found, error) {
 	if ar, ok := pass.Archive(); ok {
 		if m, err := ar.OpenMember(a); err == nil {
 			defer m.Close()
-			return goroutines.ParseLog(m, m.Size(), a.Path)
+			return servicelog.Find(m, m.Size(), a.Path)
 		}
 	}
 	rc, err := pass.Open(a)
@@ -30,9 +43,9 @@ func Census(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, error) {
 	}
 	defer rc.Close()
 	if ra, ok := rc.(io.ReaderAt); ok {
-		return goroutines.ParseLog(ra, a.Size, a.Path)
+		return servicelog.Find(ra, a.Size, a.Path)
 	}
-	return goroutines.ScanLog(rc, a.Path)
+	return servicelog.Scan(rc, a.Path)
 }
 
 // GCTraceSources lists the artifacts that may hold gctrace lines: gctrace

@@ -77,9 +77,12 @@ func TestLogGCTraceAndCensus(t *testing.T) {
 			if err != nil || got.Cycles != want.Cycles || got.PauseTotal != want.PauseTotal {
 				t.Errorf("log: %d cycles, %v paused; stderr: %d, %v (%v)", got.Cycles, got.PauseTotal, want.Cycles, want.PauseTotal, err)
 			}
-			c, err := Census(pass, as[0])
+			c, found, err := Census(pass, as[0])
 			if err != nil {
 				t.Fatal(err)
+			}
+			if sum, ok := found.GCTrace(); !ok || sum.Cycles != want.Cycles || sum.PauseTotal != want.PauseTotal {
+				t.Errorf("the census's read tells %+v (ok %v); stderr: %d cycles, %v paused", sum, ok, want.Cycles, want.PauseTotal)
 			}
 			if c.Crash == nil || c.Crash.Message != `done after 40` || c.Format != "crash" || len(c.Goroutines) == 0 || c.Goroutines[0].Frames[0].Func != "main.main" {
 				t.Errorf("census %+v crash %+v", c, c.Crash)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -284,5 +285,25 @@ func BenchmarkParseDump(b *testing.B) {
 			b.Fatal(err)
 		}
 		Group(c)
+	}
+}
+
+// TestGroupOwnChannels: goroutines sharing a stack, each on a channel of
+// its own, make one group listing every address once, ascending.
+func TestGroupOwnChannels(t *testing.T) {
+	c := crowdOnOwnChannels(20000)
+	// A second goroutine on each of the first hundred channels.
+	for i := range 100 {
+		g := c.Goroutines[i]
+		g.ID += 1 << 20
+		c.Goroutines = append(c.Goroutines, g)
+	}
+	gs := Group(c)
+	if len(gs) != 1 || gs[0].Count != 20100 {
+		t.Fatalf("%d groups, first of %d", len(gs), gs[0].Count)
+	}
+	addrs := gs[0].LockAddrs
+	if len(addrs) != 20000 || !slices.IsSorted(addrs) || slices.Compact(slices.Clone(addrs))[19999] != addrs[19999] {
+		t.Errorf("%d lock addresses, sorted %v", len(addrs), slices.IsSorted(addrs))
 	}
 }

@@ -42,19 +42,28 @@ type Bucket struct {
 // deterministic.
 func Group(c *Census) []Bucket {
 	idx := map[string]int{}
+	// byStack finds the bucket of goroutines that share a stack (StackID)
+	// without building their key again.
+	byStack := map[stackState]int{}
 	var out []Bucket
-	var kb []byte // the key, rebuilt per goroutine; a string only for a new group
+	var addrs []map[uint64]bool // per bucket, the lock addresses in LockAddrs
+	var kb []byte               // the key, rebuilt per stack; a string only for a new group
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
-		kb = appendGroupKey(kb[:0], g)
-		j, ok := idx[string(kb)]
+		ss := stackState{g.Status, g.WaitReason, IDOf(g.Frames)}
+		j, ok := byStack[ss]
 		if !ok {
-			k := string(kb)
-			j = len(out)
-			idx[k] = j
-			out = append(out, Bucket{Key: k, Status: g.Status, WaitReason: g.WaitReason,
-				MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes, Frames: g.Frames,
-				CreatedBy: g.CreatedBy, System: g.System, Labels: copyLabels(g.Labels)})
+			kb = appendGroupKey(kb[:0], g)
+			if j, ok = idx[string(kb)]; !ok {
+				k := string(kb)
+				j = len(out)
+				idx[k] = j
+				out = append(out, Bucket{Key: k, Status: g.Status, WaitReason: g.WaitReason,
+					MinWait: g.WaitMinutes, MaxWait: g.WaitMinutes, Frames: g.Frames,
+					CreatedBy: g.CreatedBy, System: g.System, Labels: copyLabels(g.Labels)})
+				addrs = append(addrs, nil)
+			}
+			byStack[ss] = j
 		}
 		gr := &out[j]
 		n := g.Count
@@ -67,7 +76,11 @@ func Group(c *Census) []Bucket {
 		if g.ID >= 0 {
 			gr.IDs = appendID(gr.IDs, g.ID)
 		}
-		if g.LockAddr != 0 && !containsAddr(gr.LockAddrs, g.LockAddr) {
+		if g.LockAddr != 0 && !addrs[j][g.LockAddr] {
+			if addrs[j] == nil {
+				addrs[j] = map[uint64]bool{}
+			}
+			addrs[j][g.LockAddr] = true
 			gr.LockAddrs = append(gr.LockAddrs, g.LockAddr)
 		}
 		if ok {
@@ -127,13 +140,11 @@ func appendID(ids []int64, id int64) []int64 {
 	return ids
 }
 
-func containsAddr(a []uint64, v uint64) bool {
-	for _, x := range a {
-		if x == v {
-			return true
-		}
-	}
-	return false
+// stackState is a goroutine's state and shared stack: goroutines alike
+// in it are in the same group.
+type stackState struct {
+	status, waitReason string
+	stack              StackID
 }
 
 func copyLabels(l map[string]string) map[string]string {

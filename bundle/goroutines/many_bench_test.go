@@ -41,3 +41,24 @@ func BenchmarkParseDumpMany(b *testing.B) {
 		}
 	}
 }
+
+// crowdOnOwnChannels is a census of n goroutines parked in one place,
+// each on a channel of its own, as request goroutines waiting for their
+// own replies are.
+func crowdOnOwnChannels(n int) *Census {
+	frames := []Frame{{Func: "main.wait", File: "/src/main.go", Line: 10}, {Func: "main.serve", File: "/src/main.go", Line: 20}}
+	c := &Census{Complete: true}
+	for i := range n {
+		c.Goroutines = append(c.Goroutines, Goroutine{ID: int64(i + 1), Status: "chan receive", Frames: frames, LockAddr: 0xc000100000 + uint64(n-i)*64})
+	}
+	return c
+}
+
+// BenchmarkGroupOwnChannels groups 100,000 goroutines each waiting on its
+// own channel: the work grows with the goroutines, not with their square.
+func BenchmarkGroupOwnChannels(b *testing.B) {
+	c := crowdOnOwnChannels(100000)
+	for b.Loop() {
+		Group(c)
+	}
+}

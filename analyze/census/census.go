@@ -21,7 +21,6 @@ import (
 	"github.com/coroner/coroner/bundle/gctrace"
 	"github.com/coroner/coroner/bundle/gocore"
 	"github.com/coroner/coroner/bundle/goroutines"
-	"github.com/coroner/coroner/bundle/servicelog"
 )
 
 // Analyzer is the goroutines analyzer.
@@ -53,19 +52,18 @@ type Result struct {
 	All []*goroutines.Census `json:"all"`
 	// CoreErrors says, per core artifact, why no census came from it.
 	CoreErrors map[string]string `json:"core_errors,omitempty"`
-	// LogReads is what reading each service log for its traceback found,
-	// by artifact path.
-	LogReads map[string]*servicelog.Found `json:"-"`
+	// LogGCTraces holds, by artifact path, the gctrace summary of each
+	// service log whose read for its traceback could tell it
+	// (servicelog.Found.GCTrace).
+	LogGCTraces map[string]*gctrace.Summary `json:"-"`
 }
 
 // GCTrace returns the gctrace summary of log path when the census's read
 // of it can tell it (servicelog.Found.GCTrace), so that the log is not
 // read twice.
 func (r *Result) GCTrace(path string) (*gctrace.Summary, bool) {
-	if f := r.LogReads[path]; f != nil {
-		return f.GCTrace()
-	}
-	return nil, false
+	s, ok := r.LogGCTraces[path]
+	return s, ok
 }
 
 // Censuses returns every census read, best first (for lock_wait and
@@ -189,7 +187,7 @@ func frameString(f goroutines.Frame) string {
 }
 
 func run(pass *analyze.Pass) (any, error) {
-	r := &Result{CoreErrors: map[string]string{}, LogReads: map[string]*servicelog.Found{}}
+	r := &Result{CoreErrors: map[string]string{}, LogGCTraces: map[string]*gctrace.Summary{}}
 	// Text dumps parse while the core census runs in its child process.
 	dumps := make(chan []dumpRead, 1)
 	go func() { dumps <- readDumps(pass) }()
@@ -198,8 +196,8 @@ func run(pass *analyze.Pass) (any, error) {
 		if d.census != nil {
 			r.All = append(r.All, d.census)
 		}
-		if d.found != nil {
-			r.LogReads[d.path] = d.found
+		if d.gctrace != nil {
+			r.LogGCTraces[d.path] = d.gctrace
 		}
 	}
 	if len(r.All) == 0 {
@@ -316,14 +314,21 @@ func readDumps(pass *analyze.Pass) []dumpRead {
 	for _, a := range pass.Artifacts(bundle.KindLog) {
 		jobs = append(jobs, func() dumpRead {
 			c, found, err := logs.Census(pass, a)
+			d := dumpRead{path: a.Path}
+			if found != nil {
+				// Only the summary outlives the read: the traceback's
+				// text goes with it.
+				d.gctrace, _ = found.GCTrace()
+			}
 			switch {
 			case errors.Is(err, goroutines.ErrNoTraceback):
 				// A log of gctrace and application lines only.
-				return dumpRead{path: a.Path, found: found}
 			case err != nil:
-				return dumpRead{path: a.Path, found: found, warning: err.Error()}
+				d.warning = err.Error()
+			default:
+				d.census, d.used = c, a.Path
 			}
-			return dumpRead{path: a.Path, found: found, census: c, used: a.Path}
+			return d
 		})
 	}
 	for _, a := range pass.Artifacts(bundle.KindPprof) {
@@ -357,13 +362,13 @@ func readDumps(pass *analyze.Pass) []dumpRead {
 
 // dumpRead is what parsing one text source gave: its census (nil if
 // none), a warning, and the artifact to mark used; for a service log,
-// also its path and what reading it found.
+// also its path and its gctrace summary when the read could tell it.
 type dumpRead struct {
 	census  *goroutines.Census
 	warning string
 	used    string
 	path    string
-	found   *servicelog.Found
+	gctrace *gctrace.Summary
 }
 
 func parse(pass *analyze.Pass, a bundle.Artifact, fn func(r io.Reader, name string) (*goroutines.Census, error)) dumpRead {

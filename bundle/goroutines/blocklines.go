@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 )
 
 // blockSize is how much text one string block holds: a dump of a hundred
@@ -16,12 +17,15 @@ const blockSize = 256 << 10
 // the text, each copied into a string once. A line is valid as long as
 // anything holds it, but holding it keeps its whole block alive: what the
 // parser keeps goes through its interner, which copies what it stores.
+// Made by newTransientBlockLines, it reads every block into the same
+// buffer instead, and a line is valid only until the next is read.
 type blockLines struct {
-	r     io.Reader
-	buf   []byte // read but not yet made a block: the start of a line
-	block string // the current block
-	pos   int    // where the next line starts in block
-	err   error  // from r, returned once block is used up
+	transient bool
+	r         io.Reader
+	buf       []byte // read but not yet made a block: the start of a line
+	block     string // the current block
+	pos       int    // where the next line starts in block
+	err       error  // from r, returned once block is used up
 	// size counts the bytes read; lastNL tells whether the last line
 	// read ended with a newline.
 	size   int64
@@ -29,6 +33,11 @@ type blockLines struct {
 }
 
 func newBlockLines(r io.Reader) *blockLines { return &blockLines{r: r} }
+
+// newTransientBlockLines reads r for a parser that copies what it keeps
+// of a line before it reads the next (tracebackParser): a dump of tens of
+// MiB then costs one block's memory, not a copy of its every byte.
+func newTransientBlockLines(r io.Reader) *blockLines { return &blockLines{r: r, transient: true} }
 
 // next returns the next line without its newline and a "\r" before it,
 // or io.EOF after the last. A line longer than maxLine is an error.
@@ -67,12 +76,18 @@ func (b *blockLines) fill(rest string) error {
 	if cap(b.buf) < len(rest)+blockSize {
 		b.buf = make([]byte, 0, len(rest)+blockSize)
 	}
+	// When transient, rest lies in b.buf: append moves it to the start.
 	buf := append(b.buf[:0], rest...)
 	for len(buf) < cap(buf) && b.err == nil {
 		n, err := b.r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		b.size += int64(n)
 		b.err = err
+	}
+	if b.transient {
+		b.buf = buf
+		b.block = unsafe.String(unsafe.SliceData(buf), len(buf))
+		return nil
 	}
 	b.block = string(buf)
 	return nil

@@ -3,7 +3,6 @@ package goroutines
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -11,7 +10,8 @@ import (
 
 // TestBlockLines reads texts whose lines cross block boundaries, end in
 // "\r\n" or no newline at all, through a reader that gives one byte at a
-// time and through a whole one, and compares with bufio.Scanner's lines.
+// time and through a whole one, into blocks of their own and into one
+// reused buffer, and compares with bufio.Scanner's lines.
 func TestBlockLines(t *testing.T) {
 	long := strings.Repeat("x", blockSize+17)
 	var many strings.Builder
@@ -36,8 +36,11 @@ func TestBlockLines(t *testing.T) {
 			for sc.Scan() {
 				want = append(want, sc.Text())
 			}
-			for _, r := range []io.Reader{strings.NewReader(text), iotest.OneByteReader(strings.NewReader(text))} {
-				got, size, lastNL := drain(t, newBlockLines(r))
+			for _, src := range []*blockLines{
+				newBlockLines(strings.NewReader(text)), newBlockLines(iotest.OneByteReader(strings.NewReader(text))),
+				newTransientBlockLines(strings.NewReader(text)), newTransientBlockLines(iotest.OneByteReader(strings.NewReader(text))),
+			} {
+				got, size, lastNL := drain(t, src)
 				if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
 					t.Fatalf("%d lines, want %d", len(got), len(want))
 				}

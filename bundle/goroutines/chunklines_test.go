@@ -47,7 +47,8 @@ func drain(t *testing.T, src lineSource) ([]string, int64, bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lines = append(lines, line)
+		// A copy: a transient source's line is overwritten by the next.
+		lines = append(lines, strings.Clone(line))
 	}
 	size, nl := src.read()
 	return lines, size, nl

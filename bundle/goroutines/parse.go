@@ -20,7 +20,7 @@ func ParseDump(r io.Reader, name string) (*Census, error) {
 	case bytes.HasPrefix(bytes.TrimLeft(head, " \r\n"), []byte("goroutine profile: total ")):
 		return parseDebug1(br, name)
 	case bytes.Contains(head, []byte("goroutine ")):
-		c, err := parseTraceback(newBlockLines(br), name)
+		c, err := parseTraceback(newTransientBlockLines(br), name)
 		if err != nil {
 			return nil, err
 		}

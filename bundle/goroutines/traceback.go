@@ -29,12 +29,14 @@ var gStatuses = map[string]bool{
 
 // tracebackParser reads the runtime's traceback format: SIGQUIT output,
 // crash output under any GOTRACEBACK level, and pprof goroutine?debug=2.
+// A line it is given may be overwritten once it returns: whatever it
+// keeps, it copies or interns (interner.s).
 type tracebackParser struct {
 	c       *Census
 	in      *interner
 	gs      chunked // the goroutines read, moved to c by finish
 	cur     *Goroutine
-	pending string // function line awaiting its file line
+	pending string // function line awaiting its file line, interned
 	created bool   // pending is a "created by" line
 	lineNo  int
 	crashed bool // a panic/fatal error header was seen; next goroutine crashed
@@ -126,13 +128,13 @@ func (p *tracebackParser) preamble(line string) {
 	case strings.HasPrefix(line, "panic: "):
 		c := crash()
 		if c.Kind == "" {
-			c.Kind, c.Message = "panic", cleanPanic(strings.TrimPrefix(line, "panic: "))
+			c.Kind, c.Message = "panic", strings.Clone(cleanPanic(strings.TrimPrefix(line, "panic: ")))
 			p.panicCont = true
 		}
 		p.crashed = true
 	case strings.HasPrefix(line, "fatal error: "):
 		c := crash()
-		c.Kind, c.Message = "fatal error", strings.TrimPrefix(line, "fatal error: ")
+		c.Kind, c.Message = "fatal error", strings.Clone(strings.TrimPrefix(line, "fatal error: "))
 		p.crashed = true
 	case strings.HasPrefix(line, "[signal "):
 		c := crash()
@@ -146,7 +148,7 @@ func (p *tracebackParser) preamble(line string) {
 			c.Kind = "signal"
 		}
 		if c.Signal == "" {
-			c.Signal = line[:strings.IndexByte(line, ':')]
+			c.Signal = strings.Clone(line[:strings.IndexByte(line, ':')])
 		}
 		if p.c.Format == "debug2" {
 			p.c.Format = "sigquit"
@@ -170,7 +172,7 @@ func cleanPanic(s string) string {
 func parseSignalLine(c *Crash, line string) {
 	body := strings.TrimSuffix(strings.TrimPrefix(line, "[signal "), "]")
 	if i := strings.IndexByte(body, ':'); i > 0 {
-		c.Signal = body[:i]
+		c.Signal = strings.Clone(body[:i])
 	}
 	for _, f := range strings.Fields(body) {
 		k, v, ok := strings.Cut(f, "=")
@@ -179,7 +181,7 @@ func parseSignalLine(c *Crash, line string) {
 		}
 		switch k {
 		case "code":
-			c.Code = v
+			c.Code = strings.Clone(v)
 		case "addr":
 			c.FaultAddr, _ = strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 64)
 		case "pc":
@@ -199,7 +201,7 @@ func parsePCLine(c *Crash, line string) {
 			}
 		case "sigcode":
 			if c.Code == "" {
-				c.Code = v
+				c.Code = strings.Clone(v)
 			}
 		case "addr":
 			if c.FaultAddr == 0 {
@@ -256,13 +258,13 @@ func (p *tracebackParser) funcLine(line string) {
 		if id, err := strconv.ParseInt(gid, 10, 64); err == nil {
 			p.cur.CreatorID = id
 		}
-		p.pending, p.created = fn, true
+		p.pending, p.created = p.in.s(fn), true
 		return
 	}
 	if strings.HasPrefix(line, "...") || strings.HasPrefix(line, "goroutine running on other thread") {
 		return
 	}
-	p.pending, p.created = funcName(line), false
+	p.pending, p.created = p.in.s(funcName(line)), false
 }
 
 // fileLine completes the pending frame with "file.go:12 +0x2a fp=… sp=… pc=…".
@@ -271,7 +273,7 @@ func (p *tracebackParser) fileLine(s string) {
 		return
 	}
 	file, line := splitFileLine(s)
-	f := Frame{Func: p.in.s(p.pending), File: p.in.s(file), Line: line}
+	f := Frame{Func: p.pending, File: p.in.s(file), Line: line}
 	if p.created {
 		p.cur.CreatedBy = p.stacks.creator(f)
 	} else {
@@ -284,7 +286,7 @@ func (p *tracebackParser) fileLine(s string) {
 // flushFrame keeps a function line that had no file line.
 func (p *tracebackParser) flushFrame() {
 	if p.cur != nil && p.pending != "" && !p.created {
-		p.cur.Frames = append(p.cur.Frames, Frame{Func: p.in.s(p.pending)})
+		p.cur.Frames = append(p.cur.Frames, Frame{Func: p.pending})
 	}
 	p.pending = ""
 }
@@ -312,10 +314,6 @@ func (p *tracebackParser) flush() {
 // 64 MiB, or one that ends without a newline in the middle of a frame.
 func (p *tracebackParser) finish() {
 	p.c.Goroutines = p.gs.slice()
-	if cr := p.c.Crash; cr != nil {
-		// Copies of their own, not of the blocks of text they were cut from.
-		cr.Message, cr.Signal, cr.Code = strings.Clone(cr.Message), strings.Clone(cr.Signal), strings.Clone(cr.Code)
-	}
 	if p.size == pprofDebug2Cap || (p.size > 0 && !p.lastNL) {
 		p.c.Complete = false
 		p.c.Warnings = append(p.c.Warnings, fmt.Sprintf(

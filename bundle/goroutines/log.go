@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unsafe"
 
 	"github.com/coroner/coroner/bundle/servicelog"
 )
@@ -16,7 +18,7 @@ var ErrNoTraceback = errors.New("no Go traceback")
 // traceback in its tail (servicelog.Find), unwrapped from whatever
 // wrapped the log. name labels errors and the census's Source.
 func ParseLog(r io.ReaderAt, size int64, name string) (*Census, error) {
-	f, err := servicelog.Find(r, size, name)
+	f, err := FindLog(r, size, name)
 	if err != nil {
 		return nil, err
 	}
@@ -25,11 +27,45 @@ func ParseLog(r io.ReaderAt, size int64, name string) (*Census, error) {
 
 // ScanLog is ParseLog for a stream that cannot seek: it reads all of it.
 func ScanLog(r io.Reader, name string) (*Census, error) {
-	f, err := servicelog.Scan(r, name)
+	f, err := ReadLog(r, name)
 	if err != nil {
 		return nil, err
 	}
 	return FromLog(f, name)
+}
+
+// FindLog is servicelog.Find parsing each traceback as it is read, so
+// that no copy of its text is kept; FromLog gives the last one's census.
+func FindLog(r io.ReaderAt, size int64, name string) (*servicelog.Found, error) {
+	return servicelog.FindWith(r, size, name, func() servicelog.LineSink { return newLogParser(name) })
+}
+
+// ReadLog is FindLog for a stream that cannot seek: it reads all of it.
+func ReadLog(r io.Reader, name string) (*servicelog.Found, error) {
+	return servicelog.ScanWith(r, name, func() servicelog.LineSink { return newLogParser(name) })
+}
+
+// logParser parses a traceback's lines as a servicelog.Locator finds
+// them.
+type logParser struct{ p *tracebackParser }
+
+func newLogParser(name string) *logParser { return &logParser{newTracebackParser(name)} }
+
+// Line implements servicelog.LineSink. The parser copies what it keeps
+// of a line, so the line is read where it lies.
+func (lp *logParser) Line(text []byte) {
+	p := lp.p
+	p.lineNo++
+	p.size += int64(len(text)) + 1
+	p.lastNL = true
+	p.line(strings.TrimRight(unsafe.String(unsafe.SliceData(text), len(text)), "\r"))
+}
+
+// census ends the parse.
+func (lp *logParser) census() *Census {
+	lp.p.flush()
+	lp.p.finish()
+	return lp.p.c
 }
 
 // FromLog parses the last traceback a log held. A log of a service that
@@ -40,9 +76,14 @@ func FromLog(f *servicelog.Found, name string) (*Census, error) {
 	if tb == nil {
 		return nil, fmt.Errorf("%s: %w in the %s log (bytes %d to %d read)", name, ErrNoTraceback, f.Format, f.From, f.To)
 	}
-	c, err := parseTraceback(&chunkLines{chunks: tb.Chunks()}, name)
-	if err != nil {
-		return nil, fmt.Errorf("traceback at offset %d: %w", tb.Offset, err)
+	var c *Census
+	if lp, ok := tb.Sink.(*logParser); ok {
+		c = lp.census()
+	} else {
+		var err error
+		if c, err = parseTraceback(&chunkLines{chunks: tb.Chunks()}, name); err != nil {
+			return nil, fmt.Errorf("traceback at offset %d: %w", tb.Offset, err)
+		}
 	}
 	if len(c.Goroutines) == 0 && c.Crash == nil {
 		return nil, fmt.Errorf("%s: traceback at offset %d lists no goroutine", name, tb.Offset)

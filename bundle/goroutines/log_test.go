@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/coroner/coroner/bundle/servicelog"
 	slt "github.com/coroner/coroner/bundle/servicelog/servicelogtest"
 )
 
@@ -101,4 +103,37 @@ func FuzzParseLog(f *testing.F) {
 		Group(c)
 		Summarize(c)
 	})
+}
+
+// TestLogParsedAsReadMatchesText: the census parsed as the log is read
+// (FindLog) equals the one parsed from the traceback's kept text, in
+// every host format, with and without restarts before the crash.
+func TestLogParsedAsReadMatchesText(t *testing.T) {
+	for _, w := range slt.Wrappers {
+		for _, restarts := range []int{0, 2} {
+			log := logOf(t, w, restarts)
+			kept, err := servicelog.Find(bytes.NewReader(log), int64(len(log)), "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := FromLog(kept, "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			parsed, err := FindLog(bytes.NewReader(log), int64(len(log)), "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if parsed.Last.Sink == nil || len(parsed.Last.Chunks()) != 0 {
+				t.Fatalf("%s: the traceback's text was kept", w.Name)
+			}
+			got, err := FromLog(parsed, "log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, %d restarts: parsed as read %+v\nfrom the text %+v", w.Name, restarts, got, want)
+			}
+		}
+	}
 }

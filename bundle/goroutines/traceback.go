@@ -56,7 +56,7 @@ type tracebackParser struct {
 }
 
 func parseTraceback(lines lineSource, name string) (*Census, error) {
-	p := &tracebackParser{c: &Census{Source: name, Format: "debug2", Complete: true}, in: newInterner()}
+	p := newTracebackParser(name)
 	for {
 		line, err := lines.next()
 		if err == io.EOF {
@@ -72,6 +72,10 @@ func parseTraceback(lines lineSource, name string) (*Census, error) {
 	p.flush()
 	p.finish()
 	return p.c, nil
+}
+
+func newTracebackParser(name string) *tracebackParser {
+	return &tracebackParser{c: &Census{Source: name, Format: "debug2", Complete: true}, in: newInterner()}
 }
 
 func (p *tracebackParser) line(line string) {

@@ -41,20 +41,27 @@ const firstWindow = 1 << 20
 // counts in Found are of the part read (From to To). The wrapper format
 // is detected from the head. name labels errors.
 func Find(r io.ReaderAt, size int64, name string) (*Found, error) {
-	return find(r, size, name, firstWindow)
+	return find(r, size, name, firstWindow, nil)
+}
+
+// FindWith is Find giving each traceback's lines, as it reads them, to a
+// sink newSink makes when the traceback starts (Traceback.Sink), instead
+// of keeping their text.
+func FindWith(r io.ReaderAt, size int64, name string, newSink func() LineSink) (*Found, error) {
+	return find(r, size, name, firstWindow, newSink)
 }
 
 // Survey is Find reading the last TailBytes at once: every traceback there
 // is counted, so restarts long before the last crash are too. Ingest,
 // which reads the whole log anyway, describes a log by it.
 func Survey(r io.ReaderAt, size int64, name string) (*Found, error) {
-	return find(r, size, name, TailBytes)
+	return find(r, size, name, TailBytes, nil)
 }
 
 // find reads back from the end, first window bytes, then four times as
 // far each time (sixteen while inside a traceback), until the last
 // traceback is whole or TailBytes (maxBackRead inside one) are read.
-func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
+func find(r io.ReaderAt, size int64, name string, first int64, newSink func() LineSink) (*Found, error) {
 	head := make([]byte, min(size, HeadBytes))
 	n, err := r.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -71,7 +78,7 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 				return nil, err
 			}
 		}
-		found, err := locate(lines)
+		found, err := locate(lines, newSink)
 		if err != nil {
 			return nil, err
 		}
@@ -97,12 +104,17 @@ func find(r io.ReaderAt, size int64, name string, first int64) (*Found, error) {
 // Scan reads a whole log from r, detecting its format from the head, and
 // returns the runtime output in it: for streams that cannot seek.
 func Scan(r io.Reader, name string) (*Found, error) {
+	return ScanWith(r, name, nil)
+}
+
+// ScanWith is Scan giving tracebacks' lines to sinks, as FindWith does.
+func ScanWith(r io.Reader, name string, newSink func() LineSink) (*Found, error) {
 	br, f, err := detectStream(r, name)
 	if err != nil {
 		return nil, err
 	}
 	lines := NewLines(br, f, 0, name)
-	found, err := locate(lines)
+	found, err := locate(lines, newSink)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +132,8 @@ func detectStream(r io.Reader, name string) (*bufio.Reader, Format, error) {
 	return br, Detect(head), nil
 }
 
-func locate(lines *Lines) (*Found, error) {
-	var loc Locator
+func locate(lines *Lines, newSink func() LineSink) (*Found, error) {
+	loc := Locator{NewSink: newSink}
 	for {
 		ln, err := lines.Next()
 		if errors.Is(err, io.EOF) {

@@ -40,8 +40,12 @@ type Traceback struct {
 	// Source is the stream or process the wrapper says wrote it.
 	Source string
 	// text holds its lines, unwrapped, each ending in a newline, in the
-	// chunks of whole lines they were gathered in (Chunks).
+	// chunks of whole lines they were gathered in (Chunks); none when a
+	// Sink took them instead.
 	text []string
+	// Sink is what took its lines as they were read, when the Locator
+	// had a NewSink; nil otherwise.
+	Sink LineSink
 	size int
 	// Lines counts them.
 	Lines int
@@ -52,6 +56,14 @@ type Traceback struct {
 	// began inside a longer traceback, such as one of the dumps of other
 	// threads GOTRACEBACK=crash prints after "-----".
 	AfterOrphan bool
+}
+
+// A LineSink takes the lines of a traceback as a Locator finds them: a
+// parser that reads it in one pass, with no copy of its text kept.
+type LineSink interface {
+	// Line takes the next line, unwrapped and without its newline; text
+	// is valid only until Line returns.
+	Line(text []byte)
 }
 
 // Found is what a Locator saw in the payload it was fed.
@@ -121,7 +133,10 @@ const maxMentionBytes = 8 << 20
 // prints before each other thread's SIGQUIT dump, belongs to the current
 // traceback. A start never followed by a goroutine header is not counted.
 type Locator struct {
-	found Found
+	// NewSink, when set, makes a sink for each traceback as it starts,
+	// which takes its lines in place of the Traceback keeping their text.
+	NewSink func() LineSink
+	found   Found
 	cur   *state
 	// orphan is set by traceback lines outside any traceback, cleared by
 	// an application line.
@@ -187,6 +202,9 @@ func (l *Locator) Line(ln Line) {
 			line = line[:maxCrashLine]
 		}
 		l.cur = &state{tb: Traceback{Offset: ln.Offset, Line: string(line), Source: ln.Source, AfterOrphan: l.orphan}}
+		if l.NewSink != nil {
+			l.cur.tb.Sink = l.NewSink()
+		}
 		l.cur.add(text)
 		l.orphan = false
 	case gc || !IsRuntimeLine(text):
@@ -220,6 +238,12 @@ func (c *state) add(text []byte) {
 		tb.Cut = true
 		return
 	}
+	tb.size += len(text) + 1
+	tb.Lines++
+	if tb.Sink != nil {
+		tb.Sink.Line(text)
+		return
+	}
 	// Gathered in chunks: one buffer appended to up to MaxTraceback would
 	// be copied several times over as it grows.
 	if c.chunk.Len()+len(text)+1 > c.chunk.Cap() {
@@ -228,8 +252,6 @@ func (c *state) add(text []byte) {
 	}
 	c.chunk.Write(text)
 	c.chunk.WriteByte('\n')
-	tb.size += len(text) + 1
-	tb.Lines++
 }
 
 // endChunk moves the lines gathered in c.chunk to the traceback.

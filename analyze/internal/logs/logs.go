@@ -34,7 +34,7 @@ func find(pass *analyze.Pass, a bundle.Artifact) (*servicelog.Found, error) {
 	if ar, ok := pass.Archive(); ok {
 		if m, err := ar.OpenMember(a); err == nil {
 			defer m.Close()
-			return servicelog.Find(m, m.Size(), a.Path)
+			return goroutines.FindLog(m, m.Size(), a.Path)
 		}
 	}
 	rc, err := pass.Open(a)
@@ -43,9 +43,9 @@ func find(pass *analyze.Pass, a bundle.Artifact) (*servicelog.Found, error) {
 	}
 	defer rc.Close()
 	if ra, ok := rc.(io.ReaderAt); ok {
-		return servicelog.Find(ra, a.Size, a.Path)
+		return goroutines.FindLog(ra, a.Size, a.Path)
 	}
-	return servicelog.Scan(rc, a.Path)
+	return goroutines.ReadLog(rc, a.Path)
 }
 
 // GCTraceSources lists the artifacts that may hold gctrace lines: gctrace

@@ -137,7 +137,7 @@ type Locator struct {
 	// which takes its lines in place of the Traceback keeping their text.
 	NewSink func() LineSink
 	found   Found
-	cur   *state
+	cur     *state
 	// orphan is set by traceback lines outside any traceback, cleared by
 	// an application line.
 	orphan bool

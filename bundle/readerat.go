@@ -53,11 +53,29 @@ type MemberReaderAt struct {
 // do not allow it is refused with an error wrapping ErrNoRandomAccess:
 // callers fall back to Path.
 func (a *Archive) OpenMember(art Artifact) (*MemberReaderAt, error) {
+	return a.openMember(art, memberCacheBytes, false)
+}
+
+// OpenMemberForward is OpenMember for a reader that reads on from where
+// it last read, with a few reads elsewhere (a perf.data header at the
+// end, a log's tail read again further back): it reads ahead from its
+// first read on and keeps only forwardCacheBytes of decoded frames, so
+// the buffers of the frames it is through with take the next ones.
+func (a *Archive) OpenMemberForward(art Artifact) (*MemberReaderAt, error) {
+	return a.openMember(art, forwardCacheBytes, true)
+}
+
+// forwardCacheBytes bounds the decoded frames OpenMemberForward keeps:
+// the one being read, the one read ahead, and the one before, which a
+// read across a frame boundary still needs.
+const forwardCacheBytes = 3 * frameBlock
+
+func (a *Archive) openMember(art Artifact, limit int64, forward bool) (*MemberReaderAt, error) {
 	idx, err := a.index()
 	if err != nil {
 		return nil, err
 	}
-	s, start, err := locatedFrameReader(idx, art, memberCacheBytes, false)
+	s, start, err := locatedFrameReader(idx, art, limit, forward)
 	if err != nil {
 		return nil, err
 	}

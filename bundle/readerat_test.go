@@ -165,6 +165,48 @@ func TestMemberReaderReadAt(t *testing.T) {
 	}
 }
 
+// TestMemberReaderForward: a reader opened to read forward reads every
+// member whole, then in 64 KiB reads from start to end decoding each of
+// its frames once and keeping about forwardCacheBytes of them, and still
+// answers reads elsewhere.
+func TestMemberReaderForward(t *testing.T) {
+	a, orig := memberArchive(t, bigMember)
+	for _, art := range a.Manifest().Artifacts {
+		m, err := a.OpenMemberForward(art)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRead(t, m, orig[art.Path], 0, len(orig[art.Path]))
+		m.Close()
+	}
+	art := artifact(t, a, "heap.bin")
+	data := orig[art.Path]
+	m, err := a.OpenMemberForward(art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for off := int64(0); off < int64(len(data)); off += 64 << 10 {
+		checkRead(t, m, data, off, 64<<10)
+		m.s.mu.Lock()
+		held := m.s.held
+		m.s.mu.Unlock()
+		// A frame read ahead may land while the reader's frame is pinned.
+		if held > forwardCacheBytes+frameBlock {
+			t.Fatalf("at %#x the cache holds %d bytes of frames, over its bound", off, held)
+		}
+	}
+	// Each frame holding the data once, and a frame read ahead at most
+	// beyond the last (the tar padding after it).
+	if frames := int64(len(data))/frameBlock + 2; m.Decoded() > (frames+1)*frameBlock {
+		t.Errorf("decoded %d bytes to read %d forward", m.Decoded(), len(data))
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 50 {
+		checkRead(t, m, data, rng.Int64N(int64(len(data))), rng.IntN(1<<20))
+	}
+}
+
 func TestMemberReaderConcurrent(t *testing.T) {
 	a, orig := memberArchive(t, bigMember)
 	art := artifact(t, a, "heap.bin")

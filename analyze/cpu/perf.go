@@ -52,14 +52,9 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 		if err := pass.Context.Err(); err != nil {
 			return out
 		}
-		p, err := pass.Path(a)
+		agg, err := aggregatePerf(pass, a, o)
 		if err != nil {
 			pass.Warn(err.Error())
-			continue
-		}
-		agg, err := perfdata.AggregateFile(p, o)
-		if err != nil {
-			pass.Warn(a.Path + ": " + err.Error())
 			continue
 		}
 		for _, w := range agg.Warnings {
@@ -79,4 +74,25 @@ func loadPerf(pass *analyze.Pass) []perfProfile {
 		out = append(out, pp)
 	}
 	return out
+}
+
+// aggregatePerf reads perf.data artifact a: where it lies in the archive
+// when the source is one (a recording of tens of MiB then needs no copy
+// on disk), else from its file.
+func aggregatePerf(pass *analyze.Pass, a bundle.Artifact, o perfdata.Options) (*perfdata.Aggregate, error) {
+	if ar, ok := pass.Archive(); ok {
+		if m, err := ar.OpenMemberForward(a); err == nil {
+			defer m.Close()
+			return perfdata.AggregateAt(m, m.Size(), a.Path, o)
+		}
+	}
+	p, err := pass.Path(a)
+	if err != nil {
+		return nil, err
+	}
+	agg, err := perfdata.AggregateFile(p, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Path, err)
+	}
+	return agg, nil
 }

@@ -90,6 +90,20 @@ func AggregateFile(path string, o Options) (*Aggregate, error) {
 	return a, nil
 }
 
+// AggregateAt is AggregateFile for the perf.data of size bytes in ra,
+// such as an archive member read where it lies; name labels errors.
+func AggregateAt(ra io.ReaderAt, size int64, name string, o Options) (*Aggregate, error) {
+	r, err := NewReader(ra, size)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	a, err := aggregate(r, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return a, nil
+}
+
 // aggregate streams r's records: mappings feed the address space, samples
 // are interned by raw call chain; symbolization runs once per distinct
 // chain at the end.

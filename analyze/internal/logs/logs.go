@@ -32,7 +32,7 @@ func Census(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, *service
 // the source cannot seek).
 func find(pass *analyze.Pass, a bundle.Artifact) (*servicelog.Found, error) {
 	if ar, ok := pass.Archive(); ok {
-		if m, err := ar.OpenMember(a); err == nil {
+		if m, err := ar.OpenMemberForward(a); err == nil {
 			defer m.Close()
 			return goroutines.FindLog(m, m.Size(), a.Path)
 		}

@@ -73,7 +73,8 @@ func (si *stackInterner) creator(f Frame) *Frame {
 	if p, ok := si.creators[f]; ok {
 		return p
 	}
-	p := &f
+	p := new(Frame) // not &f, which would move f to the heap on every call
+	*p = f
 	if si.creators == nil {
 		si.creators = map[Frame]*Frame{}
 	}

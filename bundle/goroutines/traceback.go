@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/coroner/coroner/bundle/servicelog"
 )
@@ -36,8 +37,9 @@ type tracebackParser struct {
 	in      *interner
 	gs      chunked // the goroutines read, moved to c by finish
 	cur     *Goroutine
-	pending string // function line awaiting its file line, interned
-	created bool   // pending is a "created by" line
+	curG    Goroutine // what cur points to while a goroutine is read: no allocation per goroutine
+	pending string    // function line awaiting its file line, interned
+	created bool      // pending is a "created by" line
 	lineNo  int
 	crashed bool // a panic/fatal error header was seen; next goroutine crashed
 	// panicCont is set after the line of the panic whose value the census
@@ -100,7 +102,8 @@ func (p *tracebackParser) line(line string) {
 				}
 			}
 			g.Frames = p.scratch[:0]
-			p.cur = &g
+			p.curG = g
+			p.cur = &p.curG
 			if strings.Contains(line, " gp=") && p.c.Format == "debug2" {
 				p.c.Format = "crash"
 			}
@@ -221,11 +224,15 @@ func parseHeader(line string) (Goroutine, bool) {
 	if open < 0 {
 		return Goroutine{}, false
 	}
-	head := strings.Fields(line[len("goroutine "):open])
-	if len(head) == 0 {
+	// The first of strings.Fields, without making them all.
+	head := strings.TrimLeftFunc(line[len("goroutine "):open], unicode.IsSpace)
+	if i := strings.IndexFunc(head, unicode.IsSpace); i >= 0 {
+		head = head[:i]
+	}
+	if head == "" {
 		return Goroutine{}, false
 	}
-	id, err := strconv.ParseInt(head[0], 10, 64)
+	id, err := strconv.ParseInt(head, 10, 64)
 	if err != nil || id < 0 {
 		return Goroutine{}, false
 	}
@@ -236,8 +243,8 @@ func parseHeader(line string) (Goroutine, bool) {
 
 // parseState splits the bracketed state into status, wait reason and minutes.
 func parseState(g *Goroutine, s string) {
-	parts := strings.Split(s, ", ")
-	st := strings.TrimSuffix(parts[0], " (scan)")
+	first, rest, more := strings.Cut(s, ", ")
+	st := strings.TrimSuffix(first, " (scan)")
 	st = strings.TrimSuffix(st, " (durable)")
 	if gStatuses[st] {
 		g.Status = st
@@ -245,7 +252,9 @@ func parseState(g *Goroutine, s string) {
 		g.Status, g.WaitReason = "waiting", st
 		g.WaitMinutes = 0
 	}
-	for _, p := range parts[1:] {
+	for more {
+		var p string
+		p, rest, more = strings.Cut(rest, ", ")
 		if n, ok := strings.CutSuffix(p, " minutes"); ok {
 			if m, err := strconv.Atoi(n); err == nil && m >= 0 {
 				g.WaitMinutes = m

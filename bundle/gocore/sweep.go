@@ -36,9 +36,9 @@ const (
 
 // sweepSlack is how far behind the sweep's position a read may lie and
 // still be made in the current sweep: half of bundle's memberCacheBytes
-// (16 frames of 4 MiB), so the frames it needs are most likely still
+// (6 frames of 4 MiB), so the frames it needs are most likely still
 // decoded. A read further behind waits for the next sweep.
-const sweepSlack = 32 << 20
+const sweepSlack = 12 << 20
 
 // sweepQueue hands out reads in address order, sweep after sweep: a read
 // pushed behind the current position (less sweepSlack) goes to the next

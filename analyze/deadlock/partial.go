@@ -350,13 +350,11 @@ func (p *partial) holderFrame() *goroutines.Frame {
 // largestGroupFrame is the user frame of the largest group of stuck
 // waiters.
 func (p *partial) largestGroupFrame() *goroutines.Frame {
-	var all []goroutines.Goroutine
+	var all []*goroutines.Goroutine
 	for _, ws := range p.stuck {
-		for _, g := range ws {
-			all = append(all, *g)
-		}
+		all = append(all, ws...)
 	}
-	gs := goroutines.Group(&goroutines.Census{Goroutines: all})
+	gs := goroutines.GroupPointers(all)
 	if len(gs) == 0 {
 		return nil
 	}
@@ -422,8 +420,15 @@ func heldIn(g *goroutines.Goroutine, stuck map[uint64][]*goroutines.Goroutine) [
 // groupsOf describes waiters by user frame: "30 in main.f (file:line), …".
 func groupsOf(ws []*goroutines.Goroutine) string {
 	n := map[string]int{}
+	at := map[goroutines.StackID]string{} // where, once per shared stack
 	for _, g := range ws {
-		n[where(g)]++
+		id := goroutines.IDOf(g.Frames)
+		w, ok := at[id]
+		if !ok {
+			w = where(g)
+			at[id] = w
+		}
+		n[w]++
 	}
 	keys := make([]string, 0, len(n))
 	for k := range n {
@@ -502,15 +507,15 @@ func (p *partial) stacks() []analyze.Stack {
 	for _, gs := range p.stuck {
 		n += len(gs)
 	}
-	all := make([]goroutines.Goroutine, 0, n)
+	all := make([]*goroutines.Goroutine, 0, n)
 	for _, l := range p.sortedLocks() {
 		for _, g := range p.stuck[l] {
 			if !inCycle[g.ID] {
-				all = append(all, *g)
+				all = append(all, g)
 			}
 		}
 	}
-	for _, g := range goroutines.Group(&goroutines.Census{Goroutines: all}) {
+	for _, g := range goroutines.GroupPointers(all) {
 		if len(out) >= maxStacks {
 			break
 		}

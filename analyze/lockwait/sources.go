@@ -170,6 +170,10 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 		censuses = append(censuses, cs)
 	}
 	var conv stacks.Converter
+	// Goroutines parked in one place share a stack (goroutines.StackID):
+	// its lock is found, and its site looked up, once.
+	locks := map[goroutines.StackID]stackLock{}
+	sites := map[siteKey]*Site{}
 	for _, cs := range censuses {
 		c.family("goroutine census")
 		parked, long := 0, 0
@@ -181,10 +185,16 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			if !parkedOnLock(g) {
 				continue
 			}
-			st := conv.FromGoroutine(g.Frames)
+			id := goroutines.IDOf(g.Frames)
+			lk, ok := locks[id]
+			if !ok {
+				lk.st = conv.FromGoroutine(g.Frames)
+				lk.i, lk.kind = lockKind(lk.st)
+				locks[id] = lk
+			}
+			st, i, kind := lk.st, lk.i, lk.kind
 			// Text dumps leave out runtime frames (chansend, semacquire):
 			// there the wait reason says what the goroutine waits on.
-			i, kind := lockKind(st)
 			if g.WaitReason == "chan send" {
 				kind = "channel send"
 			}
@@ -203,7 +213,11 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 				continue
 			}
 			n := max(g.Count, 1)
-			s := c.site(st, i, kind, "goroutine census")
+			s, ok := sites[siteKey{id, kind}]
+			if !ok {
+				s = c.site(st, i, kind, "goroutine census")
+				sites[siteKey{id, kind}] = s
+			}
 			here[s] += n
 			s.MaxWait = max(s.MaxWait, g.WaitMinutes)
 			parked += n
@@ -221,6 +235,20 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 				1, 0)
 		}
 	}
+}
+
+// stackLock is what a goroutine stack waits on: the frame of the
+// primitive (lockKind's index) and its kind.
+type stackLock struct {
+	st   []stacks.Frame
+	i    int
+	kind string
+}
+
+// siteKey is a shared stack and the kind of wait its goroutines are in.
+type siteKey struct {
+	stack goroutines.StackID
+	kind  string
 }
 
 // readDump parses a goroutine dump, or the last traceback of a service

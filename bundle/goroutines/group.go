@@ -41,6 +41,17 @@ type Bucket struct {
 // returns the buckets largest first (ties by key), so the output is
 // deterministic.
 func Group(c *Census) []Bucket {
+	return group(len(c.Goroutines), func(i int) *Goroutine { return &c.Goroutines[i] })
+}
+
+// GroupPointers is Group for goroutines held by pointer, such as some
+// of a census's, without copying them into a census of their own.
+func GroupPointers(gs []*Goroutine) []Bucket {
+	return group(len(gs), func(i int) *Goroutine { return gs[i] })
+}
+
+// group buckets the n goroutines at returns.
+func group(n int, at func(int) *Goroutine) []Bucket {
 	idx := map[string]int{}
 	// byStack finds the bucket of goroutines that share a stack (StackID)
 	// without building their key again.
@@ -48,8 +59,8 @@ func Group(c *Census) []Bucket {
 	var out []Bucket
 	var addrs []map[uint64]bool // per bucket, the lock addresses in LockAddrs
 	var kb []byte               // the key, rebuilt per stack; a string only for a new group
-	for i := range c.Goroutines {
-		g := &c.Goroutines[i]
+	for i := range n {
+		g := at(i)
 		ss := stackState{g.Status, g.WaitReason, IDOf(g.Frames)}
 		j, ok := byStack[ss]
 		if !ok {

@@ -371,18 +371,22 @@ func SummarizeWith(ctx context.Context, r io.Reader, name string, also func(*tra
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable execution trace: %w", name, err)
 	}
+	// One variable for every event: handed on by pointer, an event
+	// declared in the loop would be allocated anew each time.
+	var e trace.Event
 	for {
 		if z.s.Events%4096 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: %w", name, ctx.Err())
 		}
-		e, err := rd.ReadEvent()
-		if errors.Is(err, io.EOF) {
+		var rerr error
+		e, rerr = rd.ReadEvent()
+		if errors.Is(rerr, io.EOF) {
 			break
 		}
-		if err != nil {
+		if rerr != nil {
 			sum := z.Finalize()
 			sum.Truncated = true
-			sum.Warning = fmt.Sprintf("%s: trace ends in an error after %d events: %v", name, sum.Events, err)
+			sum.Warning = fmt.Sprintf("%s: trace ends in an error after %d events: %v", name, sum.Events, rerr)
 			return sum, nil
 		}
 		z.Event(&e)

@@ -84,3 +84,18 @@ func FuzzSummarize(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSummarize summarizes a real runtime/trace recording.
+func BenchmarkSummarize(b *testing.B) {
+	data, err := os.ReadFile("testdata/gc-mutex.trace")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Summarize(context.Background(), bytes.NewReader(data), "gc-mutex.trace"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -170,7 +170,7 @@ func (l *Locator) Line(ln Line) {
 			return
 		}
 		switch {
-		case !gc && IsStart(text) && c.header && !c.afterSep:
+		case c.header && !c.afterSep && !gc && IsStart(text):
 			l.close()
 		case !gc && IsRuntimeLine(text):
 			c.add(text)

@@ -129,7 +129,8 @@ func isDigitOrLower(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'z' }
 // lines, nested panics ("\tpanic: …") and multi-line panic values
 // (error.go printindented) begin with a tab.
 func IsRuntimeLine(line []byte) bool {
-	if len(line) == 0 || line[0] == '\t' || IsStart(line) || IsGoroutineHeader(line) {
+	// Frame lines first: they are most of a traceback.
+	if len(line) == 0 || line[0] == '\t' || isFuncLine(line) || IsStart(line) || IsGoroutineHeader(line) {
 		return true
 	}
 	for _, p := range runtimePrefixes {
@@ -137,7 +138,7 @@ func IsRuntimeLine(line []byte) bool {
 			return true
 		}
 	}
-	return isFuncLine(line) || reRegister.Match(line)
+	return reRegister.Match(line)
 }
 
 // isFuncLine matches a frame's function line (traceback.go traceback2,

@@ -15,14 +15,21 @@ type chunked struct {
 	n    int
 }
 
-func (c *chunked) add(g Goroutine) {
+// next returns the slot after the goroutines kept, for the caller to fill
+// in place and then keep, or leave to the next call.
+func (c *chunked) next() *Goroutine {
 	if len(c.cur) == cap(c.cur) {
 		if len(c.cur) > 0 {
 			c.full = append(c.full, c.cur)
 		}
 		c.cur = make([]Goroutine, 0, chunkLen)
 	}
-	c.cur = append(c.cur, g)
+	return &c.cur[:len(c.cur)+1][len(c.cur)]
+}
+
+// keep adds the goroutine in the slot next returned.
+func (c *chunked) keep() {
+	c.cur = c.cur[:len(c.cur)+1]
 	c.n++
 }
 

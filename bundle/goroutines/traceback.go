@@ -37,9 +37,8 @@ type tracebackParser struct {
 	in      *interner
 	gs      chunked // the goroutines read, moved to c by finish
 	cur     *Goroutine
-	curG    Goroutine // what cur points to while a goroutine is read: no allocation per goroutine
-	pending string    // function line awaiting its file line, interned
-	created bool      // pending is a "created by" line
+	pending string // function line awaiting its file line, interned
+	created bool   // pending is a "created by" line
 	lineNo  int
 	crashed bool // a panic/fatal error header was seen; next goroutine crashed
 	// panicCont is set after the line of the panic whose value the census
@@ -102,8 +101,9 @@ func (p *tracebackParser) line(line string) {
 				}
 			}
 			g.Frames = p.scratch[:0]
-			p.curG = g
-			p.cur = &p.curG
+			// Read in place, in the slot it is kept in.
+			p.cur = p.gs.next()
+			*p.cur = g
 			if strings.Contains(line, " gp=") && p.c.Format == "debug2" {
 				p.c.Format = "crash"
 			}
@@ -318,7 +318,7 @@ func (p *tracebackParser) flush() {
 		}
 		p.seen[p.cur.ID] = true
 		p.cur.System = IsSystem(p.cur)
-		p.gs.add(*p.cur)
+		p.gs.keep()
 		p.cur = nil
 	}
 }

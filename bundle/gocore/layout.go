@@ -54,17 +54,70 @@ var wantSyms = []string{"runtime.allgs", "runtime.allglen", "runtime.semtable", 
 
 func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 	l := &layout{fields: map[string]map[string]int64{}, sizes: map[string]int64{}, syms: map[string]elf.Symbol{}}
+	// Go's linker puts every type in the runtime's compilation unit
+	// (cmd/link dwarf.go movetomodule), so that one is read first; the
+	// others only when it lacks a type the census needs.
+	if err := readStructs(d, l, "runtime"); err != nil {
+		return nil, err
+	}
+	if missingStruct(l) != "" {
+		if err := readStructs(d, l, ""); err != nil {
+			return nil, err
+		}
+	}
+	if s := missingStruct(l); s != "" {
+		return nil, fmt.Errorf("DWARF has no type %s", s)
+	}
+	syms, err := ef.Symbols()
+	if err != nil {
+		return nil, fmt.Errorf("symbol table: %w", err)
+	}
+	for _, s := range syms {
+		for _, w := range wantSyms {
+			if s.Name == w {
+				l.syms[w] = s
+			}
+		}
+	}
+	for _, w := range wantSyms[:2] {
+		if _, ok := l.syms[w]; !ok {
+			return nil, fmt.Errorf("symbol %s not found", w)
+		}
+	}
+	return l, nil
+}
+
+// missingStruct names a struct the census needs that is not in l, or
+// returns "".
+func missingStruct(l *layout) string {
+	for s := range wantStructs {
+		if l.fields[s] == nil && !optionalStructs[s] {
+			return s
+		}
+	}
+	return ""
+}
+
+// readStructs reads into l the layouts of the wanted structs found in the
+// compilation unit named cu, or in every one when cu is "".
+func readStructs(d *dwarf.Data, l *layout, cu string) error {
 	r := d.Reader()
 	for len(l.fields) < len(wantStructs) {
 		e, err := r.Next()
 		if err != nil {
-			return nil, fmt.Errorf("reading DWARF: %w", err)
+			return fmt.Errorf("reading DWARF: %w", err)
 		}
 		if e == nil {
 			break
 		}
+		if e.Tag == dwarf.TagCompileUnit {
+			if name, _ := e.Val(dwarf.AttrName).(string); cu != "" && name != cu {
+				r.SkipChildren() // to the next unit, without reading this one
+			}
+			continue
+		}
 		if e.Tag != dwarf.TagStructType {
-			if e.Tag != dwarf.TagCompileUnit && e.Children {
+			if e.Children {
 				r.SkipChildren()
 			}
 			continue
@@ -97,28 +150,7 @@ func loadLayout(ef *elf.File, d *dwarf.Data) (*layout, error) {
 		}
 		l.fields[name] = fs
 	}
-	for s := range wantStructs {
-		if l.fields[s] == nil && !optionalStructs[s] {
-			return nil, fmt.Errorf("DWARF has no type %s", s)
-		}
-	}
-	syms, err := ef.Symbols()
-	if err != nil {
-		return nil, fmt.Errorf("symbol table: %w", err)
-	}
-	for _, s := range syms {
-		for _, w := range wantSyms {
-			if s.Name == w {
-				l.syms[w] = s
-			}
-		}
-	}
-	for _, w := range wantSyms[:2] {
-		if _, ok := l.syms[w]; !ok {
-			return nil, fmt.Errorf("symbol %s not found", w)
-		}
-	}
-	return l, nil
+	return nil
 }
 
 // fieldOffsets looks field offsets up and remembers the first failure,

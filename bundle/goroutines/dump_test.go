@@ -307,3 +307,24 @@ func TestGroupOwnChannels(t *testing.T) {
 		t.Errorf("%d lock addresses, sorted %v", len(addrs), slices.IsSorted(addrs))
 	}
 }
+
+// TestIDSet: IDs in the bitmap's range and beyond it, and negative ones,
+// are each found once added and not before.
+func TestIDSet(t *testing.T) {
+	var s idSet
+	ids := []int64{0, 1, 63, 64, 100000, bitmapMaxID - 1, bitmapMaxID, 1 << 40, -5}
+	for _, id := range ids {
+		if s.has(id) {
+			t.Errorf("%d found before it was added", id)
+		}
+		s.add(id)
+		if !s.has(id) {
+			t.Errorf("%d not found once added", id)
+		}
+	}
+	for _, id := range []int64{2, 65, 99999, bitmapMaxID + 1, 1<<40 + 1, -4} {
+		if s.has(id) {
+			t.Errorf("%d found, never added", id)
+		}
+	}
+}

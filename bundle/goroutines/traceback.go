@@ -49,7 +49,7 @@ type tracebackParser struct {
 	lastNL    bool
 	// seen drops a goroutine printed twice (a crash log holding both the
 	// panic's traceback and the signal handler's dump lists each again).
-	seen map[int64]bool
+	seen idSet
 	// stacks shares equal stacks between goroutines; scratch is the
 	// buffer the current goroutine's frames are gathered in.
 	stacks  stackInterner
@@ -308,15 +308,12 @@ func (p *tracebackParser) flush() {
 	p.flushFrame()
 	if p.cur != nil {
 		p.scratch = p.cur.Frames[:0]
-		if p.cur.ID > 0 && p.seen[p.cur.ID] {
+		if p.cur.ID > 0 && p.seen.has(p.cur.ID) {
 			p.cur = nil
 			return
 		}
 		p.cur.Frames = p.stacks.frames(p.cur.Frames)
-		if p.seen == nil {
-			p.seen = map[int64]bool{}
-		}
-		p.seen[p.cur.ID] = true
+		p.seen.add(p.cur.ID)
 		p.cur.System = IsSystem(p.cur)
 		p.gs.keep()
 		p.cur = nil

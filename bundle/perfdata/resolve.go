@@ -68,13 +68,16 @@ type resolver struct {
 	warnedMap map[string]bool
 	vdsoTried bool
 	localVDSO *symbolize.Binary
+	// userLocs holds every user-space location resolved: a call chain's
+	// frames recur in chain after chain, and each is symbolized once.
+	userLocs map[locKey]*loc
 }
 
 func newResolver(binaries map[string]string, feats *Features) *resolver {
 	r := &resolver{binaries: binaries, feats: feats, featIDs: map[string]string{},
 		featAll: map[string][]string{}, missing: map[string]string{},
 		opened: map[string]*symbolize.Binary{}, failed: map[string]bool{},
-		perMap: map[*mapping]*symbolize.Binary{}, warnedMap: map[string]bool{}}
+		perMap: map[*mapping]*symbolize.Binary{}, warnedMap: map[string]bool{}, userLocs: map[locKey]*loc{}}
 	paths := map[string]bool{}
 	for _, p := range binaries {
 		paths[p] = true
@@ -404,6 +407,10 @@ func (r *resolver) user(sp *space, pid uint32, addr uint64, caller bool) (key lo
 	if !ok {
 		return locKey{file: m.file, addr: addr}, &loc{addr: addr, dso: m.file, m: m}
 	}
+	key = locKey{file: m.file, addr: va, caller: caller}
+	if l, ok := r.userLocs[key]; ok {
+		return key, l
+	}
 	look := va
 	if caller && look > 0 {
 		look-- // a return address: name the call instruction
@@ -411,7 +418,8 @@ func (r *resolver) user(sp *space, pid uint32, addr uint64, caller bool) (key lo
 	l = &loc{addr: addr, dso: m.file, m: m}
 	l.sym, _ = b.Func(look)
 	l.frames = b.Frames(look)
-	return locKey{file: m.file, addr: va, caller: caller}, l
+	r.userLocs[key] = l
+	return key, l
 }
 
 // kernelLoc resolves a kernel address.

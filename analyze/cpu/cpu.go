@@ -96,9 +96,10 @@ func (p *Profile) add(path string, pr *profile.Profile) error {
 			continue
 		}
 		st := pprofs.Stack(s)
-		p.Samples = append(p.Samples, Sample{Stack: st, Value: v, Category: stacks.Classify(st), Source: path})
+		cat := stacks.Classify(st)
+		p.Samples = append(p.Samples, Sample{Stack: st, Value: v, Category: cat, Source: path})
 		p.Total += v
-		p.ByCategory[stacks.Classify(st)] += v
+		p.ByCategory[cat] += v
 	}
 	if d := time.Duration(pr.DurationNanos); d > 0 {
 		p.rates = append(p.rates, float64(p.Total-before)/float64(d))

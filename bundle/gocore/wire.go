@@ -38,19 +38,17 @@ type wireState struct {
 	Status, WaitReason string
 }
 
-// wireChunk is the next goroutines of the census (at most wireChunkLen)
-// with their stack, creator and state indices.
+// wireChunk is the next N goroutines of the census (at most
+// wireChunkLen) with their stack, creator and state indices, in Data as
+// appendChunk writes them (wirechunk.go).
 type wireChunk struct {
-	Goroutines []goroutines.Goroutine
-	StackOf    []int
-	CreatorOf  []int
-	StateOf    []int
+	N    int
+	Data []byte
 }
 
 // wireChunkLen is how many goroutines a chunk carries: the receiver
-// appends each chunk to a list it allocated whole from Total, where gob,
-// decoding one list of a million goroutines, would grow its slice step by
-// step (a bound against hostile lengths), copying it again at every step.
+// decodes each chunk into a list it allocated whole from Total, and the
+// sender's buffer stays a few hundred KiB.
 const wireChunkLen = 8192
 
 // writeWire sends the census c: the wire with the census's other fields,
@@ -67,9 +65,11 @@ func writeWire(out io.Writer, c *goroutines.Census) error {
 	if err := enc.Encode(&head); err != nil {
 		return err
 	}
+	var data []byte
 	for i := 0; i < len(c.Goroutines); i += wireChunkLen {
 		j := min(i+wireChunkLen, len(c.Goroutines))
-		if err := enc.Encode(&wireChunk{c.Goroutines[i:j], w.StackOf[i:j], w.CreatorOf[i:j], w.StateOf[i:j]}); err != nil {
+		data = appendChunk(data[:0], c.Goroutines[i:j], w.StackOf[i:j], w.CreatorOf[i:j], w.StateOf[i:j])
+		if err := enc.Encode(&wireChunk{N: j - i, Data: data}); err != nil {
 			return err
 		}
 	}
@@ -97,34 +97,32 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 	}
 	c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
 	for len(c.Goroutines) < head.Total {
-		// The chunk decodes straight into the census's free capacity
-		// (gob fills a slice that has room in place), so a million
-		// goroutines are not copied a second time; fields gob leaves out
-		// as zero find zero there.
-		n := len(c.Goroutines)
-		ch := wireChunk{Goroutines: c.Goroutines[n:n:head.Total]}
+		var ch wireChunk
 		if err := dec.Decode(&ch); err != nil {
 			return nil, fmt.Errorf("goroutines from %d on: %w", len(c.Goroutines), err)
 		}
-		if len(ch.Goroutines) == 0 || len(ch.StackOf) != len(ch.Goroutines) || len(ch.CreatorOf) != len(ch.Goroutines) || len(ch.StateOf) != len(ch.Goroutines) || len(c.Goroutines)+len(ch.Goroutines) > head.Total {
-			return nil, fmt.Errorf("goroutines from %d on: a chunk of %d goroutines, %d stacks, %d creators and %d states", len(c.Goroutines), len(ch.Goroutines), len(ch.StackOf), len(ch.CreatorOf), len(ch.StateOf))
+		n := len(c.Goroutines)
+		if ch.N <= 0 || ch.N > head.Total-n {
+			return nil, fmt.Errorf("goroutines from %d on: a chunk of %d goroutines", n, ch.N)
 		}
-		for k := range ch.Goroutines {
-			g := &ch.Goroutines[k]
-			if j := ch.StackOf[k]; j >= 0 && j < len(head.Stacks) {
-				g.Frames = head.Stacks[j]
+		// Decoded straight into the census's free capacity.
+		c.Goroutines = c.Goroutines[:n+ch.N]
+		r := chunkReader{b: ch.Data}
+		for k := n; k < n+ch.N; k++ {
+			g := &c.Goroutines[k]
+			stack, creator, state := r.goroutine(g)
+			if stack >= 0 && stack < len(head.Stacks) {
+				g.Frames = head.Stacks[stack]
 			}
-			if j := ch.CreatorOf[k]; j >= 0 && j < len(creators) {
-				g.CreatedBy = creators[j]
+			if creator >= 0 && creator < len(creators) {
+				g.CreatedBy = creators[creator]
 			}
-			if j := ch.StateOf[k]; j >= 0 && j < len(head.States) {
-				g.Status, g.WaitReason = head.States[j].Status, head.States[j].WaitReason
+			if state >= 0 && state < len(head.States) {
+				g.Status, g.WaitReason = head.States[state].Status, head.States[state].WaitReason
 			}
 		}
-		if &ch.Goroutines[0] == &c.Goroutines[:n+1][n] {
-			c.Goroutines = c.Goroutines[:n+len(ch.Goroutines)]
-		} else {
-			c.Goroutines = append(c.Goroutines, ch.Goroutines...)
+		if r.err != nil || len(r.b) > 0 {
+			return nil, fmt.Errorf("goroutines from %d on: %w of %d goroutines in %d bytes", n, errChunk, ch.N, len(ch.Data))
 		}
 	}
 	return c, nil

@@ -50,8 +50,8 @@ const childGCPercent = 200
 
 // censusWorker is the child's entry point: args are CORE EXE, or archive
 // ARCHIVE MEMBER EXE for a core read from an archive's frames; it prints
-// the census gob-encoded on stdout (gob: several times faster than JSON for
-// 100k goroutines, and both ends are this program).
+// the census on stdout as writeWire sends it (both ends are this
+// program).
 func censusWorker(args []string) int {
 	debug.SetGCPercent(childGCPercent)
 	switch {
@@ -70,7 +70,7 @@ func censusWorker(args []string) int {
 	return 2
 }
 
-// answer writes the census c on stdout, gob-encoded, and returns the
+// answer writes the census c on stdout (writeWire) and returns the
 // child's exit code: 0, or for err exitCorrupt when it wraps
 // bundle.ErrCorrupt (the archive's bytes are damaged), else 1.
 func answer(c *goroutines.Census, err error) int {

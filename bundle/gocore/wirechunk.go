@@ -81,18 +81,12 @@ type chunkReader struct {
 	err error
 }
 
-func (r *chunkReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *chunkReader) varint() int64   { return next(r, binary.Varint) }
+func (r *chunkReader) uvarint() uint64 { return next(r, binary.Uvarint) }
 
-func (r *chunkReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
+// next decodes one varint of r with decode.
+func next[T int64 | uint64](r *chunkReader, decode func([]byte) (T, int)) T {
+	v, n := decode(r.b)
 	if n <= 0 {
 		r.fail()
 		return 0

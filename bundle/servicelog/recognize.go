@@ -19,11 +19,13 @@ func Recognize(h *texthead.Head) (bool, map[string]string) {
 	if Detect(h.Bytes) == Plain && !hasText(h.Lines) {
 		return false, nil
 	}
-	find := Survey
+	first := int64(TailBytes) // as Survey reads
 	if h.Quick {
-		find = Find
+		first = firstWindow // as Find reads
 	}
-	f, err := find(h.R, h.Size, "log")
+	// Only a traceback's first line and offset are kept: its text is not
+	// copied.
+	f, err := find(h.R, h.Size, "log", first, func() LineSink { return discardLines{} })
 	if err != nil || !f.Runtime() {
 		return false, nil
 	}
@@ -51,3 +53,8 @@ func hasText(lines [][]byte) bool {
 	}
 	return false
 }
+
+// discardLines is a LineSink that keeps nothing.
+type discardLines struct{}
+
+func (discardLines) Line([]byte) {}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"strconv"
 	"io"
 	"os"
 	"path/filepath"
@@ -40,10 +41,10 @@ func TestSniffLogs(t *testing.T) {
 			t.Errorf("%s: %s %v", w.Name, k, a)
 		}
 	}
-	if k, a := sniff(crash); k != bundle.KindLog || a["log_format"] != "plain" {
-		t.Errorf("gctrace lines then a crash: %s %v", k, a)
-	}
 	i := bytes.Index(crash, []byte("panic: "))
+	if k, a := sniff(crash); k != bundle.KindLog || a["log_format"] != "plain" || a["crash_offset"] != strconv.Itoa(i) {
+		t.Errorf("gctrace lines then a crash at offset %d: %s %v", i, k, a)
+	}
 	if k, _ := sniff(crash[i:]); k != bundle.KindGoroutineDump {
 		t.Errorf("the crash output alone: %s", k)
 	}

@@ -35,10 +35,13 @@ const (
 )
 
 // sweepSlack is how far behind the sweep's position a read may lie and
-// still be made in the current sweep: half of bundle's memberCacheBytes
-// (6 frames of 4 MiB), so the frames it needs are most likely still
-// decoded. A read further behind waits for the next sweep.
-const sweepSlack = 12 << 20
+// still be made in the current sweep: half of the frames bundle keeps of
+// a core read from an object store (remoteMemberCacheBytes, 16 frames of
+// 4 MiB), so the frames it needs are most likely still decoded rather
+// than fetched again. A read further behind waits for the next sweep. A
+// core in a local archive keeps fewer frames, as decoding one again
+// costs no request.
+const sweepSlack = 32 << 20
 
 // sweepQueue hands out reads in address order, sweep after sweep: a read
 // pushed behind the current position (less sweepSlack) goes to the next

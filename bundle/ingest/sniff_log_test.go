@@ -2,10 +2,10 @@ package ingest
 
 import (
 	"bytes"
-	"strconv"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 

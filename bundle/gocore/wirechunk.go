@@ -43,16 +43,8 @@ func appendChunk(b []byte, gs []goroutines.Goroutine, stackOf, creatorOf, stateO
 		for _, h := range g.HeldLocks {
 			b = binary.AppendUvarint(b, h)
 		}
-		var flags byte
-		for _, f := range []struct {
-			on  bool
-			bit byte
-		}{{g.System, chunkSystem}, {g.Semaphore, chunkSemaphore}, {g.Crashed, chunkCrashed}, {g.Timer != nil, chunkTimer}, {g.Labels != nil, chunkLabels}} {
-			if f.on {
-				flags |= f.bit
-			}
-		}
-		b = append(b, flags)
+		b = append(b, flagIf(g.System, chunkSystem)|flagIf(g.Semaphore, chunkSemaphore)|flagIf(g.Crashed, chunkCrashed)|
+			flagIf(g.Timer != nil, chunkTimer)|flagIf(g.Labels != nil, chunkLabels))
 		if g.Timer != nil {
 			b = binary.AppendVarint(b, g.Timer.PeriodNanos)
 		}
@@ -69,6 +61,14 @@ func appendChunk(b []byte, gs []goroutines.Goroutine, stackOf, creatorOf, stateO
 		b = binary.AppendVarint(b, int64(stateOf[i]))
 	}
 	return b
+}
+
+// flagIf is bit when on is set, else 0.
+func flagIf(on bool, bit byte) byte {
+	if on {
+		return bit
+	}
+	return 0
 }
 
 func appendString(b []byte, s string) []byte {

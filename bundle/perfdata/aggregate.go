@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/bundle/symbolize"
 )
 
@@ -78,16 +79,12 @@ const maxUniqueStacks = 1 << 20
 
 // AggregateFile reads the perf.data at path and interns its samples.
 func AggregateFile(path string, o Options) (*Aggregate, error) {
-	r, err := Open(path)
+	f, size, err := bundle.OpenSized(path)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	a, err := aggregate(r, o)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return a, nil
+	defer f.Close()
+	return AggregateAt(f, size, path, o)
 }
 
 // AggregateAt is AggregateFile for the perf.data of size bytes in ra,

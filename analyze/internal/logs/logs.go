@@ -17,8 +17,8 @@ import (
 // source gives random access (an archive member, a loose file), only the
 // log's head and tail are read (servicelog.Find); otherwise it is read
 // whole as it streams by. It also returns what the read found (nil when
-// the log could not be read): gc_stw reads no log twice that it shows
-// holds no gctrace line (servicelog.Found.NoGCTrace).
+// the log could not be read), whose gctrace summary spares gc_stw a
+// second read of a log it covered whole (servicelog.Found.GCTrace).
 func Census(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, *servicelog.Found, error) {
 	f, err := find(pass, a)
 	if err != nil {

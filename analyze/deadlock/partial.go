@@ -170,14 +170,13 @@ func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.G
 		site traces.Site
 		ok   bool
 	}
-	sites := map[goroutines.StackID]siteOf{}
+	var sites goroutines.PerStack[siteOf]
+	find := func(fs []goroutines.Frame) siteOf {
+		s, ok := traces.SiteOf(fs)
+		return siteOf{s, ok}
+	}
 	site := func(g *goroutines.Goroutine) (traces.Site, bool) {
-		id := goroutines.IDOf(g.Frames)
-		s, known := sites[id]
-		if !known {
-			s.site, s.ok = traces.SiteOf(g.Frames)
-			sites[id] = s
-		}
+		s := sites.Of(g.Frames, find)
 		return s.site, s.ok
 	}
 	count := func(g *goroutines.Goroutine) {
@@ -420,15 +419,9 @@ func heldIn(g *goroutines.Goroutine, stuck map[uint64][]*goroutines.Goroutine) [
 // groupsOf describes waiters by user frame: "30 in main.f (file:line), …".
 func groupsOf(ws []*goroutines.Goroutine) string {
 	n := map[string]int{}
-	at := map[goroutines.StackID]string{} // where, once per shared stack
+	var at goroutines.PerStack[string] // where, once per shared stack
 	for _, g := range ws {
-		id := goroutines.IDOf(g.Frames)
-		w, ok := at[id]
-		if !ok {
-			w = where(g)
-			at[id] = w
-		}
-		n[w]++
+		n[at.Of(g.Frames, whereFrames)]++
 	}
 	keys := make([]string, 0, len(n))
 	for k := range n {
@@ -447,8 +440,11 @@ func groupsOf(ws []*goroutines.Goroutine) string {
 	return strings.Join(parts, ", ")
 }
 
-func where(g *goroutines.Goroutine) string {
-	f := goroutines.TopUserFrame(g.Frames)
+func where(g *goroutines.Goroutine) string { return whereFrames(g.Frames) }
+
+// whereFrames names the top user frame of a stack, "?" when none.
+func whereFrames(fs []goroutines.Frame) string {
+	f := goroutines.TopUserFrame(fs)
 	if f == nil {
 		return "?"
 	}

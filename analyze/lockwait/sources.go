@@ -172,7 +172,12 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 	var conv stacks.Converter
 	// Goroutines parked in one place share a stack (goroutines.StackID):
 	// its lock is found, and its site looked up, once.
-	locks := map[goroutines.StackID]stackLock{}
+	var locks goroutines.PerStack[stackLock]
+	lockOf := func(fs []goroutines.Frame) stackLock {
+		st := conv.FromGoroutine(fs)
+		i, kind := lockKind(st)
+		return stackLock{st, i, kind}
+	}
 	sites := map[siteKey]*Site{}
 	for _, cs := range censuses {
 		c.family("goroutine census")
@@ -185,13 +190,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			if !parkedOnLock(g) {
 				continue
 			}
-			id := goroutines.IDOf(g.Frames)
-			lk, ok := locks[id]
-			if !ok {
-				lk.st = conv.FromGoroutine(g.Frames)
-				lk.i, lk.kind = lockKind(lk.st)
-				locks[id] = lk
-			}
+			lk := locks.Of(g.Frames, lockOf)
 			st, i, kind := lk.st, lk.i, lk.kind
 			// Text dumps leave out runtime frames (chansend, semacquire):
 			// there the wait reason says what the goroutine waits on.
@@ -213,10 +212,11 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 				continue
 			}
 			n := max(g.Count, 1)
-			s, ok := sites[siteKey{id, kind}]
+			sk := siteKey{goroutines.IDOf(g.Frames), kind}
+			s, ok := sites[sk]
 			if !ok {
 				s = c.site(st, i, kind, "goroutine census")
-				sites[siteKey{id, kind}] = s
+				sites[sk] = s
 			}
 			here[s] += n
 			s.MaxWait = max(s.MaxWait, g.WaitMinutes)

@@ -74,10 +74,10 @@ func TestConverter(t *testing.T) {
 	if got := c.FromGoroutine(nil); len(got) != 0 {
 		t.Fatalf("no frames converted as %v", got)
 	}
-	for range 2 * maxConverted {
+	for range 2 * goroutines.MaxPerStack {
 		c.FromGoroutine([]goroutines.Frame{{Func: "x"}})
 	}
-	if len(c.done) > maxConverted {
-		t.Fatalf("%d stacks kept, bound %d", len(c.done), maxConverted)
+	if c.done.Len() > goroutines.MaxPerStack {
+		t.Fatalf("%d stacks kept, bound %d", c.done.Len(), goroutines.MaxPerStack)
 	}
 }

@@ -2,7 +2,6 @@ package servicelog
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/coroner/coroner/bundle/gctrace"
 )
@@ -39,12 +38,9 @@ type Traceback struct {
 	Line string
 	// Source is the stream or process the wrapper says wrote it.
 	Source string
-	// text holds its lines, unwrapped, each ending in a newline, in the
-	// chunks of whole lines they were gathered in (Chunks); none when a
-	// Sink took them instead.
-	text []string
-	// Sink is what took its lines as they were read, when the Locator
-	// had a NewSink; nil otherwise.
+	// Sink is what took its lines as they were read: the one the
+	// Locator's NewSink made, or else one that keeps their text (Text,
+	// Chunks).
 	Sink LineSink
 	size int
 	// Lines counts them.
@@ -144,10 +140,7 @@ type Locator struct {
 }
 
 type state struct {
-	tb Traceback
-	// chunk gathers the lines after the last chunk in tb.text: a
-	// strings.Builder hands its bytes over as a string without copying.
-	chunk    strings.Builder
+	tb       Traceback
 	header   bool
 	afterSep bool
 	foreign  int
@@ -201,10 +194,11 @@ func (l *Locator) Line(ln Line) {
 		if len(line) > maxCrashLine {
 			line = line[:maxCrashLine]
 		}
-		l.cur = &state{tb: Traceback{Offset: ln.Offset, Line: string(line), Source: ln.Source, AfterOrphan: l.orphan}}
+		var sink LineSink = &textLines{}
 		if l.NewSink != nil {
-			l.cur.tb.Sink = l.NewSink()
+			sink = l.NewSink()
 		}
+		l.cur = &state{tb: Traceback{Offset: ln.Offset, Line: string(line), Source: ln.Source, AfterOrphan: l.orphan, Sink: sink}}
 		l.cur.add(text)
 		l.orphan = false
 	case gc || !IsRuntimeLine(text):
@@ -240,35 +234,14 @@ func (c *state) add(text []byte) {
 	}
 	tb.size += len(text) + 1
 	tb.Lines++
-	if tb.Sink != nil {
-		tb.Sink.Line(text)
-		return
-	}
-	// Gathered in chunks: one buffer appended to up to MaxTraceback would
-	// be copied several times over as it grows.
-	if c.chunk.Len()+len(text)+1 > c.chunk.Cap() {
-		c.endChunk()
-		c.chunk.Grow(max(textChunk, len(text)+1))
-	}
-	c.chunk.Write(text)
-	c.chunk.WriteByte('\n')
+	tb.Sink.Line(text)
 }
 
-// endChunk moves the lines gathered in c.chunk to the traceback.
-func (c *state) endChunk() {
-	if c.chunk.Len() > 0 {
-		c.tb.text = append(c.tb.text, c.chunk.String())
-	}
-	c.chunk.Reset()
-}
-
-// textChunk is the size of the chunks a traceback's text is gathered in.
-const textChunk = 1 << 20
-
-// Text returns the traceback's lines, unwrapped, each ending in a newline.
+// Text returns the traceback's lines, unwrapped, each ending in a
+// newline; none when a NewSink's sink took them.
 func (tb *Traceback) Text() []byte {
 	out := make([]byte, 0, tb.size)
-	for _, ch := range tb.text {
+	for _, ch := range tb.Chunks() {
 		out = append(out, ch...)
 	}
 	return out
@@ -276,14 +249,21 @@ func (tb *Traceback) Text() []byte {
 
 // Chunks returns the traceback's Text in pieces of whole lines, without
 // joining them.
-func (tb *Traceback) Chunks() []string { return tb.text }
+func (tb *Traceback) Chunks() []string {
+	if t, ok := tb.Sink.(*textLines); ok {
+		return t.chunks
+	}
+	return nil
+}
 
 // close ends the current traceback; one that showed a goroutine header
 // is counted and becomes the last.
 func (l *Locator) close() {
 	if c := l.cur; c != nil && c.header {
 		l.found.Tracebacks++
-		c.endChunk()
+		if t, ok := c.tb.Sink.(*textLines); ok {
+			t.end()
+		}
 		tb := c.tb
 		l.found.Last = &tb
 	}

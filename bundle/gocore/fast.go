@@ -76,7 +76,11 @@ type fastReader struct {
 	sym   *symbolizer
 	gover goversion.GoVersion
 	now   int64
-	sema  map[uint64]uint64 // g address → semaphore address
+	// sema maps a g parked on a semaphore to the semaphore's address.
+	sema map[uint64]uint64
+	// semaInG is set from Go 1.26 on, whose runtime keeps a semaphore
+	// waiter's sudog in g.waiting (semasweep.go).
+	semaInG bool
 	// heldScan finds the locks parked goroutines hold; nil when no
 	// mutex is contended.
 	heldScan *heldScan
@@ -188,7 +192,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	}
 	mem := newCoreMem(cf, info)
 	mem.addExecutable(ef)
-	fr := &fastReader{mem: mem, o: o, sym: sym, gover: gover, buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
+	fr := &fastReader{mem: mem, o: o, sym: sym, gover: gover, semaInG: semaInG(gover), buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
 	if l.fields["runtime/pprof.labelMap"] != nil {
 		fr.hasLabels = true
 	}
@@ -242,11 +246,11 @@ func (fr *fastReader) nanotime(l *layout) int64 {
 func (fr *fastReader) u64(b []byte, off int64) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
 
 // goroutine decodes one g from b, a g struct or a g record (grecord.go)
-// whose fields o locates; ok is false for dead goroutines. scan is how
-// much of its stack the held-lock scan may read (scanLens). A channel
-// waiter's channel is left to the caller: sudog is the address of the
-// first sudog naming it (0 for none), read later in address order.
-func (fr *fastReader) goroutine(o *gOffsets, gp uint64, b []byte, scan uint64) (g goroutines.Goroutine, ok bool, sudog uint64) {
+// whose fields o locates; ok is false for dead goroutines. What a waiter
+// waits on is left to the caller: sudog is g.waiting, the address of the
+// first sudog naming its channel or (from Go 1.26) its semaphore (0 for
+// none), read later in address order.
+func (fr *fastReader) goroutine(o *gOffsets, b []byte) (g goroutines.Goroutine, ok bool, sudog uint64) {
 	status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
 	if status == gDead || status == gDeadExtra {
 		return goroutines.Goroutine{}, false, 0
@@ -263,11 +267,7 @@ func (fr *fastReader) goroutine(o *gOffsets, gp uint64, b []byte, scan uint64) (
 			g.WaitMinutes = int((fr.now - since) / nsPerMinute)
 			g.WaitNanos = fr.now - since
 		}
-		if a, ok := fr.sema[gp]; ok {
-			g.LockAddr = a
-		} else {
-			sudog = fr.u64(b, o.waiting)
-		}
+		sudog = fr.u64(b, o.waiting)
 	}
 	if st == "runnable" {
 		// Woken from a channel operation but not yet run: g.waiting still
@@ -289,10 +289,10 @@ func (fr *fastReader) goroutine(o *gOffsets, gp uint64, b []byte, scan uint64) (
 	start := fr.sym.funcAt(fr.u64(b, o.startpc))
 	g.System = g.ID == 0 || goroutines.IsSystemEntry(start, g.Frames)
 	if st == "waiting" && !g.System {
-		// A channel waiter's LockAddr is a channel, never one of the
-		// mutexes' semaphores the scan looks for; only a semaphore
-		// waiter's own lock needs leaving out.
-		g.HeldLocks = fr.held(fr.u64(b, o.schedSP), scan, g.LockAddr)
+		// A semaphore waiter's own lock is left out of these once its
+		// semaphore is known (semaLocks).
+		sp := fr.u64(b, o.schedSP)
+		g.HeldLocks = fr.held(sp, fr.scanLen(sp, fr.u64(b, o.stackLo), fr.u64(b, o.stackHi)))
 	}
 	return g, true, sudog
 }

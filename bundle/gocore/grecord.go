@@ -3,11 +3,11 @@ package gocore
 import "encoding/binary"
 
 // A g record is the part of a runtime.g the census reads, copied out of the
-// g struct: the walk reads every g before it reads any stack (walk.go), so
-// it keeps one record per goroutine until the stacks are read. A record is
-// 8 bytes a field (15 fields, 120 bytes) against the whole g (about 440
-// bytes in Go 1.26), so a million goroutines' records take 120 MB rather
-// than 440.
+// g struct: the sweep reads a g's stack when it reaches the stack's
+// address, after the g (walk.go), so it keeps one record per goroutine.
+// A record is 8 bytes a field (15 fields, 120 bytes) against the whole g
+// (about 440 bytes in Go 1.26), so a million goroutines' records take
+// 120 MB rather than 440.
 
 // gRecords lays out g records: each field the census reads from a g gets
 // an 8-byte slot, in gOffsets' order.

@@ -20,12 +20,11 @@ import (
 const (
 	// maxHeldScan is how much of one stack above its saved SP is scanned:
 	// the frames between gopark and the user function that took the lock
-	// are a few hundred bytes; 16 KiB covers deep callers too.
+	// are a few hundred bytes; 16 KiB covers deep callers too. The scan
+	// has no total bound: a stack is scanned where the census reads it
+	// anyway (the frames its unwinding decodes), and a word costs a range
+	// check unless it falls among the contended mutexes' addresses.
 	maxHeldScan = 16 << 10
-	// maxHeldScanTotal bounds the bytes scanned over all goroutines (about
-	// 4k goroutines' worth at maxHeldScan, usually far more since most
-	// stacks are shorter) so a census of 100k waiters stays fast.
-	maxHeldScanTotal = 64 << 20
 	// mutexLocked is sync.Mutex's locked bit in its state word
 	// (internal/sync/mutex.go: mutexLocked = 1 << iota).
 	mutexLocked = 1
@@ -33,21 +32,23 @@ const (
 
 // heldScan holds the contended, locked mutexes of the core.
 type heldScan struct {
-	semaOff int64
 	// mutexes maps a locked mutex's address to its semaphore's address.
 	mutexes map[uint64]uint64
-	budget  int
-	buf     []byte
+	// lo and hi bound the mutexes' addresses: most words of a stack fall
+	// outside and need no map lookup.
+	lo, hi uint64
+	buf    []byte
 }
 
-// newHeldScan collects the mutexes waiters sleep on that are locked.
-func (fr *fastReader) newHeldScan(l *layout) *heldScan {
+// newHeldScan collects the mutexes waiters sleep on that are locked, from
+// semas, the addresses of the semaphores goroutines wait on.
+func (fr *fastReader) newHeldScan(l *layout, semas []uint64) *heldScan {
 	stateOff, semaOff, ok := l.mutexSema()
-	if !ok || len(fr.sema) == 0 {
+	if !ok || len(semas) == 0 {
 		return nil
 	}
-	h := &heldScan{semaOff: semaOff, mutexes: map[uint64]uint64{}, budget: maxHeldScanTotal}
-	for _, sema := range fr.sema {
+	h := &heldScan{mutexes: map[uint64]uint64{}, lo: ^uint64(0)}
+	for _, sema := range semas {
 		m := sema - uint64(semaOff)
 		if _, seen := h.mutexes[m]; seen || sema < uint64(semaOff) {
 			continue
@@ -57,6 +58,7 @@ func (fr *fastReader) newHeldScan(l *layout) *heldScan {
 			continue
 		}
 		h.mutexes[m] = sema
+		h.lo, h.hi = min(h.lo, m), max(h.hi, m)
 	}
 	if len(h.mutexes) == 0 {
 		return nil
@@ -65,25 +67,18 @@ func (fr *fastReader) newHeldScan(l *layout) *heldScan {
 }
 
 // scanLen returns how much of a parked goroutine's stack [sp, hi) the
-// held-lock scan reads, and takes it from the budget: the census calls it
-// for every waiting goroutine in runtime.allgs order, so which stacks are
-// scanned once the budget runs out does not depend on the order the
-// stacks are then read in. (System goroutines take their share too,
-// though they are not scanned: a handful per program.)
+// held-lock scan reads.
 func (fr *fastReader) scanLen(sp, lo, hi uint64) uint64 {
-	h := fr.heldScan
-	if h == nil || sp < lo || sp >= hi || h.budget <= 0 {
+	if fr.heldScan == nil || sp < lo || sp >= hi {
 		return 0
 	}
-	n := min(hi-sp, maxHeldScan, uint64(h.budget)) &^ 7
-	h.budget -= int(n)
-	return n
+	return min(hi-sp, maxHeldScan) &^ 7
 }
 
 // held scans n bytes of a parked goroutine's stack from sp for the
-// addresses of contended locked mutexes other than the one it waits on;
-// it returns their semaphore addresses, sorted.
-func (fr *fastReader) held(sp, n, waitsOn uint64) []uint64 {
+// addresses of contended locked mutexes; it returns their semaphore
+// addresses, sorted.
+func (fr *fastReader) held(sp, n uint64) []uint64 {
 	h := fr.heldScan
 	if h == nil || n == 0 {
 		return nil
@@ -97,8 +92,12 @@ func (fr *fastReader) held(sp, n, waitsOn uint64) []uint64 {
 	}
 	var out []uint64
 	for i := 0; i+8 <= len(b); i += 8 {
-		sema, ok := h.mutexes[binary.LittleEndian.Uint64(b[i:])]
-		if ok && sema != waitsOn && !slices.Contains(out, sema) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if w-h.lo > h.hi-h.lo {
+			continue
+		}
+		sema, ok := h.mutexes[w]
+		if ok && !slices.Contains(out, sema) {
 			out = append(out, sema)
 		}
 	}

@@ -1,6 +1,8 @@
 package gocore
 
 import (
+	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/go-delve/delve/pkg/goversion"
@@ -116,5 +118,98 @@ func TestHeldLocks(t *testing.T) {
 		if waitOf[waits] != held {
 			t.Errorf("no cycle: %#x → %#x, %#x → %#x", held, waits, waits, waitOf[waits])
 		}
+	}
+}
+
+// semaSrc parks goroutines on every kind of semaphore the runtime's
+// tables hold — a mutex, an RWMutex's readers and writer, a WaitGroup —
+// and one on a sync.Cond, whose notify list is not one of them.
+const semaSrc = `package main
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+func main() {
+	var mu sync.Mutex
+	mu.Lock()
+	for i := 0; i < 3; i++ {
+		go func() { mu.Lock() }()
+	}
+	var rw sync.RWMutex
+	rw.RLock()
+	go func() { rw.Lock() }()
+	time.Sleep(20 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		go func() { rw.RLock() }()
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	for i := 0; i < 2; i++ {
+		go func() { wg.Wait() }()
+	}
+	cond := sync.NewCond(&sync.Mutex{})
+	go func() {
+		cond.L.Lock()
+		cond.Wait()
+	}()
+	time.Sleep(100 * time.Millisecond)
+	fmt.Println("ready")
+	time.Sleep(time.Hour)
+}
+`
+
+// TestSemaWaitersEitherWay: the census finds which semaphore each waiter
+// parks on from its g.waiting (Go 1.26 on) and, as for earlier runtimes,
+// by following the semaphore tables' chains; on the same core both give
+// every goroutine the same lock and held locks. The waiters of each
+// semaphore share its address; the cond waiter has none.
+func TestSemaWaitersEitherWay(t *testing.T) {
+	exe := testcore.BuildIn(t, tmpDir, semaSrc)
+	p := testcore.Start(t, exe, "ready")
+	corePath := p.Gcore(t)
+	type lock struct {
+		addr uint64
+		held string
+	}
+	read := func(version string) (map[int64]lock, map[string]map[uint64]int) {
+		gover, _ := goversion.Parse(version)
+		fast, err := fastCensus(corePath, exe, gover)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locks, byReason := map[int64]lock{}, map[string]map[uint64]int{}
+		for _, g := range fast.census.Goroutines {
+			locks[g.ID] = lock{g.LockAddr, fmt.Sprint(g.HeldLocks)}
+			if g.System || g.Status != "waiting" {
+				continue
+			}
+			if byReason[g.WaitReason] == nil {
+				byReason[g.WaitReason] = map[uint64]int{}
+			}
+			byReason[g.WaitReason][g.LockAddr]++
+		}
+		return locks, byReason
+	}
+	fromG, byReason := read("go1.26")
+	if fromChains, _ := read("go1.25"); !maps.Equal(fromG, fromChains) {
+		t.Errorf("locks from g.waiting %v, from the chains %v", fromG, fromChains)
+	}
+	want := map[string]int{"sync.Mutex.Lock": 3, "sync.RWMutex.Lock": 1, "sync.RWMutex.RLock": 2, "sync.WaitGroup.Wait": 2}
+	for reason, n := range want {
+		addrs := byReason[reason]
+		if len(addrs) != 1 || addrs[0] != 0 {
+			t.Errorf("%s: waiters by lock %v, want %d on one", reason, addrs, n)
+		}
+		for _, c := range addrs {
+			if c != n {
+				t.Errorf("%s: %d waiters, want %d", reason, c, n)
+			}
+		}
+	}
+	if c := byReason["sync.Cond.Wait"]; len(c) != 1 || c[0] != 1 {
+		t.Errorf("cond waiter by lock %v, want one on none", c)
 	}
 }

@@ -99,10 +99,11 @@ func fileCensus(corePath, name, exePath string) (*goroutines.Census, error) {
 // the census then still reads the extracted file; so a census whose reads
 // decode three times the core has cost about what extraction would have,
 // and finishing from the extracted file keeps the whole within about twice
-// extraction's cost. The census's reads (walk.go) make about three passes
-// over the frames holding goroutines in the worst case (the semaphore
-// waiters' chains, then two sweeps in address order), far less when the
-// goroutines' memory is a small part of the core.
+// extraction's cost. The census's reads (walk.go) pass about once over
+// the frames holding goroutines, with a further pass for reads that fall
+// behind its sweep (before Go 1.26, the semaphore waiters' chains can
+// make many), far less when the goroutines' memory is a small part of the
+// core.
 var inPlaceLimit = func(size int64) int64 { return max(3*size, minInPlaceBudget) }
 
 // minInPlaceBudget keeps small cores in place: the headers, notes and

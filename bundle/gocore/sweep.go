@@ -9,8 +9,9 @@ import (
 type sweepItem struct {
 	addr uint64
 	kind sweepKind
-	// x is the goroutine's allgs index (gStruct, stack, chanSudog), the
-	// timer's index (timer) or the node's depth (treapNode).
+	// x is the goroutine's allgs index (gStruct, stack, semaSudog,
+	// chanSudog), the timer's index (timer) or the node's depth
+	// (treapNode).
 	x int
 	// elem is the semaphore a semaWaiter waits on, or the channel whose
 	// timer a chanTimerPeriod reads.
@@ -20,14 +21,16 @@ type sweepItem struct {
 // sweepKind says what a sweep reads at an item's address.
 type sweepKind uint8
 
-// The reads of the first sweep (g structs, the Ps' timers, the semaphore
-// tables' sudogs) and of the second (stacks, channel waiters' sudogs, the
-// channels they name and those channels' timers).
+// The reads of a sweep (walk.go): g structs, the Ps' timers, semaphore
+// waiters' sudogs (a chain's links before Go 1.26, a waiter's own after),
+// stacks, channel waiters' sudogs, the channels they name and those
+// channels' timers; and of the semaphore treaps' walk before it.
 const (
 	gStruct sweepKind = iota
 	timer
 	treapNode
 	semaWaiter
+	semaSudog
 	stack
 	chanSudog
 	chanHeader
@@ -48,10 +51,11 @@ const sweepSlack = 32 << 20
 // sweep, which starts again from the lowest address once the current one
 // is done. Ties come out in the order they were pushed.
 //
-// The reads pushed before the first pop (a million g structs, stacks or
-// timers) are sorted once into base rather than sifted through the heap
-// one by one, which cost a million heap insertions and removals; only
-// the reads found while sweeping (sudogs, treap nodes) go through it.
+// The reads pushed before the first pop (a million g structs or timers)
+// are sorted once into base rather than sifted through the heap one by
+// one; the reads found while sweeping (stacks, sudogs, channels) go
+// through the heap, which holds those not yet reached: a stack mostly
+// lies near its g, so few at a time.
 type sweepQueue struct {
 	base      []sweepEntry
 	next      int // base[next] is the next read of base

@@ -13,9 +13,9 @@ import (
 
 // BenchmarkInPlaceCensus100k reads the census of a 100k-goroutine
 // snapshot where it lies in an archive, in this process, and reports what
-// it decoded against the core's size and its peak heap: the sweeps in
-// address order (walk.go) decode each frame holding goroutines about
-// twice, and the heap grows with goroutines by their records, not their
+// it decoded against the core's size and its peak heap: the sweep in
+// address order (walk.go) decodes each frame holding goroutines about
+// once, and the heap grows with goroutines by their records, not their
 // stacks. corpus/bench/core.sh takes the same census at a million.
 func BenchmarkInPlaceCensus100k(b *testing.B) {
 	const n = 100000

@@ -21,7 +21,7 @@ const (
 // gets, which hchan.timer does not name. It returns nil when the program's
 // runtime has another layout or the heaps cannot be read. The heaps are in
 // deadline order and their timers lie scattered over the Go heap, so the
-// census reads them in address order, in its first sweep (walk.go).
+// census reads them in address order, in its sweep (walk.go).
 func (fr *fastReader) heapTimers(l *layout) ([]uint64, timerHeapOffsets) {
 	allp, ok := l.syms["runtime.allp"]
 	if !ok {

@@ -41,7 +41,7 @@ type chanInfo struct {
 }
 
 // chanReads holds the channels goroutines wait on, each read once in the
-// second sweep, in address order with the stacks and sudogs: a million
+// sweep, in address order with the g structs, stacks and sudogs: a million
 // goroutines waiting in selects on their own time.After channels name a
 // million channels (and timers) spread over the heap, which a pass of
 // their own would decode once more.
@@ -68,7 +68,8 @@ func (fr *fastReader) queueChans(cr *chanReads, q *sweepQueue, cs []uint64) {
 // chanHeader reads the channel at c: whether it is a semaphore, and its
 // timer (hchan.timer, set for every synchronous time.Timer and
 // time.Ticker channel since Go 1.23), whose period comes from the Ps'
-// timer heaps read in the first sweep or is queued for reading.
+// timer heaps when the sweep has read that timer already, or is queued
+// for reading.
 func (fr *fastReader) chanHeader(cr *chanReads, q *sweepQueue, c uint64) {
 	o := fr.chans
 	ci := cr.info[c]

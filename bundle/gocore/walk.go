@@ -4,26 +4,30 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/coroner/coroner/bundle/goroutines"
 )
 
-// The census reads every goroutine in two sweeps over the core's memory,
-// each in address order: first the g structs (with the timers of the Ps'
-// timer heaps and the semaphore tables' sudogs, semasweep.go), then the
-// stacks by their saved stack pointer together with the sudogs of channel
-// waiters. A core read in place from an archive decodes a whole 4 MiB
+// The census reads every goroutine in one sweep over the core's memory, in
+// address order: the g structs, and as each is read, its stack (by its
+// saved stack pointer), then the sudogs it waits on, the channels they
+// name and those channels' timers, together with the timers of the Ps'
+// timer heaps. A core read in place from an archive decodes a whole 4 MiB
 // frame for any byte it needs and keeps a few frames (bundle's
 // memberCacheBytes), and a long-running program's goroutines, stacks,
 // sudogs and timers lie interleaved all over its heap, in no relation to
-// their order in runtime.allgs; a sweep in address order passes each
-// frame once, so the census decodes about each frame holding a goroutine's
-// data twice, whatever the goroutine count. A read found while a sweep
-// has not yet passed its frame (a channel waiter's sudog, the channel it
-// names and that channel's timer, the next semaphore waiter) is made in
-// the same sweep (sweepQueue). Between the sweeps each goroutine is kept as a g record
-// (grecord.go), its stack as an interned []Frame (stackInterner).
-// Goroutines keep their allgs order in the census.
+// their order in runtime.allgs. The runtime allocates a g and its stack
+// together (newproc's malg) from the same page heap, so a stack mostly
+// lies near its g, ahead of the sweep or within its slack (sweepQueue),
+// and the sweep passes each frame about once, whatever the goroutine
+// count. A read that falls behind goes to a further, shorter sweep. Until
+// its stack is read each goroutine is kept as a g record (grecord.go);
+// its stack becomes an interned []Frame (stackInterner). Goroutines keep
+// their allgs order in the census.
+//
+// Before the sweep the census reads the semaphore tables (semasweep.go):
+// the held-lock scan of each stack needs every contended semaphore known.
 
 // walk reads every goroutine runtime.allgs lists, and the timers at
 // timers (sorted; heapTimers) laid out as to says.
@@ -41,13 +45,12 @@ func (fr *fastReader) walk(l *layout, timers []uint64, to timerHeapOffsets) (*fa
 	}
 	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
 	gps := fr.readPointers(allgs, n, res.census)
-	recs := newGRecords(fr.o)
-	ok, rb, err := fr.readGs(l, recs, gps, timers, to, res.census)
-	if err != nil {
+	sw := fr.semaTreaps(l)
+	fr.sema = sw.waiters
+	fr.heldScan = fr.newHeldScan(l, sw.semaphores())
+	if err := fr.sweep(newGRecords(fr.o), gps, timers, to, sw, res); err != nil {
 		return nil, err
 	}
-	fr.heldScan = fr.newHeldScan(l)
-	fr.decodeAll(recs, gps, ok, rb, res)
 	return res, nil
 }
 
@@ -70,102 +73,66 @@ func (fr *fastReader) readPointers(allgs, n uint64, c *goroutines.Census) []uint
 	return gps
 }
 
-// readGs is the first sweep: it reads the g structs at gps into g records,
-// laid out by recs, one after another in allgs order (ok[x] says whether g
-// x was read), the timers (chanTimer) and the semaphore tables' sudogs
-// (semasweep.go, into fr.sema), all in address order.
-func (fr *fastReader) readGs(l *layout, recs *gRecords, gps, timers []uint64, to timerHeapOffsets, c *goroutines.Census) (ok []bool, rb []byte, err error) {
-	size := int(recs.offsets.size)
-	ok, rb = make([]bool, len(gps)), make([]byte, len(gps)*size)
+// sweep reads the goroutines at gps (each g struct into a record laid out
+// by recs, then its stack and what it waits on), the timers (chanTimer)
+// and the semaphore waiters sw leaves to it, all in address order; it
+// marks the channel waiters (markChans) and semaphore waiters (semaLocks)
+// and leaves the live goroutines in the census in allgs order.
+func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOffsets, sw *semaWalk, res *fastResult) error {
+	o, size := &recs.offsets, int(recs.offsets.size)
+	rb := make([]byte, len(gps)*size)
+	rec := func(x int) []byte { return rb[x*size : (x+1)*size] }
 	gb := make([]byte, recs.gSize)
-	bad := 0
+	out := make([]goroutines.Goroutine, len(gps))
+	live := make([]bool, len(gps))
+	chans := make([][]uint64, len(gps))
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
-	q.reserve(len(gps) + len(timers))
+	q.reserve(len(gps) + len(timers) + len(sw.heads))
 	for x, gp := range gps {
 		q.push(sweepItem{addr: gp, kind: gStruct, x: x})
 	}
 	for t, addr := range timers {
 		q.push(sweepItem{addr: addr, kind: timer, x: t})
 	}
-	sw := fr.semaRoots(l, &q)
+	sw.queueChains(&q)
+	cr := chanReads{}
+	bad := 0
 	for {
 		it, more := q.pop()
 		if !more {
 			break
 		}
+		x := it.x
 		switch it.kind {
+		case gStruct:
+			if err := fr.mem.read(gb, gps[x]); err != nil {
+				bad++
+				res.census.Complete = false
+				res.census.Warnings = appendCapped(res.census.Warnings, fmt.Sprintf("unreadable goroutine at allgs index %d (g %#x): %v", x, gps[x], err))
+				if bad >= maxUnreadableRun {
+					return errors.New("goroutine list corrupt: too many unreadable goroutines")
+				}
+				continue
+			}
+			recs.copyFrom(rec(x), gb)
+			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), kind: stack, x: x})
 		case timer:
 			fr.chanTimer(to, it.addr, sendTime)
-			continue
-		case treapNode:
-			fr.treapNode(sw, &q, it.addr, it.x)
-			continue
 		case semaWaiter:
 			fr.semaWaiter(sw, &q, it.addr, it.elem)
-			continue
-		}
-		x := it.x
-		if err := fr.mem.read(gb, gps[x]); err != nil {
-			bad++
-			c.Complete = false
-			c.Warnings = appendCapped(c.Warnings, fmt.Sprintf("unreadable goroutine at allgs index %d (g %#x): %v", x, gps[x], err))
-			if bad >= maxUnreadableRun {
-				return nil, nil, errors.New("goroutine list corrupt: too many unreadable goroutines")
-			}
-			continue
-		}
-		recs.copyFrom(rb[x*size:(x+1)*size], gb)
-		ok[x] = true
-	}
-	fr.sema = sw.waiters
-	return ok, rb, nil
-}
-
-// decodeAll sizes the held-lock scans in allgs order (scanLen: as its
-// budget runs out, which stacks are scanned must not depend on where they
-// lie), then decodes the goroutines and reads the channels of channel
-// waiters in the second sweep, with the channels themselves and their
-// timers (chanReads), marks the waiters (markChans), and leaves the live
-// goroutines in the census in allgs order.
-func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []byte, res *fastResult) {
-	o, size := &recs.offsets, int(recs.offsets.size)
-	rec := func(x int) []byte { return rb[x*size : (x+1)*size] }
-	scan := make([]uint64, len(gps))
-	for x := range gps {
-		if !ok[x] {
-			continue
-		}
-		b := rec(x)
-		status := uint64(binary.LittleEndian.Uint32(b[o.status:])) &^ gScan
-		if gStatus[status] == "waiting" {
-			scan[x] = fr.scanLen(fr.u64(b, o.schedSP), fr.u64(b, o.stackLo), fr.u64(b, o.stackHi))
-		}
-	}
-	out := make([]goroutines.Goroutine, len(gps))
-	live := make([]bool, len(gps))
-	chans := make([][]uint64, len(gps))
-	var q sweepQueue
-	q.reserve(len(gps))
-	for x := range gps {
-		if ok[x] {
-			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), kind: stack, x: x})
-		}
-	}
-	cr := chanReads{}
-	for {
-		it, more := q.pop()
-		if !more {
-			break
-		}
-		x := it.x
-		switch it.kind {
 		case stack:
 			var sudog uint64
-			out[x], live[x], sudog = fr.goroutine(o, gps[x], rec(x), scan[x])
-			if live[x] && sudog != 0 {
+			out[x], live[x], sudog = fr.goroutine(o, rec(x))
+			switch {
+			case !live[x] || sudog == 0:
+			case fr.semaInG && semaWaitReasons[out[x].WaitReason]:
+				q.push(sweepItem{addr: sudog, kind: semaSudog, x: x})
+			default:
 				q.push(sweepItem{addr: sudog, kind: chanSudog, x: x})
 			}
+		case semaSudog:
+			fr.semaSudog(gps[x], it.addr)
 		case chanSudog:
 			chans[x] = fr.waitChans(it.addr)
 			if out[x].Status == "waiting" && len(chans[x]) > 0 {
@@ -179,6 +146,7 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 		}
 	}
 	fr.markChans(out, chans, cr)
+	fr.semaLocks(out, gps, live)
 	// The live goroutines move to the front of out, which becomes the
 	// census: a million goroutines are not held twice.
 	k := 0
@@ -195,4 +163,25 @@ func (fr *fastReader) decodeAll(recs *gRecords, gps []uint64, ok []bool, rb []by
 	}
 	clear(out[k:])
 	res.census.Goroutines = out[:k:k]
+	return nil
+}
+
+// semaLocks gives each goroutine parked on a semaphore (fr.sema) that
+// semaphore as its lock, which its held locks then leave out: the
+// held-lock scan ran before the semaphore was known.
+func (fr *fastReader) semaLocks(out []goroutines.Goroutine, gps []uint64, live []bool) {
+	for x, gp := range gps {
+		a, ok := fr.sema[gp]
+		if !ok || !live[x] || out[x].Status != "waiting" {
+			continue
+		}
+		g := &out[x]
+		g.LockAddr = a
+		if i := slices.Index(g.HeldLocks, a); i >= 0 {
+			g.HeldLocks = slices.Delete(g.HeldLocks, i, i+1)
+			if len(g.HeldLocks) == 0 {
+				g.HeldLocks = nil
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 
 	"github.com/coroner/coroner/bundle"
@@ -139,23 +140,31 @@ func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 // missing from the core): an archive read in place from an object store
 // is not hashed whole first, so its damage shows only as its frames are
 // read.
+//
+// The damage is kept under a lock rather than as an atomic pointer to
+// the error: taking the error's address would move it to the heap on
+// each of the census's millions of reads.
 type damageReader struct {
 	r     io.ReaderAt
-	first atomic.Pointer[error]
+	mu    sync.Mutex
+	first error
 }
 
 func (d *damageReader) ReadAt(p []byte, off int64) (int, error) {
 	n, err := d.r.ReadAt(p, off)
-	if errors.Is(err, bundle.ErrCorrupt) {
-		d.first.CompareAndSwap(nil, &err)
+	if err != nil && errors.Is(err, bundle.ErrCorrupt) {
+		d.mu.Lock()
+		if d.first == nil {
+			d.first = err
+		}
+		d.mu.Unlock()
 	}
 	return n, err
 }
 
 // damage returns the first damage a read met, or nil.
 func (d *damageReader) damage() error {
-	if p := d.first.Load(); p != nil {
-		return *p
-	}
-	return nil
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.first
 }

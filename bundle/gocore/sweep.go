@@ -46,6 +46,16 @@ const (
 // costs no request.
 const sweepSlack = 32 << 20
 
+// How close to the sweep's position a read may lie to be made at once,
+// out of order (near): the frames there are decoded already, or next. A
+// core's archive frame holds 4 MiB (bundle's frameBlock); the sweep's
+// last two frames behind its position are surely still kept, and the
+// frame ahead of it is the next it decodes.
+const (
+	nearBehind = 8 << 20
+	nearAhead  = 4 << 20
+)
+
 // sweepQueue hands out reads in address order, sweep after sweep: a read
 // pushed behind the current position (less sweepSlack) goes to the next
 // sweep, which starts again from the lowest address once the current one
@@ -53,14 +63,16 @@ const sweepSlack = 32 << 20
 //
 // The reads pushed before the first pop (a million g structs or timers)
 // are sorted once into base rather than sifted through the heap one by
-// one; the reads found while sweeping (stacks, sudogs, channels) go
-// through the heap, which holds those not yet reached: a stack mostly
-// lies near its g, so few at a time.
+// one. A read found while sweeping (a stack, a sudog, a channel) that
+// lies near the sweep's position is made next, out of order, last found
+// first (near); the others go through the heap. A stack mostly lies near
+// its g, and a sudog near its goroutine's g, so few reads take the heap.
 type sweepQueue struct {
 	base      []sweepEntry
 	next      int // base[next] is the next read of base
 	started   bool
-	cur, over sweepHeap // over is the next sweep's
+	now       []sweepItem // near reads, made before any other
+	cur, over sweepHeap   // over is the next sweep's
 	pos       uint64
 	seq       int
 }
@@ -78,6 +90,8 @@ func (q *sweepQueue) push(it sweepItem) {
 	switch {
 	case !q.started:
 		q.base = append(q.base, e)
+	case q.near(it.addr):
+		q.now = append(q.now, it)
 	case it.addr+sweepSlack < q.pos:
 		q.over.push(e)
 	default:
@@ -85,11 +99,24 @@ func (q *sweepQueue) push(it sweepItem) {
 	}
 }
 
+// near reports whether a read at addr lies close enough to the sweep's
+// position to be made at once rather than in order: ordering it gains
+// nothing, and a million stacks and sudogs, each found as a g is read,
+// would cost millions of heap insertions.
+func (q *sweepQueue) near(addr uint64) bool {
+	return q.started && addr+nearBehind >= q.pos && addr <= q.pos+nearAhead
+}
+
 // pop returns the next read; false when none is left.
 func (q *sweepQueue) pop() (sweepItem, bool) {
 	if !q.started {
 		q.started = true
 		slices.SortFunc(q.base, sweepEntry.compare)
+	}
+	if n := len(q.now); n > 0 {
+		it := q.now[n-1]
+		q.now = q.now[:n-1]
+		return it, true
 	}
 	if q.next == len(q.base) && len(q.cur) == 0 {
 		q.base, q.next = nil, 0

@@ -84,25 +84,36 @@ func TestGRecords(t *testing.T) {
 	}
 }
 
-// heapOnlyQueue is sweepQueue without its sorted base: every read goes
-// through the heaps, as the queue first worked. The two must hand out the
-// same reads in the same order.
+// heapOnlyQueue is sweepQueue without its sorted base: every read not
+// near the position goes through the heaps, as the queue first worked.
+// The two must hand out the same reads in the same order.
 type heapOnlyQueue struct {
 	cur, next sweepHeap
+	now       []sweepItem
+	started   bool
 	pos       uint64
 	seq       int
 }
 
 func (q *heapOnlyQueue) push(it sweepItem) {
 	q.seq++
-	if it.addr+sweepSlack < q.pos {
+	switch {
+	case q.started && it.addr+nearBehind >= q.pos && it.addr <= q.pos+nearAhead:
+		q.now = append(q.now, it)
+	case it.addr+sweepSlack < q.pos:
 		q.next.push(sweepEntry{it, q.seq})
-		return
+	default:
+		q.cur.push(sweepEntry{it, q.seq})
 	}
-	q.cur.push(sweepEntry{it, q.seq})
 }
 
 func (q *heapOnlyQueue) pop() (sweepItem, bool) {
+	q.started = true
+	if n := len(q.now); n > 0 {
+		it := q.now[n-1]
+		q.now = q.now[:n-1]
+		return it, true
+	}
 	if len(q.cur) == 0 {
 		q.cur, q.next, q.pos = q.next, q.cur[:0], 0
 	}

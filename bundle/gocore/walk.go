@@ -97,6 +97,19 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 	}
 	sw.queueChains(&q)
 	cr := chanReads{}
+	// goroutine decodes goroutine x from b, its g struct or record laid
+	// out as lo says, and queues the read of what it waits on.
+	goroutine := func(x int, lo *gOffsets, b []byte) {
+		var sudog uint64
+		out[x], live[x], sudog = fr.goroutine(lo, b)
+		switch {
+		case !live[x] || sudog == 0:
+		case fr.semaInG && semaWaitReasons[out[x].WaitReason]:
+			q.push(sweepItem{addr: sudog, kind: semaSudog, x: x})
+		default:
+			q.push(sweepItem{addr: sudog, kind: chanSudog, x: x})
+		}
+	}
 	bad := 0
 	for {
 		it, more := q.pop()
@@ -115,22 +128,20 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 				}
 				continue
 			}
-			recs.copyFrom(rec(x), gb)
-			q.push(sweepItem{addr: fr.u64(rec(x), o.schedSP), kind: stack, x: x})
+			// A stack close by is read at once, from the g struct itself;
+			// another waits for the sweep in a record.
+			if sp := fr.u64(gb, fr.o.schedSP); q.near(sp) {
+				goroutine(x, fr.o, gb)
+			} else {
+				recs.copyFrom(rec(x), gb)
+				q.push(sweepItem{addr: sp, kind: stack, x: x})
+			}
 		case timer:
 			fr.chanTimer(to, it.addr, sendTime)
 		case semaWaiter:
 			fr.semaWaiter(sw, &q, it.addr, it.elem)
 		case stack:
-			var sudog uint64
-			out[x], live[x], sudog = fr.goroutine(o, rec(x))
-			switch {
-			case !live[x] || sudog == 0:
-			case fr.semaInG && semaWaitReasons[out[x].WaitReason]:
-				q.push(sweepItem{addr: sudog, kind: semaSudog, x: x})
-			default:
-				q.push(sweepItem{addr: sudog, kind: chanSudog, x: x})
-			}
+			goroutine(x, o, rec(x))
 		case semaSudog:
 			fr.semaSudog(gps[x], it.addr)
 		case chanSudog:

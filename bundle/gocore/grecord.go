@@ -3,11 +3,12 @@ package gocore
 import "encoding/binary"
 
 // A g record is the part of a runtime.g the census reads, copied out of the
-// g struct: the sweep reads a g's stack when it reaches the stack's
-// address, after the g (walk.go), so it keeps one record per goroutine.
-// A record is 8 bytes a field (15 fields, 120 bytes) against the whole g
-// (about 440 bytes in Go 1.26), so a million goroutines' records take
-// 120 MB rather than 440.
+// g struct: when a g's stack lies further on, the sweep reads it once it
+// reaches the stack's address (walk.go), and keeps the g as a record
+// until then. A record is 8 bytes a field (15 fields, 120 bytes) against
+// the whole g (about 440 bytes in Go 1.26), so a million goroutines'
+// records take 120 MB rather than 440, and only the pages of those
+// records written are ever touched.
 
 // gRecords lays out g records: each field the census reads from a g gets
 // an 8-byte slot, in gOffsets' order.

@@ -19,12 +19,12 @@ import (
 // sudogs and timers lie interleaved all over its heap, in no relation to
 // their order in runtime.allgs. The runtime allocates a g and its stack
 // together (newproc's malg) from the same page heap, so a stack mostly
-// lies near its g, ahead of the sweep or within its slack (sweepQueue),
-// and the sweep passes each frame about once, whatever the goroutine
-// count. A read that falls behind goes to a further, shorter sweep. Until
-// its stack is read each goroutine is kept as a g record (grecord.go);
-// its stack becomes an interned []Frame (stackInterner). Goroutines keep
-// their allgs order in the census.
+// lies near its g and is read at once (sweepQueue.near), and the sweep
+// passes each frame about once, whatever the goroutine count. A
+// goroutine whose stack lies further is kept as a g record (grecord.go)
+// until the sweep reaches the stack; a read that falls behind goes to a
+// further, shorter sweep. Each stack becomes an interned []Frame
+// (stackInterner). Goroutines keep their allgs order in the census.
 //
 // Before the sweep the census reads the semaphore tables (semasweep.go):
 // the held-lock scan of each stack needs every contended semaphore known.

@@ -76,7 +76,8 @@ type fastReader struct {
 	sym   *symbolizer
 	gover goversion.GoVersion
 	now   int64
-	// sema maps a g parked on a semaphore to the semaphore's address.
+	// sema maps a g parked on a semaphore to the semaphore's address, as
+	// the semaphore tables' chains give it (before Go 1.26, semasweep.go).
 	sema map[uint64]uint64
 	// semaInG is set from Go 1.26 on, whose runtime keeps a semaphore
 	// waiter's sudog in g.waiting (semasweep.go).

@@ -146,12 +146,14 @@ func (fr *fastReader) semaWaiter(sw *semaWalk, q *sweepQueue, w, elem uint64) {
 }
 
 // semaSudog reads the sudog at s that the goroutine at gp queued on a
-// semaphore (its g.waiting, from Go 1.26 on): the sudog's elem is the
-// semaphore. A sudog naming another goroutine is stale, and left.
-func (fr *fastReader) semaSudog(gp, s uint64) {
+// semaphore (its g.waiting, from Go 1.26 on) and returns the sudog's
+// elem, the semaphore; 0 for a sudog naming another goroutine, which is
+// stale.
+func (fr *fastReader) semaSudog(gp, s uint64) uint64 {
 	g, err1 := fr.mem.u64(s + uint64(fr.o.sudogG))
 	elem, err2 := fr.mem.u64(s + uint64(fr.o.sudogElem))
-	if err1 == nil && err2 == nil && g == gp && elem != 0 {
-		fr.sema[gp] = elem
+	if err1 != nil || err2 != nil || g != gp {
+		return 0
 	}
+	return elem
 }

@@ -86,6 +86,9 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 	out := make([]goroutines.Goroutine, len(gps))
 	live := make([]bool, len(gps))
 	chans := make([][]uint64, len(gps))
+	// semas[x] is the semaphore goroutine x waits on, read through its
+	// g.waiting; waiters found along the chains are in fr.sema.
+	semas := make([]uint64, len(gps))
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
 	q.reserve(len(gps) + len(timers) + len(sw.heads))
@@ -143,7 +146,7 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 		case stack:
 			goroutine(x, o, rec(x))
 		case semaSudog:
-			fr.semaSudog(gps[x], it.addr)
+			semas[x] = fr.semaSudog(gps[x], it.addr)
 		case chanSudog:
 			chans[x] = fr.waitChans(it.addr)
 			if out[x].Status == "waiting" && len(chans[x]) > 0 {
@@ -157,7 +160,7 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 		}
 	}
 	fr.markChans(out, chans, cr)
-	fr.semaLocks(out, gps, live)
+	fr.semaLocks(out, gps, live, semas)
 	// The live goroutines move to the front of out, which becomes the
 	// census: a million goroutines are not held twice.
 	k := 0
@@ -177,13 +180,16 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 	return nil
 }
 
-// semaLocks gives each goroutine parked on a semaphore (fr.sema) that
-// semaphore as its lock, which its held locks then leave out: the
-// held-lock scan ran before the semaphore was known.
-func (fr *fastReader) semaLocks(out []goroutines.Goroutine, gps []uint64, live []bool) {
+// semaLocks gives each goroutine parked on a semaphore (semas[x], or
+// fr.sema by its g) that semaphore as its lock, which its held locks then
+// leave out: the held-lock scan ran before the semaphore was known.
+func (fr *fastReader) semaLocks(out []goroutines.Goroutine, gps []uint64, live []bool, semas []uint64) {
 	for x, gp := range gps {
-		a, ok := fr.sema[gp]
-		if !ok || !live[x] || out[x].Status != "waiting" {
+		a := semas[x]
+		if a == 0 && len(fr.sema) > 0 {
+			a = fr.sema[gp]
+		}
+		if a == 0 || !live[x] || out[x].Status != "waiting" {
 			continue
 		}
 		g := &out[x]

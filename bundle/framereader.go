@@ -114,6 +114,21 @@ func (s *frameReader) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// view returns the decoded frame holding the stream's byte at off, pinned
+// until release is called, and the stream offset of its first byte.
+// Errors name the archive and the member.
+func (s *frameReader) view(off int64) (data []byte, at int64, release func(), err error) {
+	if off < 0 || off >= s.idx.size {
+		return nil, 0, nil, fmt.Errorf("%s: member %s: offset %d outside the stream", s.idx.path, QuoteName(s.member), off)
+	}
+	i := s.idx.frameAt(off)
+	d, err := s.frame(i)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("%s: member %s: %w", s.idx.path, QuoteName(s.member), err)
+	}
+	return d.data, s.idx.starts[i], func() { s.unpin(d) }, nil
+}
+
 // frame returns frame i decoded and pinned: the caller unpins it when it
 // no longer reads its data. Two readers wanting the same frame decode it
 // once; different frames decode concurrently.

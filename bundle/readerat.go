@@ -135,6 +135,27 @@ func (m *MemberReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// View lends out the decoded frame holding the member's byte at off: b
+// holds the member's bytes [at, at+len(b)), the frame's part of the
+// member, with at <= off. They stay valid, and the frame stays decoded,
+// until release is called, once, before Close. A reader making many small
+// reads within a frame (a core reader following pointers) copies from a
+// view rather than calling ReadAt for each, whose locking and lookups
+// cost more than a read of a few bytes.
+func (m *MemberReaderAt) View(off int64) (b []byte, at int64, release func(), err error) {
+	if off < 0 || off >= m.size {
+		return nil, 0, nil, fmt.Errorf("%s: member %s: offset %d outside its %d bytes", m.s.idx.path, QuoteName(m.s.member), off, m.size)
+	}
+	data, start, release, err := m.s.view(m.start + off)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	// Clip the frame to the member: its first frame may begin with the
+	// member's tar header, its last run into the next member.
+	lo, hi := max(m.start-start, 0), min(int64(len(data)), m.start+m.size-start)
+	return data[lo:hi], start + lo - m.start, release, nil
+}
+
 // Decoded returns how many bytes the reader has decoded so far, reading
 // ahead included: what its reads have cost, to set against the member's
 // size (reading it whole decodes each frame once).

@@ -683,3 +683,63 @@ func FuzzMemberReader(f *testing.F) {
 		}
 	})
 }
+
+// TestMemberReaderView: a view holds the member's bytes of the frame that
+// holds the offset asked for, clipped to the member (a small member
+// shares its frame with others), and stays valid until released though
+// the reader decodes other frames meanwhile.
+func TestMemberReaderView(t *testing.T) {
+	a, orig := memberArchive(t, bigMember)
+	defer a.Close()
+	for _, base := range []string{"heap.bin", "mid.bin", "gc.log"} {
+		art := artifact(t, a, base)
+		data := orig[art.Path]
+		m, err := a.OpenMember(art)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := int64(len(data))
+		offs := []int64{0, 1, size - 1, size / 2}
+		for k := int64(frameBlock) - 1; k < size; k += frameBlock {
+			offs = append(offs, k, k+1)
+		}
+		var held []func()
+		var kept [][]byte
+		var keptAt []int64
+		for _, off := range offs {
+			if off < 0 || off >= size {
+				continue
+			}
+			b, at, release, err := m.View(off)
+			if err != nil {
+				t.Fatalf("%s: view at %d: %v", base, off, err)
+			}
+			if at < 0 || at > off || off >= at+int64(len(b)) || at+int64(len(b)) > size || len(b) > frameBlock {
+				t.Fatalf("%s: view at %d holds [%d, %d) of %d bytes", base, off, at, at+int64(len(b)), size)
+			}
+			if !bytes.Equal(b, data[at:at+int64(len(b))]) {
+				t.Fatalf("%s: view at %d: bytes differ from the member's [%d, %d)", base, off, at, at+int64(len(b)))
+			}
+			held, kept, keptAt = append(held, release), append(kept, b), append(keptAt, at)
+		}
+		// Reads all over the member evict every frame viewed; the views
+		// still hold their bytes.
+		for off := int64(0); off < size; off += 256 << 10 {
+			checkRead(t, m, data, off, 4096)
+		}
+		for i, b := range kept {
+			if !bytes.Equal(b, data[keptAt[i]:keptAt[i]+int64(len(b))]) {
+				t.Fatalf("%s: view %d changed while held", base, i)
+			}
+		}
+		for _, release := range held {
+			release()
+		}
+		for _, off := range []int64{-1, size} {
+			if _, _, _, err := m.View(off); err == nil {
+				t.Errorf("%s: view at %d of %d bytes: no error", base, off, size)
+			}
+		}
+		m.Close()
+	}
+}

@@ -17,6 +17,13 @@ type coreMem struct {
 	f    io.ReaderAt
 	segs []elfcore.Segment
 	size int64
+	// last is the index in segs of the segment last read.
+	last int
+	// viewer is f when it lends out its decoded frames (an archive's
+	// member, frameViewer); views are the two frames it lent last, the
+	// latest first, which serve reads without a call to f.
+	viewer frameViewer
+	views  [2]frameView
 	// exe holds the executable's loaded segments: read-only data (string
 	// literals such as pprof label keys) is file-backed, so the kernel
 	// leaves it out of the core.
@@ -43,8 +50,25 @@ func (m *coreMem) readExe(b []byte, addr uint64) bool {
 	return false
 }
 
+// frameViewer is a core's reader that lends out the decoded frames of an
+// archive's member (bundle.MemberReaderAt.View): the census makes
+// millions of reads of a few bytes, and locking the member's frame cache
+// for each cost more than the read.
+type frameViewer interface {
+	View(off int64) (b []byte, at int64, release func(), err error)
+}
+
+// frameView is a frame a frameViewer lent: the core's bytes [at,
+// at+len(b)).
+type frameView struct {
+	b       []byte
+	at      int64
+	release func()
+}
+
 func newCoreMem(f io.ReaderAt, info *elfcore.Core) *coreMem {
 	m := &coreMem{f: f, size: info.Size}
+	m.viewer, _ = f.(frameViewer)
 	for _, s := range info.Segments {
 		if s.Type == 1 && s.Filesz > 0 { // PT_LOAD with bytes in the file
 			m.segs = append(m.segs, s)
@@ -57,7 +81,11 @@ func newCoreMem(f io.ReaderAt, info *elfcore.Core) *coreMem {
 // read fills b from address addr; it fails when any byte is not in the core.
 func (m *coreMem) read(b []byte, addr uint64) error {
 	for len(b) > 0 {
-		i := sort.Search(len(m.segs), func(i int) bool { return m.segs[i].Vaddr+m.segs[i].Filesz > addr })
+		i := m.last
+		if i >= len(m.segs) || addr < m.segs[i].Vaddr || addr >= m.segs[i].Vaddr+m.segs[i].Filesz {
+			i = sort.Search(len(m.segs), func(i int) bool { return m.segs[i].Vaddr+m.segs[i].Filesz > addr })
+			m.last = i
+		}
 		if i == len(m.segs) || m.segs[i].Vaddr > addr {
 			if m.readExe(b, addr) {
 				return nil
@@ -70,12 +98,58 @@ func (m *coreMem) read(b []byte, addr uint64) error {
 		if off+int64(n) > m.size {
 			return fmt.Errorf("address %#x lies in the truncated part of the core", addr)
 		}
+		if m.fromView(b[:n], off) {
+			b, addr = b[n:], addr+n
+			continue
+		}
 		if _, err := m.f.ReadAt(b[:n], off); err != nil {
 			return fmt.Errorf("reading address %#x: %w", addr, err)
 		}
 		b, addr = b[n:], addr+n
 	}
 	return nil
+}
+
+// fromView fills b from the core's bytes at off out of a frame the reader
+// lent, asking for the frame that holds off when neither kept one does.
+// It returns false when the reader lends no frames, the view fails (a
+// ReadAt then reports why) or b runs past the frame's end.
+func (m *coreMem) fromView(b []byte, off int64) bool {
+	if m.viewer == nil {
+		return false
+	}
+	v := &m.views[0]
+	if !v.holds(off) {
+		if m.views[1].holds(off) {
+			m.views[0], m.views[1] = m.views[1], m.views[0]
+		} else {
+			w, at, release, err := m.viewer.View(off)
+			if err != nil {
+				return false
+			}
+			if m.views[1].release != nil {
+				m.views[1].release()
+			}
+			m.views[1], m.views[0] = m.views[0], frameView{w, at, release}
+		}
+	}
+	if off+int64(len(b)) > v.at+int64(len(v.b)) {
+		return false
+	}
+	copy(b, v.b[off-v.at:])
+	return true
+}
+
+func (v *frameView) holds(off int64) bool { return off >= v.at && off < v.at+int64(len(v.b)) }
+
+// close returns the frames the reader lent.
+func (m *coreMem) close() {
+	for i := range m.views {
+		if m.views[i].release != nil {
+			m.views[i].release()
+		}
+		m.views[i] = frameView{}
+	}
 }
 
 // slice reads the data pointer and length of the Go slice header at addr.

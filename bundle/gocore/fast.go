@@ -192,6 +192,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		return nil, err
 	}
 	mem := newCoreMem(cf, info)
+	defer mem.close()
 	mem.addExecutable(ef)
 	fr := &fastReader{mem: mem, o: o, sym: sym, gover: gover, semaInG: semaInG(gover), buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
 	if l.fields["runtime/pprof.labelMap"] != nil {

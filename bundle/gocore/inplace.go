@@ -133,6 +133,16 @@ func (b *budgetReader) ReadAt(p []byte, off int64) (int, error) {
 	return b.damageReader.ReadAt(p, off)
 }
 
+// View lends out a frame of the member (bundle.MemberReaderAt.View) while
+// the budget lasts; once it is spent, the census's reads go to ReadAt,
+// which fails them.
+func (b *budgetReader) View(off int64) ([]byte, int64, func(), error) {
+	if b.mr.Decoded() > b.limit {
+		return nil, 0, nil, errInPlaceBudget
+	}
+	return b.mr.View(off)
+}
+
 // damageReader reads through r and keeps the first damage a read met (an
 // error wrapping bundle.ErrCorrupt: a frame that does not hash to what the
 // frame table lists), which fails the census however its reader took the

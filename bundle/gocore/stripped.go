@@ -40,6 +40,7 @@ func pclntabCrash(corePath, exePath string) (*goroutines.Census, error) {
 	}
 	defer sym.Close()
 	mem := newCoreMem(cf, info)
+	defer mem.close()
 	mem.addExecutable(sym.ELF())
 	th := info.Threads[0]
 	frames := fpFrames(mem, sym, th.PC, th.BP)

@@ -96,10 +96,6 @@ type fastReader struct {
 	// heapChans maps channels fed by pending timers to their periods,
 	// from the Ps' timer heaps (heapTimers, chanTimer); nil when unread.
 	heapChans map[uint64]int64
-	// heapTimerPeriods maps the timers of heapChans to their periods as
-	// read, so that a channel naming one as hchan.timer needs no second
-	// read of it.
-	heapTimerPeriods map[uint64]uint64
 	// panicking collects fastResult.panicking during the walk.
 	panicking []string
 	// creators and stacks intern what goroutines share: the go
@@ -203,7 +199,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	var timerOffs timerHeapOffsets
 	if fr.hasChans {
 		timers, timerOffs = fr.heapTimers(l)
-		fr.heapChans, fr.heapTimerPeriods = map[uint64]int64{}, map[uint64]uint64{}
+		fr.heapChans = map[uint64]int64{}
 	}
 	fr.now = fr.nanotime(l)
 	res, err := fr.walk(l, timers, timerOffs)

@@ -77,6 +77,5 @@ func (fr *fastReader) chanTimer(o timerHeapOffsets, t uint64, sendTime map[uint6
 	}
 	if is {
 		fr.heapChans[ch] = int64(period)
-		fr.heapTimerPeriods[t] = period
 	}
 }

@@ -67,9 +67,8 @@ func (fr *fastReader) queueChans(cr *chanReads, q *sweepQueue, cs []uint64) {
 
 // chanHeader reads the channel at c: whether it is a semaphore, and its
 // timer (hchan.timer, set for every synchronous time.Timer and
-// time.Ticker channel since Go 1.23), whose period comes from the Ps'
-// timer heaps when the sweep has read that timer already, or is queued
-// for reading.
+// time.Ticker channel since Go 1.23), whose period it queues for reading
+// (a timer mostly lies near its channel, so the read is made at once).
 func (fr *fastReader) chanHeader(cr *chanReads, q *sweepQueue, c uint64) {
 	o := fr.chans
 	ci := cr.info[c]
@@ -84,10 +83,6 @@ func (fr *fastReader) chanHeader(cr *chanReads, q *sweepQueue, c uint64) {
 	}
 	t, err := fr.mem.u64(c + uint64(o.timer))
 	if err != nil || t == 0 {
-		return
-	}
-	if p, ok := fr.heapTimerPeriods[t]; ok {
-		ci.setPeriod(p)
 		return
 	}
 	q.push(sweepItem{addr: t, kind: chanTimerPeriod, elem: c})

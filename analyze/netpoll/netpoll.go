@@ -30,7 +30,7 @@ var Analyzer = &analyze.Analyzer{
 		"osyield/usleep, epoll_wait/futex kernel frames) costing more than the work it finds, or timer-heap CPU.\n\n" +
 		"Culprit: the user frames creating timers, tickers or deadlines at a high rate, waiting on fast tickers " +
 		"(from a core), or polling with runtime.Gosched. Too few samples or too short a trace are insufficient data.",
-	Version:  "3",
+	Version:  "4",
 	Requires: []*analyze.Analyzer{cpu.Analyzer, traces.Analyzer},
 	// A core's census names the goroutines timers keep waking when neither
 	// CPU samples nor a trace show who creates the timers; without it the
@@ -50,7 +50,9 @@ func run(pass *analyze.Pass) (any, error) {
 	if gr := census.Of(pass); gr != nil {
 		gs = gr.Census
 	}
-	ySite, yN := censusYielders(gs)
+	ySite, yN := censusYielders(gs, func(fn string) bool {
+		return gs.Format != "core" && mayAssist(prof, fn)
+	})
 	var ev []analyze.Evidence
 	var missing []analyze.Basis
 	var families []string

@@ -138,8 +138,11 @@ func (w *timerWaiters) evidence() analyze.Evidence {
 // not count: a goroutine preempted in the middle of a GC assist yields
 // from gcAssistAlloc (mgcmark.go), under any allocation of a program that
 // collects back to back, and the background sweeper and a stop-the-world
-// gcStart yield too; none is the program polling.
-func censusYielders(c *goroutines.Census) (*analyze.Culprit, int) {
+// gcStart yield too; none is the program polling. A debug=2 dump hides
+// the runtime's unexported frames, so there an assist's yield shows
+// runtime.Gosched right under the allocating user frame; assisting(fn)
+// says when fn's yield is most likely that.
+func censusYielders(c *goroutines.Census, assisting func(fn string) bool) (*analyze.Culprit, int) {
 	if c == nil {
 		return nil, 0
 	}
@@ -153,10 +156,14 @@ func censusYielders(c *goroutines.Census) (*analyze.Culprit, int) {
 		if yield < 0 || yield+1 < len(g.Frames) && goroutines.IsRuntimeFunc(g.Frames[yield+1].Func) {
 			continue
 		}
+		st := stacks.FromGoroutine(g.Frames)
+		u := stacks.FirstUser(st, yield+1)
+		if u >= 0 && yield+1 == u && assisting(st[u].Func) {
+			continue
+		}
 		n := max(g.Count, 1)
 		total += n
-		st := stacks.FromGoroutine(g.Frames)
-		if u := stacks.FirstUser(st, yield+1); u >= 0 {
+		if u >= 0 {
 			groups.add(st[u], n, 0)
 		}
 	}

@@ -272,9 +272,9 @@ func (l *layout) timerHeap() (o timerHeapOffsets, ok bool) {
 	o.whenTimer = get("runtime.timerWhen", "timer")
 	o.f, o.arg, o.period = get("runtime.timer", "f"), get("runtime.timer", "arg"), get("runtime.timer", "period")
 	o.whenSize = l.sizes["runtime.timerWhen"]
-	// A timerWhen is a pointer and an int64; anything far larger is
-	// damaged debug info.
-	return o, fo.err == nil && o.whenSize > 0 && o.whenSize <= 64
+	// A timerWhen is a pointer and an int64, the pointer within it;
+	// anything far larger, or a pointer outside, is damaged debug info.
+	return o, fo.err == nil && o.whenSize > 0 && o.whenSize <= 64 && o.whenTimer >= 0 && o.whenTimer+8 <= o.whenSize
 }
 
 // maxGSize bounds runtime.g as DWARF states it (about 440 bytes in Go

@@ -1,6 +1,9 @@
 package gocore
 
-import "slices"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Bounds on the walk of the Ps' timer heaps.
 const (
@@ -45,15 +48,41 @@ func (fr *fastReader) heapTimers(l *layout) ([]uint64, timerHeapOffsets) {
 		if err != nil || m > maxHeapTimers {
 			continue
 		}
-		for j := range m {
-			t, err := fr.mem.u64(heap + j*uint64(o.whenSize) + uint64(o.whenTimer))
-			if err == nil && t != 0 {
+		ts = fr.appendHeapTimers(ts, heap, m, o)
+	}
+	slices.Sort(ts)
+	return ts, o
+}
+
+// heapTimersChunk is how many of a timer heap's entries are read at once:
+// a heap of a million timers is read in 16 MiB or smaller pieces rather
+// than a million reads of one pointer each.
+const heapTimersChunk = 1 << 18
+
+// appendHeapTimers appends the timers of the m entries of the timer heap
+// at heap to ts. A piece that cannot be read is read entry by entry, so
+// that one missing page loses only the timers on it.
+func (fr *fastReader) appendHeapTimers(ts []uint64, heap, m uint64, o timerHeapOffsets) []uint64 {
+	size := uint64(o.whenSize)
+	buf := make([]byte, min(m, heapTimersChunk)*size)
+	for j := uint64(0); j < m; j += heapTimersChunk {
+		k := min(m-j, heapTimersChunk)
+		b := buf[:k*size]
+		if err := fr.mem.read(b, heap+j*size); err != nil {
+			for e := range k {
+				if t, err := fr.mem.u64(heap + (j+e)*size + uint64(o.whenTimer)); err == nil && t != 0 {
+					ts = append(ts, t)
+				}
+			}
+			continue
+		}
+		for e := range k {
+			if t := binary.LittleEndian.Uint64(b[e*size+uint64(o.whenTimer):]); t != 0 {
 				ts = append(ts, t)
 			}
 		}
 	}
-	slices.Sort(ts)
-	return ts, o
+	return ts
 }
 
 // chanTimer reads the timer at t, laid out as o says, and, when it feeds a

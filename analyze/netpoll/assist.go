@@ -20,14 +20,8 @@ func mayAssist(prof *cpu.Profile, fn string) bool {
 	}
 	var in, alloc int64
 	for _, s := range prof.Samples {
-		i := -1
-		for k, f := range s.Stack {
-			if f.Func == fn {
-				i = k
-				break
-			}
-		}
-		if i < 0 {
+		i, ok := stacks.Any(s.Stack, func(f stacks.Frame) bool { return f.Func == fn })
+		if !ok {
 			continue
 		}
 		in += s.Value

@@ -50,8 +50,19 @@ func run(pass *analyze.Pass) (any, error) {
 	if gr := census.Of(pass); gr != nil {
 		gs = gr.Census
 	}
+	// Judged once per function: a dump may hold thousands of goroutines
+	// yielding under one, and each judgement reads every sample.
+	assisting := map[string]bool{}
 	ySite, yN := censusYielders(gs, func(fn string) bool {
-		return gs.Format != "core" && mayAssist(prof, fn)
+		if gs.Format == "core" {
+			return false
+		}
+		a, seen := assisting[fn]
+		if !seen {
+			a = mayAssist(prof, fn)
+			assisting[fn] = a
+		}
+		return a
 	})
 	var ev []analyze.Evidence
 	var missing []analyze.Basis

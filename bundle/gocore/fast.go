@@ -76,12 +76,6 @@ type fastReader struct {
 	sym   *symbolizer
 	gover goversion.GoVersion
 	now   int64
-	// sema maps a g parked on a semaphore to the semaphore's address, as
-	// the semaphore tables' chains give it (before Go 1.26, semasweep.go).
-	sema map[uint64]uint64
-	// semaInG is set from Go 1.26 on, whose runtime keeps a semaphore
-	// waiter's sudog in g.waiting (semasweep.go).
-	semaInG bool
 	// heldScan finds the locks parked goroutines hold; nil when no
 	// mutex is contended.
 	heldScan *heldScan
@@ -190,7 +184,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	mem := newCoreMem(cf, info)
 	defer mem.close()
 	mem.addExecutable(ef)
-	fr := &fastReader{mem: mem, o: o, sym: sym, gover: gover, semaInG: semaInG(gover), buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
+	fr := &fastReader{mem: mem, o: o, sym: sym, gover: gover, buf: make([]byte, stackWindow), creators: map[uint64]*goroutines.Frame{}}
 	if l.fields["runtime/pprof.labelMap"] != nil {
 		fr.hasLabels = true
 	}

@@ -63,7 +63,7 @@ type semaHead struct{ node, elem uint64 }
 // semaTreaps reads the nodes of the semaphore table's treaps, in address
 // order.
 func (fr *fastReader) semaTreaps(l *layout) *semaWalk {
-	sw := &semaWalk{waiters: map[uint64]uint64{}, chains: !fr.semaInG, budget: maxSemaNodes}
+	sw := &semaWalk{waiters: map[uint64]uint64{}, chains: !semaInG(fr.gover), budget: maxSemaNodes}
 	s, ok := l.syms["runtime.semtable"]
 	if !ok || s.Size == 0 || s.Size%semTabSize != 0 {
 		return sw

@@ -46,7 +46,6 @@ func (fr *fastReader) walk(l *layout, timers []uint64, to timerHeapOffsets) (*fa
 	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
 	gps := fr.readPointers(allgs, n, res.census)
 	sw := fr.semaTreaps(l)
-	fr.sema = sw.waiters
 	fr.heldScan = fr.newHeldScan(l, sw.semaphores())
 	if err := fr.sweep(newGRecords(fr.o), gps, timers, to, sw, res); err != nil {
 		return nil, err
@@ -87,7 +86,7 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 	live := make([]bool, len(gps))
 	chans := make([][]uint64, len(gps))
 	// semas[x] is the semaphore goroutine x waits on, read through its
-	// g.waiting; waiters found along the chains are in fr.sema.
+	// g.waiting; waiters found along the chains are in sw.waiters.
 	semas := make([]uint64, len(gps))
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
@@ -107,7 +106,7 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 		out[x], live[x], sudog = fr.goroutine(lo, b)
 		switch {
 		case !live[x] || sudog == 0:
-		case fr.semaInG && semaWaitReasons[out[x].WaitReason]:
+		case !sw.chains && semaWaitReasons[out[x].WaitReason]:
 			q.push(sweepItem{addr: sudog, kind: semaSudog, x: x})
 		default:
 			q.push(sweepItem{addr: sudog, kind: chanSudog, x: x})
@@ -160,7 +159,7 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 		}
 	}
 	fr.markChans(out, chans, cr)
-	fr.semaLocks(out, gps, live, semas)
+	semaLocks(out, gps, live, semas, sw.waiters)
 	// The live goroutines move to the front of out, which becomes the
 	// census: a million goroutines are not held twice.
 	k := 0
@@ -181,13 +180,14 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 }
 
 // semaLocks gives each goroutine parked on a semaphore (semas[x], or
-// fr.sema by its g) that semaphore as its lock, which its held locks then
-// leave out: the held-lock scan ran before the semaphore was known.
-func (fr *fastReader) semaLocks(out []goroutines.Goroutine, gps []uint64, live []bool, semas []uint64) {
+// byG by its g, as the chains gave it) that semaphore as its lock, which
+// its held locks then leave out: the held-lock scan ran before the
+// semaphore was known.
+func semaLocks(out []goroutines.Goroutine, gps []uint64, live []bool, semas []uint64, byG map[uint64]uint64) {
 	for x, gp := range gps {
 		a := semas[x]
-		if a == 0 && len(fr.sema) > 0 {
-			a = fr.sema[gp]
+		if a == 0 && len(byG) > 0 {
+			a = byG[gp]
 		}
 		if a == 0 || !live[x] || out[x].Status != "waiting" {
 			continue

@@ -24,6 +24,8 @@ type coreMem struct {
 	// latest first, which serve reads without a call to f.
 	viewer frameViewer
 	views  [2]frameView
+	// word is u64's buffer when a read must copy.
+	word [8]byte
 	// exe holds the executable's loaded segments: read-only data (string
 	// literals such as pprof label keys) is file-backed, so the kernel
 	// leaves it out of the core.
@@ -115,28 +117,36 @@ func (m *coreMem) read(b []byte, addr uint64) error {
 // It returns false when the reader lends no frames, the view fails (a
 // ReadAt then reports why) or b runs past the frame's end.
 func (m *coreMem) fromView(b []byte, off int64) bool {
-	if m.viewer == nil {
+	if m.viewer == nil || !m.view(off) {
 		return false
 	}
 	v := &m.views[0]
-	if !v.holds(off) {
-		if m.views[1].holds(off) {
-			m.views[0], m.views[1] = m.views[1], m.views[0]
-		} else {
-			w, at, release, err := m.viewer.View(off)
-			if err != nil {
-				return false
-			}
-			if m.views[1].release != nil {
-				m.views[1].release()
-			}
-			m.views[1], m.views[0] = m.views[0], frameView{w, at, release}
-		}
-	}
 	if off+int64(len(b)) > v.at+int64(len(v.b)) {
 		return false
 	}
 	copy(b, v.b[off-v.at:])
+	return true
+}
+
+// view makes views[0] the lent frame that holds the core's byte at off,
+// asking the reader for it (and returning the older kept frame) when
+// neither kept frame does; false when the view fails.
+func (m *coreMem) view(off int64) bool {
+	if m.views[0].holds(off) {
+		return true
+	}
+	if m.views[1].holds(off) {
+		m.views[0], m.views[1] = m.views[1], m.views[0]
+		return true
+	}
+	w, at, release, err := m.viewer.View(off)
+	if err != nil {
+		return false
+	}
+	if m.views[1].release != nil {
+		m.views[1].release()
+	}
+	m.views[1], m.views[0] = m.views[0], frameView{w, at, release}
 	return true
 }
 
@@ -161,10 +171,48 @@ func (m *coreMem) slice(addr uint64) (ptr, n uint64, err error) {
 	return binary.LittleEndian.Uint64(b[:]), binary.LittleEndian.Uint64(b[8:]), nil
 }
 
+// u64 reads the little-endian word at addr: straight from a lent frame
+// when one holds it, else through read into a buffer of m's own (a local
+// one would escape to the heap through f.ReadAt, for each of millions of
+// words).
 func (m *coreMem) u64(addr uint64) (uint64, error) {
-	var b [8]byte
-	if err := m.read(b[:], addr); err != nil {
+	if b, ok := m.peek(addr, 8); ok {
+		return binary.LittleEndian.Uint64(b), nil
+	}
+	if err := m.read(m.word[:], addr); err != nil {
 		return 0, err
 	}
-	return binary.LittleEndian.Uint64(b[:]), nil
+	return binary.LittleEndian.Uint64(m.word[:]), nil
+}
+
+// peek returns the n bytes at addr without copying them, out of a frame
+// the reader lent, when a single segment and frame hold them all; false
+// otherwise (read copies them then). The bytes stay valid until m's next
+// read or peek of another frame, which may return the frame: a caller
+// that reads more of the core while using them copies them first.
+func (m *coreMem) peek(addr, n uint64) ([]byte, bool) {
+	if m.viewer == nil {
+		return nil, false
+	}
+	i := m.last
+	if i >= len(m.segs) || addr < m.segs[i].Vaddr || addr >= m.segs[i].Vaddr+m.segs[i].Filesz {
+		i = sort.Search(len(m.segs), func(i int) bool { return m.segs[i].Vaddr+m.segs[i].Filesz > addr })
+		if i == len(m.segs) || m.segs[i].Vaddr > addr {
+			return nil, false
+		}
+		m.last = i
+	}
+	s := m.segs[i]
+	if addr+n > s.Vaddr+s.Filesz {
+		return nil, false
+	}
+	off := int64(s.Offset + addr - s.Vaddr)
+	if off+int64(n) > m.size || !m.view(off) {
+		return nil, false
+	}
+	v := &m.views[0]
+	if off+int64(n) > v.at+int64(len(v.b)) {
+		return nil, false
+	}
+	return v.b[off-v.at : off-v.at+int64(n) : off-v.at+int64(n)], true
 }

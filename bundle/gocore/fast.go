@@ -29,8 +29,9 @@ const (
 	// allgsChunk is how many g pointers are read per step.
 	allgsChunk = 4096
 	// stackWindow is how much of a goroutine's stack above its saved SP is
-	// read at once; frames beyond it are read one by one. A parked
-	// goroutine's innermost frames (gopark and its callers) fit in 1 KiB.
+	// copied at once when no lent frame holds the whole stack; frames
+	// beyond it are read one by one. A parked goroutine's innermost
+	// frames (gopark and its callers) fit in 1 KiB.
 	stackWindow = 1 << 10
 	// maxSemaNodes bounds the walk of the runtime's semaphore tables.
 	maxSemaNodes = 1 << 22
@@ -87,9 +88,10 @@ type fastReader struct {
 	// hasChans is set when the program's DWARF describes them.
 	chans    chanOffsets
 	hasChans bool
-	// heapChans maps channels fed by pending timers to their periods,
-	// from the Ps' timer heaps (heapTimers, chanTimer); nil when unread.
-	heapChans map[uint64]int64
+	// heapChans are the channels fed by pending timers, with their
+	// periods, in the order the sweep read the timers of the Ps' timer
+	// heaps (heapTimers, chanTimer).
+	heapChans []heapChan
 	// panicking collects fastResult.panicking during the walk.
 	panicking []string
 	// creators and stacks intern what goroutines share: the go
@@ -193,7 +195,6 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	var timerOffs timerHeapOffsets
 	if fr.hasChans {
 		timers, timerOffs = fr.heapTimers(l)
-		fr.heapChans = map[uint64]int64{}
 	}
 	fr.now = fr.nanotime(l)
 	res, err := fr.walk(l, timers, timerOffs)
@@ -311,16 +312,22 @@ func (fr *fastReader) unwind(pc, sp, bp, lo, hi uint64) []goroutines.Frame {
 	if pc == 0 {
 		return nil
 	}
-	win, winLo := fr.buf[:0], sp
+	// The window is the whole stack above sp where a lent frame holds it,
+	// else its first stackWindow bytes, copied.
+	win, winLo, lent := fr.buf[:0], sp, false
 	if sp >= lo && sp < hi {
-		n := min(uint64(len(fr.buf)), hi-sp)
-		if fr.mem.read(fr.buf[:n], sp) == nil {
+		if b, ok := fr.mem.peek(sp, hi-sp); ok {
+			win, lent = b, true
+		} else if n := min(uint64(len(fr.buf)), hi-sp); fr.mem.read(fr.buf[:n], sp) == nil {
 			win = fr.buf[:n]
 		}
 	}
 	word := func(addr uint64) (uint64, bool) {
 		if addr >= winLo && addr+8 <= winLo+uint64(len(win)) {
 			return binary.LittleEndian.Uint64(win[addr-winLo:]), true
+		}
+		if lent {
+			win = nil // the read below may return the lent frame
 		}
 		v, err := fr.mem.u64(addr)
 		return v, err == nil

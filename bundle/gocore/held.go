@@ -83,12 +83,17 @@ func (fr *fastReader) held(sp, n uint64) []uint64 {
 	if h == nil || n == 0 {
 		return nil
 	}
-	if uint64(cap(h.buf)) < n {
-		h.buf = make([]byte, n)
-	}
-	b := h.buf[:n]
-	if fr.mem.read(b, sp) != nil {
-		return nil
+	// The scan reads nothing else of the core, so a lent frame's bytes
+	// serve as they are.
+	b, ok := fr.mem.peek(sp, n)
+	if !ok {
+		if uint64(cap(h.buf)) < n {
+			h.buf = make([]byte, n)
+		}
+		b = h.buf[:n]
+		if fr.mem.read(b, sp) != nil {
+			return nil
+		}
 	}
 	var out []uint64
 	for i := 0; i+8 <= len(b); i += 8 {

@@ -3,6 +3,8 @@ package gocore
 import (
 	"cmp"
 	"slices"
+
+	"github.com/coroner/coroner/internal/hugepages"
 )
 
 // sweepItem is a read a sweep has still to make, at addr.
@@ -81,6 +83,7 @@ type sweepQueue struct {
 func (q *sweepQueue) reserve(n int) {
 	if !q.started {
 		q.base = slices.Grow(q.base, n)
+		hugepages.Advise(q.base)
 	}
 }
 
@@ -111,7 +114,7 @@ func (q *sweepQueue) near(addr uint64) bool {
 func (q *sweepQueue) pop() (sweepItem, bool) {
 	if !q.started {
 		q.started = true
-		slices.SortFunc(q.base, sweepEntry.compare)
+		q.base = sortBase(q.base)
 	}
 	if n := len(q.now); n > 0 {
 		it := q.now[n-1]

@@ -3,6 +3,7 @@ package gocore
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -160,4 +161,51 @@ func TestSweepQueueMatchesHeap(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSortBase: the radix sort of a large base orders reads as the
+// comparison sort does (by address, then push order), with duplicate
+// addresses, addresses spread over a wide range and a common alignment.
+func TestSortBase(t *testing.T) {
+	for _, spread := range []uint64{1 << 12, 1 << 34, 1 << 46} {
+		r := rand.New(rand.NewPCG(1, spread))
+		n := 3 * radixSortMin
+		base := make([]sweepEntry, n)
+		for i := range base {
+			a := 0xc000000000 + r.Uint64N(spread)&^7
+			if i > 0 && r.IntN(8) == 0 {
+				a = base[r.IntN(i)].addr // a duplicate, pushed later
+			}
+			base[i] = sweepEntry{sweepItem{addr: a, x: i}, i + 1}
+		}
+		want := slices.Clone(base)
+		slices.SortFunc(want, sweepEntry.compare)
+		got := sortBase(slices.Clone(base))
+		if !slices.Equal(got, want) {
+			t.Fatalf("spread %#x: radix order differs from the comparison sort's", spread)
+		}
+	}
+}
+
+// BenchmarkSortBase sorts a million reads at heap addresses spread over
+// 4 GiB, the way a million goroutines' g structs lie.
+func BenchmarkSortBase(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	base := make([]sweepEntry, 1<<20)
+	for i := range base {
+		base[i] = sweepEntry{sweepItem{addr: 0xc000000000 + r.Uint64N(4<<30)&^7, x: i}, i + 1}
+	}
+	work := make([]sweepEntry, len(base))
+	b.Run("radix", func(b *testing.B) {
+		for b.Loop() {
+			copy(work, base)
+			sortBase(work)
+		}
+	})
+	b.Run("compare", func(b *testing.B) {
+		for b.Loop() {
+			copy(work, base)
+			slices.SortFunc(work, sweepEntry.compare)
+		}
+	})
 }

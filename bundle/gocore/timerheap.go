@@ -105,6 +105,12 @@ func (fr *fastReader) chanTimer(o timerHeapOffsets, t uint64, sendTime map[uint6
 		sendTime[fn] = is
 	}
 	if is {
-		fr.heapChans[ch] = int64(period)
+		fr.heapChans = append(fr.heapChans, heapChan{ch, int64(period)})
 	}
+}
+
+// heapChan is a channel a pending timer feeds, and the timer's period.
+type heapChan struct {
+	ch     uint64
+	period int64
 }

@@ -1,6 +1,10 @@
 package gocore
 
-import "github.com/coroner/coroner/bundle/goroutines"
+import (
+	"slices"
+
+	"github.com/coroner/coroner/bundle/goroutines"
+)
 
 // maxSelectCases bounds how many sudogs of one goroutine's wait list are
 // followed: a select enqueues one sudog per case, linked through
@@ -110,9 +114,12 @@ func (ci *chanInfo) setPeriod(p uint64) {
 // are out[x]'s channels.
 func (fr *fastReader) markChans(out []goroutines.Goroutine, chans [][]uint64, cr chanReads) {
 	info := cr.info
-	for c, ci := range info {
-		if p, ok := fr.heapChans[c]; ok && ci.read && !ci.timer {
-			ci.timer, ci.period = true, p // an asynchronous timer channel
+	// An asynchronous timer channel. Of several pending timers feeding
+	// one channel, the one read last speaks for it: the list is walked
+	// from its end, and the first found marks the channel.
+	for _, hc := range slices.Backward(fr.heapChans) {
+		if ci := info[hc.ch]; ci != nil && ci.read && !ci.timer {
+			ci.timer, ci.period = true, hc.period
 		}
 	}
 	for x, cs := range chans {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/internal/hugepages"
 )
 
 // The census reads every goroutine in one sweep over the core's memory, in
@@ -88,6 +89,10 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 	// semas[x] is the semaphore goroutine x waits on, read through its
 	// g.waiting; waiters found along the chains are in sw.waiters.
 	semas := make([]uint64, len(gps))
+	hugepages.Advise(rb)
+	hugepages.Advise(out)
+	hugepages.Advise(chans)
+	hugepages.Advise(semas)
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
 	q.reserve(len(gps) + len(timers) + len(sw.heads))

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/coroner/coroner/bundle/goroutines"
+	"github.com/coroner/coroner/internal/hugepages"
 )
 
 // wire is the census as the child sends it: each distinct stack and each
@@ -96,6 +97,7 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 		creators[k] = &head.Creators[k]
 	}
 	c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
+	hugepages.Advise(c.Goroutines)
 	for len(c.Goroutines) < head.Total {
 		var ch wireChunk
 		if err := dec.Decode(&ch); err != nil {

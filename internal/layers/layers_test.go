@@ -15,7 +15,7 @@ func layer(pkg string) int {
 	switch {
 	case pkg == "internal/units", pkg == "internal/version", pkg == "internal/worker", pkg == "internal/testcore",
 		pkg == "internal/pgtest", pkg == "internal/s3test", pkg == "internal/browsertest", pkg == "internal/benchcpu",
-		pkg == "internal/hostile":
+		pkg == "internal/hostile", pkg == "internal/hugepages":
 		return 0 // utilities anyone may use
 	case pkg == "internal/blobstore":
 		return 2 // object stores, read and written as archives are (beside the readers)

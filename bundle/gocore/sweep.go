@@ -15,8 +15,9 @@ type sweepItem struct {
 	// chanSudog), the timer's index (timer) or the node's depth
 	// (treapNode).
 	x int
-	// elem is the semaphore a semaWaiter waits on, or the channel whose
-	// timer a chanTimerPeriod reads.
+	// elem is the semaphore a semaWaiter waits on, the channel whose
+	// timer a chanTimerPeriod reads, or the slot of the g record a stack
+	// read decodes with (walk.go).
 	elem uint64
 }
 

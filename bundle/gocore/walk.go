@@ -80,8 +80,11 @@ func (fr *fastReader) readPointers(allgs, n uint64, c *goroutines.Census) []uint
 // and leaves the live goroutines in the census in allgs order.
 func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOffsets, sw *semaWalk, res *fastResult) error {
 	o, size := &recs.offsets, int(recs.offsets.size)
-	rb := make([]byte, len(gps)*size)
-	rec := func(x int) []byte { return rb[x*size : (x+1)*size] }
+	// Records are kept only of the goroutines whose stack lies further
+	// on (a few in a hundred), packed in the order they are made; a stack
+	// read carries its record's slot in elem.
+	var rb []byte
+	rec := func(slot uint64) []byte { return rb[slot*uint64(size) : (slot+1)*uint64(size)] }
 	gb := make([]byte, recs.gSize)
 	out := make([]goroutines.Goroutine, len(gps))
 	live := make([]bool, len(gps))
@@ -89,7 +92,6 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 	// semas[x] is the semaphore goroutine x waits on, read through its
 	// g.waiting; waiters found along the chains are in sw.waiters.
 	semas := make([]uint64, len(gps))
-	hugepages.Advise(rb)
 	hugepages.Advise(out)
 	hugepages.Advise(chans)
 	hugepages.Advise(semas)
@@ -140,15 +142,17 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 			if sp := fr.u64(gb, fr.o.schedSP); q.near(sp) {
 				goroutine(x, fr.o, gb)
 			} else {
-				recs.copyFrom(rec(x), gb)
-				q.push(sweepItem{addr: sp, kind: stack, x: x})
+				slot := uint64(len(rb) / size)
+				rb = append(rb, make([]byte, size)...)
+				recs.copyFrom(rec(slot), gb)
+				q.push(sweepItem{addr: sp, kind: stack, x: x, elem: slot})
 			}
 		case timer:
 			fr.chanTimer(to, it.addr, sendTime)
 		case semaWaiter:
 			fr.semaWaiter(sw, &q, it.addr, it.elem)
 		case stack:
-			goroutine(x, o, rec(x))
+			goroutine(x, o, rec(it.elem))
 		case semaSudog:
 			semas[x] = fr.semaSudog(gps[x], it.addr)
 		case chanSudog:

@@ -34,7 +34,20 @@ func CheckSealed(path string) error {
 // checked over its frame table, and each frame against the table when it
 // is read.
 func (a *Archive) CheckSealed() error {
-	path := a.path
+	if err := a.CheckBytes(); err != nil {
+		return err
+	}
+	return a.CheckStructure()
+}
+
+// CheckBytes is the part of CheckSealed that hashes a local archive's
+// every compressed byte against its seal, where its frame table checks
+// only the frames read; it does nothing for an archive whose index walk
+// hashed them already, one read in place, or one without random access.
+// It reads the file on its own, so it may run beside reads of the
+// archive, each frame of which is checked against the table as it is
+// decoded.
+func (a *Archive) CheckBytes() error {
 	idx, err := a.index()
 	if errors.Is(err, ErrNoRandomAccess) {
 		return nil
@@ -42,14 +55,24 @@ func (a *Archive) CheckSealed() error {
 	if err != nil {
 		return err
 	}
-	if idx.sums != nil && a.src == nil && !a.sealed {
-		// The frame table checks only the frames read; a local file's
-		// every byte is checked here, as a walk would have, so that a
-		// damaged archive is refused before anything is analysed.
-		if err := checkSeal(path); err != nil {
-			idx.release()
-			return err
-		}
+	defer idx.release()
+	if idx.sums == nil || a.src != nil || a.sealed {
+		return nil
+	}
+	return checkSeal(a.path)
+}
+
+// CheckStructure is the part of CheckSealed that reads the tar headers
+// and the trailer: every member the manifest lists, in order, with its
+// size, and nothing after the trailer.
+func (a *Archive) CheckStructure() error {
+	path := a.path
+	idx, err := a.index()
+	if errors.Is(err, ErrNoRandomAccess) {
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	s := newFrameReader(idx, "(tar headers)", 2*frameBlock)
 	defer s.close()

@@ -79,11 +79,31 @@ func analyzeArchive(ctx context.Context, path string, open func(string) (*bundle
 	}
 	defer a.Close()
 	// A cut or altered archive is refused whole rather than analysed in
-	// part; members are hashed as the analyzers read them.
-	if err := a.CheckSealed(); err != nil {
+	// part; members are hashed as the analyzers read them. Its structure
+	// is checked first; its seal over every compressed byte while the
+	// analyzers run (what they read is checked against the frame table as
+	// it is decoded), and a mismatch refuses it all the same.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sealed := make(chan error, 1)
+	go func() {
+		err := a.CheckBytes()
+		if err != nil {
+			cancel() // the analysis is refused: stop its analyzers
+		}
+		sealed <- err
+	}()
+	if err := a.CheckStructure(); err != nil {
+		if serr := <-sealed; serr != nil {
+			err = serr // the seal says why the structure is off
+		}
 		return nil, &ingest.InputError{Err: err}
 	}
-	return analyze.Execute(ctx, a, set, o)
+	res, err := analyze.Execute(ctx, a, set, o)
+	if serr := <-sealed; serr != nil {
+		return nil, &ingest.InputError{Err: serr}
+	}
+	return res, err
 }
 
 // unread is the source of an input whose ingest was cut short: a manifest

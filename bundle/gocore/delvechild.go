@@ -40,13 +40,16 @@ func init() {
 // add nothing to grouping and cost time on runaway recursion.
 const maxFrames = 100
 
-// childGCPercent is a census child's GOGC. The child lives for one census
-// whose data stays live to the end; collecting at every doubling of the
-// heap mostly rescans it. On a 100k-goroutine core, GOGC 200 took the
-// census from 0.58 to 0.55 s and the analysis's summed peak RSS from 580
-// to about 650 MiB (400: no faster, 810 MiB), well inside
-// DefaultLimits.Memory.
-const childGCPercent = 200
+// childGCPercent is a census child's GOGC: the runtime's default. Fresh
+// memory costs a page fault and the zeroing of its page, and a heap let
+// to grow to three times its live data (GOGC 200) touches more of it
+// than a collection costs: on the million-goroutine snapshot of
+// corpus/bench/core.sh, five alternating pairs of children took a median
+// 2.98 s at 100 against 3.16 s at 200, with the same peak RSS (about
+// 520 MiB); on a 100,000-goroutine crash core the two are equal (0.58–0.66
+// s, 130 MiB). (Before the census's large arrays moved to huge pages,
+// 200 had been the faster.)
+const childGCPercent = 100
 
 // censusWorker is the child's entry point: args are CORE EXE, or archive
 // ARCHIVE MEMBER EXE for a core read from an archive's frames; it prints

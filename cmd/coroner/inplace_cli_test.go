@@ -19,7 +19,8 @@ import (
 // it in place through its frame table: the endpoint serves less than the
 // object, the report JSON is the local file's byte for byte, nothing is
 // fetched, and a byte flipped in the frame holding the trailer (which the
-// structure check reads) is refused with exit 3, as locally.
+// structure check reads) is refused with exit 3, as locally. Locally, a
+// byte flipped where no analyzer reads is refused too.
 func TestAnalyzeInPlaceS3(t *testing.T) {
 	exe := buildCoroner(t)
 	dir := t.TempDir()
@@ -87,5 +88,25 @@ func TestAnalyzeInPlaceS3(t *testing.T) {
 		if _, stderr, code := runCoroner(t, exe, "analyze", "--format", "json", "-o", filepath.Join(dir, "r-bad"), input); code != 3 {
 			t.Errorf("analyze %s of a flipped frame: exit %d, want 3: %s", input, code, stderr)
 		}
+	}
+
+	// A byte flipped in the attachment, which no analyzer reads: the local
+	// file's seal, checked beside the analysis, still refuses it, and no
+	// report is written. (In place, a frame nothing reads is not hashed.)
+	at := bytes.Index(arch, noise[4<<20:4<<20+64]) // stored, not compressed
+	if at < 0 {
+		t.Fatal("the attachment's bytes are not stored as they are")
+	}
+	unread := bytes.Clone(arch)
+	unread[at+32] ^= 0x40
+	if err := os.WriteFile(filepath.Join(dir, "unread.tar.zst"), unread, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "r-unread")
+	if _, stderr, code := runCoroner(t, exe, "analyze", "--format", "json", "-o", out, filepath.Join(dir, "unread.tar.zst")); code != 3 {
+		t.Errorf("analyze of a flipped byte no analyzer reads: exit %d, want 3: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.json")); err == nil {
+		t.Error("a report was written for an archive its seal refuses")
 	}
 }

@@ -115,7 +115,8 @@ func run(pass *analyze.Pass) (any, error) {
 	maxWait := -1
 	observer := observers(c)
 	heldBack := 0
-	for i, g := range c.Goroutines {
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
 		if g.System || observer[i] {
 			continue
 		}
@@ -131,7 +132,7 @@ func run(pass *analyze.Pass) (any, error) {
 			res.Progressing += n
 		}
 	}
-	tallyLocks(c, res)
+	tallyLocks(c, censusGroups(gr, c), res)
 	basis := analyze.Basis{Metric: "user_goroutines", Count: float64(res.User), Min: minBlocked, Unit: "goroutines", Artifact: c.Source,
 		Why: "the blocked share is taken of the census's user goroutines, those the capture did not start"}
 	if !basis.Enough() {
@@ -142,8 +143,8 @@ func run(pass *analyze.Pass) (any, error) {
 		return res, nil
 	}
 	runnable := 0
-	for i, g := range c.Goroutines {
-		if !g.System && !observer[i] && (g.Status == "runnable" || g.Status == "running") {
+	for i := range c.Goroutines {
+		if g := &c.Goroutines[i]; !g.System && !observer[i] && (g.Status == "runnable" || g.Status == "running") {
 			runnable += max(g.Count, 1)
 		}
 	}
@@ -167,7 +168,8 @@ func stillWoken(c *goroutines.Census, observer map[int]bool, windows []*traces.W
 		if w.Duration < minStuckWindow {
 			continue
 		}
-		for i, g := range c.Goroutines {
+		for i := range c.Goroutines {
+			g := &c.Goroutines[i]
 			if g.System || observer[i] || g.Status != "waiting" || !holdsBack(g.WaitReason) {
 				continue
 			}
@@ -188,8 +190,7 @@ func stillWoken(c *goroutines.Census, observer map[int]bool, windows []*traces.W
 // one address, the whole group is counted there, since goroutines with
 // identical stacks at the same wait reason wait on the same object unless
 // the probes show otherwise; else only probed goroutines are counted.
-func tallyLocks(c *goroutines.Census, res *Result) {
-	groups := goroutines.Group(c)
+func tallyLocks(c *goroutines.Census, groups []goroutines.Bucket, res *Result) {
 	for _, g := range groups {
 		if g.System || g.Status != "waiting" || !blocking(g.WaitReason) {
 			continue
@@ -208,8 +209,8 @@ func tallyLocks(c *goroutines.Census, res *Result) {
 		return
 	}
 	keys := map[groupKeyInput]string{}
-	for _, g := range c.Goroutines {
-		if g.LockAddr != 0 && !g.System && g.Status == "waiting" && multi[groupKeyOf(keys, g)] {
+	for i := range c.Goroutines {
+		if g := &c.Goroutines[i]; g.LockAddr != 0 && !g.System && g.Status == "waiting" && multi[groupKeyOf(keys, g)] {
 			res.Locks[g.LockAddr] += max(g.Count, 1)
 		}
 	}
@@ -227,15 +228,24 @@ type groupKeyInput struct {
 // groupKeyOf finds the key of the group g belongs to, once per distinct
 // input in keys: a million waiters in a few stacks are grouped a few
 // times, not a million.
-func groupKeyOf(keys map[groupKeyInput]string, g goroutines.Goroutine) string {
+func groupKeyOf(keys map[groupKeyInput]string, g *goroutines.Goroutine) string {
 	in := groupKeyInput{status: g.Status, reason: g.WaitReason, stack: goroutines.IDOf(g.Frames)}
 	if k, ok := keys[in]; ok {
 		return k
 	}
-	one := &goroutines.Census{Goroutines: []goroutines.Goroutine{g}}
+	one := &goroutines.Census{Goroutines: []goroutines.Goroutine{*g}}
 	k := goroutines.Group(one)[0].Key
 	keys[in] = k
 	return k
+}
+
+// censusGroups returns the groups of c, one of gr's censuses: those the
+// census analyzer made when c is its best, else c grouped now.
+func censusGroups(gr *census.Result, c *goroutines.Census) []goroutines.Bucket {
+	if c == gr.Census && gr.Groups != nil {
+		return gr.Groups
+	}
+	return goroutines.Group(c)
 }
 
 // stateful returns the best census that carries goroutine states.
@@ -260,23 +270,25 @@ func stateful(gr *census.Result) *goroutines.Census {
 func observers(c *goroutines.Census) map[int]bool {
 	out := map[int]bool{}
 	ids := map[int64]bool{}
-	for i, g := range c.Goroutines {
-		if observing(g) {
+	var inside goroutines.PerStack[bool] // a stack in a profiler or the tracer
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
+		if inside.Of(g.Frames, observing) {
 			out[i] = true
 			ids[g.ID] = true
 		}
 	}
-	for i, g := range c.Goroutines {
-		if g.CreatorID != 0 && ids[g.CreatorID] || unstartedConn(g) {
+	for i := range c.Goroutines {
+		if g := &c.Goroutines[i]; g.CreatorID != 0 && ids[g.CreatorID] || unstartedConn(g) {
 			out[i] = true
 		}
 	}
 	return out
 }
 
-// observing reports a goroutine inside a profiler or the tracer.
-func observing(g goroutines.Goroutine) bool {
-	for _, f := range g.Frames {
+// observing reports a stack inside a profiler or the tracer.
+func observing(frames []goroutines.Frame) bool {
+	for _, f := range frames {
 		for _, p := range []string{"runtime/pprof.", "net/http/pprof.", "runtime/trace."} {
 			if strings.HasPrefix(f.Func, p) {
 				return true
@@ -288,7 +300,7 @@ func observing(g goroutines.Goroutine) bool {
 
 // unstartedConn reports a connection goroutine the HTTP server created
 // that has not run yet: its stack holds only the go statement's wrapper.
-func unstartedConn(g goroutines.Goroutine) bool {
+func unstartedConn(g *goroutines.Goroutine) bool {
 	if g.Status != "runnable" || g.CreatedBy == nil || !strings.HasPrefix(g.CreatedBy.Func, "net/http.(*Server).Serve") {
 		return false
 	}

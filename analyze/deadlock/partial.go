@@ -54,6 +54,12 @@ const (
 	confidenceStuckLock = 0.7
 )
 
+// lockWaiter reports a user goroutine parked on a sync.Mutex or
+// sync.RWMutex whose semaphore the core shows.
+func lockWaiter(g *goroutines.Goroutine) bool {
+	return !g.System && g.Status == "waiting" && mutexWait(g.WaitReason) && g.LockAddr != 0
+}
+
 // mutexWait is true for the wait reasons of sync.Mutex and sync.RWMutex
 // waiters (runtime waitReason strings), which sleep on a semaphore inside
 // the lock.
@@ -92,8 +98,7 @@ func findPartial(c *goroutines.Census, windows []*traces.Window) *partial {
 	}
 	byLock := map[uint64][]*goroutines.Goroutine{}
 	for i := range c.Goroutines {
-		g := &c.Goroutines[i]
-		if !g.System && g.Status == "waiting" && mutexWait(g.WaitReason) && g.LockAddr != 0 {
+		if g := &c.Goroutines[i]; lockWaiter(g) {
 			byLock[g.LockAddr] = append(byLock[g.LockAddr], g)
 		}
 	}
@@ -126,7 +131,18 @@ func findPartial(c *goroutines.Census, windows []*traces.Window) *partial {
 			p.chanStuck++
 		}
 	}
-	p.holders = pickHolders(cands, p.stuck)
+	// The crowd is the stuck locks' waiters and the other candidates:
+	// a candidate waiting on a stuck lock is among its waiters already.
+	var crowd []*goroutines.Goroutine
+	for _, ws := range p.stuck {
+		crowd = append(crowd, ws...)
+	}
+	for _, g := range cands {
+		if _, waits := p.stuck[g.LockAddr]; !waits || !lockWaiter(g) {
+			crowd = append(crowd, g)
+		}
+	}
+	p.holders = pickHolders(cands, crowd, p.stuck)
 	p.cycle = lockCycle(p.stuck, p.holders)
 	return p
 }
@@ -143,7 +159,11 @@ func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
 			}
 		}
 	}
-	holders := pickHolders(cands, byLock)
+	var crowd []*goroutines.Goroutine // every waiter, cands among them
+	for _, ws := range byLock {
+		crowd = append(crowd, ws...)
+	}
+	holders := pickHolders(cands, crowd, byLock)
 	cycle := lockCycle(byLock, holders)
 	if len(cycle) == 0 {
 		return nil
@@ -161,10 +181,10 @@ func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
 // reads as the mutex's address), and such readings come from the crowd
 // queued at an acquiring call; so among the goroutines pointing at a lock
 // the one whose user blocking site is shared by the fewest goroutines is
-// taken (ties: the lowest goroutine ID).
-func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.Goroutine) map[uint64]*goroutines.Goroutine {
-	crowd := map[traces.Site]int{}
-	seen := map[int64]bool{}
+// taken (ties: the lowest goroutine ID). crowd lists each goroutine
+// counted once: cands and the waiters of locks.
+func pickHolders(cands, crowd []*goroutines.Goroutine, locks map[uint64][]*goroutines.Goroutine) map[uint64]*goroutines.Goroutine {
+	at := map[traces.Site]int{} // how many of the crowd block at a site
 	// A crowd shares a few stacks: each one's site is found once.
 	type siteOf struct {
 		site traces.Site
@@ -179,23 +199,14 @@ func pickHolders(cands []*goroutines.Goroutine, locks map[uint64][]*goroutines.G
 		s := sites.Of(g.Frames, find)
 		return s.site, s.ok
 	}
-	count := func(g *goroutines.Goroutine) {
-		if s, ok := site(g); ok && !seen[g.ID] {
-			seen[g.ID] = true
-			crowd[s]++
-		}
-	}
-	for _, g := range cands {
-		count(g)
-	}
-	for _, ws := range locks {
-		for _, g := range ws {
-			count(g)
+	for _, g := range crowd {
+		if s, ok := site(g); ok {
+			at[s]++
 		}
 	}
 	size := func(g *goroutines.Goroutine) int {
 		s, _ := site(g)
-		return crowd[s]
+		return at[s]
 	}
 	out := map[uint64]*goroutines.Goroutine{}
 	for _, g := range cands {

@@ -152,7 +152,8 @@ func censusForcers(cs []*goroutines.Census) (callerTally, string) {
 	var t callerTally
 	var conv stacks.Converter
 	for _, c := range cs {
-		for _, g := range c.Goroutines {
+		for i := range c.Goroutines {
+			g := &c.Goroutines[i]
 			t.add(conv.FromGoroutine(g.Frames), 1)
 		}
 		if t.total > 0 {

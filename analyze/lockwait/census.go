@@ -31,7 +31,8 @@ func Censuses(pass *analyze.Pass) []*goroutines.Census {
 func semaphoreSites(cs []*goroutines.Census) map[string]bool {
 	out := map[string]bool{}
 	for _, c := range cs {
-		for _, g := range c.Goroutines {
+		for i := range c.Goroutines {
+			g := &c.Goroutines[i]
 			if !g.Semaphore {
 				continue
 			}

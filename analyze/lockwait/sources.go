@@ -186,7 +186,8 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 		// crash log, a dump taken beside them): a site's parked count is
 		// the most one census shows, not their sum.
 		here := map[*Site]int{}
-		for _, g := range cs.Goroutines {
+		for i := range cs.Goroutines {
+			g := &cs.Goroutines[i]
 			if !parkedOnLock(g) {
 				continue
 			}
@@ -273,7 +274,7 @@ func readDump(pass *analyze.Pass, a bundle.Artifact) (*goroutines.Census, error)
 // woken by the holder's release and not yet run (runnable, its stack
 // still in the lock's slow path). A running goroutine inside Lock takes
 // an uncontended lock or already holds it.
-func parkedOnLock(g goroutines.Goroutine) bool {
+func parkedOnLock(g *goroutines.Goroutine) bool {
 	switch g.Status {
 	case "waiting":
 		return true

@@ -70,7 +70,8 @@ func censusTimers(c *goroutines.Census) *timerWaiters {
 	}
 	groups := frameTally{}
 	w := &timerWaiters{source: c.Source}
-	for _, g := range c.Goroutines {
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
 		if g.System || !onTimer(g) {
 			continue
 		}
@@ -100,7 +101,7 @@ func censusTimers(c *goroutines.Census) *timerWaiters {
 // core marked its channel as a timer's, or it sleeps in time.Sleep
 // (parked, or woken and not yet run, its stack still in runtime.timeSleep
 // or time.Sleep).
-func onTimer(g goroutines.Goroutine) bool {
+func onTimer(g *goroutines.Goroutine) bool {
 	if g.Timer != nil {
 		return true
 	}
@@ -148,7 +149,8 @@ func censusYielders(c *goroutines.Census, assisting func(fn string) bool) (*anal
 	}
 	groups := frameTally{}
 	total := 0
-	for _, g := range c.Goroutines {
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
 		if g.System {
 			continue
 		}

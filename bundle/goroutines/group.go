@@ -190,7 +190,8 @@ type Summary struct {
 // Summarize counts the census.
 func Summarize(c *Census) Summary {
 	s := Summary{Status: map[string]int{}, Wait: map[string]int{}}
-	for _, g := range c.Goroutines {
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
 		n := max(g.Count, 1)
 		s.Total += n
 		if g.System {

@@ -121,7 +121,8 @@ type Crash struct {
 // Total is the number of goroutines the census stands for, honoring Count.
 func (c *Census) Total() int {
 	n := 0
-	for _, g := range c.Goroutines {
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
 		if g.Count > 0 {
 			n += g.Count
 		} else {

@@ -180,7 +180,9 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 			res.running[out[x].ID] = true
 			res.runningAt[gps[x]] = k
 		}
-		out[k] = out[x]
+		if k != x {
+			out[k] = out[x]
+		}
 		k++
 	}
 	clear(out[k:])

@@ -138,6 +138,12 @@ func toWire(c *goroutines.Census) *wire {
 	byIdentity := map[goroutines.StackID]int{}
 	byContent := map[string]int{}
 	creators := map[goroutines.Frame]int{}
+	// The census reader shares one creator Frame between goroutines with
+	// the same go statement too (kept by pointer as far as PerStack's
+	// bound), and a run of goroutines mostly shares a state: neither is
+	// hashed by content for each goroutine.
+	creatorAt := map[*goroutines.Frame]int{}
+	last, lastK := wireState{}, -1
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
 		id := goroutines.IDOf(g.Frames)
@@ -157,23 +163,30 @@ func toWire(c *goroutines.Census) *wire {
 		g.Frames = nil
 		w.CreatorOf[i] = -1
 		if g.CreatedBy != nil {
-			k, ok := creators[*g.CreatedBy]
+			k, ok := creatorAt[g.CreatedBy]
 			if !ok {
-				k = len(w.Creators)
-				creators[*g.CreatedBy] = k
-				w.Creators = append(w.Creators, *g.CreatedBy)
+				if k, ok = creators[*g.CreatedBy]; !ok {
+					k = len(w.Creators)
+					creators[*g.CreatedBy] = k
+					w.Creators = append(w.Creators, *g.CreatedBy)
+				}
+				if len(creatorAt) < goroutines.MaxPerStack {
+					creatorAt[g.CreatedBy] = k
+				}
 			}
 			w.CreatorOf[i] = k
 			g.CreatedBy = nil
 		}
-		st := wireState{g.Status, g.WaitReason}
-		k, ok := states[st]
-		if !ok {
-			k = len(w.States)
-			states[st] = k
-			w.States = append(w.States, st)
+		if st := (wireState{g.Status, g.WaitReason}); st != last || lastK < 0 {
+			k, ok := states[st]
+			if !ok {
+				k = len(w.States)
+				states[st] = k
+				w.States = append(w.States, st)
+			}
+			last, lastK = st, k
 		}
-		w.StateOf[i] = k
+		w.StateOf[i] = lastK
 		g.Status, g.WaitReason = "", ""
 	}
 	return w

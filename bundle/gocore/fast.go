@@ -191,13 +191,18 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		fr.hasLabels = true
 	}
 	fr.chans, fr.hasChans = l.chanOffsets()
+	allgs, n, err := fr.allgList(l)
+	if err != nil {
+		return nil, err
+	}
+	arrays := prepareSweep(int(n))
 	var timers []uint64
 	var timerOffs timerHeapOffsets
 	if fr.hasChans {
 		timers, timerOffs = fr.heapTimers(l)
 	}
 	fr.now = fr.nanotime(l)
-	res, err := fr.walk(l, timers, timerOffs)
+	res, err := fr.walk(l, allgs, n, arrays, timers, timerOffs)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/coroner/coroner/bundle/goroutines"
-	"github.com/coroner/coroner/internal/hugepages"
 )
 
 // The census reads every goroutine in one sweep over the core's memory, in
@@ -30,25 +29,32 @@ import (
 // Before the sweep the census reads the semaphore tables (semasweep.go):
 // the held-lock scan of each stack needs every contended semaphore known.
 
-// walk reads every goroutine runtime.allgs lists, and the timers at
-// timers (sorted; heapTimers) laid out as to says.
-func (fr *fastReader) walk(l *layout, timers []uint64, to timerHeapOffsets) (*fastResult, error) {
-	allgs, err := fr.mem.u64(l.syms["runtime.allgs"].Value)
+// allgList reads where runtime.allgs lies and how many goroutines it
+// lists.
+func (fr *fastReader) allgList(l *layout) (allgs, n uint64, err error) {
+	allgs, err = fr.mem.u64(l.syms["runtime.allgs"].Value)
 	if err != nil {
-		return nil, fmt.Errorf("runtime.allgs: %w", err)
+		return 0, 0, fmt.Errorf("runtime.allgs: %w", err)
 	}
-	n, err := fr.mem.u64(l.syms["runtime.allglen"].Value)
+	n, err = fr.mem.u64(l.syms["runtime.allglen"].Value)
 	if err != nil {
-		return nil, fmt.Errorf("runtime.allglen: %w", err)
+		return 0, 0, fmt.Errorf("runtime.allglen: %w", err)
 	}
 	if n > maxAllgs {
-		return nil, fmt.Errorf("runtime.allglen is %d (more than %d): goroutine list corrupt", n, maxAllgs)
+		return 0, 0, fmt.Errorf("runtime.allglen is %d (more than %d): goroutine list corrupt", n, maxAllgs)
 	}
+	return allgs, n, nil
+}
+
+// walk reads the n goroutines the list at allgs holds, into the arrays
+// prepareSweep(n) makes, and the timers at timers (sorted; heapTimers)
+// laid out as to says.
+func (fr *fastReader) walk(l *layout, allgs, n uint64, arrays <-chan *sweepArrays, timers []uint64, to timerHeapOffsets) (*fastResult, error) {
 	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
 	gps := fr.readPointers(allgs, n, res.census)
 	sw := fr.semaTreaps(l)
 	fr.heldScan = fr.newHeldScan(l, sw.semaphores())
-	if err := fr.sweep(newGRecords(fr.o), gps, timers, to, sw, res); err != nil {
+	if err := fr.sweep(newGRecords(fr.o), gps, <-arrays, timers, to, sw, res); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -78,7 +84,7 @@ func (fr *fastReader) readPointers(allgs, n uint64, c *goroutines.Census) []uint
 // and the semaphore waiters sw leaves to it, all in address order; it
 // marks the channel waiters (markChans) and semaphore waiters (semaLocks)
 // and leaves the live goroutines in the census in allgs order.
-func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOffsets, sw *semaWalk, res *fastResult) error {
+func (fr *fastReader) sweep(recs *gRecords, gps []uint64, a *sweepArrays, timers []uint64, to timerHeapOffsets, sw *semaWalk, res *fastResult) error {
 	o, size := &recs.offsets, int(recs.offsets.size)
 	// Records are kept only of the goroutines whose stack lies further
 	// on (a few in a hundred), packed in the order they are made; a stack
@@ -86,15 +92,9 @@ func (fr *fastReader) sweep(recs *gRecords, gps, timers []uint64, to timerHeapOf
 	var rb []byte
 	rec := func(slot uint64) []byte { return rb[slot*uint64(size) : (slot+1)*uint64(size)] }
 	gb := make([]byte, recs.gSize)
-	out := make([]goroutines.Goroutine, len(gps))
-	live := make([]bool, len(gps))
-	chans := make([][]uint64, len(gps))
-	// semas[x] is the semaphore goroutine x waits on, read through its
-	// g.waiting; waiters found along the chains are in sw.waiters.
-	semas := make([]uint64, len(gps))
-	hugepages.Advise(out)
-	hugepages.Advise(chans)
-	hugepages.Advise(semas)
+	// A list cut short (readPointers) leaves the arrays' tails unused.
+	ng := len(gps)
+	out, live, chans, semas := a.out[:ng:ng], a.live[:ng:ng], a.chans[:ng:ng], a.semas[:ng:ng]
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
 	q.reserve(len(gps) + len(timers) + len(sw.heads))

@@ -5,9 +5,6 @@ import (
 	"unsafe"
 )
 
-// pageSize is the base page size madvise's range is aligned to.
-const pageSize = 4096
-
 // advise marks [p, p+n), shrunk to whole pages, MADV_HUGEPAGE. An error
 // (an old kernel, huge pages compiled out) leaves small pages, as before.
 func advise(p unsafe.Pointer, n uintptr) {

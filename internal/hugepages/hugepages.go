@@ -15,6 +15,10 @@ package hugepages
 
 import "unsafe"
 
+// pageSize is the base page size: madvise's range is aligned to it, and
+// Prefault touches one byte in each.
+const pageSize = 4096
+
 // minBytes is the smallest slice worth advising: below a few huge pages
 // the faults saved do not pay for the system call.
 const minBytes = 8 << 20
@@ -29,4 +33,20 @@ func Advise[T any](s []T) {
 		return
 	}
 	advise(unsafe.Pointer(unsafe.SliceData(s[:cap(s)])), n)
+}
+
+// Prefault touches every page of s's backing array (its whole capacity),
+// so that the kernel backs and zeroes it now, on the calling goroutine,
+// rather than page by page when it is first written. It writes zeros over
+// zeros: s must not be in use yet.
+func Prefault[T any](s []T) {
+	var zero T
+	n := uintptr(cap(s)) * unsafe.Sizeof(zero)
+	if n == 0 {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s[:cap(s)]))), n)
+	for i := 0; i < len(b); i += pageSize {
+		b[i] = 0
+	}
 }

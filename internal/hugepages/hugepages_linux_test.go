@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"unsafe"
 )
@@ -23,8 +24,49 @@ func TestAdviseMarksTheMapping(t *testing.T) {
 	}
 }
 
+// TestPrefaultBacksThePages: after Prefault, the kernel backs every page
+// of memory never touched before (a fresh anonymous mapping, whose Rss
+// grows by its size) though nothing was written to it but zeros.
+func TestPrefaultBacksThePages(t *testing.T) {
+	const size = 32 << 20
+	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		t.Skip("no anonymous mapping:", err)
+	}
+	defer syscall.Munmap(b)
+	addr := uintptr(unsafe.Pointer(&b[0]))
+	before := smapsField(t, addr, "Rss:")
+	Prefault(b)
+	after := smapsField(t, addr, "Rss:")
+	if after-before < size {
+		t.Errorf("the mapping's Rss grew by %d KiB after prefaulting %d KiB", (after-before)>>10, size>>10)
+	}
+}
+
 // advised reports whether the mapping holding addr has VmFlags "hg".
 func advised(t *testing.T, addr uintptr) bool {
+	t.Helper()
+	return strings.Contains(smapsLine(t, addr, "VmFlags:")+" ", " hg ")
+}
+
+// smapsField returns the size in bytes that /proc/self/smaps gives in
+// field (a "kB" line such as "Rss:") of the mapping holding addr.
+func smapsField(t *testing.T, addr uintptr, field string) int64 {
+	t.Helper()
+	f := strings.Fields(smapsLine(t, addr, field))
+	if len(f) != 3 || f[2] != "kB" {
+		t.Fatalf("smaps %s line %q", field, f)
+	}
+	kb, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kb << 10
+}
+
+// smapsLine returns the line starting with field of the mapping of
+// /proc/self/smaps that holds addr.
+func smapsLine(t *testing.T, addr uintptr, field string) string {
 	t.Helper()
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
@@ -39,15 +81,15 @@ func advised(t *testing.T, addr uintptr) bool {
 			in = addr >= lo && addr < hi
 			continue
 		}
-		if in && strings.HasPrefix(line, "VmFlags:") {
-			return strings.Contains(line+" ", " hg ")
+		if in && strings.HasPrefix(line, field) {
+			return line
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	t.Fatalf("no mapping of /proc/self/smaps holds %#x", addr)
-	return false
+	t.Fatalf("no mapping of /proc/self/smaps holds %#x with %s", addr, field)
+	return ""
 }
 
 // mappingRange parses a smaps header line "lo-hi perms …".

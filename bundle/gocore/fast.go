@@ -195,7 +195,7 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	if err != nil {
 		return nil, err
 	}
-	arrays := prepareSweep(int(n))
+	arrays := prepareSweep(plausibleGoroutines(n, size, o.size))
 	var timers []uint64
 	var timerOffs timerHeapOffsets
 	if fr.hasChans {

@@ -21,6 +21,17 @@ type sweepArrays struct {
 	semas []uint64
 }
 
+// plausibleGoroutines bounds runtime.allglen, n, by how many g structs of
+// gSize bytes a core of coreSize bytes can hold: a damaged allglen then
+// makes no arrays larger than the core could fill (the list it claims is
+// cut where it turns unreadable, readPointers).
+func plausibleGoroutines(n uint64, coreSize, gSize int64) int {
+	if gSize > 0 && coreSize >= 0 {
+		n = min(n, uint64(coreSize/gSize))
+	}
+	return int(n)
+}
+
 // prepareSweep makes the arrays for n goroutines in the background.
 func prepareSweep(n int) <-chan *sweepArrays {
 	ready := make(chan *sweepArrays, 1)

@@ -92,8 +92,13 @@ func (fr *fastReader) sweep(recs *gRecords, gps []uint64, a *sweepArrays, timers
 	var rb []byte
 	rec := func(slot uint64) []byte { return rb[slot*uint64(size) : (slot+1)*uint64(size)] }
 	gb := make([]byte, recs.gSize)
-	// A list cut short (readPointers) leaves the arrays' tails unused.
+	// A list cut short (readPointers) leaves the arrays' tails unused; one
+	// longer than they are (more g pointers than the core could hold g
+	// structs, all readable) gets arrays of its own.
 	ng := len(gps)
+	if ng > len(a.out) {
+		a = <-prepareSweep(ng)
+	}
 	out, live, chans, semas := a.out[:ng:ng], a.live[:ng:ng], a.chans[:ng:ng], a.semas[:ng:ng]
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue

@@ -195,14 +195,16 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	if err != nil {
 		return nil, err
 	}
-	arrays := prepareSweep(plausibleGoroutines(n, size, o.size))
+	census := &goroutines.Census{Format: "core", Complete: true}
+	gps := fr.readPointers(allgs, n, census)
+	arrays := prepareSweep(len(gps))
 	var timers []uint64
 	var timerOffs timerHeapOffsets
 	if fr.hasChans {
 		timers, timerOffs = fr.heapTimers(l)
 	}
 	fr.now = fr.nanotime(l)
-	res, err := fr.walk(l, allgs, n, arrays, timers, timerOffs)
+	res, err := fr.walk(l, gps, census, arrays, timers, timerOffs)
 	if err != nil {
 		return nil, err
 	}

@@ -209,23 +209,3 @@ func BenchmarkSortBase(b *testing.B) {
 		}
 	})
 }
-
-// TestPlausibleGoroutines: a damaged allglen is bounded by the g structs
-// the core could hold, so the sweep's arrays never outgrow the core.
-func TestPlausibleGoroutines(t *testing.T) {
-	for _, c := range []struct {
-		n           uint64
-		core, gSize int64
-		want        int
-	}{
-		{100, 1 << 20, 440, 100},           // a real count
-		{maxAllgs, 46 << 20, 440, 109623},  // 16M claimed by a 46 MiB core
-		{maxAllgs, 1 << 40, 440, maxAllgs}, // a core large enough
-		{7, 1 << 20, 0, 7},                 // no layout size: as claimed
-		{maxAllgs, 100, 440, 0},            // a core smaller than one g
-	} {
-		if got := plausibleGoroutines(c.n, c.core, c.gSize); got != c.want {
-			t.Errorf("plausibleGoroutines(%d, %d, %d) = %d, want %d", c.n, c.core, c.gSize, got, c.want)
-		}
-	}
-}

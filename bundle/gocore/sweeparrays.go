@@ -9,8 +9,10 @@ import (
 // million goroutines they take over 200 MB of fresh memory, which the
 // kernel zeroes page by page as it is first written: prepareSweep makes
 // them, and has every page faulted in, on another goroutine while the
-// census reads the timer heaps, allgs and the semaphore tables, so the
-// sweep starts with its memory ready.
+// census reads the timer heaps and the semaphore tables, so the sweep
+// starts with its memory ready. They are sized by the goroutine list as
+// read (readPointers), which a damaged runtime.allglen cannot stretch
+// past its readable part.
 type sweepArrays struct {
 	out  []goroutines.Goroutine
 	live []bool
@@ -19,17 +21,6 @@ type sweepArrays struct {
 	// semas[x] is the semaphore goroutine x waits on, read through its
 	// g.waiting; waiters found along the chains are in semaWalk.waiters.
 	semas []uint64
-}
-
-// plausibleGoroutines bounds runtime.allglen, n, by how many g structs of
-// gSize bytes a core of coreSize bytes can hold: a damaged allglen then
-// makes no arrays larger than the core could fill (the list it claims is
-// cut where it turns unreadable, readPointers).
-func plausibleGoroutines(n uint64, coreSize, gSize int64) int {
-	if gSize > 0 && coreSize >= 0 {
-		n = min(n, uint64(coreSize/gSize))
-	}
-	return int(n)
 }
 
 // prepareSweep makes the arrays for n goroutines in the background.

@@ -46,12 +46,11 @@ func (fr *fastReader) allgList(l *layout) (allgs, n uint64, err error) {
 	return allgs, n, nil
 }
 
-// walk reads the n goroutines the list at allgs holds, into the arrays
-// prepareSweep(n) makes, and the timers at timers (sorted; heapTimers)
-// laid out as to says.
-func (fr *fastReader) walk(l *layout, allgs, n uint64, arrays <-chan *sweepArrays, timers []uint64, to timerHeapOffsets) (*fastResult, error) {
-	res := &fastResult{census: &goroutines.Census{Format: "core", Complete: true}, running: map[int64]bool{}, runningAt: map[uint64]int{}}
-	gps := fr.readPointers(allgs, n, res.census)
+// walk reads the goroutines at gps (allgs, as readPointers read it) into
+// census, through the arrays prepareSweep(len(gps)) makes, and the timers
+// at timers (sorted; heapTimers) laid out as to says.
+func (fr *fastReader) walk(l *layout, gps []uint64, census *goroutines.Census, arrays <-chan *sweepArrays, timers []uint64, to timerHeapOffsets) (*fastResult, error) {
+	res := &fastResult{census: census, running: map[int64]bool{}, runningAt: map[uint64]int{}}
 	sw := fr.semaTreaps(l)
 	fr.heldScan = fr.newHeldScan(l, sw.semaphores())
 	if err := fr.sweep(newGRecords(fr.o), gps, <-arrays, timers, to, sw, res); err != nil {
@@ -92,14 +91,7 @@ func (fr *fastReader) sweep(recs *gRecords, gps []uint64, a *sweepArrays, timers
 	var rb []byte
 	rec := func(slot uint64) []byte { return rb[slot*uint64(size) : (slot+1)*uint64(size)] }
 	gb := make([]byte, recs.gSize)
-	// A list cut short (readPointers) leaves the arrays' tails unused; one
-	// longer than they are (more g pointers than the core could hold g
-	// structs, all readable) gets arrays of its own.
-	ng := len(gps)
-	if ng > len(a.out) {
-		a = <-prepareSweep(ng)
-	}
-	out, live, chans, semas := a.out[:ng:ng], a.live[:ng:ng], a.chans[:ng:ng], a.semas[:ng:ng]
+	out, live, chans, semas := a.out, a.live, a.chans, a.semas
 	sendTime := map[uint64]bool{} // func value → it is time.sendTime
 	var q sweepQueue
 	q.reserve(len(gps) + len(timers) + len(sw.heads))

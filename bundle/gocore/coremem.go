@@ -83,18 +83,13 @@ func newCoreMem(f io.ReaderAt, info *elfcore.Core) *coreMem {
 // read fills b from address addr; it fails when any byte is not in the core.
 func (m *coreMem) read(b []byte, addr uint64) error {
 	for len(b) > 0 {
-		i := m.last
-		if i >= len(m.segs) || addr < m.segs[i].Vaddr || addr >= m.segs[i].Vaddr+m.segs[i].Filesz {
-			i = sort.Search(len(m.segs), func(i int) bool { return m.segs[i].Vaddr+m.segs[i].Filesz > addr })
-			m.last = i
-		}
-		if i == len(m.segs) || m.segs[i].Vaddr > addr {
+		s, ok := m.segment(addr)
+		if !ok {
 			if m.readExe(b, addr) {
 				return nil
 			}
 			return fmt.Errorf("address %#x not in the core", addr)
 		}
-		s := m.segs[i]
 		n := min(uint64(len(b)), s.Vaddr+s.Filesz-addr)
 		off := int64(s.Offset + addr - s.Vaddr)
 		if off+int64(n) > m.size {
@@ -117,15 +112,36 @@ func (m *coreMem) read(b []byte, addr uint64) error {
 // It returns false when the reader lends no frames, the view fails (a
 // ReadAt then reports why) or b runs past the frame's end.
 func (m *coreMem) fromView(b []byte, off int64) bool {
+	w, ok := m.lent(off, int64(len(b)))
+	copy(b, w)
+	return ok
+}
+
+// lent returns the core's n bytes at off as they lie in a frame the
+// reader lent (fromView's rules), without copying them.
+func (m *coreMem) lent(off, n int64) ([]byte, bool) {
 	if m.viewer == nil || !m.view(off) {
-		return false
+		return nil, false
 	}
 	v := &m.views[0]
-	if off+int64(len(b)) > v.at+int64(len(v.b)) {
-		return false
+	if off+n > v.at+int64(len(v.b)) {
+		return nil, false
 	}
-	copy(b, v.b[off-v.at:])
-	return true
+	return v.b[off-v.at : off-v.at+n : off-v.at+n], true
+}
+
+// segment returns the loaded segment holding addr, trying the one read
+// last first; false when no segment in the core holds it.
+func (m *coreMem) segment(addr uint64) (elfcore.Segment, bool) {
+	i := m.last
+	if i >= len(m.segs) || addr < m.segs[i].Vaddr || addr >= m.segs[i].Vaddr+m.segs[i].Filesz {
+		i = sort.Search(len(m.segs), func(i int) bool { return m.segs[i].Vaddr+m.segs[i].Filesz > addr })
+		if i == len(m.segs) || m.segs[i].Vaddr > addr {
+			return elfcore.Segment{}, false
+		}
+		m.last = i
+	}
+	return m.segs[i], true
 }
 
 // view makes views[0] the lent frame that holds the core's byte at off,
@@ -194,25 +210,13 @@ func (m *coreMem) peek(addr, n uint64) ([]byte, bool) {
 	if m.viewer == nil {
 		return nil, false
 	}
-	i := m.last
-	if i >= len(m.segs) || addr < m.segs[i].Vaddr || addr >= m.segs[i].Vaddr+m.segs[i].Filesz {
-		i = sort.Search(len(m.segs), func(i int) bool { return m.segs[i].Vaddr+m.segs[i].Filesz > addr })
-		if i == len(m.segs) || m.segs[i].Vaddr > addr {
-			return nil, false
-		}
-		m.last = i
-	}
-	s := m.segs[i]
-	if addr+n > s.Vaddr+s.Filesz {
+	s, ok := m.segment(addr)
+	if !ok || addr+n > s.Vaddr+s.Filesz {
 		return nil, false
 	}
 	off := int64(s.Offset + addr - s.Vaddr)
-	if off+int64(n) > m.size || !m.view(off) {
+	if off+int64(n) > m.size {
 		return nil, false
 	}
-	v := &m.views[0]
-	if off+int64(n) > v.at+int64(len(v.b)) {
-		return nil, false
-	}
-	return v.b[off-v.at : off-v.at+int64(n) : off-v.at+int64(n)], true
+	return m.lent(off, int64(n))
 }

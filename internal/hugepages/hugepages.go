@@ -27,12 +27,9 @@ const minBytes = 8 << 20
 // capacity) where it is at least minBytes long. Call it right after make,
 // before the pages are touched; memory already touched keeps its pages.
 func Advise[T any](s []T) {
-	var zero T
-	n := uintptr(cap(s)) * unsafe.Sizeof(zero)
-	if n < minBytes {
-		return
+	if p, n := backing(s); n >= minBytes {
+		advise(p, n)
 	}
-	advise(unsafe.Pointer(unsafe.SliceData(s[:cap(s)])), n)
 }
 
 // Prefault touches every page of s's backing array (its whole capacity),
@@ -40,13 +37,19 @@ func Advise[T any](s []T) {
 // rather than page by page when it is first written. It writes zeros over
 // zeros: s must not be in use yet.
 func Prefault[T any](s []T) {
-	var zero T
-	n := uintptr(cap(s)) * unsafe.Sizeof(zero)
+	p, n := backing(s)
 	if n == 0 {
 		return
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s[:cap(s)]))), n)
+	b := unsafe.Slice((*byte)(p), n)
 	for i := 0; i < len(b); i += pageSize {
 		b[i] = 0
 	}
+}
+
+// backing returns where s's backing array starts and its size in bytes,
+// its whole capacity.
+func backing[T any](s []T) (unsafe.Pointer, uintptr) {
+	var zero T
+	return unsafe.Pointer(unsafe.SliceData(s[:cap(s)])), uintptr(cap(s)) * unsafe.Sizeof(zero)
 }

@@ -1,6 +1,9 @@
 package gocore
 
 import (
+	"bufio"
+	"cmp"
+	"encoding/binary"
 	"encoding/gob"
 	"fmt"
 	"io"
@@ -39,38 +42,40 @@ type wireState struct {
 	Status, WaitReason string
 }
 
-// wireChunk is the next N goroutines of the census (at most
-// wireChunkLen) with their stack, creator and state indices, in Data as
-// appendChunk writes them (wirechunk.go).
-type wireChunk struct {
-	N    int
-	Data []byte
-}
-
 // wireChunkLen is how many goroutines a chunk carries: the receiver
 // decodes each chunk into a list it allocated whole from Total, and the
-// sender's buffer stays a few hundred KiB.
+// buffers of both ends stay a few hundred KiB.
 const wireChunkLen = 8192
 
+// maxWireChunk bounds a chunk's bytes as the receiver reads them: 8192
+// goroutines of a few dozen bytes each, unless they carry labels or
+// held locks by the thousand; past this the stream is not a census.
+const maxWireChunk = 256 << 20
+
 // writeWire sends the census c: the wire with the census's other fields,
-// its distinct stacks, creators and states, then its goroutines in
-// chunks. It leaves c's goroutines without their frames, creators and
-// states.
+// its distinct stacks, creators and states as one gob value, then its
+// goroutines in chunks, each its count and length as uvarints and the
+// bytes appendChunk wrote. The chunks bypass gob, which would allocate
+// each chunk's bytes anew on the receiving side and copy them twice. It
+// leaves c's goroutines without their frames, creators and states.
 func writeWire(out io.Writer, c *goroutines.Census) error {
 	w := toWire(c)
 	head := *w
 	shell := *c
 	shell.Goroutines = nil
 	head.Census, head.StackOf, head.CreatorOf, head.StateOf, head.Total = &shell, nil, nil, nil, len(c.Goroutines)
-	enc := gob.NewEncoder(out)
-	if err := enc.Encode(&head); err != nil {
+	if err := gob.NewEncoder(out).Encode(&head); err != nil {
 		return err
 	}
-	var data []byte
+	var prefix, data []byte
 	for i := 0; i < len(c.Goroutines); i += wireChunkLen {
 		j := min(i+wireChunkLen, len(c.Goroutines))
 		data = appendChunk(data[:0], c.Goroutines[i:j], w.StackOf[i:j], w.CreatorOf[i:j], w.StateOf[i:j])
-		if err := enc.Encode(&wireChunk{N: j - i, Data: data}); err != nil {
+		prefix = binary.AppendUvarint(binary.AppendUvarint(prefix[:0], uint64(j-i)), uint64(len(data)))
+		if _, err := out.Write(prefix); err != nil {
+			return err
+		}
+		if _, err := out.Write(data); err != nil {
 			return err
 		}
 	}
@@ -80,9 +85,11 @@ func writeWire(out io.Writer, c *goroutines.Census) error {
 // readWire receives what writeWire sent and restores the census, its
 // goroutines sharing stacks, creator frames and state strings.
 func readWire(in io.Reader) (*goroutines.Census, error) {
-	dec := gob.NewDecoder(in)
+	// gob reads a reader that is an io.ByteReader as it is, without a
+	// buffer of its own, so the chunks after its value read on from br.
+	br := bufio.NewReaderSize(in, 1<<16)
 	var head wire
-	if err := dec.Decode(&head); err != nil {
+	if err := gob.NewDecoder(br).Decode(&head); err != nil {
 		return nil, err
 	}
 	if head.Total < 0 || head.Total > maxAllgs {
@@ -98,19 +105,28 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 	}
 	c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
 	hugepages.Advise(c.Goroutines)
+	var data []byte
 	for len(c.Goroutines) < head.Total {
-		var ch wireChunk
-		if err := dec.Decode(&ch); err != nil {
-			return nil, fmt.Errorf("goroutines from %d on: %w", len(c.Goroutines), err)
-		}
 		n := len(c.Goroutines)
-		if ch.N <= 0 || ch.N > head.Total-n {
-			return nil, fmt.Errorf("goroutines from %d on: a chunk of %d goroutines", n, ch.N)
+		count, err1 := binary.ReadUvarint(br)
+		size, err2 := binary.ReadUvarint(br)
+		if err := cmp.Or(err1, err2); err != nil {
+			return nil, fmt.Errorf("goroutines from %d on: %w", n, noEOF(err))
+		}
+		if count == 0 || count > uint64(head.Total-n) || size > maxWireChunk {
+			return nil, fmt.Errorf("goroutines from %d on: a chunk of %d goroutines in %d bytes", n, count, size)
+		}
+		if uint64(cap(data)) < size {
+			data = make([]byte, size)
+		}
+		data = data[:size]
+		if _, err := io.ReadFull(br, data); err != nil {
+			return nil, fmt.Errorf("goroutines from %d on: %w", n, noEOF(err))
 		}
 		// Decoded straight into the census's free capacity.
-		c.Goroutines = c.Goroutines[:n+ch.N]
-		r := chunkReader{b: ch.Data}
-		for k := n; k < n+ch.N; k++ {
+		c.Goroutines = c.Goroutines[:n+int(count)]
+		r := chunkReader{b: data}
+		for k := n; k < len(c.Goroutines); k++ {
 			g := &c.Goroutines[k]
 			stack, creator, state := r.goroutine(g)
 			if stack >= 0 && stack < len(head.Stacks) {
@@ -124,10 +140,19 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 			}
 		}
 		if r.err != nil || len(r.b) > 0 {
-			return nil, fmt.Errorf("goroutines from %d on: %w of %d goroutines in %d bytes", n, errChunk, ch.N, len(ch.Data))
+			return nil, fmt.Errorf("goroutines from %d on: %w of %d goroutines in %d bytes", n, errChunk, count, size)
 		}
 	}
 	return c, nil
+}
+
+// noEOF turns the end of the stream inside a census into an error that
+// says it was cut.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func toWire(c *goroutines.Census) *wire {

@@ -50,13 +50,15 @@ func ServeArchiveCensus(args []string, open func(ref string) (*bundle.Archive, e
 		fmt.Fprintln(os.Stderr, "usage: WORKER REF DIGEST MEMBER EXE")
 		return 2
 	}
+	s := newWireSender(os.Stdout)
 	a, err := open(args[0])
 	if err != nil {
-		return answer(nil, err)
+		return answer(s, nil, err)
 	}
 	defer a.Close()
 	if a.Digest() != args[1] {
-		return answer(nil, fmt.Errorf("%s: manifest digest %s, the analysis read %s: the archive was replaced while it was analysed", a.File(), a.Digest(), args[1]))
+		return answer(s, nil, fmt.Errorf("%s: manifest digest %s, the analysis read %s: the archive was replaced while it was analysed", a.File(), a.Digest(), args[1]))
 	}
-	return answer(archiveCensus(a, args[2], args[3]))
+	c, err := archiveCensus(a, args[2], args[3], s.plan)
+	return answer(s, c, err)
 }

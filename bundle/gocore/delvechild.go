@@ -1,7 +1,6 @@
 package gocore
 
 import (
-	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
 	"errors"
@@ -57,26 +56,29 @@ const childGCPercent = 100
 // program).
 func censusWorker(args []string) int {
 	debug.SetGCPercent(childGCPercent)
+	s := newWireSender(os.Stdout)
 	switch {
 	case len(args) == 2:
-		return answer(delveCensus(args[0], args[1]))
+		c, err := delveCensus(args[0], args[1])
+		return answer(s, c, err)
 	case len(args) == 4 && args[0] == archiveArg:
 		// The parent checked the seal (ArchiveCensus opened the member).
 		a, err := bundle.OpenSealed(args[1])
 		if err != nil {
-			return answer(nil, err)
+			return answer(s, nil, err)
 		}
 		defer a.Close()
-		return answer(archiveCensus(a, args[2], args[3]))
+		c, err := archiveCensus(a, args[2], args[3], s.plan)
+		return answer(s, c, err)
 	}
 	fmt.Fprintln(os.Stderr, "usage: core-census CORE EXE | core-census archive ARCHIVE MEMBER EXE")
 	return 2
 }
 
-// answer writes the census c on stdout (writeWire) and returns the
-// child's exit code: 0, or for err exitCorrupt when it wraps
-// bundle.ErrCorrupt (the archive's bytes are damaged), else 1.
-func answer(c *goroutines.Census, err error) int {
+// answer sends the census c through s and returns the child's exit
+// code: 0, or for err exitCorrupt when it wraps bundle.ErrCorrupt (the
+// archive's bytes are damaged), else 1.
+func answer(s *wireSender, c *goroutines.Census, err error) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		if errors.Is(err, bundle.ErrCorrupt) {
@@ -84,12 +86,7 @@ func answer(c *goroutines.Census, err error) int {
 		}
 		return 1
 	}
-	w := bufio.NewWriterSize(os.Stdout, 1<<20)
-	if err := writeWire(w, c); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := w.Flush(); err != nil {
+	if err := s.send(c); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

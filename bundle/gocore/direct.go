@@ -27,7 +27,7 @@ var errNeedsDelve = errors.New("needs delve")
 // panic or throw, a running goroutine not paired with its thread, an
 // executable it cannot read (no DWARF, a Go version outside the
 // frame-pointer reader's).
-func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutines.Census, error) {
+func directCensus(core io.ReaderAt, size int64, name, exePath string, listed func(goroutines int)) (*goroutines.Census, error) {
 	// Without DWARF the layout comes from the Go version's table
 	// (exeLayout), or the census refuses below.
 	exeErr := checkExe(exePath)
@@ -46,7 +46,7 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string) (*goroutin
 	if !ok || !inWindow(gover) {
 		return nil, fmt.Errorf("%w: Go version %s", errNeedsDelve, bi.GoVersion)
 	}
-	fast, err := fastCensusAt(core, size, exePath, gover, true)
+	fast, err := fastCensusAt(core, size, exePath, gover, true, listed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
 	}

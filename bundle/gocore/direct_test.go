@@ -186,7 +186,7 @@ func TestArchiveCensusScattered(t *testing.T) {
 	a, want, exe, art := snapshotArchive(t)
 	defer func(f func(int64) int64) { inPlaceLimit = f }(inPlaceLimit)
 	inPlaceLimit = func(int64) int64 { return 1 }
-	got, err := archiveCensus(a, art.Path, exe)
+	got, err := archiveCensus(a, art.Path, exe, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +328,7 @@ func TestInPlaceScatteredStacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mr.Close()
-	c, err := directCensus(mr, mr.Size(), art.Path, exe)
+	c, err := directCensus(mr, mr.Size(), art.Path, exe, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func signalFramesOnce(t *testing.T, exe string) int {
 	}
 	defer f.Close()
 	gover, _ := goversion.Parse("go1.26")
-	got, err := fastCensusAt(f, size, exe, gover, true)
+	got, err := fastCensusAt(f, size, exe, gover, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

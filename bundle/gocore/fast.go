@@ -153,13 +153,16 @@ func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResul
 		return nil, err
 	}
 	defer cf.Close()
-	return fastCensusAt(cf, size, exePath, gover, false)
+	return fastCensusAt(cf, size, exePath, gover, false, nil)
 }
 
 // fastCensusAt is fastCensus over any reader of the core's bytes; with
 // threads set, running goroutines are unwound from their threads'
-// registers too (threadStacks) rather than left to delve.
-func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.GoVersion, threads bool) (*fastResult, error) {
+// registers too (threadStacks) rather than left to delve. listed, unless
+// nil, learns how many goroutines the list holds as soon as it is read,
+// before the sweep reads them: the census's receiver makes room for them
+// meanwhile (wireSender).
+func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.GoVersion, threads bool, listed func(goroutines int)) (*fastResult, error) {
 	info, err := elfcore.Parse(cf, size)
 	if err != nil {
 		return nil, err
@@ -197,6 +200,9 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 	}
 	census := &goroutines.Census{Format: "core", Complete: true}
 	gps := fr.readPointers(allgs, n, census)
+	if listed != nil {
+		listed(len(gps))
+	}
 	arrays := prepareSweep(len(gps))
 	var timers []uint64
 	var timerOffs timerHeapOffsets

@@ -47,9 +47,9 @@ func FuzzFastCensus(f *testing.F) {
 			copy(b[off:], patch[4:12])
 			patch = patch[12:]
 		}
-		plain := censusOutcome(fastCensusAt(bytes.NewReader(b), int64(len(b)), fuzzExePath, gover, true))
+		plain := censusOutcome(fastCensusAt(bytes.NewReader(b), int64(len(b)), fuzzExePath, gover, true, nil))
 		lr := &lendingReader{Reader: bytes.NewReader(b), b: b, frame: 64 << 10}
-		lent := censusOutcome(fastCensusAt(lr, int64(len(b)), fuzzExePath, gover, true))
+		lent := censusOutcome(fastCensusAt(lr, int64(len(b)), fuzzExePath, gover, true, nil))
 		if plain != lent {
 			t.Fatalf("census through ReadAt and from lent frames differ:\n%.300s\n%.300s", plain, lent)
 		}

@@ -142,7 +142,7 @@ func census(ctx context.Context, name string, core io.ReaderAt, size int64, exeP
 	var wc *goroutines.Census
 	err = worker.RunStream(ctx, child, args, lim, func(r io.Reader) error {
 		var err error
-		wc, err = readWire(r)
+		wc, err = receiveCensus(r)
 		return err
 	})
 	if err != nil {

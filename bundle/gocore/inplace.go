@@ -27,7 +27,7 @@ import (
 const archiveArg = "archive"
 
 // archiveCensus is the child's census of a core stored in the archive a.
-func archiveCensus(a *bundle.Archive, member, exePath string) (*goroutines.Census, error) {
+func archiveCensus(a *bundle.Archive, member, exePath string, listed func(goroutines int)) (*goroutines.Census, error) {
 	art, ok := a.Manifest().Artifact(member)
 	if !ok {
 		return nil, fmt.Errorf("%s: member %s: %w", a.File(), member, bundle.ErrNotFound)
@@ -37,7 +37,7 @@ func archiveCensus(a *bundle.Archive, member, exePath string) (*goroutines.Censu
 	mr, err := a.OpenMember(art)
 	if err == nil {
 		br := &budgetReader{damageReader: damageReader{r: mr}, mr: mr, limit: inPlaceLimit(mr.Size())}
-		c, derr := directCensus(br, mr.Size(), member, exePath)
+		c, derr := directCensus(br, mr.Size(), member, exePath, listed)
 		mr.Close()
 		switch {
 		case br.damage() != nil:
@@ -88,7 +88,7 @@ func fileCensus(corePath, name, exePath string) (*goroutines.Census, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return directCensus(f, size, name, exePath)
+	return directCensus(f, size, name, exePath, nil)
 }
 
 // inPlaceLimit is how many bytes a census may decode reading a core of

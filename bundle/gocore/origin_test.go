@@ -87,7 +87,7 @@ func TestCrashOriginIsSelf(t *testing.T) {
 		t.Fatal(err)
 	}
 	gover, _ := goversion.Parse("go1.26")
-	res, err := fastCensusAt(f, size, exe, gover, true)
+	res, err := fastCensusAt(f, size, exe, gover, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

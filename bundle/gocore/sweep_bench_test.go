@@ -37,7 +37,7 @@ func BenchmarkInPlaceCensus100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		stop := samplePeakHeap()
-		c, err := directCensus(mr, mr.Size(), art.Path, exe)
+		c, err := directCensus(mr, mr.Size(), art.Path, exe, nil)
 		peak := stop()
 		decoded := mr.Decoded()
 		mr.Close()

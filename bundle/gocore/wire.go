@@ -82,12 +82,16 @@ func writeWire(out io.Writer, c *goroutines.Census) error {
 	return nil
 }
 
+// wireReadBuffer is the buffer readWire reads the stream through.
+const wireReadBuffer = 1 << 16
+
 // readWire receives what writeWire sent and restores the census, its
-// goroutines sharing stacks, creator frames and state strings.
-func readWire(in io.Reader) (*goroutines.Census, error) {
+// goroutines sharing stacks, creator frames and state strings, into room
+// when it has capacity for them all.
+func readWire(in io.Reader, room []goroutines.Goroutine) (*goroutines.Census, error) {
 	// gob reads a reader that is an io.ByteReader as it is, without a
 	// buffer of its own, so the chunks after its value read on from br.
-	br := bufio.NewReaderSize(in, 1<<16)
+	br := bufio.NewReaderSize(in, wireReadBuffer)
 	var head wire
 	if err := gob.NewDecoder(br).Decode(&head); err != nil {
 		return nil, err
@@ -103,8 +107,12 @@ func readWire(in io.Reader) (*goroutines.Census, error) {
 	for k := range head.Creators {
 		creators[k] = &head.Creators[k]
 	}
-	c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
-	hugepages.Advise(c.Goroutines)
+	if cap(room) >= head.Total {
+		c.Goroutines = room[:0]
+	} else {
+		c.Goroutines = make([]goroutines.Goroutine, 0, head.Total)
+		hugepages.Advise(c.Goroutines)
+	}
 	var data []byte
 	for len(c.Goroutines) < head.Total {
 		n := len(c.Goroutines)

@@ -2,6 +2,7 @@ package gocore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"reflect"
 	"slices"
@@ -44,7 +45,7 @@ func TestWireRoundTrip(t *testing.T) {
 	if err := writeWire(&buf, mk()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readWire(&buf)
+	got, err := readWire(&buf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,39 +67,92 @@ func TestWireRoundTrip(t *testing.T) {
 	if err := writeWire(&buf, mk()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readWire(bytes.NewReader(buf.Bytes()[:buf.Len()/2])); err == nil {
+	if _, err := readWire(bytes.NewReader(buf.Bytes()[:buf.Len()/2]), nil); err == nil {
 		t.Error("a cut stream read without error")
 	}
 }
 
-// FuzzReadWire: whatever the child's output holds, reading it returns a
-// census or an error, never a panic, and restores only goroutines the
-// chunks carried. Seeded with a real census on the wire, whole and cut.
-func FuzzReadWire(f *testing.F) {
+// FuzzReceiveCensus: whatever the child's output holds, reading it
+// returns a census or an error, never a panic, and restores only
+// goroutines the chunks carried. Seeded with a real census on the wire,
+// with a plan and without, whole and cut.
+func FuzzReceiveCensus(f *testing.F) {
 	c := &goroutines.Census{Source: "core", Format: "core", Complete: true}
 	shared := []goroutines.Frame{{Func: "runtime.gopark", File: "proc.go", Line: 1}}
 	for i := range 3 {
 		c.Goroutines = append(c.Goroutines, goroutines.Goroutine{ID: int64(i), Status: "waiting", WaitReason: "chan receive",
 			Frames: shared, CreatedBy: &goroutines.Frame{Func: "main.main"}, Count: 1})
 	}
-	var buf bytes.Buffer
-	if err := writeWire(&buf, c); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(buf.Bytes())
-	f.Add(buf.Bytes()[:buf.Len()/2])
-	f.Fuzz(func(t *testing.T, data []byte) {
-		// A header may claim up to maxAllgs goroutines, allocated whole
-		// before the chunks arrive; the fuzzer's claims stay small.
-		var head wire
-		if gob.NewDecoder(bytes.NewReader(data)).Decode(&head) == nil && head.Total > 1<<16 {
-			t.Skip("header claims too many goroutines to allocate here")
+	for _, planned := range []int{-1, 3} {
+		var buf bytes.Buffer
+		s := newWireSender(&buf)
+		if planned >= 0 {
+			s.plan(planned)
 		}
-		got, err := readWire(bytes.NewReader(data))
+		if err := s.send(c); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+		f.Add(buf.Bytes()[:buf.Len()/2])
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// A plan and a header may claim up to maxAllgs goroutines,
+		// allocated whole before the chunks arrive; the fuzzer's claims
+		// stay small.
+		planned, n := binary.Uvarint(data)
+		var head wire
+		if n > 0 && gob.NewDecoder(bytes.NewReader(data[n:])).Decode(&head) == nil && head.Total > 1<<16 || planned > 1<<16 {
+			t.Skip("the stream claims too many goroutines to allocate here")
+		}
+		got, err := receiveCensus(bytes.NewReader(data))
 		if err == nil && len(got.Goroutines) != head.Total {
 			t.Fatalf("%d goroutines read, header says %d", len(got.Goroutines), head.Total)
 		}
 	})
+}
+
+// TestWirePlan: a census whose plan came first is read into the room
+// made for the plan; one without a plan, or planned larger than the room
+// made ahead may be, reads the same; only the first plan is sent; a
+// stream cut after its plan is an error.
+func TestWirePlan(t *testing.T) {
+	mk := func() *goroutines.Census {
+		c := &goroutines.Census{Source: "core", Format: "core", Complete: true}
+		for i := range wireChunkLen + 3 {
+			c.Goroutines = append(c.Goroutines, goroutines.Goroutine{ID: int64(i), Status: "runnable", Count: 1})
+		}
+		return c
+	}
+	tooLarge := int(maxPlannedRoom/unsafe.Sizeof(goroutines.Goroutine{})) + 1
+	for _, planned := range []int{-1, 0, wireChunkLen + 10, tooLarge} {
+		var buf bytes.Buffer
+		s := newWireSender(&buf)
+		if planned >= 0 {
+			s.plan(planned)
+			s.plan(1) // not sent
+		}
+		if err := s.send(mk()); err != nil {
+			t.Fatal(err)
+		}
+		stream := slices.Clone(buf.Bytes())
+		got, err := receiveCensus(&buf)
+		if err != nil {
+			t.Fatalf("plan %d: %v", planned, err)
+		}
+		if want := mk(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("plan %d: census changed on the wire", planned)
+		}
+		room := planned == wireChunkLen+10
+		if got := cap(got.Goroutines) == planned; got != room {
+			t.Errorf("plan %d: read into the planned room: %v, want %v", planned, got, room)
+		}
+		if planned > 0 {
+			_, n := binary.Uvarint(stream)
+			if _, err := receiveCensus(bytes.NewReader(stream[:n])); err == nil {
+				t.Errorf("plan %d: a stream cut after its plan read without error", planned)
+			}
+		}
+	}
 }
 
 // BenchmarkWire sends a census of 100,000 goroutines in a few stacks, as
@@ -126,7 +180,7 @@ func BenchmarkWire(b *testing.B) {
 		if err := writeWire(&buf, c); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := readWire(&buf); err != nil {
+		if _, err := readWire(&buf, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -146,7 +200,7 @@ func TestWireChunkCarriesEveryField(t *testing.T) {
 	if err := writeWire(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	got, err := readWire(&buf)
+	got, err := readWire(&buf, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,12 @@ type frameReader struct {
 	lastMiss int  // the frame last decoded for a reader
 	ahead    bool // reading ahead is on: the member is located
 	aheadEnd int  // frames from here on are not read ahead
+	// depth is how many frames are read ahead of the reader; the
+	// read-ahead decoder decodes frames [aheadNext, aheadTo) one after
+	// another while aheadRunning.
+	depth              int
+	aheadNext, aheadTo int
+	aheadRunning       bool
 }
 
 // decodedFrame is a frame in the cache, being decoded until ready closes.
@@ -76,15 +82,16 @@ func newFrameReader(idx *frameIndex, member string, limit int64) *frameReader {
 
 // follow turns reading ahead on for the member's data at [start,
 // start+size), once it is located: only frames holding its data are read
-// ahead. A sequential reader reads ahead from its first frame on; a
-// random one waits for a read that follows the one before.
-func (s *frameReader) follow(start, size int64, sequential bool) {
+// ahead, depth frames before the reader. A sequential reader reads ahead
+// from its first frame on; a random one waits for a read that follows the
+// one before.
+func (s *frameReader) follow(start, size int64, sequential bool, depth int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if size == 0 {
 		return
 	}
-	s.ahead, s.aheadEnd = true, s.idx.frameAt(start+size-1)+1
+	s.ahead, s.aheadEnd, s.depth = true, s.idx.frameAt(start+size-1)+1, depth
 	if sequential {
 		s.lastMiss = s.idx.frameAt(start) - 1
 	}
@@ -199,15 +206,42 @@ func (s *frameReader) discard(i int, d *decodedFrame) {
 	}
 }
 
-// readAhead starts decoding frame i in the background unless it is
-// cached, being decoded, or past the member. The caller holds s.mu.
+// readAhead has the read-ahead decoder decode frames from i on, up to
+// s.depth of them, unless they are cached, being decoded, or past the
+// member; one decoder goroutine decodes them in order, so that reading
+// ahead takes at most one core from the reader. The caller holds s.mu.
 func (s *frameReader) readAhead(i int) {
-	if _, ok := s.cache[i]; ok || i >= s.aheadEnd {
+	if i >= s.aheadEnd {
 		return
 	}
-	d := &decodedFrame{ready: make(chan struct{}), used: s.tick, ahead: true}
-	s.cache[i] = d
-	go s.fill(i, d)
+	if i > s.aheadNext || i+s.depth < s.aheadNext {
+		s.aheadNext = i // a jump: the frames skipped are not wanted
+	}
+	s.aheadTo = min(i+s.depth, s.aheadEnd)
+	if !s.aheadRunning && s.aheadNext < s.aheadTo {
+		s.aheadRunning = true
+		go s.decodeAhead()
+	}
+}
+
+// decodeAhead decodes the frames readAhead asks for, in order, until it
+// has caught up with them.
+func (s *frameReader) decodeAhead() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.aheadNext < s.aheadTo && !s.closed {
+		i := s.aheadNext
+		s.aheadNext++
+		if _, ok := s.cache[i]; ok {
+			continue
+		}
+		d := &decodedFrame{ready: make(chan struct{}), used: s.tick, ahead: true}
+		s.cache[i] = d
+		s.mu.Unlock()
+		s.fill(i, d)
+		s.mu.Lock()
+	}
+	s.aheadRunning = false
 }
 
 // fill decodes frame i into d, the cache's entry for it, and wakes the

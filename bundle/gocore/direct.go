@@ -107,7 +107,7 @@ func hasReadableExecutable(m *bundle.Manifest) bool {
 			return true
 		}
 		key, ok := layoutKey(a.Attrs["go_version"])
-		if ok && a.Attrs["goarch"] == "amd64" && versionLayouts[key] != nil {
+		if ok && a.Attrs["goarch"] == "amd64" && versionLayouts()[key] != nil {
 			return true
 		}
 	}

@@ -18,8 +18,9 @@ import (
 // struct fields and sizes loadLayout reads from the DWARF of an
 // unstripped build of that version, and where the runtime's code refers
 // to each variable the census starts from (runtimevars.go). The tables
-// (layout_versions_gen.go) are generated from fresh builds by each
-// toolchain, and the tests check them against fresh builds.
+// (layouts.json, embedded by layout_json.go) are generated from fresh
+// builds by each toolchain, and the tests check them against fresh
+// builds.
 type versionLayout struct {
 	fields map[string]map[string]int64
 	sizes  map[string]int64
@@ -37,7 +38,7 @@ var runtimeFuncSyms = []string{"runtime.throw.func1", "runtime.fatal.func1"}
 // supportedLayouts names the Go versions with a layout table.
 func supportedLayouts() string {
 	var vs []string
-	for v := range versionLayouts {
+	for v := range versionLayouts() {
 		vs = append(vs, v)
 	}
 	sort.Strings(vs)
@@ -71,7 +72,7 @@ func tableLayout(ef *elf.File, exePath string) (l *layout, err error) {
 		return nil, fmt.Errorf("executable %s: %w", exePath, err)
 	}
 	key, _ := layoutKey(bi.GoVersion)
-	vl := versionLayouts[key]
+	vl := versionLayouts()[key]
 	why := ""
 	switch {
 	case ef.Machine != elf.EM_X86_64:

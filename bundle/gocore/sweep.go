@@ -2,7 +2,6 @@ package gocore
 
 import (
 	"cmp"
-	"slices"
 
 	"github.com/coroner/coroner/internal/hugepages"
 )
@@ -71,7 +70,9 @@ const (
 // first (near); the others go through the heap. A stack mostly lies near
 // its g, and a sudog near its goroutine's g, so few reads take the heap.
 type sweepQueue struct {
-	base      []sweepEntry
+	base []baseRead
+	// extra are the reads of base that do not pack into a baseRead.
+	extra     []sweepItem
 	next      int // base[next] is the next read of base
 	started   bool
 	now       []sweepItem // near reads, made before any other
@@ -80,27 +81,66 @@ type sweepQueue struct {
 	seq       int
 }
 
-// reserve makes room for n reads pushed before the first pop.
+// baseRead is a read pushed before the first pop, packed into 16 bytes
+// where a sweepEntry takes 40: the reads of a million goroutines and
+// their timers are sorted once, and their room and the sort's scratch
+// are fresh memory, faulted in as it is first written. Their push order
+// is their order in base, which the sort keeps among equal addresses.
+type baseRead struct {
+	addr uint64
+	// ref is the read's kind in its top byte and its x below, or
+	// refExtra and the read's index in sweepQueue.extra for one with an
+	// elem or an x that does not fit.
+	ref uint64
+}
+
+// How a baseRead's ref packs a sweepItem's kind and x.
+const (
+	refKindShift = 56
+	refXMask     = 1<<refKindShift - 1
+	refExtra     = 0xff // a kind no read has
+)
+
+// reserve makes room for n reads pushed before the first pop. The room
+// is made, not grown into with slices.Grow: Grow's append of a made
+// slice clears the new room, and a million reads' room (tens of MB) then
+// took a fifth of a second of page faults at 4 KiB each, before the
+// huge-page advice that follows could apply. Memory fresh from the
+// system needs no clearing.
 func (q *sweepQueue) reserve(n int) {
-	if !q.started {
-		q.base = slices.Grow(q.base, n)
-		hugepages.Advise(q.base)
+	if q.started || cap(q.base)-len(q.base) >= n {
+		return
 	}
+	base := make([]baseRead, len(q.base), len(q.base)+n)
+	hugepages.Advise(base)
+	copy(base, q.base)
+	q.base = base
 }
 
 func (q *sweepQueue) push(it sweepItem) {
 	q.seq++
-	e := sweepEntry{it, q.seq}
 	switch {
+	case !q.started && it.elem == 0 && it.x >= 0 && uint64(it.x) <= refXMask:
+		q.base = append(q.base, baseRead{it.addr, uint64(it.kind)<<refKindShift | uint64(it.x)})
 	case !q.started:
-		q.base = append(q.base, e)
+		q.base = append(q.base, baseRead{it.addr, refExtra<<refKindShift | uint64(len(q.extra))})
+		q.extra = append(q.extra, it)
 	case q.near(it.addr):
 		q.now = append(q.now, it)
 	case it.addr+sweepSlack < q.pos:
-		q.over.push(e)
+		q.over.push(sweepEntry{it, q.seq})
 	default:
-		q.cur.push(e)
+		q.cur.push(sweepEntry{it, q.seq})
 	}
+}
+
+// item unpacks a read of base.
+func (q *sweepQueue) item(b baseRead) sweepItem {
+	kind, x := b.ref>>refKindShift, b.ref&refXMask
+	if kind == refExtra {
+		return q.extra[x]
+	}
+	return sweepItem{addr: b.addr, kind: sweepKind(kind), x: int(x)}
 }
 
 // near reports whether a read at addr lies close enough to the sweep's
@@ -123,21 +163,23 @@ func (q *sweepQueue) pop() (sweepItem, bool) {
 		return it, true
 	}
 	if q.next == len(q.base) && len(q.cur) == 0 {
-		q.base, q.next = nil, 0
+		q.base, q.extra, q.next = nil, nil, 0
 		q.cur, q.over, q.pos = q.over, q.cur[:0], 0
 	}
-	var e sweepEntry
+	var it sweepItem
 	switch {
-	case q.next < len(q.base) && (len(q.cur) == 0 || q.base[q.next].compare(q.cur[0]) < 0):
-		e = q.base[q.next]
+	// Every read of base was pushed before any of the heap's, so of
+	// equal addresses base's comes first.
+	case q.next < len(q.base) && (len(q.cur) == 0 || q.base[q.next].addr <= q.cur[0].addr):
+		it = q.item(q.base[q.next])
 		q.next++
 	case len(q.cur) > 0:
-		e = q.cur.pop()
+		it = q.cur.pop().sweepItem
 	default:
 		return sweepItem{}, false
 	}
-	q.pos = max(q.pos, e.addr)
-	return e.sweepItem, true
+	q.pos = max(q.pos, it.addr)
+	return it, true
 }
 
 type sweepEntry struct {

@@ -1,6 +1,7 @@
 package gocore
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
@@ -139,6 +140,9 @@ func TestSweepQueueMatchesHeap(t *testing.T) {
 		q.reserve(n)
 		for x := range n {
 			it := sweepItem{addr: addr(), x: x}
+			if rng.IntN(8) == 0 { // one that does not pack into a baseRead
+				it.kind, it.elem = semaWaiter, uint64(rng.IntN(1<<20))
+			}
 			q.push(it)
 			ref.push(it)
 		}
@@ -170,16 +174,16 @@ func TestSortBase(t *testing.T) {
 	for _, spread := range []uint64{1 << 12, 1 << 34, 1 << 46} {
 		r := rand.New(rand.NewPCG(1, spread))
 		n := 3 * radixSortMin
-		base := make([]sweepEntry, n)
+		base := make([]baseRead, n)
 		for i := range base {
 			a := 0xc000000000 + r.Uint64N(spread)&^7
 			if i > 0 && r.IntN(8) == 0 {
 				a = base[r.IntN(i)].addr // a duplicate, pushed later
 			}
-			base[i] = sweepEntry{sweepItem{addr: a, x: i}, i + 1}
+			base[i] = baseRead{addr: a, ref: uint64(i)}
 		}
 		want := slices.Clone(base)
-		slices.SortFunc(want, sweepEntry.compare)
+		slices.SortFunc(want, func(a, b baseRead) int { return cmp.Or(cmp.Compare(a.addr, b.addr), cmp.Compare(a.ref, b.ref)) })
 		got := sortBase(slices.Clone(base))
 		if !slices.Equal(got, want) {
 			t.Fatalf("spread %#x: radix order differs from the comparison sort's", spread)
@@ -191,11 +195,11 @@ func TestSortBase(t *testing.T) {
 // 4 GiB, the way a million goroutines' g structs lie.
 func BenchmarkSortBase(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	base := make([]sweepEntry, 1<<20)
+	base := make([]baseRead, 1<<20)
 	for i := range base {
-		base[i] = sweepEntry{sweepItem{addr: 0xc000000000 + r.Uint64N(4<<30)&^7, x: i}, i + 1}
+		base[i] = baseRead{addr: 0xc000000000 + r.Uint64N(4<<30)&^7, ref: uint64(i)}
 	}
-	work := make([]sweepEntry, len(base))
+	work := make([]baseRead, len(base))
 	b.Run("radix", func(b *testing.B) {
 		for b.Loop() {
 			copy(work, base)
@@ -205,7 +209,7 @@ func BenchmarkSortBase(b *testing.B) {
 	b.Run("compare", func(b *testing.B) {
 		for b.Loop() {
 			copy(work, base)
-			slices.SortFunc(work, sweepEntry.compare)
+			slices.SortStableFunc(work, func(a, b baseRead) int { return cmp.Compare(a.addr, b.addr) })
 		}
 	})
 }

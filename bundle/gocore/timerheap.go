@@ -38,7 +38,9 @@ func (fr *fastReader) heapTimers(l *layout) ([]uint64, timerHeapOffsets) {
 	if err != nil || n > maxPs {
 		return nil, o
 	}
-	var ts []uint64
+	type timerHeap struct{ at, n uint64 }
+	var heaps []timerHeap
+	total := uint64(0)
 	for i := range n {
 		p, err := fr.mem.u64(ps + 8*i)
 		if err != nil || p == 0 {
@@ -48,27 +50,47 @@ func (fr *fastReader) heapTimers(l *layout) ([]uint64, timerHeapOffsets) {
 		if err != nil || m > maxHeapTimers {
 			continue
 		}
-		ts = fr.appendHeapTimers(ts, heap, m, o)
+		heaps = append(heaps, timerHeap{heap, m})
+		total += m
+	}
+	// Room for the timers made once, not grown through a million
+	// appends; a damaged allp can list a thousand heaps of a million
+	// timers each, so room past one heap's bound is grown into as
+	// readable timers are found.
+	ts := make([]uint64, 0, min(total, maxHeapTimers))
+	var buf []byte
+	for _, h := range heaps {
+		ts, buf = fr.appendHeapTimers(ts, buf, h.at, h.n, o)
 	}
 	slices.Sort(ts)
 	return ts, o
 }
 
-// heapTimersChunk is how many of a timer heap's entries are read at once:
-// a heap of a million timers is read in 16 MiB or smaller pieces rather
-// than a million reads of one pointer each.
-const heapTimersChunk = 1 << 18
+// heapTimersChunk is how many bytes of a timer heap are read at once, at
+// most: the entries are read in place where a lent frame holds them, else
+// copied through a buffer of this size. A buffer the size of a large
+// heap (a million timers take 16 MiB) made the census thread assist the
+// garbage collector for a tenth of a second.
+const heapTimersChunk = 64 << 10
 
 // appendHeapTimers appends the timers of the m entries of the timer heap
-// at heap to ts. A piece that cannot be read is read entry by entry, so
-// that one missing page loses only the timers on it.
-func (fr *fastReader) appendHeapTimers(ts []uint64, heap, m uint64, o timerHeapOffsets) []uint64 {
+// at heap to ts, reading through buf (grown as needed and returned). A
+// piece that cannot be read is read entry by entry, so that one missing
+// page loses only the timers on it.
+func (fr *fastReader) appendHeapTimers(ts []uint64, buf []byte, heap, m uint64, o timerHeapOffsets) ([]uint64, []byte) {
 	size := uint64(o.whenSize)
-	buf := make([]byte, min(m, heapTimersChunk)*size)
-	for j := uint64(0); j < m; j += heapTimersChunk {
-		k := min(m-j, heapTimersChunk)
-		b := buf[:k*size]
-		if err := fr.mem.read(b, heap+j*size); err != nil {
+	per := max(1, heapTimersChunk/size) // entries a piece
+	for j := uint64(0); j < m; j += per {
+		k := min(m-j, per)
+		b, ok := fr.mem.peek(heap+j*size, k*size)
+		if !ok {
+			if uint64(cap(buf)) < k*size {
+				buf = make([]byte, per*size)
+			}
+			b = buf[:k*size]
+			ok = fr.mem.read(b, heap+j*size) == nil
+		}
+		if !ok {
 			for e := range k {
 				if t, err := fr.mem.u64(heap + (j+e)*size + uint64(o.whenTimer)); err == nil && t != 0 {
 					ts = append(ts, t)
@@ -82,7 +104,7 @@ func (fr *fastReader) appendHeapTimers(ts []uint64, heap, m uint64, o timerHeapO
 			}
 		}
 	}
-	return ts
+	return ts, buf
 }
 
 // chanTimer reads the timer at t, laid out as o says, and, when it feeds a

@@ -110,8 +110,9 @@ func InPanic(frames []Frame) bool {
 // Panicking returns the first goroutine of c whose stack is inside panic
 // or throw, or nil.
 func (c *Census) Panicking() *Goroutine {
+	var inPanic PerStack[bool]
 	for i := range c.Goroutines {
-		if InPanic(c.Goroutines[i].Frames) {
+		if inPanic.Of(c.Goroutines[i].Frames, InPanic) {
 			return &c.Goroutines[i]
 		}
 	}

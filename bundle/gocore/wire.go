@@ -163,8 +163,15 @@ func noEOF(err error) error {
 	return err
 }
 
+// toWire indexes c's goroutines' stacks, creators and states. The three
+// index lists share one allocation with huge pages advised: for a
+// million goroutines they take 24 MB of fresh memory, whose 4 KiB page
+// faults had been half of toWire's time.
 func toWire(c *goroutines.Census) *wire {
-	w := &wire{Census: c, StackOf: make([]int, len(c.Goroutines)), CreatorOf: make([]int, len(c.Goroutines)), StateOf: make([]int, len(c.Goroutines))}
+	n := len(c.Goroutines)
+	idx := make([]int, 3*n)
+	hugepages.Advise(idx)
+	w := &wire{Census: c, StackOf: idx[:n:n], CreatorOf: idx[n : 2*n : 2*n], StateOf: idx[2*n:]}
 	states := map[wireState]int{}
 	// The census reader shares one slice between goroutines with the same
 	// stack (stackInterner), so most lookups need not compare frames.

@@ -34,6 +34,9 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string, listed fun
 	if exeErr != nil && !errors.Is(exeErr, errNoDWARF) {
 		return nil, fmt.Errorf("%w: %v", errNeedsDelve, exeErr)
 	}
+	// The executable's layouts are read while the core's headers are.
+	exe := loadExe(exePath)
+	defer exe.close()
 	info, err := elfcore.Parse(core, size)
 	if err != nil {
 		return nil, fmt.Errorf("core %s: %w", name, err)
@@ -46,7 +49,7 @@ func directCensus(core io.ReaderAt, size int64, name, exePath string, listed fun
 	if !ok || !inWindow(gover) {
 		return nil, fmt.Errorf("%w: Go version %s", errNeedsDelve, bi.GoVersion)
 	}
-	fast, err := fastCensusAt(core, size, exePath, gover, true, listed)
+	fast, err := fastCensusWith(core, size, info, exe, gover, true, listed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNeedsDelve, err)
 	}

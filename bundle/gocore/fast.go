@@ -1,7 +1,6 @@
 package gocore
 
 import (
-	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -163,25 +162,27 @@ func fastCensus(corePath, exePath string, gover goversion.GoVersion) (*fastResul
 // before the sweep reads them: the census's receiver makes room for them
 // meanwhile (wireSender).
 func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.GoVersion, threads bool, listed func(goroutines int)) (*fastResult, error) {
+	exe := loadExe(exePath)
+	defer exe.close()
 	info, err := elfcore.Parse(cf, size)
 	if err != nil {
 		return nil, err
 	}
+	return fastCensusWith(cf, size, info, exe, gover, threads, listed)
+}
+
+// fastCensusWith is fastCensusAt for a core already parsed (info) and an
+// executable being loaded (exe).
+func fastCensusWith(cf io.ReaderAt, size int64, info *elfcore.Core, exe *exeLoad, gover goversion.GoVersion, threads bool, listed func(goroutines int)) (*fastResult, error) {
 	if info.Machine != "amd64" {
 		// arm64 keeps frame pointers too, but its frame records sit below
 		// the frame; that layout is not implemented here.
 		return nil, fmt.Errorf("frame-pointer census reads amd64 cores, not %s", info.Machine)
 	}
-	ef, err := elf.Open(exePath)
-	if err != nil {
+	if err := exe.wait(); err != nil {
 		return nil, err
 	}
-	defer ef.Close()
-	l, sym, closeSym, err := exeLayout(ef, exePath)
-	if err != nil {
-		return nil, err
-	}
-	defer closeSym()
+	ef, l, sym := exe.ef, exe.l, exe.sym
 	o, err := l.gOffsets()
 	if err != nil {
 		return nil, err
@@ -194,23 +195,29 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		fr.hasLabels = true
 	}
 	fr.chans, fr.hasChans = l.chanOffsets()
-	allgs, n, err := fr.allgList(l)
+	// The timer heaps are read beside the goroutine list, each a few
+	// frames' decoding.
+	var timers <-chan heapTimersRead
+	if fr.hasChans {
+		timers = readHeapTimers(cf, info, ef, l)
+	}
+	gps, census, err := fr.goroutineList(l)
 	if err != nil {
+		if timers != nil {
+			<-timers
+		}
 		return nil, err
 	}
-	census := &goroutines.Census{Format: "core", Complete: true}
-	gps := fr.readPointers(allgs, n, census)
 	if listed != nil {
 		listed(len(gps))
 	}
 	arrays := prepareSweep(len(gps))
-	var timers []uint64
-	var timerOffs timerHeapOffsets
-	if fr.hasChans {
-		timers, timerOffs = fr.heapTimers(l)
+	var ht heapTimersRead
+	if timers != nil {
+		ht = <-timers
 	}
 	fr.now = fr.nanotime(l)
-	res, err := fr.walk(l, gps, census, arrays, timers, timerOffs)
+	res, err := fr.walk(l, gps, census, arrays, ht.timers, ht.offsets)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +230,16 @@ func fastCensusAt(cf io.ReaderAt, size int64, exePath string, gover goversion.Go
 		}
 	}
 	return res, nil
+}
+
+// goroutineList reads runtime.allgs into a census to fill.
+func (fr *fastReader) goroutineList(l *layout) ([]uint64, *goroutines.Census, error) {
+	allgs, n, err := fr.allgList(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	census := &goroutines.Census{Format: "core", Complete: true}
+	return fr.readPointers(allgs, n, census), census, nil
 }
 
 // nanotime estimates the runtime's clock at the dump, which a core does

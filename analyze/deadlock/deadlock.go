@@ -209,8 +209,26 @@ func tallyLocks(c *goroutines.Census, groups []goroutines.Bucket, res *Result) {
 		return
 	}
 	keys := map[groupKeyInput]string{}
+	// Whether a goroutine's group is one of them depends on its stack,
+	// state and wait reason: it is looked up once per stack, and again
+	// only for a goroutine whose state differs from the stack's first.
+	type stackGroup struct {
+		status, reason string
+		multi          bool
+	}
+	var byStack goroutines.PerStack[stackGroup]
 	for i := range c.Goroutines {
-		if g := &c.Goroutines[i]; g.LockAddr != 0 && !g.System && g.Status == "waiting" && multi[groupKeyOf(keys, g)] {
+		g := &c.Goroutines[i]
+		if g.LockAddr == 0 || g.System || g.Status != "waiting" {
+			continue
+		}
+		sg := byStack.Of(g.Frames, func([]goroutines.Frame) stackGroup {
+			return stackGroup{g.Status, g.WaitReason, multi[groupKeyOf(keys, g)]}
+		})
+		if sg.status != g.Status || sg.reason != g.WaitReason {
+			sg.multi = multi[groupKeyOf(keys, g)]
+		}
+		if sg.multi {
 			res.Locks[g.LockAddr] += max(g.Count, 1)
 		}
 	}

@@ -96,12 +96,7 @@ func findPartial(c *goroutines.Census, windows []*traces.Window) *partial {
 			w = x
 		}
 	}
-	byLock := map[uint64][]*goroutines.Goroutine{}
-	for i := range c.Goroutines {
-		if g := &c.Goroutines[i]; lockWaiter(g) {
-			byLock[g.LockAddr] = append(byLock[g.LockAddr], g)
-		}
-	}
+	byLock := waitersByLock(c)
 	if w == nil {
 		return cycleByWait(byLock)
 	}
@@ -147,21 +142,50 @@ func findPartial(c *goroutines.Census, windows []*traces.Window) *partial {
 	return p
 }
 
+// waitersByLock gathers c's lock waiters by the lock they wait on. A
+// run of waiters on one lock (a crowd behind one mutex) is gathered
+// without a map lookup each: a million goroutines' worth of lookups and
+// appends through the map took a tenth of the analyzer's time.
+func waitersByLock(c *goroutines.Census) map[uint64][]*goroutines.Goroutine {
+	byLock := map[uint64][]*goroutines.Goroutine{}
+	var last uint64
+	var run []*goroutines.Goroutine // waiters on last, not yet in byLock
+	for i := range c.Goroutines {
+		g := &c.Goroutines[i]
+		if !lockWaiter(g) {
+			continue
+		}
+		if g.LockAddr != last {
+			if run != nil {
+				byLock[last] = run
+			}
+			last, run = g.LockAddr, byLock[g.LockAddr]
+		}
+		run = append(run, g)
+	}
+	if run != nil {
+		byLock[last] = run
+	}
+	return byLock
+}
+
 // cycleByWait finds, without a trace, a lock cycle among mutex waiters
 // that have each waited at least minStuckWait by the runtime's clock; the
 // stuck locks reported are the cycle's.
 func cycleByWait(byLock map[uint64][]*goroutines.Goroutine) *partial {
-	var cands []*goroutines.Goroutine
+	n := 0
 	for _, ws := range byLock {
+		n += len(ws)
+	}
+	cands := make([]*goroutines.Goroutine, 0, n)
+	crowd := make([]*goroutines.Goroutine, 0, n) // every waiter, cands among them
+	for _, ws := range byLock {
+		crowd = append(crowd, ws...)
 		for _, g := range ws {
 			if g.WaitNanos >= int64(minStuckWait) {
 				cands = append(cands, g)
 			}
 		}
-	}
-	var crowd []*goroutines.Goroutine // every waiter, cands among them
-	for _, ws := range byLock {
-		crowd = append(crowd, ws...)
 	}
 	holders := pickHolders(cands, crowd, byLock)
 	cycle := lockCycle(byLock, holders)

@@ -175,7 +175,7 @@ func toWire(c *goroutines.Census) *wire {
 	states := map[wireState]int{}
 	// The census reader shares one slice between goroutines with the same
 	// stack (stackInterner), so most lookups need not compare frames.
-	byIdentity := map[goroutines.StackID]int{}
+	var byIdentity goroutines.StackMap[int]
 	byContent := map[string]int{}
 	creators := map[goroutines.Frame]int{}
 	// The census reader shares one creator Frame between goroutines with
@@ -187,7 +187,7 @@ func toWire(c *goroutines.Census) *wire {
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
 		id := goroutines.IDOf(g.Frames)
-		j, ok := byIdentity[id]
+		j, ok := byIdentity.Get(id)
 		if !ok {
 			k := stackKey(g.Frames)
 			if j, ok = byContent[k]; !ok {
@@ -196,7 +196,7 @@ func toWire(c *goroutines.Census) *wire {
 				w.Stacks = append(w.Stacks, g.Frames)
 			}
 			if id != (goroutines.StackID{}) {
-				byIdentity[id] = j
+				byIdentity.Put(id, j)
 			}
 		}
 		w.StackOf[i] = j

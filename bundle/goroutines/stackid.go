@@ -20,21 +20,17 @@ func IDOf(fs []Frame) StackID {
 	return StackID{&fs[0], len(fs)}
 }
 
-// PerStack computes a value from a stack once per shared stack (StackID):
-// a crowd of goroutines parked in one place shares one Frames slice, so
-// the work is done a few times rather than once per goroutine. It keeps
-// at most MaxPerStack values and past that computes again. The zero value
-// is ready to use.
-type PerStack[T any] struct {
-	done map[StackID]T
-	// hot holds values of done by a hash of their ID, so that most
-	// lookups of a million goroutines' stacks are one comparison rather
-	// than a map lookup each (the analyzers' passes over a
-	// million-goroutine census hashed IDs for a tenth of their time).
+// StackMap maps StackIDs to values, with hot slots in front of its map:
+// most lookups of a million goroutines' stacks are then one comparison
+// rather than a map lookup each (the analyzers' passes over a
+// million-goroutine census hashed IDs for a tenth of their time). The
+// zero value is ready to use.
+type StackMap[T any] struct {
+	m   map[StackID]T
 	hot *[hotStacks]hotStack[T]
 }
 
-// hotStacks is how many values a PerStack keeps in its hot slots: a
+// hotStacks is how many values a StackMap keeps in its hot slots: a
 // census's few hundred distinct stacks mostly fit, and 256 slots of a
 // small value stay within a few KiB.
 const hotStacks = 256
@@ -44,14 +40,54 @@ type hotStack[T any] struct {
 	v  T
 }
 
-// slot returns id's hot slot: Frames slices are allocated apart, so the
-// bits of the first frame's address above its alignment spread them.
-func (p *PerStack[T]) slot(id StackID) *hotStack[T] {
-	if p.hot == nil {
-		p.hot = new([hotStacks]hotStack[T])
+// slot returns id's hot slot, nil for the zero ID: Frames slices are
+// allocated apart, so the bits of the first frame's address above its
+// alignment spread them.
+func (s *StackMap[T]) slot(id StackID) *hotStack[T] {
+	if id.first == nil {
+		return nil
+	}
+	if s.hot == nil {
+		s.hot = new([hotStacks]hotStack[T])
 	}
 	h := uintptr(unsafe.Pointer(id.first))
-	return &p.hot[(h>>5^h>>13^uintptr(id.n))%hotStacks]
+	return &s.hot[(h>>5^h>>13^uintptr(id.n))%hotStacks]
+}
+
+// Get returns id's value and whether it has one.
+func (s *StackMap[T]) Get(id StackID) (T, bool) {
+	hot := s.slot(id)
+	if hot != nil && hot.id == id {
+		return hot.v, true
+	}
+	v, ok := s.m[id]
+	if ok && hot != nil {
+		*hot = hotStack[T]{id, v}
+	}
+	return v, ok
+}
+
+// Put sets id's value.
+func (s *StackMap[T]) Put(id StackID, v T) {
+	if s.m == nil {
+		s.m = map[StackID]T{}
+	}
+	s.m[id] = v
+	if hot := s.slot(id); hot != nil {
+		*hot = hotStack[T]{id, v}
+	}
+}
+
+// Len returns how many values s holds.
+func (s *StackMap[T]) Len() int { return len(s.m) }
+
+// PerStack computes a value from a stack once per shared stack (StackID):
+// a crowd of goroutines parked in one place shares one Frames slice, so
+// the work is done a few times rather than once per goroutine. It keeps
+// at most MaxPerStack values and past that computes again. The zero value
+// is ready to use.
+type PerStack[T any] struct {
+	done StackMap[T]
 }
 
 // MaxPerStack bounds the values a PerStack keeps. Censuses share their
@@ -64,30 +100,15 @@ const MaxPerStack = 4096
 // allows.
 func (p *PerStack[T]) Of(fs []Frame, compute func([]Frame) T) T {
 	id := IDOf(fs)
-	var hot *hotStack[T]
-	if id.first != nil {
-		if hot = p.slot(id); hot.id == id {
-			return hot.v
-		}
-	}
-	if v, ok := p.done[id]; ok {
-		if hot != nil {
-			*hot = hotStack[T]{id, v}
-		}
+	if v, ok := p.done.Get(id); ok {
 		return v
 	}
 	v := compute(fs)
-	if p.done == nil {
-		p.done = map[StackID]T{}
-	}
-	if len(p.done) < MaxPerStack {
-		p.done[id] = v
-		if hot != nil {
-			*hot = hotStack[T]{id, v}
-		}
+	if p.done.Len() < MaxPerStack {
+		p.done.Put(id, v)
 	}
 	return v
 }
 
 // Len returns how many values p keeps.
-func (p *PerStack[T]) Len() int { return len(p.done) }
+func (p *PerStack[T]) Len() int { return p.done.Len() }

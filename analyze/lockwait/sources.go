@@ -179,6 +179,16 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 		return stackLock{st, i, kind}
 	}
 	sites := map[siteKey]*Site{}
+	// lastSite is, by stack alone, the site of the kind last found on it,
+	// which the stack's other goroutines mostly share: their site is then
+	// found without hashing its kind.
+	var lastSite goroutines.StackMap[stackSite]
+	siteOf := func(id goroutines.StackID, kind string) *Site {
+		if ss, ok := lastSite.Get(id); ok && ss.kind == kind {
+			return ss.s
+		}
+		return nil
+	}
 	for _, cs := range censuses {
 		c.family("goroutine census")
 		parked, long := 0, 0
@@ -213,11 +223,18 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 				continue
 			}
 			n := max(g.Count, 1)
-			sk := siteKey{goroutines.IDOf(g.Frames), kind}
-			s, ok := sites[sk]
-			if !ok {
-				s = c.site(st, i, kind, "goroutine census")
-				sites[sk] = s
+			id := goroutines.IDOf(g.Frames)
+			s := siteOf(id, kind)
+			if s == nil {
+				sk := siteKey{id, kind}
+				var ok bool
+				if s, ok = sites[sk]; !ok {
+					s = c.site(st, i, kind, "goroutine census")
+					sites[sk] = s
+				}
+				if lastSite.Len() < goroutines.MaxPerStack {
+					lastSite.Put(id, stackSite{kind, s})
+				}
 			}
 			here[s] += n
 			s.MaxWait = max(s.MaxWait, g.WaitMinutes)
@@ -244,6 +261,12 @@ type stackLock struct {
 	st   []stacks.Frame
 	i    int
 	kind string
+}
+
+// stackSite is a kind of lock wait found on a stack, and its site.
+type stackSite struct {
+	kind string
+	s    *Site
 }
 
 // siteKey is a shared stack and the kind of wait its goroutines are in.

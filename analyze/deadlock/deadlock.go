@@ -291,13 +291,21 @@ func observers(c *goroutines.Census) map[int]bool {
 	var inside goroutines.PerStack[bool] // a stack in a profiler or the tracer
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
-		if inside.Of(g.Frames, observing) {
+		switch {
+		case inside.Of(g.Frames, observing):
 			out[i] = true
 			ids[g.ID] = true
+		case unstartedConn(g):
+			out[i] = true
 		}
 	}
+	// The goroutines the observers started; a second pass over the
+	// census only when there are observers.
+	if len(ids) == 0 {
+		return out
+	}
 	for i := range c.Goroutines {
-		if g := &c.Goroutines[i]; g.CreatorID != 0 && ids[g.CreatorID] || unstartedConn(g) {
+		if g := &c.Goroutines[i]; g.CreatorID != 0 && ids[g.CreatorID] {
 			out[i] = true
 		}
 	}

@@ -19,20 +19,19 @@ func TestSummarizeCounts(t *testing.T) {
 			}
 			c.Goroutines = append(c.Goroutines, g)
 		}
+		// The census's system goroutines are its runnable ones, with no
+		// wait reason.
 		want := Summary{Status: map[string]int{}, Wait: map[string]int{}}
 		for _, g := range c.Goroutines {
-			n := max(g.Count, 1)
-			want.Total += n
+			want.Status[g.Status] += g.Count
 			if g.System {
-				want.System += n
-			} else {
-				want.User += n
+				want.System += g.Count
+				continue
 			}
-			want.Status[g.Status] += n
-			if g.WaitReason != "" {
-				want.Wait[g.WaitReason] += n
-			}
+			want.User += g.Count
+			want.Wait[g.WaitReason] += g.Count
 		}
+		want.Total = want.User + want.System
 		got := Summarize(c)
 		if got.Total != want.Total || got.User != want.User || got.System != want.System ||
 			!maps.Equal(got.Status, want.Status) || !maps.Equal(got.Wait, want.Wait) {

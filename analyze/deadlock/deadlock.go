@@ -210,23 +210,24 @@ func tallyLocks(c *goroutines.Census, groups []goroutines.Bucket, res *Result) {
 	}
 	keys := map[groupKeyInput]string{}
 	// Whether a goroutine's group is one of them depends on its stack,
-	// state and wait reason: it is looked up once per stack, and again
-	// only for a goroutine whose state differs from the stack's first.
+	// state and wait reason: what the stack's last goroutine found is
+	// kept by the stack alone, and looked up again (hashing the state)
+	// only for a goroutine in another state.
 	type stackGroup struct {
 		status, reason string
 		multi          bool
 	}
-	var byStack goroutines.PerStack[stackGroup]
+	var lastOf goroutines.StackCache[stackGroup]
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
 		if g.LockAddr == 0 || g.System || g.Status != "waiting" {
 			continue
 		}
-		sg := byStack.Of(g.Frames, func([]goroutines.Frame) stackGroup {
-			return stackGroup{g.Status, g.WaitReason, multi[groupKeyOf(keys, g)]}
-		})
-		if sg.status != g.Status || sg.reason != g.WaitReason {
-			sg.multi = multi[groupKeyOf(keys, g)]
+		id := goroutines.IDOf(g.Frames)
+		sg, ok := lastOf.Get(id)
+		if !ok || sg.status != g.Status || sg.reason != g.WaitReason {
+			sg = stackGroup{g.Status, g.WaitReason, multi[groupKeyOf(keys, g)]}
+			lastOf.Put(id, sg)
 		}
 		if sg.multi {
 			res.Locks[g.LockAddr] += max(g.Count, 1)

@@ -182,7 +182,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 	// lastSite is, by stack alone, the site of the kind last found on it,
 	// which the stack's other goroutines mostly share: their site is then
 	// found without hashing its kind.
-	var lastSite goroutines.StackMap[stackSite]
+	var lastSite goroutines.StackCache[stackSite]
 	siteOf := func(id goroutines.StackID, kind string) *Site {
 		if ss, ok := lastSite.Get(id); ok && ss.kind == kind {
 			return ss.s
@@ -232,9 +232,7 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 					s = c.site(st, i, kind, "goroutine census")
 					sites[sk] = s
 				}
-				if lastSite.Len() < goroutines.MaxPerStack {
-					lastSite.Put(id, stackSite{kind, s})
-				}
+				lastSite.Put(id, stackSite{kind, s})
 			}
 			here[s] += n
 			s.MaxWait = max(s.MaxWait, g.WaitMinutes)

@@ -56,10 +56,9 @@ func group(n int, at func(int) *Goroutine) []Bucket {
 	// byStack finds the bucket of goroutines that share a stack (StackID)
 	// without building their key again; lastOf, by the stack alone, the
 	// bucket of the state last seen on it, which most goroutines of the
-	// stack share (no strings hashed for them), for as many stacks as a
-	// PerStack keeps.
+	// stack share (no strings hashed for them).
 	byStack := map[stackState]int{}
-	var lastOf StackMap[stackBucket]
+	var lastOf StackCache[stackBucket]
 	var out []Bucket
 	var addrs []map[uint64]bool // per bucket, the lock addresses in LockAddrs
 	var kb []byte               // the key, rebuilt per stack; a string only for a new group
@@ -69,7 +68,7 @@ func group(n int, at func(int) *Goroutine) []Bucket {
 		j, ok := -1, false
 		if last, seen := lastOf.Get(ss.stack); seen && last.status == ss.status && last.waitReason == ss.waitReason {
 			j, ok = last.bucket, true
-		} else if j, ok = byStack[ss]; ok && lastOf.Len() < MaxPerStack {
+		} else if j, ok = byStack[ss]; ok {
 			lastOf.Put(ss.stack, stackBucket{ss, j})
 		}
 		if !ok {
@@ -84,9 +83,7 @@ func group(n int, at func(int) *Goroutine) []Bucket {
 				addrs = append(addrs, nil)
 			}
 			byStack[ss] = j
-			if lastOf.Len() < MaxPerStack {
-				lastOf.Put(ss.stack, stackBucket{ss, j})
-			}
+			lastOf.Put(ss.stack, stackBucket{ss, j})
 		}
 		gr := &out[j]
 		n := g.Count

@@ -20,19 +20,19 @@ func IDOf(fs []Frame) StackID {
 	return StackID{&fs[0], len(fs)}
 }
 
-// StackMap maps StackIDs to values, with hot slots in front of its map:
-// most lookups of a million goroutines' stacks are then one comparison
-// rather than a map lookup each (the analyzers' passes over a
-// million-goroutine census hashed IDs for a tenth of their time). The
-// zero value is ready to use.
-type StackMap[T any] struct {
-	m   map[StackID]T
-	hot *[hotStacks]hotStack[T]
+// StackCache keeps values by StackID in a fixed number of slots, a later
+// value taking an earlier one's slot: in front of a map that holds them
+// all, most lookups of a million goroutines' stacks are then one
+// comparison rather than a map lookup each (the analyzers' passes over a
+// million-goroutine census hashed IDs for a tenth of their time). It
+// keeps nothing for the zero ID. The zero value is ready to use.
+type StackCache[T any] struct {
+	slots *[hotStacks]hotStack[T]
 }
 
-// hotStacks is how many values a StackMap keeps in its hot slots: a
-// census's few hundred distinct stacks mostly fit, and 256 slots of a
-// small value stay within a few KiB.
+// hotStacks is how many values a StackCache keeps: a census's few hundred
+// distinct stacks mostly fit, and 256 slots of a small value stay within
+// a few KiB.
 const hotStacks = 256
 
 type hotStack[T any] struct {
@@ -40,29 +40,51 @@ type hotStack[T any] struct {
 	v  T
 }
 
-// slot returns id's hot slot, nil for the zero ID: Frames slices are
+// slot returns id's slot, nil for the zero ID: Frames slices are
 // allocated apart, so the bits of the first frame's address above its
 // alignment spread them.
-func (s *StackMap[T]) slot(id StackID) *hotStack[T] {
+func (c *StackCache[T]) slot(id StackID) *hotStack[T] {
 	if id.first == nil {
 		return nil
 	}
-	if s.hot == nil {
-		s.hot = new([hotStacks]hotStack[T])
+	if c.slots == nil {
+		c.slots = new([hotStacks]hotStack[T])
 	}
 	h := uintptr(unsafe.Pointer(id.first))
-	return &s.hot[(h>>5^h>>13^uintptr(id.n))%hotStacks]
+	return &c.slots[(h>>5^h>>13^uintptr(id.n))%hotStacks]
+}
+
+// Get returns the value kept for id, if its slot still holds it.
+func (c *StackCache[T]) Get(id StackID) (T, bool) {
+	if s := c.slot(id); s != nil && s.id == id {
+		return s.v, true
+	}
+	var zero T
+	return zero, false
+}
+
+// Put keeps v for id.
+func (c *StackCache[T]) Put(id StackID, v T) {
+	if s := c.slot(id); s != nil {
+		*s = hotStack[T]{id, v}
+	}
+}
+
+// StackMap maps StackIDs to values, with a StackCache in front of its
+// map. The zero value is ready to use.
+type StackMap[T any] struct {
+	m   map[StackID]T
+	hot StackCache[T]
 }
 
 // Get returns id's value and whether it has one.
 func (s *StackMap[T]) Get(id StackID) (T, bool) {
-	hot := s.slot(id)
-	if hot != nil && hot.id == id {
-		return hot.v, true
+	if v, ok := s.hot.Get(id); ok {
+		return v, true
 	}
 	v, ok := s.m[id]
-	if ok && hot != nil {
-		*hot = hotStack[T]{id, v}
+	if ok {
+		s.hot.Put(id, v)
 	}
 	return v, ok
 }
@@ -73,9 +95,7 @@ func (s *StackMap[T]) Put(id StackID, v T) {
 		s.m = map[StackID]T{}
 	}
 	s.m[id] = v
-	if hot := s.slot(id); hot != nil {
-		*hot = hotStack[T]{id, v}
-	}
+	s.hot.Put(id, v)
 }
 
 // Len returns how many values s holds.

@@ -1,11 +1,6 @@
 package gocore
 
-import (
-	"debug/elf"
-	"io"
-
-	"github.com/coroner/coroner/bundle/elfcore"
-)
+import "debug/elf"
 
 // exeLoad is an executable being opened and read for the census (its
 // runtime layouts and symbolizer, exeLayout) on a goroutine of its own:
@@ -56,27 +51,4 @@ func (e *exeLoad) close() {
 	if e.ef != nil {
 		e.ef.Close()
 	}
-}
-
-// heapTimersRead is what readHeapTimers read.
-type heapTimersRead struct {
-	timers  []uint64
-	offsets timerHeapOffsets
-}
-
-// readHeapTimers reads the Ps' timer heaps (heapTimers) on a goroutine
-// of its own, through a reader of the core's memory of its own: the
-// census reads the goroutine list meanwhile. A million goroutines' list
-// and timer heaps (8 MB and 16 MB) each take a tenth of a second to read.
-func readHeapTimers(cf io.ReaderAt, info *elfcore.Core, ef *elf.File, l *layout) <-chan heapTimersRead {
-	out := make(chan heapTimersRead, 1)
-	go func() {
-		mem := newCoreMem(cf, info)
-		defer mem.close()
-		mem.addExecutable(ef)
-		fr := &fastReader{mem: mem}
-		ts, o := fr.heapTimers(l)
-		out <- heapTimersRead{ts, o}
-	}()
-	return out
 }

@@ -82,17 +82,6 @@ type Finding struct {
 	Signature string `json:"signature,omitempty"`
 }
 
-// Root-cause classes a verdict can name; bots switch on these strings.
-const (
-	CauseGCSTW              = "gc_stw"
-	CauseNetpollSpin        = "netpoll_spin"
-	CauseSyncPoolContention = "syncpool_contention"
-	CauseLockWait           = "lock_wait"
-	CauseCrash              = "crash"
-	CauseDeadlock           = "deadlock"
-	CauseNone               = "none"
-)
-
 // Culprit is the code a finding blames.
 type Culprit struct {
 	Function string `json:"function"`

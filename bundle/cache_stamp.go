@@ -1,10 +1,7 @@
 package bundle
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 )
@@ -53,8 +50,7 @@ func cached(dest, sum string) bool {
 		return false
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != sum {
+	if _, got, err := SumSHA256(f); err != nil || got != sum {
 		return false
 	}
 	if f.Sync() != nil {

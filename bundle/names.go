@@ -10,6 +10,16 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// Member names fixed by the format.
+const (
+	// ManifestName is the first member of every archive.
+	ManifestName = "manifest.json"
+	// TrailerName is the last member of every archive.
+	TrailerName = "trailer.json"
+	// ArtifactDir prefixes every stored artifact's member name.
+	ArtifactDir = "artifacts/"
+)
+
 // CheckMemberName rejects names from tar and zip inputs that could point
 // outside a destination if anyone ever wrote them to disk: absolute paths,
 // ".." components, backslashes (a separator on Windows, and a way to smuggle

@@ -1,8 +1,6 @@
 package bundle
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 )
@@ -92,13 +90,12 @@ func VerifyExtract(path string, want func(*Manifest, Artifact) bool) error {
 // hashMember reads exactly size bytes of a member and returns their hex
 // SHA-256.
 func hashMember(r io.Reader, size int64) (string, error) {
-	h := sha256.New()
-	n, err := io.Copy(h, r)
+	n, sum, err := SumSHA256(r)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if n != size {
 		return "", fmt.Errorf("member ends after %d of its %d bytes: %w", n, size, ErrCorrupt)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return sum, nil
 }

@@ -1,15 +1,5 @@
 package bundle
 
-// Member names fixed by the format.
-const (
-	// ManifestName is the first member of every archive.
-	ManifestName = "manifest.json"
-	// TrailerName is the last member of every archive.
-	TrailerName = "trailer.json"
-	// ArtifactDir prefixes every stored artifact's member name.
-	ArtifactDir = "artifacts/"
-)
-
 // Trailer is the last member of an archive: the SHA-256 of every member
 // before it, in order. A tar or zstd stream cut between members still ends
 // cleanly; only a trailer whose list matches the members proves the archive

@@ -2,8 +2,6 @@ package bundle
 
 import (
 	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,12 +65,11 @@ func verify(path string, each memberFunc) error {
 			got = append(got, TrailerMember{Name: h.Name, Size: h.Size, SHA256: sum})
 			continue
 		}
-		sum := sha256.New()
-		n, err := io.Copy(sum, s.tr)
+		n, sum, err := SumSHA256(s.tr)
 		if err != nil {
 			return fmt.Errorf("%s: member %s: %w: %v", path, QuoteName(h.Name), ErrCorrupt, err)
 		}
-		got = append(got, TrailerMember{Name: h.Name, Size: n, SHA256: hex.EncodeToString(sum.Sum(nil))})
+		got = append(got, TrailerMember{Name: h.Name, Size: n, SHA256: sum})
 	}
 	if trailer == nil {
 		return fmt.Errorf("%s: no trailer after member %s: archive truncated: %w", path, QuoteName(got[len(got)-1].Name), ErrCorrupt)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coroner/coroner/analyze"
 )
@@ -137,24 +138,26 @@ func sourceAmount(v int64, unit string) string {
 	return strconv.FormatInt(v, 10)
 }
 
-// expandTabs replaces tabs with spaces up to the next tab stop.
+// expandTabs replaces tabs with spaces up to the next tab stop, counting
+// columns in runes.
 func expandTabs(s string) string {
-	if !strings.Contains(s, "\t") {
-		return s
-	}
 	var b strings.Builder
 	col := 0
-	for _, r := range s {
-		if r == '\t' {
-			n := sourceTabWidth - col%sourceTabWidth
-			b.WriteString(strings.Repeat(" ", n))
-			col += n
-			continue
+	for {
+		before, after, found := strings.Cut(s, "\t")
+		if !found && b.Len() == 0 {
+			return s
 		}
-		b.WriteRune(r)
-		col++
+		b.WriteString(before)
+		if !found {
+			return b.String()
+		}
+		col += utf8.RuneCountInString(before)
+		n := sourceTabWidth - col%sourceTabWidth
+		b.WriteString(strings.Repeat(" ", n))
+		col += n
+		s = after
 	}
-	return b.String()
 }
 
 // targetTexts say why a listing was made, one entry per target line, in

@@ -5,8 +5,6 @@ package analyzetest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -39,12 +37,11 @@ type DirSource struct {
 func NewDirSource(id string, files []File) (*DirSource, error) {
 	s := &DirSource{m: &bundle.Manifest{FormatVersion: bundle.FormatVersion, ID: id, Tool: "test"}, paths: map[string]string{}}
 	for _, f := range files {
-		h := sha256.New()
 		fd, err := os.Open(f.Disk)
 		if err != nil {
 			return nil, err
 		}
-		n, err := io.Copy(h, fd)
+		n, sum, err := bundle.SumSHA256(fd)
 		fd.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Disk, err)
@@ -58,7 +55,7 @@ func NewDirSource(id string, files []File) (*DirSource, error) {
 		p := path.Join("artifacts", string(f.Kind), filepath.Base(f.Disk))
 		s.paths[p] = f.Disk
 		s.m.Artifacts = append(s.m.Artifacts, bundle.Artifact{Path: p, Kind: f.Kind, Size: n,
-			SHA256: hex.EncodeToString(h.Sum(nil)), Original: filepath.Base(f.Disk), Attrs: f.Attrs})
+			SHA256: sum, Original: filepath.Base(f.Disk), Attrs: f.Attrs})
 	}
 	sort.Slice(s.m.Artifacts, func(i, j int) bool { return s.m.Artifacts[i].Path < s.m.Artifacts[j].Path })
 	return s, nil

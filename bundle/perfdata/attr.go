@@ -6,42 +6,42 @@ import (
 )
 
 // Sample-type bits (enum perf_event_sample_format): which fields a SAMPLE
-// record carries, in this order.
+// record carries, in this order. The names stand in bit order from bit 0.
 const (
-	SampleIP           = 1 << 0
-	SampleTID          = 1 << 1
-	SampleTime         = 1 << 2
-	SampleAddr         = 1 << 3
-	SampleRead         = 1 << 4
-	SampleCallchain    = 1 << 5
-	SampleID           = 1 << 6
-	SampleCPU          = 1 << 7
-	SamplePeriod       = 1 << 8
-	SampleStreamID     = 1 << 9
-	SampleRaw          = 1 << 10
-	SampleBranchStack  = 1 << 11
-	SampleRegsUser     = 1 << 12
-	SampleStackUser    = 1 << 13
-	SampleWeight       = 1 << 14
-	SampleDataSrc      = 1 << 15
-	SampleIdentifier   = 1 << 16
-	SampleTransaction  = 1 << 17
-	SampleRegsIntr     = 1 << 18
-	SamplePhysAddr     = 1 << 19
-	SampleAux          = 1 << 20
-	SampleCgroup       = 1 << 21
-	SampleDataPageSize = 1 << 22
-	SampleCodePageSize = 1 << 23
-	SampleWeightStruct = 1 << 24
+	SampleIP = 1 << iota
+	SampleTID
+	SampleTime
+	SampleAddr
+	SampleRead
+	SampleCallchain
+	SampleID
+	SampleCPU
+	SamplePeriod
+	SampleStreamID
+	SampleRaw
+	SampleBranchStack
+	SampleRegsUser
+	SampleStackUser
+	SampleWeight
+	SampleDataSrc
+	SampleIdentifier
+	SampleTransaction
+	SampleRegsIntr
+	SamplePhysAddr
+	SampleAux
+	SampleCgroup
+	SampleDataPageSize
+	SampleCodePageSize
+	SampleWeightStruct
 )
 
 // Read-format bits (enum perf_event_read_format).
 const (
-	ReadTotalTimeEnabled = 1 << 0
-	ReadTotalTimeRunning = 1 << 1
-	ReadID               = 1 << 2
-	ReadGroup            = 1 << 3
-	ReadLost             = 1 << 4
+	ReadTotalTimeEnabled = 1 << iota
+	ReadTotalTimeRunning
+	ReadID
+	ReadGroup
+	ReadLost
 )
 
 // Attribute flag bits (the bitfield word of struct perf_event_attr).

@@ -60,7 +60,7 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 			&cli.BoolFlag{Name: "force", Usage: "analyze even where analyzers would refuse (e.g. mismatched build IDs)"},
 			&cli.BoolFlag{Name: "retry-failed", Usage: "re-analyze archives whose earlier attempt failed"},
 			&cli.BoolFlag{Name: "verify", Usage: "re-hash every member of each archive before analyzing it, as coroner verify does (default: check the seal over its compressed bytes; members are hashed as they are read)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the summary as JSON on stdout"},
+			jsonFlag("print the summary as JSON on stdout"),
 			&cli.StringFlag{Name: "shard", Usage: "analyze only shard K/N of the inputs (K from 0), chosen by archive digest (default: from JOB_COMPLETION_INDEX)"},
 			&cli.IntFlag{Name: "shards", Usage: "shard count with JOB_COMPLETION_INDEX (default: JOB_COMPLETIONS)"},
 		),
@@ -69,8 +69,8 @@ Exit codes: 0 all archives analyzed; 3 some archives failed (the rest were analy
 }
 
 func runBatch(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return withCode(exitUsage, errors.New("batch: name at least one ARCHIVE, DIR or GLOB"))
+	if err := checkArgs(c, atLeastOne, "ARCHIVE, DIR or GLOB"); err != nil {
+		return err
 	}
 	mem, err := humanize.ParseBytes(c.String("memory"))
 	if err != nil || mem == 0 || mem > 1<<50 {

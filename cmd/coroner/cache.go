@@ -26,7 +26,7 @@ Exit codes: 0 done; 2 bad usage; 4 the cache could not be read or written.`,
 			{
 				Name:   "ls",
 				Usage:  "show the entries: key, size, disk use, last use, in use",
-				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the entries as JSON"}},
+				Flags:  []cli.Flag{jsonFlag("print the entries as JSON")},
 				Action: runCacheLs,
 			},
 			{

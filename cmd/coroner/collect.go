@@ -25,7 +25,7 @@ func init() {
 			"GODEBUG=gctrace=1, GOTRACEBACK=crash and core dumps enabled, and keeps its stderr. Without --pprof,\n" +
 			"--pid probes the process's own listening TCP sockets for /debug/pprof/, and takes the tail of its\n" +
 			"stderr when that is a file. Each step is recorded in the manifest; a failed step never stops the others.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.IntFlag{Name: "pid", Usage: "capture this running process"},
 			&cli.BoolFlag{Name: "exec", Usage: "start the command after -- and capture it"},
 			&cli.StringFlag{Name: "dir", Usage: "working directory for the --exec target (where a crash core lands)"},
@@ -38,11 +38,8 @@ func init() {
 			&cli.BoolFlag{Name: "kallsyms", Value: true, Usage: "store /proc/kallsyms so kernel frames can be named offline (it reveals the kernel's address layout)"},
 			&cli.BoolFlag{Name: "with-env", Usage: "also store the process environment (it may hold secrets)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "archive to write (OUT.tar.zst); required"},
-			&cli.StringFlag{Name: "id", Usage: "incident ID for the manifest"},
-			&cli.StringFlag{Name: "title", Usage: "incident title for the manifest"},
-			&cli.StringSliceFlag{Name: "label", Usage: "KEY=VALUE label for the manifest (repeatable)"},
 			&cli.BoolFlag{Name: "keep-staging", Usage: "keep the staging directory of captured files"},
-		},
+		}, manifestFlags()...),
 		Action: runCollect,
 	})
 }

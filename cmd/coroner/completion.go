@@ -89,8 +89,8 @@ them where the shells look; by hand:
 
 Exit codes: 0 printed; 2 no or an unknown shell.`,
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return withCode(exitUsage, errors.New("completion: name one shell: bash, zsh or fish"))
+			if err := checkArgs(c, 1, "shell: bash, zsh or fish"); err != nil {
+				return err
 			}
 			err := writeCompletion(c.App, c.Args().First(), c.App.Writer)
 			var ee *exitError

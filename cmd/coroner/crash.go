@@ -7,6 +7,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
+	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/census"
 	"github.com/coroner/coroner/analyze/crash"
 	"github.com/coroner/coroner/bundle"
@@ -34,19 +35,14 @@ last traceback is not whole) are read, and whose last traceback counts.
 Exit codes: 0 shown (or no crash recorded: says so, JSON "crash": null);
 2 bad usage; 3 unreadable archive or no core/crash log in it.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the crash as JSON"},
+			jsonFlag("print the crash as JSON"),
 			forceCoreFlag(),
 		},
-		Action: runCrash,
+		Action: withShown(showCrash),
 	})
 }
 
-func runCrash(c *cli.Context) error {
-	a, closer, err := openShown(c)
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
+func showCrash(c *cli.Context, a analyze.Source) error {
 	cr, gr, _, warns, err := crash.Read(c.Context, a, c.Bool("force"))
 	if err = checkCensus(c, gr, warns, err, "core, crash log or goroutine dump"); err != nil {
 		return err

@@ -19,11 +19,11 @@ store (s3://BUCKET/KEY, a prefix ending in '/' for a directory). Directories are
 archive digest; two single results are compared directly. Exit codes: 0 no change; 1 something
 changed; 2 bad arguments; 3 an input is unreadable.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
+			jsonFlag("print JSON instead of a table"),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 2 {
-				return withCode(exitUsage, errors.New("diff: want OLD and NEW"))
+			if err := checkArgs(c, 2, "OLD and NEW"); err != nil {
+				return err
 			}
 			old, err := batch.LoadSideContext(c.Context, c.Args().Get(0))
 			if err != nil {

@@ -44,20 +44,15 @@ goroutine source in it.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "group", Usage: "bucket goroutines with identical normalized stacks"},
 			&cli.StringSliceFlag{Name: "filter", Usage: "keep goroutines matching `EXPR` (repeatable)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the census (or groups) as JSON"},
+			jsonFlag("print the census (or groups) as JSON"),
 			forceCoreFlag(),
 			debugBinaryFlag(""),
 		},
-		Action: runGoroutines,
+		Action: withShown(showGoroutines),
 	})
 }
 
-func runGoroutines(c *cli.Context) error {
-	a, closer, err := openShown(c)
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
+func showGoroutines(c *cli.Context, a analyze.Source) error {
 	r, _, warns, err := census.ReadWith(c.Context, a, analyze.Options{Force: c.Bool("force"), DebugBinary: debugBinary(c)})
 	if err = checkCensus(c, r, warns, err, "core or goroutine dump"); err != nil {
 		return err

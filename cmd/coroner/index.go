@@ -41,7 +41,7 @@ given to batch --output) is added: an index is rebuilt from stored results.
 Exit codes: 0 all added; 3 an input could not be read or analyzed (the others were added);
 4 the index could not be written.`,
 		Flags: []cli.Flag{indexFlag,
-			&cli.BoolFlag{Name: "json", Usage: "print the rows added as a JSON array, as search --json prints them"},
+			jsonFlag("print the rows added as a JSON array, as search --json prints them"),
 			&cli.StringFlag{Name: "from", Usage: "also add every result stored under this batch output: a directory or an object-store URL (s3://BUCKET/PREFIX/, …)"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 && c.String("from") == "" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -32,24 +31,21 @@ interrupt nothing is left under the output name.
 
 Exit codes: 0 written; 2 bad usage; 3 an input is unreadable, malformed or over a limit;
 4 the archive could not be written.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "incident.tar.zst", Usage: "archive to write: a path, or an object-store URL (s3://, gs://, azblob://, file://)"},
-			&cli.StringFlag{Name: "id", Usage: "incident ID (default: derived from the content)"},
-			&cli.StringFlag{Name: "title", Usage: "incident title"},
-			&cli.StringSliceFlag{Name: "label", Usage: "label `KEY=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "max-total", Value: humanize.IBytes(uint64(d.MaxTotalBytes)), Usage: "limit on all decompressed bytes"},
 			&cli.StringFlag{Name: "max-member", Value: humanize.IBytes(uint64(d.MaxMemberBytes)), Usage: "limit on one file's decompressed bytes"},
 			&cli.IntFlag{Name: "max-members", Value: d.MaxMembers, Usage: "limit on the number of entries in all inputs"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr"},
 			&cli.StringSliceFlag{Name: "debug-binary", Usage: "archive `FILE`, an unstripped build of a stripped executable among the inputs (same revision, without -ldflags=-s -w), to read its cores with (repeatable)"},
-		},
+		}, manifestFlags()...),
 		Action: runIngest,
 	})
 }
 
 func runIngest(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return withCode(exitUsage, errors.New("ingest: name at least one INPUT"))
+	if err := checkArgs(c, atLeastOne, "INPUT"); err != nil {
+		return err
 	}
 	lim, err := limitsFlags(c)
 	if err != nil {

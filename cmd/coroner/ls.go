@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -24,15 +23,15 @@ Use coroner verify to check the contents.
 
 Exit codes: 0 listed; 2 bad usage; 3 not a readable coroner archive.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the manifest as JSON"},
+			jsonFlag("print the manifest as JSON"),
 		},
 		Action: runLs,
 	})
 }
 
 func runLs(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return withCode(exitUsage, errors.New("ls: name one ARCHIVE"))
+	if err := checkArgs(c, 1, "ARCHIVE"); err != nil {
+		return err
 	}
 	a, err := bundle.Open(c.Args().First())
 	if err != nil {

@@ -45,3 +45,9 @@ func flagSpelling(name string) string {
 	}
 	return "--" + name
 }
+
+// jsonFlag is the --json switch of the commands that print JSON for bots
+// instead of text for people; usage says what they print.
+func jsonFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: usage}
+}

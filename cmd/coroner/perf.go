@@ -40,7 +40,7 @@ export failed.`,
 			&cli.StringSliceFlag{Name: "binary", Usage: "ELF `FILE` to symbolize with (repeatable); matched by build ID or name"},
 			&cli.StringFlag{Name: "kallsyms", Usage: "kallsyms `FILE` naming kernel frames (e.g. a copy of /proc/kallsyms)"},
 			&cli.BoolFlag{Name: "dump", Usage: "print every record as text instead (debugging)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the process split and top functions as JSON instead of tables"},
+			jsonFlag("print the process split and top functions as JSON instead of tables"),
 			&cli.UintFlag{Name: "pid", Usage: "only the samples of process `PID`"},
 			&cli.StringFlag{Name: "comm", Usage: "only the samples of the process named `NAME` (the busiest of that name)"},
 			&cli.BoolFlag{Name: "target", Usage: "only the samples of the process the analysis would choose"},
@@ -50,8 +50,8 @@ export failed.`,
 }
 
 func runPerf(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return withCode(exitUsage, errors.New("perf: name one ARCHIVE or perf.data"))
+	if err := checkArgs(c, 1, "ARCHIVE or perf.data"); err != nil {
+		return err
 	}
 	if c.Int("top") < 0 {
 		return withCode(exitUsage, errors.New("perf: --top must be ≥ 0"))

@@ -28,7 +28,7 @@ culprit key without its cause, or a crash's short text), and says on stderr how 
 			&cli.StringFlag{Name: "analyzer-set", Usage: "only runs of this analyzer-set version"},
 			&cli.BoolFlag{Name: "all-runs", Usage: "list every analyzer-set run of each archive"},
 			&cli.IntFlag{Name: "limit", Usage: "at most this many rows (0: all)"},
-			&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"},
+			jsonFlag("print JSON instead of a table"),
 		},
 		Action: runSearch,
 	})

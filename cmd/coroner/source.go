@@ -18,14 +18,28 @@ func forceCoreFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "force", Usage: "read a core even if the executable's build ID does not match"}
 }
 
+// withShown is the action of a command that shows one census or crash
+// (goroutines, crash): it opens the command's one input as openShown does,
+// runs show on it and closes it.
+func withShown(show func(c *cli.Context, src analyze.Source) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		src, closer, err := openShown(c)
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		return show(c, src)
+	}
+}
+
 // openShown opens the one input of a command that shows one census or
-// crash (goroutines, crash): an incident archive, or a single file that is
-// not one — a service log or goroutine dump — read where it lies, without
-// ingesting it into a temporary archive, so only a log's head and tail
-// are read. Its errors carry the command's exit code.
+// crash: an incident archive, or a single file that is not one — a
+// service log or goroutine dump — read where it lies, without ingesting it
+// into a temporary archive, so only a log's head and tail are read. Its
+// errors carry the command's exit code.
 func openShown(c *cli.Context) (analyze.Source, io.Closer, error) {
-	if c.NArg() != 1 {
-		return nil, nil, withCode(exitUsage, errors.New(c.Command.Name+": name one ARCHIVE"))
+	if err := checkArgs(c, 1, "ARCHIVE"); err != nil {
+		return nil, nil, err
 	}
 	path := c.Args().First()
 	a, err := bundle.Open(path)

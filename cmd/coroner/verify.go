@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -20,11 +19,11 @@ members), a flipped bit, or a missing, extra or reordered member fails.
 
 Exit codes: 0 every archive is whole; 2 bad usage; 3 an archive is damaged or unreadable.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print one {archive, ok, error} object per archive as a JSON array"},
+			jsonFlag("print one {archive, ok, error} object per archive as a JSON array"),
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return withCode(exitUsage, errors.New("verify: name at least one ARCHIVE"))
+			if err := checkArgs(c, atLeastOne, "ARCHIVE"); err != nil {
+				return err
 			}
 			var failed error
 			results := []verifyResult{}

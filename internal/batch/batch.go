@@ -71,13 +71,6 @@ type Options struct {
 	Shard Shard
 }
 
-// Status values of an Entry.
-const (
-	StatusOK          = "ok"
-	StatusFailed      = "failed"
-	StatusInterrupted = "interrupted"
-)
-
 // Entry is one input's outcome.
 type Entry struct {
 	Input  string `json:"input"`
@@ -90,6 +83,13 @@ type Entry struct {
 	Result string `json:"result,omitempty"`
 	Outcome
 }
+
+// Status values of an Entry.
+const (
+	StatusOK          = "ok"
+	StatusFailed      = "failed"
+	StatusInterrupted = "interrupted"
+)
 
 // Summary is a batch run's record, written to Out/summary.json. It holds
 // no clock readings: the same inputs and analyzers give the same bytes.

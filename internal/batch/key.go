@@ -1,10 +1,7 @@
 package batch
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -39,11 +36,11 @@ func keyOf(path string) (key string, archive bool, err error) {
 		return "", false, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	_, sum, err := bundle.SumSHA256(f)
+	if err != nil {
 		return "", false, fmt.Errorf("hashing %s: %w", path, err)
 	}
-	return attachmentPrefix + hex.EncodeToString(h.Sum(nil)), false, nil
+	return attachmentPrefix + sum, false, nil
 }
 
 // hasArchiveName reports whether the name promises a coroner archive.

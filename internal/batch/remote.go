@@ -3,8 +3,6 @@ package batch
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -86,12 +84,12 @@ func keyOfObject(ctx context.Context, input string, known func(size, mtime int64
 			return id
 		}
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, whole); err != nil {
+	_, sum, err := bundle.SumSHA256(whole)
+	if err != nil {
 		id.err = fmt.Errorf("hashing %s: %w", name, err)
 		return id
 	}
-	id.key = attachmentPrefix + hex.EncodeToString(h.Sum(nil))
+	id.key = attachmentPrefix + sum
 	return id
 }
 

@@ -24,3 +24,13 @@ func manifestLabels(c *cli.Context) (map[string]string, error) {
 	}
 	return labels, nil
 }
+
+// manifestFlags are the flags of the commands that write an archive
+// (collect, ingest) that name the incident in its manifest.
+func manifestFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "id", Usage: "incident ID for the manifest (default: derived from the content)"},
+		&cli.StringFlag{Name: "title", Usage: "incident title for the manifest"},
+		&cli.StringSliceFlag{Name: "label", Usage: "label `KEY=VALUE` for the manifest (repeatable)"},
+	}
+}

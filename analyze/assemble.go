@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -61,7 +62,7 @@ func runRecord(n *node) Run {
 	for p := range n.used {
 		run.Used = append(run.Used, p)
 	}
-	sort.Strings(run.Used)
+	slices.Sort(run.Used)
 	return run
 }
 

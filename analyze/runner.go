@@ -154,7 +154,7 @@ func selectAnalyzers(all []*Analyzer, o Options) (run map[*Analyzer]bool, skip m
 			for n := range byName {
 				known = append(known, n)
 			}
-			sort.Strings(known)
+			slices.Sort(known)
 			return nil, nil, fmt.Errorf("unknown analyzer %q (known: %s)", name, strings.Join(known, ", "))
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
-	"sort"
+	"slices"
 	"testing"
 	"time"
 
@@ -178,7 +178,7 @@ func Workloads() []string {
 	for n := range faultWorkloads {
 		out = append(out, n)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 

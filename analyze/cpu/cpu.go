@@ -12,6 +12,7 @@ package cpu
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -69,7 +70,7 @@ func run(pass *analyze.Pass) (any, error) {
 	if len(p.Sources) == 0 {
 		return p, nil
 	}
-	sort.Strings(p.Sources)
+	slices.Sort(p.Sources)
 	sort.SliceStable(p.Samples, func(i, j int) bool { return p.Samples[i].Value > p.Samples[j].Value })
 	p.hotFunctions(topN)
 	p.flame = buildFlame(p)

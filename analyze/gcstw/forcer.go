@@ -2,7 +2,7 @@ package gcstw
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
@@ -84,7 +84,7 @@ func (t *callerTally) top() *callerCount {
 	for fn := range t.by {
 		names = append(names, fn)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	var best *callerCount
 	for _, fn := range names {
 		if c := t.by[fn]; best == nil || c.n > best.n {

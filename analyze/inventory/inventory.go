@@ -8,7 +8,7 @@ package inventory
 import (
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
@@ -101,7 +101,7 @@ func run(pass *analyze.Pass) (any, error) {
 	if len(bins) == 0 {
 		return res, nil
 	}
-	sort.Strings(mismatches)
+	slices.Sort(mismatches)
 	if len(mismatches) > 0 {
 		pass.Report(analyze.Finding{
 			ID:         "inventory/build-id-mismatch",

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -259,7 +260,7 @@ func Signature(f analyze.Finding) string {
 }
 
 func dedupe(ss []string) []string {
-	sort.Strings(ss)
+	slices.Sort(ss)
 	out := ss[:0]
 	for i, s := range ss {
 		if i == 0 || s != ss[i-1] {

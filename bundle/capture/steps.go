@@ -3,6 +3,7 @@ package capture
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -69,7 +70,7 @@ func (r *recorder) run(ctx context.Context, name string, timeout time.Duration, 
 			}
 		}
 	}
-	sort.Strings(st.Files)
+	slices.Sort(st.Files)
 	r.add(st)
 	return err
 }

@@ -11,8 +11,6 @@ import (
 	"bytes"
 	"debug/buildinfo"
 	"debug/elf"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,11 +19,6 @@ import (
 
 // ErrNotELF reports bytes that are not an ELF file.
 var ErrNotELF = errors.New("not an ELF file")
-
-// maxNoteBytes bounds how much of a note section is read when looking for
-// build IDs. GNU build ID notes are 36 bytes; Go's build ID note is under
-// 100. A note section is a handful of such notes.
-const maxNoteBytes = 64 << 10
 
 // maxDebuglinkBytes bounds .gnu_debuglink: a file name and a CRC; file
 // names are at most PATH_MAX (4096) bytes on Linux.
@@ -69,15 +62,12 @@ func Describe(r io.ReaderAt, size int64) (attrs map[string]string, err error) {
 			}
 		}
 	}
-	for _, s := range f.Sections {
-		if s.Type != elf.SHT_NOTE || s.Size > maxNoteBytes {
-			continue
-		}
-		b, err := s.Data()
-		if err != nil {
-			continue
-		}
-		readNotes(b, f.ByteOrder, a)
+	gnu, goID := BuildIDs(f)
+	if gnu != "" {
+		a["build_id"] = gnu
+	}
+	if goID != "" {
+		a["go_build_id"] = goID
 	}
 	if bi, err := buildinfo.Read(r); err == nil {
 		a["go_version"] = bi.GoVersion
@@ -116,37 +106,6 @@ func settingKey(k string) string {
 	}
 	return string(b)
 }
-
-// Note types (elf(5), and Go's cmd/link): NT_GNU_BUILD_ID = 3 with owner
-// "GNU"; Go's build ID note is type 4 with owner "Go".
-const (
-	ntGNUBuildID = 3
-	ntGoBuildID  = 4
-)
-
-// readNotes walks an ELF note section (elf(5) "Notes") and records the GNU
-// and Go build IDs.
-func readNotes(b []byte, bo binary.ByteOrder, a map[string]string) {
-	for len(b) >= 12 {
-		namesz, descsz, typ := bo.Uint32(b), bo.Uint32(b[4:]), bo.Uint32(b[8:])
-		b = b[12:]
-		nlen, dlen := align4(uint64(namesz)), align4(uint64(descsz))
-		if nlen > uint64(len(b)) || dlen > uint64(len(b))-nlen {
-			return
-		}
-		name := string(bytes.TrimRight(b[:namesz], "\x00"))
-		desc := b[nlen : nlen+uint64(descsz)]
-		switch {
-		case name == "GNU" && typ == ntGNUBuildID:
-			a["build_id"] = hex.EncodeToString(desc)
-		case name == "Go" && typ == ntGoBuildID:
-			a["go_build_id"] = string(desc)
-		}
-		b = b[nlen+dlen:]
-	}
-}
-
-func align4(n uint64) uint64 { return (n + 3) &^ 3 }
 
 // typeNames and machineNames name the ELF types and machines coroner
 // meets (elf(5) e_type, e_machine), the machines as Go's GOARCH does.

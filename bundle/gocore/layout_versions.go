@@ -5,7 +5,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/go-delve/delve/pkg/goversion"
@@ -41,7 +41,7 @@ func supportedLayouts() string {
 	for v := range versionLayouts() {
 		vs = append(vs, v)
 	}
-	sort.Strings(vs)
+	slices.Sort(vs)
 	return strings.Join(vs, ", ")
 }
 

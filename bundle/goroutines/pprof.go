@@ -3,7 +3,7 @@ package goroutines
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 
 	"github.com/google/pprof/profile"
 
@@ -59,6 +59,6 @@ func sampleTypes(p *profile.Profile) []string {
 	for _, st := range p.SampleType {
 		out = append(out, st.Type)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }

@@ -8,7 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,7 +112,7 @@ func ingestFiles(t *testing.T, files map[string][]byte, lim Limits, inputs ...st
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	switch {
 	case r.err != nil && len(names) != 0:
 		t.Errorf("failed ingest left %v in the output directory", names)

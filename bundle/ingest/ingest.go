@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -208,7 +209,7 @@ func (c *gatherer) manifest(o Options, stored []*candidate, provisional bool) *b
 			sha = strings.Repeat("0", 64)
 		}
 		also := append([]string(nil), cd.also...)
-		sort.Strings(also)
+		slices.Sort(also)
 		m.Artifacts = append(m.Artifacts, bundle.Artifact{Path: cd.name, Kind: cd.kind, Size: cd.size, SHA256: sha,
 			Original: cd.original, Also: also, Compression: cd.compression, Attrs: cd.attrs})
 		ids.Write([]byte(sha))

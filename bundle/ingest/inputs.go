@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"syscall"
 
 	"github.com/coroner/coroner/bundle"
@@ -49,7 +49,7 @@ func (c *gatherer) warn(format string, args ...any) {
 
 func (c *gatherer) warningList() []string {
 	w := append([]string(nil), c.warnings...)
-	sort.Strings(w)
+	slices.Sort(w)
 	if c.dropped > 0 {
 		w = append(w, fmt.Sprintf("%d more warnings not recorded", c.dropped))
 	}

@@ -4,7 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"testing"
 )
 
@@ -47,7 +47,7 @@ func seedFiles(t testing.TB) (names []string, data [][]byte) {
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	for _, n := range names {
 		b, err := os.ReadFile(filepath.Join("testdata", "seed", n))
 		if err != nil {

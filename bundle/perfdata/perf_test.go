@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,7 +322,7 @@ func stackCounts(a *Aggregate) []string {
 	for k, n := range m {
 		out = append(out, fmt.Sprintf("%6d %s", n, k))
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 

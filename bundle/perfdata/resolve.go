@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/coroner/coroner/bundle/symbolize"
@@ -86,7 +85,7 @@ func newResolver(binaries map[string]string, feats *Features) *resolver {
 	for p := range paths {
 		sorted = append(sorted, p)
 	}
-	sort.Strings(sorted)
+	slices.Sort(sorted)
 	for _, p := range sorted {
 		if b := r.open(p); b != nil {
 			r.provided = append(r.provided, b)
@@ -309,7 +308,7 @@ func (r *resolver) missingWarnings(mine map[string]bool, t Target) []string {
 	for f := range r.missing {
 		files = append(files, f)
 	}
-	sort.Strings(files)
+	slices.Sort(files)
 	var named []string
 	others := 0
 	for _, f := range files {

@@ -13,7 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +150,6 @@ func profileType(p *profile.Profile) string {
 	for k := range has {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return "other:" + strings.Join(keys, "+")
 }

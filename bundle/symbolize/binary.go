@@ -3,20 +3,22 @@
 // expanded from the funcdata inline tree; other ELF code by its symbol
 // table; kernel addresses by a kallsyms artifact.
 //
-// A per-kind reader: it imports no other coroner package.
+// A per-kind reader: of coroner's packages it imports only elfbin, which
+// reads build IDs for it.
 package symbolize
 
 import (
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/coroner/coroner/bundle/elfbin"
 )
 
 // Frame is one source-level frame of a symbolized address.
@@ -122,7 +124,7 @@ func newBinary(f io.ReaderAt, path string, mm []byte) (b *Binary, err error) {
 			b.loads = append(b.loads, p.ProgHeader)
 		}
 	}
-	b.BuildID = gnuBuildID(ef)
+	b.BuildID, _ = elfbin.BuildIDs(ef)
 	if bi, err := buildinfo.Read(f); err == nil {
 		b.GoVersion = bi.GoVersion
 	}
@@ -147,48 +149,6 @@ func (b *Binary) Close() error {
 		return nil
 	}
 	return b.closer.Close()
-}
-
-// ntGNUBuildID is the note type of a GNU build ID (elf.h NT_GNU_BUILD_ID).
-const ntGNUBuildID = 3
-
-// gnuBuildID returns the hex GNU build ID from the first note section that
-// carries one (".note.gnu.build-id" in executables, ".note" in the vDSO).
-func gnuBuildID(ef *elf.File) string {
-	for _, s := range ef.Sections {
-		if s.Type != elf.SHT_NOTE || s.Size > 1<<16 {
-			continue
-		}
-		d, err := s.Data()
-		if err != nil {
-			continue
-		}
-		if id := findBuildIDNote(d); id != "" {
-			return id
-		}
-	}
-	return ""
-}
-
-// findBuildIDNote walks the notes in d for a "GNU" NT_GNU_BUILD_ID note.
-func findBuildIDNote(d []byte) string {
-	le := binary.LittleEndian
-	for len(d) >= 12 {
-		nameSz, descSz, typ := uint64(le.Uint32(d)), uint64(le.Uint32(d[4:])), le.Uint32(d[8:])
-		nameEnd := 12 + (nameSz+3)&^3
-		end := nameEnd + (descSz+3)&^3
-		if nameEnd > uint64(len(d)) || nameEnd+descSz > uint64(len(d)) {
-			return ""
-		}
-		if typ == ntGNUBuildID && nameSz == 4 && string(d[12:15]) == "GNU" {
-			return hex.EncodeToString(d[nameEnd : nameEnd+descSz])
-		}
-		if end > uint64(len(d)) {
-			return ""
-		}
-		d = d[end:]
-	}
-	return ""
 }
 
 // readSymtab keeps the function symbols of .symtab (or .dynsym), sorted.

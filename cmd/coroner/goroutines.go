@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -185,7 +185,7 @@ func labels(l map[string]string) string {
 	for k := range l {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	var kv []string
 	for _, k := range keys {
 		kv = append(kv, bundle.DisplayName(k+"="+l[k]))

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -66,7 +66,7 @@ func printManifest(w io.Writer, digest string, m *bundle.Manifest) error {
 		for k := range m.Labels {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
+		slices.Sort(keys)
 		var kv []string
 		for _, k := range keys {
 			kv = append(kv, bundle.DisplayName(k+"="+m.Labels[k]))

@@ -20,7 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -190,7 +190,7 @@ func Evaluate(ctx context.Context, c Config) ([]Row, error) {
 			}
 			archives = append(archives, m...)
 		}
-		sort.Strings(archives)
+		slices.Sort(archives)
 		if len(archives) == 0 {
 			return nil, fmt.Errorf("column %s: no archives in %s (run make corpus)", col.Name, strings.Join(col.Dirs, ", "))
 		}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
@@ -143,7 +143,7 @@ func loadResultDir(dir string) (*Side, error) {
 	if len(names) == 0 {
 		return nil, fmt.Errorf("%s: no summary.json and no result files", dir)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	side := newResultsSide(dir)
 	for _, n := range names {
 		res, err := ReadResult(n)
@@ -223,7 +223,7 @@ func Compare(old, new *Side) *Diff {
 	for k := range keys {
 		sorted = append(sorted, k)
 	}
-	sort.Strings(sorted)
+	slices.Sort(sorted)
 	for _, k := range sorted {
 		o, inOld := old.Entries[k]
 		n, inNew := new.Entries[k]

@@ -108,7 +108,7 @@ func sideOfJSON(b []byte, name, dir string) (*Side, error) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := checkResultSchema(name, &res); err != nil {
+	if _, err := checkedResult(name, &res, nil); err != nil {
 		return nil, err
 	}
 	return sideOfResult(&res, name), nil

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/coroner/coroner/internal/blobstore"
@@ -81,8 +81,8 @@ func Expand(args []string) (files, missing []string, err error) {
 			missing = append(missing, arg)
 		}
 	}
-	sort.Strings(files)
-	sort.Strings(missing)
+	slices.Sort(files)
+	slices.Sort(missing)
 	return files, missing, nil
 }
 

@@ -81,12 +81,12 @@ func (o *output) writeJSON(ctx context.Context, rel string, v any) error {
 	if o.loc == nil {
 		return writeJSON(o.name(rel), v)
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := indentedJSON(o.name(rel), v)
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", o.name(rel), err)
+		return err
 	}
 	return o.loc.Write(ctx, o.loc.Join(rel), func(w io.Writer) error {
-		_, err := w.Write(append(b, '\n'))
+		_, err := w.Write(b)
 		return err
 	})
 }
@@ -94,11 +94,5 @@ func (o *output) writeJSON(ctx context.Context, rel string, v any) error {
 // readResult reads the result stored under rel.
 func (o *output) readResult(ctx context.Context, rel string) (*analyze.Result, error) {
 	var r analyze.Result
-	if err := o.readJSON(ctx, rel, &r); err != nil {
-		return nil, err
-	}
-	if err := checkResultSchema(o.name(rel), &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return checkedResult(o.name(rel), &r, o.readJSON(ctx, rel, &r))
 }

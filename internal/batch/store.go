@@ -42,11 +42,21 @@ func writeAtomic(path string, data []byte) error {
 
 // writeJSON writes v as indented JSON, atomically.
 func writeJSON(path string, v any) error {
+	b, err := indentedJSON(path, v)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, b)
+}
+
+// indentedJSON is v as the indented JSON, ending in a newline, that batch
+// stores; name names it in errors.
+func indentedJSON(name string, v any) ([]byte, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", path, err)
+		return nil, fmt.Errorf("encoding %s: %w", name, err)
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return append(b, '\n'), nil
 }
 
 // readJSON decodes the JSON file at path into v, refusing files larger
@@ -70,21 +80,19 @@ func readJSON(path string, v any) error {
 // ReadResult reads one analysis result JSON file.
 func ReadResult(path string) (*analyze.Result, error) {
 	var r analyze.Result
-	if err := readJSON(path, &r); err != nil {
-		return nil, err
-	}
-	if err := checkResultSchema(path, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return checkedResult(path, &r, readJSON(path, &r))
 }
 
-// checkResultSchema refuses a result of a schema this coroner cannot read.
-func checkResultSchema(name string, r *analyze.Result) error {
-	if r.SchemaVersion == 0 || r.SchemaVersion > analyze.SchemaVersion {
-		return fmt.Errorf("%s: result schema version %d (this coroner reads 1..%d)", name, r.SchemaVersion, analyze.SchemaVersion)
+// checkedResult returns the result r read from name, or the error of that
+// read (err), or the refusal of a schema this coroner cannot read.
+func checkedResult(name string, r *analyze.Result, err error) (*analyze.Result, error) {
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if r.SchemaVersion == 0 || r.SchemaVersion > analyze.SchemaVersion {
+		return nil, fmt.Errorf("%s: result schema version %d (this coroner reads 1..%d)", name, r.SchemaVersion, analyze.SchemaVersion)
+	}
+	return r, nil
 }
 
 // exists reports whether path is a regular file.

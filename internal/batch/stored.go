@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/coroner/coroner/analyze"
@@ -83,6 +83,6 @@ func (o *output) results(ctx context.Context) ([]string, error) {
 			rels = append(rels, resultsDir+"/"+filepath.Base(p))
 		}
 	}
-	sort.Strings(rels)
+	slices.Sort(rels)
 	return rels, nil
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"time"
 
 	"gocloud.dev/blob"
@@ -126,7 +126,7 @@ func (l *Location) List(ctx context.Context, keep func(key string) bool) ([]stri
 		keys = append(keys, obj.Key)
 		attrs[obj.Key] = Attributes{Size: obj.Size, ModTime: obj.ModTime}
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys, attrs, nil
 }
 

@@ -3,6 +3,7 @@ package index
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,7 +43,7 @@ func SetVersion(nameVersions map[string]string) string {
 	for n := range nameVersions {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	h := sha256.New()
 	for _, n := range names {
 		h.Write([]byte(n + "@" + nameVersions[n] + "\n"))

@@ -9,7 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -180,7 +180,7 @@ func WrapJournalJSONSpaced(rs []Record) []byte {
 		for k := range m {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
+		slices.Sort(keys)
 		b.WriteString("{ ")
 		for i, k := range keys {
 			v, _ := json.Marshal(m[k])

@@ -127,3 +127,16 @@ type Stack struct {
 
 // Threshold returns a pointer to v, for Evidence.Threshold literals.
 func Threshold(v float64) *float64 { return &v }
+
+// Grade is the severity of a measured value v against its warning and
+// critical thresholds (crit ≤ 0: the measure has no critical level), with
+// the threshold that decided it: crit when v reaches it, else warn.
+func Grade(v, warn, crit float64) (sev Severity, threshold float64) {
+	switch {
+	case crit > 0 && v >= crit:
+		return Critical, crit
+	case v >= warn:
+		return Warning, warn
+	}
+	return Info, warn
+}

@@ -7,9 +7,7 @@ package driver
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -47,7 +45,7 @@ func AnalyzeWith(ctx context.Context, input string, set []*analyze.Analyzer, o a
 		}
 		_, err = ingest.Run(ctx, ingest.Options{Inputs: []string{input}, Output: path, Limits: ingest.DefaultLimits(), Log: logf})
 		if err != nil {
-			if errors.As(err, new(*ingest.InputError)) {
+			if ingest.IsInputError(err) {
 				return nil, err
 			}
 			if ctx.Err() != nil {
@@ -104,18 +102,4 @@ func analyzeArchive(ctx context.Context, path string, open func(string) (*bundle
 		return nil, &ingest.InputError{Err: serr}
 	}
 	return res, err
-}
-
-// unread is the source of an input whose ingest was cut short: a manifest
-// with no artifact.
-type unread struct{ m *bundle.Manifest }
-
-func (u unread) Manifest() *bundle.Manifest { return u.m }
-
-func (u unread) Open(a bundle.Artifact) (io.ReadCloser, error) {
-	return nil, fmt.Errorf("%s: %w", a.Path, bundle.ErrNotFound)
-}
-
-func (u unread) Path(a bundle.Artifact) (string, error) {
-	return "", fmt.Errorf("%s: %w", a.Path, bundle.ErrNotFound)
 }

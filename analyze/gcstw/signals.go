@@ -92,13 +92,7 @@ func (s *signals) familyList() []string {
 // check records a metric and, when it crosses warn (or crit, if > 0),
 // the severity and a headline phrase. It reports whether warn was crossed.
 func (s *signals) check(e analyze.Evidence, warn, crit float64, phrase string) bool {
-	sev := analyze.Info
-	th := warn
-	if crit > 0 && e.Value >= crit {
-		sev, th = analyze.Critical, crit
-	} else if e.Value >= warn {
-		sev = analyze.Warning
-	}
+	sev, th := analyze.Grade(e.Value, warn, crit)
 	e.Threshold = analyze.Threshold(th)
 	s.ev = append(s.ev, e)
 	if impactMetrics[e.Metric] {

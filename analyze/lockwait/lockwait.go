@@ -9,10 +9,11 @@
 package lockwait
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -224,32 +225,19 @@ func (c *collector) refine(st []stacks.Frame, i int, kind string) string {
 
 // finding ranks the sites and builds the finding.
 func (c *collector) finding() analyze.Finding {
-	var sites []*Site
-	for _, s := range c.waiters {
-		sites = append(sites, s)
-	}
-	sort.Slice(sites, func(i, j int) bool {
-		a, b := sites[i], sites[j]
+	// Locks before semaphores, then the longest waits first.
+	sites := slices.SortedFunc(maps.Values(c.waiters), func(a, b *Site) int {
 		if isLock(a.Kind) != isLock(b.Kind) {
-			return isLock(a.Kind)
+			if isLock(a.Kind) {
+				return -1
+			}
+			return 1
 		}
-		if a.Delay != b.Delay {
-			return a.Delay > b.Delay
-		}
-		if a.Parked != b.Parked {
-			return a.Parked > b.Parked
-		}
-		return a.Waiter.Func+a.Kind < b.Waiter.Func+b.Kind
+		return cmp.Or(cmp.Compare(b.Delay, a.Delay), cmp.Compare(b.Parked, a.Parked),
+			strings.Compare(a.Waiter.Func+a.Kind, b.Waiter.Func+b.Kind))
 	})
-	var holders []*Site
-	for _, s := range c.holders {
-		holders = append(holders, s)
-	}
-	sort.Slice(holders, func(i, j int) bool {
-		if holders[i].Delay != holders[j].Delay {
-			return holders[i].Delay > holders[j].Delay
-		}
-		return holders[i].Holder.Func < holders[j].Holder.Func
+	holders := slices.SortedFunc(maps.Values(c.holders), func(a, b *Site) int {
+		return cmp.Or(cmp.Compare(b.Delay, a.Delay), strings.Compare(a.Holder.Func, b.Holder.Func))
 	})
 	// With w goroutines waiting on average behind the one holding the lock,
 	// w/(w+1) of the goroutine time spent on the lock is waiting.

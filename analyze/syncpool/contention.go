@@ -49,7 +49,8 @@ func (g *gathered) fromContention(pass *analyze.Pass) {
 		} else {
 			g.judged = true
 			if l.Type == pprofs.Mutex {
-				g.sev = max(g.sev, grade(w.share, mutexShareWarn, 0))
+				sev, _ := analyze.Grade(w.share, mutexShareWarn, 0)
+				g.sev = max(g.sev, sev)
 			}
 		}
 		g.ev = append(g.ev, analyze.Evidence{Metric: string(l.Type) + "_delay_share_in_pool", Value: round(w.share), Unit: "fraction",

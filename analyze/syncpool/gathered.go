@@ -30,16 +30,6 @@ type gathered struct {
 	newAlloc float64
 }
 
-func grade(v, warn, crit float64) analyze.Severity {
-	switch {
-	case crit > 0 && v >= crit:
-		return analyze.Critical
-	case v >= warn:
-		return analyze.Warning
-	}
-	return analyze.Info
-}
-
 // fromCPU reads pool time in CPU samples.
 func (g *gathered) fromCPU(prof *cpu.Profile) {
 	if prof == nil || prof.Total == 0 {
@@ -61,8 +51,8 @@ func (g *gathered) fromCPU(prof *cpu.Profile) {
 	_, slow := prof.Share(stacks.IsSyncPool)
 	_, newShare := prof.ShareWhere(func(s cpu.Sample) bool { return newFrame(s.Stack) >= 0 })
 	_, cleanup := prof.Share(func(f stacks.Frame) bool { return strings.HasPrefix(f.Func, "sync.poolCleanup") })
-	s1 := grade(slow, slowShareWarn, slowShareCritical)
-	s2 := grade(newShare, newShareWarn, 0)
+	s1, slowThreshold := analyze.Grade(slow, slowShareWarn, slowShareCritical)
+	s2, _ := analyze.Grade(newShare, newShareWarn, 0)
 	// A hot New alone is allocation pressure (gc_stw's); with slow paths
 	// it is the pool failing to pool.
 	if s1 == analyze.Info {
@@ -76,7 +66,7 @@ func (g *gathered) fromCPU(prof *cpu.Profile) {
 	g.newHot = s2 >= analyze.Warning
 	g.ev = append(g.ev,
 		analyze.Evidence{Metric: "cpu_share_pool_slow_paths", Value: round(slow), Unit: "fraction", Artifact: src,
-			Threshold: analyze.Threshold(pick(s1 == analyze.Critical, slowShareCritical, slowShareWarn)),
+			Threshold: analyze.Threshold(slowThreshold),
 			Note:      "shared chains, getSlow, pinSlow, poolCleanup, " + of},
 		analyze.Evidence{Metric: "cpu_share_pool_new", Value: round(newShare), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(newShareWarn), Note: of},
 		analyze.Evidence{Metric: "cpu_share_pool_cleanup", Value: round(cleanup), Unit: "fraction", Artifact: src, Note: of},

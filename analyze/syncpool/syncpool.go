@@ -145,11 +145,5 @@ func (g *gathered) finding() analyze.Finding {
 	return f
 }
 
-func pick(c bool, a, b float64) float64 {
-	if c {
-		return a
-	}
-	return b
-}
 
 func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

@@ -1,11 +1,13 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -238,11 +240,8 @@ func topValues(m map[string]int) []ValueCount {
 	for v, n := range m {
 		out = append(out, ValueCount{Value: v, Count: n})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Value < out[j].Value
+	slices.SortFunc(out, func(a, b ValueCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Value, b.Value))
 	})
 	return out[:min(len(out), DetailValues)]
 }

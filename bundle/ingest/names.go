@@ -3,6 +3,7 @@ package ingest
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -54,4 +55,21 @@ func uniqueName(kind, base string, used map[string]bool) string {
 	}
 	used[bundle.FoldKey(name)] = true
 	return name
+}
+
+// name gives every candidate its member name. Names depend only on the
+// inputs (kind and original name, in sorted order), so they are fixed
+// before anything is hashed.
+func (c *gatherer) name() {
+	sort.Slice(c.files, func(i, j int) bool {
+		a, b := c.files[i], c.files[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		return a.original < b.original
+	})
+	used := map[string]bool{}
+	for _, cd := range c.files {
+		cd.name = uniqueName(string(cd.kind), storedBase(cd.original), used)
+	}
 }

@@ -3,6 +3,7 @@ package perfdata
 import (
 	"fmt"
 	"math/bits"
+	"strings"
 )
 
 // Sample-type bits (enum perf_event_sample_format): which fields a SAMPLE
@@ -34,6 +35,29 @@ const (
 	SampleCodePageSize
 	SampleWeightStruct
 )
+
+// sampleTypeNames name the sample-type bits, in bit order, as the
+// manifest's sample_type attribute spells them.
+var sampleTypeNames = []string{"ip", "tid", "time", "addr", "read", "callchain", "id", "cpu",
+	"period", "stream_id", "raw", "branch_stack", "regs_user", "stack_user", "weight",
+	"data_src", "identifier", "transaction", "regs_intr", "phys_addr", "aux", "cgroup",
+	"data_page_size", "code_page_size", "weight_struct"}
+
+// sampleTypeString names the bits of a sample_type.
+func sampleTypeString(st uint64) string {
+	var out []string
+	for i := 0; i < 64; i++ {
+		if st&(1<<i) == 0 {
+			continue
+		}
+		if i < len(sampleTypeNames) {
+			out = append(out, sampleTypeNames[i])
+		} else {
+			out = append(out, fmt.Sprintf("bit%d", i))
+		}
+	}
+	return strings.Join(out, ",")
+}
 
 // Read-format bits (enum perf_event_read_format).
 const (

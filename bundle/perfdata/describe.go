@@ -2,7 +2,6 @@ package perfdata
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -108,26 +107,5 @@ func buildIDList(ids []BuildID) string {
 		}
 	}
 	slices.Sort(out)
-	return strings.Join(out, ",")
-}
-
-var sampleTypeNames = []string{"ip", "tid", "time", "addr", "read", "callchain", "id", "cpu",
-	"period", "stream_id", "raw", "branch_stack", "regs_user", "stack_user", "weight",
-	"data_src", "identifier", "transaction", "regs_intr", "phys_addr", "aux", "cgroup",
-	"data_page_size", "code_page_size", "weight_struct"}
-
-// sampleTypeString names the bits of a sample_type.
-func sampleTypeString(st uint64) string {
-	var out []string
-	for i := 0; i < 64; i++ {
-		if st&(1<<i) == 0 {
-			continue
-		}
-		if i < len(sampleTypeNames) {
-			out = append(out, sampleTypeNames[i])
-		} else {
-			out = append(out, fmt.Sprintf("bit%d", i))
-		}
-	}
 	return strings.Join(out, ",")
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/olekukonko/tablewriter"
-
 	"github.com/coroner/coroner/internal/batch"
 )
 
@@ -102,6 +100,3 @@ func short(d string) string {
 	}
 	return d
 }
-
-// newTable returns a table writer for w.
-func newTable(w io.Writer) *tablewriter.Table { return tablewriter.NewWriter(w) }

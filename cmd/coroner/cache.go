@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
 	"github.com/coroner/coroner/bundle"
@@ -99,7 +98,7 @@ func printCache(w io.Writer, dir string, limit int64, how string, ents []bundle.
 	if len(ents) == 0 {
 		return nil
 	}
-	tbl := tablewriter.NewTable(w)
+	tbl := newTable(w)
 	tbl.Header("Key", "Size", "Disk", "Last use", "In use")
 	for _, e := range ents {
 		use := ""

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
 	"github.com/coroner/coroner/analyze"
@@ -66,7 +65,7 @@ func showCrash(c *cli.Context, a analyze.Source) error {
 
 func printCrash(w io.Writer, r *crash.Result) error {
 	cr := r.Crash
-	tbl := tablewriter.NewTable(w)
+	tbl := newTable(w)
 	tbl.Header("Field", "Value")
 	rows := [][]string{
 		{"kind", cr.Kind},

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
 	"github.com/coroner/coroner/analyze"
@@ -110,7 +109,7 @@ func printCensusHeader(w io.Writer, c *goroutines.Census) {
 }
 
 func printGroups(w io.Writer, gs []goroutines.Bucket) error {
-	tbl := tablewriter.NewTable(w)
+	tbl := newTable(w)
 	tbl.Header("Count", "State", "Wait", "User frame", "Created by", "Kind")
 	for _, g := range gs {
 		kind := "user"

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/dustin/go-humanize"
-	"github.com/olekukonko/tablewriter"
 	"github.com/urfave/cli/v2"
 
 	"github.com/coroner/coroner/bundle"
@@ -73,7 +72,7 @@ func printManifest(w io.Writer, digest string, m *bundle.Manifest) error {
 		}
 		fmt.Fprintf(w, "labels   %s\n", strings.Join(kv, " "))
 	}
-	tbl := tablewriter.NewTable(w)
+	tbl := newTable(w)
 	tbl.Header("Kind", "Size", "Path", "Original", "Details")
 	for _, art := range m.Artifacts {
 		orig := art.Original

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -30,7 +29,7 @@ type Dir string
 // Open implements Files.
 func (d Dir) Open(name string) (io.ReadCloser, error) {
 	f, err := os.Open(filepath.Join(string(d), name))
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", name, ErrMissing)
 	}
 	return f, err

@@ -206,7 +206,8 @@ func resolveRef(root *os.Root, gitDir, common, ref string) (next, hash string, e
 	return "", hash, nil
 }
 
-// readSmall reads a one-line git file, refusing larger ones.
+// readSmall reads a git file of a line or two (or GOROOT's VERSION),
+// refusing larger ones.
 func readSmall(root *os.Root, p string) ([]byte, error) {
 	f, err := root.Open(p)
 	if err != nil {

@@ -3,7 +3,6 @@ package source
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"strings"
@@ -174,12 +173,10 @@ func (l *lister) findGit(rt *root, dir string) string {
 
 // goRootVersion reads a GOROOT's VERSION file's first line, "" if none.
 func goRootVersion(rt *root) string {
-	f, err := rt.fs.Open("VERSION")
+	data, err := readSmall(rt.fs, "VERSION")
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	data, _ := io.ReadAll(io.LimitReader(f, maxGitFileBytes))
 	return strings.TrimSpace(firstLine(data))
 }
 

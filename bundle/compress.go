@@ -20,11 +20,18 @@ const (
 	CompressionLz4  = "lz4"
 )
 
+// ArchiveMagic starts every archive: an archive is a sequence of zstd
+// frames, and each starts with the zstd magic number (RFC 8878 §3.1.1).
+const ArchiveMagic = "\x28\xb5\x2f\xfd"
+
+// HasArchiveMagic reports whether head starts as every archive does.
+func HasArchiveMagic(head []byte) bool { return bytes.HasPrefix(head, magicZstd) }
+
 // Magic numbers of the compression formats, from their specifications:
 // zstd RFC 8878 §3.1.1, gzip RFC 1952 §2.3.1, xz file format §2.1.1.1, and
 // the LZ4 frame format §"General Structure".
 var (
-	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	magicZstd = []byte(ArchiveMagic)
 	magicGzip = []byte{0x1f, 0x8b}
 	magicXz   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 	magicLz4  = []byte{0x04, 0x22, 0x4d, 0x18}

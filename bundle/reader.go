@@ -3,7 +3,6 @@ package bundle
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -104,8 +103,8 @@ func openAtManifest(path string, concurrency int) (*wholeArchiveReader, *Manifes
 // newWholeArchiveReader decodes the archive br (named path) from its
 // start; c, when not nil, is closed with the reader.
 func newWholeArchiveReader(br *bufio.Reader, c io.Closer, path string, concurrency int) (*wholeArchiveReader, error) {
-	head, _ := br.Peek(4)
-	if !bytes.Equal(head, magicZstd) {
+	head, _ := br.Peek(len(ArchiveMagic))
+	if !HasArchiveMagic(head) {
 		return nil, fmt.Errorf("%s: %w: no zstd magic", path, ErrNotArchive)
 	}
 	dec, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxReadWindow),

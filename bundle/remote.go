@@ -3,7 +3,6 @@ package bundle
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -47,8 +46,8 @@ func CheckSealStream(r io.Reader, name string) (sealed bool, err error) {
 // an object store is identified with one short read.
 func DigestReader(r io.Reader, name string) (string, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(4)
-	if !bytes.Equal(head, magicZstd) {
+	head, _ := br.Peek(len(ArchiveMagic))
+	if !HasArchiveMagic(head) {
 		return "", fmt.Errorf("%s: %w: no zstd magic", name, ErrNotArchive)
 	}
 	dec, err := zstd.NewReader(br, zstd.WithDecoderMaxWindow(maxReadWindow),

@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/coroner/coroner/bundle"
 	"github.com/coroner/coroner/internal/blobstore"
 )
 
@@ -18,9 +18,6 @@ import (
 // and the attachment formats ingest accepts. Files given explicitly are
 // always taken, whatever their name.
 var archiveSuffixes = []string{".tar.zst", ".tzst", ".zip", ".tar.gz", ".tgz", ".tar"}
-
-// zstdMagic starts every zstd frame (RFC 8878 §3.1.1), hence every archive.
-var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
 // Expand turns ARCHIVE|DIR|GLOB arguments into a sorted, de-duplicated list
 // of files. A directory contributes the archives and attachments directly
@@ -107,7 +104,7 @@ func scanDir(dir string, add func(string)) error {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		if hasArchiveSuffix(d.Name()) || hasZstdMagic(p) {
+		if hasArchiveSuffix(d.Name()) || hasArchiveMagic(p) {
 			add(p)
 		}
 		return nil
@@ -135,18 +132,19 @@ func isDir(p string) bool {
 	return err == nil && st.IsDir()
 }
 
-// hasZstdMagic reports whether the file at p starts with a zstd frame.
-func hasZstdMagic(p string) bool {
+// hasArchiveMagic reports whether the file at p starts as every archive
+// does (bundle.ArchiveMagic).
+func hasArchiveMagic(p string) bool {
 	f, err := os.Open(p)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	var b [4]byte
+	var b [len(bundle.ArchiveMagic)]byte
 	if _, err := io.ReadFull(f, b[:]); err != nil {
 		return false
 	}
-	return bytes.Equal(b[:], zstdMagic)
+	return bundle.HasArchiveMagic(b[:])
 }
 
 // expandURL lists what an object-store URL names: the object itself, or

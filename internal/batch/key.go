@@ -19,11 +19,11 @@ const attachmentPrefix = "file-"
 // manifest is bounded by the bundle package's limits; everything past it is
 // left to the worker child.
 func keyOf(path string) (key string, archive bool, err error) {
-	zstd := hasZstdMagic(path)
-	if !zstd && hasArchiveName(path) {
-		return "", true, fmt.Errorf("%s: not a coroner archive: no zstd frame magic (%x) at offset 0x0", path, zstdMagic)
+	magic := hasArchiveMagic(path)
+	if !magic && hasArchiveName(path) {
+		return "", true, notArchiveError(path)
 	}
-	if zstd {
+	if magic {
 		a, err := bundle.Open(path)
 		if err != nil {
 			return "", true, fmt.Errorf("opening archive %s: %w", path, err)
@@ -41,6 +41,12 @@ func keyOf(path string) (key string, archive bool, err error) {
 		return "", false, fmt.Errorf("hashing %s: %w", path, err)
 	}
 	return attachmentPrefix + sum, false, nil
+}
+
+// notArchiveError is the error of a file whose name promises an archive
+// that does not start as one.
+func notArchiveError(name string) error {
+	return fmt.Errorf("%s: not a coroner archive: no zstd frame magic (%x) at offset 0x0", name, bundle.ArchiveMagic)
 }
 
 // hasArchiveName reports whether the name promises a coroner archive.

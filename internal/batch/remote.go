@@ -64,11 +64,11 @@ func keyOfObject(ctx context.Context, input string, known func(size, mtime int64
 	defer r.Close()
 	a := r.Attributes()
 	id := identity{size: a.Size, mtime: a.ModTime.UnixNano(), stat: true}
-	head := make([]byte, len(zstdMagic))
+	head := make([]byte, len(bundle.ArchiveMagic))
 	n, _ := io.ReadFull(r, head)
 	whole := io.MultiReader(bytes.NewReader(head[:n]), r)
 	name := blobstore.Redact(input)
-	if bytes.Equal(head[:n], zstdMagic) {
+	if bundle.HasArchiveMagic(head[:n]) {
 		id.archive = true
 		if id.key, err = bundle.DigestReader(whole, name); err != nil {
 			id.key, id.err = "", fmt.Errorf("opening archive %s: %w", name, err)
@@ -76,7 +76,7 @@ func keyOfObject(ctx context.Context, input string, known func(size, mtime int64
 		return id
 	}
 	if hasArchiveName(loc.Key) {
-		id.archive, id.err = true, fmt.Errorf("%s: not a coroner archive: no zstd frame magic (%x) at offset 0x0", name, zstdMagic)
+		id.archive, id.err = true, notArchiveError(name)
 		return id
 	}
 	if known != nil {

@@ -2,7 +2,6 @@ package blobstore
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,9 +14,6 @@ import (
 
 	"github.com/coroner/coroner/bundle"
 )
-
-// zstdMagic starts every zstd frame (RFC 8878 §3.1.1), hence every archive.
-var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
 // Fetch copies key into the local directory dir and returns the file's
 // path. An archive's seal is checked over its bytes as they arrive (the
@@ -65,9 +61,9 @@ func (l *Location) Fetch(ctx context.Context, key, dir string) (path string, sea
 		}
 	}()
 	br := bufio.NewReaderSize(r, 1<<20)
-	head, _ := br.Peek(len(zstdMagic))
+	head, _ := br.Peek(len(bundle.ArchiveMagic))
 	tee := io.TeeReader(br, tmp)
-	if bytes.Equal(head, zstdMagic) {
+	if bundle.HasArchiveMagic(head) {
 		sealed, err = bundle.CheckSealStream(tee, url)
 	} else {
 		_, err = io.Copy(io.Discard, tee)

@@ -128,6 +128,10 @@ type Stack struct {
 // Threshold returns a pointer to v, for Evidence.Threshold literals.
 func Threshold(v float64) *float64 { return &v }
 
+// Round rounds a non-negative evidence value to the four decimals results
+// carry.
+func Round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
+
 // Grade is the severity of a measured value v against its warning and
 // critical thresholds (crit ≤ 0: the measure has no critical level), with
 // the threshold that decided it: crit when v reaches it, else warn.

@@ -146,20 +146,20 @@ func sampleTypes(pr *profile.Profile) string {
 func report(pass *analyze.Pass, p *Profile) {
 	var ev []analyze.Evidence
 	for _, c := range stacks.Categories {
-		ev = append(ev, analyze.Evidence{Metric: "cpu_share_" + string(c), Value: round(p.CategoryShare(c)),
-			Unit: "fraction", Artifact: strings.Join(p.Sources, ",")})
+		ev = append(ev, analyze.Evidence{Metric: "cpu_share_" + string(c), Value: analyze.Round(p.CategoryShare(c)),
+			Unit: "fraction", Artifact: p.Artifact()})
 	}
-	ev = append(ev, analyze.Evidence{Metric: "cpu_time", Value: round(p.CPUTime().Seconds()), Unit: "s",
-		Artifact: strings.Join(p.Sources, ",")})
+	ev = append(ev, analyze.Evidence{Metric: "cpu_time", Value: analyze.Round(p.CPUTime().Seconds()), Unit: "s",
+		Artifact: p.Artifact()})
 	if c := p.Cores(); c > 0 {
-		ev = append(ev, analyze.Evidence{Metric: "cpu_cores_busy", Value: round(c), Unit: "cores",
+		ev = append(ev, analyze.Evidence{Metric: "cpu_cores_busy", Value: analyze.Round(c), Unit: "cores",
 			Threshold: analyze.Threshold(busyCores), Note: "average over the recording"})
 	}
 	summary := "Where the recorded CPU time went, by runtime function family; hottest functions listed as stacks."
 	for _, n := range p.Neighbours {
 		summary += fmt.Sprintf(" %s holds several processes; only %s (PID %d, %s) is counted, %s.",
 			n.Source, quoteComm(n.Comm), n.PID, n.Rule, n.Line())
-		ev = append(ev, analyze.Evidence{Metric: "cpu_neighbour_share", Value: round(n.Share), Unit: "fraction",
+		ev = append(ev, analyze.Evidence{Metric: "cpu_neighbour_share", Value: analyze.Round(n.Share), Unit: "fraction",
 			Artifact: n.Source, Note: n.Line()})
 	}
 	f := analyze.Finding{
@@ -235,8 +235,6 @@ func FrameStrings(st []stacks.Frame, n int) []string {
 	}
 	return out
 }
-
-func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
 
 // ProfileOf returns the merged CPU profile of a pass that requires the cpu
 // analyzer (nil if it failed or did not run).

@@ -234,3 +234,7 @@ func (p *Profile) ContributeTo(r *analyze.Result) {
 		r.FlameUnit = "ns" // add converts every sample to CPU nanoseconds
 	}
 }
+
+// Artifact names the profiles' archive paths, comma-separated, as evidence
+// drawn from them names its artifact.
+func (p *Profile) Artifact() string { return strings.Join(p.Sources, ",") }

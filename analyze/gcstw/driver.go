@@ -53,7 +53,7 @@ func (s *signals) findDriver(pass *analyze.Pass, prof *cpu.Profile, tr *traces.R
 	cpuT := cpuForcers(prof)
 	var cpuSrc string
 	if prof != nil {
-		cpuSrc = strings.Join(prof.Sources, ",")
+		cpuSrc = prof.Artifact()
 		s.fromForcingCPU(prof, cpuT, cpuSrc)
 	}
 	d := drive{driver: DriverAllocation}
@@ -80,7 +80,7 @@ func (s *signals) fromForcingCPU(prof *cpu.Profile, t callerTally, src string) {
 		return
 	}
 	share := float64(t.total) / float64(prof.Total)
-	ev := analyze.Evidence{Metric: "cpu_share_in_forced_gc", Value: round(share), Unit: "fraction", Artifact: src,
+	ev := analyze.Evidence{Metric: "cpu_share_in_forced_gc", Value: analyze.Round(share), Unit: "fraction", Artifact: src,
 		Note: fmt.Sprintf("samples inside runtime.GC or debug.FreeOSMemory, of %d CPU samples", n)}
 	switch {
 	case !prof.Material(share):
@@ -102,16 +102,16 @@ func (s *signals) fromForcingCPU(prof *cpu.Profile, t callerTally, src string) {
 	}
 	of := fmt.Sprintf("%d of %d CPU samples in gcStart are under runtime.GC or debug.FreeOSMemory", forced, all)
 	if all < minStartSamples {
-		s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_gc_starts_forced_share", Value: round(float64(forced) / float64(all)), Unit: "fraction",
+		s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_gc_starts_forced_share", Value: analyze.Round(float64(forced) / float64(all)), Unit: "fraction",
 			Artifact: src, Note: "insufficient data: " + of})
 		return
 	}
 	start := float64(forced) / float64(all)
-	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_gc_starts_forced_share", Value: round(start), Unit: "fraction", Artifact: src,
+	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_gc_starts_forced_share", Value: analyze.Round(start), Unit: "fraction", Artifact: src,
 		Threshold: analyze.Threshold(forcedShareWarn), Note: of})
 	if start >= forcedShareWarn {
 		s.forcedBy = append(s.forcedBy, src+": "+of)
-		s.check(analyze.Evidence{Metric: "cpu_share_gc_when_forced", Value: round(prof.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
+		s.check(analyze.Evidence{Metric: "cpu_share_gc_when_forced", Value: analyze.Round(prof.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
 			Note: "the collector's share of CPU samples, with its cycles forced by explicit calls"}, forcedGCCPUWarn, 0, "takes too much CPU")
 	}
 }
@@ -149,14 +149,14 @@ func (s *signals) fromGCStarts(tr *traces.Result) {
 		// Which call starts the cycles is a share of the cycles seen,
 		// judged from minShareCycles like the other shares.
 		if ts.total < minShareCycles || t.Summary.Duration < minSpan {
-			s.ev = append(s.ev, analyze.Evidence{Metric: "trace_gc_starts_forced_share", Value: round(share), Unit: "fraction", Artifact: t.Path,
+			s.ev = append(s.ev, analyze.Evidence{Metric: "trace_gc_starts_forced_share", Value: analyze.Round(share), Unit: "fraction", Artifact: t.Path,
 				Note: "insufficient data: " + of})
 			continue
 		}
-		s.ev = append(s.ev, analyze.Evidence{Metric: "trace_gc_starts_forced_share", Value: round(share), Unit: "fraction", Artifact: t.Path,
+		s.ev = append(s.ev, analyze.Evidence{Metric: "trace_gc_starts_forced_share", Value: analyze.Round(share), Unit: "fraction", Artifact: t.Path,
 			Threshold: analyze.Threshold(forcedShareWarn), Note: of})
 		rate := float64(ts.forced) / t.Summary.Duration.Seconds()
-		if s.check(analyze.Evidence{Metric: "trace_forced_gc_starts_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path, Note: of},
+		if s.check(analyze.Evidence{Metric: "trace_forced_gc_starts_per_second", Value: analyze.Round(rate), Unit: "1/s", Artifact: t.Path, Note: of},
 			forcedRateWarn, 0, "is forced by explicit calls") && share >= forcedShareWarn {
 			s.forcedBy = append(s.forcedBy, t.Path+": "+of)
 		}

@@ -158,13 +158,13 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 			minLongPauses, 0, "stops the world too long")
 		window := fmt.Sprintf("%d GC cycles, %d pauses over %s of trace", sum.GCCycles, sum.STWCount, sum.Duration.Round(time.Millisecond))
 		if s.enough(t.Path, sum.GCCycles, minShareCycles, sum.Duration) {
-			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: round(share), Unit: "fraction", Artifact: t.Path,
+			s.check(analyze.Evidence{Metric: "stw_share_of_wall", Value: analyze.Round(share), Unit: "fraction", Artifact: t.Path,
 				Note: window + recurringNote}, stwShareWarn, stwShareCritical, "stops the world too often")
-			s.check(analyze.Evidence{Metric: "gc_mark_phase_share_of_wall", Value: round(min(1, float64(sum.GCMarkTime)/float64(sum.Duration))), Unit: "fraction",
+			s.check(analyze.Evidence{Metric: "gc_mark_phase_share_of_wall", Value: analyze.Round(min(1, float64(sum.GCMarkTime)/float64(sum.Duration))), Unit: "fraction",
 				Artifact: t.Path, Note: window}, markShareWarn, 0, "runs back to back")
 			if sum.GCCycles >= minCycles {
 				rate := float64(sum.GCCycles) / sum.Duration.Seconds()
-				s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: round(rate), Unit: "1/s", Artifact: t.Path, Note: window},
+				s.check(analyze.Evidence{Metric: "gc_cycles_per_second", Value: analyze.Round(rate), Unit: "1/s", Artifact: t.Path, Note: window},
 					cyclesPerSecondWarn, 0, "runs back to back")
 			}
 		}
@@ -172,7 +172,7 @@ func (s *signals) fromTraces(pass *analyze.Pass, tr *traces.Result, res *Result)
 			assist := float64(sum.AssistTime) / (float64(sum.Duration) * float64(procs))
 			// Assist ranges stay open while an assisting goroutine parks
 			// waiting for credit, so this overstates CPU: context only.
-			s.ev = append(s.ev, analyze.Evidence{Metric: "trace_assist_time_per_p", Value: round(assist), Unit: "ratio", Artifact: t.Path,
+			s.ev = append(s.ev, analyze.Evidence{Metric: "trace_assist_time_per_p", Value: analyze.Round(assist), Unit: "ratio", Artifact: t.Path,
 				Note: fmt.Sprintf("mark assist time (including parked assists) over GOMAXPROCS=%d × trace duration", procs)})
 		}
 		pass.Used(t.Path)
@@ -220,7 +220,7 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 		return
 	}
 	s.family("CPU profile")
-	src := strings.Join(p.Sources, ",")
+	src := p.Artifact()
 	b := samples.BasisOf(p, minCPUSamples)
 	of := fmt.Sprintf("of %d CPU samples", int64(b.Count))
 	if !b.Enough() {
@@ -230,21 +230,21 @@ func (s *signals) fromCPU(p *cpu.Profile) {
 	}
 	s.judged++
 	if gc := p.CategoryShare(stacks.CatGC); !p.Material(gc) {
-		s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cores", Value: round(gc * p.Cores()), Unit: "cores", Artifact: src,
+		s.ev = append(s.ev, analyze.Evidence{Metric: "gc_cores", Value: analyze.Round(gc * p.Cores()), Unit: "cores", Artifact: src,
 			Threshold: analyze.Threshold(cpu.MinMaterialCores), Note: "the collector's CPU is too small to matter: shares not judged, " + of})
 		return
 	}
-	s.check(analyze.Evidence{Metric: "cpu_share_gc", Value: round(p.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
+	s.check(analyze.Evidence{Metric: "cpu_share_gc", Value: analyze.Round(p.CategoryShare(stacks.CatGC)), Unit: "fraction", Artifact: src,
 		Note: "samples in mark workers, assists, sweeping and stop-the-world phases, " + of}, gcCPUWarn, gcCPUCritical, "takes too much CPU")
 	_, assist := p.Share(stacks.IsGCAssist)
-	s.check(analyze.Evidence{Metric: "cpu_share_gc_assist", Value: round(assist), Unit: "fraction", Artifact: src, Note: of},
+	s.check(analyze.Evidence{Metric: "cpu_share_gc_assist", Value: analyze.Round(assist), Unit: "fraction", Artifact: src, Note: of},
 		assistShareWarn, 0, "drafts allocating goroutines into marking")
 	_, bg := p.Share(stacks.IsGCBackground)
 	_, mt := p.Share(stacks.IsMarkTermination)
 	_, alloc := p.Share(stacks.IsMalloc)
-	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_share_gc_background", Value: round(bg), Unit: "fraction", Artifact: src, Note: of},
-		analyze.Evidence{Metric: "cpu_share_mark_termination", Value: round(mt), Unit: "fraction", Artifact: src, Note: of},
-		analyze.Evidence{Metric: "cpu_share_mallocgc", Value: round(alloc), Unit: "fraction", Artifact: src, Note: of})
+	s.ev = append(s.ev, analyze.Evidence{Metric: "cpu_share_gc_background", Value: analyze.Round(bg), Unit: "fraction", Artifact: src, Note: of},
+		analyze.Evidence{Metric: "cpu_share_mark_termination", Value: analyze.Round(mt), Unit: "fraction", Artifact: src, Note: of},
+		analyze.Evidence{Metric: "cpu_share_mallocgc", Value: analyze.Round(alloc), Unit: "fraction", Artifact: src, Note: of})
 }
 
 // maxEnvironBytes bounds how much of an environment dump is read.
@@ -343,8 +343,6 @@ func p99(ds []time.Duration) time.Duration {
 	i := int(0.99*float64(len(c))+0.999999) - 1
 	return c[min(max(i, 0), len(c)-1)]
 }
-
-func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
 
 // recurringNote says how a stop-the-world share is measured.
 const recurringNote = "; the longest pause left out, which the long-pause count judges"

@@ -241,7 +241,7 @@ func (c *collector) finding() analyze.Finding {
 	})
 	// With w goroutines waiting on average behind the one holding the lock,
 	// w/(w+1) of the goroutine time spent on the lock is waiting.
-	f := analyze.Finding{ID: "lock_wait/contention", Severity: c.sev, Impact: round(c.avgWait / (c.avgWait + 1)), Evidence: c.ev,
+	f := analyze.Finding{ID: "lock_wait/contention", Severity: c.sev, Impact: analyze.Round(c.avgWait / (c.avgWait + 1)), Evidence: c.ev,
 		Summary: "Signals from " + strings.Join(sortedKeys(c.fams), ", ") + "."}
 	var top *Site
 	if len(sites) > 0 && isLock(sites[0].Kind) {
@@ -345,8 +345,6 @@ func (c *collector) grade(e analyze.Evidence, warn, crit float64) {
 	}
 	c.ev = append(c.ev, e)
 }
-
-func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }
 
 // deferWrapRe matches the wrapper the compiler generates for a deferred
 // call ("pkg.(*T).m.deferwrap1"): the critical section ends where the

@@ -71,10 +71,10 @@ func (c *collector) fromProfiles(pass *analyze.Pass) {
 			continue
 		}
 		if dur > 0 {
-			c.grade(analyze.Evidence{Metric: metric + "_avg_waiters", Value: round(float64(lockDelay) / float64(dur)), Unit: "goroutines",
+			c.grade(analyze.Evidence{Metric: metric + "_avg_waiters", Value: analyze.Round(float64(lockDelay) / float64(dur)), Unit: "goroutines",
 				Artifact: l.Artifact.Path, Note: "lock wait time ÷ recording duration (" + dur.Round(time.Millisecond).String() + ")"}, waitersWarn, waitersCritical)
 		} else {
-			c.ev = append(c.ev, analyze.Evidence{Metric: metric, Value: round(time.Duration(lockDelay).Seconds()), Unit: "s", Artifact: l.Artifact.Path,
+			c.ev = append(c.ev, analyze.Evidence{Metric: metric, Value: analyze.Round(time.Duration(lockDelay).Seconds()), Unit: "s", Artifact: l.Artifact.Path,
 				Note: "recording duration unknown: no rate can be judged"})
 		}
 	}
@@ -111,7 +111,7 @@ func (c *collector) fromTraces(tr *traces.Result) {
 			continue
 		}
 		c.family("execution trace")
-		if !c.enough(analyze.Basis{Metric: "trace_duration", Count: round(t.Summary.Duration.Seconds()), Min: minTraceDuration.Seconds(), Unit: "s",
+		if !c.enough(analyze.Basis{Metric: "trace_duration", Count: analyze.Round(t.Summary.Duration.Seconds()), Min: minTraceDuration.Seconds(), Unit: "s",
 			Artifact: t.Path, Why: "a waiting average over a shorter trace follows one burst"}) {
 			continue
 		}
@@ -134,7 +134,7 @@ func (c *collector) fromTraces(tr *traces.Result) {
 			s.Count += b.Count
 			lock += b.Total
 		}
-		c.grade(analyze.Evidence{Metric: "trace_lock_wait_avg_waiters", Value: round(float64(lock) / float64(t.Summary.Duration)), Unit: "goroutines",
+		c.grade(analyze.Evidence{Metric: "trace_lock_wait_avg_waiters", Value: analyze.Round(float64(lock) / float64(t.Summary.Duration)), Unit: "goroutines",
 			Artifact: t.Path, Note: "time goroutines spent blocked on sync.Mutex/RWMutex ÷ trace duration"}, waitersWarn, waitersCritical)
 	}
 }
@@ -337,6 +337,6 @@ func (c *collector) fromCPU(p *cpu.Profile) {
 	if !p.Material(share) {
 		share = 0 // too little CPU to matter
 	}
-	c.grade(analyze.Evidence{Metric: "cpu_share_lock_paths", Value: round(share), Unit: "fraction", Artifact: strings.Join(p.Sources, ","),
+	c.grade(analyze.Evidence{Metric: "cpu_share_lock_paths", Value: analyze.Round(share), Unit: "fraction", Artifact: p.Artifact(),
 		Note: "runtime lock2/futex and sync.Mutex slow paths outside the scheduler, GC and sync.Pool"}, runtimeLockShareWarn, 0)
 }

@@ -2,7 +2,6 @@ package netpoll
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/analyze/cpu"
@@ -113,7 +112,7 @@ func judgeCPU(prof *cpu.Profile, isYield func(stacks.Frame) bool) cpuJudgment {
 		j.missing = append(j.missing, basis)
 		return j
 	}
-	src := strings.Join(prof.Sources, ",")
+	src := prof.Artifact()
 	_, spin := prof.ShareWhere(isSpinOrTimerSample)
 	_, timers := prof.Share(stacks.IsTimer)
 	_, machinery := prof.ShareWhere(func(s cpu.Sample) bool {
@@ -138,7 +137,7 @@ func judgeCPU(prof *cpu.Profile, isYield func(stacks.Frame) bool) cpuJudgment {
 	})
 	work := max(0, 1-spin-arming-prof.CategoryShare(stacks.CatGC))
 	overWork := spin / max(work, 1e-9)
-	e := analyze.Evidence{Metric: "cpu_share_scheduler_spin", Value: round(spin), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(spinShareWarn),
+	e := analyze.Evidence{Metric: "cpu_share_scheduler_spin", Value: analyze.Round(spin), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(spinShareWarn),
 		Note: "samples in findRunnable/schedule, stealWork, netpoll, timers, osyield/usleep and runtime locks under them, and in the timer heap wherever it runs"}
 	switch {
 	case !prof.Material(spin):
@@ -158,16 +157,16 @@ func judgeCPU(prof *cpu.Profile, isYield func(stacks.Frame) bool) cpuJudgment {
 	}
 	j.impact = spin
 	j.ev = append(j.ev, e,
-		analyze.Evidence{Metric: "scheduler_spin_over_work", Value: round(overWork), Unit: "ratio", Artifact: src, Threshold: analyze.Threshold(spinOverWork),
+		analyze.Evidence{Metric: "scheduler_spin_over_work", Value: analyze.Round(overWork), Unit: "ratio", Artifact: src, Threshold: analyze.Threshold(spinOverWork),
 			Note: "scheduler CPU ÷ CPU outside the scheduler and the collector (user code, its system calls, allocation)"},
-		analyze.Evidence{Metric: "cpu_share_user", Value: round(user), Unit: "fraction", Artifact: src, Note: "useful work to compare against"},
-		analyze.Evidence{Metric: "cpu_share_timer_netpoll_yield", Value: round(machinery), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryShareWarn)},
-		analyze.Evidence{Metric: "machinery_of_scheduler_time", Value: round(machinery / max(spin, 1e-9)), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryOfSpinMin)},
-		analyze.Evidence{Metric: "cpu_share_timers", Value: round(timers), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(timerShareWarn),
+		analyze.Evidence{Metric: "cpu_share_user", Value: analyze.Round(user), Unit: "fraction", Artifact: src, Note: "useful work to compare against"},
+		analyze.Evidence{Metric: "cpu_share_timer_netpoll_yield", Value: analyze.Round(machinery), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryShareWarn)},
+		analyze.Evidence{Metric: "machinery_of_scheduler_time", Value: analyze.Round(machinery / max(spin, 1e-9)), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(machineryOfSpinMin)},
+		analyze.Evidence{Metric: "cpu_share_timers", Value: analyze.Round(timers), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(timerShareWarn),
 			Note: "the timer heap: adding, modifying, running timers and deadlines; with the scheduler share, a spin on timers even where the work ratio stays under its threshold"},
-		analyze.Evidence{Metric: "cpu_share_timer_arming", Value: round(arming), Unit: "fraction", Artifact: src,
+		analyze.Evidence{Metric: "cpu_share_timer_arming", Value: analyze.Round(arming), Unit: "fraction", Artifact: src,
 			Note: "outside the scheduler: user code creating or re-arming timers, tickers and deadlines"},
-		analyze.Evidence{Metric: "cpu_share_kernel_epoll_futex", Value: round(kern), Unit: "fraction", Artifact: src})
+		analyze.Evidence{Metric: "cpu_share_kernel_epoll_futex", Value: analyze.Round(kern), Unit: "fraction", Artifact: src})
 	if hs := prof.Culprits(stacks.IsTimerCreation, 3); len(hs) > 0 {
 		h := hs[0]
 		j.culprit = &analyze.Culprit{Function: h.Func, File: h.File, Line: h.Line}

@@ -126,7 +126,7 @@ func run(pass *analyze.Pass) (any, error) {
 			pass.Used(w.source)
 		}
 	}
-	f := analyze.Finding{ID: "netpoll_spin/scheduler-spin", Severity: sev, Impact: round(impact), Evidence: ev, Culprit: culprit, Stacks: culpritStack,
+	f := analyze.Finding{ID: "netpoll_spin/scheduler-spin", Severity: sev, Impact: analyze.Round(impact), Evidence: ev, Culprit: culprit, Stacks: culpritStack,
 		Summary: "Signals from " + strings.Join(families, ", ") + "."}
 	if sev == analyze.Info {
 		f.Title = "Scheduler overhead within normal bounds"
@@ -199,5 +199,3 @@ func hotNames(hs []cpu.Hot) []string {
 	}
 	return out
 }
-
-func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

@@ -59,7 +59,7 @@ type traceJudgment struct {
 func judgeTrace(t traces.Trace) traceJudgment {
 	var j traceJudgment
 	s, w := t.Summary, t.Wakes
-	dur := analyze.Basis{Metric: "trace_duration", Count: round(s.Duration.Seconds()), Min: minTraceDuration.Seconds(), Unit: "s", Artifact: t.Path,
+	dur := analyze.Basis{Metric: "trace_duration", Count: analyze.Round(s.Duration.Seconds()), Min: minTraceDuration.Seconds(), Unit: "s", Artifact: t.Path,
 		Why: "rates are taken over the whole trace; shorter ones follow one burst"}
 	measured := analyze.Basis{Metric: "short_wakeups_measured", Unit: "wake-ups", Min: minWakeups, Artifact: t.Path,
 		Why: "wake-ups after short blocks whose next run ended within the trace; 100 give a 50 % share to ±10 points"}
@@ -80,11 +80,11 @@ func judgeTrace(t traces.Trace) traceJudgment {
 		mean = w.Ran / time.Duration(w.Measured)
 	}
 	j.ev = append(j.ev,
-		analyze.Evidence{Metric: "short_scheduler_wakeups_per_second", Value: round(short), Unit: "1/s", Artifact: t.Path,
+		analyze.Evidence{Metric: "short_scheduler_wakeups_per_second", Value: analyze.Round(short), Unit: "1/s", Artifact: t.Path,
 			Note: "goroutines woken by the scheduler itself (timers, deadlines, netpoll) after blocking under 1 ms"},
-		analyze.Evidence{Metric: "empty_wakeups_per_second", Value: round(empty), Unit: "1/s", Artifact: t.Path, Threshold: analyze.Threshold(emptyWakeupsPerSecondWarn),
+		analyze.Evidence{Metric: "empty_wakeups_per_second", Value: analyze.Round(empty), Unit: "1/s", Artifact: t.Path, Threshold: analyze.Threshold(emptyWakeupsPerSecondWarn),
 			Note: fmt.Sprintf("of those, woken goroutines that ran under %v before stopping again", traces.EmptyRun)},
-		analyze.Evidence{Metric: "empty_wakeup_share", Value: round(share), Unit: "fraction", Artifact: t.Path, Threshold: analyze.Threshold(emptyShareMin),
+		analyze.Evidence{Metric: "empty_wakeup_share", Value: analyze.Round(share), Unit: "fraction", Artifact: t.Path, Threshold: analyze.Threshold(emptyShareMin),
 			Note: fmt.Sprintf("mean run after a short wake-up %v; runs by bucket %s", mean.Round(100*time.Nanosecond), runBuckets(w))})
 	procs := max(1, s.GOMAXPROCS)
 	j.impact = min(1, short*wakeupCost.Seconds()/float64(procs))

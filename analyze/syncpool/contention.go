@@ -40,7 +40,7 @@ func (g *gathered) fromContention(pass *analyze.Pass) {
 		bases := []analyze.Basis{{Metric: "pool_contentions", Count: float64(w.contentions), Min: minPoolContentions, Unit: "contentions",
 			Artifact: l.Artifact.Path, Why: "a starting service's first Gets on each P take allPoolsMu (pinSlow)"}}
 		if w.waiters >= 0 {
-			bases = append(bases, analyze.Basis{Metric: "pool_waiters", Count: round(w.waiters), Min: minPoolWaiters, Unit: "goroutines",
+			bases = append(bases, analyze.Basis{Metric: "pool_waiters", Count: analyze.Round(w.waiters), Min: minPoolWaiters, Unit: "goroutines",
 				Artifact: l.Artifact.Path, Why: "waits adding up to under 5 % of one goroutine's time cannot make an incident"})
 		}
 		enough := g.enough(bases...)
@@ -53,7 +53,7 @@ func (g *gathered) fromContention(pass *analyze.Pass) {
 				g.sev = max(g.sev, sev)
 			}
 		}
-		g.ev = append(g.ev, analyze.Evidence{Metric: string(l.Type) + "_delay_share_in_pool", Value: round(w.share), Unit: "fraction",
+		g.ev = append(g.ev, analyze.Evidence{Metric: string(l.Type) + "_delay_share_in_pool", Value: analyze.Round(w.share), Unit: "fraction",
 			Artifact: l.Artifact.Path, Threshold: analyze.Threshold(mutexShareWarn), Note: note})
 		if enough && g.culprit == nil && w.user != nil {
 			g.culprit = w.user

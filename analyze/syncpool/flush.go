@@ -76,7 +76,7 @@ func (g *gathered) fromAllocs(pass *analyze.Pass) {
 			g.judged = true
 			g.newAlloc = max(g.newAlloc, share)
 		}
-		g.ev = append(g.ev, analyze.Evidence{Metric: "alloc_share_pool_new", Value: round(share), Unit: "fraction", Artifact: l.Artifact.Path,
+		g.ev = append(g.ev, analyze.Evidence{Metric: "alloc_share_pool_new", Value: analyze.Round(share), Unit: "fraction", Artifact: l.Artifact.Path,
 			Threshold: analyze.Threshold(newAllocShareWarn), Note: note})
 		top := sites[heaviest(agg)]
 		if g.newFn == "" {

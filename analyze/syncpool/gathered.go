@@ -35,7 +35,7 @@ func (g *gathered) fromCPU(prof *cpu.Profile) {
 	if prof == nil || prof.Total == 0 {
 		return
 	}
-	src := strings.Join(prof.Sources, ",")
+	src := prof.Artifact()
 	_, anyShare := prof.Share(stacks.IsSyncPoolAny)
 	if anyShare == 0 {
 		return
@@ -65,12 +65,12 @@ func (g *gathered) fromCPU(prof *cpu.Profile) {
 	g.impact = slow + newShare
 	g.newHot = s2 >= analyze.Warning
 	g.ev = append(g.ev,
-		analyze.Evidence{Metric: "cpu_share_pool_slow_paths", Value: round(slow), Unit: "fraction", Artifact: src,
+		analyze.Evidence{Metric: "cpu_share_pool_slow_paths", Value: analyze.Round(slow), Unit: "fraction", Artifact: src,
 			Threshold: analyze.Threshold(slowThreshold),
 			Note:      "shared chains, getSlow, pinSlow, poolCleanup, " + of},
-		analyze.Evidence{Metric: "cpu_share_pool_new", Value: round(newShare), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(newShareWarn), Note: of},
-		analyze.Evidence{Metric: "cpu_share_pool_cleanup", Value: round(cleanup), Unit: "fraction", Artifact: src, Note: of},
-		analyze.Evidence{Metric: "cpu_share_pool_all", Value: round(anyShare), Unit: "fraction", Artifact: src, Note: "fast paths included, " + of})
+		analyze.Evidence{Metric: "cpu_share_pool_new", Value: analyze.Round(newShare), Unit: "fraction", Artifact: src, Threshold: analyze.Threshold(newShareWarn), Note: of},
+		analyze.Evidence{Metric: "cpu_share_pool_cleanup", Value: analyze.Round(cleanup), Unit: "fraction", Artifact: src, Note: of},
+		analyze.Evidence{Metric: "cpu_share_pool_all", Value: analyze.Round(anyShare), Unit: "fraction", Artifact: src, Note: "fast paths included, " + of})
 	if hs := prof.Culprits(stacks.IsSyncPoolAny, 3); len(hs) > 0 {
 		g.culprit = &analyze.Culprit{Function: hs[0].Func, File: hs[0].File, Line: hs[0].Line}
 		g.stacks = append(g.stacks, analyze.Stack{Title: fmt.Sprintf("pool user in CPU samples (%.0f%% of pool time)", 100*hs[0].Share),

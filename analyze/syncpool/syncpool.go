@@ -105,7 +105,7 @@ func run(pass *analyze.Pass) (any, error) {
 
 // finding turns what was gathered into the pool finding.
 func (g *gathered) finding() analyze.Finding {
-	f := analyze.Finding{ID: "syncpool_contention/pool", Severity: g.sev, Impact: round(min(1, g.impact)), Evidence: g.ev, Stacks: g.stacks,
+	f := analyze.Finding{ID: "syncpool_contention/pool", Severity: g.sev, Impact: analyze.Round(min(1, g.impact)), Evidence: g.ev, Stacks: g.stacks,
 		Summary: "Signals from " + strings.Join(g.families, ", ") + "."}
 	if len(g.missing) > 0 {
 		f.Summary += " Not judged for want of data: " + analyze.JoinBases(g.missing) + "."
@@ -144,6 +144,3 @@ func (g *gathered) finding() analyze.Finding {
 	}
 	return f
 }
-
-
-func round(v float64) float64 { return float64(int64(v*10000+0.5)) / 10000 }

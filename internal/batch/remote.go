@@ -1,10 +1,9 @@
 package batch
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -64,11 +63,10 @@ func keyOfObject(ctx context.Context, input string, known func(size, mtime int64
 	defer r.Close()
 	a := r.Attributes()
 	id := identity{size: a.Size, mtime: a.ModTime.UnixNano(), stat: true}
-	head := make([]byte, len(bundle.ArchiveMagic))
-	n, _ := io.ReadFull(r, head)
-	whole := io.MultiReader(bytes.NewReader(head[:n]), r)
+	whole := bufio.NewReader(r)
+	head, _ := whole.Peek(len(bundle.ArchiveMagic))
 	name := blobstore.Redact(input)
-	if bundle.HasArchiveMagic(head[:n]) {
+	if bundle.HasArchiveMagic(head) {
 		id.archive = true
 		if id.key, err = bundle.DigestReader(whole, name); err != nil {
 			id.key, id.err = "", fmt.Errorf("opening archive %s: %w", name, err)

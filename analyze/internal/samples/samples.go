@@ -5,7 +5,6 @@ package samples
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/coroner/coroner/analyze"
@@ -88,7 +87,7 @@ func CPUBasis(p *cpu.Profile) analyze.Basis {
 	b := analyze.Basis{Metric: "cpu_samples", Count: float64(CPU(p)), Min: MinCPU, Unit: "samples",
 		Why: "CPU samples behind the shares: CPU time over each recording's sampling period (1 ms where it has none); 50 samples give a 20 % share to ±11 points"}
 	if p != nil {
-		b.Artifact = strings.Join(p.Sources, ",")
+		b.Artifact = p.Artifact()
 	}
 	return b
 }

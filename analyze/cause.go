@@ -10,3 +10,7 @@ const (
 	CauseDeadlock           = "deadlock"
 	CauseNone               = "none"
 )
+
+// Causes lists every root-cause class a verdict can name, in the order
+// the constants are declared.
+var Causes = []string{CauseGCSTW, CauseNetpollSpin, CauseSyncPoolContention, CauseLockWait, CauseCrash, CauseDeadlock, CauseNone}

@@ -2,10 +2,6 @@ package analyze
 
 import "strings"
 
-// Causes lists every root-cause class a verdict can name, in the order
-// the constants are declared.
-var Causes = []string{CauseGCSTW, CauseNetpollSpin, CauseSyncPoolContention, CauseLockWait, CauseCrash, CauseDeadlock, CauseNone}
-
 // CanonicalSignature is the one spelling of an incident signature that
 // coroner prints, stores in the index and writes in every report and JSON:
 // the cause, a colon, and the key the cause's analyzer made

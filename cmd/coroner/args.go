@@ -20,6 +20,8 @@ func checkArgs(c *cli.Context, want int, what string) error {
 		return nil
 	case want == atLeastOne:
 		return withCode(exitUsage, fmt.Errorf("%s: name at least one %s", c.Command.Name, what))
+	case want == 0:
+		return withCode(exitUsage, fmt.Errorf("%s: takes no arguments", c.Command.Name))
 	case want == 1:
 		return withCode(exitUsage, fmt.Errorf("%s: name one %s", c.Command.Name, what))
 	}

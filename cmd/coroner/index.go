@@ -25,6 +25,16 @@ var indexFlag = &cli.StringFlag{
 	EnvVars: []string{"CORONER_INDEX"},
 }
 
+// openIndex opens the existing index that --index names, for the commands
+// that read it (search, serve); its error carries exit code 4.
+func openIndex(c *cli.Context) (*index.DB, error) {
+	db, err := index.OpenExisting(c.Context, c.String("index"))
+	if err != nil {
+		return nil, withCode(exitInternal, err)
+	}
+	return db, nil
+}
+
 func init() {
 	register(&cli.Command{
 		Name:      "index",

@@ -36,11 +36,11 @@ process running the archive's binary by build ID, else the busiest Go process).
 Exit codes: 0 done; 2 bad usage; 3 unreadable or malformed input; 4 writing the
 export failed.`,
 		Flags: append(outputFlags("", "write the samples as a gzipped pprof profile to `FILE` (opens in go tool pprof)", "export"),
+			jsonFlag("print the process split and top functions as JSON instead of tables"),
+			&cli.BoolFlag{Name: "dump", Usage: "print every record as text instead (debugging)"},
 			&cli.IntFlag{Name: "top", Value: 20, Usage: "print the `N` functions with the most samples (0: all)"},
 			&cli.StringSliceFlag{Name: "binary", Usage: "ELF `FILE` to symbolize with (repeatable); matched by build ID or name"},
 			&cli.StringFlag{Name: "kallsyms", Usage: "kallsyms `FILE` naming kernel frames (e.g. a copy of /proc/kallsyms)"},
-			&cli.BoolFlag{Name: "dump", Usage: "print every record as text instead (debugging)"},
-			jsonFlag("print the process split and top functions as JSON instead of tables"),
 			&cli.UintFlag{Name: "pid", Usage: "only the samples of process `PID`"},
 			&cli.StringFlag{Name: "comm", Usage: "only the samples of the process named `NAME` (the busiest of that name)"},
 			&cli.BoolFlag{Name: "target", Usage: "only the samples of the process the analysis would choose"},

@@ -2,10 +2,13 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/internal/index"
 )
 
@@ -22,7 +25,7 @@ culprit key without its cause, or a crash's short text), and says on stderr how 
 		Flags: []cli.Flag{
 			indexFlag,
 			&cli.StringFlag{Name: "signature", Aliases: []string{"s"}, Usage: "verdict signature in any spelling coroner prints (prefix with trailing *)"},
-			&cli.StringFlag{Name: "cause", Aliases: []string{"c"}, Usage: "verdict cause: gc_stw, netpoll_spin, syncpool_contention, lock_wait, crash, deadlock, none"},
+			&cli.StringFlag{Name: "cause", Aliases: []string{"c"}, Usage: "verdict cause: " + strings.Join(analyze.Causes, ", ")},
 			&cli.StringFlag{Name: "module", Aliases: []string{"m"}, Usage: "main module path (prefix with trailing *)"},
 			&cli.StringFlag{Name: "since", Usage: "incidents at or after this time or age"},
 			&cli.StringFlag{Name: "analyzer-set", Usage: "only runs of this analyzer-set version"},
@@ -35,26 +38,13 @@ culprit key without its cause, or a crash's short text), and says on stderr how 
 }
 
 func runSearch(c *cli.Context) error {
-	q := index.Query{
-		Cause:       c.String("cause"),
-		Module:      c.String("module"),
-		AnalyzerSet: c.String("analyzer-set"),
-		Latest:      !c.Bool("all-runs"),
-		Limit:       c.Int("limit"),
-	}
-	if s := c.String("since"); s != "" {
-		t, err := index.ParseSince(s, time.Now())
-		if err != nil {
-			return withCode(exitUsage, err)
-		}
-		q.Since = t
-	}
-	if q.Limit < 0 {
-		return withCode(exitUsage, fmt.Errorf("--limit %d: want 0 or more", q.Limit))
-	}
-	db, err := index.OpenExisting(c.Context, c.String("index"))
+	q, err := searchQuery(c)
 	if err != nil {
-		return withCode(exitInternal, err)
+		return withCode(exitUsage, err)
+	}
+	db, err := openIndex(c)
+	if err != nil {
+		return err
 	}
 	defer db.Close()
 	var runs []index.Run
@@ -78,6 +68,27 @@ func runSearch(c *cli.Context) error {
 		return writeJSONOut(c.App.Writer, runs)
 	}
 	return printRuns(c, runs)
+}
+
+// searchQuery reads the search's filters, refusing a cause no verdict
+// names, a time it cannot read and a negative limit.
+func searchQuery(c *cli.Context) (index.Query, error) {
+	q := index.Query{Module: c.String("module"), AnalyzerSet: c.String("analyzer-set"),
+		Latest: !c.Bool("all-runs"), Limit: c.Int("limit"), Cause: c.String("cause")}
+	if q.Cause != "" && !slices.Contains(analyze.Causes, q.Cause) {
+		return q, fmt.Errorf("--cause %q: want one of %s", q.Cause, strings.Join(analyze.Causes, ", "))
+	}
+	if s := c.String("since"); s != "" {
+		t, err := index.ParseSince(s, time.Now())
+		if err != nil {
+			return q, err
+		}
+		q.Since = t
+	}
+	if q.Limit < 0 {
+		return q, fmt.Errorf("--limit %d: want 0 or more", q.Limit)
+	}
+	return q, nil
 }
 
 // printRuns prints runs as a table.

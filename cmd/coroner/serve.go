@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/coroner/coroner/internal/index"
 	"github.com/coroner/coroner/reports/serve"
 )
 
@@ -53,8 +51,8 @@ unreadable; 4 the index is unreadable or the address cannot be listened on.`,
 }
 
 func runServe(c *cli.Context) error {
-	if c.NArg() != 0 {
-		return withCode(exitUsage, errors.New("serve: takes no arguments"))
+	if err := checkArgs(c, 0, ""); err != nil {
+		return err
 	}
 	dir := c.String("results")
 	if dir == "" {
@@ -67,9 +65,9 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return withCode(exitInput, err)
 	}
-	db, err := index.OpenExisting(c.Context, c.String("index"))
+	db, err := openIndex(c)
 	if err != nil {
-		return withCode(exitInternal, err)
+		return err
 	}
 	defer db.Close()
 	srv, err := serve.New(serve.Options{Index: db, Results: results, BasePath: c.String("base-path"),

@@ -10,8 +10,7 @@ import (
 )
 
 // causes are the verdict causes, in the confusion tables' order.
-var causes = []string{analyze.CauseGCSTW, analyze.CauseNetpollSpin, analyze.CauseSyncPoolContention, analyze.CauseLockWait,
-	analyze.CauseCrash, analyze.CauseDeadlock, analyze.CauseNone}
+var causes = analyze.Causes
 
 // Print writes, for each column in the order its rows come, the per-row
 // table and the confusion matrix; then the per-family summary of every

@@ -40,7 +40,7 @@ culprit key without its cause, or a crash's short text), and says on stderr how 
 func runSearch(c *cli.Context) error {
 	q, err := searchQuery(c)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return err
 	}
 	db, err := openIndex(c)
 	if err != nil {
@@ -70,23 +70,23 @@ func runSearch(c *cli.Context) error {
 	return printRuns(c, runs)
 }
 
-// searchQuery reads the search's filters, refusing a cause no verdict
-// names, a time it cannot read and a negative limit.
+// searchQuery reads the search's filters. A cause no verdict names, a
+// time it cannot read and a negative limit are usage errors.
 func searchQuery(c *cli.Context) (index.Query, error) {
 	q := index.Query{Module: c.String("module"), AnalyzerSet: c.String("analyzer-set"),
 		Latest: !c.Bool("all-runs"), Limit: c.Int("limit"), Cause: c.String("cause")}
 	if q.Cause != "" && !slices.Contains(analyze.Causes, q.Cause) {
-		return q, fmt.Errorf("--cause %q: want one of %s", q.Cause, strings.Join(analyze.Causes, ", "))
+		return q, withCode(exitUsage, fmt.Errorf("--cause %q: want one of %s", q.Cause, strings.Join(analyze.Causes, ", ")))
 	}
 	if s := c.String("since"); s != "" {
 		t, err := index.ParseSince(s, time.Now())
 		if err != nil {
-			return q, err
+			return q, withCode(exitUsage, err)
 		}
 		q.Since = t
 	}
 	if q.Limit < 0 {
-		return q, fmt.Errorf("--limit %d: want 0 or more", q.Limit)
+		return q, withCode(exitUsage, fmt.Errorf("--limit %d: want 0 or more", q.Limit))
 	}
 	return q, nil
 }

@@ -70,7 +70,7 @@ func Collect(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{Staging: dir}
 	if len(o.Exec) != 0 {
-		split, err = newLineSplitter(filepath.Join(dir, "gctrace.log"), filepath.Join(dir, "stderr.log"))
+		split, err = newLineSplitter(dir)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("staging directory %s: %w", dir, err)

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/coroner/coroner/bundle/gctrace"
@@ -38,12 +39,14 @@ func (s *lineSplitter) mute() {
 	s.muted = true
 }
 
-func newLineSplitter(gcPath, restPath string) (*lineSplitter, error) {
-	gc, err := os.Create(gcPath)
+// newLineSplitter splits the target's stderr into gctrace.log and
+// stderr.log, created in the staging directory dir.
+func newLineSplitter(dir string) (*lineSplitter, error) {
+	gc, err := os.Create(filepath.Join(dir, "gctrace.log"))
 	if err != nil {
 		return nil, err
 	}
-	rest, err := os.Create(restPath)
+	rest, err := os.Create(filepath.Join(dir, "stderr.log"))
 	if err != nil {
 		gc.Close()
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/coroner/coroner/bundle"
 )
@@ -45,7 +44,7 @@ func takeStderrTail(f *os.File, dir string) (*lineSplitter, string) {
 	if err != nil {
 		return nil, fmt.Sprintf("stderr: %v", err)
 	}
-	split, err := newLineSplitter(filepath.Join(dir, "gctrace.log"), filepath.Join(dir, "stderr.log"))
+	split, err := newLineSplitter(dir)
 	if err != nil {
 		return nil, fmt.Sprintf("staging directory %s: %v", dir, err)
 	}

@@ -109,7 +109,7 @@ func realStderr(t testing.TB) []byte {
 
 func splitAll(t testing.TB, in []byte, chunk int) (gc, rest []byte) {
 	dir := t.TempDir()
-	s, err := newLineSplitter(filepath.Join(dir, "gc"), filepath.Join(dir, "rest"))
+	s, err := newLineSplitter(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,8 +121,8 @@ func splitAll(t testing.TB, in []byte, chunk int) (gc, rest []byte) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	gc, _ = os.ReadFile(filepath.Join(dir, "gc"))
-	rest, _ = os.ReadFile(filepath.Join(dir, "rest"))
+	gc, _ = os.ReadFile(filepath.Join(dir, "gctrace.log"))
+	rest, _ = os.ReadFile(filepath.Join(dir, "stderr.log"))
 	return gc, rest
 }
 

@@ -185,26 +185,23 @@ func tallyLocks(c *goroutines.Census, groups []goroutines.Bucket, res *Result) {
 	}
 	keys := map[groupKeyInput]string{}
 	// Whether a goroutine's group is one of them depends on its stack,
-	// state and wait reason: what the stack's last goroutine found is
-	// kept by the stack alone, and looked up again (hashing the state)
-	// only for a goroutine in another state.
-	type stackGroup struct {
-		status, reason string
-		multi          bool
-	}
-	var lastOf goroutines.StackCache[stackGroup]
+	// status and wait reason: what the stack's last goroutine found is
+	// kept, and looked up again (hashing the state) only for a goroutine
+	// in another state.
+	type waitState struct{ status, reason string }
+	var lastOf goroutines.StateCache[waitState, bool]
 	for i := range c.Goroutines {
 		g := &c.Goroutines[i]
 		if g.LockAddr == 0 || g.System || g.Status != "waiting" {
 			continue
 		}
-		id := goroutines.IDOf(g.Frames)
-		sg, ok := lastOf.Get(id)
-		if !ok || sg.status != g.Status || sg.reason != g.WaitReason {
-			sg = stackGroup{g.Status, g.WaitReason, multi[groupKeyOf(keys, g)]}
-			lastOf.Put(id, sg)
+		id, st := goroutines.IDOf(g.Frames), waitState{g.Status, g.WaitReason}
+		inMulti, ok := lastOf.Get(id, st)
+		if !ok {
+			inMulti = multi[groupKeyOf(keys, g)]
+			lastOf.Put(id, st, inMulti)
 		}
-		if sg.multi {
+		if inMulti {
 			res.Locks[g.LockAddr] += max(g.Count, 1)
 		}
 	}

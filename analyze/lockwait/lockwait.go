@@ -282,14 +282,9 @@ func (c *collector) grade(e analyze.Evidence, warn, crit float64) {
 	if e.Unit == "goroutines" {
 		c.avgWait = max(c.avgWait, e.Value)
 	}
-	e.Threshold = analyze.Threshold(warn)
-	switch {
-	case crit > 0 && e.Value >= crit:
-		c.sev = max(c.sev, analyze.Critical)
-		e.Threshold = analyze.Threshold(crit)
-	case e.Value >= warn:
-		c.sev = max(c.sev, analyze.Warning)
-	}
+	sev, th := analyze.Grade(e.Value, warn, crit)
+	c.sev = max(c.sev, sev)
+	e.Threshold = analyze.Threshold(th)
 	c.ev = append(c.ev, e)
 }
 

@@ -179,16 +179,10 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 		return stackLock{st, i, kind}
 	}
 	sites := map[siteKey]*Site{}
-	// lastSite is, by stack alone, the site of the kind last found on it,
-	// which the stack's other goroutines mostly share: their site is then
-	// found without hashing its kind.
-	var lastSite goroutines.StackCache[stackSite]
-	siteOf := func(id goroutines.StackID, kind string) *Site {
-		if ss, ok := lastSite.Get(id); ok && ss.kind == kind {
-			return ss.s
-		}
-		return nil
-	}
+	// lastSite is, by stack, the site of the kind last found on it, which
+	// the stack's other goroutines mostly share: their site is then found
+	// without hashing its kind.
+	var lastSite goroutines.StateCache[string, *Site]
 	for _, cs := range censuses {
 		c.family("goroutine census")
 		parked, long := 0, 0
@@ -224,15 +218,14 @@ func (c *collector) fromCensus(pass *analyze.Pass) {
 			}
 			n := max(g.Count, 1)
 			id := goroutines.IDOf(g.Frames)
-			s := siteOf(id, kind)
-			if s == nil {
+			s, ok := lastSite.Get(id, kind)
+			if !ok {
 				sk := siteKey{id, kind}
-				var ok bool
 				if s, ok = sites[sk]; !ok {
 					s = c.site(st, i, kind, "goroutine census")
 					sites[sk] = s
 				}
-				lastSite.Put(id, stackSite{kind, s})
+				lastSite.Put(id, kind, s)
 			}
 			here[s] += n
 			s.MaxWait = max(s.MaxWait, g.WaitMinutes)
@@ -259,12 +252,6 @@ type stackLock struct {
 	st   []stacks.Frame
 	i    int
 	kind string
-}
-
-// stackSite is a kind of lock wait found on a stack, and its site.
-type stackSite struct {
-	kind string
-	s    *Site
 }
 
 // siteKey is a shared stack and the kind of wait its goroutines are in.

@@ -54,22 +54,21 @@ func GroupPointers(gs []*Goroutine) []Bucket {
 func group(n int, at func(int) *Goroutine) []Bucket {
 	idx := map[string]int{}
 	// byStack finds the bucket of goroutines that share a stack (StackID)
-	// without building their key again; lastOf, by the stack alone, the
-	// bucket of the state last seen on it, which most goroutines of the
-	// stack share (no strings hashed for them).
+	// and state without building their key again; lastOf, most often,
+	// without hashing the state.
 	byStack := map[stackState]int{}
-	var lastOf StackCache[stackBucket]
+	var lastOf StateCache[stackState, int]
 	var out []Bucket
 	var addrs []map[uint64]bool // per bucket, the lock addresses in LockAddrs
 	var kb []byte               // the key, rebuilt per stack; a string only for a new group
 	for i := range n {
 		g := at(i)
 		ss := stackState{g.Status, g.WaitReason, IDOf(g.Frames)}
-		j, ok := -1, false
-		if last, seen := lastOf.Get(ss.stack); seen && last.status == ss.status && last.waitReason == ss.waitReason {
-			j, ok = last.bucket, true
-		} else if j, ok = byStack[ss]; ok {
-			lastOf.Put(ss.stack, stackBucket{ss, j})
+		j, ok := lastOf.Get(ss.stack, ss)
+		if !ok {
+			if j, ok = byStack[ss]; ok {
+				lastOf.Put(ss.stack, ss, j)
+			}
 		}
 		if !ok {
 			kb = appendGroupKey(kb[:0], g)
@@ -83,7 +82,7 @@ func group(n int, at func(int) *Goroutine) []Bucket {
 				addrs = append(addrs, nil)
 			}
 			byStack[ss] = j
-			lastOf.Put(ss.stack, stackBucket{ss, j})
+			lastOf.Put(ss.stack, ss, j)
 		}
 		gr := &out[j]
 		n := g.Count
@@ -165,12 +164,6 @@ func appendID(ids []int64, id int64) []int64 {
 type stackState struct {
 	status, waitReason string
 	stack              StackID
-}
-
-// stackBucket is a state of a stack and the bucket of its goroutines.
-type stackBucket struct {
-	stackState
-	bucket int
 }
 
 func copyLabels(l map[string]string) map[string]string {

@@ -70,6 +70,33 @@ func (c *StackCache[T]) Put(id StackID, v T) {
 	}
 }
 
+// StateCache keeps, by stack, the value for the state last seen on it: a
+// value that depends on a goroutine's stack and also on its status and
+// wait reason, or on the kind of wait found there. A stack's goroutines
+// mostly share one state, so a lookup is then one comparison of the state
+// rather than hashing it. The zero value is ready to use.
+type StateCache[S comparable, T any] struct {
+	last StackCache[stateValue[S, T]]
+}
+
+type stateValue[S comparable, T any] struct {
+	state S
+	v     T
+}
+
+// Get returns the value kept for id in state s, if id's slot holds that
+// state.
+func (c *StateCache[S, T]) Get(id StackID, s S) (T, bool) {
+	if sv, ok := c.last.Get(id); ok && sv.state == s {
+		return sv.v, true
+	}
+	var zero T
+	return zero, false
+}
+
+// Put keeps v for id in state s.
+func (c *StateCache[S, T]) Put(id StackID, s S, v T) { c.last.Put(id, stateValue[S, T]{s, v}) }
+
 // StackMap maps StackIDs to values, with a StackCache in front of its
 // map. The zero value is ready to use.
 type StackMap[T any] struct {

@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/coroner/coroner/analyze"
 	"github.com/coroner/coroner/internal/blobstore"
 )
 
@@ -104,12 +103,14 @@ func sideOfJSON(b []byte, name, dir string) (*Side, error) {
 		}
 		return sideOfSummary(&s, dir), nil
 	}
-	var res analyze.Result
-	if err := json.Unmarshal(b, &res); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if _, err := checkedResult(name, &res, nil); err != nil {
+	res, err := decodeResult(name, func(v any) error {
+		if err := json.Unmarshal(b, v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return sideOfResult(&res, name), nil
+	return sideOfResult(res, name), nil
 }

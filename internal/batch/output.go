@@ -81,20 +81,20 @@ func readJSON(path string, v any) error {
 
 // ReadResult reads one analysis result JSON file.
 func ReadResult(path string) (*analyze.Result, error) {
-	var r analyze.Result
-	return checkedResult(path, &r, readJSON(path, &r))
+	return decodeResult(path, func(v any) error { return readJSON(path, v) })
 }
 
-// checkedResult returns the result r read from name, or the error of that
-// read (err), or the refusal of a schema this coroner cannot read.
-func checkedResult(name string, r *analyze.Result, err error) (*analyze.Result, error) {
-	if err != nil {
+// decodeResult decodes a result with decode, and refuses one of a schema
+// this coroner cannot read; name names it in that error.
+func decodeResult(name string, decode func(v any) error) (*analyze.Result, error) {
+	var r analyze.Result
+	if err := decode(&r); err != nil {
 		return nil, err
 	}
 	if r.SchemaVersion == 0 || r.SchemaVersion > analyze.SchemaVersion {
 		return nil, fmt.Errorf("%s: result schema version %d (this coroner reads 1..%d)", name, r.SchemaVersion, analyze.SchemaVersion)
 	}
-	return r, nil
+	return &r, nil
 }
 
 // exists reports whether path is a regular file.
@@ -192,6 +192,5 @@ func (o *output) writeJSON(ctx context.Context, rel string, v any) error {
 
 // readResult reads the result stored under rel.
 func (o *output) readResult(ctx context.Context, rel string) (*analyze.Result, error) {
-	var r analyze.Result
-	return checkedResult(o.name(rel), &r, o.readJSON(ctx, rel, &r))
+	return decodeResult(o.name(rel), func(v any) error { return o.readJSON(ctx, rel, v) })
 }

@@ -11,6 +11,7 @@
 package elfcore
 
 import (
+	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ import (
 // ELF constants used here (see elf(5)).
 const (
 	elfHeaderSize64 = 64 // sizeof(Elf64_Ehdr)
-	phdrSize64      = 56 // sizeof(Elf64_Phdr)
+	phdrSize64      = 56 // sizeof(Elf64_Phdr), debug/elf's Prog64
 	etCore          = 4  // e_type of a core file
 	ptLoad          = 1
 	ptNote          = 4
@@ -136,15 +137,11 @@ func readSegments(r io.ReaderAt, size int64, h *header) ([]Segment, error) {
 		if _, err := r.ReadAt(buf, off); err != nil {
 			return nil, fmt.Errorf("reading program header %d at offset %#x: %w", i, off, errOr(err))
 		}
-		o := h.order
-		s := Segment{
-			Type:   o.Uint32(buf[0:]),
-			Flags:  o.Uint32(buf[4:]),
-			Offset: o.Uint64(buf[8:]),
-			Vaddr:  o.Uint64(buf[16:]),
-			Filesz: o.Uint64(buf[32:]),
-			Memsz:  o.Uint64(buf[40:]),
+		var ph elf.Prog64
+		if _, err := binary.Decode(buf, h.order, &ph); err != nil {
+			return nil, fmt.Errorf("decoding program header %d at offset %#x: %w", i, off, err)
 		}
+		s := Segment{Type: ph.Type, Flags: ph.Flags, Offset: ph.Off, Vaddr: ph.Vaddr, Filesz: ph.Filesz, Memsz: ph.Memsz}
 		if s.Offset+s.Filesz < s.Offset {
 			return nil, fmt.Errorf("program header %d at offset %#x: segment offset %#x + size %#x overflows", i, off, s.Offset, s.Filesz)
 		}

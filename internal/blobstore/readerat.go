@@ -12,15 +12,20 @@ import (
 // bundle.OpenReaderAt are a tail of tens of KiB, a manifest of a few KiB
 // and frames of at most a few MiB (coroner cuts a frame every 4 MiB of
 // decoded data), so a small read is rounded up to what the next read
-// most likely needs rather than costing a request of its own. It keeps
-// the objectCachedRanges most recent responses up to objectMaxCached
-// bytes each (the 8 MiB of headMaxChunk): a frame read twice (a tar header
-// and the member's data beside it) costs one request, and memory stays
-// under objectCachedRanges × objectMaxCached whatever the object's size.
+// most likely needs rather than costing a request of its own.
+//
+// It keeps the most recent responses up to objectCacheBytes in all, each
+// at most objectMaxCached (the 8 MiB of headMaxChunk): a frame read twice
+// costs one request. The bound is in bytes, not responses: a core's
+// census reads runs of small frames (mostly zeros, a hundred KiB each)
+// between its passes over large ones (heap data, 4 MiB each), and a
+// count of responses let a run of small ones push out large ones the
+// next pass read again, so that in place it fetched more than the whole
+// object. Memory stays under objectCacheBytes whatever the object's size.
 const (
-	objectMinRead      = 64 << 10
-	objectCachedRanges = 8
-	objectMaxCached    = headMaxChunk
+	objectMinRead    = 64 << 10
+	objectMaxCached  = headMaxChunk
+	objectCacheBytes = 8 * objectMaxCached
 )
 
 // ObjectReader reads an object at any offset through ranged requests,
@@ -34,6 +39,7 @@ type ObjectReader struct {
 
 	mu     sync.Mutex
 	ranges []cachedRange // most recent last
+	kept   int64         // bytes in ranges
 }
 
 type cachedRange struct {
@@ -122,12 +128,16 @@ func (o *ObjectReader) cached(p []byte, off int64) bool {
 	return false
 }
 
-// keep adds a range, dropping the oldest beyond objectCachedRanges.
+// keep adds a range, dropping the oldest beyond objectCacheBytes.
 func (o *ObjectReader) keep(off int64, b []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.ranges = append(o.ranges, cachedRange{off: off, data: b})
-	if len(o.ranges) > objectCachedRanges {
-		o.ranges = append(o.ranges[:0], o.ranges[1:]...)
+	o.kept += int64(len(b))
+	drop := 0
+	for o.kept > objectCacheBytes {
+		o.kept -= int64(len(o.ranges[drop].data))
+		drop++
 	}
+	o.ranges = append(o.ranges[:0], o.ranges[drop:]...)
 }

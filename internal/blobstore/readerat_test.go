@@ -117,3 +117,49 @@ func TestObjectReaderArchive(t *testing.T) {
 		t.Errorf("small member of the damaged archive: %q, %v", got, err)
 	}
 }
+
+// TestObjectReaderKeepsBytes: the reader keeps recent responses up to a
+// byte budget, not a count of them. A large range read again after a run
+// of small ones is served from what it kept, with no second request, and
+// however many ranges are read what it keeps stays within the budget.
+func TestObjectReaderKeepsBytes(t *testing.T) {
+	ctx := context.Background()
+	e := s3test.Serve(t, "kept")
+	loc, err := Open(ctx, e.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := make([]byte, 3*objectMaxCached)
+	rand.Read(obj)
+	key := loc.Join("obj")
+	if err := loc.Write(ctx, key, func(w io.Writer) error { _, err := w.Write(obj); return err }); err != nil {
+		t.Fatal(err)
+	}
+	o, err := loc.OpenReaderAt(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAt := func(off int64, n int) {
+		t.Helper()
+		p := make([]byte, n)
+		if _, err := o.ReadAt(p, off); err != nil || !bytes.Equal(p, obj[off:off+int64(n)]) {
+			t.Fatalf("ReadAt(%d bytes at %d): %v", n, off, err)
+		}
+	}
+	large := int64(objectMaxCached)
+	readAt(large, 4<<20)
+	for i := range 20 { // more small responses than the old count of eight
+		readAt(2*large+int64(i)*objectMinRead, objectMinRead)
+	}
+	reqs := e.Requests()
+	readAt(large, 4<<20)
+	if r := e.Requests() - reqs; r != 0 {
+		t.Errorf("the large range read again after small ones cost %d requests, want 0", r)
+	}
+	for i := range 40 {
+		readAt(int64(i)*(1<<20)%(2*large), objectMaxCached/2)
+	}
+	if o.kept > objectCacheBytes {
+		t.Errorf("kept %d bytes, over the budget of %d", o.kept, objectCacheBytes)
+	}
+}

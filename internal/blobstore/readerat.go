@@ -29,8 +29,8 @@ const (
 )
 
 // ObjectReader reads an object at any offset through ranged requests,
-// keeping a few recent ranges: an io.ReaderAt over a blob. It is safe for
-// concurrent use.
+// keeping its recent responses up to a byte budget: an io.ReaderAt over a
+// blob. It is safe for concurrent use.
 type ObjectReader struct {
 	ctx   context.Context
 	loc   *Location

@@ -57,9 +57,7 @@ func TestStores(t *testing.T) {
 			}
 			put := func(rel string, data []byte) {
 				t.Helper()
-				if err := loc.Write(ctx, loc.Join(rel), func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-					t.Fatal(err)
-				}
+				putBytes(t, loc, loc.Join(rel), data)
 			}
 			put("a.tar.zst", arch)
 			put("sub/b.json", []byte(`{"x":1}`))
@@ -138,5 +136,13 @@ func TestIsURL(t *testing.T) {
 		if IsURL(s) != want {
 			t.Errorf("IsURL(%q) = %v", s, !want)
 		}
+	}
+}
+
+// putBytes writes b to key at loc, failing the test on an error.
+func putBytes(t *testing.T, loc *Location, key string, b []byte) {
+	t.Helper()
+	if err := loc.Write(context.Background(), key, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		t.Fatal(err)
 	}
 }

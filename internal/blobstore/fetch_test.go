@@ -56,9 +56,7 @@ func TestFetchUnsealed(t *testing.T) {
 			}
 			put := func(name string, data []byte) string {
 				key := loc.Join(name)
-				if err := loc.Write(ctx, key, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-					t.Fatal(err)
-				}
+				putBytes(t, loc, key, data)
 				return key
 			}
 			dir := t.TempDir()

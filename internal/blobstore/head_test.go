@@ -47,9 +47,7 @@ func TestHeadReader(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := loc.Join("noise.bin")
-			if err := loc.Write(ctx, key, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
-				t.Fatal(err)
-			}
+			putBytes(t, loc, key, data)
 			h, err := loc.OpenHead(ctx, key)
 			if err != nil {
 				t.Fatal(err)

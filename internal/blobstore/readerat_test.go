@@ -45,9 +45,7 @@ func TestObjectReaderArchive(t *testing.T) {
 	}
 	put := func(name string, b []byte) string {
 		key := loc.Join(name)
-		if err := loc.Write(ctx, key, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
-			t.Fatal(err)
-		}
+		putBytes(t, loc, key, b)
 		return key
 	}
 	open := func(key string) *bundle.Archive {
@@ -132,9 +130,7 @@ func TestObjectReaderKeepsBytes(t *testing.T) {
 	obj := make([]byte, 3*objectMaxCached)
 	rand.Read(obj)
 	key := loc.Join("obj")
-	if err := loc.Write(ctx, key, func(w io.Writer) error { _, err := w.Write(obj); return err }); err != nil {
-		t.Fatal(err)
-	}
+	putBytes(t, loc, key, obj)
 	o, err := loc.OpenReaderAt(ctx, key)
 	if err != nil {
 		t.Fatal(err)
